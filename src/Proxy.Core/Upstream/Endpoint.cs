@@ -1,0 +1,38 @@
+using System.Net;
+
+namespace Proxy.Upstream;
+
+/// <summary>
+/// One upstream address of a cluster, with its weight and health. Shared by the pickers,
+/// the connection pools and the health checks; the load state lives in Endpoint.Load.cs.
+/// </summary>
+public sealed partial class Endpoint
+{
+    private int _healthy = 1;
+
+    public Endpoint(string authority, EndPoint address, int weight = 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(weight, 1);
+        Authority = authority;
+        Address = address;
+        Weight = weight;
+    }
+
+    /// <summary>The address as configured ("10.0.0.5:9000", "api.local:80"); also the metrics label.</summary>
+    public string Authority { get; }
+
+    /// <summary>The address the connector dials.</summary>
+    public EndPoint Address { get; }
+
+    /// <summary>Relative share of traffic (1 and up).</summary>
+    public int Weight { get; }
+
+    /// <summary>False while a health check or outlier detection has taken the endpoint out of rotation.</summary>
+    public bool IsHealthy
+    {
+        get => Volatile.Read(ref _healthy) != 0;
+        set => Volatile.Write(ref _healthy, value ? 1 : 0);
+    }
+
+    public override string ToString() => Authority;
+}

@@ -1,0 +1,1 @@
+namespace Proxy.Tests; public class Smoke { [Fact] public void Works() => Assert.True(true); }
