@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what building, testing and benchmarking need on a fresh Debian machine, and nothing
+# that is already there. Safe to run again.
+set -euo pipefail
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "setup: the .NET 10 SDK (dotnet) is required and was not found on PATH" >&2
+  exit 1
+fi
+
+# clang + zlib1g-dev: native AOT linking. curl/netcat: the demo's "try this" lines and tests.
+# wrk, nghttp2-client (h2load, nghttp), haproxy, nginx: peers and load tools for run-bench.sh and
+# end-to-end tests. iproute2/iptables: mesh interception tests.
+packages=(clang zlib1g-dev curl netcat-openbsd wrk nghttp2-client haproxy nginx iproute2 iptables)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The Debian nginx and haproxy packages start system services; the benchmarks run their own
+# instances on other ports, so the system ones are left alone.

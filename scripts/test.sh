@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Command (2): the whole test suite. Installs what is missing, builds with warnings as errors,
+# publishes the native AOT binary (zero trim/AOT warnings), runs unit and end-to-end tests (the
+# end-to-end tests include a smoke test of the published binary), then a short smoke run of the
+# benchmark harness. .ci/run calls this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+start=$(date +%s)
+scripts/setup.sh
+dotnet build Proxy.sln -c Release -nologo -v quiet
+scripts/publish.sh
+
+export PROXY_BINARY="$PWD/artifacts/publish/proxy"
+results=$(mktemp)
+status=0
+for project in tests/Proxy.Core.Tests tests/Proxy.EndToEnd.Tests; do
+  echo "== $project"
+  if ! dotnet test "$project" -c Release --no-build -nologo --logger "console;verbosity=minimal" 2>&1 | tee -a "$results"; then
+    status=1
+  fi
+done
+
+# One closing line over both projects, in the plain "N passed, N failed" form.
+sum() { grep -oE "$1: +[0-9]+" "$results" | awk '{ n += $2 } END { print n + 0 }'; }
+passed=$(sum Passed)
+failed=$(sum Failed)
+skipped=$(sum Skipped)
+rm -f "$results"
+echo "tests finished in $(( $(date +%s) - start ))s"
+echo "tests: ${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped"
+if [ "${passed:-0}" -eq 0 ]; then
+  echo "no test ran" >&2
+  exit 1
+fi
+exit $status

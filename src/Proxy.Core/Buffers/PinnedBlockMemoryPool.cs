@@ -1,0 +1,115 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+
+namespace Proxy.Buffers;
+
+/// <summary>
+/// A memory pool of fixed-size blocks carved from pinned arrays, shared by every pipe in the process
+/// (the Kestrel design). Pinned memory never moves, so sockets can read into it without pinning per
+/// operation, and reusing blocks keeps the steady state free of allocations.
+/// </summary>
+/// <remarks>
+/// Blocks are array-backed on purpose: Pipelines.Sockets.Unofficial hands buffers to
+/// <c>SocketAsyncEventArgs</c> through <c>MemoryMarshal.TryGetArray</c>.
+/// </remarks>
+public sealed class PinnedBlockMemoryPool : MemoryPool<byte>
+{
+    /// <summary>Size of every block; pipes ask for at most this much per segment.</summary>
+    public const int BlockSize = 4096;
+
+    // Blocks are carved 32 at a time from one pinned slab so the pinned heap is not fragmented.
+    private const int BlocksPerSlab = 32;
+
+    private readonly ConcurrentQueue<Block> _free = new();
+    private readonly int _maxRetained;
+    private int _retained;
+    private long _slabBytes;
+    private volatile bool _disposed;
+
+    /// <summary>The process-wide pool.</summary>
+    public static PinnedBlockMemoryPool Shared { get; } = new(maxRetainedBlocks: 64 * 1024);
+
+    public PinnedBlockMemoryPool(int maxRetainedBlocks) => _maxRetained = maxRetainedBlocks;
+
+    public override int MaxBufferSize => BlockSize;
+
+    /// <summary>Bytes of pinned slabs allocated so far (a gauge for /metrics).</summary>
+    public long AllocatedBytes => Interlocked.Read(ref _slabBytes);
+
+    /// <summary>Blocks currently idle in the pool.</summary>
+    public int IdleBlocks => Volatile.Read(ref _retained);
+
+    public override IMemoryOwner<byte> Rent(int minBufferSize = -1)
+    {
+        if (minBufferSize > BlockSize)
+        {
+            ThrowTooLarge(minBufferSize);
+        }
+
+        if (_free.TryDequeue(out var block))
+        {
+            Interlocked.Decrement(ref _retained);
+            block.Rented = true;
+            return block;
+        }
+
+        return AllocateSlab();
+    }
+
+    private Block AllocateSlab()
+    {
+        var slab = GC.AllocateUninitializedArray<byte>(BlockSize * BlocksPerSlab, pinned: true);
+        Interlocked.Add(ref _slabBytes, slab.Length);
+        for (var i = 1; i < BlocksPerSlab; i++)
+        {
+            _free.Enqueue(new Block(this, slab, i * BlockSize));
+            Interlocked.Increment(ref _retained);
+        }
+
+        return new Block(this, slab, 0) { Rented = true };
+    }
+
+    private void Return(Block block)
+    {
+        if (_disposed || Volatile.Read(ref _retained) >= _maxRetained)
+        {
+            return; // let the GC have it; the slab dies when all of its blocks are dropped
+        }
+
+        Interlocked.Increment(ref _retained);
+        _free.Enqueue(block);
+    }
+
+    protected override void Dispose(bool disposing) => _disposed = true;
+
+    [System.Diagnostics.StackTraceHidden]
+    private static void ThrowTooLarge(int size) =>
+        throw new ArgumentOutOfRangeException(nameof(size), size, $"blocks are {BlockSize} bytes");
+
+    /// <summary>One block of a slab; returned to the pool when disposed.</summary>
+    private sealed class Block : IMemoryOwner<byte>
+    {
+        private readonly PinnedBlockMemoryPool _pool;
+
+        public Block(PinnedBlockMemoryPool pool, byte[] slab, int offset)
+        {
+            _pool = pool;
+            Memory = new Memory<byte>(slab, offset, BlockSize);
+        }
+
+        public bool Rented;
+
+        public Memory<byte> Memory { get; }
+
+        public void Dispose()
+        {
+            // Pipes dispose each segment once; a double dispose must not put a block in the queue twice.
+            if (Rented)
+            {
+                Rented = false;
+                _pool.Return(this);
+            }
+        }
+    }
+}

@@ -1,0 +1,17 @@
+using Proxy.Observability.Metrics;
+
+namespace Proxy.Observability;
+
+/// <summary>The labelled metric children of one listener, resolved once.</summary>
+public sealed class ListenerMetrics(ProxyMetrics metrics, string listener)
+{
+    public Counter Opened { get; } = metrics.ConnectionsOpened.WithLabels(listener);
+
+    public Counter Closed { get; } = metrics.ConnectionsClosed.WithLabels(listener);
+
+    public Gauge Active { get; } = metrics.ConnectionsActive.WithLabels(listener);
+
+    public Counter AcceptErrors { get; } = metrics.AcceptErrors.WithLabels(listener);
+
+    public Counter IdleTimeouts { get; } = metrics.IdleTimeouts.WithLabels(listener);
+}

@@ -1,0 +1,56 @@
+using Proxy.Observability.Metrics;
+
+namespace Proxy.Observability;
+
+/// <summary>
+/// The metric families of the proxy, registered once per process. Listener and cluster objects take
+/// their labelled children from here when a snapshot is built, so the hot path only increments.
+/// </summary>
+public sealed class ProxyMetrics
+{
+    public ProxyMetrics(MetricsRegistry registry)
+    {
+        Registry = registry;
+        ConnectionsOpened = registry.Counter("proxy_listener_connections_opened_total", "Downstream connections accepted.", "listener");
+        ConnectionsClosed = registry.Counter("proxy_listener_connections_closed_total", "Downstream connections closed.", "listener");
+        ConnectionsActive = registry.Gauge("proxy_listener_connections_active", "Downstream connections open now.", "listener");
+        AcceptErrors = registry.Counter("proxy_listener_accept_errors_total", "Accept calls that failed (EMFILE, aborted connections).", "listener");
+        IdleTimeouts = registry.Counter("proxy_listener_idle_timeouts_total", "Connections closed because no byte moved within the idle timeout.", "listener");
+        ReceivedBytes = registry.Counter("proxy_tcp_received_bytes_total", "Bytes received from downstream and sent upstream.", "listener", "cluster");
+        SentBytes = registry.Counter("proxy_tcp_sent_bytes_total", "Bytes received from upstream and sent downstream.", "listener", "cluster");
+        ConnectionDuration = registry.Histogram("proxy_tcp_connection_duration_milliseconds", "Lifetime of proxied TCP connections.", MetricsRegistry.MillisecondBuckets, "listener", "cluster");
+        UpstreamConnections = registry.Counter("proxy_upstream_connections_total", "Upstream connections opened.", "cluster");
+        UpstreamConnectFailures = registry.Counter("proxy_upstream_connect_failures_total", "Upstream connects that failed or timed out.", "cluster", "reason");
+        UpstreamConnectDuration = registry.Histogram("proxy_upstream_connect_duration_milliseconds", "Time to establish upstream connections.", MetricsRegistry.MillisecondBuckets, "cluster");
+        NoHealthyEndpoint = registry.Counter("proxy_upstream_no_healthy_endpoint_total", "Picks that found no healthy endpoint.", "cluster");
+        ConfigReloads = registry.Counter("proxy_config_reloads_total", "Configuration reloads by result.", "result");
+    }
+
+    public MetricsRegistry Registry { get; }
+
+    public CounterFamily ConnectionsOpened { get; }
+
+    public CounterFamily ConnectionsClosed { get; }
+
+    public GaugeFamily ConnectionsActive { get; }
+
+    public CounterFamily AcceptErrors { get; }
+
+    public CounterFamily IdleTimeouts { get; }
+
+    public CounterFamily ReceivedBytes { get; }
+
+    public CounterFamily SentBytes { get; }
+
+    public HistogramFamily ConnectionDuration { get; }
+
+    public CounterFamily UpstreamConnections { get; }
+
+    public CounterFamily UpstreamConnectFailures { get; }
+
+    public HistogramFamily UpstreamConnectDuration { get; }
+
+    public CounterFamily NoHealthyEndpoint { get; }
+
+    public CounterFamily ConfigReloads { get; }
+}

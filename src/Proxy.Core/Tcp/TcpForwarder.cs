@@ -1,0 +1,181 @@
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using Pipelines.Sockets.Unofficial;
+using Proxy.Observability;
+using Proxy.Observability.Metrics;
+using Proxy.Runtime;
+using Proxy.Transport;
+using Proxy.Upstream;
+
+namespace Proxy.Tcp;
+
+/// <summary>
+/// Forwards one downstream TCP connection to an endpoint of a cluster: connect with a timeout, then
+/// copy both directions at once. A FIN in one direction is passed on (the other side's output is
+/// completed, which shuts down its send half) while the other direction keeps flowing; the idle
+/// timeout closes both when no byte moves either way.
+/// </summary>
+public sealed class TcpForwarder : ITrackedConnection
+{
+    private readonly SocketConnection _downstream;
+    private readonly Cluster _cluster;
+    private readonly TimeSpan _idleTimeout;
+    private readonly Counter _idleTimeouts;
+    private SocketConnection? _upstream;
+    private long _lastActivity = Environment.TickCount64;
+    private int _closeReason; // first cause wins: 0 none, 1 idle, 2 abort
+
+    private TcpForwarder(SocketConnection downstream, Cluster cluster, TimeSpan idleTimeout, Counter idleTimeouts)
+    {
+        _downstream = downstream;
+        _cluster = cluster;
+        _idleTimeout = idleTimeout;
+        _idleTimeouts = idleTimeouts;
+    }
+
+    /// <summary>
+    /// Serves the connection to the end. Returns once both directions are done; the caller disposes
+    /// <paramref name="downstream"/>.
+    /// </summary>
+    public static async Task ForwardAsync(
+        SocketConnection downstream, Cluster cluster, string listener, TimeSpan idleTimeout,
+        ListenerMetrics listenerMetrics, ProxyMetrics metrics, ConnectionTracker tracker)
+    {
+        var forwarder = new TcpForwarder(downstream, cluster, idleTimeout, listenerMetrics.IdleTimeouts);
+        var id = tracker.Add(forwarder);
+        var started = Environment.TickCount64;
+        try
+        {
+            await forwarder.RunAsync(
+                metrics.ReceivedBytes.WithLabels(listener, cluster.Name),
+                metrics.SentBytes.WithLabels(listener, cluster.Name)).ConfigureAwait(false);
+        }
+        finally
+        {
+            tracker.Remove(id);
+            metrics.ConnectionDuration.WithLabels(listener, cluster.Name).Observe(Environment.TickCount64 - started);
+        }
+    }
+
+    private async Task RunAsync(Counter received, Counter sent)
+    {
+        var endpoint = _cluster.Pick();
+        if (endpoint is null)
+        {
+            return; // no healthy endpoint (counted by the cluster): close the downstream at once
+        }
+
+        var connectStarted = Environment.TickCount64;
+        try
+        {
+            _upstream = await Connector.ConnectAsync(endpoint.Address, _cluster.ConnectTimeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            _cluster.Metrics.ConnectTimeouts.Increment();
+            return;
+        }
+        catch (SocketException)
+        {
+            _cluster.Metrics.ConnectRefused.Increment();
+            return;
+        }
+
+        _cluster.Metrics.Connections.Increment();
+        _cluster.Metrics.ConnectDuration.Observe(Environment.TickCount64 - connectStarted);
+        endpoint.OnRequestStarted();
+        var streamStarted = Environment.TickCount64;
+        try
+        {
+            if (Volatile.Read(ref _closeReason) != 0)
+            {
+                return; // aborted (drain deadline) while connecting
+            }
+
+            var upload = CopyAsync(_downstream.Input, _upstream.Output, received);
+            var download = CopyAsync(_upstream.Input, _downstream.Output, sent);
+            await Task.WhenAll(upload, download).ConfigureAwait(false);
+        }
+        finally
+        {
+            endpoint.OnRequestCompleted(TimeSpan.FromMilliseconds(Environment.TickCount64 - streamStarted));
+            _upstream.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Copies one direction until its reader sees end of stream, then completes the writer: that is
+    /// the half-close. An error in either pipe aborts the whole connection.
+    /// </summary>
+    private async Task CopyAsync(PipeReader input, PipeWriter output, Counter bytes)
+    {
+        Exception? failure = null;
+        try
+        {
+            while (true)
+            {
+                var result = await input.ReadAsync().ConfigureAwait(false);
+                var buffer = result.Buffer;
+                if (!buffer.IsEmpty)
+                {
+                    foreach (var segment in buffer)
+                    {
+                        output.Write(segment.Span);
+                    }
+
+                    bytes.Add(buffer.Length);
+                    Volatile.Write(ref _lastActivity, Environment.TickCount64);
+                }
+
+                input.AdvanceTo(buffer.End);
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    break;
+                }
+
+                var flush = await output.FlushAsync().ConfigureAwait(false);
+                if (flush.IsCompleted || flush.IsCanceled)
+                {
+                    break; // the other side stopped reading
+                }
+            }
+
+            await output.FlushAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or InvalidOperationException or ConnectionResetException or ConnectionAbortedException or OperationCanceledException)
+        {
+            failure = ex;
+        }
+
+        input.Complete();
+        output.Complete();
+        if (failure is not null || Volatile.Read(ref _closeReason) != 0)
+        {
+            Abort();
+        }
+    }
+
+    public void CheckIdle(long nowMilliseconds)
+    {
+        if (_idleTimeout > TimeSpan.Zero
+            && nowMilliseconds - Volatile.Read(ref _lastActivity) > (long)_idleTimeout.TotalMilliseconds
+            && Interlocked.CompareExchange(ref _closeReason, 1, 0) == 0)
+        {
+            _idleTimeouts.Increment();
+            Close();
+        }
+    }
+
+    public void Abort()
+    {
+        Interlocked.CompareExchange(ref _closeReason, 2, 0);
+        Close();
+    }
+
+    private void Close()
+    {
+        // Disposing the sockets ends both copy loops: pending reads complete and writes fail.
+        _upstream?.Dispose();
+        _downstream.Dispose();
+    }
+}

@@ -1,0 +1,134 @@
+using System.Net;
+using System.Net.Sockets;
+using Pipelines.Sockets.Unofficial;
+using Proxy.Observability;
+using Proxy.Observability.Metrics;
+
+namespace Proxy.Transport;
+
+/// <summary>
+/// A bound address that accepts connections and hands each one to an <see cref="IConnectionHandler"/>.
+/// The accept loop survives accept errors (EMFILE, aborted connections) with back-off and counts them.
+/// </summary>
+public sealed class Listener : IAsyncDisposable
+{
+    private readonly Socket _socket;
+    private readonly IConnectionHandler _handler;
+    private readonly Counter _acceptErrors;
+    private readonly Logger _log;
+    private Task _acceptLoop = Task.CompletedTask;
+    private volatile bool _stopping;
+
+    /// <summary>Binds and listens at once, so a bad or busy address fails here, not later.</summary>
+    public Listener(string name, EndPoint address, IConnectionHandler handler, Counter acceptErrors, Logger log, int backlog = 4096)
+    {
+        Name = name;
+        _handler = handler;
+        _acceptErrors = acceptErrors;
+        _log = log;
+        _socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            // Rebinding a port that still has TIME_WAIT connections from a previous run must work.
+            _socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            if (address is IPEndPoint { Address: var ip } && ip.Equals(IPAddress.IPv6Any))
+            {
+                _socket.DualMode = true;
+            }
+
+            _socket.Bind(address);
+            _socket.Listen(backlog);
+        }
+        catch
+        {
+            _socket.Dispose();
+            throw;
+        }
+
+        LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
+    }
+
+    public string Name { get; }
+
+    /// <summary>The bound address (with the real port when 0 was asked for).</summary>
+    public IPEndPoint LocalEndPoint { get; }
+
+    /// <summary>Starts the accept loop.</summary>
+    public void Start() => _acceptLoop = Task.Run(AcceptLoopAsync);
+
+    private async Task AcceptLoopAsync()
+    {
+        var backoff = AcceptErrorPolicy.InitialBackoff;
+        while (!_stopping)
+        {
+            Socket accepted;
+            try
+            {
+                accepted = await _socket.AcceptAsync().ConfigureAwait(false);
+                backoff = AcceptErrorPolicy.InitialBackoff;
+            }
+            catch (ObjectDisposedException)
+            {
+                break;
+            }
+            catch (SocketException ex) when (!_stopping)
+            {
+                _acceptErrors.Increment();
+                _log.Warn("accept failed", ("listener", Name), ("error", ex.SocketErrorCode));
+                if (AcceptErrorPolicy.NeedsBackoff(ex.SocketErrorCode))
+                {
+                    await Task.Delay(backoff).ConfigureAwait(false);
+                    backoff = AcceptErrorPolicy.Next(backoff);
+                }
+
+                continue;
+            }
+            catch (SocketException)
+            {
+                break; // closed while stopping
+            }
+
+            _ = ServeAsync(accepted);
+        }
+    }
+
+    private async Task ServeAsync(Socket socket)
+    {
+        SocketConnection? connection = null;
+        try
+        {
+            socket.NoDelay = true;
+            connection = SocketConnection.Create(socket, TransportOptions.Pipe, TransportOptions.Pipe, TransportOptions.Connection, Name);
+            await _handler.HandleAsync(connection, socket).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or ConnectionResetException or ConnectionAbortedException)
+        {
+            // The peer went away; the handler has already counted what it needed to.
+        }
+        catch (Exception ex)
+        {
+            _log.Error("connection handler failed", ("listener", Name), ("error", ex.ToString()));
+        }
+        finally
+        {
+            if (connection is not null)
+            {
+                connection.Dispose();
+            }
+            else
+            {
+                socket.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Stops accepting; connections already accepted keep running.</summary>
+    public async Task StopAsync()
+    {
+        _stopping = true;
+        _socket.Dispose();
+        await _acceptLoop.ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+}

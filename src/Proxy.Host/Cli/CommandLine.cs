@@ -1,0 +1,55 @@
+namespace Proxy.Host.Cli;
+
+/// <summary>
+/// The command line: <c>proxy run|validate|demo|version</c>. Hand-written (AOT-clean) and small;
+/// each command lives in its own class.
+/// </summary>
+public static class CommandLine
+{
+    public const string Usage = """
+        usage: proxy <command> [options]
+
+          run --config FILE [--log-format text|json]
+                               run with a config file (YAML or JSON); SIGHUP or a file change reloads
+          validate --config FILE
+                               print every error with its location; exit 1 if any, 0 when valid
+          demo [--log-format text|json]
+                               start sample upstreams and the proxy in front of them, print what to try
+          version              print the version
+
+        """;
+
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            stdout.Write(Usage);
+            return args.Length == 0 ? 2 : 0;
+        }
+
+        var options = CommandOptions.Parse(args.AsSpan(1), out var error);
+        if (error is not null)
+        {
+            stderr.WriteLine($"proxy {args[0]}: {error}");
+            stderr.Write(Usage);
+            return 2;
+        }
+
+        switch (args[0])
+        {
+            case "run":
+                return await RunCommand.ExecuteAsync(options, stderr).ConfigureAwait(false);
+            case "validate":
+                return ValidateCommand.Execute(options, stdout, stderr);
+            case "demo":
+                return await DemoCommand.ExecuteAsync(options, stdout, stderr).ConfigureAwait(false);
+            case "version" or "--version":
+                stdout.WriteLine($"proxy {typeof(CommandLine).Assembly.GetName().Version}");
+                return 0;
+            default:
+                stderr.WriteLine($"proxy: unknown command '{args[0]}'");
+                stderr.Write(Usage);
+                return 2;
+        }
+    }
+}

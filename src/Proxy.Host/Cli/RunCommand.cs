@@ -1,0 +1,64 @@
+using System.Runtime.InteropServices;
+using Proxy.Observability;
+
+namespace Proxy.Host.Cli;
+
+/// <summary>
+/// <c>proxy run --config FILE</c>: serve until SIGTERM/SIGINT (drain, then exit 0). SIGHUP and file
+/// changes reload the configuration.
+/// </summary>
+public static class RunCommand
+{
+    public static async Task<int> ExecuteAsync(CommandOptions options, TextWriter stderr)
+    {
+        if (options.ConfigPath is null)
+        {
+            stderr.WriteLine("proxy run: --config FILE is required");
+            return 2;
+        }
+
+        return await ServeAsync(options.ConfigPath, configText: null, options, stderr, onStarted: null).ConfigureAwait(false);
+    }
+
+    /// <summary>Starts a host, wires the signals and waits for the drain to finish.</summary>
+    public static async Task<int> ServeAsync(string? configPath, string? configText, CommandOptions options, TextWriter stderr, Func<ProxyHost, Task>? onStarted)
+    {
+        var log = Logger.StdErr(json: options.LogFormat == "json");
+        ProxyHost host;
+        try
+        {
+            host = await ProxyHost.StartAsync(configPath, configText, log, watchFile: configText is null).ConfigureAwait(false);
+        }
+        catch (ConfigRejectedException ex)
+        {
+            foreach (var error in ex.Errors)
+            {
+                stderr.WriteLine(error.ToString());
+            }
+
+            stderr.WriteLine($"{ex.Errors.Count} error(s); not starting");
+            return 1;
+        }
+        catch (Exception ex) when (ex is Runtime.ListenerBindException or System.Net.Sockets.SocketException or IOException)
+        {
+            stderr.WriteLine($"proxy: cannot start: {ex.Message}");
+            return 1;
+        }
+
+        // SIGTERM and SIGINT drain; the default action (exit at once) is cancelled.
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; _ = host.RequestShutdownAsync(); });
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; _ = host.RequestShutdownAsync(); });
+        using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context => { context.Cancel = true; _ = host.ReloadAsync(); });
+
+        if (onStarted is not null)
+        {
+            await onStarted(host).ConfigureAwait(false);
+        }
+
+        await host.ShutdownCompleted.ConfigureAwait(false);
+        await host.DisposeAsync().ConfigureAwait(false);
+        log.Info("exiting");
+        await log.FlushAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+        return 0;
+    }
+}

@@ -1,0 +1,229 @@
+using System.Net;
+using Proxy.Configuration;
+using Proxy.Host.Admin;
+using Proxy.Observability;
+using Proxy.Observability.Metrics;
+using Proxy.Runtime;
+
+namespace Proxy.Host;
+
+/// <summary>
+/// The composition root of a running proxy: configuration source, runtime, admin server, reloads
+/// and drain. The CLI wraps it with signals; end-to-end tests start it in-process.
+/// </summary>
+public sealed class ProxyHost : IAsyncDisposable
+{
+    private readonly string? _configPath;
+    private readonly Logger _log;
+    private readonly ProxyMetrics _metrics;
+    private readonly SemaphoreSlim _reloadLock = new(1, 1);
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _shutdown = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private AdminServer? _admin;
+    private FileSystemWatcher? _watcher;
+    private Timer? _debounce;
+    private string? _lastText;
+    private int _drainStarted;
+
+    private ProxyHost(string? configPath, Logger log, MetricsRegistry registry)
+    {
+        _configPath = configPath;
+        _log = log;
+        Registry = registry;
+        _metrics = new ProxyMetrics(registry);
+        Runtime = new ProxyRuntime(_metrics, log);
+        ProcessMetrics.Register(registry);
+    }
+
+    public ProxyRuntime Runtime { get; }
+
+    public MetricsRegistry Registry { get; }
+
+    public IPEndPoint AdminAddress => _admin!.LocalEndPoint;
+
+    /// <summary>Completes when a drain (SIGTERM or POST /drain) has finished.</summary>
+    public Task Drained => _drained.Task;
+
+    /// <summary>Completes when the process should exit: a shutdown was asked for and the drain is done.</summary>
+    public Task ShutdownCompleted => _shutdown.Task;
+
+    /// <summary>SIGTERM: drain (if not already draining), then complete <see cref="ShutdownCompleted"/>.</summary>
+    public async Task RequestShutdownAsync()
+    {
+        await BeginDrainAsync().ConfigureAwait(false);
+        await Drained.ConfigureAwait(false);
+        _shutdown.TrySetResult();
+    }
+
+    /// <summary>
+    /// Loads the configuration (a file, or <paramref name="configText"/> when given), binds the
+    /// listeners and the admin server. Throws <see cref="ConfigRejectedException"/> listing every
+    /// error when the configuration is invalid.
+    /// </summary>
+    public static async Task<ProxyHost> StartAsync(string? configPath, string? configText, Logger log, bool watchFile)
+    {
+        var result = configText is not null
+            ? ConfigLoader.LoadText(configText, configPath ?? "<embedded>")
+            : ConfigLoader.LoadFile(configPath!);
+        if (!result.Success)
+        {
+            throw new ConfigRejectedException(result.Errors);
+        }
+
+        var config = result.Config!;
+        ApplyLogSettings(log, config.Log);
+        var host = new ProxyHost(configText is null ? configPath : null, log, new MetricsRegistry());
+        host._lastText = configText ?? File.ReadAllText(configPath!);
+        try
+        {
+            await host.Runtime.ApplyAsync(config).ConfigureAwait(false);
+            host._admin = new AdminServer(AddressResolver.ForBind(config.Admin.Address), new AdminRoutes(host.Runtime, host.Registry, host.BeginDrainAsync), log);
+            host._admin.Start();
+            log.Info("admin listening", ("address", host._admin.LocalEndPoint));
+        }
+        catch
+        {
+            await host.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        if (watchFile && host._configPath is not null)
+        {
+            host.WatchConfigFile();
+        }
+
+        return host;
+    }
+
+    private static void ApplyLogSettings(Logger log, LogConfig config)
+    {
+        log.Json = config.Format == "json" || log.Json;
+        log.Level = config.Level switch
+        {
+            "debug" => LogLevel.Debug,
+            "warn" => LogLevel.Warn,
+            "error" => LogLevel.Error,
+            _ => LogLevel.Info,
+        };
+    }
+
+    /// <summary>
+    /// Re-reads the configuration file and applies it. A file that fails validation or a listener
+    /// that cannot bind leaves the running configuration untouched; every error is logged.
+    /// Returns true when the new configuration is serving.
+    /// </summary>
+    public async Task<bool> ReloadAsync(bool onlyIfChanged = false)
+    {
+        if (_configPath is null)
+        {
+            return false;
+        }
+
+        await _reloadLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            string text;
+            try
+            {
+                text = await File.ReadAllTextAsync(_configPath).ConfigureAwait(false);
+            }
+            catch (IOException ex)
+            {
+                return Failed($"cannot read {_configPath}: {ex.Message}");
+            }
+
+            if (onlyIfChanged && text == _lastText)
+            {
+                return true;
+            }
+
+            var result = ConfigLoader.LoadText(text, _configPath);
+            if (!result.Success)
+            {
+                foreach (var error in result.Errors)
+                {
+                    _log.Error("config error", ("error", error.ToString()));
+                }
+
+                return Failed($"{result.Errors.Count} error(s); keeping the running configuration");
+            }
+
+            try
+            {
+                await Runtime.ApplyAsync(result.Config!).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is ListenerBindException or InvalidOperationException)
+            {
+                return Failed(ex.Message);
+            }
+
+            _lastText = text;
+            ApplyLogSettings(_log, result.Config!.Log);
+            _metrics.ConfigReloads.WithLabels("ok").Increment();
+            _log.Info("config reloaded", ("file", _configPath), ("generation", Runtime.Current!.Generation));
+            return true;
+        }
+        finally
+        {
+            _reloadLock.Release();
+        }
+    }
+
+    private bool Failed(string why)
+    {
+        _metrics.ConfigReloads.WithLabels("failed").Increment();
+        _log.Error("config reload failed", ("reason", why));
+        return false;
+    }
+
+    private void WatchConfigFile()
+    {
+        var full = Path.GetFullPath(_configPath!);
+        _debounce = new Timer(_ => _ = ReloadAsync(onlyIfChanged: true));
+        _watcher = new FileSystemWatcher(Path.GetDirectoryName(full)!, Path.GetFileName(full))
+        {
+            NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.FileName | NotifyFilters.Size | NotifyFilters.CreationTime,
+        };
+
+        // Editors save by writing in place or by renaming a temporary file over the original; both
+        // fire several events, so wait for a quiet 200 ms before reading.
+        FileSystemEventHandler changed = (_, _) => _debounce.Change(TimeSpan.FromMilliseconds(200), Timeout.InfiniteTimeSpan);
+        _watcher.Changed += changed;
+        _watcher.Created += changed;
+        _watcher.Renamed += (_, _) => _debounce.Change(TimeSpan.FromMilliseconds(200), Timeout.InfiniteTimeSpan);
+        _watcher.EnableRaisingEvents = true;
+    }
+
+    /// <summary>
+    /// Starts a drain once: listeners stop accepting, /ready answers 503, live connections get the
+    /// configured drain timeout, then the rest are closed. <see cref="Drained"/> completes after.
+    /// </summary>
+    public Task BeginDrainAsync()
+    {
+        if (Interlocked.Exchange(ref _drainStarted, 1) == 0)
+        {
+            Runtime.BeginDrain();
+            var timeout = Runtime.Current?.Config.DrainTimeout ?? TimeSpan.FromSeconds(5);
+            _ = Task.Run(async () =>
+            {
+                var forced = await Runtime.DrainAsync(timeout).ConfigureAwait(false);
+                _log.Info("drained", ("closed_by_force", forced));
+                _drained.TrySetResult();
+            });
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _watcher?.Dispose();
+        _debounce?.Dispose();
+        if (_admin is not null)
+        {
+            await _admin.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await Runtime.DisposeAsync().ConfigureAwait(false);
+    }
+}

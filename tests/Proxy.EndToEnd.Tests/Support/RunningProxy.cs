@@ -1,0 +1,61 @@
+using System.Net;
+using Proxy.Host;
+using Proxy.Observability;
+
+namespace Proxy.EndToEnd.Tests.Support;
+
+/// <summary>
+/// A proxy host started in-process from a config file in a temporary folder; listeners and the
+/// admin server bind port 0 so tests run side by side. Rewrite the file with <see cref="RewriteConfig"/>.
+/// </summary>
+public sealed class RunningProxy : IAsyncDisposable
+{
+    private readonly string _folder;
+
+    private RunningProxy(string folder, string configPath, ProxyHost host, StringWriter log)
+    {
+        _folder = folder;
+        ConfigPath = configPath;
+        Host = host;
+        Log = log;
+        Admin = new AdminClient(host.AdminAddress);
+    }
+
+    public ProxyHost Host { get; }
+
+    public string ConfigPath { get; }
+
+    public AdminClient Admin { get; }
+
+    /// <summary>What the proxy logged.</summary>
+    public StringWriter Log { get; }
+
+    public static async Task<RunningProxy> StartAsync(string yaml, bool watchFile = false)
+    {
+        var folder = Directory.CreateTempSubdirectory("proxy-e2e-").FullName;
+        var path = Path.Combine(folder, "proxy.yaml");
+        await File.WriteAllTextAsync(path, yaml);
+        var log = new StringWriter();
+        var host = await ProxyHost.StartAsync(path, null, new Logger(TextWriter.Synchronized(log), LogLevel.Debug), watchFile);
+        return new RunningProxy(folder, path, host, log);
+    }
+
+    /// <summary>Where listener <paramref name="name"/> is bound.</summary>
+    public IPEndPoint Listener(string name) => Host.Runtime.BoundAddresses[name];
+
+    public Task RewriteConfig(string yaml) => File.WriteAllTextAsync(ConfigPath, yaml);
+
+    public async ValueTask DisposeAsync()
+    {
+        Admin.Dispose();
+        await Host.DisposeAsync();
+        try
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+        catch (IOException)
+        {
+            // a temp folder left behind is harmless
+        }
+    }
+}
