@@ -1,0 +1,200 @@
+using Proxy.Configuration.Syntax;
+
+namespace Proxy.Configuration.Binding;
+
+/// <summary>Listener, HTTP limit, rate limit and server TLS binding.</summary>
+internal static partial class ConfigBinder
+{
+    private static readonly string[] ListenerKeys =
+        ["name", "address", "protocol", "cluster", "routes", "tls", "idle_timeout", "connect_timeout", "limits", "rate_limit"];
+    private static readonly string[] LimitsKeys = ["max_header_bytes", "max_request_target_bytes", "max_body_bytes", "header_timeout"];
+    private static readonly string[] RateLimitKeys = ["requests_per_second", "burst"];
+    private static readonly string[] TlsServerKeys = ["certificates", "client_ca", "require_client_cert", "alpn"];
+    private static readonly string[] CertificateKeys = ["cert", "key", "sni"];
+    private static readonly string[] ListenerProtocolNames = ["tcp", "http", "auto"];
+    private static readonly ListenerProtocol[] ListenerProtocolValues = [ListenerProtocol.Tcp, ListenerProtocol.Http, ListenerProtocol.Auto];
+    private static readonly string[] AlpnNames = ["h2", "http/1.1"];
+
+    private static ConfigList<ListenerConfig> BindListeners(BindContext ctx, ConfigNode node, string path)
+    {
+        var items = ctx.ReadSequence(node, path);
+        if (items is null)
+        {
+            return ConfigList<ListenerConfig>.Empty;
+        }
+        var listeners = new List<ListenerConfig>(items.Count);
+        var bound = new List<(ListenerConfig Listener, ConfigMapping Node, string Path)>(items.Count);
+        for (int i = 0; i < items.Count; i++)
+        {
+            string itemPath = BindContext.Index(path, i);
+            if (BindListener(ctx, items[i], itemPath) is { } listener)
+            {
+                var mapping = (ConfigMapping)items[i];
+                foreach (var (other, otherNode, otherPath) in bound)
+                {
+                    if (listener.Name == other.Name)
+                    {
+                        ctx.Error(mapping.Find("name")!, itemPath + ".name",
+                            $"duplicate listener name '{listener.Name}' (also {otherPath}, line {otherNode.Line})");
+                    }
+                    if (AddressesClash(listener.Address, other.Address))
+                    {
+                        ctx.Error(mapping.Find("address")!, itemPath + ".address",
+                            $"address {listener.Address} clashes with listener '{other.Name}' ({other.Address}, line {otherNode.Line})");
+                    }
+                }
+                bound.Add((listener, mapping, itemPath));
+                listeners.Add(listener);
+            }
+        }
+        return ConfigList<ListenerConfig>.From(listeners);
+    }
+
+    private static ListenerConfig? BindListener(BindContext ctx, ConfigNode node, string path)
+    {
+        var map = MappingView.Open(ctx, node, path, ListenerKeys);
+        if (map is null)
+        {
+            return null;
+        }
+        string? name = map.String("name", required: true);
+        HostPort? address = map.Address("address", required: true);
+        var protocol = map.Enum("protocol", ListenerProtocol.Http, ListenerProtocolNames, ListenerProtocolValues);
+        string? cluster = map.ClusterName("cluster", required: false);
+        var routes = map.Get("routes") is { } routesNode ? BindList(ctx, routesNode, map.ChildPath("routes"), BindRoute) : ConfigList<RouteConfig>.Empty;
+
+        // A tcp listener forwards to one cluster; http routes per request; auto does both (routes
+        // for what detection finds to be HTTP, the cluster for opaque traffic).
+        if (protocol == ListenerProtocol.Tcp)
+        {
+            if (!map.Has("cluster"))
+            {
+                map.Require("cluster");
+            }
+            if (map.Has("routes"))
+            {
+                map.Error("routes", "a tcp listener takes 'cluster', not 'routes'");
+            }
+        }
+        else
+        {
+            if (!map.Has("routes"))
+            {
+                map.Require("routes");
+            }
+            else if (routes.Count == 0 && map.Get("routes") is ConfigSequence { Items.Count: 0 })
+            {
+                map.Error("routes", "an http listener needs at least one route");
+            }
+            if (protocol == ListenerProtocol.Http && map.Has("cluster"))
+            {
+                map.Error("cluster", "an http listener sends requests to clusters through 'routes', not 'cluster'");
+            }
+        }
+
+        if (name is null || address is null)
+        {
+            return null;
+        }
+        return new ListenerConfig
+        {
+            Name = name,
+            Address = address.Value,
+            Protocol = protocol,
+            Cluster = cluster,
+            Routes = routes,
+            Tls = map.Get("tls") is { } tls ? BindTlsServer(ctx, tls, map.ChildPath("tls")) : null,
+            IdleTimeout = map.Duration("idle_timeout", TimeSpan.FromSeconds(300)),
+            ConnectTimeout = map.OptionalDuration("connect_timeout"),
+            Limits = map.Get("limits") is { } limits ? BindLimits(ctx, limits, map.ChildPath("limits")) : new HttpLimitsConfig(),
+            RateLimit = map.Get("rate_limit") is { } rateLimit ? BindRateLimit(ctx, rateLimit, map.ChildPath("rate_limit")) : null,
+        };
+    }
+
+    // Two binds on one port clash when the hosts are equal or either is a wildcard address.
+    private static bool AddressesClash(HostPort a, HostPort b) =>
+        a.Port == b.Port && (a.Host == b.Host || a.Host is "0.0.0.0" or "::" || b.Host is "0.0.0.0" or "::");
+
+    private static HttpLimitsConfig BindLimits(BindContext ctx, ConfigNode node, string path)
+    {
+        var map = MappingView.Open(ctx, node, path, LimitsKeys);
+        var defaults = new HttpLimitsConfig();
+        if (map is null)
+        {
+            return defaults;
+        }
+        return new HttpLimitsConfig
+        {
+            MaxHeaderBytes = (int)map.Size("max_header_bytes", defaults.MaxHeaderBytes, 16L << 20),
+            MaxRequestTargetBytes = (int)map.Size("max_request_target_bytes", defaults.MaxRequestTargetBytes, 1L << 20),
+            MaxBodyBytes = map.Size("max_body_bytes", defaults.MaxBodyBytes, long.MaxValue),
+            HeaderTimeout = map.Duration("header_timeout", defaults.HeaderTimeout),
+        };
+    }
+
+    private static RateLimitConfig? BindRateLimit(BindContext ctx, ConfigNode node, string path)
+    {
+        var map = MappingView.Open(ctx, node, path, RateLimitKeys);
+        if (map is null || map.RequiredInt("requests_per_second", 1, int.MaxValue) is not { } rate)
+        {
+            return null;
+        }
+        return new RateLimitConfig { RequestsPerSecond = rate, Burst = map.Int("burst", rate, 1) };
+    }
+
+    private static TlsServerConfig? BindTlsServer(BindContext ctx, ConfigNode node, string path)
+    {
+        var map = MappingView.Open(ctx, node, path, TlsServerKeys);
+        if (map is null)
+        {
+            return null;
+        }
+        var certificates = map.Require("certificates") is { } certs
+            ? BindList(ctx, certs, map.ChildPath("certificates"), BindCertificate)
+            : ConfigList<TlsCertificateConfig>.Empty;
+        if (map.Get("certificates") is ConfigSequence { Items.Count: 0 })
+        {
+            map.Error("certificates", "at least one certificate is needed");
+        }
+        string? clientCa = map.File("client_ca");
+        bool requireClientCert = map.Bool("require_client_cert", false);
+        if (requireClientCert && clientCa is null)
+        {
+            map.Error("require_client_cert", "require_client_cert needs client_ca to verify client certificates against");
+        }
+        return new TlsServerConfig
+        {
+            Certificates = certificates,
+            ClientCa = clientCa,
+            RequireClientCert = requireClientCert,
+            Alpn = map.Get("alpn") is { } alpn ? BindAlpn(ctx, alpn, map.ChildPath("alpn")) : new TlsServerConfig().Alpn,
+        };
+    }
+
+    private static TlsCertificateConfig? BindCertificate(BindContext ctx, ConfigNode node, string path)
+    {
+        var map = MappingView.Open(ctx, node, path, CertificateKeys);
+        if (map is null)
+        {
+            return null;
+        }
+        string? cert = map.File("cert", required: true);
+        string? key = map.File("key", required: true);
+        var sni = map.StringList("sni");
+        return cert is null || key is null ? null : new TlsCertificateConfig { Cert = cert, Key = key, Sni = sni };
+    }
+
+    private static ConfigList<string> BindAlpn(BindContext ctx, ConfigNode node, string path)
+    {
+        var items = ctx.ReadSequence(node, path, allowSingle: true);
+        var list = new List<string>();
+        for (int i = 0; items is not null && i < items.Count; i++)
+        {
+            if (ctx.ReadWord(items[i], BindContext.Index(path, i), AlpnNames) is { } protocol)
+            {
+                list.Add(protocol);
+            }
+        }
+        return ConfigList<string>.From(list);
+    }
+}

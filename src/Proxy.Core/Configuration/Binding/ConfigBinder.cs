@@ -1,0 +1,123 @@
+using Proxy.Configuration.Syntax;
+
+namespace Proxy.Configuration.Binding;
+
+/// <summary>
+/// Hand-written binding of the node tree onto the config model (no reflection, for native AOT).
+/// Every method reports what it finds wrong and carries on with defaults, so one pass lists
+/// every error; cross-references (cluster names, duplicate listeners) are checked at the end.
+/// This file holds the root, admin and log sections; the others live in ConfigBinder.*.cs.
+/// </summary>
+internal static partial class ConfigBinder
+{
+    private static readonly string[] RootKeys = ["admin", "listeners", "clusters", "mesh", "log", "drain_timeout"];
+    private static readonly string[] AdminKeys = ["address"];
+    private static readonly string[] LogKeys = ["format", "level", "access_log"];
+    private static readonly string[] LogFormats = ["text", "json"];
+    private static readonly string[] LogLevels = ["debug", "info", "warn", "error"];
+
+    /// <summary>Binds and validates the whole document; the result is meaningful only without errors.</summary>
+    public static ProxyConfig? Bind(BindContext ctx, ConfigNode root)
+    {
+        var map = MappingView.Open(ctx, root, "", RootKeys);
+        if (map is null)
+        {
+            return null;
+        }
+        var config = new ProxyConfig
+        {
+            Admin = map.Get("admin") is { } admin ? BindAdmin(ctx, admin, "admin") : new AdminConfig(),
+            Listeners = map.Get("listeners") is { } listeners ? BindListeners(ctx, listeners, "listeners") : ConfigList<ListenerConfig>.Empty,
+            Clusters = map.Get("clusters") is { } clusters ? BindClusters(ctx, clusters, "clusters") : ConfigList<ClusterConfig>.Empty,
+            Mesh = map.Get("mesh") is { } mesh ? BindMesh(ctx, mesh, "mesh") : null,
+            Log = map.Get("log") is { } log ? BindLog(ctx, log, "log") : new LogConfig(),
+            DrainTimeout = map.Duration("drain_timeout", TimeSpan.FromSeconds(5), positive: false),
+        };
+        CheckClusterReferences(ctx, config.Clusters);
+        return config;
+    }
+
+    private static AdminConfig BindAdmin(BindContext ctx, ConfigNode node, string path)
+    {
+        var map = MappingView.Open(ctx, node, path, AdminKeys);
+        var defaults = new AdminConfig();
+        return map is null ? defaults : new AdminConfig { Address = map.Address("address", required: false) ?? defaults.Address };
+    }
+
+    private static LogConfig BindLog(BindContext ctx, ConfigNode node, string path)
+    {
+        var map = MappingView.Open(ctx, node, path, LogKeys);
+        var defaults = new LogConfig();
+        if (map is null)
+        {
+            return defaults;
+        }
+        string? accessLog = map.String("access_log") switch
+        {
+            null or "none" => null,
+            "stdout" => "stdout",
+            string file => ctx.ResolveFile(file),
+        };
+        return new LogConfig
+        {
+            Format = map.Word("format", defaults.Format, LogFormats),
+            Level = map.Word("level", defaults.Level, LogLevels),
+            AccessLog = accessLog,
+        };
+    }
+
+    private static void CheckClusterReferences(BindContext ctx, IReadOnlyList<ClusterConfig> clusters)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var cluster in clusters)
+        {
+            names.Add(cluster.Name);
+        }
+        foreach (var (name, node, path) in ctx.ClusterReferences)
+        {
+            if (!names.Contains(name))
+            {
+                ctx.Error(node, path, names.Count == 0
+                    ? $"unknown cluster '{name}' (no clusters are defined)"
+                    : $"unknown cluster '{name}'; defined clusters: {string.Join(", ", names)}");
+            }
+        }
+    }
+
+    /// <summary>Binds each item of a sequence with <paramref name="bind"/>, skipping items that failed.</summary>
+    private static ConfigList<T> BindList<T>(BindContext ctx, ConfigNode node, string path, Func<BindContext, ConfigNode, string, T?> bind)
+        where T : class
+    {
+        var items = ctx.ReadSequence(node, path);
+        if (items is null)
+        {
+            return ConfigList<T>.Empty;
+        }
+        var list = new List<T>(items.Count);
+        for (int i = 0; i < items.Count; i++)
+        {
+            if (bind(ctx, items[i], BindContext.Index(path, i)) is { } item)
+            {
+                list.Add(item);
+            }
+        }
+        return ConfigList<T>.From(list);
+    }
+
+    /// <summary>True for an HTTP token (RFC 9110 section 5.6.2): header names and methods.</summary>
+    private static bool IsToken(string value)
+    {
+        if (value.Length == 0)
+        {
+            return false;
+        }
+        foreach (char c in value)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c)))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+}

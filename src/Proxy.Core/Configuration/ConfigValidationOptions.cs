@@ -1,0 +1,18 @@
+namespace Proxy.Configuration;
+
+/// <summary>
+/// Names only known at runtime that validation checks against, so a typo fails at load
+/// rather than at the first request (the picker registry passes its names here).
+/// </summary>
+public sealed record ConfigValidationOptions
+{
+    /// <summary>The built-in picker names.</summary>
+    public static IReadOnlyCollection<string> BuiltInLoadBalancers { get; } =
+        new ConfigList<string>(["round_robin", "random", "least_request", "peak_ewma", "ring_hash", "maglev"]);
+
+    /// <summary>Options with the built-in names.</summary>
+    public static ConfigValidationOptions Default { get; } = new();
+
+    /// <summary>Accepted <c>load_balancer</c> values.</summary>
+    public IReadOnlyCollection<string> LoadBalancers { get; init; } = BuiltInLoadBalancers;
+}

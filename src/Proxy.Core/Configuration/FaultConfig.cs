@@ -1,0 +1,14 @@
+namespace Proxy.Configuration;
+
+/// <summary>Fault injection on a route, for testing resilience.</summary>
+public sealed record FaultConfig
+{
+    /// <summary>Delay injection; null for none.</summary>
+    public FaultDelayConfig? Delay { get; init; }
+
+    /// <summary>Abort injection; null for none.</summary>
+    public FaultAbortConfig? Abort { get; init; }
+
+    /// <summary>When not empty, faults apply only to requests matching all of these headers.</summary>
+    public IReadOnlyList<HeaderMatchConfig> Headers { get; init; } = ConfigList<HeaderMatchConfig>.Empty;
+}

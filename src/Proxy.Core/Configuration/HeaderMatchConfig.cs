@@ -1,0 +1,14 @@
+namespace Proxy.Configuration;
+
+/// <summary>One header condition.</summary>
+public sealed record HeaderMatchConfig
+{
+    /// <summary>Header name, lower case.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>How the value is compared.</summary>
+    public HeaderMatchKind Kind { get; init; } = HeaderMatchKind.Exact;
+
+    /// <summary>The string, prefix or regex; null for <see cref="HeaderMatchKind.Present"/>.</summary>
+    public string? Value { get; init; }
+}

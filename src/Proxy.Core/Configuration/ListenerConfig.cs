@@ -1,0 +1,35 @@
+namespace Proxy.Configuration;
+
+/// <summary>A bound address that accepts downstream connections, with its protocol and routes.</summary>
+public sealed record ListenerConfig
+{
+    /// <summary>Unique name; also the metrics label.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Address to bind.</summary>
+    public required HostPort Address { get; init; }
+
+    /// <summary>Protocol (default http).</summary>
+    public ListenerProtocol Protocol { get; init; } = ListenerProtocol.Http;
+
+    /// <summary>Target cluster of a tcp listener (and of opaque traffic on an auto listener).</summary>
+    public string? Cluster { get; init; }
+
+    /// <summary>Routes of an http or auto listener, tried in order; the first match wins.</summary>
+    public IReadOnlyList<RouteConfig> Routes { get; init; } = ConfigList<RouteConfig>.Empty;
+
+    /// <summary>TLS termination; null for plain text.</summary>
+    public TlsServerConfig? Tls { get; init; }
+
+    /// <summary>A downstream connection idle this long is closed (default 300s).</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(300);
+
+    /// <summary>Upstream connect timeout for tcp forwarding; null means the cluster's.</summary>
+    public TimeSpan? ConnectTimeout { get; init; }
+
+    /// <summary>HTTP request size and time limits.</summary>
+    public HttpLimitsConfig Limits { get; init; } = new();
+
+    /// <summary>Listener-wide request rate limit; null for none.</summary>
+    public RateLimitConfig? RateLimit { get; init; }
+}

@@ -1,0 +1,23 @@
+namespace Proxy.Configuration;
+
+/// <summary>The whole validated configuration file: the root of the config model (no runtime state).</summary>
+public sealed record ProxyConfig
+{
+    /// <summary>The admin server (<c>admin</c>).</summary>
+    public AdminConfig Admin { get; init; } = new();
+
+    /// <summary>The listeners, in file order (<c>listeners</c>).</summary>
+    public IReadOnlyList<ListenerConfig> Listeners { get; init; } = ConfigList<ListenerConfig>.Empty;
+
+    /// <summary>The clusters, in file order (<c>clusters</c>).</summary>
+    public IReadOnlyList<ClusterConfig> Clusters { get; init; } = ConfigList<ClusterConfig>.Empty;
+
+    /// <summary>Sidecar settings; null when running as a plain reverse proxy (<c>mesh</c>).</summary>
+    public MeshConfig? Mesh { get; init; }
+
+    /// <summary>Process and access logging (<c>log</c>).</summary>
+    public LogConfig Log { get; init; } = new();
+
+    /// <summary>How long in-flight work may finish on shutdown or drain (<c>drain_timeout</c>, default 5s).</summary>
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(5);
+}
