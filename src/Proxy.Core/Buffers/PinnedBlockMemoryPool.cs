@@ -28,7 +28,7 @@ public sealed class PinnedBlockMemoryPool : MemoryPool<byte>
     private volatile bool _disposed;
 
     /// <summary>The process-wide pool.</summary>
-    public static PinnedBlockMemoryPool Shared { get; } = new(maxRetainedBlocks: 64 * 1024);
+    public static new PinnedBlockMemoryPool Shared { get; } = new(maxRetainedBlocks: 64 * 1024);
 
     public PinnedBlockMemoryPool(int maxRetainedBlocks) => _maxRetained = maxRetainedBlocks;
 

@@ -62,9 +62,9 @@ public readonly record struct HostPort(string Host, int Port)
             error = $"'{text}' has no port";
             return false;
         }
-        if (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port < 1 || port > 65535)
+        if (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port < 0 || port > 65535)
         {
-            error = $"port '{portText}' is out of range (1-65535)";
+            error = $"port '{portText}' is out of range (0-65535; 0 binds any free port)";
             return false;
         }
         value = new HostPort(host, port);

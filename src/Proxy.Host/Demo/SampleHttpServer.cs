@@ -85,7 +85,8 @@ public sealed class SampleHttpServer : IAsyncDisposable
                     continue;
                 }
 
-                var requestLine = head[..head.IndexOf('\r') is var cr and >= 0 ? cr : head.Length];
+                var cr = head.IndexOf('\r');
+                var requestLine = cr >= 0 ? head[..cr] : head;
                 var body = $"hello from {_name}: {requestLine}\n";
                 var response = $"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {Encoding.UTF8.GetByteCount(body)}\r\n\r\n{body}";
                 await client.SendAsync(Encoding.UTF8.GetBytes(response), SocketFlags.None).ConfigureAwait(false);
