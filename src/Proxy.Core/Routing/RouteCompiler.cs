@@ -70,8 +70,9 @@ internal static class RouteCompiler
 
         if (host.StartsWith("*.", StringComparison.Ordinal))
         {
-            string suffix = host.Substring(1);
-            if (suffix.Length < 2 || suffix.EndsWith('.') || !IsRegName(suffix.AsSpan(1), out _))
+            // ".example.com", without the optional trailing dot of the fully qualified form.
+            string suffix = host.EndsWith('.') ? host.Substring(1, host.Length - 2) : host.Substring(1);
+            if (!IsRegName(suffix.AsSpan(1), out _))
             {
                 errors.Add(new RouteDefinitionError(index, Field, $"'{host}': a wildcard is '*.' followed by a domain, like '*.example.com'"));
                 return default;
@@ -121,6 +122,12 @@ internal static class RouteCompiler
         if (name.IsEmpty)
         {
             problem = "must not be empty";
+            return false;
+        }
+
+        if (name[0] == '.' || name[^1] == '.' || name.Contains("..", StringComparison.Ordinal))
+        {
+            problem = "must not have empty labels";
             return false;
         }
 
