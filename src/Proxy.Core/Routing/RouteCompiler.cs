@@ -70,15 +70,20 @@ internal static class RouteCompiler
 
         if (host.StartsWith("*.", StringComparison.Ordinal))
         {
-            // ".example.com", without the optional trailing dot of the fully qualified form.
-            string suffix = host.EndsWith('.') ? host.Substring(1, host.Length - 2) : host.Substring(1);
-            if (!IsRegName(suffix.AsSpan(1), out _))
+            // The domain after "*.", without the optional trailing dot of the fully qualified form.
+            string domain = host.Substring(2);
+            if (domain.EndsWith('.'))
+            {
+                domain = domain.Substring(0, domain.Length - 1);
+            }
+
+            if (!IsRegName(domain, out _))
             {
                 errors.Add(new RouteDefinitionError(index, Field, $"'{host}': a wildcard is '*.' followed by a domain, like '*.example.com'"));
                 return default;
             }
 
-            return HostMatcher.Wildcard(suffix);
+            return HostMatcher.Wildcard("." + domain);
         }
 
         if (host.Contains('*'))
