@@ -24,6 +24,9 @@ internal readonly struct HostMatcher
     /// <summary>True when the matcher places no condition on the host.</summary>
     public bool IsAny => _value is null;
 
+    /// <summary>The lowercase host of an exact matcher; null for any and wildcard matchers.</summary>
+    public byte[]? ExactHost => _wildcard ? null : _value;
+
     /// <summary>Matches exactly <paramref name="host"/> (already validated, ASCII).</summary>
     public static HostMatcher Exact(string host) => new(Encoding.ASCII.GetBytes(host.ToLowerInvariant()), wildcard: false);
 

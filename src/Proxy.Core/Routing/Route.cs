@@ -92,6 +92,9 @@ public sealed class Route
     /// <summary>Chooses the cluster name for one request; see <see cref="PickClusterIndex"/>.</summary>
     public string PickCluster(uint random) => _clusters[PickClusterIndex(random)];
 
+    /// <summary>The compiled host condition, read by <see cref="HostRouteIndex"/> at build time.</summary>
+    internal HostMatcher Host => _host;
+
     /// <summary>Tests the request against every condition of this route. <paramref name="host"/> is already normalized.</summary>
     internal bool Matches<TRequest>(
         ReadOnlySpan<byte> host,

@@ -3,8 +3,8 @@ using System.Diagnostics.CodeAnalysis;
 namespace Proxy.Routing;
 
 /// <summary>
-/// The immutable, compiled routes of one listener. Matching walks the routes in definition order and
-/// returns the first whose every condition holds (first match wins), allocating nothing. A table is
+/// The immutable, compiled routes of one listener. Matching returns the first route, in definition order,
+/// whose every condition holds (first match wins), allocating nothing. A table is
 /// built once per configuration snapshot and shared by all connections; swapping tables is the
 /// snapshot's concern.
 /// </summary>
@@ -16,8 +16,13 @@ namespace Proxy.Routing;
 public sealed class RouteTable
 {
     private readonly Route[] _routes;
+    private readonly HostRouteIndex _hosts;
 
-    private RouteTable(Route[] routes) => _routes = routes;
+    private RouteTable(Route[] routes)
+    {
+        _routes = routes;
+        _hosts = HostRouteIndex.Build(routes);
+    }
 
     /// <summary>A table with no routes: every request is unmatched.</summary>
     public static RouteTable Empty { get; } = new([]);
@@ -56,7 +61,7 @@ public sealed class RouteTable
 
     /// <summary>
     /// Finds the first route matching <paramref name="request"/>, or null (the caller answers 404).
-    /// Generic over the request view so struct and ref struct implementations are called without boxing.
+    /// Only the routes that can match the request's host are tried (see <see cref="HostRouteIndex"/>). Generic over the request view so struct and ref struct implementations are called without boxing.
     /// </summary>
     public Route? Match<TRequest>(scoped ref TRequest request)
         where TRequest : IRouteRequest, allows ref struct
@@ -66,7 +71,7 @@ public sealed class RouteTable
         ReadOnlySpan<byte> path = request.Path;
         ReadOnlySpan<byte> method = request.Method;
 
-        Route[] routes = _routes;
+        Route[] routes = _hosts.CandidatesFor(host);
         for (int i = 0; i < routes.Length; i++)
         {
             Route route = routes[i];
