@@ -1,3 +1,5 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Proxy.Routing;
@@ -7,7 +9,7 @@ namespace Proxy.Routing;
 /// Every exact host named by some route gets a candidate list: all routes that can match that host (the
 /// exact ones, matching wildcards, and host-less ones) in definition order, so first-match-wins is kept.
 /// Any other host gets the list of wildcard and host-less routes. Lookup hashes the host bytes
-/// case-insensitively into an open-addressed table built once; it allocates nothing.
+/// case-insensitively, a word at a time, into an open-addressed table built once; it allocates nothing.
 /// </summary>
 /// <remarks>
 /// Keys come only from configuration, so a hostile Host header cannot lengthen probe chains; the table
@@ -102,16 +104,37 @@ internal sealed class HostRouteIndex
         }
     }
 
-    // FNV-1a over the ASCII-lowercased bytes, so "API.example.com" lands where "api.example.com" was stored.
+    // Hashes 8 bytes per step (a 30-byte host costs 4 multiplies) and every byte counts, so hosts that
+    // share long prefixes and suffixes ("payments-api.prod.svc.cluster.local" and "payments-web...") still
+    // spread. OR-ing 0x20 into every byte folds ASCII letters to lowercase, so equal hosts in any case hash
+    // alike; it also merges some non-letters, which only costs a probe since keys are compared exactly.
     private static uint Hash(ReadOnlySpan<byte> host)
     {
-        uint hash = 2166136261;
-        foreach (byte b in host)
+        const ulong Fold = 0x2020202020202020;
+        const ulong Multiplier = 0x9E3779B97F4A7C15;
+        ulong hash = (ulong)host.Length * Multiplier;
+        if (host.Length < sizeof(ulong))
         {
-            uint c = (uint)(b - 'A') <= 'Z' - 'A' ? (uint)(b | 0x20) : b;
-            hash = (hash ^ c) * 16777619;
+            ulong word = 0;
+            for (int i = 0; i < host.Length; i++)
+            {
+                word = (word << 8) | host[i];
+            }
+
+            return Finish(Step(hash, word | Fold));
         }
 
-        return hash;
+        int last = host.Length - sizeof(ulong);
+        for (int i = 0; i < last; i += sizeof(ulong))
+        {
+            hash = Step(hash, MemoryMarshal.Read<ulong>(host.Slice(i)) | Fold);
+        }
+
+        // The final word ends at the last byte, overlapping the previous one when the length is not a multiple of 8.
+        return Finish(Step(hash, MemoryMarshal.Read<ulong>(host.Slice(last)) | Fold));
+
+        static ulong Step(ulong hash, ulong word) => BitOperations.RotateLeft((hash ^ word) * Multiplier, 27);
+
+        static uint Finish(ulong hash) => (uint)((hash * Multiplier) >> 32);
     }
 }

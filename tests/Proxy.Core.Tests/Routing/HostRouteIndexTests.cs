@@ -76,6 +76,28 @@ public class HostRouteIndexTests
         Assert.Equal("fallback", Match(table, ""));
     }
 
+    [Theory]
+    [InlineData("payments-{0}.prod.svc.cluster.local")] // shared prefix and suffix, same length
+    [InlineData("{0}.x")] // shorter than one hash word
+    [InlineData("abcdefg{0}")] // exactly 8 bytes for one-digit suffixes
+    public void Match_HostsDifferingInOneByte_EachFindsItsOwnRoute(string format)
+    {
+        var routes = new List<RouteDefinition>();
+        for (int i = 0; i < 10; i++)
+        {
+            routes.Add(To($"c{i}", string.Format(format, i)));
+        }
+
+        RouteTable table = RouteTable.Build(routes);
+
+        for (int i = 0; i < 10; i++)
+        {
+            Assert.Equal($"c{i}", Match(table, string.Format(format, i).ToUpperInvariant()));
+        }
+
+        Assert.Null(Match(table, string.Format(format, "z")));
+    }
+
     [Fact]
     public void Match_OnlyExactHosts_UnknownHostIsNull()
     {
