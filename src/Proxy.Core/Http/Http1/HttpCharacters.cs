@@ -1,0 +1,62 @@
+using System.Buffers;
+
+namespace Proxy.Http.Http1;
+
+/// <summary>
+/// Byte classes of the HTTP grammar as vectorised <see cref="SearchValues{T}"/>, so validating a
+/// name or value is one IndexOfAnyExcept call instead of a byte loop.
+/// </summary>
+internal static class HttpCharacters
+{
+    // tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
+    // (RFC 9110 5.6.2)
+    internal static readonly SearchValues<byte> Token = SearchValues.Create(
+        "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"u8);
+
+    // field-vchar = VCHAR / obs-text, plus SP and HTAB inside a value (RFC 9110 5.5). Everything
+    // else (NUL, CR, LF and the other controls, DEL) is rejected: those are the smuggling vectors.
+    internal static readonly SearchValues<byte> FieldValue = SearchValues.Create(BuildRange(0x20, 0x7E, extra: 0x09, obsText: true));
+
+    // A request-target is ASCII visible characters only (RFC 3986 via RFC 9112 3.2); we check the
+    // byte class here and the structure per form.
+    internal static readonly SearchValues<byte> TargetChar = SearchValues.Create(BuildRange(0x21, 0x7E, extra: 0x21, obsText: false));
+
+    // reason-phrase = 1*( HTAB / SP / VCHAR / obs-text ) (RFC 9112 4); same class as a field value.
+    internal static SearchValues<byte> ReasonPhrase => FieldValue;
+
+    // Host = uri-host [ ":" port ]; uri-host is reg-name / IPv4 / IP-literal (RFC 3986 3.2.2):
+    // unreserved / pct-encoded / sub-delims, plus ":" and brackets for IPv6 literals.
+    internal static readonly SearchValues<byte> HostChar = SearchValues.Create(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~%!$&'()*+,;=:[]"u8);
+
+    // qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text (RFC 9110 5.6.4)
+    internal static bool IsQuotedText(byte b) => b == 0x09 || b == 0x20 || b == 0x21 || (b >= 0x23 && b <= 0x5B) || (b >= 0x5D && b != 0x7F);
+
+    // quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text )
+    internal static bool IsQuotedPairChar(byte b) => b == 0x09 || (b >= 0x20 && b != 0x7F);
+
+    internal static bool IsWhitespace(byte b) => b == (byte)' ' || b == (byte)'\t';
+
+    internal static bool IsToken(ReadOnlySpan<byte> span) => !span.IsEmpty && !span.ContainsAnyExcept(Token);
+
+    internal static ReadOnlySpan<byte> TrimWhitespace(ReadOnlySpan<byte> span)
+    {
+        int start = 0;
+        while (start < span.Length && IsWhitespace(span[start])) start++;
+        int end = span.Length;
+        while (end > start && IsWhitespace(span[end - 1])) end--;
+        return span[start..end];
+    }
+
+    private static byte[] BuildRange(byte first, byte last, byte extra, bool obsText)
+    {
+        var bytes = new List<byte>(256) { extra };
+        for (int b = first; b <= last; b++) bytes.Add((byte)b);
+        if (obsText)
+        {
+            for (int b = 0x80; b <= 0xFF; b++) bytes.Add((byte)b);
+        }
+
+        return bytes.ToArray();
+    }
+}

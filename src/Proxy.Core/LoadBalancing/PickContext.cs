@@ -1,0 +1,33 @@
+using System.Net;
+
+namespace Proxy.LoadBalancing;
+
+/// <summary>
+/// What a picker may know about the request: for now an optional 64-bit hash key, computed by the
+/// caller from a configured header or the client address (see <see cref="PickerHash"/>). The hashing
+/// pickers use it; the others ignore it.
+/// </summary>
+public readonly struct PickContext
+{
+    /// <summary>A context with a hash key.</summary>
+    public PickContext(ulong hashKey)
+    {
+        HashKey = hashKey;
+        HasHashKey = true;
+    }
+
+    /// <summary>No hash key: hashing pickers fall back to a random key.</summary>
+    public static PickContext None => default;
+
+    /// <summary>The request's hash key; meaningful only when <see cref="HasHashKey"/> is true.</summary>
+    public ulong HashKey { get; }
+
+    /// <summary>True when the caller supplied a hash key.</summary>
+    public bool HasHashKey { get; }
+
+    /// <summary>A context keyed by the hash of <paramref name="key"/> (for example a header value).</summary>
+    public static PickContext ForKey(ReadOnlySpan<byte> key) => new(PickerHash.HashKey(key));
+
+    /// <summary>A context keyed by the client's address (source-IP affinity).</summary>
+    public static PickContext ForAddress(IPAddress address) => new(PickerHash.HashKey(address));
+}
