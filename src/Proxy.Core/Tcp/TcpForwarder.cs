@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Net;
+using Proxy.LoadBalancing;
 using System.Net.Sockets;
 using Pipelines.Sockets.Unofficial;
 using Proxy.Observability;
@@ -22,12 +24,14 @@ public sealed class TcpForwarder : ITrackedConnection
     private readonly Cluster _cluster;
     private readonly TimeSpan _idleTimeout;
     private readonly Counter _idleTimeouts;
+    private readonly PickContext _pickContext;
     private SocketConnection? _upstream;
     private long _lastActivity = Environment.TickCount64;
     private int _closeReason; // first cause wins: 0 none, 1 idle, 2 abort
 
-    private TcpForwarder(SocketConnection downstream, Cluster cluster, TimeSpan idleTimeout, Counter idleTimeouts)
+    private TcpForwarder(SocketConnection downstream, Cluster cluster, TimeSpan idleTimeout, Counter idleTimeouts, PickContext pickContext)
     {
+        _pickContext = pickContext;
         _downstream = downstream;
         _cluster = cluster;
         _idleTimeout = idleTimeout;
@@ -40,9 +44,11 @@ public sealed class TcpForwarder : ITrackedConnection
     /// </summary>
     public static async Task ForwardAsync(
         SocketConnection downstream, Cluster cluster, string listener, TimeSpan idleTimeout,
-        ListenerMetrics listenerMetrics, ProxyMetrics metrics, ConnectionTracker tracker)
+        ListenerMetrics listenerMetrics, ProxyMetrics metrics, ConnectionTracker tracker, IPAddress? clientAddress)
     {
-        var forwarder = new TcpForwarder(downstream, cluster, idleTimeout, listenerMetrics.IdleTimeouts);
+        // ring_hash and maglev keep a client on one endpoint when the cluster hashes on its address.
+        var pickContext = cluster.HashOnClientAddress && clientAddress is not null ? PickContext.ForAddress(clientAddress) : PickContext.None;
+        var forwarder = new TcpForwarder(downstream, cluster, idleTimeout, listenerMetrics.IdleTimeouts, pickContext);
         var id = tracker.Add(forwarder);
         var started = Environment.TickCount64;
         try
@@ -60,7 +66,7 @@ public sealed class TcpForwarder : ITrackedConnection
 
     private async Task RunAsync(Counter received, Counter sent)
     {
-        var endpoint = _cluster.Pick();
+        var endpoint = _cluster.Pick(_pickContext);
         if (endpoint is null)
         {
             return; // no healthy endpoint (counted by the cluster): close the downstream at once

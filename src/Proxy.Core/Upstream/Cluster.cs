@@ -1,52 +1,57 @@
+using System.Text;
+using Proxy.LoadBalancing;
 using Proxy.Observability;
 
 namespace Proxy.Upstream;
 
 /// <summary>
 /// A named set of endpoints with one load-balancing policy and its timeouts: the runtime form of a
-/// cluster in one configuration snapshot. Immutable; a reload builds a new one.
+/// cluster in one configuration snapshot. Immutable; a reload builds a new one (its endpoints,
+/// with their pools and load state, carry over when unchanged).
 /// </summary>
 public sealed class Cluster
 {
     private readonly Endpoint[] _endpoints;
-    private int _next = -1;
+    private readonly IEndpointPicker _picker;
 
-    public Cluster(string name, Endpoint[] endpoints, TimeSpan connectTimeout, TimeSpan idleTimeout, ClusterMetrics metrics)
+    public Cluster(string name, Endpoint[] endpoints, IEndpointPicker picker, ClusterSettings settings, ClusterMetrics metrics)
     {
         Name = name;
         _endpoints = endpoints;
-        ConnectTimeout = connectTimeout;
-        IdleTimeout = idleTimeout;
+        _picker = picker;
+        Settings = settings;
         Metrics = metrics;
+        HashHeader = settings.HashOn is { } hashOn && hashOn.StartsWith("header:", StringComparison.Ordinal)
+            ? Encoding.ASCII.GetBytes(hashOn["header:".Length..].ToLowerInvariant())
+            : null;
+        HashOnClientAddress = settings.HashOn == "client_ip";
     }
 
     public string Name { get; }
 
     public IReadOnlyList<Endpoint> Endpoints => _endpoints;
 
-    public TimeSpan ConnectTimeout { get; }
+    public ClusterSettings Settings { get; }
 
-    /// <summary>How long a TCP stream may go without a byte in either direction.</summary>
-    public TimeSpan IdleTimeout { get; }
+    public TimeSpan ConnectTimeout => Settings.ConnectTimeout;
 
     public ClusterMetrics Metrics { get; }
 
+    /// <summary>Lowercase header name whose value keys ring_hash / maglev picks, if configured.</summary>
+    public byte[]? HashHeader { get; }
+
+    /// <summary>Whether ring_hash / maglev picks are keyed by the client address.</summary>
+    public bool HashOnClientAddress { get; }
+
     /// <summary>Picks a healthy endpoint, or null when none is healthy (counted).</summary>
-    public Endpoint? Pick()
+    public Endpoint? Pick(in PickContext context)
     {
-        // Round robin over healthy endpoints; the full picker set lives in LoadBalancing.
-        var endpoints = _endpoints;
-        for (var tried = 0; tried < endpoints.Length; tried++)
+        var endpoint = _picker.Pick(context);
+        if (endpoint is null)
         {
-            var index = (int)((uint)Interlocked.Increment(ref _next) % (uint)endpoints.Length);
-            var endpoint = endpoints[index];
-            if (endpoint.IsHealthy)
-            {
-                return endpoint;
-            }
+            Metrics.NoHealthyEndpoint.Increment();
         }
 
-        Metrics.NoHealthyEndpoint.Increment();
-        return null;
+        return endpoint;
     }
 }

@@ -1,0 +1,13 @@
+namespace Proxy.Upstream;
+
+/// <summary>The per-cluster settings the forwarders read, copied from configuration.</summary>
+public sealed record ClusterSettings
+{
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a TCP stream may go without a byte in either direction.</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary><c>header:NAME</c> or <c>client_ip</c>: the hash key of ring_hash and maglev.</summary>
+    public string? HashOn { get; init; }
+}
