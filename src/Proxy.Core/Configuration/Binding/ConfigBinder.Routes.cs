@@ -221,6 +221,13 @@ internal static partial class ConfigBinder
             _ = new Regex(pattern, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
             return pattern;
         }
+        catch (RegexParseException e)
+        {
+            // Spelled from the error code and offset: the message text is a bare resource key
+            // in the native binary (UseSystemResourceKeys).
+            map.Error(key, $"invalid regular expression: {e.Error} at offset {e.Offset}");
+            return null;
+        }
         catch (ArgumentException e)
         {
             map.Error(key, $"invalid regular expression: {e.Message}");

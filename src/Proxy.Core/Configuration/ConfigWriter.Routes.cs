@@ -1,0 +1,110 @@
+using System.Text.Json;
+
+namespace Proxy.Configuration;
+
+/// <summary>Route sections of the JSON writer.</summary>
+public static partial class ConfigWriter
+{
+    private static void WriteRoute(Utf8JsonWriter w, RouteConfig route)
+    {
+        w.WriteStartObject();
+        OptionalString(w, "name", route.Name);
+        var match = route.Match;
+        w.WriteStartObject("match");
+        OptionalString(w, "host", match.Host);
+        OptionalString(w, "path_prefix", match.PathPrefix);
+        OptionalString(w, "path_exact", match.PathExact);
+        WriteHeaderMatches(w, match.Headers);
+        Strings(w, "methods", match.Methods);
+        w.WriteEndObject();
+        OptionalString(w, "cluster", route.Cluster);
+        if (route.Cluster is null)
+        {
+            w.WriteStartArray("split");
+            foreach (var target in route.Split)
+            {
+                w.WriteStartObject();
+                w.WriteString("cluster", target.Cluster);
+                w.WriteNumber("weight", target.Weight);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+        }
+        OptionalDuration(w, "timeout", route.Timeout);
+        if (route.Retries is { } retries)
+        {
+            w.WriteStartObject("retries");
+            w.WriteNumber("attempts", retries.Attempts);
+            Strings(w, "retry_on", retries.RetryOn);
+            Numbers(w, "status_codes", retries.StatusCodes);
+            OptionalDuration(w, "per_try_timeout", retries.PerTryTimeout);
+            Duration(w, "backoff_base", retries.BackoffBase);
+            Duration(w, "backoff_max", retries.BackoffMax);
+            if (retries.Budget is { } budget)
+            {
+                w.WriteStartObject("budget");
+                w.WriteNumber("ratio", budget.Ratio);
+                w.WriteNumber("min_per_second", budget.MinPerSecond);
+                w.WriteEndObject();
+            }
+            w.WriteEndObject();
+        }
+        if (route.Fault is { } fault)
+        {
+            w.WriteStartObject("fault");
+            if (fault.Delay is { } delay)
+            {
+                w.WriteStartObject("delay");
+                Duration(w, "duration", delay.Duration);
+                w.WriteNumber("percent", delay.Percent);
+                w.WriteEndObject();
+            }
+            if (fault.Abort is { } abort)
+            {
+                w.WriteStartObject("abort");
+                w.WriteNumber("status", abort.Status);
+                w.WriteNumber("percent", abort.Percent);
+                w.WriteEndObject();
+            }
+            WriteHeaderMatches(w, fault.Headers);
+            w.WriteEndObject();
+        }
+        if (route.Mirror is { } mirror)
+        {
+            w.WriteStartObject("mirror");
+            w.WriteString("cluster", mirror.Cluster);
+            w.WriteNumber("percent", mirror.Percent);
+            w.WriteEndObject();
+        }
+        WriteRateLimit(w, route.RateLimit);
+        w.WriteEndObject();
+    }
+
+    // Always the long form, which can express every kind.
+    private static void WriteHeaderMatches(Utf8JsonWriter w, IReadOnlyList<HeaderMatchConfig> headers)
+    {
+        w.WriteStartArray("headers");
+        foreach (var header in headers)
+        {
+            w.WriteStartObject();
+            w.WriteString("name", header.Name);
+            switch (header.Kind)
+            {
+                case HeaderMatchKind.Present:
+                    w.WriteBoolean("present", true);
+                    break;
+                case HeaderMatchKind.Prefix:
+                    w.WriteString("prefix", header.Value);
+                    break;
+                case HeaderMatchKind.Regex:
+                    w.WriteString("regex", header.Value);
+                    break;
+                default:
+                    w.WriteString("exact", header.Value);
+                    break;
+            }
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    }
+}

@@ -1,0 +1,33 @@
+using Proxy.Configuration;
+
+namespace Proxy.Tests.Configuration;
+
+public class ConfigRobustnessTests
+{
+    [Theory]
+    [InlineData("full.yaml")]
+    [InlineData("full.json")]
+    public void LoadText_EveryPrefix_NeverThrowsAndErrorsHaveLocations(string name)
+    {
+        string text = File.ReadAllText(ConfigTestData.PathOf(name));
+        for (int length = 0; length < text.Length; length++)
+        {
+            var result = ConfigLoader.LoadText(text[..length], name);
+            Assert.True(result.Success || result.Errors.Count > 0);
+            foreach (var error in result.Errors)
+            {
+                Assert.True(error.Line >= 1 && error.Column >= 1, error.ToString());
+            }
+        }
+    }
+
+    [Fact]
+    public void LoadText_DeepNesting_ReportsErrorInsteadOfOverflowing()
+    {
+        string deep = "admin: " + new string('[', 10_000) + new string(']', 10_000);
+
+        var result = ConfigLoader.LoadText(deep, "deep.yaml");
+
+        Assert.Contains("nesting deeper than", Assert.Single(result.Errors).Message);
+    }
+}
