@@ -3,7 +3,7 @@ using Proxy.Upstream;
 namespace Proxy.LoadBalancing;
 
 /// <summary>
-/// least_request: power of two choices (as Envoy does). Two candidates are drawn at random in
+/// least_request: power of two choices (as Envoy does). Two distinct candidates are drawn at random in
 /// proportion to weight, and the one with fewer requests in flight per unit of weight wins, which
 /// avoids both the herding of a global "least loaded" choice and any shared scan.
 /// </summary>
@@ -41,12 +41,7 @@ public sealed class LeastRequestPicker : IEndpointPicker
         }
 
         Endpoint a = endpoints[first];
-        if (endpoints.Length == 1)
-        {
-            return a;
-        }
-
-        int second = _weights.SampleHealthy(endpoints, _random);
+        int second = _weights.SampleOtherHealthy(endpoints, _random, first);
         if (second < 0)
         {
             return a;

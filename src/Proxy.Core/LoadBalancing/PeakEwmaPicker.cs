@@ -5,7 +5,7 @@ namespace Proxy.LoadBalancing;
 /// <summary>
 /// peak_ewma: power of two choices over a latency-aware cost, as linkerd2-proxy balances. Each endpoint
 /// costs its peak-sensitive latency estimate (<see cref="Endpoint.LatencyEstimateMs"/>) times its
-/// requests in flight plus one, divided by its weight; of two weighted-random candidates the cheaper wins.
+/// requests in flight plus one, divided by its weight; of two distinct weighted-random candidates the cheaper wins.
 /// A slow endpoint's estimate jumps at once, so traffic moves away within one response; it decays back
 /// over about ten seconds without samples, so the endpoint is retried.
 /// </summary>
@@ -41,13 +41,8 @@ public sealed class PeakEwmaPicker : IEndpointPicker
         }
 
         Endpoint a = endpoints[first];
-        if (endpoints.Length == 1)
-        {
-            return a;
-        }
-
-        int second = _weights.SampleHealthy(endpoints, _random);
-        if (second < 0 || second == first)
+        int second = _weights.SampleOtherHealthy(endpoints, _random, first);
+        if (second < 0)
         {
             return a;
         }

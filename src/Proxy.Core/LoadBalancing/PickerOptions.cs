@@ -8,8 +8,11 @@ namespace Proxy.LoadBalancing;
 /// </summary>
 public sealed class PickerOptions
 {
-    /// <summary>Default number of virtual nodes on a ring_hash ring (about 160 per endpoint for 100 endpoints).</summary>
-    public const int DefaultRingSize = 16384;
+    /// <summary>Default ring_hash virtual nodes per unit of weight: libketama's 160 points per server.</summary>
+    public const int DefaultRingNodesPerWeight = 160;
+
+    /// <summary>Default cap on ring_hash virtual nodes (3 MB of ring): 1,638 endpoints of weight 1 at the default density.</summary>
+    public const int DefaultMaxRingSize = 1 << 18;
 
     /// <summary>Default Maglev lookup table size: the prime the Maglev paper and Envoy use.</summary>
     public const int DefaultMaglevTableSize = 65537;
@@ -27,10 +30,17 @@ public sealed class PickerOptions
     public Func<long> Clock { get; init; } = Stopwatch.GetTimestamp;
 
     /// <summary>
-    /// Total virtual nodes on a ring_hash ring, shared among endpoints in proportion to weight
-    /// (each endpoint gets at least one). More nodes: smoother balance, more memory (12 bytes each).
+    /// ring_hash virtual nodes per unit of weight (weights are first divided by their greatest common
+    /// divisor). A fixed count per endpoint, rather than a fixed ring size shared out, is what keeps
+    /// the other endpoints' nodes, and so their keys, in place when an endpoint is added or removed.
     /// </summary>
-    public int RingSize { get; init; } = DefaultRingSize;
+    public int RingNodesPerWeight { get; init; } = DefaultRingNodesPerWeight;
+
+    /// <summary>
+    /// Upper bound on ring_hash virtual nodes (12 bytes each). A ring that would be larger is scaled down
+    /// in proportion, which keeps balance but gives up part of the stability guarantee for that cluster.
+    /// </summary>
+    public int MaxRingSize { get; init; } = DefaultMaxRingSize;
 
     /// <summary>Size of the Maglev lookup table; must be prime and at least the number of endpoints.</summary>
     public int MaglevTableSize { get; init; } = DefaultMaglevTableSize;

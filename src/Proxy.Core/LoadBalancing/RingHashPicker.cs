@@ -5,8 +5,8 @@ using Proxy.Upstream;
 namespace Proxy.LoadBalancing;
 
 /// <summary>
-/// ring_hash: Ketama-style consistent hashing. Each endpoint owns virtual nodes on a 64-bit ring, in
-/// number proportional to its weight, placed by hashing its authority; a request goes to the first
+/// ring_hash: Ketama-style consistent hashing. Each endpoint owns virtual nodes on a 64-bit ring, a
+/// fixed number per unit of weight, placed by hashing its authority; a request goes to the first
 /// node at or after its hash key. Adding or removing one of N endpoints moves only about 1/N of keys,
 /// and a key maps to the same endpoint whenever the picker is rebuilt from the same endpoints.
 /// </summary>
@@ -24,15 +24,19 @@ public sealed class RingHashPicker : IEndpointPicker
     private readonly int[] _owners;    // endpoint index of each node
     private readonly IRandomSource _random;
 
-    /// <summary>Places <see cref="PickerOptions.RingSize"/> virtual nodes for <paramref name="endpoints"/>.</summary>
+    /// <summary>
+    /// Places <see cref="PickerOptions.RingNodesPerWeight"/> virtual nodes per unit of weight for each of
+    /// <paramref name="endpoints"/>, at most <see cref="PickerOptions.MaxRingSize"/> in all.
+    /// </summary>
     public RingHashPicker(Endpoint[] endpoints, PickerOptions options)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.RingSize, 1, nameof(options.RingSize));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.RingNodesPerWeight, 1, nameof(options.RingNodesPerWeight));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxRingSize, 1, nameof(options.MaxRingSize));
         _endpoints = endpoints;
         _random = options.Random;
-        (_ring, _owners) = BuildRing(endpoints, options.RingSize);
+        (_ring, _owners) = BuildRing(endpoints, options.RingNodesPerWeight, options.MaxRingSize);
     }
 
     /// <summary>Number of virtual nodes on the ring.</summary>
@@ -99,26 +103,35 @@ public sealed class RingHashPicker : IEndpointPicker
         return false;
     }
 
-    private static (ulong[] Ring, int[] Owners) BuildRing(Endpoint[] endpoints, int ringSize)
+    private static (ulong[] Ring, int[] Owners) BuildRing(Endpoint[] endpoints, int nodesPerWeight, int maxRingSize)
     {
         if (endpoints.Length == 0)
         {
             return ([], []);
         }
 
-        long totalWeight = 0;
+        // Weights 100, 200 place as many nodes as 1, 2: only the ratios matter.
+        int divisor = 0;
         foreach (Endpoint endpoint in endpoints)
         {
-            totalWeight += endpoint.Weight;
+            divisor = Gcd(divisor, endpoint.Weight);
         }
 
-        var nodes = new List<Node>(ringSize + endpoints.Length);
+        double total = 0;
+        foreach (Endpoint endpoint in endpoints)
+        {
+            total += (double)(endpoint.Weight / divisor) * nodesPerWeight;
+        }
+
+        double scale = Math.Min(1, maxRingSize / total);
+        var nodes = new List<Node>((int)Math.Min(total, maxRingSize) + endpoints.Length);
         for (int i = 0; i < endpoints.Length; i++)
         {
-            // Node positions depend only on the authority and the node number, never on the endpoint's
-            // index, so the ring is the same whatever order the configuration lists endpoints in.
+            // Node n of an endpoint sits at XXH64(authority, seed n): positions depend only on the
+            // authority, never on the endpoint's index, so listing order does not change the ring, and
+            // an endpoint's nodes stay put when others come and go.
             byte[] authority = Encoding.UTF8.GetBytes(endpoints[i].Authority);
-            long count = Math.Max(1, (long)Math.Round((double)ringSize * endpoints[i].Weight / totalWeight));
+            long count = Math.Max(1, (long)Math.Round((double)(endpoints[i].Weight / divisor) * nodesPerWeight * scale));
             for (long n = 0; n < count; n++)
             {
                 nodes.Add(new Node(XxHash64.Hash(authority, (ulong)n), endpoints[i].Authority, i));
@@ -147,6 +160,16 @@ public sealed class RingHashPicker : IEndpointPicker
         }
 
         return (ring, owners);
+    }
+
+    private static int Gcd(int a, int b)
+    {
+        while (b != 0)
+        {
+            (a, b) = (b, a % b);
+        }
+
+        return a;
     }
 
     private readonly record struct Node(ulong Position, string Authority, int Owner);

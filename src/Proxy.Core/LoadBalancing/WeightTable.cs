@@ -79,6 +79,43 @@ internal readonly struct WeightTable
         return SampleHealthyByScan(endpoints, random);
     }
 
+    /// <summary>
+    /// A healthy index other than <paramref name="exclude"/>, for the second of two choices; -1 when
+    /// the rejection attempts find none (the caller then goes with its first choice). With equal weights
+    /// the draw excludes the first choice directly, so two endpoints are always compared.
+    /// </summary>
+    public int SampleOtherHealthy(Endpoint[] endpoints, IRandomSource random, int exclude)
+    {
+        if (Count < 2)
+        {
+            return -1;
+        }
+
+        for (int attempt = 0; attempt < RejectionAttempts; attempt++)
+        {
+            int index;
+            if (_cumulative is null)
+            {
+                index = (int)random.Next(Count - 1);
+                if (index >= exclude)
+                {
+                    index++;
+                }
+            }
+            else
+            {
+                index = Sample(random);
+            }
+
+            if (index != exclude && endpoints[index].IsHealthy)
+            {
+                return index;
+            }
+        }
+
+        return -1;
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static int SampleHealthyByScan(Endpoint[] endpoints, IRandomSource random)
     {

@@ -38,14 +38,17 @@ public sealed partial class Endpoint
 
     // The estimate and the time it was last updated change together, so both live in one long that a
     // single CompareExchange replaces: high 32 bits the estimate in ms (float32), low 32 bits the update
-    // time in ms (wrapping). 0 = no sample yet. A float keeps ~7 digits, ample for latencies.
+    // time in ms (wrapping). A float keeps ~7 digits, ample for latencies.
+    // 0 = never read nor sampled. A negative estimate is the default prior, not a measurement: like a
+    // measurement it decays while unused (so a never-tried endpoint is eventually tried, as in
+    // linkerd2-proxy), but unlike one the first real sample replaces it outright.
     private long _latency;
 
     /// <summary>Requests (or TCP streams) currently in progress on this endpoint.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
 
     /// <summary>True once a request has completed and fed the latency estimate.</summary>
-    public bool HasLatencySample => Volatile.Read(ref _latency) != 0;
+    public bool HasLatencySample => EstimateOf(Volatile.Read(ref _latency)) > 0;
 
     /// <summary>Called when a request or stream is sent to this endpoint.</summary>
     public void OnRequestStarted() => Interlocked.Increment(ref _inFlight);
@@ -66,24 +69,27 @@ public sealed partial class Endpoint
     /// <summary>
     /// The latency estimate at <paramref name="nowTicks"/> (Stopwatch ticks), in milliseconds: the
     /// moving average decayed towards zero for the time since its last update, so an endpoint that
-    /// stopped getting traffic after being slow is retried; never below <see cref="MinLatencyEstimateMs"/>;
-    /// <see cref="DefaultLatencyEstimateMs"/> before the first sample.
+    /// stopped getting traffic after being slow is retried; never below <see cref="MinLatencyEstimateMs"/>.
+    /// Before the first sample it is <see cref="DefaultLatencyEstimateMs"/>, decaying from the first call.
     /// </summary>
     public double LatencyEstimateMs(long nowTicks)
     {
+        uint now = ToStampMs(nowTicks);
         long state = Volatile.Read(ref _latency);
         if (state == 0)
         {
+            // First look at a fresh endpoint: start the default prior's decay clock now.
+            Interlocked.CompareExchange(ref _latency, Pack(-(float)DefaultLatencyEstimateMs, now), 0);
             return DefaultLatencyEstimateMs;
         }
 
-        uint elapsed = ElapsedMs(ToStampMs(nowTicks), StampOf(state));
-        double estimate = EstimateOf(state);
+        uint elapsed = ElapsedMs(now, StampOf(state));
+        double estimate = Math.Abs(EstimateOf(state));
         if (elapsed != 0)
         {
             if (elapsed >= StaleAfterMs)
             {
-                RefreshStale(state, ToStampMs(nowTicks));
+                RefreshStale(state, now);
                 return MinLatencyEstimateMs;
             }
 
@@ -102,14 +108,14 @@ public sealed partial class Endpoint
         while (true)
         {
             long next;
-            if (current == 0)
+            float estimate = EstimateOf(current);
+            if (estimate <= 0)
             {
-                // The first sample is the estimate: there is no history to average it with.
+                // The first sample is the estimate: a prior is a guess, not history to average with.
                 next = Pack(sample, now);
             }
             else
             {
-                float estimate = EstimateOf(current);
                 uint stamp = StampOf(current);
                 uint elapsed = ElapsedMs(now, stamp);
                 if (sample > estimate)
@@ -147,9 +153,12 @@ public sealed partial class Endpoint
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void RefreshStale(long state, uint now) =>
-        // Losing this race to a writer is fine: the writer's state is fresher.
-        Interlocked.CompareExchange(ref _latency, Pack((float)MinStoredMs, now), state);
+    private void RefreshStale(long state, uint now)
+    {
+        // Keep the sign (prior or measured). Losing this race to a writer is fine: its state is fresher.
+        float floor = EstimateOf(state) < 0 ? -(float)MinStoredMs : (float)MinStoredMs;
+        Interlocked.CompareExchange(ref _latency, Pack(floor, now), state);
+    }
 
     private static uint ToStampMs(long ticks) => (uint)(ulong)(ticks / s_ticksPerMs);
 
@@ -160,7 +169,7 @@ public sealed partial class Endpoint
     }
 
     private static long Pack(float estimateMs, uint stampMs) =>
-        ((long)BitConverter.SingleToUInt32Bits(estimateMs) << 32) | stampMs;
+        (long)(((ulong)BitConverter.SingleToUInt32Bits(estimateMs) << 32) | stampMs);
 
     private static float EstimateOf(long state) => BitConverter.UInt32BitsToSingle((uint)((ulong)state >> 32));
 
