@@ -24,7 +24,13 @@ public sealed class ProxyMetrics
         UpstreamConnectDuration = registry.Histogram("proxy_upstream_connect_duration_milliseconds", "Time to establish upstream connections.", MetricsRegistry.MillisecondBuckets, "cluster");
         NoHealthyEndpoint = registry.Counter("proxy_upstream_no_healthy_endpoint_total", "Picks that found no healthy endpoint.", "cluster");
         ConfigReloads = registry.Counter("proxy_config_reloads_total", "Configuration reloads by result.", "result");
+        Requests = new RequestMetricFamilies(registry);
+        UpstreamRetries = registry.Counter("proxy_upstream_retries_total", "Requests retried on a fresh connection after a reused one failed before any response byte.", "cluster");
     }
+
+    public RequestMetricFamilies Requests { get; }
+
+    public CounterFamily UpstreamRetries { get; }
 
     public MetricsRegistry Registry { get; }
 

@@ -1,18 +1,45 @@
 using Proxy.Configuration;
+using Proxy.Http.Http1;
 using Proxy.Observability;
+using Proxy.Routing;
 using Proxy.Upstream;
 
 namespace Proxy.Runtime;
 
 /// <summary>The runtime form of one listener in a snapshot: what a new connection on it is served with.</summary>
-public sealed class ListenerRuntime(ListenerConfig config, Cluster? cluster, ListenerMetrics metrics)
+public sealed class ListenerRuntime
 {
+    public ListenerRuntime(ListenerConfig config, Cluster? cluster, ListenerMetrics metrics, HttpRouting? http)
+    {
+        Config = config;
+        Cluster = cluster;
+        Metrics = metrics;
+        Http = http;
+    }
+
     public string Name => Config.Name;
 
-    public ListenerConfig Config { get; } = config;
+    public ListenerConfig Config { get; }
 
     /// <summary>The cluster of a tcp listener.</summary>
-    public Cluster? Cluster { get; } = cluster;
+    public Cluster? Cluster { get; }
 
-    public ListenerMetrics Metrics { get; } = metrics;
+    public ListenerMetrics Metrics { get; }
+
+    /// <summary>Routes and limits of an http listener.</summary>
+    public HttpRouting? Http { get; }
+}
+
+/// <summary>The compiled HTTP side of a listener: route table, actions per route, parser limits.</summary>
+public sealed class HttpRouting(RouteTable table, RouteRuntime[] actions, Http1Limits limits, RouteMetrics noRoute)
+{
+    public RouteTable Table { get; } = table;
+
+    /// <summary>Indexed by <see cref="Route.Index"/>.</summary>
+    public RouteRuntime[] Actions { get; } = actions;
+
+    public Http1Limits Limits { get; } = limits;
+
+    /// <summary>Metrics of requests that matched no route (or failed before routing).</summary>
+    public RouteMetrics NoRoute { get; } = noRoute;
 }

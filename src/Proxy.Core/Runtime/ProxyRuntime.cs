@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Pipelines.Sockets.Unofficial;
 using Proxy.Configuration;
+using Proxy.Forwarding;
 using Proxy.Observability;
 using Proxy.Tcp;
 using Proxy.Transport;
@@ -207,10 +208,21 @@ public sealed class ProxyRuntime : IAsyncDisposable
                 switch (listener.Config.Protocol)
                 {
                     case ListenerProtocol.Tcp:
-                        await TcpForwarder.ForwardAsync(connection, listener.Cluster!, listenerName, listener.Config.IdleTimeout, metrics, runtime._metrics, runtime.Connections).ConfigureAwait(false);
+                        await TcpForwarder.ForwardAsync(connection, listener.Cluster!, listenerName, listener.Config.IdleTimeout, metrics, runtime._metrics, runtime.Connections, (socket.RemoteEndPoint as IPEndPoint)?.Address).ConfigureAwait(false);
                         break;
                     default:
-                        runtime._log.Warn("listener protocol not served yet", ("listener", listenerName), ("protocol", listener.Config.Protocol));
+                        // http, and auto until protocol detection lands: HTTP/1.1 on every connection.
+                        var http = new Http1ServerConnection(connection, listener, runtime._metrics, (socket.RemoteEndPoint as IPEndPoint)?.Address);
+                        var id = runtime.Connections.Add(http);
+                        try
+                        {
+                            await http.RunAsync().ConfigureAwait(false);
+                        }
+                        finally
+                        {
+                            runtime.Connections.Remove(id);
+                        }
+
                         break;
                 }
             }

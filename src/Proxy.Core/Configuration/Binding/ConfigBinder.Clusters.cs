@@ -144,6 +144,11 @@ internal static partial class ConfigBinder
             {
                 continue;
             }
+            if (endpoint.Address.Port == 0)
+            {
+                ctx.Error(items[i], itemPath, "an endpoint needs a real port; port 0 is only for listeners and admin");
+                continue;
+            }
             foreach (var existing in list)
             {
                 if (existing.Address == endpoint.Address)

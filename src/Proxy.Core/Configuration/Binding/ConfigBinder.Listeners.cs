@@ -24,19 +24,31 @@ internal static partial class ConfigBinder
         }
         var listeners = new List<ListenerConfig>(items.Count);
         var bound = new List<(ListenerConfig Listener, ConfigMapping Node, string Path)>(items.Count);
+        var names = new Dictionary<string, (string Path, int Line)>(StringComparer.Ordinal);
         for (int i = 0; i < items.Count; i++)
         {
             string itemPath = BindContext.Index(path, i);
+
+            // Names are compared even when another field of the listener is wrong, so a file with
+            // several mistakes reports all of them at once.
+            if (items[i] is ConfigMapping { } named && named.Find("name") is ConfigScalar { } nameNode)
+            {
+                if (names.TryGetValue(nameNode.Value, out var first))
+                {
+                    ctx.Error(nameNode, itemPath + ".name",
+                        $"duplicate listener name '{nameNode.Value}' (also {first.Path}, line {first.Line})");
+                }
+                else
+                {
+                    names[nameNode.Value] = (itemPath, named.Line);
+                }
+            }
+
             if (BindListener(ctx, items[i], itemPath) is { } listener)
             {
                 var mapping = (ConfigMapping)items[i];
                 foreach (var (other, otherNode, otherPath) in bound)
                 {
-                    if (listener.Name == other.Name)
-                    {
-                        ctx.Error(mapping.Find("name")!, itemPath + ".name",
-                            $"duplicate listener name '{listener.Name}' (also {otherPath}, line {otherNode.Line})");
-                    }
                     if (AddressesClash(listener.Address, other.Address))
                     {
                         ctx.Error(mapping.Find("address")!, itemPath + ".address",
@@ -111,9 +123,10 @@ internal static partial class ConfigBinder
         };
     }
 
-    // Two binds on one port clash when the hosts are equal or either is a wildcard address.
+    // Two binds on one port clash when the hosts are equal or either is a wildcard address. Port 0
+    // asks the kernel for any free port, so it never clashes.
     private static bool AddressesClash(HostPort a, HostPort b) =>
-        a.Port == b.Port && (a.Host == b.Host || a.Host is "0.0.0.0" or "::" || b.Host is "0.0.0.0" or "::");
+        a.Port != 0 && a.Port == b.Port && (a.Host == b.Host || a.Host is "0.0.0.0" or "::" || b.Host is "0.0.0.0" or "::");
 
     private static HttpLimitsConfig BindLimits(BindContext ctx, ConfigNode node, string path)
     {

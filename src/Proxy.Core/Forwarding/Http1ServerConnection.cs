@@ -1,0 +1,240 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.IO.Pipelines;
+using System.Net;
+using System.Runtime.CompilerServices;
+using System.Text;
+using Pipelines.Sockets.Unofficial;
+using Proxy.Http;
+using Proxy.Http.Http1;
+using Proxy.Observability;
+using Proxy.Runtime;
+
+namespace Proxy.Forwarding;
+
+/// <summary>
+/// Serves one downstream HTTP/1.1 connection: reads request heads in order (pipelined requests wait
+/// in the pipe, so responses go back in order), routes each one, forwards it over a pooled upstream
+/// connection and streams the response back. One read loop owns the connection; only the timeout
+/// fields below are touched by other threads (the heartbeat and the request timer).
+/// </summary>
+public sealed partial class Http1ServerConnection : ITrackedConnection
+{
+    private readonly SocketConnection _downstream;
+    private readonly PipeReader _input;
+    private readonly PipeWriter _output;
+    private readonly ListenerRuntime _listener;
+    private readonly HttpRouting _routing;
+    private readonly ProxyMetrics _metrics;
+    private readonly IPAddress? _clientAddress;
+    private readonly byte[] _clientAddressText;
+    private readonly Http1RequestHead _request;
+    private readonly Http1ResponseHead _response;
+    private readonly ChunkedDecoder _requestChunks;
+    private readonly ChunkedDecoder _responseChunks;
+    private readonly byte[] _requestId = new byte[36];
+    private readonly StrongBox<long> _activity = new(Environment.TickCount64);
+    private readonly long _headerTimeoutMs;
+    private readonly long _idleTimeoutMs;
+    private readonly long _maxBodyBytes;
+
+    // Touched by the heartbeat and the request timer as well as the read loop.
+    private readonly Timer _requestTimer;
+    private int _phase; // Phase values, below
+    private long _phaseSince;
+    private int _headerTimedOut;
+    private int _requestTimedOut;
+    private volatile PipeReader? _awaitedUpstream;
+    private int _closed;
+
+    private const int PhaseBetweenRequests = 0;
+    private const int PhaseReadingHead = 1;
+    private const int PhaseForwarding = 2;
+
+    public Http1ServerConnection(SocketConnection downstream, ListenerRuntime listener, ProxyMetrics metrics, IPAddress? clientAddress)
+    {
+        _downstream = downstream;
+        _input = downstream.Input;
+        _output = downstream.Output;
+        _listener = listener;
+        _routing = listener.Http!;
+        _metrics = metrics;
+        _clientAddress = clientAddress;
+        _clientAddressText = Encoding.ASCII.GetBytes(clientAddress?.ToString() ?? "unknown");
+        _request = new Http1RequestHead(_routing.Limits);
+        _response = new Http1ResponseHead(Http1Limits.Default);
+        _requestChunks = new ChunkedDecoder(_routing.Limits);
+        _responseChunks = new ChunkedDecoder(Http1Limits.Default);
+        _headerTimeoutMs = (long)listener.Config.Limits.HeaderTimeout.TotalMilliseconds;
+        _idleTimeoutMs = (long)listener.Config.IdleTimeout.TotalMilliseconds;
+        _maxBodyBytes = listener.Config.Limits.MaxBodyBytes;
+        _requestTimer = new Timer(static state => ((Http1ServerConnection)state!).OnRequestTimeout(), this, Timeout.Infinite, Timeout.Infinite);
+    }
+
+    /// <summary>Serves requests until the client closes, an error ends the connection, or keep-alive ends.</summary>
+    public async Task RunAsync()
+    {
+        try
+        {
+            while (Volatile.Read(ref _closed) == 0)
+            {
+                _request.Reset();
+                EnterPhase(PhaseReadingHead);
+                var head = await ReadRequestHeadAsync().ConfigureAwait(false);
+                switch (head)
+                {
+                    case HeadReadResult.Parsed:
+                        break;
+                    case HeadReadResult.Invalid:
+                        await RejectAsync(_parseError.ToStatusCode(), _parseError.ToFlag(), ResponseFlag.DownstreamProtocolError).ConfigureAwait(false);
+                        return;
+                    case HeadReadResult.TimedOut:
+                        await RejectAsync(408, ResponseFlag.RequestHeaderTimeout.HeaderValue(), ResponseFlag.RequestHeaderTimeout).ConfigureAwait(false);
+                        return;
+                    default:
+                        return; // closed between requests, or mid-head: nothing to answer
+                }
+
+                EnterPhase(PhaseForwarding);
+                if (!await ForwardAsync().ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                EnterPhase(PhaseBetweenRequests);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException or ConnectionResetException or ConnectionAbortedException or System.Net.Sockets.SocketException or OperationCanceledException)
+        {
+            // The downstream went away mid-request; the request's own accounting already happened.
+        }
+        finally
+        {
+            _requestTimer.Dispose();
+            await _output.CompleteAsync().ConfigureAwait(false);
+            await _input.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+
+    private Http1ParseError _parseError;
+
+    /// <summary>Reads and parses the next request head; bytes after it stay in the pipe (pipelining).</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<HeadReadResult> ReadRequestHeadAsync()
+    {
+        while (true)
+        {
+            var result = await _input.ReadAsync().ConfigureAwait(false);
+            var buffer = result.Buffer;
+            var reader = new SequenceReader<byte>(buffer);
+            if (_request.TryParse(ref reader, out var error))
+            {
+                _input.AdvanceTo(reader.Position);
+                return HeadReadResult.Parsed;
+            }
+
+            if (error != Http1ParseError.None)
+            {
+                _parseError = error;
+                _input.AdvanceTo(buffer.Start);
+                return HeadReadResult.Invalid;
+            }
+
+            if (Volatile.Read(ref _headerTimedOut) != 0)
+            {
+                _input.AdvanceTo(buffer.Start);
+                return buffer.IsEmpty ? HeadReadResult.Closed : HeadReadResult.TimedOut;
+            }
+
+            if (result.IsCompleted || result.IsCanceled)
+            {
+                _input.AdvanceTo(buffer.End);
+                return buffer.IsEmpty ? HeadReadResult.Closed : HeadReadResult.Truncated;
+            }
+
+            if (!buffer.IsEmpty && Volatile.Read(ref _phase) == PhaseBetweenRequests)
+            {
+                EnterPhase(PhaseReadingHead);
+            }
+
+            _input.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    /// <summary>Answers a bad request with its status and the reason, then the connection closes.</summary>
+    private ValueTask<FlushResult> RejectAsync(int status, ReadOnlySpan<byte> reason, ResponseFlag flag)
+    {
+        Http1HeadWriter.WriteErrorResponse(_output, status, reason);
+        _routing.NoRoute.Get(status, flag).Record(0, _request.HeadLength, 0);
+        return _output.FlushAsync();
+    }
+
+    private void EnterPhase(int phase)
+    {
+        Volatile.Write(ref _phaseSince, Environment.TickCount64);
+        Volatile.Write(ref _phase, phase);
+    }
+
+    /// <summary>
+    /// Heartbeat (once a second): a head that has started but not finished within the header
+    /// timeout is answered 408 (slowloris); a connection with nothing in progress for the idle
+    /// timeout is closed.
+    /// </summary>
+    public void CheckIdle(long nowMilliseconds)
+    {
+        var phase = Volatile.Read(ref _phase);
+        var since = Volatile.Read(ref _phaseSince);
+        if (phase == PhaseReadingHead && _headerTimeoutMs > 0 && nowMilliseconds - since > _headerTimeoutMs)
+        {
+            if (Interlocked.Exchange(ref _headerTimedOut, 1) == 0)
+            {
+                _input.CancelPendingRead();
+            }
+        }
+        else if (phase == PhaseBetweenRequests && _idleTimeoutMs > 0 && nowMilliseconds - since > _idleTimeoutMs)
+        {
+            _listener.Metrics.IdleTimeouts.Increment();
+            Abort();
+        }
+        else if (phase == PhaseForwarding && _idleTimeoutMs > 0 && nowMilliseconds - Math.Max(since, _activity.Value) > _idleTimeoutMs && _awaitedUpstream is null)
+        {
+            // A body that stopped moving in both directions (the response wait has its own timer).
+            _listener.Metrics.IdleTimeouts.Increment();
+            Abort();
+        }
+    }
+
+    public void Abort()
+    {
+        if (Interlocked.Exchange(ref _closed, 1) == 0)
+        {
+            _downstream.Dispose();
+        }
+    }
+
+    private void OnRequestTimeout()
+    {
+        Volatile.Write(ref _requestTimedOut, 1);
+        _awaitedUpstream?.CancelPendingRead();
+    }
+
+    private void StartRequestTimer(TimeSpan? timeout)
+    {
+        Volatile.Write(ref _requestTimedOut, 0);
+        if (timeout is { } t)
+        {
+            _requestTimer.Change(t, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void StopRequestTimer(TimeSpan? timeout)
+    {
+        if (timeout is not null)
+        {
+            _requestTimer.Change(Timeout.Infinite, Timeout.Infinite);
+        }
+    }
+
+    private static double ElapsedMilliseconds(long startTimestamp) =>
+        Stopwatch.GetElapsedTime(startTimestamp).TotalMilliseconds;
+}
