@@ -39,7 +39,7 @@ public static class Http2ConnectionPreface
         output.Advance(Length);
     }
 
-    private static Http2PrefaceStatus Check(ref SequenceReader<byte> input, ReadOnlySpan<byte> start)
+    private static Http2PrefaceStatus Check(ref SequenceReader<byte> input, scoped ReadOnlySpan<byte> start)
     {
         if (!Bytes.StartsWith(start))
         {
