@@ -231,8 +231,9 @@ public sealed class HPackEncoder
     {
         if (_useHuffman)
         {
+            // Huffman unless it is longer; a tie goes to Huffman, as in RFC 7541 C.6.2 ("307").
             int huffmanLength = HPackHuffman.GetEncodedLength(text);
-            if (huffmanLength < text.Length)
+            if (huffmanLength <= text.Length && !text.IsEmpty)
             {
                 if (!HPackInteger.TryEncode(huffmanLength, 7, 0x80, destination[position..], out int lengthBytes) ||
                     !HPackHuffman.TryEncode(text, destination[(position + lengthBytes)..], out int dataBytes))
