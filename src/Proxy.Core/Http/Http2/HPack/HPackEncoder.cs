@@ -49,7 +49,7 @@ public sealed class HPackEncoder
             return;
         }
 
-        _pendingMinSize = _pendingMinSize < 0 ? Math.Min(size, current) : Math.Min(_pendingMinSize, size);
+        _pendingMinSize = _pendingMinSize < 0 ? size : Math.Min(_pendingMinSize, size);
         _pendingFinalSize = size;
     }
 

@@ -109,6 +109,16 @@ public class HPackEncoderTests
     }
 
     [Fact]
+    public void SetMaxTableSize_IncreaseOnly_EmitsOneUpdate()
+    {
+        var encoder = new HPackEncoder(maxTableSize: 4096);
+        encoder.SetMaxTableSize(100);
+        Assert.Equal(Hex("3f45 82"), EncodeBlock(encoder, [(":method", "GET")]));
+        encoder.SetMaxTableSize(4096);
+        Assert.Equal(Hex("3fe11f 82"), EncodeBlock(encoder, [(":method", "GET")]));
+    }
+
+    [Fact]
     public void SetMaxTableSize_AbovePeerCap_UsesOwnCap()
     {
         var encoder = new HPackEncoder(maxTableSize: 4096);
