@@ -27,7 +27,7 @@ public sealed partial class Http1ServerConnection
             {
                 result = await input.ReadAsync().ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is IOException or Pipelines.Sockets.Unofficial.ConnectionResetException or Pipelines.Sockets.Unofficial.ConnectionAbortedException or ObjectDisposedException)
+            catch (Exception ex) when (PipeCopy.IsConnectionLoss(ex))
             {
                 _awaitedUpstream = null;
                 return sawAnyByte ? HeadReadResult.Truncated : HeadReadResult.Closed;
@@ -171,7 +171,16 @@ public sealed partial class Http1ServerConnection
         long bytes = 0;
         while (true)
         {
-            var result = await input.ReadAsync().ConfigureAwait(false);
+            ReadResult result;
+            try
+            {
+                result = await input.ReadAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (PipeCopy.IsConnectionLoss(ex))
+            {
+                return (false, bytes);
+            }
+
             var buffer = result.Buffer;
             var reader = new SequenceReader<byte>(buffer);
             var status = ChunkedDecodeStatus.NeedMoreData;
@@ -236,7 +245,7 @@ public sealed partial class Http1ServerConnection
             {
                 result = await input.ReadAsync().ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is IOException or Pipelines.Sockets.Unofficial.ConnectionResetException)
+            catch (Exception ex) when (PipeCopy.IsConnectionLoss(ex))
             {
                 return (false, bytes);
             }

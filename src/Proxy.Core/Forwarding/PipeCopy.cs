@@ -17,7 +17,16 @@ public static class PipeCopy
         var remaining = length;
         while (remaining > 0)
         {
-            var result = await input.ReadAsync().ConfigureAwait(false);
+            ReadResult result;
+            try
+            {
+                result = await input.ReadAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsConnectionLoss(ex))
+            {
+                return false; // the sending side reset: the body is incomplete
+            }
+
             var buffer = result.Buffer;
             if (result.IsCanceled)
             {
@@ -52,6 +61,11 @@ public static class PipeCopy
 
         return true;
     }
+
+    /// <summary>True for the exceptions a pipe reader throws when its socket was reset or closed.</summary>
+    public static bool IsConnectionLoss(Exception ex) =>
+        ex is IOException or ObjectDisposedException or OperationCanceledException or System.Net.Sockets.SocketException
+            or Pipelines.Sockets.Unofficial.ConnectionResetException or Pipelines.Sockets.Unofficial.ConnectionAbortedException;
 
     /// <summary>
     /// Copies until the input ends, then completes the output (half-close). Errors end the copy

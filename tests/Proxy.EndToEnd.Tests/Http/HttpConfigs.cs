@@ -1,0 +1,24 @@
+namespace Proxy.EndToEnd.Tests.Http;
+
+/// <summary>Config files for the HTTP end-to-end tests.</summary>
+public static class HttpConfigs
+{
+    /// <summary>One http listener routing everything to cluster "backend".</summary>
+    public static string Single(string endpoints, string loadBalancer = "round_robin", string routeExtra = "", string clusterExtra = "", string listenerExtra = "") => $$"""
+        admin: { address: 127.0.0.1:0 }
+        listeners:
+          - name: web
+            address: 127.0.0.1:0
+            protocol: http
+        {{listenerExtra}}
+            routes:
+              - match: { path_prefix: / }
+                cluster: backend
+        {{routeExtra}}
+        clusters:
+          - name: backend
+            endpoints: [ {{endpoints}} ]
+            load_balancer: {{loadBalancer}}
+        {{clusterExtra}}
+        """;
+}
