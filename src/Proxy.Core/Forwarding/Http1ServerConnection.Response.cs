@@ -294,6 +294,7 @@ public sealed partial class Http1ServerConnection
         var toUpstream = PipeCopy.CopyToEndAsync(_input, upstream.Output, _activity);
         var toClient = PipeCopy.CopyToEndAsync(upstream.Input, _output, _activity);
         await Task.WhenAll(toUpstream, toClient).ConfigureAwait(false);
+        await Transport.SendDrain.CompleteAndWaitAsync(upstream.Socket, Transport.Listener.SendDrainTimeout).ConfigureAwait(false);
         upstream.Dispose();
         return await toClient.ConfigureAwait(false);
     }

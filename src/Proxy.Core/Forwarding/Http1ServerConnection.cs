@@ -110,8 +110,8 @@ public sealed partial class Http1ServerConnection : ITrackedConnection
         }
         finally
         {
+            // The listener completes the output and waits for it to drain before closing the socket.
             _requestTimer.Dispose();
-            await _output.CompleteAsync().ConfigureAwait(false);
             await _input.CompleteAsync().ConfigureAwait(false);
         }
     }

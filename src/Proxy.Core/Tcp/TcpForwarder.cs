@@ -106,6 +106,7 @@ public sealed class TcpForwarder : ITrackedConnection
         finally
         {
             endpoint.OnRequestCompleted(TimeSpan.FromMilliseconds(Environment.TickCount64 - streamStarted));
+            await SendDrain.CompleteAndWaitAsync(_upstream, Listener.SendDrainTimeout).ConfigureAwait(false);
             _upstream.Dispose();
         }
     }

@@ -50,6 +50,9 @@ public sealed class Listener : IAsyncDisposable
 
     public string Name { get; }
 
+    /// <summary>Longest wait for a closing connection's last bytes to reach a client that does not read.</summary>
+    public static readonly TimeSpan SendDrainTimeout = TimeSpan.FromSeconds(10);
+
     /// <summary>The bound address (with the real port when 0 was asked for).</summary>
     public IPEndPoint LocalEndPoint { get; }
 
@@ -113,6 +116,7 @@ public sealed class Listener : IAsyncDisposable
         {
             if (connection is not null)
             {
+                await SendDrain.CompleteAndWaitAsync(connection, SendDrainTimeout).ConfigureAwait(false);
                 connection.Dispose();
             }
             else

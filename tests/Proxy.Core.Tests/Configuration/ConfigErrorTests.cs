@@ -159,7 +159,7 @@ public class ConfigErrorTests
     // Addresses.
     [InlineData("admin: { address: localhost }", "admin.address", "has no port")]
     [InlineData("admin: { address: 'localhost:' }", "admin.address", "has no port")]
-    [InlineData("admin: { address: localhost:0 }", "admin.address", "out of range")]
+    [InlineData("admin: { address: localhost:70000 }", "admin.address", "out of range")]
     [InlineData("admin: { address: localhost:65536 }", "admin.address", "out of range")]
     [InlineData("admin: { address: localhost:http }", "admin.address", "out of range")]
     [InlineData("admin: { address: '::1:80' }", "admin.address", "write IPv6 addresses in brackets")]

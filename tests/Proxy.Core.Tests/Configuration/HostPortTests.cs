@@ -21,7 +21,6 @@ public class HostPortTests
     [InlineData("localhost")]
     [InlineData("localhost:")]
     [InlineData(":80")]
-    [InlineData("h:0")]
     [InlineData("h:65536")]
     [InlineData("h:-1")]
     [InlineData("h:+80")]

@@ -1,0 +1,29 @@
+using Pipelines.Sockets.Unofficial;
+
+namespace Proxy.Transport;
+
+/// <summary>
+/// Waits until everything written to a connection has been handed to the socket. Completing a
+/// pipe writer only marks the end; the send loop drains what is still buffered afterwards, and
+/// disposing the connection before it finishes would drop the tail of a response or stream.
+/// </summary>
+public static class SendDrain
+{
+    /// <summary>
+    /// Completes the output and returns once the send loop has finished (it completes the pipe's
+    /// reader after its last send), or once <paramref name="timeout"/> passes for a peer that does
+    /// not read.
+    /// </summary>
+    public static async Task CompleteAndWaitAsync(SocketConnection connection, TimeSpan timeout)
+    {
+        var sent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+#pragma warning disable CS0618 // obsolete on PipeWriter in general, but Pipe (inside SocketConnection) still raises it
+        connection.Output.OnReaderCompleted(static (_, state) => ((TaskCompletionSource)state!).TrySetResult(), sent);
+#pragma warning restore CS0618
+        await connection.Output.CompleteAsync().ConfigureAwait(false);
+        if (!sent.Task.IsCompleted)
+        {
+            await Task.WhenAny(sent.Task, Task.Delay(timeout)).ConfigureAwait(false);
+        }
+    }
+}
