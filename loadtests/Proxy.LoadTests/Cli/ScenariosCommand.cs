@@ -89,9 +89,15 @@ public static class ScenariosCommand
                 {
                     result = await scenario.RunAsync(context).ConfigureAwait(false);
                 }
-                catch (Exception e) when (e is FixtureException or IOException or System.Net.Sockets.SocketException or InvalidOperationException)
+                catch (FixtureException e)
                 {
                     result = new ScenarioResult(scenario.Name, scenario.Description).Fail(e.Message);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // A crash in one scenario is its FAIL, not the end of the suite; the stack goes to the log.
+                    stdout.WriteLine(e.ToString());
+                    result = new ScenarioResult(scenario.Name, scenario.Description).Fail($"crashed: {e.GetType().Name}: {e.Message}");
                 }
 
                 result.Elapsed = clock.Elapsed;

@@ -22,7 +22,9 @@ public static class OpenModelRunner
         CancellationToken cancellationToken = default)
     {
         options ??= new LoadRunOptions();
-        var channel = Channel.CreateUnbounded<long>(new UnboundedChannelOptions { SingleWriter = true });
+        // Synchronous continuations: writing a due request runs a waiting worker's send right on the
+        // scheduler thread, one thread hop less between the intended time and the bytes leaving.
+        var channel = Channel.CreateUnbounded<long>(new UnboundedChannelOptions { SingleWriter = true, AllowSynchronousContinuations = true });
         var state = new DrainState();
         var recorders = new LatencyRecorder[connections];
         var workers = new Task[connections];
@@ -35,7 +37,15 @@ public static class OpenModelRunner
         }
 
         long start = Stopwatch.GetTimestamp();
-        long scheduled = await ScheduleAsync(channel.Writer, schedule, start, cancellationToken).ConfigureAwait(false);
+        var done = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var scheduler = new Thread(() => done.SetResult(Schedule(channel.Writer, schedule, start, cancellationToken)))
+        {
+            IsBackground = true,
+            Name = "load-scheduler",
+            Priority = ThreadPriority.AboveNormal,
+        };
+        scheduler.Start();
+        long scheduled = await done.Task.ConfigureAwait(false);
         Volatile.Write(ref state.Deadline, Stopwatch.GetTimestamp() + (long)(options.DrainTimeout.TotalSeconds * Stopwatch.Frequency));
         channel.Writer.Complete();
         await Task.WhenAll(workers).ConfigureAwait(false);
@@ -49,31 +59,25 @@ public static class OpenModelRunner
         return LoadResult.From(factory.Description, simulation, merged, scheduled, start);
     }
 
-    /// <summary>Writes each request's intended start time into the queue when it falls due.</summary>
-    private static async Task<long> ScheduleAsync(ChannelWriter<long> writer, IArrivalSchedule schedule, long start, CancellationToken ct)
+    /// <summary>
+    /// Writes each request's intended start time into the queue when it falls due. Runs on its own
+    /// thread and sleeps in whole milliseconds (the OS timer's resolution; spinning would steal a
+    /// core from the proxy being measured), so a request can leave up to about a millisecond after
+    /// its intended time. That lag is charged to the request (its latency starts at 'due'), never hidden.
+    /// </summary>
+    private static long Schedule(ChannelWriter<long> writer, IArrivalSchedule schedule, long start, CancellationToken ct)
     {
         long index = 0;
         double ticksPerSecond = Stopwatch.Frequency;
+        long ticksPerMs = Stopwatch.Frequency / 1000;
         while (!ct.IsCancellationRequested && schedule.TryGetOffset(index, out var offset))
         {
             long due = start + (long)(offset.TotalSeconds * ticksPerSecond);
-            long now = Stopwatch.GetTimestamp();
-            if (due > now)
+            long wait = due - Stopwatch.GetTimestamp();
+            if (wait > 0)
             {
-                // Timers have about a millisecond of resolution: sleep the whole milliseconds, and for
-                // a remainder below one, yield a timer tick. A late wake-up is charged to the request
-                // (its latency starts at 'due'), never hidden.
-                int ms = (int)((due - now) * 1000 / Stopwatch.Frequency);
-                try
-                {
-                    await Task.Delay(Math.Max(ms, 1), ct).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
-
-                if (Stopwatch.GetTimestamp() < due)
+                Thread.Sleep((int)Math.Max(1, (wait / ticksPerMs) - 1));
+                if (Stopwatch.GetTimestamp() < due - (ticksPerMs / 2))
                 {
                     continue;
                 }

@@ -40,8 +40,7 @@ public sealed class IdleConnectionsScenario : IScenario
 
         var factory = new Http1ConnectionFactory(url);
 
-        // Warm the proxy up first so the baseline includes its steady-state buffers and pools.
-        await WarmUpAsync(factory).ConfigureAwait(false);
+        // ChooseAsync warmed the proxy up, so the baseline includes its steady-state buffers and pools.
         await Task.Delay(500).ConfigureAwait(false);
         long rssBefore = fixture.Proxy.RssKib();
         int fdsBefore = ProcStatus.OpenFds(fixture.Proxy.Pid);
@@ -99,23 +98,5 @@ public sealed class IdleConnectionsScenario : IScenario
         result.Thresholds.Add(Threshold.AtLeast("idle connections still answer", sampleOk, sample, $" of {sample}"));
         result.Thresholds.Add(Threshold.AtMost("proxy RSS per connection", perConnKib, 64, " KiB", "0.0"));
         return result;
-    }
-
-    private static async Task WarmUpAsync(Http1ConnectionFactory factory)
-    {
-        var tasks = new Task[8];
-        for (int w = 0; w < tasks.Length; w++)
-        {
-            tasks[w] = Task.Run(async () =>
-            {
-                using var connection = factory.Create();
-                for (int i = 0; i < 50; i++)
-                {
-                    await connection.SendAsync(TimeSpan.FromSeconds(3)).ConfigureAwait(false);
-                }
-            });
-        }
-
-        await Task.WhenAll(tasks).ConfigureAwait(false);
     }
 }

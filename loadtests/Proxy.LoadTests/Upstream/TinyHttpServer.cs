@@ -65,8 +65,16 @@ public sealed class TinyHttpServer : IDisposable
         _listener.Dispose();
         foreach (var socket in _connections.Keys)
         {
-            // SO_LINGER 0: close sends RST, as the kernel does for a dead process with unread data.
-            socket.LingerState = new LingerOption(true, 0);
+            try
+            {
+                // SO_LINGER 0: close sends RST, as the kernel does for a dead process with unread data.
+                socket.LingerState = new LingerOption(true, 0);
+            }
+            catch (ObjectDisposedException)
+            {
+                // Its serve loop closed it at the same moment (the peer went away first).
+            }
+
             socket.Dispose();
         }
 
