@@ -20,6 +20,7 @@ const string Usage = """
       Proxy.LoadTests rate --url http://HOST:PORT/path [--rps N] [--ramp-to N] [--duration 10s] [--connections 16] [--timeout 5s] [--json OUT.json]
       Proxy.LoadTests closed --url http://HOST:PORT/path [--concurrency 16] [--duration 10s] [--requests N] [--timeout 5s] [--json OUT.json]
       Proxy.LoadTests scenarios [--only NAME[,NAME]] [--short] [--report DIR] [--list]
+      Proxy.LoadTests selftest
       Proxy.LoadTests serve [--port 8081] [--delay 0ms] [--body 64] [--for 60s]
     """;
 
@@ -29,6 +30,7 @@ try
     {
         "rate" => await RateCommand.RunRateAsync(args[1..], Console.Out, cancel.Token),
         "closed" => await RateCommand.RunClosedAsync(args[1..], Console.Out, cancel.Token),
+        "selftest" => SelfTestCommand.Run(Console.Out),
         "serve" => await ServeCommand.RunAsync(args[1..], Console.Out, cancel.Token),
         "scenarios" => await ScenariosCommand.RunAsync(args[1..], Console.Out, fdLimit, cancel.Token),
         "-h" or "--help" or "help" => Help(),

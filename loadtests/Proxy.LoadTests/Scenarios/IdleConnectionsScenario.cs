@@ -89,7 +89,9 @@ public sealed class IdleConnectionsScenario : IScenario
         }
 
         double perConnKib = opened == 0 ? 0 : (double)(rssAfter - rssBefore) / opened;
-        result.Measure("fd limit", $"{limit} (raised from {FdLimit.Before}, hard {FdLimit.Hard})");
+        result.Measure("fd limit", FdLimit.Before == FdLimit.Current
+            ? $"{limit} (already the hard limit)"
+            : $"{limit} (raised from {FdLimit.Before}; hard limit {FdLimit.Hard})");
         result.Measure("connections held idle", $"{opened} of {count}");
         result.Measure("proxy RSS before / after", $"{rssBefore / 1024.0:0.0} MiB / {rssAfter / 1024.0:0.0} MiB");
         result.Measure("proxy RSS per connection", $"{perConnKib:0.0} KiB");
