@@ -20,7 +20,7 @@ namespace Proxy.Forwarding;
 /// </summary>
 public sealed partial class Http1ServerConnection : ITrackedConnection
 {
-    private readonly SocketConnection _downstream;
+    private readonly IDisposable _downstream;
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
     private readonly ListenerRuntime _listener;
@@ -51,11 +51,13 @@ public sealed partial class Http1ServerConnection : ITrackedConnection
     private const int PhaseReadingHead = 1;
     private const int PhaseForwarding = 2;
 
-    public Http1ServerConnection(SocketConnection downstream, ListenerRuntime listener, ProxyMetrics metrics, IPAddress? clientAddress)
+    /// <param name="transport">The downstream byte stream: a socket's pipes, or TLS over them.</param>
+    /// <param name="connection">Closes the downstream connection (abort on timeouts and drain).</param>
+    public Http1ServerConnection(IDuplexPipe transport, IDisposable connection, ListenerRuntime listener, ProxyMetrics metrics, IPAddress? clientAddress)
     {
-        _downstream = downstream;
-        _input = downstream.Input;
-        _output = downstream.Output;
+        _downstream = connection;
+        _input = transport.Input;
+        _output = transport.Output;
         _listener = listener;
         _routing = listener.Http!;
         _metrics = metrics;

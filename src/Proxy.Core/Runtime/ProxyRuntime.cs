@@ -212,7 +212,7 @@ public sealed class ProxyRuntime : IAsyncDisposable
                         break;
                     default:
                         // http, and auto until protocol detection lands: HTTP/1.1 on every connection.
-                        var http = new Http1ServerConnection(connection, listener, runtime._metrics, (socket.RemoteEndPoint as IPEndPoint)?.Address);
+                        var http = new Http1ServerConnection(connection, connection, listener, runtime._metrics, (socket.RemoteEndPoint as IPEndPoint)?.Address);
                         var id = runtime.Connections.Add(http);
                         try
                         {
