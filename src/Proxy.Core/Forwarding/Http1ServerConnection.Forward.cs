@@ -33,6 +33,14 @@ public sealed partial class Http1ServerConnection
             return await AnswerAsync(_routing.NoRoute, 413, ResponseFlag.RequestTooLarge, started, close: true).ConfigureAwait(false);
         }
 
+        // A chunked body whose first bytes are already here is checked before anything is sent
+        // upstream, so a malformed chunk line (bare LF, bad size) is a clean 400, not a half-sent request.
+        if (framing == Http1BodyFraming.Chunked && PeekChunkedError() is var chunkError and not Http1ParseError.None)
+        {
+            await RejectAsync(chunkError.ToStatusCode(), chunkError.ToFlag(), ResponseFlag.DownstreamProtocolError).ConfigureAwait(false);
+            return false;
+        }
+
         var view = new Http1RequestView(_request);
         var route = _routing.Table.Match(ref view);
         if (route is null)
@@ -94,7 +102,7 @@ public sealed partial class Http1ServerConnection
                 {
                     // The body streams while we wait for the response: the upstream may answer
                     // early (or send 100 Continue first, which the client waits for).
-                    upload = UploadBodyAsync(upstream.Output);
+                    upload = UploadBodyAsync(upstream);
                 }
 
                 StartRequestTimer(action.Timeout);
@@ -112,6 +120,22 @@ public sealed partial class Http1ServerConnection
             }
 
             StopRequestTimer(action.Timeout);
+            if (head != HeadReadResult.Parsed && _uploadTooLarge)
+            {
+                upstream.Dispose();
+                upstream = null;
+                return await AnswerAsync(routeMetrics, 413, ResponseFlag.RequestTooLarge, started, close: true).ConfigureAwait(false);
+            }
+
+            if (head != HeadReadResult.Parsed && _uploadError != Http1ParseError.None)
+            {
+                // The client's body broke the framing rules mid-stream; the upstream was cut off.
+                upstream.Dispose();
+                upstream = null;
+                await RejectAsync(_uploadError.ToStatusCode(), _uploadError.ToFlag(), ResponseFlag.DownstreamProtocolError).ConfigureAwait(false);
+                return false;
+            }
+
             if (head != HeadReadResult.Parsed)
             {
                 var (status, flag) = head switch
@@ -166,6 +190,26 @@ public sealed partial class Http1ServerConnection
             _awaitedUpstream = null;
             upstream?.Dispose();
         }
+    }
+
+    /// <summary>Validates the chunked body bytes already buffered, without consuming them.</summary>
+    private Http1ParseError PeekChunkedError()
+    {
+        if (!_input.TryRead(out var result))
+        {
+            return Http1ParseError.None;
+        }
+
+        var reader = new SequenceReader<byte>(result.Buffer);
+        _requestChunks.Reset();
+        while (_requestChunks.Decode(ref reader, out _) == ChunkedDecodeStatus.Data)
+        {
+        }
+
+        var error = _requestChunks.Error;
+        _requestChunks.Reset();
+        _input.AdvanceTo(result.Buffer.Start);
+        return error;
     }
 
     private PickContext PickContextFor(Cluster cluster)

@@ -7,15 +7,20 @@ namespace Proxy.Forwarding;
 public sealed partial class Http1ServerConnection
 {
     private long _uploadedBytes;
+    private Http1ParseError _uploadError;
+    private bool _uploadTooLarge;
 
     /// <summary>
     /// Streams the request body to the upstream with backpressure: Content-Length bodies are copied
     /// as they are, chunked bodies are validated chunk by chunk and re-encoded. Runs beside the
     /// response read. Returns true when the whole body was sent.
     /// </summary>
-    private async Task<bool> UploadBodyAsync(PipeWriter upstream)
+    private async Task<bool> UploadBodyAsync(Upstream.UpstreamConnection connection)
     {
+        var upstream = connection.Output;
         _uploadedBytes = 0;
+        _uploadError = Http1ParseError.None;
+        _uploadTooLarge = false;
         try
         {
             if (!_request.IsChunked)
@@ -37,8 +42,11 @@ public sealed partial class Http1ServerConnection
                     _uploadedBytes += data.Length;
                     if (_maxBodyBytes > 0 && _uploadedBytes > _maxBodyBytes)
                     {
+                        // Over the limit mid-stream: cut the upstream off; the client gets 413.
                         _input.AdvanceTo(reader.Position);
-                        return false; // over the limit mid-stream: the upstream sees a truncated body
+                        _uploadTooLarge = true;
+                        connection.Dispose();
+                        return false;
                     }
 
                     ChunkedEncoder.WriteChunk(upstream, data);
@@ -53,7 +61,15 @@ public sealed partial class Http1ServerConnection
                     return true;
                 }
 
-                if (status == ChunkedDecodeStatus.Invalid || result.IsCompleted || result.IsCanceled)
+                if (status == ChunkedDecodeStatus.Invalid)
+                {
+                    // Cut the upstream off so the response wait ends; the client gets a 400.
+                    _uploadError = _requestChunks.Error;
+                    connection.Dispose();
+                    return false;
+                }
+
+                if (result.IsCompleted || result.IsCanceled)
                 {
                     return false;
                 }
