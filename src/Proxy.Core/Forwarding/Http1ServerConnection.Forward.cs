@@ -24,6 +24,7 @@ public sealed partial class Http1ServerConnection
     private async ValueTask<bool> ForwardAsync()
     {
         var started = Stopwatch.GetTimestamp();
+        RefreshRouting();
         var framing = _request.BodyFraming;
         var hasBody = framing == Http1BodyFraming.Chunked || (framing == Http1BodyFraming.ContentLength && _request.ContentLength > 0);
         var downstreamKeepAlive = _request.KeepAlive;

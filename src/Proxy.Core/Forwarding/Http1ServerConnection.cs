@@ -24,7 +24,8 @@ public sealed partial class Http1ServerConnection : ITrackedConnection
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
     private readonly ListenerRuntime _listener;
-    private readonly HttpRouting _routing;
+    private readonly Func<ProxySnapshot?>? _currentSnapshot;
+    private HttpRouting _routing;
     private readonly ProxyMetrics _metrics;
     private readonly IPAddress? _clientAddress;
     private readonly byte[] _clientAddressText;
@@ -53,8 +54,13 @@ public sealed partial class Http1ServerConnection : ITrackedConnection
 
     /// <param name="transport">The downstream byte stream: a socket's pipes, or TLS over them.</param>
     /// <param name="connection">Closes the downstream connection (abort on timeouts and drain).</param>
-    public Http1ServerConnection(IDuplexPipe transport, IDisposable connection, ListenerRuntime listener, ProxyMetrics metrics, IPAddress? clientAddress)
+    /// <param name="currentSnapshot">
+    /// The running configuration, read at the start of each request so a long-lived keep-alive
+    /// connection follows reloads of routes and clusters (the request in flight keeps what it began with).
+    /// </param>
+    public Http1ServerConnection(IDuplexPipe transport, IDisposable connection, ListenerRuntime listener, ProxyMetrics metrics, IPAddress? clientAddress, Func<ProxySnapshot?>? currentSnapshot = null)
     {
+        _currentSnapshot = currentSnapshot;
         _downstream = connection;
         _input = transport.Input;
         _output = transport.Output;
@@ -169,6 +175,17 @@ public sealed partial class Http1ServerConnection : ITrackedConnection
         Http1HeadWriter.WriteErrorResponse(_output, status, reason);
         _routing.NoRoute.Get(status, flag).Record(0, _request.HeadLength, 0);
         return _output.FlushAsync();
+    }
+
+    /// <summary>Switches to the current snapshot's routes for this listener, if a reload replaced them.</summary>
+    private void RefreshRouting()
+    {
+        if (_currentSnapshot?.Invoke() is { } snapshot
+            && snapshot.Listeners.TryGetValue(_listener.Name, out var listener)
+            && listener.Http is { } routing)
+        {
+            _routing = routing;
+        }
     }
 
     private void EnterPhase(int phase)

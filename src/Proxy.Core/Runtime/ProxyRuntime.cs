@@ -28,9 +28,40 @@ public sealed class ProxyRuntime : IAsyncDisposable
     {
         _metrics = metrics;
         _log = log;
+        _poolSweeper = new Timer(static state => ((ProxyRuntime)state!).SweepPools(), this, PoolSweepPeriod, PoolSweepPeriod);
+    }
+
+    /// <summary>How often idle upstream connections are checked for expiry or an upstream close.</summary>
+    public static readonly TimeSpan PoolSweepPeriod = TimeSpan.FromSeconds(5);
+
+    private readonly Timer _poolSweeper;
+
+    private void SweepPools()
+    {
+        if (Current is not { } snapshot)
+        {
+            return;
+        }
+
+        var now = Environment.TickCount64;
+        foreach (var cluster in snapshot.Clusters.Values)
+        {
+            foreach (var endpoint in cluster.Endpoints)
+            {
+                if (endpoint.HasPool)
+                {
+                    endpoint.Pool.Sweep(now);
+                }
+            }
+        }
     }
 
     public ProxySnapshot? Current => Volatile.Read(ref _snapshot);
+
+    /// <summary><see cref="Current"/> as a delegate, made once, for connections that follow reloads per request.</summary>
+    public Func<ProxySnapshot?> SnapshotSource => _snapshotSource ??= () => Current;
+
+    private Func<ProxySnapshot?>? _snapshotSource;
 
     public ConnectionTracker Connections { get; } = new();
 
@@ -184,7 +215,22 @@ public sealed class ProxyRuntime : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _draining = true;
+        await _poolSweeper.DisposeAsync().ConfigureAwait(false);
         await StopListenersAsync().ConfigureAwait(false);
+        if (Current is { } snapshot)
+        {
+            foreach (var cluster in snapshot.Clusters.Values)
+            {
+                foreach (var endpoint in cluster.Endpoints)
+                {
+                    if (endpoint.HasPool)
+                    {
+                        endpoint.Pool.Clear();
+                    }
+                }
+            }
+        }
+
         Connections.AbortAll();
         Connections.Dispose();
     }
@@ -212,7 +258,7 @@ public sealed class ProxyRuntime : IAsyncDisposable
                         break;
                     default:
                         // http, and auto until protocol detection lands: HTTP/1.1 on every connection.
-                        var http = new Http1ServerConnection(connection, connection, listener, runtime._metrics, (socket.RemoteEndPoint as IPEndPoint)?.Address);
+                        var http = new Http1ServerConnection(connection, connection, listener, runtime._metrics, (socket.RemoteEndPoint as IPEndPoint)?.Address, runtime.SnapshotSource);
                         var id = runtime.Connections.Add(http);
                         try
                         {
