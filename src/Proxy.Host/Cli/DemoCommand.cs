@@ -25,8 +25,11 @@ public static class DemoCommand
             listeners:
               - name: web
                 address: 127.0.0.1:{{HttpPort}}
-                protocol: tcp
-                cluster: hello
+                protocol: http
+                routes:
+                  - match: { path_prefix: / }
+                    cluster: hello
+                    timeout: 5s
               - name: echo
                 address: 127.0.0.1:{{TcpPort}}
                 protocol: tcp
@@ -45,7 +48,7 @@ public static class DemoCommand
 
                 proxy demo is running (Ctrl-C to stop). Try:
 
-                  curl http://127.0.0.1:{HttpPort}/hello              # HTTP through the proxy, round robin over 2 upstreams
+                  curl -i http://127.0.0.1:{HttpPort}/hello           # HTTP through the proxy, round robin over 2 upstreams
                   echo ping | nc -q1 127.0.0.1 {TcpPort}              # TCP echo through the proxy
                   curl http://127.0.0.1:{AdminPort}/metrics           # Prometheus metrics of that traffic
                   curl http://127.0.0.1:{AdminPort}/ready             # readiness
