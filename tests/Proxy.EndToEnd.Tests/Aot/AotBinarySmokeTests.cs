@@ -78,4 +78,113 @@ public class AotBinarySmokeTests
             Directory.Delete(folder, recursive: true);
         }
     }
+
+    [SkippableFact]
+    public async Task Binary_OutOfFileDescriptors_AcceptLoopBacksOffCountsAndRecovers()
+    {
+        var binary = Environment.GetEnvironmentVariable("PROXY_BINARY");
+        Skip.If(string.IsNullOrEmpty(binary), "PROXY_BINARY not set: run the README test command to publish the AOT binary first");
+
+        await using var echo = TcpUpstream.Echo();
+        var listenPort = TcpClientHelpers.UnusedPort();
+        var adminPort = TcpClientHelpers.UnusedPort();
+        var folder = Directory.CreateTempSubdirectory("proxy-emfile-").FullName;
+        var config = Path.Combine(folder, "proxy.yaml");
+        await File.WriteAllTextAsync(config, $$"""
+            admin: { address: 127.0.0.1:{{adminPort}} }
+            drain_timeout: 1s
+            log: { level: error }
+            listeners:
+              - { name: tcp, address: 127.0.0.1:{{listenPort}}, protocol: tcp, cluster: echo }
+            clusters:
+              - { name: echo, endpoints: [ {{echo.Address}} ] }
+            """);
+
+        // A tiny descriptor limit: a few dozen connections exhaust it (each proxied one takes two).
+        using var process = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", $"ulimit -n 64 && exec \"{binary}\" run --config \"{config}\""])
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+        })!;
+        _ = process.StandardError.ReadToEndAsync();
+        var clients = new List<System.Net.Sockets.Socket>();
+        try
+        {
+            using var admin = new AdminClient(new IPEndPoint(IPAddress.Loopback, adminPort));
+            Assert.True(await TcpClientHelpers.EventuallyAsync(async () =>
+            {
+                try
+                {
+                    return (await admin.GetAsync("/ready")).Status == 200;
+                }
+                catch (HttpRequestException)
+                {
+                    return false;
+                }
+            }), "the binary never became ready");
+
+            // Connects succeed at the kernel (backlog) even when accept() fails with EMFILE.
+            for (var i = 0; i < 60; i++)
+            {
+                clients.Add(await TcpClientHelpers.ConnectAsync(new IPEndPoint(IPAddress.Loopback, listenPort)));
+            }
+
+            // Give the accept loop time to hit the limit (the admin server cannot accept either
+            // meanwhile), then free the descriptors.
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            foreach (var client in clients)
+            {
+                client.Dispose();
+            }
+
+            clients.Clear();
+            Assert.True(await TcpClientHelpers.EventuallyAsync(async () =>
+            {
+                var body = await QuietGetAsync(admin, "/metrics");
+                return body is not null && Support.PrometheusText.Parse(body).Value("proxy_listener_accept_errors_total{listener=\"tcp\"}") > 0;
+            }, TimeSpan.FromSeconds(20)), "no accept error was counted");
+
+            // Once descriptors are free again, the same listener serves.
+            Assert.True(await TcpClientHelpers.EventuallyAsync(async () =>
+            {
+                try
+                {
+                    using var client = await TcpClientHelpers.ConnectAsync(new IPEndPoint(IPAddress.Loopback, listenPort));
+                    await client.SendAsync("alive\n");
+                    return await client.ReadLineAsync(TimeSpan.FromSeconds(3)) == "alive";
+                }
+                catch (Exception ex) when (ex is System.Net.Sockets.SocketException or OperationCanceledException or EndOfStreamException)
+                {
+                    return false;
+                }
+            }, TimeSpan.FromSeconds(30)), "the listener did not recover");
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                client.Dispose();
+            }
+
+            if (!process.HasExited)
+            {
+                process.Kill();
+            }
+
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static async Task<string?> QuietGetAsync(AdminClient admin, string path)
+    {
+        try
+        {
+            var (status, body) = await admin.GetAsync(path);
+            return status == 200 ? body : null;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            return null; // the admin server also waits for a descriptor while they are exhausted
+        }
+    }
 }
