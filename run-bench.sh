@@ -38,9 +38,20 @@ cleanup() {
   fi
   rm -f "$pidfile"
 }
+harness=""
+# bash runs traps only between commands, so the harness runs in the background and we wait for it;
+# a signal is passed on as SIGTERM (background jobs ignore SIGINT), which the harness turns into an
+# orderly stop of everything it started.
+on_signal() {
+  if [ -n "$harness" ]; then
+    kill -TERM "$harness" 2>/dev/null || true
+    wait "$harness" 2>/dev/null || true
+  fi
+  exit "$1"
+}
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'on_signal 130' INT
+trap 'on_signal 143' TERM
 
 if [ "$build" -eq 1 ]; then
   scripts/setup.sh
@@ -56,4 +67,9 @@ if [ "$build" -eq 1 ]; then
   echo "run-bench: YARP peer built"
 fi
 
-python3 bench/harness/bench.py "${args[@]}"
+python3 -B bench/harness/bench.py "${args[@]}" &
+harness=$!
+status=0
+wait "$harness" || status=$?
+harness=""
+exit "$status"

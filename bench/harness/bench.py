@@ -314,9 +314,9 @@ class Bench:
                 "rows": summarize_http(targets, rounds),
             }
         if "latency" in keys:
-            self.latency(live)
+            self.latency(targets)
 
-    def latency(self, live):
+    def latency(self, targets):
         a = self.args
         tool = loadgen.RateTool(REPO, self.work_dir)
         out = {"rps": a.rate, "connections": 16, "rows": {}}
@@ -324,10 +324,14 @@ class Bench:
             out["unavailable"] = tool.reason
             self.log(f"latency: {tool.reason}")
         else:
-            for t in live:
+            for t in targets:
+                if t.unavailable:
+                    out["rows"][t.key] = {"label": t.label, "error": t.unavailable}
+                    continue
                 r = tool.run(t.port, a.rate, a.duration, t.key)
+                r["label"] = t.label
                 out["rows"][t.key] = r
-                self.log(f"latency {t.label} @ {a.rate} rps: {r}")
+                self.log(f"latency {t.label} @ {a.rate} rps: p50 {r.get('p50_ms')} p99 {r.get('p99_ms')} p99.9 {r.get('p999_ms')} ms {r.get('error', '')}")
         self.results["latency"] = out
 
     def tcp_bulk(self):

@@ -56,12 +56,10 @@ def markdown(res):
     # ---- HTTP workloads
     latency = res.get("latency") or {}
     for key, block in res["http"].items():
-        header = ["target", "rps", "vs direct", "vs HAProxy", "proxy CPU us/req", "backend CPU us/req",
+        header = ["target", "rps", "vs direct", "vs HAProxy", "proxy CPU µs/req", "backend CPU µs/req",
                   "idle RSS MiB", "RSS under load MiB", "HWM MiB", "upstream conns/req", "errors", "wrk p50/p99 ms"]
         if key == "http1-1m":
             header.insert(2, "MiB/s")
-        if key == "http1-small":
-            header.append(f"p50/p99/p99.9 ms @ {latency.get('rps', '?')} rps (open)")
         rows = []
         for r in block["rows"]:
             if "unavailable" in r:
@@ -78,14 +76,30 @@ def markdown(res):
                    f"{_f(r['wrk_p50_ms'], '{:.2f}')}/{_f(r['wrk_p99_ms'], '{:.2f}')}"]
             if key == "http1-1m":
                 row.insert(2, _f(r["mib_per_s"], "{:.0f}"))
-            if key == "http1-small":
-                row.append(_latency_cell(latency, r["key"]))
             rows.append(row)
         out += [f"## {block['title']}", "",
                 f"wrk -t2 -c{block['connections']} -d{settings['duration_s']:g}s {' '.join(repr('-H ' + h) for h in block['headers'])} "
                 f"GET {block['path']}. CPU is utime+stime of every process of the target over the run, "
                 "divided by completed requests. RSS figures sum all processes of the target.", "",
                 _table(header, rows), ""]
+
+    # ---- open-model latency
+    if latency:
+        out += [f"## Latency at a fixed rate (open model, {latency.get('rps')} rps, {latency.get('connections')} connections)", "",
+                "loadtests/Proxy.LoadTests `rate`, 1 KiB responses; requests are sent on schedule whether or not "
+                "earlier ones finished, so queueing shows up in the tail.", ""]
+        if latency.get("unavailable"):
+            out += [latency["unavailable"], ""]
+        else:
+            rows = []
+            for key, r in latency["rows"].items():
+                if "error" in r:
+                    rows.append([r.get("label", key), r["error"], "", "", "", ""])
+                    continue
+                rows.append([r.get("label", key), _f(r.get("p50_ms"), "{:.2f}"), _f(r.get("p99_ms"), "{:.2f}"),
+                             _f(r.get("p999_ms"), "{:.2f}"), _f(r.get("achieved_rps"), "{:.0f}"),
+                             f"{r.get('errors', 0)} errors, {r.get('lost', 0)} lost of {r.get('sent', '?')}"])
+            out += [_table(["target", "p50 ms", "p99 ms", "p99.9 ms", "achieved rps", "errors"], rows), ""]
 
     # ---- TCP bulk
     if res["tcp"]:
@@ -102,20 +116,6 @@ def markdown(res):
 
     out += ["## Not measured yet", "", _table(["workload", "status"], [[k, v] for k, v in res["not_built"].items()]), ""]
     return "\n".join(out)
-
-
-def _latency_cell(latency, key):
-    if latency.get("unavailable"):
-        return latency["unavailable"]
-    r = latency.get("rows", {}).get(key)
-    if r is None:
-        return "n/a"
-    if "error" in r:
-        return r["error"]
-    cell = f"{_f(r.get('p50_ms'), '{:.2f}')}/{_f(r.get('p99_ms'), '{:.2f}')}/{_f(r.get('p999_ms'), '{:.2f}')}"
-    if r.get("errors"):
-        cell += f" ({r['errors']} errors)"
-    return cell
 
 
 # ---- SVG ---------------------------------------------------------------------------------------
@@ -153,7 +153,7 @@ def svg(res):
         ratio = [(r["label"], r.get("ratio_direct"), COLORS.get(r["key"], "#333")) for r in rows]
         cpu = [(r["label"], r.get("cpu_us_per_req"), COLORS.get(r["key"], "#333")) for r in rows if r["key"] != "direct"]
         p1, y1 = _panel(10, 40, panel_w, "HTTP/1.1 small: rps / direct (higher is better)", ratio, "{:.2f}")
-        p2, y2 = _panel(10 + panel_w + 20, 40, panel_w, "HTTP/1.1 small: CPU us per request (lower is better)", cpu, "{:.1f}")
+        p2, y2 = _panel(10 + panel_w + 20, 40, panel_w, "HTTP/1.1 small: CPU µs per request (lower is better)", cpu, "{:.1f}")
         parts += p1 + p2
         bottom = max(y1, y2) + 20
     if res["tcp"]:
