@@ -415,6 +415,7 @@ def summarize_http(targets, rounds):
 
 def main(argv):
     args = parse_args(argv)
+    sys.stdout.reconfigure(errors="backslashreplace")  # a non-UTF-8 terminal must not stop the report
     os.makedirs(args.out, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     work_dir = tempfile.mkdtemp(prefix="proxy-bench-")
@@ -438,9 +439,9 @@ def main(argv):
         md = report.markdown(results)
         with open(base + ".json", "w") as f:
             json.dump(results, f, indent=2)
-        with open(base + ".md", "w") as f:
+        with open(base + ".md", "w", encoding="utf-8") as f:
             f.write(md)
-        with open(base + ".svg", "w") as f:
+        with open(base + ".svg", "w", encoding="utf-8") as f:
             f.write(report.svg(results))
         print()
         print(md)

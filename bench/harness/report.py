@@ -78,8 +78,9 @@ def markdown(res):
                 row.insert(2, _f(r["mib_per_s"], "{:.0f}"))
             rows.append(row)
         out += [f"## {block['title']}", "",
-                f"wrk -t2 -c{block['connections']} -d{settings['duration_s']:g}s {' '.join(repr('-H ' + h) for h in block['headers'])} "
-                f"GET {block['path']}. CPU is utime+stime of every process of the target over the run, "
+                f"`wrk -t2 -c{block['connections']} -d{settings['duration_s']:g}s"
+                + "".join(f" -H '{h}'" for h in block["headers"])
+                + f" http://TARGET{block['path']}`. CPU is utime+stime of every process of the target over the run, "
                 "divided by completed requests. RSS figures sum all processes of the target.", "",
                 _table(header, rows), ""]
 
