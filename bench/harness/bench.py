@@ -339,7 +339,7 @@ class Bench:
         proxy, haproxy = self.instances.get("proxy"), self.instances.get("haproxy")
         targets = [("direct", "direct (no proxy)", self.backend, self.backend.http_port)]
         missing = {}
-        for key, label, inst in (("proxy", "proxy (L4 tcp)", proxy), ("haproxy", "HAProxy (mode tcp)", haproxy)):
+        for key, label, inst in (("proxy-l4", "proxy (L4 tcp)", proxy), ("haproxy", "HAProxy (mode tcp)", haproxy)):
             if isinstance(inst, peers.Instance):
                 targets.append((key, label, inst, inst.tcp_port))
             else:
