@@ -241,7 +241,7 @@ class Bench:
     def startup(self):
         a = self.args
         kinds = [k for k, reason in self.available_kinds(True).items() if reason is None]
-        samples = {k: {"ready_ms": [], "first_200_ms": [], "idle_rss_kib": []} for k in kinds}
+        samples = {k: {"ready_ms": [], "first_200_ms": []} for k in kinds}
         self.log(f"startup: {a.startup_reps} starts each of {', '.join(kinds)}")
         for rep in range(a.startup_reps):
             order = kinds[rep % len(kinds):] + kinds[:rep % len(kinds)]
