@@ -1,0 +1,170 @@
+"""Markdown tables and a hand-written SVG chart from the results dictionary."""
+
+from xml.sax.saxutils import escape
+
+BINARY_TARGET_BYTES = 20 * 1000 * 1000
+
+
+def _f(value, fmt="{:.1f}", na="n/a"):
+    return na if value is None else fmt.format(value)
+
+
+def _mib(kib):
+    return None if kib is None else kib / 1024
+
+
+def _table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    for row in rows:
+        lines.append("| " + " | ".join(str(c) for c in row) + " |")
+    return "\n".join(lines)
+
+
+def markdown(res):
+    meta, settings, proxy = res["meta"], res["settings"], res["proxy"]
+    out = [f"# Benchmark {meta['date']}", ""]
+    out.append(f"Commit {meta['commit']}; {meta['cores']} cores ({meta['cpu']}), kernel {meta['kernel']}; "
+               f"load average {meta['loadavg_at_start']:.2f} at start, {meta.get('loadavg_at_end', 0):.2f} at end "
+               "(other work on the machine adds noise).")
+    out.append(f"Mode {settings['mode']}: {settings['rounds']} round(s), {settings['duration_s']:g} s per wrk run, "
+               f"scenarios {', '.join(settings['scenarios'])}. Figures are medians over rounds; ratios are medians "
+               "of per-round ratios (targets alternate, order rotated each round).")
+    out.append("Versions: " + "; ".join(f"{k} {v}" for k, v in meta["versions"].items()) + ".")
+    out.append("")
+
+    # ---- the proxy itself
+    size = proxy.get("binary_bytes")
+    size_text = "n/a (not published)" if size is None else \
+        f"{size / 1e6:.1f} MB ({'under' if size < BINARY_TARGET_BYTES else 'OVER'} the 20 MB target)"
+    out += ["## This proxy", "", _table(["figure", "value"], [
+        ["binary size (artifacts/publish/proxy)", size_text],
+        ["exec to /ready 200 (median)", _f(proxy.get("exec_to_ready_ms"), "{:.1f} ms")],
+        ["idle RSS", _f(_mib(res["idle_rss_kib"].get("proxy")), "{:.1f} MiB")],
+        ["http listener (L7)", proxy.get("http_listener", "not measured")],
+    ]), ""]
+
+    # ---- startup
+    if res["startup"]:
+        rows = []
+        for kind, s in res["startup"].items():
+            via = f" (via {s['first_200_via']})" if kind == "proxy" else ""
+            rows.append([kind, _f(s.get("ready_ms_median"), "{:.1f}"), _f(s.get("first_200_ms_median"), "{:.1f}") + via,
+                         len(s["first_200_ms"])])
+        out += ["## Start-up", "", "Exec to ready, and exec to the first proxied 200 (polled every ~1 ms).", "",
+                _table(["target", "exec to /ready ms", "exec to first proxied 200 ms", "starts"], rows), ""]
+
+    # ---- HTTP workloads
+    latency = res.get("latency") or {}
+    for key, block in res["http"].items():
+        header = ["target", "rps", "vs direct", "vs HAProxy", "proxy CPU µs/req", "backend CPU µs/req",
+                  "idle RSS MiB", "RSS under load MiB", "HWM MiB", "upstream conns/req", "errors", "wrk p50/p99 ms"]
+        if key == "http1-1m":
+            header.insert(2, "MiB/s")
+        rows = []
+        for r in block["rows"]:
+            if "unavailable" in r:
+                row = [r["label"], r["unavailable"]] + [""] * (len(header) - 2)
+                rows.append(row)
+                continue
+            idle = res["idle_rss_kib"].get(r["key"].replace("-l4", "")) if r["key"] != "direct" else None
+            row = [r["label"], _f(r["rps"], "{:.0f}"), _f(r["ratio_direct"], "{:.2f}"), _f(r["ratio_haproxy"], "{:.2f}"),
+                   _f(r["cpu_us_per_req"], "{:.1f}", "-"), _f(r["backend_cpu_us_per_req"], "{:.1f}"),
+                   _f(_mib(idle), "{:.1f}", "-"),
+                   _f(_mib(r["rss_peak_kib"]), "{:.1f}") if r["key"] != "direct" else "-",
+                   _f(_mib(r["hwm_kib"]), "{:.1f}") if r["key"] != "direct" else "-",
+                   _f(r["upstream_conns_per_req"], "{:.4f}"), r["errors"],
+                   f"{_f(r['wrk_p50_ms'], '{:.2f}')}/{_f(r['wrk_p99_ms'], '{:.2f}')}"]
+            if key == "http1-1m":
+                row.insert(2, _f(r["mib_per_s"], "{:.0f}"))
+            rows.append(row)
+        out += [f"## {block['title']}", "",
+                f"`wrk -t2 -c{block['connections']} -d{settings['duration_s']:g}s"
+                + "".join(f" -H '{h}'" for h in block["headers"])
+                + f" http://TARGET{block['path']}`. CPU is utime+stime of every process of the target over the run, "
+                "divided by completed requests. RSS figures sum all processes of the target.", "",
+                _table(header, rows), ""]
+
+    # ---- open-model latency
+    if latency:
+        out += [f"## Latency at a fixed rate (open model, {latency.get('rps')} rps, {latency.get('connections')} connections)", "",
+                "loadtests/Proxy.LoadTests `rate`, 1 KiB responses; requests are sent on schedule whether or not "
+                "earlier ones finished, so queueing shows up in the tail.", ""]
+        if latency.get("unavailable"):
+            out += [latency["unavailable"], ""]
+        else:
+            rows = []
+            for key, r in latency["rows"].items():
+                if "error" in r:
+                    rows.append([r.get("label", key), r["error"], "", "", "", ""])
+                    continue
+                rows.append([r.get("label", key), _f(r.get("p50_ms"), "{:.2f}"), _f(r.get("p99_ms"), "{:.2f}"),
+                             _f(r.get("p999_ms"), "{:.2f}"), _f(r.get("achieved_rps"), "{:.0f}"),
+                             f"{r.get('errors', 0)} errors, {r.get('lost', 0)} lost of {r.get('sent', '?')}"])
+            out += [_table(["target", "p50 ms", "p99 ms", "p99.9 ms", "achieved rps", "errors"], rows), ""]
+
+    # ---- TCP bulk
+    if res["tcp"]:
+        rows = []
+        for r in res["tcp"]["rows"]:
+            if "unavailable" in r:
+                rows.append([r["label"], r["unavailable"], "", "", ""])
+                continue
+            rows.append([r["label"], _f(r["speed_MiBps"], "{:.0f}"), _f(r["ratio_direct"], "{:.2f}"),
+                         _f(r["ratio_haproxy"], "{:.2f}"), _f(r["cpu_s_per_gib"], "{:.2f}", "-")])
+        out += ["## TCP bulk", "",
+                f"curl downloads of a {res['tcp']['bulk_mib']} MiB file from tmpfs, through each target's TCP (L4) listener.", "",
+                _table(["target", "MiB/s", "vs direct", "vs HAProxy", "target CPU s/GiB"], rows), ""]
+
+    out += ["## Not measured yet", "", _table(["workload", "status"], [[k, v] for k, v in res["not_built"].items()]), ""]
+    return "\n".join(out)
+
+
+# ---- SVG ---------------------------------------------------------------------------------------
+
+COLORS = {"direct": "#9e9e9e", "proxy": "#1565c0", "proxy-l4": "#64b5f6", "haproxy": "#2e7d32",
+          "nginx": "#ef6c00", "yarp": "#6a1b9a"}
+
+
+def _panel(x0, y0, width, title, bars, fmt):
+    """One horizontal bar chart: bars = [(label, value or None, color)]."""
+    parts = [f'<text x="{x0}" y="{y0}" font-size="14" font-weight="bold">{escape(title)}</text>']
+    label_w, bar_h, gap = 130, 18, 8
+    values = [v for _, v, _ in bars if v is not None]
+    top = max(values) if values else 1
+    span = width - label_w - 70
+    y = y0 + 14
+    for label, value, color in bars:
+        parts.append(f'<text x="{x0 + label_w - 6}" y="{y + 13}" font-size="12" text-anchor="end">{escape(label)}</text>')
+        if value is None:
+            parts.append(f'<text x="{x0 + label_w + 4}" y="{y + 13}" font-size="12" fill="#757575">n/a</text>')
+        else:
+            w = max(1.0, span * value / top) if top else 1.0
+            parts.append(f'<rect x="{x0 + label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{color}"/>')
+            parts.append(f'<text x="{x0 + label_w + w + 4:.1f}" y="{y + 13}" font-size="12">{escape(fmt.format(value))}</text>')
+        y += bar_h + gap
+    return parts, y
+
+
+def svg(res):
+    width, panel_w = 1000, 480
+    parts, bottom = [], 40
+    small = res["http"].get("http1-small")
+    if small:
+        rows = small["rows"]
+        ratio = [(r["label"], r.get("ratio_direct"), COLORS.get(r["key"], "#333")) for r in rows]
+        cpu = [(r["label"], r.get("cpu_us_per_req"), COLORS.get(r["key"], "#333")) for r in rows if r["key"] != "direct"]
+        p1, y1 = _panel(10, 40, panel_w, "HTTP/1.1 small: rps / direct (higher is better)", ratio, "{:.2f}")
+        p2, y2 = _panel(10 + panel_w + 20, 40, panel_w, "HTTP/1.1 small: CPU µs per request (lower is better)", cpu, "{:.1f}")
+        parts += p1 + p2
+        bottom = max(y1, y2) + 20
+    if res["tcp"]:
+        bars = [(r["label"], r.get("ratio_direct"), COLORS.get(r["key"], "#333")) for r in res["tcp"]["rows"]]
+        p3, y3 = _panel(10, bottom + 20, panel_w, "TCP bulk: throughput / direct (higher is better)", bars, "{:.2f}")
+        parts += p3
+        bottom = y3 + 20
+    meta = res["meta"]
+    title = f"proxy benchmark {meta['date']} ({res['settings']['mode']}, {meta['cores']} cores, commit {meta['commit']})"
+    head = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{bottom + 10}" font-family="sans-serif">',
+            '<rect width="100%" height="100%" fill="white"/>',
+            f'<text x="10" y="20" font-size="15">{escape(title)}</text>']
+    return "\n".join(head + parts + ["</svg>", ""])

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark: this proxy against HAProxy, nginx and YARP, all in front of the same
+# nginx backend on loopback. Installs what is missing, publishes the proxy, builds the YARP peer,
+# then runs bench/harness/bench.py. See docs/benchmarks.md.
+#
+#   ./run-bench.sh                 full run (3 rounds, 10 s per run)
+#   ./run-bench.sh --smoke         1 round, 2 s per run (CI; a few minutes at most)
+#   ./run-bench.sh --rounds N --duration S --only tcp|http1|startup
+#   ./run-bench.sh --no-build ...  skip setup, publish and the YARP build (harness work)
+#
+# Results: results/bench-<timestamp>.md, .json and .svg; the Markdown is also printed.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+build=1
+args=()
+for arg in "$@"; do
+  case "$arg" in
+    --no-build) build=0 ;;
+    -h|--help) exec python3 bench/harness/bench.py --help ;;
+    *) args+=("$arg") ;;
+  esac
+done
+
+# Every process the harness starts is written here; the trap ends any left (by pid, whole group).
+pidfile=$(mktemp "${TMPDIR:-/tmp}/proxy-bench-pids.XXXXXX")
+export BENCH_PIDFILE="$pidfile"
+cleanup() {
+  local pid
+  if [ -s "$pidfile" ]; then
+    while read -r pid; do
+      [ -n "$pid" ] && kill -TERM -- "-$pid" 2>/dev/null || true
+    done <"$pidfile"
+    sleep 0.5
+    while read -r pid; do
+      [ -n "$pid" ] && kill -KILL -- "-$pid" 2>/dev/null || true
+    done <"$pidfile"
+  fi
+  rm -f "$pidfile"
+}
+harness=""
+# bash runs traps only between commands, so the harness runs in the background and we wait for it;
+# a signal is passed on as SIGTERM (background jobs ignore SIGINT), which the harness turns into an
+# orderly stop of everything it started.
+on_signal() {
+  if [ -n "$harness" ]; then
+    kill -TERM "$harness" 2>/dev/null || true
+    wait "$harness" 2>/dev/null || true
+  fi
+  exit "$1"
+}
+trap cleanup EXIT
+trap 'on_signal 130' INT
+trap 'on_signal 143' TERM
+
+if [ "$build" -eq 1 ]; then
+  scripts/setup.sh
+  scripts/publish.sh
+  log=$(mktemp)
+  if ! dotnet build bench/YarpPeer/YarpPeer.csproj -c Release -nologo -v quiet >"$log" 2>&1; then
+    cat "$log" >&2
+    rm -f "$log"
+    echo "run-bench: the YARP peer did not build" >&2
+    exit 1
+  fi
+  rm -f "$log"
+  echo "run-bench: YARP peer built"
+fi
+
+python3 -B bench/harness/bench.py "${args[@]}" &
+harness=$!
+status=0
+wait "$harness" || status=$?
+harness=""
+exit "$status"
