@@ -15,8 +15,12 @@ namespace Proxy.Buffers;
 /// </remarks>
 public sealed class PinnedBlockMemoryPool : MemoryPool<byte>
 {
-    /// <summary>Size of every block; pipes ask for at most this much per segment.</summary>
-    public const int BlockSize = 4096;
+    /// <summary>
+    /// Size of every block; pipes ask for at most this much per segment, so it is also the most one
+    /// socket read takes. 16 KiB (HAProxy's default buffer size) measured 0.43 of direct loopback TCP
+    /// throughput against 0.20 with 4 KiB blocks, at the same CPU per byte as HAProxy.
+    /// </summary>
+    public const int BlockSize = 16 * 1024;
 
     // Blocks are carved 32 at a time from one pinned slab so the pinned heap is not fragmented.
     private const int BlocksPerSlab = 32;
