@@ -52,6 +52,15 @@ public static partial class ConfigWriter
         w.WriteString("access_log", config.Log.AccessLog ?? "none");
         w.WriteEndObject();
         Duration(w, "drain_timeout", config.DrainTimeout);
+        w.WriteStartObject("tracing");
+        if (config.Tracing.Collector is { } collector)
+        {
+            w.WriteString("collector", collector);
+        }
+
+        w.WriteString("service_name", config.Tracing.ServiceName);
+        w.WriteNumber("sample_percent", config.Tracing.SamplePercent);
+        w.WriteEndObject();
         w.WriteEndObject();
     }
 

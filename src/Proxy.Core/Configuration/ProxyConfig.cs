@@ -20,4 +20,7 @@ public sealed record ProxyConfig
 
     /// <summary>How long in-flight work may finish on shutdown or drain (<c>drain_timeout</c>, default 5s).</summary>
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Trace propagation and export.</summary>
+    public TracingConfig Tracing { get; init; } = new();
 }

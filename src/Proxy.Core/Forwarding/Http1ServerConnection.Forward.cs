@@ -3,11 +3,11 @@ using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
-using Pipelines.Sockets.Unofficial;
 using Proxy.Http;
 using Proxy.Http.Http1;
 using Proxy.LoadBalancing;
 using Proxy.Observability;
+using Proxy.Resilience;
 using Proxy.Runtime;
 using Proxy.Transport;
 using Proxy.Upstream;
@@ -16,22 +16,30 @@ namespace Proxy.Forwarding;
 
 public sealed partial class Http1ServerConnection
 {
+    private readonly RetryBodyBuffer _retryBody = new();
+
     /// <summary>
-    /// Forwards the parsed request and its response. Returns true when the downstream connection can
-    /// carry another request.
+    /// Forwards the parsed request and its response: limits, route, rate limits, faults, mirror,
+    /// circuit breaker, then attempts (with retries when the route has a policy). Returns true when
+    /// the downstream connection can carry another request.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ForwardAsync()
     {
         var started = Stopwatch.GetTimestamp();
         RefreshRouting();
+        StartTrace();
+        _uploadError = Http1ParseError.None;
+        _uploadTooLarge = false;
+        _uploadedBytes = 0;
         var framing = _request.BodyFraming;
         var hasBody = framing == Http1BodyFraming.Chunked || (framing == Http1BodyFraming.ContentLength && _request.ContentLength > 0);
-        var downstreamKeepAlive = _request.KeepAlive;
+        var keepAlive = _request.KeepAlive;
+        var closeAfterAnswer = hasBody || !keepAlive;
 
         if (_maxBodyBytes > 0 && framing == Http1BodyFraming.ContentLength && _request.ContentLength > _maxBodyBytes)
         {
-            return await AnswerAsync(_routing.NoRoute, 413, ResponseFlag.RequestTooLarge, started, close: true).ConfigureAwait(false);
+            return await AnswerAsync(_routing.NoRoute, 413, ResponseFlag.RequestTooLarge, started, close: true, null, null).ConfigureAwait(false);
         }
 
         // A chunked body whose first bytes are already here is checked before anything is sent
@@ -46,151 +54,379 @@ public sealed partial class Http1ServerConnection
         var route = _routing.Table.Match(ref view);
         if (route is null)
         {
-            return await AnswerAsync(_routing.NoRoute, 404, ResponseFlag.NoRoute, started, close: hasBody || !downstreamKeepAlive).ConfigureAwait(false);
+            return await AnswerAsync(_routing.NoRoute, 404, ResponseFlag.NoRoute, started, closeAfterAnswer, null, null).ConfigureAwait(false);
         }
 
         var action = _routing.Actions[route.Index];
         var clusterIndex = route.Clusters.Count == 1 ? 0 : route.PickClusterIndex((uint)Random.Shared.Next());
         var cluster = action.Clusters[clusterIndex];
         var routeMetrics = action.Metrics[clusterIndex];
-        var endpoint = cluster.Pick(PickContextFor(cluster));
-        if (endpoint is null)
+
+        if (_routing.RateLimit is { } listenerLimit && !listenerLimit.TryAcquire())
         {
-            return await AnswerAsync(routeMetrics, 503, ResponseFlag.NoHealthyEndpoint, started, close: hasBody || !downstreamKeepAlive).ConfigureAwait(false);
+            _routing.RateLimited.Increment();
+            return await AnswerAsync(routeMetrics, 429, ResponseFlag.RateLimited, started, closeAfterAnswer, route.Name, cluster.Name).ConfigureAwait(false);
         }
 
-        endpoint.OnRequestStarted();
-        var latencyStart = Stopwatch.GetTimestamp();
+        if (action.RateLimit is { } routeLimit && !routeLimit.TryAcquire())
+        {
+            action.Counters.RateLimited.Increment();
+            return await AnswerAsync(routeMetrics, 429, ResponseFlag.RateLimited, started, closeAfterAnswer, route.Name, cluster.Name).ConfigureAwait(false);
+        }
+
+        if (action.Fault is { } fault)
+        {
+            _request.TryGetValue(FaultInjector.DelayHeader, out var delayHeader);
+            _request.TryGetValue(FaultInjector.AbortHeader, out var abortHeader);
+            var decision = fault.Decide(FaultHeadersMatch(action), delayHeader, abortHeader);
+            if (decision.Delay > TimeSpan.Zero)
+            {
+                action.Counters.FaultDelays.Increment();
+                await Task.Delay(decision.Delay).ConfigureAwait(false);
+            }
+
+            if (decision.AbortStatus != 0)
+            {
+                action.Counters.FaultAborts.Increment();
+                return await AnswerAsync(routeMetrics, decision.AbortStatus, ResponseFlag.FaultInjected, started, closeAfterAnswer, route.Name, cluster.Name).ConfigureAwait(false);
+            }
+        }
+
+        if (!hasBody && action.Mirror is { } mirror && action.MirrorCluster is { } mirrorCluster && mirror.ShouldMirror())
+        {
+            action.Counters.Mirrored.Increment();
+            Mirror(mirrorCluster);
+        }
+
+        action.Budget?.Deposit();
+        var breaker = cluster.Resilience.Breaker;
+        if (breaker is not null && breaker.TryAcquire(CircuitBreakerResource.Requests) != CircuitBreakerResource.None)
+        {
+            return await AnswerAsync(routeMetrics, 503, ResponseFlag.UpstreamOverflow, started, closeAfterAnswer, route.Name, cluster.Name).ConfigureAwait(false);
+        }
+
         try
         {
-            return await ExchangeAsync(endpoint, cluster, action, routeMetrics, hasBody, downstreamKeepAlive, started).ConfigureAwait(false);
+            return await ExchangeAsync(cluster, action, routeMetrics, hasBody, keepAlive, started).ConfigureAwait(false);
         }
         finally
         {
-            endpoint.OnRequestCompleted(Stopwatch.GetElapsedTime(latencyStart));
+            breaker?.Release(CircuitBreakerResource.Requests);
+            _retryBody.Reset();
         }
     }
 
-    /// <summary>Sends the request to <paramref name="endpoint"/> and relays the response.</summary>
+    /// <summary>
+    /// Runs attempts until one gives a response to relay or the retry policy (and its budget and
+    /// breaker) says stop; then relays that response or answers the error.
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> ExchangeAsync(Endpoint endpoint, Cluster cluster, RouteRuntime action, RouteMetrics routeMetrics, bool hasBody, bool downstreamKeepAlive, long started)
+    private async ValueTask<bool> ExchangeAsync(Cluster cluster, RouteRuntime action, RouteMetrics routeMetrics, bool hasBody, bool keepAlive, long started)
     {
-        UpstreamConnection? upstream = null;
-        Task<bool>? upload = null;
-        long requestBytes = _request.HeadLength;
+        var policy = action.Retry;
+        var routeName = action.Route.Name;
+
+        // A small Content-Length body is read whole first, so a retry can send it again (bodies
+        // over 64 KiB and chunked bodies stream once and are not retried, as in linkerd).
+        var buffered = false;
+        if (hasBody && policy is not null && !_request.IsChunked && _request.ContentLength <= RetryBodyBuffer.DefaultLimit)
+        {
+            if (!await BufferBodyAsync(_request.ContentLength).ConfigureAwait(false))
+            {
+                return false; // the client went away mid-body
+            }
+
+            buffered = true;
+        }
+
+        var retries = 0;
+        var holdingRetry = false;
         try
         {
-            // A request that is safe to repeat and has no body gets a second try on a fresh
-            // connection when a pooled one turns out to have been closed by the upstream.
-            var retryable = !hasBody && _request.Method.IsIdempotent();
-            HeadReadResult head;
             while (true)
             {
-                upstream = endpoint.Pool.TryRent(Environment.TickCount64);
-                if (upstream is null)
+                var endpoint = cluster.Pick(PickContextFor(cluster));
+                if (endpoint is null)
                 {
-                    upstream = await ConnectAsync(endpoint, cluster).ConfigureAwait(false);
-                    if (upstream is null)
-                    {
-                        return await AnswerAsync(routeMetrics, 502, ResponseFlag.UpstreamConnectFailure, started, close: hasBody || !downstreamKeepAlive).ConfigureAwait(false);
-                    }
+                    return await AnswerAsync(routeMetrics, 503, ResponseFlag.NoHealthyEndpoint, started, hasBody || !keepAlive, routeName, cluster.Name).ConfigureAwait(false);
                 }
 
-                upstream.Requests++;
-                WriteRequestHead(upstream.Output, hasBody);
-                var flush = await upstream.Output.FlushAsync().ConfigureAwait(false);
-                if (hasBody && !flush.IsCompleted)
+                _attempts++;
+                endpoint.OnRequestStarted();
+                var latencyStart = Stopwatch.GetTimestamp();
+                Attempt attempt;
+                try
                 {
-                    // The body streams while we wait for the response: the upstream may answer
-                    // early (or send 100 Continue first, which the client waits for).
-                    upload = UploadBodyAsync(upstream);
+                    attempt = await AttemptAsync(endpoint, cluster, action, hasBody, buffered, keepAlive, policy?.PerTryTimeout ?? action.Timeout).ConfigureAwait(false);
+                }
+                finally
+                {
+                    endpoint.OnRequestCompleted(Stopwatch.GetElapsedTime(latencyStart));
                 }
 
-                StartRequestTimer(action.Timeout);
-                head = flush.IsCompleted ? HeadReadResult.Closed : await ReadResponseHeadAsync(upstream, downstreamKeepAlive).ConfigureAwait(false);
-                if (head == HeadReadResult.Closed && upstream.IsReused && retryable)
+                if (holdingRetry)
                 {
-                    StopRequestTimer(action.Timeout);
-                    upstream.Dispose();
-                    upstream = null;
-                    _metrics.UpstreamRetries.WithLabels(cluster.Name).Increment();
+                    cluster.Resilience.Breaker?.Release(CircuitBreakerResource.Retries);
+                    holdingRetry = false;
+                }
+
+                cluster.Resilience.Outliers?.Report(endpoint.Health, attempt.Outcome);
+                if (!attempt.ClientProblem && policy is not null && MayRetry(policy, action, cluster, attempt, retries, hasBody, buffered))
+                {
+                    holdingRetry = true;
+                    attempt.Upstream?.Dispose();
+                    retries++;
+                    await Task.Delay(policy.Backoff(retries, SharedRandomSource.Instance)).ConfigureAwait(false);
                     continue;
                 }
 
-                break;
+                return await FinishAsync(attempt, endpoint, cluster, action, routeMetrics, keepAlive, started).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            if (holdingRetry)
+            {
+                cluster.Resilience.Breaker?.Release(CircuitBreakerResource.Retries);
+            }
+        }
+    }
+
+    /// <summary>The retry policy, then the budget, then the breaker's retry limit must all agree.</summary>
+    private static bool MayRetry(RetryPolicy policy, RouteRuntime action, Cluster cluster, in Attempt attempt, int retries, bool hasBody, bool buffered)
+    {
+        var replayable = !hasBody || buffered || attempt.Outcome.Failure == AttemptFailure.ConnectFailure;
+        var decision = policy.Decide(attempt.Outcome, retries, attempt.Idempotent, replayable);
+        var metrics = cluster.Resilience.Metrics;
+        if (decision != RetryDecision.Retry)
+        {
+            if (decision != RetryDecision.NotRetriable)
+            {
+                metrics.CountRefused(decision);
             }
 
-            StopRequestTimer(action.Timeout);
-            if (head != HeadReadResult.Parsed && _uploadTooLarge)
-            {
-                upstream.Dispose();
-                upstream = null;
-                return await AnswerAsync(routeMetrics, 413, ResponseFlag.RequestTooLarge, started, close: true).ConfigureAwait(false);
-            }
+            return false;
+        }
 
-            if (head != HeadReadResult.Parsed && _uploadError != Http1ParseError.None)
-            {
-                // The client's body broke the framing rules mid-stream; the upstream was cut off.
-                upstream.Dispose();
-                upstream = null;
-                await RejectAsync(_uploadError.ToStatusCode(), _uploadError.ToFlag(), ResponseFlag.DownstreamProtocolError).ConfigureAwait(false);
-                return false;
-            }
+        if (action.Budget is { } budget && !budget.TryWithdraw())
+        {
+            metrics.RefusedBudget.Increment();
+            return false;
+        }
 
-            if (head != HeadReadResult.Parsed)
+        if (cluster.Resilience.Breaker is { } breaker && breaker.TryAcquire(CircuitBreakerResource.Retries) != CircuitBreakerResource.None)
+        {
+            metrics.RefusedOverflow.Increment();
+            return false;
+        }
+
+        metrics.CountRetry(policy.Classify(attempt.Outcome) & policy.RetryOn);
+        return true;
+    }
+
+    /// <summary>One try: a connection, the request, and the response head (or why there is none).</summary>
+    private struct Attempt
+    {
+        public HeadReadResult Head;
+        public UpstreamConnection? Upstream;
+        public Task<bool>? Upload;
+        public AttemptOutcome Outcome;
+        public bool Idempotent;
+
+        /// <summary>The client's body broke the rules or was too large: answer the client, never retry.</summary>
+        public bool ClientProblem;
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<Attempt> AttemptAsync(Endpoint endpoint, Cluster cluster, RouteRuntime action, bool hasBody, bool buffered, bool keepAlive, TimeSpan? timeout)
+    {
+        var attempt = new Attempt { Idempotent = _request.Method.IsIdempotent() };
+
+        // A request that is safe to repeat and has no body gets a second try on a fresh connection
+        // when a pooled one turns out to have been closed by the upstream (not a policy retry).
+        var staleRetryable = (!hasBody || buffered) && attempt.Idempotent;
+        while (true)
+        {
+            var upstream = endpoint.Pool.TryRent(Environment.TickCount64);
+            if (upstream is null)
             {
-                var (status, flag) = head switch
+                upstream = await ConnectAsync(endpoint, cluster).ConfigureAwait(false);
+                if (upstream is null)
                 {
-                    HeadReadResult.TimedOut => (504, ResponseFlag.UpstreamTimeout),
-                    HeadReadResult.Invalid => (502, ResponseFlag.BadUpstreamResponse),
-                    _ => (502, ResponseFlag.UpstreamReset),
-                };
+                    attempt.Head = HeadReadResult.Closed;
+                    attempt.Outcome = AttemptOutcome.ConnectFailure;
+                    return attempt;
+                }
+            }
+
+            attempt.Upstream = upstream;
+            upstream.Requests++;
+            WriteRequestHead(upstream.Output, hasBody);
+            if (buffered)
+            {
+                _retryBody.WriteTo(upstream.Output);
+            }
+
+            var flush = await upstream.Output.FlushAsync().ConfigureAwait(false);
+            if (hasBody && !buffered && !flush.IsCompleted)
+            {
+                // The body streams while we wait for the response: the upstream may answer early
+                // (or send 100 Continue first, which the client waits for).
+                attempt.Upload = UploadBodyAsync(upstream);
+            }
+
+            StartRequestTimer(timeout);
+            attempt.Head = flush.IsCompleted ? HeadReadResult.Closed : await ReadResponseHeadAsync(upstream, keepAlive).ConfigureAwait(false);
+            StopRequestTimer(timeout);
+            if (attempt.Head == HeadReadResult.Closed && upstream.IsReused && staleRetryable)
+            {
                 upstream.Dispose();
+                _metrics.UpstreamRetries.WithLabels(cluster.Name).Increment();
+                continue;
+            }
+
+            break;
+        }
+
+        attempt.ClientProblem = _uploadTooLarge || _uploadError != Http1ParseError.None;
+        attempt.Outcome = attempt.Head switch
+        {
+            HeadReadResult.Parsed => AttemptOutcome.Response(_response.StatusCode, GrpcStatusOf(_response)),
+            HeadReadResult.TimedOut => AttemptOutcome.PerTryTimeout,
+            _ => AttemptOutcome.Reset,
+        };
+        return attempt;
+    }
+
+    private static int GrpcStatusOf(Http1ResponseHead response) =>
+        response.TryGetValue("grpc-status"u8, out var value) ? RetryPolicy.ParseGrpcStatus(value) : AttemptOutcome.NoGrpcStatus;
+
+    /// <summary>Relays the final attempt's response, or answers the error it ended with.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> FinishAsync(Attempt attempt, Endpoint endpoint, Cluster cluster, RouteRuntime action, RouteMetrics routeMetrics, bool keepAlive, long started)
+    {
+        var upstream = attempt.Upstream;
+        var routeName = action.Route.Name;
+        long requestBytes = _request.HeadLength;
+        try
+        {
+            if (attempt.Head != HeadReadResult.Parsed)
+            {
+                upstream?.Dispose();
                 upstream = null;
+                if (_uploadTooLarge)
+                {
+                    return await AnswerAsync(routeMetrics, 413, ResponseFlag.RequestTooLarge, started, close: true, routeName, cluster.Name).ConfigureAwait(false);
+                }
+
+                if (_uploadError != Http1ParseError.None)
+                {
+                    // The client's body broke the framing rules mid-stream; the upstream was cut off.
+                    await RejectAsync(_uploadError.ToStatusCode(), _uploadError.ToFlag(), ResponseFlag.DownstreamProtocolError).ConfigureAwait(false);
+                    return false;
+                }
+
                 if (Volatile.Read(ref _closed) != 0)
                 {
                     return false;
                 }
 
-                return await AnswerAsync(routeMetrics, status, flag, started, close: true).ConfigureAwait(false);
+                var (status, flag) = attempt.Head switch
+                {
+                    HeadReadResult.TimedOut => (504, ResponseFlag.UpstreamTimeout),
+                    HeadReadResult.Invalid => (502, ResponseFlag.BadUpstreamResponse),
+                    _ when attempt.Outcome.Failure == AttemptFailure.ConnectFailure => (502, ResponseFlag.UpstreamConnectFailure),
+                    _ => (502, ResponseFlag.UpstreamReset),
+                };
+                return await AnswerAsync(routeMetrics, status, flag, started, close: true, routeName, cluster.Name).ConfigureAwait(false);
             }
 
-            var result = await RelayResponseAsync(upstream, downstreamKeepAlive).ConfigureAwait(false);
+            var result = await RelayResponseAsync(upstream!, keepAlive).ConfigureAwait(false);
             var reusable = result.UpstreamReusable;
-            var keepAlive = result.DownstreamKeepAlive;
-            if (upload is not null)
+            var downstreamKeepAlive = result.DownstreamKeepAlive;
+            if (attempt.Upload is { } upload)
             {
                 if (upload.IsCompleted)
                 {
                     var uploaded = await upload.ConfigureAwait(false);
                     reusable &= uploaded;
-                    keepAlive &= uploaded;
+                    downstreamKeepAlive &= uploaded;
                 }
                 else
                 {
                     // The upstream answered without reading the whole body: neither side can be reused.
                     reusable = false;
-                    keepAlive = false;
+                    downstreamKeepAlive = false;
                     _input.CancelPendingRead();
                 }
 
                 requestBytes += _uploadedBytes;
             }
+            else if (_retryBody.Length > 0)
+            {
+                requestBytes += _retryBody.Length;
+            }
 
-            routeMetrics.Get(_response.StatusCode, result.Flag).Record(ElapsedMilliseconds(started), requestBytes, result.ResponseBytes);
+            Record(routeMetrics, _response.StatusCode, result.Flag, started, requestBytes, result.ResponseBytes, routeName, cluster.Name, endpoint);
             if (reusable)
             {
-                endpoint.Pool.Return(upstream, Environment.TickCount64);
+                endpoint.Pool.Return(upstream!, Environment.TickCount64);
                 upstream = null;
             }
 
-            return keepAlive;
+            return downstreamKeepAlive;
         }
         finally
         {
             _awaitedUpstream = null;
             upstream?.Dispose();
         }
+    }
+
+    /// <summary>Reads a Content-Length body of at most 64 KiB into the retry buffer.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> BufferBodyAsync(long length)
+    {
+        var remaining = length;
+        while (remaining > 0)
+        {
+            ReadResult result;
+            try
+            {
+                result = await _input.ReadAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (PipeCopy.IsConnectionLoss(ex))
+            {
+                return false;
+            }
+
+            var buffer = result.Buffer;
+            var take = buffer.Length > remaining ? buffer.Slice(0, remaining) : buffer;
+            _retryBody.Append(take);
+            remaining -= take.Length;
+            _input.AdvanceTo(take.End);
+            if (remaining > 0 && (result.IsCompleted || result.IsCanceled))
+            {
+                return false;
+            }
+        }
+
+        _activity.Value = Environment.TickCount64;
+        return true;
+    }
+
+    private bool FaultHeadersMatch(RouteRuntime action)
+    {
+        var view = new Http1RequestView(_request);
+        foreach (var matcher in action.FaultHeaders)
+        {
+            if (!matcher.Matches(ref view))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Validates the chunked body bytes already buffered, without consuming them.</summary>
@@ -248,8 +484,8 @@ public sealed partial class Http1ServerConnection
         return null;
     }
 
-    /// <summary>Writes the forwarded request head: original field lines, framing re-derived, X-Forwarded-* added.</summary>
-    private void WriteRequestHead(PipeWriter output, bool hasBody)
+    /// <summary>Writes the forwarded request head: original field lines, framing re-derived, X-Forwarded-* and trace context added.</summary>
+    private void WriteRequestHead(IBufferWriter<byte> output, bool hasBody, ReadOnlySpan<byte> connection = default)
     {
         Span<byte> requestId = _requestId;
         if (!_request.Contains(KnownHeader.XRequestId))
@@ -262,18 +498,20 @@ public sealed partial class Http1ServerConnection
             Framing = !hasBody ? Http1BodyFraming.None : _request.IsChunked ? Http1BodyFraming.Chunked : Http1BodyFraming.ContentLength,
             ContentLength = _request.ContentLength,
             ForwardUpgrade = _request.IsUpgradeRequest,
-            Connection = _request.IsUpgradeRequest ? "upgrade"u8 : default,
+            Connection = !connection.IsEmpty ? connection : _request.IsUpgradeRequest ? "upgrade"u8 : default,
             ForwardedFor = _clientAddressText,
             ForwardedProto = "http"u8,
             ForwardedHost = _request.Host,
             RequestId = requestId,
+            ReplaceTraceContext = true,
+            ExtraLines = TraceLines,
         };
         Http1HeadWriter.WriteRequest(output, _request, options);
     }
 
-    /// <summary>Answers with a response the proxy generates (404, 413, 502, 503, 504), with its flag.</summary>
+    /// <summary>Answers with a response the proxy generates (404, 413, 429, 502, 503, 504...), with its flag.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> AnswerAsync(RouteMetrics metrics, int status, ResponseFlag flag, long started, bool close)
+    private async ValueTask<bool> AnswerAsync(RouteMetrics metrics, int status, ResponseFlag flag, long started, bool close, string? route, string? cluster)
     {
         if (_request.Method == RequestMethod.Head)
         {
@@ -284,7 +522,7 @@ public sealed partial class Http1ServerConnection
             Http1HeadWriter.WriteErrorResponse(_output, status, flag.HeaderValue(), default, close);
         }
 
-        metrics.Get(status, flag).Record(ElapsedMilliseconds(started), _request.HeadLength, 0);
+        Record(metrics, status, flag, started, _request.HeadLength, 0, route, cluster, null);
         var flush = await _output.FlushAsync().ConfigureAwait(false);
         return !close && !flush.IsCompleted;
     }

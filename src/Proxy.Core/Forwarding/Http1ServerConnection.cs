@@ -29,6 +29,7 @@ public sealed partial class Http1ServerConnection : ITrackedConnection
     private readonly ProxyMetrics _metrics;
     private readonly IPAddress? _clientAddress;
     private readonly byte[] _clientAddressText;
+    private readonly string? _clientAddressString;
     private readonly Http1RequestHead _request;
     private readonly Http1ResponseHead _response;
     private readonly ChunkedDecoder _requestChunks;
@@ -58,8 +59,9 @@ public sealed partial class Http1ServerConnection : ITrackedConnection
     /// The running configuration, read at the start of each request so a long-lived keep-alive
     /// connection follows reloads of routes and clusters (the request in flight keeps what it began with).
     /// </param>
-    public Http1ServerConnection(IDuplexPipe transport, IDisposable connection, ListenerRuntime listener, ProxyMetrics metrics, IPAddress? clientAddress, Func<ProxySnapshot?>? currentSnapshot = null)
+    public Http1ServerConnection(IDuplexPipe transport, IDisposable connection, ListenerRuntime listener, ProxyMetrics metrics, IPAddress? clientAddress, Func<ProxySnapshot?>? currentSnapshot = null, RequestTelemetry? telemetry = null)
     {
+        _telemetry = telemetry ?? RequestTelemetry.None;
         _currentSnapshot = currentSnapshot;
         _downstream = connection;
         _input = transport.Input;
@@ -68,7 +70,8 @@ public sealed partial class Http1ServerConnection : ITrackedConnection
         _routing = listener.Http!;
         _metrics = metrics;
         _clientAddress = clientAddress;
-        _clientAddressText = Encoding.ASCII.GetBytes(clientAddress?.ToString() ?? "unknown");
+        _clientAddressString = clientAddress?.ToString();
+        _clientAddressText = Encoding.ASCII.GetBytes(_clientAddressString ?? "unknown");
         _request = new Http1RequestHead(_routing.Limits);
         _response = new Http1ResponseHead(Http1Limits.Default);
         _requestChunks = new ChunkedDecoder(_routing.Limits);
@@ -173,7 +176,7 @@ public sealed partial class Http1ServerConnection : ITrackedConnection
     private ValueTask<FlushResult> RejectAsync(int status, ReadOnlySpan<byte> reason, ResponseFlag flag)
     {
         Http1HeadWriter.WriteErrorResponse(_output, status, reason);
-        _routing.NoRoute.Get(status, flag).Record(0, _request.HeadLength, 0);
+        Record(_routing.NoRoute, status, flag, Stopwatch.GetTimestamp(), _request.HeadLength, 0, null, null, null);
         return _output.FlushAsync();
     }
 

@@ -18,12 +18,15 @@ public enum ResponseFlag : byte
     DownstreamDisconnect,
     RequestTooLarge,
     RequestHeaderTimeout,
+    RateLimited,
+    FaultInjected,
+    UpstreamOverflow,
 }
 
 /// <summary>Names of <see cref="ResponseFlag"/> values.</summary>
 public static class ResponseFlags
 {
-    public const int Count = 11;
+    public const int Count = 14;
 
     /// <summary>Envoy-compatible short code.</summary>
     public static string ShortCode(this ResponseFlag flag) => flag switch
@@ -38,7 +41,10 @@ public static class ResponseFlags
         ResponseFlag.DownstreamProtocolError => "DPE",
         ResponseFlag.DownstreamDisconnect => "DC",
         ResponseFlag.RequestTooLarge => "RTL",
-        _ => "RHT",
+        ResponseFlag.RequestHeaderTimeout => "RHT",
+        ResponseFlag.RateLimited => "RL",
+        ResponseFlag.FaultInjected => "FI",
+        _ => "UO",
     };
 
     /// <summary>The value of the <c>x-proxy-error</c> header.</summary>
@@ -53,6 +59,9 @@ public static class ResponseFlags
         ResponseFlag.DownstreamProtocolError => "bad-request"u8,
         ResponseFlag.RequestTooLarge => "request-body-too-large"u8,
         ResponseFlag.RequestHeaderTimeout => "request-header-timeout"u8,
+        ResponseFlag.RateLimited => "rate-limited"u8,
+        ResponseFlag.FaultInjected => "fault-injected"u8,
+        ResponseFlag.UpstreamOverflow => "upstream-overflow"u8,
         _ => default,
     };
 }

@@ -25,4 +25,10 @@ public enum KnownHeader : byte
     XForwardedProto,
     XForwardedHost,
     XRequestId,
+
+    /// <summary>W3C trace context (<c>traceparent</c>); replaced by the proxy's own span.</summary>
+    TraceParent,
+
+    /// <summary>Zipkin B3 propagation: <c>b3</c> and every <c>x-b3-*</c> field; replaced by the proxy's own span.</summary>
+    B3,
 }

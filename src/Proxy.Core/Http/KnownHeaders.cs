@@ -8,10 +8,20 @@ public static class KnownHeaders
     /// <summary>Returns the known header with this name, or <see cref="KnownHeader.None"/>.</summary>
     public static KnownHeader Classify(ReadOnlySpan<byte> name)
     {
+        // x-b3-traceid, x-b3-spanid, x-b3-parentspanid, x-b3-sampled, x-b3-flags: one family.
+        if (name.Length > 5 && name[1] == (byte)'-' && name[3] == (byte)'3' && name[4] == (byte)'-'
+            && (name[0] | 0x20) == (byte)'x' && (name[2] | 0x20) == (byte)'b')
+        {
+            return KnownHeader.B3;
+        }
+
         // Dispatch on length so that at most two comparisons run per field.
         switch (name.Length)
         {
-            case 2: return Is(name, HeaderNames.TE) ? KnownHeader.TE : KnownHeader.None;
+            case 2:
+                if (Is(name, HeaderNames.TE)) return KnownHeader.TE;
+                return Is(name, "b3"u8) ? KnownHeader.B3 : KnownHeader.None;
+            case 11: return Is(name, "traceparent"u8) ? KnownHeader.TraceParent : KnownHeader.None;
             case 3: return Is(name, HeaderNames.Via) ? KnownHeader.Via : KnownHeader.None;
             case 4: return Is(name, HeaderNames.Host) ? KnownHeader.Host : KnownHeader.None;
             case 6: return Is(name, HeaderNames.Expect) ? KnownHeader.Expect : KnownHeader.None;

@@ -25,10 +25,14 @@ public sealed class ProxyMetrics
         NoHealthyEndpoint = registry.Counter("proxy_upstream_no_healthy_endpoint_total", "Picks that found no healthy endpoint.", "cluster");
         ConfigReloads = registry.Counter("proxy_config_reloads_total", "Configuration reloads by result.", "result");
         Requests = new RequestMetricFamilies(registry);
+        Resilience = new Resilience.ResilienceMetrics(registry);
         UpstreamRetries = registry.Counter("proxy_upstream_retries_total", "Requests retried on a fresh connection after a reused one failed before any response byte.", "cluster");
     }
 
     public RequestMetricFamilies Requests { get; }
+
+    /// <summary>Retries, budgets, breakers, ejections, health checks, rate limits, faults, mirrors.</summary>
+    public Resilience.ResilienceMetrics Resilience { get; }
 
     public CounterFamily UpstreamRetries { get; }
 

@@ -42,4 +42,9 @@ public sealed class HttpRouting(RouteTable table, RouteRuntime[] actions, Http1L
 
     /// <summary>Metrics of requests that matched no route (or failed before routing).</summary>
     public RouteMetrics NoRoute { get; } = noRoute;
+
+    /// <summary>The listener-wide rate limit, if configured.</summary>
+    public Resilience.TokenBucket? RateLimit { get; init; }
+
+    public Observability.Metrics.Counter RateLimited { get; init; } = new();
 }

@@ -32,13 +32,28 @@ public sealed class ProxyRuntime : IAsyncDisposable
     }
 
     /// <summary>How often idle upstream connections are checked for expiry or an upstream close.</summary>
-    public static readonly TimeSpan PoolSweepPeriod = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan PoolSweepPeriod = TimeSpan.FromSeconds(1);
 
     private readonly Timer _poolSweeper;
+    private int _ticks;
 
+    /// <summary>The access log and trace exporter (set up by the first configuration that asks for them).</summary>
+    public RequestTelemetry Telemetry { get; private set; } = RequestTelemetry.None;
+
+    /// <summary>Once a second: outlier ejections expire; every fifth tick, idle pooled connections are checked.</summary>
     private void SweepPools()
     {
         if (Current is not { } snapshot)
+        {
+            return;
+        }
+
+        foreach (var cluster in snapshot.Clusters.Values)
+        {
+            cluster.Resilience.Outliers?.Tick();
+        }
+
+        if (++_ticks % 5 != 0)
         {
             return;
         }
@@ -129,7 +144,30 @@ public sealed class ProxyRuntime : IAsyncDisposable
                 throw new ListenerBindException(failures);
             }
 
+            var previous = Current;
+            if (Telemetry == RequestTelemetry.None && (config.Log.AccessLog is not null || config.Tracing.Collector is not null))
+            {
+                Telemetry = RequestTelemetry.Create(config, _metrics.Resilience);
+            }
+
             Volatile.Write(ref _snapshot, snapshot);
+
+            // Active health checks belong to a snapshot: the new ones start, the old ones stop.
+            foreach (var cluster in snapshot.Clusters.Values)
+            {
+                cluster.Resilience.HealthChecker?.Start();
+            }
+
+            if (previous is not null)
+            {
+                foreach (var cluster in previous.Clusters.Values)
+                {
+                    if (cluster.Resilience.HealthChecker is { } checker)
+                    {
+                        await checker.DisposeAsync().ConfigureAwait(false);
+                    }
+                }
+            }
 
             var retired = new List<Listener>();
             lock (_listeners)
@@ -221,6 +259,11 @@ public sealed class ProxyRuntime : IAsyncDisposable
         {
             foreach (var cluster in snapshot.Clusters.Values)
             {
+                if (cluster.Resilience.HealthChecker is { } checker)
+                {
+                    await checker.DisposeAsync().ConfigureAwait(false);
+                }
+
                 foreach (var endpoint in cluster.Endpoints)
                 {
                     if (endpoint.HasPool)
@@ -233,6 +276,7 @@ public sealed class ProxyRuntime : IAsyncDisposable
 
         Connections.AbortAll();
         Connections.Dispose();
+        await Telemetry.DisposeAsync().ConfigureAwait(false);
     }
 
     /// <summary>Serves connections of one listener with whatever the current snapshot says about it.</summary>
@@ -258,7 +302,7 @@ public sealed class ProxyRuntime : IAsyncDisposable
                         break;
                     default:
                         // http, and auto until protocol detection lands: HTTP/1.1 on every connection.
-                        var http = new Http1ServerConnection(connection, connection, listener, runtime._metrics, (socket.RemoteEndPoint as IPEndPoint)?.Address, runtime.SnapshotSource);
+                        var http = new Http1ServerConnection(connection, connection, listener, runtime._metrics, (socket.RemoteEndPoint as IPEndPoint)?.Address, runtime.SnapshotSource, runtime.Telemetry);
                         var id = runtime.Connections.Add(http);
                         try
                         {

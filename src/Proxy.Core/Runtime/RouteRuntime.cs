@@ -1,4 +1,5 @@
 using Proxy.Observability;
+using Proxy.Resilience;
 using Proxy.Routing;
 using Proxy.Upstream;
 
@@ -6,7 +7,7 @@ namespace Proxy.Runtime;
 
 /// <summary>
 /// What a matched route does, in runtime form: its clusters (in the order of
-/// <see cref="Route.Clusters"/>, so a split pick indexes both), its timeout and its metrics.
+/// <see cref="Route.Clusters"/>, so a split pick indexes both), its timeout, policies and metrics.
 /// </summary>
 public sealed class RouteRuntime(Route route, Cluster[] clusters, TimeSpan? timeout, RouteMetrics[] metrics)
 {
@@ -19,4 +20,35 @@ public sealed class RouteRuntime(Route route, Cluster[] clusters, TimeSpan? time
 
     /// <summary>Per cluster of <see cref="Clusters"/>.</summary>
     public RouteMetrics[] Metrics { get; } = metrics;
+
+    public RetryPolicy? Retry { get; init; }
+
+    public RetryBudget? Budget { get; init; }
+
+    public TokenBucket? RateLimit { get; init; }
+
+    public FaultInjector? Fault { get; init; }
+
+    /// <summary>Header conditions of the fault; all must match (none = every request is eligible).</summary>
+    internal HeaderMatcher[] FaultHeaders { get; init; } = [];
+
+    public MirrorPolicy? Mirror { get; init; }
+
+    public Cluster? MirrorCluster { get; init; }
+
+    public ResilienceCounters Counters { get; init; } = ResilienceCounters.Detached;
+}
+
+/// <summary>The per-route counters of rate limiting, faults and mirroring, resolved once.</summary>
+public sealed class ResilienceCounters(Observability.Metrics.Counter rateLimited, Observability.Metrics.Counter faultDelays, Observability.Metrics.Counter faultAborts, Observability.Metrics.Counter mirrored)
+{
+    public static ResilienceCounters Detached { get; } = new(new(), new(), new(), new());
+
+    public Observability.Metrics.Counter RateLimited { get; } = rateLimited;
+
+    public Observability.Metrics.Counter FaultDelays { get; } = faultDelays;
+
+    public Observability.Metrics.Counter FaultAborts { get; } = faultAborts;
+
+    public Observability.Metrics.Counter Mirrored { get; } = mirrored;
 }

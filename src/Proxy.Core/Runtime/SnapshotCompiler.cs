@@ -2,6 +2,7 @@ using Proxy.Configuration;
 using Proxy.Http.Http1;
 using Proxy.LoadBalancing;
 using Proxy.Observability;
+using Proxy.Resilience;
 using Proxy.Routing;
 using Proxy.Upstream;
 
@@ -67,13 +68,25 @@ public static class SnapshotCompiler
         }
 
         var picker = PickerRegistry.Create(config.LoadBalancer, endpoints, PickerOptions.Default);
+        var resilienceMetrics = new ClusterResilienceMetrics(metrics.Resilience, config.Name);
+        var health = new EndpointHealth[endpoints.Length];
+        for (var i = 0; i < endpoints.Length; i++)
+        {
+            health[i] = endpoints[i].Health;
+        }
+
+        var resilience = new ClusterResilience(
+            config.CircuitBreaker is { } breaker ? CircuitBreaker.FromConfig(breaker, resilienceMetrics) : null,
+            config.OutlierDetection is { } outliers ? new OutlierDetector(health, outliers, null, resilienceMetrics) : null,
+            config.HealthCheck is { } check ? new HealthChecker(health, check, resilienceMetrics) : null,
+            resilienceMetrics);
         var settings = new ClusterSettings
         {
             ConnectTimeout = config.ConnectTimeout,
             IdleTimeout = config.IdleTimeout,
             HashOn = config.HashOn,
         };
-        return new Cluster(config.Name, endpoints, picker, settings, new ClusterMetrics(metrics, config.Name));
+        return new Cluster(config.Name, endpoints, picker, settings, new ClusterMetrics(metrics, config.Name), resilience);
     }
 
     private static HttpRouting CompileRouting(ListenerConfig listener, Dictionary<string, Cluster> clusters, ProxyMetrics metrics)
@@ -97,7 +110,22 @@ public static class SnapshotCompiler
                 routeMetrics[c] = new RouteMetrics(metrics.Requests, listener.Name, route.Name, route.Clusters[c]);
             }
 
-            actions[route.Index] = new RouteRuntime(route, routeClusters, config.Timeout, routeMetrics);
+            var resilience = metrics.Resilience;
+            actions[route.Index] = new RouteRuntime(route, routeClusters, config.Timeout, routeMetrics)
+            {
+                Retry = config.Retries is { } retries ? RetryPolicy.FromConfig(retries) : null,
+                Budget = config.Retries?.Budget is { } budget ? RetryBudget.FromConfig(budget, resilience.RetryBudgetExhausted.WithLabels(listener.Name, route.Name)) : null,
+                RateLimit = config.RateLimit is { } limit ? TokenBucket.FromConfig(limit) : null,
+                Fault = config.Fault is { } fault ? FaultInjector.FromConfig(fault) : null,
+                FaultHeaders = config.Fault is { } f ? CompileHeaderMatchers(f.Headers) : [],
+                Mirror = config.Mirror is { } mirror ? MirrorPolicy.FromConfig(mirror) : null,
+                MirrorCluster = config.Mirror is { } m ? clusters[m.Cluster] : null,
+                Counters = new ResilienceCounters(
+                    resilience.RateLimited.WithLabels(listener.Name, route.Name),
+                    resilience.FaultsInjected.WithLabels(listener.Name, route.Name, "delay"),
+                    resilience.FaultsInjected.WithLabels(listener.Name, route.Name, "abort"),
+                    resilience.Mirrored.WithLabels(listener.Name, route.Name)),
+            };
         }
 
         var limits = new Http1Limits
@@ -105,7 +133,29 @@ public static class SnapshotCompiler
             MaxHeaderBytes = listener.Limits.MaxHeaderBytes,
             MaxRequestTargetLength = listener.Limits.MaxRequestTargetBytes,
         };
-        return new HttpRouting(table, actions, limits, new RouteMetrics(metrics.Requests, listener.Name, "-", "-"));
+        return new HttpRouting(table, actions, limits, new RouteMetrics(metrics.Requests, listener.Name, "-", "-"))
+        {
+            RateLimit = listener.RateLimit is { } rateLimit ? TokenBucket.FromConfig(rateLimit) : null,
+            RateLimited = metrics.Resilience.RateLimited.WithLabels(listener.Name, "-"),
+        };
+    }
+
+    private static HeaderMatcher[] CompileHeaderMatchers(IReadOnlyList<HeaderMatchConfig> headers)
+    {
+        var matchers = new HeaderMatcher[headers.Count];
+        for (var i = 0; i < matchers.Length; i++)
+        {
+            var header = headers[i];
+            matchers[i] = header.Kind switch
+            {
+                Configuration.HeaderMatchKind.Present => HeaderMatcher.Present(header.Name),
+                Configuration.HeaderMatchKind.Regex => HeaderMatcher.Regex(header.Name, new System.Text.RegularExpressions.Regex($"\\A(?:{header.Value})\\z", System.Text.RegularExpressions.RegexOptions.CultureInvariant | System.Text.RegularExpressions.RegexOptions.NonBacktracking)),
+                Configuration.HeaderMatchKind.Prefix => HeaderMatcher.Regex(header.Name, new System.Text.RegularExpressions.Regex("\\A" + System.Text.RegularExpressions.Regex.Escape(header.Value!), System.Text.RegularExpressions.RegexOptions.CultureInvariant | System.Text.RegularExpressions.RegexOptions.NonBacktracking)),
+                _ => HeaderMatcher.Exact(header.Name, header.Value!),
+            };
+        }
+
+        return matchers;
     }
 
     private static RouteDefinition ToDefinition(RouteConfig route, int index)

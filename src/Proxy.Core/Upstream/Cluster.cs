@@ -14,8 +14,9 @@ public sealed class Cluster
     private readonly Endpoint[] _endpoints;
     private readonly IEndpointPicker _picker;
 
-    public Cluster(string name, Endpoint[] endpoints, IEndpointPicker picker, ClusterSettings settings, ClusterMetrics metrics)
+    public Cluster(string name, Endpoint[] endpoints, IEndpointPicker picker, ClusterSettings settings, ClusterMetrics metrics, ClusterResilience? resilience = null)
     {
+        Resilience = resilience ?? ClusterResilience.None;
         Name = name;
         _endpoints = endpoints;
         _picker = picker;
@@ -37,6 +38,9 @@ public sealed class Cluster
 
     public ClusterMetrics Metrics { get; }
 
+    /// <summary>Circuit breaker, outlier detection and active health checks of this cluster.</summary>
+    public ClusterResilience Resilience { get; }
+
     /// <summary>Lowercase header name whose value keys ring_hash / maglev picks, if configured.</summary>
     public byte[]? HashHeader { get; }
 
@@ -46,6 +50,7 @@ public sealed class Cluster
     /// <summary>Picks a healthy endpoint, or null when none is healthy (counted).</summary>
     public Endpoint? Pick(in PickContext context)
     {
+        Resilience.Outliers?.MaybeExpire();
         var endpoint = _picker.Pick(context);
         if (endpoint is null)
         {

@@ -10,7 +10,8 @@ namespace Proxy.Configuration.Binding;
 /// </summary>
 internal static partial class ConfigBinder
 {
-    private static readonly string[] RootKeys = ["admin", "listeners", "clusters", "mesh", "log", "drain_timeout"];
+    private static readonly string[] RootKeys = ["admin", "listeners", "clusters", "mesh", "log", "drain_timeout", "tracing"];
+    private static readonly string[] TracingKeys = ["collector", "service_name", "sample_percent"];
     private static readonly string[] AdminKeys = ["address"];
     private static readonly string[] LogKeys = ["format", "level", "access_log"];
     private static readonly string[] LogFormats = ["text", "json"];
@@ -32,6 +33,7 @@ internal static partial class ConfigBinder
             Mesh = map.Get("mesh") is { } mesh ? BindMesh(ctx, mesh, "mesh") : null,
             Log = map.Get("log") is { } log ? BindLog(ctx, log, "log") : new LogConfig(),
             DrainTimeout = map.Duration("drain_timeout", TimeSpan.FromSeconds(5), positive: false),
+            Tracing = map.Get("tracing") is { } tracing ? BindTracing(ctx, tracing, "tracing") : new TracingConfig(),
         };
         CheckClusterReferences(ctx, config.Clusters);
         return config;
@@ -63,6 +65,29 @@ internal static partial class ConfigBinder
             Format = map.Word("format", defaults.Format, LogFormats),
             Level = map.Word("level", defaults.Level, LogLevels),
             AccessLog = accessLog,
+        };
+    }
+
+    private static TracingConfig BindTracing(BindContext ctx, ConfigNode node, string path)
+    {
+        var map = MappingView.Open(ctx, node, path, TracingKeys);
+        var defaults = new TracingConfig();
+        if (map is null)
+        {
+            return defaults;
+        }
+
+        var collector = map.String("collector");
+        if (collector is not null && (!Uri.TryCreate(collector, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
+        {
+            map.Error("collector", $"'{collector}' is not an http:// or https:// URL");
+        }
+
+        return new TracingConfig
+        {
+            Collector = collector,
+            ServiceName = map.String("service_name") ?? defaults.ServiceName,
+            SamplePercent = map.Double("sample_percent", defaults.SamplePercent, 0, 100),
         };
     }
 

@@ -36,4 +36,7 @@ public ref struct Http1ForwardOptions
 
     /// <summary>Complete field lines ("name: value" CRLF each) appended verbatim.</summary>
     public ReadOnlySpan<byte> ExtraLines;
+
+    /// <summary>Drop the incoming traceparent and B3 fields: the caller writes its own in <see cref="ExtraLines"/>.</summary>
+    public bool ReplaceTraceContext;
 }

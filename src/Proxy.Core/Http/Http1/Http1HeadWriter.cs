@@ -133,6 +133,7 @@ public static class Http1HeadWriter
             KnownHeader.XForwardedFor => !options.ForwardedFor.IsEmpty,
             KnownHeader.XForwardedProto => !options.ForwardedProto.IsEmpty,
             KnownHeader.XForwardedHost => !options.ForwardedHost.IsEmpty,
+            KnownHeader.TraceParent or KnownHeader.B3 => options.ReplaceTraceContext,
             _ => false,
         };
     }
