@@ -33,6 +33,23 @@ public sealed class KestrelUpstream : IAsyncDisposable
 
     public string Address => $"127.0.0.1:{Port}";
 
+    /// <summary>While true, every request but /health is answered 500.</summary>
+    public bool FailAll { get; set; }
+
+    /// <summary>What GET /health answers: 200 while true, 503 once set false.</summary>
+    public bool Healthy { get; set; } = true;
+
+    /// <summary>How many more requests to /flaky get 503 before it answers 200.</summary>
+    public int FlakyFailures;
+
+    /// <summary>When set, /held waits for it before answering (a hung upstream the test releases).</summary>
+    public TaskCompletionSource? Hold { get; set; }
+
+    /// <summary>Requests to /held and /mirror-target received so far.</summary>
+    public int HeldRequests => Volatile.Read(ref _held);
+
+    private int _held;
+
     /// <summary>Requests this upstream has received.</summary>
     public int Requests => Volatile.Read(ref _requests);
 
@@ -52,10 +69,42 @@ public sealed class KestrelUpstream : IAsyncDisposable
         {
             Interlocked.Increment(ref upstream._requests);
             context.Response.Headers["x-upstream"] = name;
+            if (upstream.FailAll && context.Request.Path != "/health")
+            {
+                context.Response.StatusCode = 500;
+                return;
+            }
+
             await next(context);
         });
 
         app.MapMethods("/hello", ["GET", "HEAD"], () => $"hello from {name}");
+        app.MapGet("/health", (HttpResponse response) => response.StatusCode = upstream.Healthy ? 200 : 503);
+        app.MapGet("/flaky", (HttpResponse response) =>
+        {
+            if (Interlocked.Decrement(ref upstream.FlakyFailures) >= 0)
+            {
+                response.StatusCode = 503;
+                return "down";
+            }
+
+            return $"ok from {name}";
+        });
+        app.MapGet("/always-500", (HttpResponse response) =>
+        {
+            response.StatusCode = 500;
+            return "broken";
+        });
+        app.MapGet("/held", async () =>
+        {
+            Interlocked.Increment(ref upstream._held);
+            if (upstream.Hold is { } hold)
+            {
+                await hold.Task;
+            }
+
+            return $"released {name}";
+        });
         app.MapGet("/headers", (HttpRequest request) =>
             string.Join("\n", request.Headers.Select(h => $"{h.Key.ToLowerInvariant()}: {h.Value}")));
         app.MapGet("/bytes/{count:long}", async (long count, HttpResponse response) =>
