@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using Pipelines.Sockets.Unofficial;
@@ -5,6 +6,7 @@ using Proxy.Configuration;
 using Proxy.Forwarding;
 using Proxy.Observability;
 using Proxy.Tcp;
+using Proxy.Tls;
 using Proxy.Transport;
 
 namespace Proxy.Runtime;
@@ -28,7 +30,14 @@ public sealed class ProxyRuntime : IAsyncDisposable
     {
         _metrics = metrics;
         _log = log;
+        TlsMetrics = new TlsMetrics(metrics.Registry);
     }
+
+    /// <summary>TLS files of every listener and cluster, polled for rotation.</summary>
+    public CertificateStore Certificates { get; } = new(CertificateStore.DefaultPollInterval);
+
+    /// <summary>Handshake outcomes per listener.</summary>
+    public TlsMetrics TlsMetrics { get; }
 
     public ProxySnapshot? Current => Volatile.Read(ref _snapshot);
 
@@ -67,7 +76,7 @@ public sealed class ProxyRuntime : IAsyncDisposable
                 throw new InvalidOperationException("the proxy is draining; configuration changes are refused");
             }
 
-            var snapshot = SnapshotCompiler.Compile(config, Current, _metrics);
+            var snapshot = SnapshotCompiler.Compile(config, Current, _metrics, Certificates);
             var bound = new Dictionary<string, Listener>(StringComparer.Ordinal);
             var failures = new List<string>();
             foreach (var listener in config.Listeners)
@@ -187,6 +196,7 @@ public sealed class ProxyRuntime : IAsyncDisposable
         await StopListenersAsync().ConfigureAwait(false);
         Connections.AbortAll();
         Connections.Dispose();
+        Certificates.Dispose();
     }
 
     /// <summary>Serves connections of one listener with whatever the current snapshot says about it.</summary>
@@ -203,16 +213,36 @@ public sealed class ProxyRuntime : IAsyncDisposable
             var metrics = listener.Metrics;
             metrics.Opened.Increment();
             metrics.Active.Increment();
+            IDuplexPipe transport = connection;
+            IDisposable owner = connection;
+            TlsConnection? tls = null;
             try
             {
+                if (listener.Tls is { } policy)
+                {
+                    try
+                    {
+                        tls = await TlsConnection.AcceptAsync(connection, connection, policy, TlsDefaults.HandshakeTimeout).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (TlsHandshake.IsHandshakeFailure(ex))
+                    {
+                        runtime.TlsMetrics.HandshakeFailures.WithLabels(listenerName).Increment();
+                        return; // no certificate, an untrusted one, or not TLS at all: close
+                    }
+
+                    runtime.TlsMetrics.Handshakes.WithLabels(listenerName, tls.Protocol == System.Security.Authentication.SslProtocols.Tls13 ? "1.3" : "1.2").Increment();
+                    transport = tls;
+                    owner = tls;
+                }
+
                 switch (listener.Config.Protocol)
                 {
                     case ListenerProtocol.Tcp:
-                        await TcpForwarder.ForwardAsync(connection, listener.Cluster!, listenerName, listener.Config.IdleTimeout, metrics, runtime._metrics, runtime.Connections, (socket.RemoteEndPoint as IPEndPoint)?.Address).ConfigureAwait(false);
+                        await TcpForwarder.ForwardAsync(transport, owner, listener.Cluster!, listenerName, listener.Config.IdleTimeout, metrics, runtime._metrics, runtime.Connections, (socket.RemoteEndPoint as IPEndPoint)?.Address).ConfigureAwait(false);
                         break;
                     default:
                         // http, and auto until protocol detection lands: HTTP/1.1 on every connection.
-                        var http = new Http1ServerConnection(connection, connection, listener, runtime._metrics, (socket.RemoteEndPoint as IPEndPoint)?.Address);
+                        var http = new Http1ServerConnection(transport, owner, listener, runtime._metrics, (socket.RemoteEndPoint as IPEndPoint)?.Address);
                         var id = runtime.Connections.Add(http);
                         try
                         {
@@ -228,6 +258,11 @@ public sealed class ProxyRuntime : IAsyncDisposable
             }
             finally
             {
+                if (tls is not null)
+                {
+                    await tls.CloseAsync(Listener.SendDrainTimeout).ConfigureAwait(false);
+                }
+
                 metrics.Active.Decrement();
                 metrics.Closed.Increment();
             }

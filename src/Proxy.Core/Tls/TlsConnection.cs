@@ -170,6 +170,22 @@ public sealed class TlsConnection : IDuplexPipe, IDisposable
         await _transport.Output.CompleteAsync().ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// The orderly end: completes <see cref="Output"/> (close_notify, then FIN) and waits up to
+    /// <paramref name="timeout"/> for it to reach the socket. The underlying connection stays for
+    /// its owner to drain and dispose.
+    /// </summary>
+    public async Task CloseAsync(TimeSpan timeout)
+    {
+        await _outbound.Writer.CompleteAsync().ConfigureAwait(false);
+        if (!_sending.IsCompleted)
+        {
+            await Task.WhenAny(_sending, Task.Delay(timeout)).ConfigureAwait(false);
+        }
+
+        _ssl.Dispose();
+    }
+
     /// <summary>Closes TLS and the underlying connection at once (abort; use <see cref="Output"/> completion for an orderly close).</summary>
     public void Dispose()
     {
