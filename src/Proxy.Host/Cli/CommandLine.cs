@@ -19,6 +19,8 @@ public static class CommandLine
                                make a mesh root CA (ECDSA P-256, PEM)
           certs issue --ca DIR --spiffe-id spiffe://DOMAIN/ns/NS/sa/SA --out DIR [--ttl 24h] [--dns NAME]
                                issue a workload certificate with the SPIFFE URI SAN
+          init --proxy-uid UID [--dry-run] [--remove] [--iptables-mode nft|legacy] ...
+                               write the nat-table rules of transparent interception (see proxy init --help)
           version              print the version
 
         """;
@@ -36,6 +38,8 @@ public static class CommandLine
         {
             case "certs":
                 return CertsCommand.Execute(args.AsSpan(1), stdout, stderr);
+            case "init":
+                return InitCommand.Execute(args.AsSpan(1), stdout, stderr);
         }
 
         var options = CommandOptions.Parse(args.AsSpan(1), out var error);
