@@ -24,6 +24,7 @@ public sealed class ProxyRuntime : IAsyncDisposable
     private readonly SemaphoreSlim _applyLock = new(1, 1);
     private readonly Dictionary<string, Listener> _listeners = new(StringComparer.Ordinal);
     private ProxySnapshot? _snapshot;
+    private Inbound.MeshSidecar? _mesh;
     private volatile bool _draining;
 
     public ProxyRuntime(ProxyMetrics metrics, Logger log)
@@ -107,6 +108,24 @@ public sealed class ProxyRuntime : IAsyncDisposable
                 throw new ListenerBindException(failures);
             }
 
+            if (config.Mesh is { } meshConfig && _mesh is null)
+            {
+                // Sidecar listeners start with the first mesh configuration (their ports do not change on reload).
+                try
+                {
+                    _mesh = Inbound.MeshSidecar.Start(meshConfig, snapshot, Certificates, _metrics, Connections, _log);
+                }
+                catch (ListenerBindException)
+                {
+                    foreach (var fresh in bound.Values)
+                    {
+                        await fresh.StopAsync().ConfigureAwait(false);
+                    }
+
+                    throw;
+                }
+            }
+
             Volatile.Write(ref _snapshot, snapshot);
 
             var retired = new List<Listener>();
@@ -172,6 +191,9 @@ public sealed class ProxyRuntime : IAsyncDisposable
         return remaining;
     }
 
+    /// <summary>The sidecar listeners, when the configuration has a mesh section.</summary>
+    public Inbound.MeshSidecar? Mesh => Volatile.Read(ref _mesh);
+
     /// <summary>Stops accepting without waiting for connections (POST /drain does this, then waits).</summary>
     public void BeginDrain() => _draining = true;
 
@@ -187,6 +209,11 @@ public sealed class ProxyRuntime : IAsyncDisposable
         foreach (var listener in all)
         {
             await listener.StopAsync().ConfigureAwait(false);
+        }
+
+        if (Interlocked.Exchange(ref _mesh, null) is { } mesh)
+        {
+            await mesh.StopAsync().ConfigureAwait(false);
         }
     }
 
