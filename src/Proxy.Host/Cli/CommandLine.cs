@@ -21,6 +21,8 @@ public static class CommandLine
                                issue a workload certificate with the SPIFFE URI SAN
           init --proxy-uid UID [--dry-run] [--remove] [--iptables-mode nft|legacy] ...
                                write the nat-table rules of transparent interception (see proxy init --help)
+          wait-ready [--admin 127.0.0.1:15000] [--timeout 60s]
+                               exit 0 once the admin server's /ready answers 200, 1 on timeout
           version              print the version
 
         """;
@@ -40,6 +42,8 @@ public static class CommandLine
                 return CertsCommand.Execute(args.AsSpan(1), stdout, stderr);
             case "init":
                 return InitCommand.Execute(args.AsSpan(1), stdout, stderr);
+            case "wait-ready":
+                return await WaitReadyCommand.ExecuteAsync(args[1..], stdout, stderr).ConfigureAwait(false);
         }
 
         var options = CommandOptions.Parse(args.AsSpan(1), out var error);
