@@ -77,7 +77,7 @@ public sealed class ProxyHost : IAsyncDisposable
         try
         {
             await host.Runtime.ApplyAsync(config).ConfigureAwait(false);
-            host._admin = new AdminServer(AddressResolver.ForBind(config.Admin.Address), new AdminRoutes(host.Runtime, host.Registry, host.BeginDrainAsync), log);
+            host._admin = new AdminServer(AddressResolver.ForBind(config.Admin.Address), new AdminRoutes(host.Runtime, host.Registry, host.BeginDrainAsync, host.RequestShutdownAsync), log);
             host._admin.Start();
             log.Info("admin listening", ("address", host._admin.LocalEndPoint));
         }

@@ -468,9 +468,22 @@ public sealed partial class Http1ServerConnection
         try
         {
             var socket = await Connector.ConnectAsync(endpoint.Address, cluster.ConnectTimeout).ConfigureAwait(false);
+            IDuplexPipe transport = socket;
+            if (cluster.Settings.Tls is { } tls)
+            {
+                var secured = await Tls.TlsHandshake.ConnectAsync(socket, tls, endpoint, cluster.ConnectTimeout).ConfigureAwait(false);
+                if (secured is null)
+                {
+                    cluster.Metrics.ConnectRefused.Increment(); // the handshake failed; the socket is closed
+                    return null;
+                }
+
+                transport = secured;
+            }
+
             cluster.Metrics.Connections.Increment();
             cluster.Metrics.ConnectDuration.Observe(Environment.TickCount64 - started);
-            return new UpstreamConnection(socket, endpoint);
+            return new UpstreamConnection(socket, transport, endpoint);
         }
         catch (TimeoutException)
         {

@@ -28,6 +28,9 @@ public sealed class ListenerRuntime
 
     /// <summary>Routes and limits of an http listener.</summary>
     public HttpRouting? Http { get; }
+
+    /// <summary>TLS termination (certificates by SNI, client verification); null for plain text.</summary>
+    public Tls.TlsServerPolicy? Tls { get; init; }
 }
 
 /// <summary>The compiled HTTP side of a listener: route table, actions per route, parser limits.</summary>

@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using Pipelines.Sockets.Unofficial;
@@ -5,6 +6,7 @@ using Proxy.Configuration;
 using Proxy.Forwarding;
 using Proxy.Observability;
 using Proxy.Tcp;
+using Proxy.Tls;
 using Proxy.Transport;
 
 namespace Proxy.Runtime;
@@ -22,12 +24,14 @@ public sealed class ProxyRuntime : IAsyncDisposable
     private readonly SemaphoreSlim _applyLock = new(1, 1);
     private readonly Dictionary<string, Listener> _listeners = new(StringComparer.Ordinal);
     private ProxySnapshot? _snapshot;
+    private Inbound.MeshSidecar? _mesh;
     private volatile bool _draining;
 
     public ProxyRuntime(ProxyMetrics metrics, Logger log)
     {
         _metrics = metrics;
         _log = log;
+        TlsMetrics = new TlsMetrics(metrics.Registry);
         _poolSweeper = new Timer(static state => ((ProxyRuntime)state!).SweepPools(), this, PoolSweepPeriod, PoolSweepPeriod);
     }
 
@@ -71,6 +75,12 @@ public sealed class ProxyRuntime : IAsyncDisposable
         }
     }
 
+    /// <summary>TLS files of every listener and cluster, polled for rotation.</summary>
+    public CertificateStore Certificates { get; } = new(CertificateStore.DefaultPollInterval);
+
+    /// <summary>Handshake outcomes per listener.</summary>
+    public TlsMetrics TlsMetrics { get; }
+
     public ProxySnapshot? Current => Volatile.Read(ref _snapshot);
 
     /// <summary><see cref="Current"/> as a delegate, made once, for connections that follow reloads per request.</summary>
@@ -113,7 +123,7 @@ public sealed class ProxyRuntime : IAsyncDisposable
                 throw new InvalidOperationException("the proxy is draining; configuration changes are refused");
             }
 
-            var snapshot = SnapshotCompiler.Compile(config, Current, _metrics);
+            var snapshot = SnapshotCompiler.Compile(config, Current, _metrics, Certificates);
             var bound = new Dictionary<string, Listener>(StringComparer.Ordinal);
             var failures = new List<string>();
             foreach (var listener in config.Listeners)
@@ -142,6 +152,24 @@ public sealed class ProxyRuntime : IAsyncDisposable
                 }
 
                 throw new ListenerBindException(failures);
+            }
+
+            if (config.Mesh is { } meshConfig && _mesh is null)
+            {
+                // Sidecar listeners start with the first mesh configuration (their ports do not change on reload).
+                try
+                {
+                    _mesh = Inbound.MeshSidecar.Start(meshConfig, snapshot, Certificates, _metrics, Connections, _log);
+                }
+                catch (ListenerBindException)
+                {
+                    foreach (var fresh in bound.Values)
+                    {
+                        await fresh.StopAsync().ConfigureAwait(false);
+                    }
+
+                    throw;
+                }
             }
 
             var previous = Current;
@@ -232,6 +260,9 @@ public sealed class ProxyRuntime : IAsyncDisposable
         return remaining;
     }
 
+    /// <summary>The sidecar listeners, when the configuration has a mesh section.</summary>
+    public Inbound.MeshSidecar? Mesh => Volatile.Read(ref _mesh);
+
     /// <summary>Stops accepting without waiting for connections (POST /drain does this, then waits).</summary>
     public void BeginDrain() => _draining = true;
 
@@ -247,6 +278,11 @@ public sealed class ProxyRuntime : IAsyncDisposable
         foreach (var listener in all)
         {
             await listener.StopAsync().ConfigureAwait(false);
+        }
+
+        if (Interlocked.Exchange(ref _mesh, null) is { } mesh)
+        {
+            await mesh.StopAsync().ConfigureAwait(false);
         }
     }
 
@@ -277,6 +313,7 @@ public sealed class ProxyRuntime : IAsyncDisposable
         Connections.AbortAll();
         Connections.Dispose();
         await Telemetry.DisposeAsync().ConfigureAwait(false);
+        Certificates.Dispose();
     }
 
     /// <summary>Serves connections of one listener with whatever the current snapshot says about it.</summary>
@@ -293,16 +330,36 @@ public sealed class ProxyRuntime : IAsyncDisposable
             var metrics = listener.Metrics;
             metrics.Opened.Increment();
             metrics.Active.Increment();
+            IDuplexPipe transport = connection;
+            IDisposable owner = connection;
+            TlsConnection? tls = null;
             try
             {
+                if (listener.Tls is { } policy)
+                {
+                    try
+                    {
+                        tls = await TlsConnection.AcceptAsync(connection, connection, policy, TlsDefaults.HandshakeTimeout).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (TlsHandshake.IsHandshakeFailure(ex))
+                    {
+                        runtime.TlsMetrics.HandshakeFailures.WithLabels(listenerName).Increment();
+                        return; // no certificate, an untrusted one, or not TLS at all: close
+                    }
+
+                    runtime.TlsMetrics.Handshakes.WithLabels(listenerName, tls.Protocol == System.Security.Authentication.SslProtocols.Tls13 ? "1.3" : "1.2").Increment();
+                    transport = tls;
+                    owner = tls;
+                }
+
                 switch (listener.Config.Protocol)
                 {
                     case ListenerProtocol.Tcp:
-                        await TcpForwarder.ForwardAsync(connection, listener.Cluster!, listenerName, listener.Config.IdleTimeout, metrics, runtime._metrics, runtime.Connections, (socket.RemoteEndPoint as IPEndPoint)?.Address).ConfigureAwait(false);
+                        await TcpForwarder.ForwardAsync(transport, owner, listener.Cluster!, listenerName, listener.Config.IdleTimeout, metrics, runtime._metrics, runtime.Connections, (socket.RemoteEndPoint as IPEndPoint)?.Address).ConfigureAwait(false);
                         break;
                     default:
                         // http, and auto until protocol detection lands: HTTP/1.1 on every connection.
-                        var http = new Http1ServerConnection(connection, connection, listener, runtime._metrics, (socket.RemoteEndPoint as IPEndPoint)?.Address, runtime.SnapshotSource, runtime.Telemetry);
+                        var http = new Http1ServerConnection(transport, owner, listener, runtime._metrics, (socket.RemoteEndPoint as IPEndPoint)?.Address, runtime.SnapshotSource, runtime.Telemetry);
                         var id = runtime.Connections.Add(http);
                         try
                         {
@@ -318,6 +375,11 @@ public sealed class ProxyRuntime : IAsyncDisposable
             }
             finally
             {
+                if (tls is not null)
+                {
+                    await tls.CloseAsync(Listener.SendDrainTimeout).ConfigureAwait(false);
+                }
+
                 metrics.Active.Decrement();
                 metrics.Closed.Increment();
             }

@@ -4,6 +4,7 @@ using Proxy.LoadBalancing;
 using Proxy.Observability;
 using Proxy.Resilience;
 using Proxy.Routing;
+using Proxy.Tls;
 using Proxy.Upstream;
 
 namespace Proxy.Runtime;
@@ -15,12 +16,15 @@ namespace Proxy.Runtime;
 /// </summary>
 public static class SnapshotCompiler
 {
-    public static ProxySnapshot Compile(ProxyConfig config, ProxySnapshot? previous, ProxyMetrics metrics)
+    /// <param name="certificates">Where TLS files are loaded from (shared across reloads); null when no listener or cluster uses TLS.</param>
+    public static ProxySnapshot Compile(ProxyConfig config, ProxySnapshot? previous, ProxyMetrics metrics, CertificateStore? certificates = null)
     {
+        var tlsErrors = new List<string>();
         var clusters = new Dictionary<string, Cluster>(StringComparer.Ordinal);
         foreach (var cluster in config.Clusters)
         {
-            clusters[cluster.Name] = CompileCluster(cluster, previous, metrics);
+            var tls = cluster.Tls is { } clientTls ? TlsPolicies.Client(clientTls, cluster.Protocol, certificates, $"cluster {cluster.Name}", tlsErrors) : null;
+            clusters[cluster.Name] = CompileCluster(cluster, previous, metrics, tls);
         }
 
         var listeners = new Dictionary<string, ListenerRuntime>(StringComparer.Ordinal);
@@ -28,13 +32,20 @@ public static class SnapshotCompiler
         {
             Cluster? cluster = listener.Cluster is { } name ? clusters[name] : null;
             var http = listener.Protocol == ListenerProtocol.Tcp ? null : CompileRouting(listener, clusters, metrics);
-            listeners[listener.Name] = new ListenerRuntime(listener, cluster, new ListenerMetrics(metrics, listener.Name), http);
+            var tls = listener.Tls is { } serverTls ? TlsPolicies.Server(serverTls, certificates, $"listener {listener.Name}", tlsErrors) : null;
+            listeners[listener.Name] = new ListenerRuntime(listener, cluster, new ListenerMetrics(metrics, listener.Name), http) { Tls = tls };
+        }
+
+        if (tlsErrors.Count > 0)
+        {
+            // Unusable certificate files reject the whole configuration, like a failed bind.
+            throw new ListenerBindException(tlsErrors);
         }
 
         return new ProxySnapshot(config, listeners, clusters, (previous?.Generation ?? 0) + 1);
     }
 
-    private static Cluster CompileCluster(ClusterConfig config, ProxySnapshot? previous, ProxyMetrics metrics)
+    private static Cluster CompileCluster(ClusterConfig config, ProxySnapshot? previous, ProxyMetrics metrics, TlsClientPolicy? tls)
     {
         Cluster? old = null;
         previous?.Clusters.TryGetValue(config.Name, out old);
@@ -85,6 +96,7 @@ public static class SnapshotCompiler
             ConnectTimeout = config.ConnectTimeout,
             IdleTimeout = config.IdleTimeout,
             HashOn = config.HashOn,
+            Tls = tls,
         };
         return new Cluster(config.Name, endpoints, picker, settings, new ClusterMetrics(metrics, config.Name), resilience);
     }

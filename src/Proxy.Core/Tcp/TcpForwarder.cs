@@ -7,6 +7,7 @@ using Pipelines.Sockets.Unofficial;
 using Proxy.Observability;
 using Proxy.Observability.Metrics;
 using Proxy.Runtime;
+using Proxy.Tls;
 using Proxy.Transport;
 using Proxy.Upstream;
 
@@ -20,19 +21,22 @@ namespace Proxy.Tcp;
 /// </summary>
 public sealed class TcpForwarder : ITrackedConnection
 {
-    private readonly SocketConnection _downstream;
+    private readonly IDuplexPipe _downstream;
+    private readonly IDisposable _downstreamOwner;
     private readonly Cluster _cluster;
     private readonly TimeSpan _idleTimeout;
     private readonly Counter _idleTimeouts;
     private readonly PickContext _pickContext;
     private SocketConnection? _upstream;
+    private IDuplexPipe? _upstreamTransport;
     private long _lastActivity = Environment.TickCount64;
     private int _closeReason; // first cause wins: 0 none, 1 idle, 2 abort
 
-    private TcpForwarder(SocketConnection downstream, Cluster cluster, TimeSpan idleTimeout, Counter idleTimeouts, PickContext pickContext)
+    private TcpForwarder(IDuplexPipe downstream, IDisposable downstreamOwner, Cluster cluster, TimeSpan idleTimeout, Counter idleTimeouts, PickContext pickContext)
     {
         _pickContext = pickContext;
         _downstream = downstream;
+        _downstreamOwner = downstreamOwner;
         _cluster = cluster;
         _idleTimeout = idleTimeout;
         _idleTimeouts = idleTimeouts;
@@ -42,13 +46,22 @@ public sealed class TcpForwarder : ITrackedConnection
     /// Serves the connection to the end. Returns once both directions are done; the caller disposes
     /// <paramref name="downstream"/>.
     /// </summary>
-    public static async Task ForwardAsync(
+    public static Task ForwardAsync(
         SocketConnection downstream, Cluster cluster, string listener, TimeSpan idleTimeout,
+        ListenerMetrics listenerMetrics, ProxyMetrics metrics, ConnectionTracker tracker, IPAddress? clientAddress) =>
+        ForwardAsync(downstream, downstream, cluster, listener, idleTimeout, listenerMetrics, metrics, tracker, clientAddress);
+
+    /// <summary>
+    /// Serves a downstream byte stream that is not a bare socket (TLS over one); <paramref name="downstreamOwner"/>
+    /// closes it on idle timeout or abort.
+    /// </summary>
+    public static async Task ForwardAsync(
+        IDuplexPipe downstream, IDisposable downstreamOwner, Cluster cluster, string listener, TimeSpan idleTimeout,
         ListenerMetrics listenerMetrics, ProxyMetrics metrics, ConnectionTracker tracker, IPAddress? clientAddress)
     {
         // ring_hash and maglev keep a client on one endpoint when the cluster hashes on its address.
         var pickContext = cluster.HashOnClientAddress && clientAddress is not null ? PickContext.ForAddress(clientAddress) : PickContext.None;
-        var forwarder = new TcpForwarder(downstream, cluster, idleTimeout, listenerMetrics.IdleTimeouts, pickContext);
+        var forwarder = new TcpForwarder(downstream, downstreamOwner, cluster, idleTimeout, listenerMetrics.IdleTimeouts, pickContext);
         var id = tracker.Add(forwarder);
         var started = Environment.TickCount64;
         try
@@ -88,6 +101,19 @@ public sealed class TcpForwarder : ITrackedConnection
             return;
         }
 
+        _upstreamTransport = _upstream;
+        if (_cluster.Settings.Tls is { } tls)
+        {
+            var secured = await TlsHandshake.ConnectAsync(_upstream, tls, endpoint, _cluster.ConnectTimeout).ConfigureAwait(false);
+            if (secured is null)
+            {
+                _cluster.Metrics.ConnectRefused.Increment(); // handshake failed; the socket is closed
+                return;
+            }
+
+            _upstreamTransport = secured;
+        }
+
         _cluster.Metrics.Connections.Increment();
         _cluster.Metrics.ConnectDuration.Observe(Environment.TickCount64 - connectStarted);
         endpoint.OnRequestStarted();
@@ -99,13 +125,18 @@ public sealed class TcpForwarder : ITrackedConnection
                 return; // aborted (drain deadline) while connecting
             }
 
-            var upload = CopyAsync(_downstream.Input, _upstream.Output, received);
-            var download = CopyAsync(_upstream.Input, _downstream.Output, sent);
+            var upload = CopyAsync(_downstream.Input, _upstreamTransport.Output, received);
+            var download = CopyAsync(_upstreamTransport.Input, _downstream.Output, sent);
             await Task.WhenAll(upload, download).ConfigureAwait(false);
         }
         finally
         {
             endpoint.OnRequestCompleted(TimeSpan.FromMilliseconds(Environment.TickCount64 - streamStarted));
+            if (_upstreamTransport is TlsConnection upstreamTls)
+            {
+                await upstreamTls.CloseAsync(Listener.SendDrainTimeout).ConfigureAwait(false);
+            }
+
             await SendDrain.CompleteAndWaitAsync(_upstream, Listener.SendDrainTimeout).ConfigureAwait(false);
             _upstream.Dispose();
         }
@@ -183,7 +214,8 @@ public sealed class TcpForwarder : ITrackedConnection
     private void Close()
     {
         // Disposing the sockets ends both copy loops: pending reads complete and writes fail.
+        (_upstreamTransport as IDisposable)?.Dispose();
         _upstream?.Dispose();
-        _downstream.Dispose();
+        _downstreamOwner.Dispose();
     }
 }

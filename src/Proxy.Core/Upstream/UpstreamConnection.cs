@@ -9,18 +9,28 @@ public sealed class UpstreamConnection : IDisposable
     private int _disposed;
 
     public UpstreamConnection(SocketConnection socket, Endpoint endpoint)
+        : this(socket, socket, endpoint)
+    {
+    }
+
+    /// <param name="transport">The byte stream requests use: the socket's pipes, or TLS over them (disposed with the connection).</param>
+    public UpstreamConnection(SocketConnection socket, IDuplexPipe transport, Endpoint endpoint)
     {
         Socket = socket;
+        Transport = transport;
         Endpoint = endpoint;
     }
 
     public SocketConnection Socket { get; }
 
+    /// <summary>The socket itself, or a TLS connection over it.</summary>
+    public IDuplexPipe Transport { get; }
+
     public Endpoint Endpoint { get; }
 
-    public PipeReader Input => Socket.Input;
+    public PipeReader Input => Transport.Input;
 
-    public PipeWriter Output => Socket.Output;
+    public PipeWriter Output => Transport.Output;
 
     /// <summary>Requests sent on this connection so far.</summary>
     public int Requests { get; set; }
@@ -35,6 +45,7 @@ public sealed class UpstreamConnection : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
+            (Transport as IDisposable)?.Dispose();
             Socket.Dispose();
         }
     }

@@ -6,7 +6,8 @@ using Proxy.Runtime;
 namespace Proxy.Host.Admin;
 
 /// <summary>What each admin path answers. Kept apart from the socket code so it reads as a table.</summary>
-public sealed class AdminRoutes(ProxyRuntime runtime, MetricsRegistry registry, Func<Task> beginDrain)
+/// <param name="shutdown">Drains and then ends the process (POST /shutdown); null disables the path.</param>
+public sealed class AdminRoutes(ProxyRuntime runtime, MetricsRegistry registry, Func<Task> beginDrain, Func<Task>? shutdown = null)
 {
     public async Task<AdminResponse> HandleAsync(string method, string target)
     {
@@ -28,10 +29,14 @@ public sealed class AdminRoutes(ProxyRuntime runtime, MetricsRegistry registry, 
             case ("POST", "/drain"):
                 await beginDrain().ConfigureAwait(false);
                 return AdminResponse.Text(202, "draining\n");
-            case (_, "/ready" or "/metrics" or "/config" or "/clusters" or "/drain"):
+            case ("POST", "/shutdown") when shutdown is not null:
+                // Answer first; the drain and exit run after the response is on its way.
+                _ = Task.Run(shutdown);
+                return AdminResponse.Text(202, "shutting down\n");
+            case (_, "/ready" or "/metrics" or "/config" or "/clusters" or "/drain" or "/shutdown"):
                 return AdminResponse.Text(405, "method not allowed\n");
             default:
-                return AdminResponse.Text(404, "unknown admin path; try /ready /metrics /config /clusters, POST /drain\n");
+                return AdminResponse.Text(404, "unknown admin path; try /ready /metrics /config /clusters, POST /drain, POST /shutdown\n");
         }
     }
 

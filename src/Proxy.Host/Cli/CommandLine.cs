@@ -15,6 +15,14 @@ public static class CommandLine
                                print every error with its location; exit 1 if any, 0 when valid
           demo [--log-format text|json]
                                start sample upstreams and the proxy in front of them, print what to try
+          certs ca --out DIR [--ttl 8760h]
+                               make a mesh root CA (ECDSA P-256, PEM)
+          certs issue --ca DIR --spiffe-id spiffe://DOMAIN/ns/NS/sa/SA --out DIR [--ttl 24h] [--dns NAME]
+                               issue a workload certificate with the SPIFFE URI SAN
+          init --proxy-uid UID [--dry-run] [--remove] [--iptables-mode nft|legacy] ...
+                               write the nat-table rules of transparent interception (see proxy init --help)
+          wait-ready [--admin 127.0.0.1:15000] [--timeout 60s]
+                               exit 0 once the admin server's /ready answers 200, 1 on timeout
           version              print the version
 
         """;
@@ -25,6 +33,17 @@ public static class CommandLine
         {
             stdout.Write(Usage);
             return args.Length == 0 ? 2 : 0;
+        }
+
+        // Commands with their own options parse them themselves.
+        switch (args[0])
+        {
+            case "certs":
+                return CertsCommand.Execute(args.AsSpan(1), stdout, stderr);
+            case "init":
+                return InitCommand.Execute(args.AsSpan(1), stdout, stderr);
+            case "wait-ready":
+                return await WaitReadyCommand.ExecuteAsync(args[1..], stdout, stderr).ConfigureAwait(false);
         }
 
         var options = CommandOptions.Parse(args.AsSpan(1), out var error);

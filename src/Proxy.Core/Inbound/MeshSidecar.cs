@@ -1,0 +1,81 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Proxy.Configuration;
+using Proxy.Observability;
+using Proxy.Outbound;
+using Proxy.Runtime;
+using Proxy.Tls;
+using Proxy.Transport;
+
+namespace Proxy.Inbound;
+
+/// <summary>
+/// Sidecar mode, from the <c>mesh</c> section: the inbound listener (mesh.inbound.port) and the
+/// outbound listener (mesh.outbound.port), both on all addresses, fed by <c>proxy init</c> rules.
+/// The workload certificate comes from the certificate store, so rotating its files takes effect
+/// for new handshakes on both sides. Built once, when the first configuration with a mesh section
+/// is applied.
+/// </summary>
+public sealed class MeshSidecar
+{
+    private readonly Listener _inbound;
+    private readonly Listener _outbound;
+
+    private MeshSidecar(Listener inbound, Listener outbound)
+    {
+        _inbound = inbound;
+        _outbound = outbound;
+    }
+
+    /// <summary>Where the inbound listener is bound.</summary>
+    public IPEndPoint InboundAddress => _inbound.LocalEndPoint;
+
+    /// <summary>Where the outbound listener is bound.</summary>
+    public IPEndPoint OutboundAddress => _outbound.LocalEndPoint;
+
+    /// <summary>
+    /// Loads the identity and binds both listeners. Throws <see cref="ListenerBindException"/> with
+    /// every problem (unusable certificate files, a busy port).
+    /// </summary>
+    public static MeshSidecar Start(MeshConfig config, ProxySnapshot snapshot, CertificateStore certificates, ProxyMetrics metrics, ConnectionTracker tracker, Logger log)
+    {
+        CertificateSource workload;
+        TrustBundle ca;
+        try
+        {
+            workload = certificates.Certificate(config.Identity.Cert, config.Identity.Key);
+            ca = certificates.Bundle(config.Identity.Ca);
+        }
+        catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException or InvalidDataException or ArgumentException)
+        {
+            throw new ListenerBindException([$"mesh.identity: {ex.Message}"]);
+        }
+
+        var mesh = new MeshMetrics(metrics.Registry);
+        var inboundHandler = new InboundHandler(config, workload, ca, mesh, metrics, tracker);
+        var outboundHandler = new OutboundHandler(config, snapshot.Clusters, workload, ca, mesh, metrics, tracker);
+        Listener? inbound = null;
+        try
+        {
+            inbound = new Listener(InboundHandler.Name, new IPEndPoint(IPAddress.Any, config.Inbound.Port), inboundHandler, metrics.AcceptErrors.WithLabels(InboundHandler.Name), log);
+            var outbound = new Listener(OutboundHandler.Name, new IPEndPoint(IPAddress.Any, config.Outbound.Port), outboundHandler, metrics.AcceptErrors.WithLabels(OutboundHandler.Name), log);
+            inbound.Start();
+            outbound.Start();
+            log.Info("mesh sidecar listening", ("inbound", inbound.LocalEndPoint), ("outbound", outbound.LocalEndPoint), ("identity", workload.Current.SpiffeId?.Value ?? "none"), ("mode", config.Inbound.Mode.ToString().ToLowerInvariant()));
+            return new MeshSidecar(inbound, outbound);
+        }
+        catch (SocketException ex)
+        {
+            inbound?.StopAsync().GetAwaiter().GetResult();
+            throw new ListenerBindException([$"mesh: cannot bind: {ex.Message}"]);
+        }
+    }
+
+    /// <summary>Stops accepting on both listeners.</summary>
+    public async Task StopAsync()
+    {
+        await _inbound.StopAsync().ConfigureAwait(false);
+        await _outbound.StopAsync().ConfigureAwait(false);
+    }
+}

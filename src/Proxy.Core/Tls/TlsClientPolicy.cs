@@ -1,0 +1,84 @@
+using System.Net.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+
+namespace Proxy.Tls;
+
+/// <summary>
+/// How the proxy originates TLS to an upstream: SNI, server verification (a CA bundle, or the system
+/// store), an optional client certificate for mutual TLS, an optional SPIFFE ID the server must
+/// present (mesh), ALPN. SslStream resumes TLS sessions by itself when the target host and options
+/// repeat, which they do here.
+/// </summary>
+public sealed class TlsClientPolicy
+{
+    private readonly TrustBundle? _ca;
+    private readonly CertificateSource? _clientCertificate;
+    private readonly bool _insecureSkipVerify;
+    private readonly List<SslApplicationProtocol> _alpn;
+    private readonly SslProtocols _protocols;
+    private readonly RemoteCertificateValidationCallback _validate;
+
+    public TlsClientPolicy(
+        string? serverName,
+        TrustBundle? ca,
+        CertificateSource? clientCertificate,
+        IReadOnlyList<string> alpn,
+        SpiffeId? expectedIdentity = null,
+        bool insecureSkipVerify = false,
+        SslProtocols protocols = TlsDefaults.Edge)
+    {
+        ServerName = serverName;
+        _ca = ca;
+        _clientCertificate = clientCertificate;
+        _insecureSkipVerify = insecureSkipVerify;
+        ExpectedIdentity = expectedIdentity;
+        _alpn = TlsDefaults.Alpn(alpn);
+        _protocols = protocols;
+        _validate = ValidateServerCertificate;
+    }
+
+    /// <summary>SNI and verification name; null means the endpoint's host.</summary>
+    public string? ServerName { get; }
+
+    /// <summary>The SPIFFE ID the server must present (mesh), or null to check the host name instead.</summary>
+    public SpiffeId? ExpectedIdentity { get; }
+
+    /// <summary>The options for one connect to <paramref name="host"/> (used when no SNI is configured).</summary>
+    public SslClientAuthenticationOptions OptionsFor(string host) => new()
+    {
+        TargetHost = ServerName ?? host,
+        ApplicationProtocols = _alpn.Count > 0 ? _alpn : null,
+        EnabledSslProtocols = _protocols,
+        ClientCertificateContext = _clientCertificate?.Current.Context,
+        RemoteCertificateValidationCallback = _validate,
+        CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+    };
+
+    private bool ValidateServerCertificate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+    {
+        if (_insecureSkipVerify)
+        {
+            return true;
+        }
+
+        if (certificate is not X509Certificate2 full)
+        {
+            return false;
+        }
+
+        if (ExpectedIdentity is not null)
+        {
+            // Mesh: the name that matters is the SPIFFE ID, not a DNS name.
+            return (_ca?.Verify(full, chain) ?? (errors & SslPolicyErrors.RemoteCertificateChainErrors) == 0)
+                && ExpectedIdentity.Equals(SpiffeId.FromCertificate(full));
+        }
+
+        if ((errors & (SslPolicyErrors.RemoteCertificateNameMismatch | SslPolicyErrors.RemoteCertificateNotAvailable)) != 0)
+        {
+            return false;
+        }
+
+        return _ca is not null ? _ca.Verify(full, chain) : errors == SslPolicyErrors.None;
+    }
+}

@@ -1,0 +1,151 @@
+using System.Net.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+
+namespace Proxy.Tls;
+
+/// <summary>
+/// How a listener terminates TLS: the certificates to choose from by SNI, optional client
+/// certificate verification against a CA bundle, ALPN, and protocol versions. The options are
+/// chosen per handshake (after the ClientHello is read), so a rotated certificate is used by the
+/// next handshake; options are cached per certificate version so the runtime's native TLS context
+/// (and with it the session-ticket keys for resumption) is reused between handshakes.
+/// </summary>
+public sealed class TlsServerPolicy
+{
+    private readonly Entry[] _entries;
+    private readonly int _defaultEntry;
+    private readonly TrustBundle? _clientCa;
+    private readonly bool _requireClientCert;
+    private readonly List<SslApplicationProtocol> _alpn;
+    private readonly SslProtocols _protocols;
+    private readonly RemoteCertificateValidationCallback _validate;
+
+    /// <param name="certificates">Certificates with the SNI names each serves; one with no names is the default (else the first).</param>
+    public TlsServerPolicy(
+        IReadOnlyList<(CertificateSource Source, IReadOnlyList<string> ServerNames)> certificates,
+        TrustBundle? clientCa,
+        bool requireClientCert,
+        IReadOnlyList<string> alpn,
+        SslProtocols protocols = TlsDefaults.Edge)
+    {
+        if (certificates.Count == 0)
+        {
+            throw new ArgumentException("a TLS listener needs at least one certificate", nameof(certificates));
+        }
+
+        _entries = new Entry[certificates.Count];
+        _defaultEntry = -1;
+        for (var i = 0; i < _entries.Length; i++)
+        {
+            _entries[i] = new Entry(certificates[i].Source, [.. certificates[i].ServerNames]);
+            if (_defaultEntry < 0 && certificates[i].ServerNames.Count == 0)
+            {
+                _defaultEntry = i;
+            }
+        }
+
+        _defaultEntry = Math.Max(_defaultEntry, 0);
+        _clientCa = clientCa;
+        _requireClientCert = requireClientCert;
+        _alpn = TlsDefaults.Alpn(alpn);
+        _protocols = protocols;
+        _validate = ValidateClientCertificate;
+    }
+
+    /// <summary>Whether a client certificate is asked for (a client CA is configured).</summary>
+    public bool RequestsClientCertificate => _clientCa is not null;
+
+    /// <summary>The callback SslStream calls with the ClientHello; the state is this policy.</summary>
+    public static readonly ServerOptionsSelectionCallback SelectOptions = static (_, hello, state, _) =>
+        ValueTask.FromResult(((TlsServerPolicy)state!).OptionsFor(hello.ServerName));
+
+    /// <summary>The options for a handshake that asked for <paramref name="serverName"/> (null or empty: no SNI).</summary>
+    public SslServerAuthenticationOptions OptionsFor(string? serverName)
+    {
+        var entry = _entries[IndexFor(serverName)];
+        var certificate = entry.Source.Current;
+        var cached = Volatile.Read(ref entry.Options);
+        if (cached is not null && cached.Version == certificate.Version)
+        {
+            return cached.Options;
+        }
+
+        var options = new SslServerAuthenticationOptions
+        {
+            ServerCertificateContext = certificate.Context,
+            ClientCertificateRequired = _clientCa is not null,
+            RemoteCertificateValidationCallback = _validate,
+            ApplicationProtocols = _alpn,
+            EnabledSslProtocols = _protocols,
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+        };
+        Volatile.Write(ref entry.Options, new CachedOptions(certificate.Version, options));
+        return options;
+    }
+
+    /// <summary>
+    /// The certificate for a server name: an exact name first, then a wildcard (<c>*.example.com</c>
+    /// covers one label, RFC 6125 section 6.4.3), then the default.
+    /// </summary>
+    public int IndexFor(string? serverName)
+    {
+        if (string.IsNullOrEmpty(serverName))
+        {
+            return _defaultEntry;
+        }
+
+        for (var i = 0; i < _entries.Length; i++)
+        {
+            foreach (var name in _entries[i].ServerNames)
+            {
+                if (string.Equals(name, serverName, StringComparison.OrdinalIgnoreCase))
+                {
+                    return i;
+                }
+            }
+        }
+
+        var dot = serverName.IndexOf('.');
+        if (dot > 0)
+        {
+            var parent = serverName.AsSpan(dot);
+            for (var i = 0; i < _entries.Length; i++)
+            {
+                foreach (var name in _entries[i].ServerNames)
+                {
+                    if (name.StartsWith("*.", StringComparison.Ordinal) && parent.Equals(name.AsSpan(1), StringComparison.OrdinalIgnoreCase))
+                    {
+                        return i;
+                    }
+                }
+            }
+        }
+
+        return _defaultEntry;
+    }
+
+    private bool ValidateClientCertificate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+    {
+        if (certificate is null)
+        {
+            return !_requireClientCert;
+        }
+
+        if (_clientCa is null)
+        {
+            return true; // not asked for; ignored
+        }
+
+        return certificate is X509Certificate2 full && _clientCa.Verify(full, chain);
+    }
+
+    private sealed class Entry(CertificateSource source, string[] serverNames)
+    {
+        public readonly CertificateSource Source = source;
+        public readonly string[] ServerNames = serverNames;
+        public CachedOptions? Options;
+    }
+
+    private sealed record CachedOptions(int Version, SslServerAuthenticationOptions Options);
+}

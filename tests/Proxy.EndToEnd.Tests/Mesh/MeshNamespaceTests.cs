@@ -1,0 +1,218 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Proxy.EndToEnd.Tests.Mesh;
+
+/// <summary>
+/// Two sidecars across Linux network namespaces, with the rules of <c>proxy init</c> and the
+/// published binary: plain HTTP from the client app reaches the server app over mutual TLS,
+/// authorization denies a path, an opaque server-first protocol passes through without stalling,
+/// the server certificate rotates under traffic, and strict mode refuses plain text. Apps run as
+/// uid 65534; the sidecars run as root and are excluded by <c>--proxy-uid 0</c>.
+/// </summary>
+public sealed class MeshNamespaceTests
+{
+    // The system interpreter: a per-user shim (pyenv) is not readable by the app's uid.
+    private static readonly string Python = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+
+    private const string Marker = "SECRET-MARKER-7f3a9c";
+    private const string ClientId = "spiffe://mesh.test/ns/default/sa/client";
+    private const string ServerId = "spiffe://mesh.test/ns/default/sa/server";
+
+    [SkippableFact]
+    public void Sidecars_AcrossNamespaces_MutualTlsAuthorizationOpaqueRotationStrict()
+    {
+        var reason = NetnsTopology.SkipReason();
+        Skip.If(reason is not null, reason);
+        var binary = Environment.GetEnvironmentVariable("PROXY_BINARY")!;
+        var dir = Directory.CreateTempSubdirectory("proxy-mesh-").FullName;
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(dir, (UnixFileMode)0x1ED); // 0755: the apps run as nobody
+        }
+        try
+        {
+            using var net = new NetnsTopology();
+            Must(NetnsTopology.Run(binary, "certs", "ca", "--out", Path.Combine(dir, "ca")));
+            Must(NetnsTopology.Run(binary, "certs", "issue", "--ca", Path.Combine(dir, "ca"), "--spiffe-id", ClientId, "--out", Path.Combine(dir, "client"), "--ttl", "1h"));
+            Must(NetnsTopology.Run(binary, "certs", "issue", "--ca", Path.Combine(dir, "ca"), "--spiffe-id", ServerId, "--out", Path.Combine(dir, "server"), "--ttl", "1h"));
+
+            // The server namespace's apps: an HTTP server and a server-first (SMTP-like) protocol.
+            var www = Directory.CreateDirectory(Path.Combine(dir, "www")).FullName;
+            File.WriteAllText(Path.Combine(www, "secret.txt"), Marker + "\n");
+            net.Start(net.Server, Python, "-m", "http.server", "8080", "--directory", www);
+            net.Start(net.Server, Python, "-c", ServerFirstApp);
+
+            File.WriteAllText(Path.Combine(dir, "server.yaml"), ServerConfig(dir, "permissive"));
+            File.WriteAllText(Path.Combine(dir, "client.yaml"), ClientConfig(dir));
+            foreach (var ns in new[] { net.Client, net.Server })
+            {
+                Must(NetnsTopology.Exec(ns, binary, "init", "--proxy-uid", "0", "--iptables-mode", "nft"));
+            }
+
+            var serverSidecar = net.Start(net.Server, binary, "run", "--config", Path.Combine(dir, "server.yaml"));
+            net.Start(net.Client, binary, "run", "--config", Path.Combine(dir, "client.yaml"));
+            Must(NetnsTopology.Exec(net.Server, binary, "wait-ready", "--admin", "127.0.0.1:15000", "--timeout", "20s"));
+            Must(NetnsTopology.Exec(net.Client, binary, "wait-ready", "--admin", "127.0.0.1:15000", "--timeout", "20s"));
+            WaitForPort(net.Server, 8080);
+            WaitForPort(net.Server, 2525);
+
+            // 1. Plain HTTP from the client app, mutual TLS on the wire.
+            var capturePath = Path.Combine(dir, "veth.bin");
+            var capture = net.Start(net.Server, Python, "-c", CaptureScript(net.ServerVeth, capturePath, seconds: 4));
+            Thread.Sleep(700);
+            var (code, body) = AsApp(net.Client, "curl", "-s", "-m", "10", $"http://{NetnsTopology.ServerAddress}:8080/secret.txt");
+            Assert.True(code == 0 && body.Contains(Marker), $"through both sidecars: curl exit {code}: {body}");
+            Assert.True(capture.WaitForExit(15_000), "packet capture did not finish");
+            var wire = File.ReadAllBytes(capturePath);
+            Assert.True(wire.Length > 0, "nothing captured on the veth");
+            Assert.DoesNotContain(Marker, Encoding.Latin1.GetString(wire));
+            Assert.DoesNotContain("GET /secret.txt", Encoding.Latin1.GetString(wire));
+            Assert.True(IndexOf(wire, [0x17, 0x03, 0x03]) >= 0, "no TLS application data record seen on the veth");
+            var metrics = Metrics(net.Server);
+            Assert.Contains($"source_principal=\"{ClientId}\",destination_principal=\"{ServerId}\",connection_security_policy=\"mutual_tls\",destination_port=\"8080\"", metrics);
+
+            // 2. Authorization: a denied path answers 403 and is counted.
+            var (_, status) = AsApp(net.Client, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", "10", $"http://{NetnsTopology.ServerAddress}:8080/forbidden/x");
+            Assert.Equal("403", status.Trim());
+            Assert.Contains($"proxy_mesh_inbound_denied_total{{source_principal=\"{ClientId}\",destination_port=\"8080\",reason=\"authorization\"}}", Metrics(net.Server));
+
+            // 3. Opaque passthrough of a server-first protocol: the banner arrives, no stall.
+            var (bannerCode, banner) = AsApp(net.Client, Python, "-c", ServerFirstClient);
+            Assert.True(bannerCode == 0 && banner.Contains("220 server-first ready"), $"server-first: {banner}");
+            var elapsed = double.Parse(banner.Trim().Split(' ')[^1], System.Globalization.CultureInfo.InvariantCulture);
+            Assert.True(elapsed < 3, $"server-first banner took {elapsed}s");
+
+            // 4. Rotation under traffic: requests keep succeeding; new handshakes get the new certificate.
+            var before = ServerSerial(net.Client);
+            File.WriteAllText(Path.Combine(dir, "traffic.txt"), "");
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(Path.Combine(dir, "traffic.txt"), (UnixFileMode)0x1B6); // 0666: written by the app uid
+            }
+
+            var traffic = net.Start(net.Client, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "sh", "-c",
+                $"for i in $(seq 25); do curl -s -m 5 -o /dev/null -w '%{{http_code}}\\n' http://{NetnsTopology.ServerAddress}:8080/secret.txt >> {dir}/traffic.txt; sleep 0.1; done");
+            Thread.Sleep(800);
+            Must(NetnsTopology.Run(binary, "certs", "issue", "--ca", Path.Combine(dir, "ca"), "--spiffe-id", ServerId, "--out", Path.Combine(dir, "server"), "--ttl", "2h"));
+            Assert.True(traffic.WaitForExit(60_000), "traffic loop did not finish");
+            var codes = File.ReadAllLines(Path.Combine(dir, "traffic.txt"));
+            Assert.Equal(25, codes.Length);
+            Assert.All(codes, c => Assert.Equal("200", c));
+            var after = "";
+            for (var i = 0; i < 20 && (after == "" || after == before); i++)
+            {
+                Thread.Sleep(250);
+                after = ServerSerial(net.Client);
+            }
+
+            Assert.False(string.IsNullOrEmpty(before), "no server certificate seen before rotation");
+            Assert.NotEqual(before, after);
+
+            // 5. Strict: plain text (root bypasses the client sidecar) is refused; mTLS still works.
+            NetnsTopology.Stop(serverSidecar);
+            File.WriteAllText(Path.Combine(dir, "server.yaml"), ServerConfig(dir, "strict"));
+            net.Start(net.Server, binary, "run", "--config", Path.Combine(dir, "server.yaml"));
+            Must(NetnsTopology.Exec(net.Server, binary, "wait-ready", "--admin", "127.0.0.1:15000", "--timeout", "20s"));
+            var (_, plain) = NetnsTopology.Exec(net.Client, "curl", "-s", "-m", "5", $"http://{NetnsTopology.ServerAddress}:8080/secret.txt");
+            Assert.DoesNotContain(Marker, plain);
+            var (strictCode, strictBody) = AsApp(net.Client, "curl", "-s", "-m", "10", $"http://{NetnsTopology.ServerAddress}:8080/secret.txt");
+            Assert.True(strictCode == 0 && strictBody.Contains(Marker), $"mTLS under strict: curl exit {strictCode}: {strictBody}");
+            Assert.Contains("reason=\"plaintext\"", Metrics(net.Server));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static string ServerConfig(string dir, string mode) => $$"""
+        admin: { address: 127.0.0.1:15000 }
+        listeners: []
+        clusters: []
+        mesh:
+          identity: { cert: {{dir}}/server/cert.pem, key: {{dir}}/server/key.pem, ca: {{dir}}/ca/ca.pem }
+          detect_timeout: 200ms
+          inbound:
+            port: 15006
+            mode: {{mode}}
+            authorization:
+              - deny: { paths: [ /forbidden ] }
+              - allow: {}
+          outbound: { port: 15001 }
+        """;
+
+    private static string ClientConfig(string dir) => $$"""
+        admin: { address: 127.0.0.1:15000 }
+        listeners: []
+        clusters:
+          - { name: server-app, endpoints: [ {{NetnsTopology.ServerAddress}}:8080 ] }
+        mesh:
+          identity: { cert: {{dir}}/client/cert.pem, key: {{dir}}/client/key.pem, ca: {{dir}}/ca/ca.pem }
+          inbound: { port: 15006, mode: permissive }
+          outbound:
+            port: 15001
+            services:
+              - { address: "{{NetnsTopology.ServerAddress}}:8080", cluster: server-app, identity: "{{ServerId}}" }
+        """;
+
+    private const string ServerFirstApp = """
+        import socket, threading
+        l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        l.bind(('0.0.0.0', 2525)); l.listen(16)
+        def serve(c):
+            c.sendall(b'220 server-first ready\r\n')
+            while True:
+                d = c.recv(4096)
+                if not d: break
+                c.sendall(d)
+            c.close()
+        while True:
+            c, _ = l.accept()
+            threading.Thread(target=serve, args=(c,), daemon=True).start()
+        """;
+
+    private const string ServerFirstClient = """
+        import socket, time
+        t = time.time()
+        c = socket.create_connection(('10.77.0.2', 2525), timeout=5)
+        d = c.recv(100)
+        print(d.decode().strip(), round(time.time() - t, 2))
+        """;
+
+    private static string CaptureScript(string device, string path, int seconds) => $$"""
+        import socket, time
+        s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+        s.bind(('{{device}}', 0)); s.settimeout(0.2)
+        end = time.time() + {{seconds}}
+        with open('{{path}}', 'wb') as out:
+            while time.time() < end:
+                try: out.write(s.recv(65535))
+                except socket.timeout: pass
+        """;
+
+    private static (int Code, string Output) AsApp(string ns, params string[] command) =>
+        NetnsTopology.Exec(ns, ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", .. command]);
+
+    private static string Metrics(string ns) => NetnsTopology.Exec(ns, "curl", "-s", "http://127.0.0.1:15000/metrics").Output;
+
+    /// <summary>The serial of the certificate the server sidecar presents (root bypasses the client sidecar).</summary>
+    private static string ServerSerial(string clientNs) =>
+        NetnsTopology.Exec(clientNs, "sh", "-c", $"openssl s_client -connect {NetnsTopology.ServerAddress}:8080 </dev/null 2>/dev/null | openssl x509 -noout -serial").Output.Trim();
+
+    private static void WaitForPort(string ns, int port)
+    {
+        var script = $"import socket; socket.create_connection(('127.0.0.1', {port}), timeout=1)";
+        var watch = Stopwatch.StartNew();
+        while (NetnsTopology.Exec(ns, Python, "-c", script).Code != 0)
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(15), $"app port {port} never opened");
+            Thread.Sleep(200);
+        }
+    }
+
+    private static void Must((int Code, string Output) result) =>
+        Assert.True(result.Code == 0, $"command failed ({result.Code}): {result.Output}");
+
+    private static int IndexOf(byte[] haystack, byte[] needle) => haystack.AsSpan().IndexOf(needle);
+}

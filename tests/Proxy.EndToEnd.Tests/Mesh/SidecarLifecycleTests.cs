@@ -1,0 +1,63 @@
+using System.Net;
+using System.Net.Sockets;
+using Proxy.EndToEnd.Tests.Support;
+using Proxy.Host.Cli;
+
+namespace Proxy.EndToEnd.Tests.Mesh;
+
+/// <summary>The sidecar lifecycle commands: wait-ready before the app starts, POST /shutdown when it is done.</summary>
+public sealed class SidecarLifecycleTests
+{
+    private const string Config = """
+        admin: { address: 127.0.0.1:0 }
+        listeners: []
+        clusters: []
+        """;
+
+    [Fact]
+    public async Task WaitReady_RunningProxy_ExitsZero()
+    {
+        await using var proxy = await RunningProxy.StartAsync(Config);
+        var stdout = new StringWriter();
+        var code = await CommandLine.RunAsync(["wait-ready", "--admin", proxy.Host.AdminAddress.ToString(), "--timeout", "5s"], stdout, new StringWriter());
+        Assert.Equal(0, code);
+        Assert.Contains("is ready", stdout.ToString());
+    }
+
+    [Fact]
+    public async Task WaitReady_NothingListening_ExitsOneAfterTimeout()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        var stderr = new StringWriter();
+        var code = await CommandLine.RunAsync(["wait-ready", "--admin", $"127.0.0.1:{port}", "--timeout", "600ms"], new StringWriter(), stderr);
+        Assert.Equal(1, code);
+        Assert.Contains("not ready", stderr.ToString());
+    }
+
+    [Fact]
+    public async Task WaitReady_BadOption_ExitsTwo() =>
+        Assert.Equal(2, await CommandLine.RunAsync(["wait-ready", "--timeout", "soon"], new StringWriter(), new StringWriter()));
+
+    [Fact]
+    public async Task Shutdown_Post_AnswersThenDrainsAndCompletes()
+    {
+        await using var proxy = await RunningProxy.StartAsync(Config);
+        var (status, body) = await proxy.Admin.PostAsync("/shutdown");
+        Assert.Equal(202, status);
+        Assert.Contains("shutting down", body);
+        var finished = await Task.WhenAny(proxy.Host.ShutdownCompleted, Task.Delay(TimeSpan.FromSeconds(10)));
+        Assert.Same(proxy.Host.ShutdownCompleted, finished);
+        Assert.False(proxy.Host.Runtime.IsReady);
+    }
+
+    [Fact]
+    public async Task Shutdown_Get_MethodNotAllowed()
+    {
+        await using var proxy = await RunningProxy.StartAsync(Config);
+        var (status, _) = await proxy.Admin.GetAsync("/shutdown");
+        Assert.Equal(405, status);
+    }
+}
