@@ -25,12 +25,16 @@ public sealed class ProxyMetrics
         NoHealthyEndpoint = registry.Counter("proxy_upstream_no_healthy_endpoint_total", "Picks that found no healthy endpoint.", "cluster");
         ConfigReloads = registry.Counter("proxy_config_reloads_total", "Configuration reloads by result.", "result");
         Requests = new RequestMetricFamilies(registry);
+        Http2Defences = registry.Counter("proxy_http2_defence_triggered_total", "HTTP/2 connections ended by an abuse defence (rapid reset, floods, window overflow).", "listener", "defence");
         UpstreamRetries = registry.Counter("proxy_upstream_retries_total", "Requests retried on a fresh connection after a reused one failed before any response byte.", "cluster");
     }
 
     public RequestMetricFamilies Requests { get; }
 
     public CounterFamily UpstreamRetries { get; }
+
+    /// <summary>HTTP/2 abuse defences that ended a downstream connection, by listener and defence.</summary>
+    public CounterFamily Http2Defences { get; }
 
     public MetricsRegistry Registry { get; }
 

@@ -26,7 +26,7 @@ public sealed class Http2ClientConnection : Http2Connection
     public Task Completion => _run;
 
     /// <summary>Sends the preface and starts the read loop.</summary>
-    public void Start() => _run = RunAsync();
+    public void Start() => _run = RunConnectionAsync();
 
     /// <summary>Most streams open at once: the peer's limit, or <see cref="AssumedMaxConcurrentStreams"/> before it is known.</summary>
     public int StreamLimit

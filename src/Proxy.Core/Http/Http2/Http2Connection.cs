@@ -152,7 +152,7 @@ public abstract partial class Http2Connection
     /// Writes the opening frames (the client preface first on the client side, then SETTINGS and the connection
     /// window increase) and runs the read loop until the connection ends.
     /// </summary>
-    protected async Task RunAsync()
+    protected async Task RunConnectionAsync()
     {
         try
         {

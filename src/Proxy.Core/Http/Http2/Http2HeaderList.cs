@@ -146,6 +146,32 @@ public sealed class Http2HeaderList
         _fields[_count++] = new Field(n.Start, n.Length, v.Start, v.Length, neverIndexed);
     }
 
+    /// <summary>Adds a regular field whose name may carry uppercase letters (from HTTP/1.1), lowercasing it (8.2.1).</summary>
+    public void AddLowercase(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
+    {
+        _size += name.Length + value.Length + HPackDynamicTable.EntryOverhead;
+        _regularSeen = true;
+        if (_count == _fields.Length)
+        {
+            Array.Resize(ref _fields, _fields.Length * 2);
+        }
+
+        Range n = Append(name);
+        System.Text.Ascii.ToLowerInPlace(_buffer.AsSpan(n.Start, n.Length), out _);
+        Range v = Append(value);
+        _fields[_count++] = new Field(n.Start, n.Length, v.Start, v.Length, false);
+    }
+
+    /// <summary>Adds :status with a three-digit code.</summary>
+    public void AddStatus(int status)
+    {
+        Span<byte> digits = stackalloc byte[3];
+        digits[0] = (byte)('0' + (status / 100 % 10));
+        digits[1] = (byte)('0' + (status / 10 % 10));
+        digits[2] = (byte)('0' + (status % 10));
+        Add(":status"u8, digits);
+    }
+
     /// <summary>
     /// Checks the block against RFC 9113 8.2 and 8.3 for its kind. False means the message is malformed: a stream
     /// error of type PROTOCOL_ERROR (8.1.1).
