@@ -66,6 +66,12 @@ public sealed partial class Http1ServerConnection
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ExchangeAsync(Endpoint endpoint, Cluster cluster, RouteRuntime action, RouteMetrics routeMetrics, bool hasBody, bool downstreamKeepAlive, long started)
     {
+        if (endpoint.Http2Pool is { } http2)
+        {
+            // The cluster speaks HTTP/2: the request becomes a stream on a multiplexed upstream connection.
+            return await ExchangeOverHttp2Async(endpoint, http2, cluster, action, routeMetrics, hasBody, downstreamKeepAlive, started).ConfigureAwait(false);
+        }
+
         UpstreamConnection? upstream = null;
         Task<bool>? upload = null;
         long requestBytes = _request.HeadLength;
