@@ -25,6 +25,9 @@ public sealed class Http2HeaderList
     private bool _duplicatePseudo;
     private long _size;
 
+    /// <summary>Creates an empty list.</summary>
+    public Http2HeaderList() => Reset();
+
     /// <summary>Number of regular (non-pseudo) fields.</summary>
     public int Count => _count;
 
