@@ -123,6 +123,29 @@ public sealed partial class Http1ServerConnection
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ExchangeAsync(Cluster cluster, RouteRuntime action, RouteMetrics routeMetrics, bool hasBody, bool keepAlive, long started)
     {
+        // An HTTP/2 cluster: the request becomes a stream on a multiplexed upstream connection
+        // (retry policies apply to HTTP/1.1 clusters only, for now).
+        if (cluster.Endpoints.Count > 0 && cluster.Endpoints[0].Http2Pool is not null)
+        {
+            var h2Endpoint = cluster.Pick(PickContextFor(cluster));
+            if (h2Endpoint?.Http2Pool is not { } http2)
+            {
+                return await AnswerAsync(routeMetrics, 503, ResponseFlag.NoHealthyEndpoint, started, hasBody || !keepAlive, action.Route.Name, cluster.Name).ConfigureAwait(false);
+            }
+
+            _attempts = 1;
+            h2Endpoint.OnRequestStarted();
+            var h2Start = Stopwatch.GetTimestamp();
+            try
+            {
+                return await ExchangeOverHttp2Async(h2Endpoint, http2, cluster, action, routeMetrics, hasBody, keepAlive, started).ConfigureAwait(false);
+            }
+            finally
+            {
+                h2Endpoint.OnRequestCompleted(Stopwatch.GetElapsedTime(h2Start));
+            }
+        }
+
         var policy = action.Retry;
         var routeName = action.Route.Name;
 

@@ -26,6 +26,7 @@ public sealed class ProxyMetrics
         ConfigReloads = registry.Counter("proxy_config_reloads_total", "Configuration reloads by result.", "result");
         Requests = new RequestMetricFamilies(registry);
         Resilience = new Resilience.ResilienceMetrics(registry);
+        Http2Defences = registry.Counter("proxy_http2_defence_triggered_total", "HTTP/2 connections ended by an abuse defence (rapid reset, floods, window overflow).", "listener", "defence");
         UpstreamRetries = registry.Counter("proxy_upstream_retries_total", "Requests retried on a fresh connection after a reused one failed before any response byte.", "cluster");
     }
 
@@ -35,6 +36,9 @@ public sealed class ProxyMetrics
     public Resilience.ResilienceMetrics Resilience { get; }
 
     public CounterFamily UpstreamRetries { get; }
+
+    /// <summary>HTTP/2 abuse defences that ended a downstream connection, by listener and defence.</summary>
+    public CounterFamily Http2Defences { get; }
 
     public MetricsRegistry Registry { get; }
 

@@ -13,19 +13,29 @@ public sealed class RouteMetrics(RequestMetricFamilies families, string listener
     private const int MinStatus = 100;
     private const int StatusCount = 500; // 100..599
     private readonly RequestSeries?[] _series = new RequestSeries?[StatusCount * ResponseFlags.Count];
+    private RequestSeries?[]? _grpcSeries; // request_protocol="grpc", made on the first gRPC request
 
-    public RequestSeries Get(int status, ResponseFlag flag)
+    public RequestSeries Get(int status, ResponseFlag flag) => Get(status, flag, grpc: false);
+
+    /// <summary>The series of a request; <paramref name="grpc"/> selects request_protocol "grpc" instead of "http".</summary>
+    public RequestSeries Get(int status, ResponseFlag flag, bool grpc)
     {
         var statusIndex = (uint)(status - MinStatus) < StatusCount ? status - MinStatus : 0;
         var index = statusIndex * ResponseFlags.Count + (int)flag;
-        return Volatile.Read(ref _series[index]) ?? Create(index, status, flag);
+        var series = grpc
+            ? Volatile.Read(ref _grpcSeries) ?? CreateGrpcSeries()
+            : _series;
+        return Volatile.Read(ref series[index]) ?? Create(series, index, status, flag, grpc ? "grpc" : "http");
     }
 
-    private RequestSeries Create(int index, int status, ResponseFlag flag)
+    private RequestSeries?[] CreateGrpcSeries() =>
+        Interlocked.CompareExchange(ref _grpcSeries, new RequestSeries?[StatusCount * ResponseFlags.Count], null) ?? _grpcSeries!;
+
+    private RequestSeries Create(RequestSeries?[] array, int index, int status, ResponseFlag flag, string protocol)
     {
         var series = new RequestSeries(families, [
-            "source", listener, route, cluster, "http",
+            "source", listener, route, cluster, protocol,
             status.ToString(CultureInfo.InvariantCulture), flag.ShortCode()]);
-        return Interlocked.CompareExchange(ref _series[index], series, null) ?? series;
+        return Interlocked.CompareExchange(ref array[index], series, null) ?? series;
     }
 }

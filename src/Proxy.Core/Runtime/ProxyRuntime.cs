@@ -358,8 +358,26 @@ public sealed class ProxyRuntime : IAsyncDisposable
                         await TcpForwarder.ForwardAsync(transport, owner, listener.Cluster!, listenerName, listener.Config.IdleTimeout, metrics, runtime._metrics, runtime.Connections, (socket.RemoteEndPoint as IPEndPoint)?.Address).ConfigureAwait(false);
                         break;
                     default:
-                        // http, and auto until protocol detection lands: HTTP/1.1 on every connection.
-                        var http = new Http1ServerConnection(transport, owner, listener, runtime._metrics, (socket.RemoteEndPoint as IPEndPoint)?.Address, runtime.SnapshotSource, runtime.Telemetry);
+                        // http and auto: h2c with prior knowledge when the HTTP/2 preface opens the
+                        // connection (peeked, not consumed), HTTP/1.1 otherwise.
+                        var client = (socket.RemoteEndPoint as IPEndPoint)?.Address;
+                        if (await Http.Http2.Http2PrefaceDetector.IsHttp2Async(transport.Input, listener.Config.Limits.HeaderTimeout).ConfigureAwait(false))
+                        {
+                            var h2 = new Http2ServerConnection(transport, owner, listener, runtime._metrics, client, () => runtime.IsDraining);
+                            var h2Id = runtime.Connections.Add(h2);
+                            try
+                            {
+                                await h2.RunAsync().ConfigureAwait(false);
+                            }
+                            finally
+                            {
+                                runtime.Connections.Remove(h2Id);
+                            }
+
+                            break;
+                        }
+
+                        var http = new Http1ServerConnection(transport, owner, listener, runtime._metrics, client, runtime.SnapshotSource, runtime.Telemetry);
                         var id = runtime.Connections.Add(http);
                         try
                         {

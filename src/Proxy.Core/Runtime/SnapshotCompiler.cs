@@ -63,6 +63,16 @@ public static class SnapshotCompiler
 
             endpoint.Pool.IdleTimeout = config.Pool.IdleTimeout;
             endpoint.Pool.MaxRequestsPerConnection = config.Pool.MaxRequestsPerConnection;
+            if (config.Protocol == ClusterProtocol.Http2)
+            {
+                endpoint.Http2Pool ??= new Http2ConnectionPool();
+            }
+            else if (endpoint.Http2Pool is { } http2)
+            {
+                endpoint.Http2Pool = null;
+                http2.Clear();
+            }
+
             endpoints[i] = endpoint;
         }
 
@@ -74,6 +84,11 @@ public static class SnapshotCompiler
                 if (Array.IndexOf(endpoints, gone) < 0 && gone.HasPool)
                 {
                     gone.Pool.Clear();
+                }
+
+                if (Array.IndexOf(endpoints, gone) < 0)
+                {
+                    gone.Http2Pool?.Clear();
                 }
             }
         }

@@ -1,0 +1,219 @@
+using System.Diagnostics;
+using System.IO.Pipelines;
+using System.Net;
+using System.Text;
+using Proxy.Http.Http2;
+using Proxy.LoadBalancing;
+using Proxy.Observability;
+using Proxy.Runtime;
+using Proxy.Upstream;
+
+namespace Proxy.Forwarding;
+
+/// <summary>
+/// Serves one downstream HTTP/2 connection (h2c with prior knowledge, or h2 after TLS ALPN): every request stream
+/// is routed like an HTTP/1.1 request and forwarded to its cluster over HTTP/1.1 (translated) or over multiplexed
+/// HTTP/2 upstream connections. Proxy errors on gRPC calls are answered as gRPC statuses (trailers-only).
+/// </summary>
+public sealed partial class Http2ServerConnection : Http2Connection, ITrackedConnection
+{
+    private readonly ListenerRuntime _listener;
+    private readonly HttpRouting _routing;
+    private readonly ProxyMetrics _metrics;
+    private readonly IPAddress? _clientAddress;
+    private readonly byte[] _clientAddressText;
+    private readonly Func<bool>? _isDraining;
+    private readonly long _idleTimeoutMs;
+    private long _lastActivity = Environment.TickCount64;
+    private int _shutdownStarted;
+
+    /// <param name="transport">The downstream byte stream: a socket's pipes, or TLS over them (ALPN "h2").</param>
+    /// <param name="connection">Closes the downstream connection.</param>
+    /// <param name="listener">The listener's runtime (routes, limits, metrics).</param>
+    /// <param name="metrics">Process metrics.</param>
+    /// <param name="clientAddress">The peer address, for X-Forwarded-For and hashing.</param>
+    /// <param name="isDraining">Polled by the heartbeat: true starts a graceful GOAWAY.</param>
+    public Http2ServerConnection(IDuplexPipe transport, IDisposable connection, ListenerRuntime listener, ProxyMetrics metrics, IPAddress? clientAddress, Func<bool>? isDraining = null)
+        : base(transport, connection, isServer: true, OptionsFor(listener))
+    {
+        _listener = listener;
+        _routing = listener.Http!;
+        _metrics = metrics;
+        _clientAddress = clientAddress;
+        _clientAddressText = Encoding.ASCII.GetBytes(clientAddress?.ToString() ?? "unknown");
+        _isDraining = isDraining;
+        _idleTimeoutMs = (long)listener.Config.IdleTimeout.TotalMilliseconds;
+    }
+
+    /// <summary>Serves streams until the client closes, an error ends the connection, or a graceful shutdown completes.</summary>
+    public Task RunAsync() => RunConnectionAsync();
+
+    /// <summary>Heartbeat: starts the graceful GOAWAY when the proxy drains; closes a connection idle past its timeout.</summary>
+    public void CheckIdle(long nowMilliseconds)
+    {
+        if (_isDraining?.Invoke() == true)
+        {
+            BeginShutdown();
+            return;
+        }
+
+        if (_idleTimeoutMs > 0 && ActiveStreams == 0 && nowMilliseconds - Volatile.Read(ref _lastActivity) > _idleTimeoutMs)
+        {
+            _listener.Metrics.IdleTimeouts.Increment();
+            BeginShutdown();
+        }
+    }
+
+    private void BeginShutdown()
+    {
+        if (Interlocked.Exchange(ref _shutdownStarted, 1) == 0)
+        {
+            ShutdownAsync().AsTask().ContinueWith(static t => t.Exception, TaskContinuationOptions.OnlyOnFaulted);
+        }
+    }
+
+    private static Http2ConnectionOptions OptionsFor(ListenerRuntime listener) => new()
+    {
+        MaxHeaderListSize = listener.Config.Limits.MaxHeaderBytes,
+        MaxHeaderBlockSize = Math.Max(listener.Config.Limits.MaxHeaderBytes, 16 * 1024) * 2,
+    };
+
+    protected override void OnDefenceTripped(Http2Defence defence) =>
+        _metrics.Http2Defences.WithLabels(_listener.Name, defence.Label()).Increment();
+
+    protected override void OnStreamStarted(Http2Stream stream)
+    {
+        Volatile.Write(ref _lastActivity, Environment.TickCount64);
+        _ = ServeStreamAsync(stream);
+    }
+
+    /// <summary>Routes one request stream and forwards it; every outcome ends with the stream released.</summary>
+    private async Task ServeStreamAsync(Http2Stream stream)
+    {
+        long started = Stopwatch.GetTimestamp();
+        Http2HeaderList request = stream.ReceivedHeaders;
+        bool grpc = Http2Grpc.IsGrpc(request);
+        try
+        {
+            var view = new Http2RequestView(request);
+            var route = _routing.Table.Match(ref view);
+            if (route is null)
+            {
+                await AnswerAsync(stream, _routing.NoRoute, 404, ResponseFlag.NoRoute, grpc, started).ConfigureAwait(false);
+                return;
+            }
+
+            RouteRuntime action = _routing.Actions[route.Index];
+            int clusterIndex = route.Clusters.Count == 1 ? 0 : route.PickClusterIndex((uint)Random.Shared.Next());
+            Cluster cluster = action.Clusters[clusterIndex];
+            RouteMetrics routeMetrics = action.Metrics[clusterIndex];
+            Endpoint? endpoint = cluster.Pick(PickContextFor(cluster, request));
+            if (endpoint is null)
+            {
+                await AnswerAsync(stream, routeMetrics, 503, ResponseFlag.NoHealthyEndpoint, grpc, started).ConfigureAwait(false);
+                return;
+            }
+
+            // gRPC carries its own deadline; the tighter of it and the route timeout applies.
+            TimeSpan? timeout = action.Timeout;
+            if (grpc && Http2Grpc.TryGetTimeout(request, out TimeSpan deadline) && (timeout is null || deadline < timeout))
+            {
+                timeout = deadline;
+            }
+
+            endpoint.OnRequestStarted();
+            long latencyStart = Stopwatch.GetTimestamp();
+            try
+            {
+                if (endpoint.Http2Pool is { } pool)
+                {
+                    await ForwardToHttp2Async(stream, endpoint, pool, cluster, routeMetrics, timeout, grpc, started).ConfigureAwait(false);
+                }
+                else
+                {
+                    await ForwardToHttp1Async(stream, endpoint, cluster, routeMetrics, timeout, grpc, started).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                endpoint.OnRequestCompleted(Stopwatch.GetElapsedTime(latencyStart));
+            }
+        }
+        catch (Exception ex) when (IsConnectionLoss(ex))
+        {
+            // The downstream or upstream went away mid-stream; the stream is reset below.
+        }
+        finally
+        {
+            Volatile.Write(ref _lastActivity, Environment.TickCount64);
+            await ReleaseStreamAsync(stream).ConfigureAwait(false);
+        }
+    }
+
+    private PickContext PickContextFor(Cluster cluster, Http2HeaderList request)
+    {
+        if (cluster.HashHeader is { } header && request.TryGetValue(header, out ReadOnlySpan<byte> value))
+        {
+            return PickContext.ForKey(value);
+        }
+
+        return cluster.HashOnClientAddress && _clientAddress is not null
+            ? PickContext.ForAddress(_clientAddress)
+            : PickContext.None;
+    }
+
+    /// <summary>
+    /// Answers with a response the proxy generates. A gRPC call gets HTTP 200 with grpc-status in a trailers-only
+    /// response (14 UNAVAILABLE, or 4 DEADLINE_EXCEEDED on timeouts); others get the status and x-proxy-error.
+    /// </summary>
+    private async ValueTask AnswerAsync(Http2Stream stream, RouteMetrics metrics, int status, ResponseFlag flag, bool grpc, long started)
+    {
+        Http2HeaderList response = stream.Outgoing;
+        response.Reset();
+        response.AddStatus(grpc ? 200 : status);
+        if (grpc)
+        {
+            response.Add("content-type"u8, "application/grpc"u8);
+            response.Add("grpc-status"u8, Http2Grpc.StatusFor(flag));
+            response.Add("grpc-message"u8, flag.HeaderValue());
+        }
+
+        response.Add("x-proxy-error"u8, flag.HeaderValue());
+        metrics.Get(grpc ? 200 : status, flag, grpc).Record(ElapsedMilliseconds(started), stream.ReceivedHeaders.Size, 0);
+        await SendHeadersAsync(stream, response, endStream: true).ConfigureAwait(false);
+    }
+
+    /// <summary>Adds the fields the proxy appends to every forwarded request: X-Forwarded-*, X-Request-Id.</summary>
+    private void AddProxyFields(Http2HeaderList target, Http2HeaderList request)
+    {
+        if (request.TryGetValue("x-forwarded-for"u8, out ReadOnlySpan<byte> forwarded))
+        {
+            Span<byte> joined = stackalloc byte[Math.Min(forwarded.Length + 2 + _clientAddressText.Length, 2048)];
+            if (forwarded.Length + 2 + _clientAddressText.Length <= joined.Length)
+            {
+                forwarded.CopyTo(joined);
+                ", "u8.CopyTo(joined[forwarded.Length..]);
+                _clientAddressText.CopyTo(joined[(forwarded.Length + 2)..]);
+                target.Add("x-forwarded-for"u8, joined);
+            }
+        }
+        else
+        {
+            target.Add("x-forwarded-for"u8, _clientAddressText);
+        }
+
+        target.Add("x-forwarded-proto"u8, "http"u8);
+        if (!request.TryGetValue("x-request-id"u8, out _))
+        {
+            Span<byte> id = stackalloc byte[36];
+            Guid.NewGuid().TryFormat(id, out _, "D");
+            target.Add("x-request-id"u8, id);
+        }
+    }
+
+    /// <summary>True for the request fields the proxy replaces or that do not cross to the upstream.</summary>
+    private static bool IsReplacedRequestField(ReadOnlySpan<byte> name) =>
+        name.SequenceEqual("x-forwarded-for"u8) || name.SequenceEqual("x-forwarded-proto"u8);
+
+    private static double ElapsedMilliseconds(long startTimestamp) => Stopwatch.GetElapsedTime(startTimestamp).TotalMilliseconds;
+}

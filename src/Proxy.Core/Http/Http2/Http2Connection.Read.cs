@@ -1,0 +1,617 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using Proxy.Http.Http2.HPack;
+
+namespace Proxy.Http.Http2;
+
+public abstract partial class Http2Connection
+{
+    // Field block being assembled (read loop only).
+    private int _blockStreamId;
+    private bool _blockEndStream;
+    private int _blockFrames;
+    private Http2ErrorCode _blockStreamError;
+
+    private async Task ReadLoopAsync()
+    {
+        while (true)
+        {
+            ReadResult result = await _input.ReadAsync().ConfigureAwait(false);
+            ReadOnlySequence<byte> buffer = result.Buffer;
+            bool ok = ProcessFrames(buffer, out SequencePosition consumed);
+            _input.AdvanceTo(consumed, buffer.End);
+
+            // Control frames written while processing (ACKs, WINDOW_UPDATE, RST_STREAM, GOAWAY) go out in one flush.
+            bool open = await FlushAsync().ConfigureAwait(false);
+            if (!ok || !open || result.IsCompleted || result.IsCanceled)
+            {
+                return;
+            }
+        }
+    }
+
+    private bool ProcessFrames(in ReadOnlySequence<byte> buffer, out SequencePosition consumed)
+    {
+        var reader = new SequenceReader<byte>(buffer);
+        try
+        {
+            while (true)
+            {
+                Http2ReadStatus status = _frames.TryReadFrame(ref reader, out Http2Frame frame, out Http2FrameError error);
+                switch (status)
+                {
+                    case Http2ReadStatus.NeedMoreData:
+                        return true;
+                    case Http2ReadStatus.ConnectionError:
+                        return Fail(error.Code, error.Reason);
+                    case Http2ReadStatus.StreamError when frame.Type != Http2FrameType.Headers:
+                        ResetStream(error.StreamId, error.Code);
+                        continue;
+                }
+
+                // RFC 9113 3.4: the peer's preface ends with its SETTINGS frame.
+                if (!_peerSettingsReceived && frame.Type != Http2FrameType.Settings)
+                {
+                    return Fail(Http2ErrorCode.ProtocolError, "first frame is not SETTINGS");
+                }
+
+                bool ok = frame.Type switch
+                {
+                    Http2FrameType.Data => ProcessData(frame),
+                    Http2FrameType.Headers => ProcessHeaders(frame, status == Http2ReadStatus.StreamError ? error.Code : Http2ErrorCode.NoError),
+                    Http2FrameType.Continuation => ProcessContinuation(frame),
+                    Http2FrameType.RstStream => ProcessRstStream(frame),
+                    Http2FrameType.Settings => ProcessSettings(frame),
+                    Http2FrameType.Ping => ProcessPing(frame),
+                    Http2FrameType.GoAway => ProcessGoAway(frame),
+                    Http2FrameType.WindowUpdate => ProcessWindowUpdate(frame),
+
+                    // 8.4: push is disabled by our SETTINGS (client) and never allowed towards a server.
+                    Http2FrameType.PushPromise => Fail(Http2ErrorCode.ProtocolError, "PUSH_PROMISE not allowed"),
+
+                    // PRIORITY is deprecated (5.3.2) and unknown types are ignored (5.5).
+                    _ => true,
+                };
+
+                if (!ok)
+                {
+                    return false;
+                }
+            }
+        }
+        finally
+        {
+            consumed = reader.Position;
+        }
+    }
+
+    private bool Fail(Http2ErrorCode code, string reason)
+    {
+        lock (_sync)
+        {
+            FailLocked(code, reason);
+        }
+
+        return false;
+    }
+
+    private bool Trip()
+    {
+        OnDefenceTripped(_guard.Tripped);
+        return Fail(_guard.Tripped.ErrorCode(), _guard.Tripped.Label());
+    }
+
+    // A stream id the peer has not used yet (RFC 9113 5.1.1): a frame other than HEADERS or PRIORITY on it is a
+    // connection error.
+    private bool IsIdleLocked(int streamId) => IsPeerInitiated(streamId) ? streamId > _lastPeerStreamId : streamId >= _nextStreamId;
+
+    private bool IsPeerInitiated(int streamId) => _isServer ? (streamId & 1) == 1 : (streamId & 1) == 0;
+
+    private bool ProcessData(in Http2Frame frame)
+    {
+        if (_guard.OnPayloadFrame(frame.Payload.Length == 0 && !frame.EndStream))
+        {
+            return Trip();
+        }
+
+        int flowLength = frame.FlowControlledLength;
+        int padding = flowLength - (int)frame.Payload.Length;
+        lock (_sync)
+        {
+            // 6.9.1: the connection window is charged for every DATA frame, whatever the stream's state.
+            if (!_receiveWindow.TryConsume(flowLength))
+            {
+                return Fail(Http2ErrorCode.FlowControlError, "connection receive window exceeded");
+            }
+
+            if (!_streams.TryGetValue(frame.StreamId, out Http2Stream? stream))
+            {
+                if (IsIdleLocked(frame.StreamId))
+                {
+                    FailLocked(Http2ErrorCode.ProtocolError, "DATA on an idle stream");
+                    return false;
+                }
+
+                // A stream we reset or finished: the peer may not know yet; give the bytes back and ignore them.
+                CreditConnectionLocked(flowLength);
+                return true;
+            }
+
+            if (stream.EndStreamReceived)
+            {
+                CreditConnectionLocked(flowLength);
+                ResetStreamLocked(stream, Http2ErrorCode.StreamClosed);
+                return true;
+            }
+
+            if (!stream.ReceiveWindow.TryConsume(flowLength))
+            {
+                CreditConnectionLocked(flowLength);
+                ResetStreamLocked(stream, Http2ErrorCode.FlowControlError);
+                return true;
+            }
+
+            // Padding is flow controlled but never reaches the consumer: release it now.
+            if (padding > 0)
+            {
+                CreditConnectionLocked(padding);
+                CreditStreamLocked(stream, padding);
+            }
+
+            PipeWriter body = stream.BodyWriter;
+            if (!frame.Payload.IsEmpty)
+            {
+                foreach (ReadOnlyMemory<byte> segment in frame.Payload)
+                {
+                    body.Write(segment.Span);
+                }
+
+                stream.ReceivedBodyBytes += frame.Payload.Length;
+                stream.PendingCredit += (int)frame.Payload.Length;
+                FlushBody(body);
+            }
+
+            if (frame.EndStream)
+            {
+                EndStreamReceivedLocked(stream);
+            }
+        }
+
+        return true;
+    }
+
+    private static void FlushBody(PipeWriter body)
+    {
+        // The body pipe never pauses its writer (flow control bounds it), so the flush completes synchronously.
+        ValueTask<FlushResult> flush = body.FlushAsync();
+        if (!flush.IsCompleted)
+        {
+            flush.AsTask();
+        }
+        else
+        {
+            flush.GetAwaiter().GetResult();
+        }
+    }
+
+    private bool ProcessHeaders(in Http2Frame frame, Http2ErrorCode streamError)
+    {
+        if (_guard.OnPayloadFrame(frame.Payload.Length == 0 && !frame.EndStream))
+        {
+            return Trip();
+        }
+
+        _blockStreamId = frame.StreamId;
+        _blockEndStream = frame.EndStream;
+        _blockFrames = 1;
+        _blockStreamError = streamError;
+        _block.Reset();
+        if (!_block.TryAppend(frame.Payload))
+        {
+            _guard.OnHeaderBlockTooLarge();
+            return Trip();
+        }
+
+        return !frame.EndHeaders || EndHeaderBlock();
+    }
+
+    private bool ProcessContinuation(in Http2Frame frame)
+    {
+        if (_guard.OnPayloadFrame(frame.Payload.Length == 0 && !frame.EndHeaders) || _guard.OnContinuation(++_blockFrames))
+        {
+            return Trip();
+        }
+
+        if (!_block.TryAppend(frame.Payload))
+        {
+            _guard.OnHeaderBlockTooLarge();
+            return Trip();
+        }
+
+        return !frame.EndHeaders || EndHeaderBlock();
+    }
+
+    /// <summary>A whole field block arrived: decode it (always, to keep HPACK in step) and apply it to its stream.</summary>
+    private bool EndHeaderBlock()
+    {
+        int id = _blockStreamId;
+        Http2Stream? stream;
+        bool isNew = false;
+        bool refused = false;
+        lock (_sync)
+        {
+            if (!_streams.TryGetValue(id, out stream))
+            {
+                if (!IsPeerInitiated(id) || !_isServer)
+                {
+                    // Client side: responses only come on our own streams, which are closed or idle here.
+                    if (IsIdleLocked(id) || IsPeerInitiated(id))
+                    {
+                        FailLocked(Http2ErrorCode.ProtocolError, "HEADERS on an idle stream");
+                        return false;
+                    }
+                }
+                else if (id > _lastPeerStreamId)
+                {
+                    // 5.1.1: a new stream; its id must exceed every earlier one, which this check guarantees.
+                    _lastPeerStreamId = id;
+                    if (_goAwaySent)
+                    {
+                        // 6.8: streams after GOAWAY are ignored.
+                    }
+                    else if (_streams.Count >= Options.MaxConcurrentStreams)
+                    {
+                        refused = true; // 5.1.2: REFUSED_STREAM, the client may retry
+                    }
+                    else
+                    {
+                        stream = new Http2Stream(this, id, _peer.InitialWindowSize, Options.InitialStreamWindowSize);
+                        _streams.Add(id, stream);
+                        isNew = true;
+                    }
+                }
+            }
+        }
+
+        Http2HeaderList target = _discard;
+        Http2HeaderBlockKind kind = Http2HeaderBlockKind.Trailers;
+        bool interimOrFinal = false;
+        if (stream is not null && _blockStreamError == Http2ErrorCode.NoError)
+        {
+            if (isNew)
+            {
+                target = stream.ReceivedHeaders;
+                kind = Http2HeaderBlockKind.Request;
+            }
+            else if (!_isServer && !stream.FinalHeadersReceived)
+            {
+                target = stream.ReceivedHeaders;
+                kind = Http2HeaderBlockKind.Response;
+                interimOrFinal = true;
+            }
+            else
+            {
+                target = stream.ReceivedTrailers;
+            }
+        }
+
+        target.Reset();
+        var handler = new HeaderListHandler(target);
+        HPackDecodeStatus decoded = _decoder.Decode(_block.Block, ref handler);
+        _block.Reset();
+        if (decoded == HPackDecodeStatus.CompressionError)
+        {
+            return Fail(Http2ErrorCode.CompressionError, _decoder.LastError ?? "HPACK decoding failed");
+        }
+
+        if (refused)
+        {
+            ResetStream(id, Http2ErrorCode.RefusedStream);
+            return !_guard.OnStreamRefused() || Trip();
+        }
+
+        if (stream is null)
+        {
+            return true; // a closed stream's late block, or after GOAWAY: decoded and dropped
+        }
+
+        if (_blockStreamError != Http2ErrorCode.NoError)
+        {
+            ResetStream(stream, _blockStreamError);
+            return true;
+        }
+
+        if (decoded == HPackDecodeStatus.HeaderListTooLarge)
+        {
+            if (_guard.OnHeaderListTooLarge())
+            {
+                return Trip();
+            }
+
+            RefuseOversized(stream);
+            return true;
+        }
+
+        lock (_sync)
+        {
+            if (stream.State == Http2StreamState.Closed)
+            {
+                return true;
+            }
+
+            if (!target.Validate(kind) || (kind == Http2HeaderBlockKind.Trailers && !_blockEndStream) || stream.EndStreamReceived)
+            {
+                // 8.1.1: a malformed message is a stream error of type PROTOCOL_ERROR; a second block without
+                // END_STREAM is malformed too.
+                ResetStreamLocked(stream, stream.EndStreamReceived ? Http2ErrorCode.StreamClosed : Http2ErrorCode.ProtocolError);
+                return true;
+            }
+
+            if (interimOrFinal)
+            {
+                int status = target.Status;
+                if (status < 200 && status != 101)
+                {
+                    // 8.1: interim responses (100, 103) are skipped; the final one follows.
+                    if (_blockEndStream)
+                    {
+                        ResetStreamLocked(stream, Http2ErrorCode.ProtocolError);
+                    }
+
+                    return true;
+                }
+
+                stream.FinalHeadersReceived = true;
+            }
+            else if (kind == Http2HeaderBlockKind.Trailers)
+            {
+                stream.HasTrailers = true;
+            }
+
+            if (_blockEndStream)
+            {
+                EndStreamReceivedLocked(stream);
+            }
+        }
+
+        if (interimOrFinal)
+        {
+            stream.SignalHeaders(true);
+        }
+
+        if (isNew)
+        {
+            OnStreamStarted(stream);
+        }
+
+        return true;
+    }
+
+    private void RefuseOversized(Http2Stream stream)
+    {
+        lock (_sync)
+        {
+            if (_isServer && stream.State != Http2StreamState.Closed)
+            {
+                // RFC 9113 8.2.2 / RFC 6585: 431 Request Header Fields Too Large, then the stream ends.
+                Http2HeaderList response = stream.Outgoing;
+                response.Reset();
+                response.Add(":status"u8, "431"u8);
+                WriteHeadersLocked(stream.Id, response, endStream: true);
+                stream.EndStreamSent = true;
+            }
+
+            ResetStreamLocked(stream, _isServer ? Http2ErrorCode.NoError : Http2ErrorCode.ProtocolError);
+        }
+    }
+
+    private bool ProcessRstStream(in Http2Frame frame)
+    {
+        if (_isServer && _guard.OnPeerReset())
+        {
+            return Trip();
+        }
+
+        lock (_sync)
+        {
+            if (!_streams.TryGetValue(frame.StreamId, out Http2Stream? stream))
+            {
+                if (IsIdleLocked(frame.StreamId))
+                {
+                    FailLocked(Http2ErrorCode.ProtocolError, "RST_STREAM on an idle stream");
+                    return false;
+                }
+
+                return true;
+            }
+
+            stream.ResetCode = frame.ErrorCode;
+            stream.ResetByPeer = true;
+            CloseStreamLocked(stream, frame.ErrorCode);
+        }
+
+        return true;
+    }
+
+    private bool ProcessSettings(in Http2Frame frame)
+    {
+        if (frame.IsAck)
+        {
+            return true;
+        }
+
+        if (_guard.OnSettings())
+        {
+            return Trip();
+        }
+
+        lock (_sync)
+        {
+            int oldWindow = _peer.InitialWindowSize;
+            Http2ErrorCode error = _peer.Apply(frame.Payload);
+            if (error != Http2ErrorCode.NoError)
+            {
+                FailLocked(error, "invalid SETTINGS");
+                return false;
+            }
+
+            if (_peer.InitialWindowSize != oldWindow)
+            {
+                // 6.9.2: every stream's send window moves by the difference, possibly below zero.
+                foreach (Http2Stream stream in _streams.Values)
+                {
+                    if (!stream.SendWindow.TryAdjust(_peer.InitialWindowSize))
+                    {
+                        _guard.OnWindowOverflow();
+                        OnDefenceTripped(Http2Defence.WindowOverflow);
+                        FailLocked(Http2ErrorCode.FlowControlError, "SETTINGS_INITIAL_WINDOW_SIZE overflows a window");
+                        return false;
+                    }
+
+                    if (stream.SendWindow.Available > 0)
+                    {
+                        stream.WakeWindowWaiter();
+                    }
+                }
+            }
+
+            _encoder.SetMaxTableSize(_peer.HeaderTableSize);
+            _peerSettingsReceived = true;
+            if (!_closed)
+            {
+                Http2FrameWriter.WriteSettingsAck(_output);
+            }
+
+            OnPeerSettingsLocked();
+        }
+
+        return true;
+    }
+
+    /// <summary>The peer's SETTINGS were applied (capacity may have changed). Called under the connection lock.</summary>
+    private protected virtual void OnPeerSettingsLocked()
+    {
+    }
+
+    private bool ProcessPing(in Http2Frame frame)
+    {
+        if (frame.IsAck)
+        {
+            return true;
+        }
+
+        if (_guard.OnPing())
+        {
+            return Trip();
+        }
+
+        lock (_sync)
+        {
+            if (!_closed)
+            {
+                Http2FrameWriter.WritePing(_output, frame.PingData, ack: true);
+            }
+        }
+
+        return true;
+    }
+
+    private bool ProcessGoAway(in Http2Frame frame)
+    {
+        Http2Stream[]? refused = null;
+        lock (_sync)
+        {
+            _goAwayReceived = true;
+
+            // 6.8: streams above the last id were not processed and may be retried elsewhere.
+            foreach (Http2Stream stream in _streams.Values)
+            {
+                if (!IsPeerInitiated(stream.Id) && stream.Id > frame.LastStreamId)
+                {
+                    refused ??= new Http2Stream[_streams.Count];
+                    refused[Array.IndexOf(refused, null)] = stream;
+                }
+            }
+
+            if (refused is not null)
+            {
+                foreach (Http2Stream? stream in refused)
+                {
+                    if (stream is not null)
+                    {
+                        stream.ResetCode = Http2ErrorCode.RefusedStream;
+                        stream.ResetByPeer = true;
+                        CloseStreamLocked(stream, Http2ErrorCode.RefusedStream);
+                    }
+                }
+            }
+
+            OnPeerSettingsLocked();
+            if (_streams.Count == 0)
+            {
+                _input.CancelPendingRead();
+            }
+        }
+
+        return true;
+    }
+
+    private bool ProcessWindowUpdate(in Http2Frame frame)
+    {
+        if (_guard.OnWindowUpdate())
+        {
+            return Trip();
+        }
+
+        lock (_sync)
+        {
+            if (frame.StreamId == 0)
+            {
+                if (!_sendWindow.TryCredit(frame.WindowSizeIncrement))
+                {
+                    _guard.OnWindowOverflow();
+                    OnDefenceTripped(Http2Defence.WindowOverflow);
+                    FailLocked(Http2ErrorCode.FlowControlError, "connection window overflow");
+                    return false;
+                }
+
+                foreach (Http2Stream blocked in _blocked)
+                {
+                    blocked.WakeWindowWaiter();
+                }
+
+                _blocked.Clear();
+                return true;
+            }
+
+            if (!_streams.TryGetValue(frame.StreamId, out Http2Stream? stream))
+            {
+                if (IsIdleLocked(frame.StreamId))
+                {
+                    FailLocked(Http2ErrorCode.ProtocolError, "WINDOW_UPDATE on an idle stream");
+                    return false;
+                }
+
+                return true;
+            }
+
+            if (!stream.SendWindow.TryCredit(frame.WindowSizeIncrement))
+            {
+                // 6.9.1: a stream window overflow is a stream error.
+                _guard.OnWindowOverflow();
+                ResetStreamLocked(stream, Http2ErrorCode.FlowControlError);
+                return true;
+            }
+
+            stream.WakeWindowWaiter();
+        }
+
+        return true;
+    }
+
+    /// <summary>Feeds decoded fields into a header list.</summary>
+    private readonly struct HeaderListHandler(Http2HeaderList list) : IHPackHeaderHandler
+    {
+        public void OnHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, bool neverIndexed) => list.Add(name, value, neverIndexed);
+    }
+}

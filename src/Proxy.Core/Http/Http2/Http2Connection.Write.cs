@@ -1,0 +1,419 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using Proxy.Http.Http2.HPack;
+
+namespace Proxy.Http.Http2;
+
+public abstract partial class Http2Connection
+{
+    /// <summary>
+    /// Sends <paramref name="headers"/> (pseudo-headers first, then the regular fields in order) as HEADERS plus
+    /// CONTINUATIONs; with <paramref name="endStream"/> it is the last frame of this side (trailers, or a bodiless
+    /// message). Returns false when the stream or connection can no longer send.
+    /// </summary>
+    public ValueTask<bool> SendHeadersAsync(Http2Stream stream, Http2HeaderList headers, bool endStream)
+    {
+        lock (_sync)
+        {
+            if (_closed || !CanSendLocked(stream))
+            {
+                return new ValueTask<bool>(false);
+            }
+
+            WriteHeadersLocked(stream.Id, headers, endStream);
+            if (endStream)
+            {
+                EndStreamSentLocked(stream);
+            }
+        }
+
+        return FlushAsync();
+    }
+
+    /// <summary>
+    /// Sends <paramref name="data"/> as DATA frames, waiting for stream and connection flow-control credit (6.9) as
+    /// needed; END_STREAM goes on the last frame. Returns false when the stream was reset or the connection ended.
+    /// The bytes are copied before this returns, so the caller may release its buffer afterwards.
+    /// </summary>
+    public async ValueTask<bool> SendDataAsync(Http2Stream stream, ReadOnlySequence<byte> data, bool endStream)
+    {
+        while (true)
+        {
+            Task<bool>? wait = null;
+            lock (_sync)
+            {
+                if (_closed || !CanSendLocked(stream))
+                {
+                    return false;
+                }
+
+                if (data.IsEmpty)
+                {
+                    if (endStream)
+                    {
+                        Http2FrameWriter.WriteData(_output, stream.Id, ReadOnlySpan<byte>.Empty, endStream: true, _peer.MaxFrameSize);
+                        EndStreamSentLocked(stream);
+                    }
+
+                    break;
+                }
+
+                long allowed = Math.Min(data.Length, Math.Min(stream.SendWindow.Available, _sendWindow.Available));
+                if (allowed <= 0)
+                {
+                    wait = stream.PrepareWindowWait();
+                    if (_sendWindow.Available <= 0 && !_blocked.Contains(stream))
+                    {
+                        _blocked.Add(stream);
+                    }
+                }
+                else
+                {
+                    int length = (int)allowed;
+                    stream.SendWindow.TryConsume(length);
+                    _sendWindow.TryConsume(length);
+                    bool last = length == data.Length;
+                    Http2FrameWriter.WriteData(_output, stream.Id, data.Slice(0, length), endStream && last, _peer.MaxFrameSize);
+                    for (int frames = (length + _peer.MaxFrameSize - 1) / _peer.MaxFrameSize; frames > 0; frames--)
+                    {
+                        _guard.OnDataFrameSent();
+                    }
+
+                    stream.SentBodyBytes += length;
+                    data = data.Slice(length);
+                    if (last && endStream)
+                    {
+                        EndStreamSentLocked(stream);
+                    }
+                }
+            }
+
+            if (wait is not null)
+            {
+                // Let the peer see what was sent so far; its WINDOW_UPDATE wakes us.
+                if (!await FlushAsync().ConfigureAwait(false) || !await wait.ConfigureAwait(false))
+                {
+                    return false;
+                }
+
+                continue;
+            }
+
+            if (data.IsEmpty)
+            {
+                break;
+            }
+        }
+
+        return await FlushAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The consumer handed on <paramref name="bytes"/> of the stream's body: credit both receive windows and send
+    /// WINDOW_UPDATEs once half a window is due (batched, 6.9).
+    /// </summary>
+    public ValueTask<bool> OnDataConsumed(Http2Stream stream, int bytes)
+    {
+        if (bytes <= 0)
+        {
+            return new ValueTask<bool>(true);
+        }
+
+        lock (_sync)
+        {
+            if (_closed)
+            {
+                return new ValueTask<bool>(false);
+            }
+
+            bytes = Math.Min(bytes, stream.PendingCredit);
+            stream.PendingCredit -= bytes;
+            CreditConnectionLocked(bytes);
+            if (stream.State != Http2StreamState.Closed && !stream.EndStreamReceived)
+            {
+                CreditStreamLocked(stream, bytes);
+            }
+        }
+
+        return FlushAsync();
+    }
+
+    /// <summary>Resets <paramref name="stream"/> with RST_STREAM <paramref name="code"/> unless it is already closed.</summary>
+    public ValueTask<bool> ResetAsync(Http2Stream stream, Http2ErrorCode code)
+    {
+        lock (_sync)
+        {
+            if (stream.State == Http2StreamState.Closed)
+            {
+                return new ValueTask<bool>(true);
+            }
+
+            ResetStreamLocked(stream, code);
+        }
+
+        return FlushAsync();
+    }
+
+    /// <summary>
+    /// The consumer is done with <paramref name="stream"/>: unread body bytes go back to the connection window, and a
+    /// stream still open is reset (NO_ERROR when this side finished its message, as 8.1 allows a server whose
+    /// response is complete; CANCEL otherwise).
+    /// </summary>
+    public ValueTask<bool> ReleaseStreamAsync(Http2Stream stream)
+    {
+        lock (_sync)
+        {
+            if (stream.PendingCredit > 0)
+            {
+                if (!_closed)
+                {
+                    CreditConnectionLocked(stream.PendingCredit);
+                }
+
+                stream.PendingCredit = 0;
+            }
+
+            if (stream.State != Http2StreamState.Closed)
+            {
+                ResetStreamLocked(stream, stream.EndStreamSent ? Http2ErrorCode.NoError : Http2ErrorCode.Cancel);
+            }
+        }
+
+        stream.Input.Complete();
+        return FlushAsync();
+    }
+
+    /// <summary>
+    /// Pushes buffered frames to the transport. One flusher at a time: a caller arriving while another flush is in
+    /// progress marks the output dirty and returns, and the flusher flushes again before it stops. Returns false
+    /// once the connection is closed.
+    /// </summary>
+    public ValueTask<bool> FlushAsync()
+    {
+        ValueTask<FlushResult> pending;
+        lock (_sync)
+        {
+            if (_closed)
+            {
+                return new ValueTask<bool>(false);
+            }
+
+            if (_flushing)
+            {
+                _dirty = true;
+                return new ValueTask<bool>(true);
+            }
+
+            _flushing = true;
+            _dirty = false;
+            pending = _output.FlushAsync();
+        }
+
+        if (pending.IsCompletedSuccessfully)
+        {
+            FlushResult result = pending.Result;
+            lock (_sync)
+            {
+                if (!_dirty || result.IsCompleted || _closed)
+                {
+                    _flushing = false;
+                    return new ValueTask<bool>(!result.IsCompleted && !_closed);
+                }
+            }
+
+            return FlushAgainAsync();
+        }
+
+        return FlushLoopAsync(pending);
+    }
+
+    private ValueTask<bool> FlushAgainAsync()
+    {
+        ValueTask<FlushResult> pending;
+        lock (_sync)
+        {
+            _dirty = false;
+            pending = _output.FlushAsync();
+        }
+
+        return FlushLoopAsync(pending);
+    }
+
+    private async ValueTask<bool> FlushLoopAsync(ValueTask<FlushResult> pending)
+    {
+        while (true)
+        {
+            FlushResult result;
+            try
+            {
+                result = await pending.ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsConnectionLoss(ex))
+            {
+                lock (_sync)
+                {
+                    _flushing = false;
+                }
+
+                return false;
+            }
+
+            lock (_sync)
+            {
+                if (!_dirty || result.IsCompleted || _closed)
+                {
+                    _flushing = false;
+                    return !result.IsCompleted && !_closed;
+                }
+
+                _dirty = false;
+                pending = _output.FlushAsync();
+            }
+        }
+    }
+
+    private static bool CanSendLocked(Http2Stream stream) =>
+        stream.State is Http2StreamState.Open or Http2StreamState.HalfClosedRemote;
+
+    /// <summary>HPACK-encodes a list and writes it as HEADERS (+ CONTINUATION); under the lock so HPACK state follows wire order.</summary>
+    private protected void WriteHeadersLocked(int streamId, Http2HeaderList headers, bool endStream)
+    {
+        ArrayBufferWriter<byte> block = _encoded;
+        block.ResetWrittenCount();
+        EncodePseudo(block, ":status"u8, headers.StatusBytes);
+        EncodePseudo(block, ":method"u8, headers.Method);
+        EncodePseudo(block, ":scheme"u8, headers.Scheme);
+        EncodePseudo(block, ":authority"u8, headers.Authority);
+        EncodePseudo(block, ":path"u8, headers.Path);
+        for (int i = 0; i < headers.Count; i++)
+        {
+            _encoder.Encode(block, headers.GetName(i), headers.GetValue(i),
+                headers.IsNeverIndexed(i) ? HPackIndexing.NeverIndexed : HPackIndexing.Incremental);
+        }
+
+        Http2FrameWriter.WriteHeaders(_output, streamId, block.WrittenSpan, endStream, _peer.MaxFrameSize);
+    }
+
+    private void EncodePseudo(ArrayBufferWriter<byte> block, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
+    {
+        if (!value.IsEmpty)
+        {
+            // :path values change per request: keep them out of the dynamic table.
+            _encoder.Encode(block, name, value, name[1] == (byte)'p' ? HPackIndexing.WithoutIndexing : HPackIndexing.Incremental);
+        }
+    }
+
+    private void ResetStream(int streamId, Http2ErrorCode code)
+    {
+        lock (_sync)
+        {
+            if (_streams.TryGetValue(streamId, out Http2Stream? stream))
+            {
+                ResetStreamLocked(stream, code);
+            }
+            else if (!_closed)
+            {
+                Http2FrameWriter.WriteRstStream(_output, streamId, code);
+            }
+        }
+    }
+
+    private void ResetStream(Http2Stream stream, Http2ErrorCode code)
+    {
+        lock (_sync)
+        {
+            ResetStreamLocked(stream, code);
+        }
+    }
+
+    private void ResetStreamLocked(Http2Stream stream, Http2ErrorCode code)
+    {
+        if (stream.State == Http2StreamState.Closed)
+        {
+            return;
+        }
+
+        if (!_closed)
+        {
+            Http2FrameWriter.WriteRstStream(_output, stream.Id, code);
+        }
+
+        stream.ResetCode ??= code;
+        CloseStreamLocked(stream, code);
+    }
+
+    /// <summary>Removes a stream from the table; <paramref name="abortCode"/> non-null when it did not end normally.</summary>
+    private void CloseStreamLocked(Http2Stream stream, Http2ErrorCode? abortCode)
+    {
+        if (stream.State == Http2StreamState.Closed)
+        {
+            return;
+        }
+
+        stream.State = Http2StreamState.Closed;
+        _streams.Remove(stream.Id);
+        _blocked.Remove(stream);
+        if (abortCode is { } code)
+        {
+            // Bytes buffered for a consumer that will not read them go back to the connection window.
+            if (stream.PendingCredit > 0 && !_closed)
+            {
+                CreditConnectionLocked(stream.PendingCredit);
+                stream.PendingCredit = 0;
+            }
+
+            stream.Abort(code);
+        }
+        else
+        {
+            _guard.OnStreamCompleted();
+            stream.WakeWindowWaiter();
+        }
+
+        OnStreamClosedLocked(stream);
+        StopReadingIfIdleLocked();
+    }
+
+    private void EndStreamReceivedLocked(Http2Stream stream)
+    {
+        stream.EndStreamReceived = true;
+        stream.BodyWriter.Complete();
+        if (stream.State == Http2StreamState.HalfClosedLocal)
+        {
+            CloseStreamLocked(stream, null);
+        }
+        else if (stream.State == Http2StreamState.Open)
+        {
+            stream.State = Http2StreamState.HalfClosedRemote;
+        }
+    }
+
+    private void EndStreamSentLocked(Http2Stream stream)
+    {
+        stream.EndStreamSent = true;
+        if (stream.State == Http2StreamState.HalfClosedRemote)
+        {
+            CloseStreamLocked(stream, null);
+        }
+        else if (stream.State == Http2StreamState.Open)
+        {
+            stream.State = Http2StreamState.HalfClosedLocal;
+        }
+    }
+
+    private void CreditConnectionLocked(int bytes)
+    {
+        if (_receiveWindow.Release(bytes, out int increment) && !_closed)
+        {
+            Http2FrameWriter.WriteWindowUpdate(_output, 0, increment);
+        }
+    }
+
+    private void CreditStreamLocked(Http2Stream stream, int bytes)
+    {
+        if (stream.ReceiveWindow.Release(bytes, out int increment) && !_closed)
+        {
+            Http2FrameWriter.WriteWindowUpdate(_output, stream.Id, increment);
+        }
+    }
+}

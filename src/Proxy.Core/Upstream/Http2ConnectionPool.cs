@@ -1,0 +1,124 @@
+using System.Net.Sockets;
+using Proxy.Http.Http2;
+using Proxy.Observability;
+using Proxy.Transport;
+
+namespace Proxy.Upstream;
+
+/// <summary>
+/// The HTTP/2 connections of one endpoint. Streams are multiplexed over the open connections up to each peer's
+/// SETTINGS_MAX_CONCURRENT_STREAMS; a new connection is opened only when every one is full, and concurrent callers
+/// share that one connect instead of each dialling. The connection list is an immutable array swapped under a
+/// lock on the rare add and remove; opening a stream reads it without locking.
+/// </summary>
+public sealed class Http2ConnectionPool
+{
+    private readonly object _lock = new();
+    private readonly Http2ConnectionOptions _options;
+    private Http2ClientConnection[] _connections = [];
+    private Task<Http2ClientConnection?>? _connecting;
+
+    /// <summary>Creates an empty pool whose connections use <paramref name="options"/>.</summary>
+    public Http2ConnectionPool(Http2ConnectionOptions? options = null) => _options = options ?? Http2ConnectionOptions.Default;
+
+    /// <summary>Open connections now.</summary>
+    public int ConnectionCount => Volatile.Read(ref _connections).Length;
+
+    /// <summary>
+    /// Opens a stream on a connection with room, connecting when all are full, and sends <paramref name="headers"/>.
+    /// Returns null when the endpoint cannot be reached.
+    /// </summary>
+    public async ValueTask<Http2Stream?> OpenStreamAsync(Endpoint endpoint, Http2HeaderList headers, bool endStream, TimeSpan connectTimeout, ClusterMetrics metrics)
+    {
+        for (int attempt = 0; attempt < 4; attempt++)
+        {
+            foreach (Http2ClientConnection connection in Volatile.Read(ref _connections))
+            {
+                Http2Stream? stream = connection.TryOpenStream(headers, endStream);
+                if (stream is not null)
+                {
+                    await connection.FlushAsync().ConfigureAwait(false);
+                    return stream;
+                }
+            }
+
+            Task<Http2ClientConnection?> connecting;
+            lock (_lock)
+            {
+                connecting = _connecting ??= ConnectAsync(endpoint, connectTimeout, metrics);
+            }
+
+            if (await connecting.ConfigureAwait(false) is null)
+            {
+                return null;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Closes every connection (the endpoint left its cluster or changed protocol).</summary>
+    public void Clear()
+    {
+        Http2ClientConnection[] all;
+        lock (_lock)
+        {
+            all = _connections;
+            _connections = [];
+        }
+
+        foreach (Http2ClientConnection connection in all)
+        {
+            connection.ShutdownAsync().AsTask().ContinueWith(static (_, state) => ((Http2ClientConnection)state!).Abort(), connection, TaskScheduler.Default);
+        }
+    }
+
+    private async Task<Http2ClientConnection?> ConnectAsync(Endpoint endpoint, TimeSpan timeout, ClusterMetrics metrics)
+    {
+        await Task.Yield(); // the caller holds the pool lock
+        long started = Environment.TickCount64;
+        try
+        {
+            var socket = await Connector.ConnectAsync(endpoint.Address, timeout).ConfigureAwait(false);
+            metrics.Connections.Increment();
+            metrics.ConnectDuration.Observe(Environment.TickCount64 - started);
+            var connection = new Http2ClientConnection(socket, socket, _options);
+            connection.Closed += Remove;
+            lock (_lock)
+            {
+                _connections = [.. _connections, connection];
+                _connecting = null;
+            }
+
+            connection.Start();
+            return connection;
+        }
+        catch (Exception ex) when (ex is TimeoutException or SocketException)
+        {
+            (ex is TimeoutException ? metrics.ConnectTimeouts : metrics.ConnectRefused).Increment();
+            lock (_lock)
+            {
+                _connecting = null;
+            }
+
+            return null;
+        }
+    }
+
+    private void Remove(Http2ClientConnection connection)
+    {
+        lock (_lock)
+        {
+            int index = Array.IndexOf(_connections, connection);
+            if (index >= 0)
+            {
+                var rest = new Http2ClientConnection[_connections.Length - 1];
+                Array.Copy(_connections, 0, rest, 0, index);
+                Array.Copy(_connections, index + 1, rest, index, rest.Length - index);
+                _connections = rest;
+            }
+        }
+
+        connection.Abort();
+    }
+}

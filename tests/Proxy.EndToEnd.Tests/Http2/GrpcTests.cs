@@ -1,0 +1,197 @@
+using System.Net;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Proxy.EndToEnd.Tests.Support;
+
+namespace Proxy.EndToEnd.Tests.Http2;
+
+/// <summary>gRPC through the proxy (h2c both sides) with a hand-written byte[] service: every call shape, deadlines, a vanished upstream.</summary>
+public class GrpcTests
+{
+    private static readonly Marshaller<byte[]> Bytes = Marshallers.Create(static b => b, static b => b);
+    private static readonly Method<byte[], byte[]> Unary = new(MethodType.Unary, "test.Echo", "Unary", Bytes, Bytes);
+    private static readonly Method<byte[], byte[]> ServerStream = new(MethodType.ServerStreaming, "test.Echo", "ServerStream", Bytes, Bytes);
+    private static readonly Method<byte[], byte[]> ClientStream = new(MethodType.ClientStreaming, "test.Echo", "ClientStream", Bytes, Bytes);
+    private static readonly Method<byte[], byte[]> Bidi = new(MethodType.DuplexStreaming, "test.Echo", "Bidi", Bytes, Bytes);
+
+    /// <summary>What protoc would generate: the binder that lists the methods.</summary>
+    public static class EchoBinder
+    {
+        public static void BindService(ServiceBinderBase binder, EchoBase service)
+        {
+            // ASP.NET Core calls this with a null service and finds the methods by name (as generated code allows).
+            binder.AddMethod(GrpcTests.Unary, service is null ? null : service.Unary);
+            binder.AddMethod(GrpcTests.ServerStream, service is null ? null : service.ServerStream);
+            binder.AddMethod(GrpcTests.ClientStream, service is null ? null : service.ClientStream);
+            binder.AddMethod(GrpcTests.Bidi, service is null ? null : service.Bidi);
+        }
+    }
+
+    /// <summary>What protoc would generate: the service base the implementation overrides.</summary>
+    [BindServiceMethod(typeof(EchoBinder), nameof(EchoBinder.BindService))]
+    public abstract class EchoBase
+    {
+        public abstract Task<byte[]> Unary(byte[] request, ServerCallContext context);
+
+        public abstract Task ServerStream(byte[] request, IServerStreamWriter<byte[]> responses, ServerCallContext context);
+
+        public abstract Task<byte[]> ClientStream(IAsyncStreamReader<byte[]> requests, ServerCallContext context);
+
+        public abstract Task Bidi(IAsyncStreamReader<byte[]> requests, IServerStreamWriter<byte[]> responses, ServerCallContext context);
+    }
+
+    public sealed class EchoService : EchoBase
+    {
+
+        public override async Task<byte[]> Unary(byte[] request, ServerCallContext context)
+        {
+            if (request.Length == 1 && request[0] == 0xFF)
+            {
+                await Task.Delay(3000, context.CancellationToken); // the deadline test
+            }
+
+            return [.. request, .. request];
+        }
+
+        public override async Task ServerStream(byte[] request, IServerStreamWriter<byte[]> responses, ServerCallContext context)
+        {
+            for (var i = 0; i < request[0]; i++)
+            {
+                await responses.WriteAsync([(byte)i]);
+            }
+        }
+
+        public override async Task<byte[]> ClientStream(IAsyncStreamReader<byte[]> requests, ServerCallContext context)
+        {
+            var sum = 0;
+            await foreach (var message in requests.ReadAllAsync())
+            {
+                sum += message[0];
+            }
+
+            return [(byte)sum];
+        }
+
+        public override async Task Bidi(IAsyncStreamReader<byte[]> requests, IServerStreamWriter<byte[]> responses, ServerCallContext context)
+        {
+            await foreach (var message in requests.ReadAllAsync())
+            {
+                await responses.WriteAsync([(byte)(message[0] + 1)]);
+            }
+        }
+    }
+
+    private static async Task<(WebApplication App, int Port)> StartGrpcUpstreamAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, o => o.Protocols = HttpProtocols.Http2));
+        builder.Services.AddGrpc();
+        builder.Services.AddSingleton<EchoService>();
+        var app = builder.Build();
+        app.MapGrpcService<EchoService>();
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return (app, new Uri(address).Port);
+    }
+
+    private static CallInvoker Invoker(RunningProxy proxy, out GrpcChannel channel)
+    {
+        channel = GrpcChannel.ForAddress($"http://{proxy.Listener("web")}");
+        return channel.CreateCallInvoker();
+    }
+
+    [Fact]
+    public async Task Grpc_AllCallShapes_ThroughProxy()
+    {
+        var (app, port) = await StartGrpcUpstreamAsync();
+        await using var _ = app;
+        await using var proxy = await RunningProxy.StartAsync(Http2Configs.Single($"127.0.0.1:{port}", "http2"));
+        var invoker = Invoker(proxy, out var channel);
+        using var __ = channel;
+
+        Assert.Equal(new byte[] { 1, 2, 1, 2 }, await invoker.AsyncUnaryCall(Unary, null, new CallOptions(), [1, 2]));
+
+        using (var call = invoker.AsyncServerStreamingCall(ServerStream, null, new CallOptions(), [5]))
+        {
+            var received = new List<byte>();
+            await foreach (var message in call.ResponseStream.ReadAllAsync())
+            {
+                received.Add(message[0]);
+            }
+
+            Assert.Equal(new byte[] { 0, 1, 2, 3, 4 }, received);
+            Assert.Equal(StatusCode.OK, call.GetStatus().StatusCode);
+        }
+
+        using (var call = invoker.AsyncClientStreamingCall(ClientStream, null, new CallOptions()))
+        {
+            for (byte i = 1; i <= 10; i++)
+            {
+                await call.RequestStream.WriteAsync([i]);
+            }
+
+            await call.RequestStream.CompleteAsync();
+            Assert.Equal(new byte[] { 55 }, await call.ResponseAsync);
+        }
+
+        using (var call = invoker.AsyncDuplexStreamingCall(Bidi, null, new CallOptions()))
+        {
+            for (byte i = 0; i < 5; i++)
+            {
+                await call.RequestStream.WriteAsync([i]);
+                Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+                Assert.Equal(i + 1, call.ResponseStream.Current[0]);
+            }
+
+            await call.RequestStream.CompleteAsync();
+            Assert.False(await call.ResponseStream.MoveNext(CancellationToken.None));
+        }
+
+        var metrics = await proxy.Admin.MetricsAsync();
+        Assert.Equal(4, metrics.Value("istio_requests_total{reporter=\"source\",listener=\"web\",route=\"route-0\",destination_service=\"backend\",request_protocol=\"grpc\",response_code=\"200\",response_flags=\"-\"}"));
+    }
+
+    [Fact]
+    public async Task Grpc_DeadlineShorterThanUpstream_DeadlineExceededFromProxy()
+    {
+        var (app, port) = await StartGrpcUpstreamAsync();
+        await using var _ = app;
+        await using var proxy = await RunningProxy.StartAsync(Http2Configs.Single($"127.0.0.1:{port}", "http2"));
+        var invoker = Invoker(proxy, out var channel);
+        using var __ = channel;
+
+        var error = await Assert.ThrowsAsync<RpcException>(async () =>
+            await invoker.AsyncUnaryCall(Unary, null, new CallOptions(deadline: DateTime.UtcNow.AddMilliseconds(500)), [0xFF]));
+        Assert.Equal(StatusCode.DeadlineExceeded, error.StatusCode);
+
+        // The proxy answered the deadline itself (flag UT), not just the client giving up.
+        await Task.Delay(300);
+        var metrics = await proxy.Admin.MetricsAsync();
+        Assert.Equal(1, metrics.Value("istio_requests_total{reporter=\"source\",listener=\"web\",route=\"route-0\",destination_service=\"backend\",request_protocol=\"grpc\",response_code=\"200\",response_flags=\"UT\"}"));
+    }
+
+    [Fact]
+    public async Task Grpc_UpstreamGone_Unavailable()
+    {
+        var (app, port) = await StartGrpcUpstreamAsync();
+        await using var proxy = await RunningProxy.StartAsync(Http2Configs.Single($"127.0.0.1:{port}", "http2"));
+        var invoker = Invoker(proxy, out var channel);
+        using var __ = channel;
+        Assert.Equal(new byte[] { 7, 7 }, await invoker.AsyncUnaryCall(Unary, null, new CallOptions(), [7]));
+
+        await app.StopAsync();
+        await app.DisposeAsync();
+
+        var error = await Assert.ThrowsAsync<RpcException>(async () =>
+            await invoker.AsyncUnaryCall(Unary, null, new CallOptions(), [7]));
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+    }
+}
