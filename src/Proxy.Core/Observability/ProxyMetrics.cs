@@ -26,11 +26,32 @@ public sealed class ProxyMetrics
         ConfigReloads = registry.Counter("proxy_config_reloads_total", "Configuration reloads by result.", "result");
         Requests = new RequestMetricFamilies(registry);
         Resilience = new Resilience.ResilienceMetrics(registry);
+        string[] istioTcp = ["reporter", "listener", "destination_service", "request_protocol", "response_flags", "connection_security_policy"];
+        IstioTcpOpened = registry.Counter("istio_tcp_connections_opened_total", "TCP connections opened (Istio standard family).", istioTcp);
+        IstioTcpClosed = registry.Counter("istio_tcp_connections_closed_total", "TCP connections closed (Istio standard family).", istioTcp);
+        IstioTcpReceived = registry.Counter("istio_tcp_received_bytes_total", "Bytes received from downstream (Istio standard family).", istioTcp);
+        IstioTcpSent = registry.Counter("istio_tcp_sent_bytes_total", "Bytes sent to downstream (Istio standard family).", istioTcp);
         Http2Defences = registry.Counter("proxy_http2_defence_triggered_total", "HTTP/2 connections ended by an abuse defence (rapid reset, floods, window overflow).", "listener", "defence");
         UpstreamRetries = registry.Counter("proxy_upstream_retries_total", "Requests retried on a fresh connection after a reused one failed before any response byte.", "cluster");
     }
 
     public RequestMetricFamilies Requests { get; }
+
+    public CounterFamily IstioTcpOpened { get; }
+
+    public CounterFamily IstioTcpClosed { get; }
+
+    public CounterFamily IstioTcpReceived { get; }
+
+    public CounterFamily IstioTcpSent { get; }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Listener, string Cluster), TcpStreamMetrics> _tcpStreams = new();
+
+    /// <summary>The cached TCP stream metrics of (listener, cluster).</summary>
+    public TcpStreamMetrics TcpStream(string listener, string cluster) =>
+        _tcpStreams.TryGetValue((listener, cluster), out var existing)
+            ? existing
+            : _tcpStreams.GetOrAdd((listener, cluster), static (key, metrics) => new TcpStreamMetrics(metrics, key.Listener, key.Cluster), this);
 
     /// <summary>Retries, budgets, breakers, ejections, health checks, rate limits, faults, mirrors.</summary>
     public Resilience.ResilienceMetrics Resilience { get; }

@@ -64,20 +64,21 @@ public sealed class TcpForwarder : ITrackedConnection
         var forwarder = new TcpForwarder(downstream, downstreamOwner, cluster, idleTimeout, listenerMetrics.IdleTimeouts, pickContext);
         var id = tracker.Add(forwarder);
         var started = Environment.TickCount64;
+        var stream = metrics.TcpStream(listener, cluster.Name);
+        stream.IstioOpened.Increment();
         try
         {
-            await forwarder.RunAsync(
-                metrics.ReceivedBytes.WithLabels(listener, cluster.Name),
-                metrics.SentBytes.WithLabels(listener, cluster.Name)).ConfigureAwait(false);
+            await forwarder.RunAsync(stream).ConfigureAwait(false);
         }
         finally
         {
             tracker.Remove(id);
-            metrics.ConnectionDuration.WithLabels(listener, cluster.Name).Observe(Environment.TickCount64 - started);
+            stream.Duration.Observe(Environment.TickCount64 - started);
+            stream.IstioClosed.Increment();
         }
     }
 
-    private async Task RunAsync(Counter received, Counter sent)
+    private async Task RunAsync(TcpStreamMetrics stream)
     {
         var endpoint = _cluster.Pick(_pickContext);
         if (endpoint is null)
@@ -125,8 +126,8 @@ public sealed class TcpForwarder : ITrackedConnection
                 return; // aborted (drain deadline) while connecting
             }
 
-            var upload = CopyAsync(_downstream.Input, _upstreamTransport.Output, received);
-            var download = CopyAsync(_upstreamTransport.Input, _downstream.Output, sent);
+            var upload = CopyAsync(_downstream.Input, _upstreamTransport.Output, stream.Received, stream.IstioReceived);
+            var download = CopyAsync(_upstreamTransport.Input, _downstream.Output, stream.Sent, stream.IstioSent);
             await Task.WhenAll(upload, download).ConfigureAwait(false);
         }
         finally
@@ -146,7 +147,7 @@ public sealed class TcpForwarder : ITrackedConnection
     /// Copies one direction until its reader sees end of stream, then completes the writer: that is
     /// the half-close. An error in either pipe aborts the whole connection.
     /// </summary>
-    private async Task CopyAsync(PipeReader input, PipeWriter output, Counter bytes)
+    private async Task CopyAsync(PipeReader input, PipeWriter output, Counter bytes, Counter istioBytes)
     {
         Exception? failure = null;
         try
@@ -163,6 +164,7 @@ public sealed class TcpForwarder : ITrackedConnection
                     }
 
                     bytes.Add(buffer.Length);
+                    istioBytes.Add(buffer.Length);
                     Volatile.Write(ref _lastActivity, Environment.TickCount64);
                 }
 

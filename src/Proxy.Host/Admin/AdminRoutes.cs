@@ -52,10 +52,17 @@ public sealed class AdminRoutes(ProxyRuntime runtime, MetricsRegistry registry, 
         {
             foreach (var endpoint in cluster.Endpoints)
             {
+                // One line per endpoint, Envoy's /clusters style: cluster::endpoint::key=value...
+                var health = endpoint.Health;
                 output.Append(cluster.Name).Append("::").Append(endpoint.Authority)
                       .Append("::healthy=").Append(endpoint.IsHealthy ? "true" : "false")
+                      .Append("::active_check=").Append(health.IsActiveUnhealthy ? "failed" : "passed")
+                      .Append("::ejected=").Append(health.IsEjected ? "true" : "false")
+                      .Append("::ejections=").Append(health.Ejections)
                       .Append("::weight=").Append(endpoint.Weight)
                       .Append("::in_flight=").Append(endpoint.InFlight)
+                      .Append("::latency_ewma_ms=").Append(endpoint.LatencyEstimateMs(System.Diagnostics.Stopwatch.GetTimestamp()).ToString("0.###", System.Globalization.CultureInfo.InvariantCulture))
+                      .Append("::pooled_idle=").Append(endpoint.HasPool ? endpoint.Pool.IdleCount : 0)
                       .Append('\n');
             }
         }
