@@ -20,6 +20,26 @@ for project in tests/Proxy.Core.Tests tests/Proxy.EndToEnd.Tests; do
   fi
 done
 
+# Benchmark harness smoke (no thresholds: it proves the harness works, the numbers are noise at
+# this length): a short run-bench.sh and a dry BenchmarkDotNet job on a few hot-path benchmarks.
+echo "== benchmark smoke"
+if ! ./run-bench.sh --no-build --smoke > artifacts/bench-smoke.log 2>&1; then
+  tail -40 artifacts/bench-smoke.log
+  echo "benchmark smoke: run-bench.sh failed" >&2
+  status=1
+else
+  tail -5 artifacts/bench-smoke.log
+fi
+if ! dotnet run -c Release --no-build --project bench/Proxy.Benchmarks -- \
+    --filter '*Http1ParserBenchmarks*' '*RouteTableBenchmarks*' '*HPack*' '*PickerBenchmarks*' \
+    --job dry --inProcess > artifacts/bdn-smoke.log 2>&1; then
+  tail -40 artifacts/bdn-smoke.log
+  echo "benchmark smoke: BenchmarkDotNet failed" >&2
+  status=1
+else
+  grep -E "Global total time" artifacts/bdn-smoke.log || true
+fi
+
 # One closing line over both projects, in the plain "N passed, N failed" form.
 sum() { grep -oE "$1: +[0-9]+" "$results" | awk '{ n += $2 } END { print n + 0 }'; }
 passed=$(sum Passed)
