@@ -37,6 +37,11 @@ public sealed partial class Http1ServerConnection
         var keepAlive = _request.KeepAlive;
         var closeAfterAnswer = hasBody || !keepAlive;
 
+        if (Authorize is { } authorize && !authorize(_request))
+        {
+            return await AnswerAsync(_routing.NoRoute, 403, ResponseFlag.AccessDenied, started, closeAfterAnswer, null, null).ConfigureAwait(false);
+        }
+
         if (_maxBodyBytes > 0 && framing == Http1BodyFraming.ContentLength && _request.ContentLength > _maxBodyBytes)
         {
             return await AnswerAsync(_routing.NoRoute, 413, ResponseFlag.RequestTooLarge, started, close: true, null, null).ConfigureAwait(false);

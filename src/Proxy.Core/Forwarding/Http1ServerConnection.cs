@@ -129,6 +129,12 @@ public sealed partial class Http1ServerConnection : ITrackedConnection
 
     private Http1ParseError _parseError;
 
+    /// <summary>
+    /// Checked for every request before routing (the mesh inbound side's authorization policy);
+    /// false answers 403 <c>rbac-access-denied</c>.
+    /// </summary>
+    public Func<Http1RequestHead, bool>? Authorize { get; init; }
+
     /// <summary>Reads and parses the next request head; bytes after it stay in the pipe (pipelining).</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<HeadReadResult> ReadRequestHeadAsync()

@@ -21,12 +21,13 @@ public enum ResponseFlag : byte
     RateLimited,
     FaultInjected,
     UpstreamOverflow,
+    AccessDenied,
 }
 
 /// <summary>Names of <see cref="ResponseFlag"/> values.</summary>
 public static class ResponseFlags
 {
-    public const int Count = 14;
+    public const int Count = 15;
 
     /// <summary>Envoy-compatible short code.</summary>
     public static string ShortCode(this ResponseFlag flag) => flag switch
@@ -44,7 +45,8 @@ public static class ResponseFlags
         ResponseFlag.RequestHeaderTimeout => "RHT",
         ResponseFlag.RateLimited => "RL",
         ResponseFlag.FaultInjected => "FI",
-        _ => "UO",
+        ResponseFlag.UpstreamOverflow => "UO",
+        _ => "RBAC",
     };
 
     /// <summary>The value of the <c>x-proxy-error</c> header.</summary>
@@ -62,6 +64,7 @@ public static class ResponseFlags
         ResponseFlag.RateLimited => "rate-limited"u8,
         ResponseFlag.FaultInjected => "fault-injected"u8,
         ResponseFlag.UpstreamOverflow => "upstream-overflow"u8,
+        ResponseFlag.AccessDenied => "rbac-access-denied"u8,
         _ => default,
     };
 }

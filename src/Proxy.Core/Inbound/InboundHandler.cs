@@ -1,3 +1,6 @@
+using Proxy.Http.Http1;
+using Proxy.Routing;
+using Proxy.Forwarding;
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Globalization;
@@ -104,20 +107,32 @@ public sealed class InboundHandler : IConnectionHandler
                 }
             }
 
-            string? method = null, path = null;
-            if (_authorization.NeedsHttp && await ReadRequestLineAsync(transport.Input, _config.DetectTimeout).ConfigureAwait(false) is { } line)
+            // HTTP rules are checked on every request of the connection, not just the first: the
+            // connection is served by the HTTP forwarder with the policy as its per-request check.
+            if (_authorization.NeedsHttp
+                && (await ProtocolDetector.DetectAsync(transport.Input, _config.DetectTimeout).ConfigureAwait(false)).Protocol == DetectedProtocol.Http1)
             {
-                (method, path) = line;
-            }
-
-            if (_authorization.Evaluate(peer, port, method, path) == AuthorizationDecision.Deny)
-            {
-                _mesh.InboundDenied.WithLabels(peer.Principal, portText, "authorization").Increment();
-                if (method is not null)
+                _mesh.InboundConnections.WithLabels(peer.Principal, _localIdentity?.Value ?? "unknown", peer.SecurityPolicy, portText).Increment();
+                var http = new Http1ServerConnection(transport, owner, InboundHttpListener(port), _metrics, (socket.RemoteEndPoint as IPEndPoint)?.Address)
                 {
-                    await ForbiddenAsync(transport.Output).ConfigureAwait(false); // HTTP: 403
+                    Authorize = request => AuthorizeRequest(peer, port, portText, request),
+                };
+                var id = _tracker.Add(http);
+                try
+                {
+                    await http.RunAsync().ConfigureAwait(false);
+                }
+                finally
+                {
+                    _tracker.Remove(id);
                 }
 
+                return;
+            }
+
+            if (_authorization.Evaluate(peer, port, null, null) == AuthorizationDecision.Deny)
+            {
+                _mesh.InboundDenied.WithLabels(peer.Principal, portText, "authorization").Increment();
                 return; // TCP: close
             }
 
@@ -140,37 +155,35 @@ public sealed class InboundHandler : IConnectionHandler
     private Cluster AppCluster(int port) => _apps.GetOrAdd(port, static (p, self) =>
     {
         var address = new IPEndPoint(IPAddress.Parse(self._config.Inbound.AppAddress), p);
-        var endpoint = new Endpoint(address.ToString(), address);
+        var endpoint = new Endpoint(address.ToString(), address) { Pool = new ConnectionPool(64) };
         var name = "inbound|" + p.ToString(CultureInfo.InvariantCulture);
         return new Cluster(name, [endpoint], PickerRegistry.Create(PickerRegistry.DefaultName, [endpoint], PickerOptions.Default), new ClusterSettings(), new ClusterMetrics(self._metrics, name));
     }, this);
 
-    /// <summary>The method and path of the first HTTP/1 request line, without consuming anything; null if it is not HTTP/1.</summary>
-    private static async ValueTask<(string Method, string Path)?> ReadRequestLineAsync(PipeReader input, TimeSpan timeout)
+    /// <summary>The policy's answer for one HTTP request (method and path become strings: mesh inbound with HTTP rules only).</summary>
+    private bool AuthorizeRequest(PeerIdentity peer, int port, string portText, Http1RequestHead request)
     {
-        var detected = await ProtocolDetector.DetectAsync(input, timeout).ConfigureAwait(false);
-        if (detected.Protocol != DetectedProtocol.Http1 || !input.TryRead(out var result))
+        var method = Encoding.ASCII.GetString(request.MethodBytes);
+        var path = Encoding.UTF8.GetString(request.Path);
+        if (_authorization.Evaluate(peer, port, method, path) == AuthorizationDecision.Allow)
         {
-            return null;
+            return true;
         }
 
-        var buffer = result.Buffer;
-        var end = buffer.PositionOf((byte)'\r');
-        var line = Encoding.ASCII.GetString(end is { } e ? buffer.Slice(0, e).ToArray() : []);
-        input.AdvanceTo(buffer.Start);
-        var parts = line.Split(' ');
-        if (parts.Length < 3)
-        {
-            return null;
-        }
-
-        var query = parts[1].IndexOf('?');
-        return (parts[0], query < 0 ? parts[1] : parts[1][..query]);
+        _mesh.InboundDenied.WithLabels(peer.Principal, portText, "authorization").Increment();
+        return false;
     }
 
-    private static async Task ForbiddenAsync(PipeWriter output)
+    /// <summary>The HTTP view of the local app on <paramref name="port"/>: one catch-all route, made once per port.</summary>
+    private ListenerRuntime InboundHttpListener(int port) => _httpApps.GetOrAdd(port, static (p, self) =>
     {
-        output.Write("HTTP/1.1 403 Forbidden\r\ncontent-length: 14\r\ncontent-type: text/plain\r\nx-proxy-error: rbac-access-denied\r\nconnection: close\r\n\r\nRBAC: denied\r\n"u8);
-        await output.FlushAsync().ConfigureAwait(false);
-    }
+        var cluster = self.AppCluster(p);
+        var route = RouteTable.Build([new RouteDefinition { Name = "inbound", Cluster = cluster.Name }]);
+        var metrics = new RouteMetrics(self._metrics.Requests, Name, "inbound", cluster.Name, reporter: "destination");
+        var routing = new HttpRouting(route, [new RouteRuntime(route.Routes[0], [cluster], null, [metrics])], Http1Limits.Default, metrics);
+        var config = new ListenerConfig { Name = Name, Address = new HostPort("0.0.0.0", p), Protocol = ListenerProtocol.Http };
+        return new ListenerRuntime(config, null, self._listenerMetrics, routing);
+    }, this);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, ListenerRuntime> _httpApps = new();
 }

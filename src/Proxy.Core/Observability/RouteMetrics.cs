@@ -8,7 +8,7 @@ namespace Proxy.Observability;
 /// the first time that combination is seen and then found by array index, so recording a request
 /// neither allocates nor looks anything up by string.
 /// </summary>
-public sealed class RouteMetrics(RequestMetricFamilies families, string listener, string route, string cluster)
+public sealed class RouteMetrics(RequestMetricFamilies families, string listener, string route, string cluster, string reporter = "source")
 {
     private const int MinStatus = 100;
     private const int StatusCount = 500; // 100..599
@@ -34,7 +34,7 @@ public sealed class RouteMetrics(RequestMetricFamilies families, string listener
     private RequestSeries Create(RequestSeries?[] array, int index, int status, ResponseFlag flag, string protocol)
     {
         var series = new RequestSeries(families, [
-            "source", listener, route, cluster, protocol,
+            reporter, listener, route, cluster, protocol,
             status.ToString(CultureInfo.InvariantCulture), flag.ShortCode()]);
         return Interlocked.CompareExchange(ref array[index], series, null) ?? series;
     }

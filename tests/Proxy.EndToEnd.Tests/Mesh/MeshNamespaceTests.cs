@@ -77,6 +77,12 @@ public sealed class MeshNamespaceTests
             Assert.Equal("403", status.Trim());
             Assert.Contains($"proxy_mesh_inbound_denied_total{{source_principal=\"{ClientId}\",destination_port=\"8080\",reason=\"authorization\"}}", Metrics(net.Server));
 
+            // Every request of a keep-alive connection is checked, not only the first: curl sends both
+            // URLs over one connection; the allowed one passes, the denied one gets 403.
+            var (_, both) = AsApp(net.Client, "curl", "-s", "-o", "/dev/null", "-o", "/dev/null", "-w", "%{http_code} ", "-m", "10",
+                $"http://{NetnsTopology.ServerAddress}:8080/secret.txt", $"http://{NetnsTopology.ServerAddress}:8080/forbidden/again");
+            Assert.Equal("200 403", both.Trim());
+
             // 3. Opaque passthrough of a server-first protocol: the banner arrives, no stall.
             var (bannerCode, banner) = AsApp(net.Client, Python, "-c", ServerFirstClient);
             Assert.True(bannerCode == 0 && banner.Contains("220 server-first ready"), $"server-first: {banner}");
