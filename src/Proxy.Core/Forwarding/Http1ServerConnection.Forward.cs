@@ -531,7 +531,7 @@ public sealed partial class Http1ServerConnection
         Span<byte> requestId = _requestId;
         if (!_request.Contains(KnownHeader.XRequestId))
         {
-            Guid.NewGuid().TryFormat(requestId, out _, "D");
+            RequestIds.Write(requestId);
         }
 
         var options = new Http1ForwardOptions

@@ -121,7 +121,7 @@ public sealed partial class Http1ServerConnection
         if (!_request.Contains(KnownHeader.XRequestId))
         {
             Span<byte> id = stackalloc byte[36];
-            Guid.NewGuid().TryFormat(id, out _, "D");
+            RequestIds.Write(id);
             headers.Add("x-request-id"u8, id);
         }
     }

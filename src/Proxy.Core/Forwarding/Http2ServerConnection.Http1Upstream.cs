@@ -207,7 +207,7 @@ public sealed partial class Http2ServerConnection
         if (!request.TryGetValue("x-request-id"u8, out _))
         {
             Span<byte> id = stackalloc byte[36];
-            Guid.NewGuid().TryFormat(id, out _, "D");
+            RequestIds.Write(id);
             WriteField(output, "x-request-id"u8, id);
         }
 

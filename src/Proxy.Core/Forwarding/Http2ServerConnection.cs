@@ -206,7 +206,7 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
         if (!request.TryGetValue("x-request-id"u8, out _))
         {
             Span<byte> id = stackalloc byte[36];
-            Guid.NewGuid().TryFormat(id, out _, "D");
+            RequestIds.Write(id);
             target.Add("x-request-id"u8, id);
         }
     }

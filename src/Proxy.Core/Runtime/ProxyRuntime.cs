@@ -355,7 +355,7 @@ public sealed class ProxyRuntime : IAsyncDisposable
                 switch (listener.Config.Protocol)
                 {
                     case ListenerProtocol.Tcp:
-                        await TcpForwarder.ForwardAsync(transport, owner, listener.Cluster!, listenerName, listener.Config.IdleTimeout, metrics, runtime._metrics, runtime.Connections, (socket.RemoteEndPoint as IPEndPoint)?.Address).ConfigureAwait(false);
+                        await TcpForwarder.ForwardAsync(transport, owner, listener.Cluster!, listenerName, listener.Config.IdleTimeout, metrics, runtime._metrics, runtime.Connections, (socket.RemoteEndPoint as IPEndPoint)?.Address, runtime.Telemetry).ConfigureAwait(false);
                         break;
                     default:
                         // http and auto: h2c with prior knowledge when the HTTP/2 preface opens the

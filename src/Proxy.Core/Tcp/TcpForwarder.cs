@@ -5,6 +5,7 @@ using Proxy.LoadBalancing;
 using System.Net.Sockets;
 using Pipelines.Sockets.Unofficial;
 using Proxy.Observability;
+using Proxy.Observability.AccessLog;
 using Proxy.Observability.Metrics;
 using Proxy.Runtime;
 using Proxy.Tls;
@@ -57,13 +58,14 @@ public sealed class TcpForwarder : ITrackedConnection
     /// </summary>
     public static async Task ForwardAsync(
         IDuplexPipe downstream, IDisposable downstreamOwner, Cluster cluster, string listener, TimeSpan idleTimeout,
-        ListenerMetrics listenerMetrics, ProxyMetrics metrics, ConnectionTracker tracker, IPAddress? clientAddress)
+        ListenerMetrics listenerMetrics, ProxyMetrics metrics, ConnectionTracker tracker, IPAddress? clientAddress, RequestTelemetry? telemetry = null)
     {
         // ring_hash and maglev keep a client on one endpoint when the cluster hashes on its address.
         var pickContext = cluster.HashOnClientAddress && clientAddress is not null ? PickContext.ForAddress(clientAddress) : PickContext.None;
         var forwarder = new TcpForwarder(downstream, downstreamOwner, cluster, idleTimeout, listenerMetrics.IdleTimeouts, pickContext);
         var id = tracker.Add(forwarder);
         var started = Environment.TickCount64;
+        var startTime = telemetry?.AccessLog is not null ? DateTime.UtcNow : default;
         var stream = metrics.TcpStream(listener, cluster.Name);
         stream.IstioOpened.Increment();
         try
@@ -73,19 +75,44 @@ public sealed class TcpForwarder : ITrackedConnection
         finally
         {
             tracker.Remove(id);
-            stream.Duration.Observe(Environment.TickCount64 - started);
+            var elapsed = Environment.TickCount64 - started;
+            stream.Duration.Observe(elapsed);
             stream.IstioClosed.Increment();
+            if (telemetry?.AccessLog is { } log && log.TryRent() is { } entry)
+            {
+                // One access-log line per TCP connection, like ztunnel's.
+                entry.Kind = AccessLogKind.Tcp;
+                entry.StartTime = startTime;
+                entry.DurationMs = elapsed;
+                entry.Protocol = "tcp";
+                entry.BytesReceived = forwarder._received;
+                entry.BytesSent = forwarder._sent;
+                entry.UpstreamEndpoint = forwarder._endpoint?.Authority;
+                entry.ResponseFlags = forwarder._flag;
+                entry.Attempts = 1;
+                entry.Listener = listener;
+                entry.Cluster = cluster.Name;
+                log.Publish(entry);
+            }
         }
     }
+
+    // What the access log reports; each written by the one task that owns it.
+    private long _received;
+    private long _sent;
+    private Endpoint? _endpoint;
+    private string _flag = "-";
 
     private async Task RunAsync(TcpStreamMetrics stream)
     {
         var endpoint = _cluster.Pick(_pickContext);
         if (endpoint is null)
         {
+            _flag = "UH";
             return; // no healthy endpoint (counted by the cluster): close the downstream at once
         }
 
+        _endpoint = endpoint;
         var connectStarted = Environment.TickCount64;
         try
         {
@@ -94,11 +121,13 @@ public sealed class TcpForwarder : ITrackedConnection
         catch (TimeoutException)
         {
             _cluster.Metrics.ConnectTimeouts.Increment();
+            _flag = "UF";
             return;
         }
         catch (SocketException)
         {
             _cluster.Metrics.ConnectRefused.Increment();
+            _flag = "UF";
             return;
         }
 
@@ -109,6 +138,7 @@ public sealed class TcpForwarder : ITrackedConnection
             if (secured is null)
             {
                 _cluster.Metrics.ConnectRefused.Increment(); // handshake failed; the socket is closed
+                _flag = "UF";
                 return;
             }
 
@@ -126,8 +156,8 @@ public sealed class TcpForwarder : ITrackedConnection
                 return; // aborted (drain deadline) while connecting
             }
 
-            var upload = CopyAsync(_downstream.Input, _upstreamTransport.Output, stream.Received, stream.IstioReceived);
-            var download = CopyAsync(_upstreamTransport.Input, _downstream.Output, stream.Sent, stream.IstioSent);
+            var upload = CopyAsync(_downstream.Input, _upstreamTransport.Output, stream.Received, stream.IstioReceived, upload: true);
+            var download = CopyAsync(_upstreamTransport.Input, _downstream.Output, stream.Sent, stream.IstioSent, upload: false);
             await Task.WhenAll(upload, download).ConfigureAwait(false);
         }
         finally
@@ -147,7 +177,7 @@ public sealed class TcpForwarder : ITrackedConnection
     /// Copies one direction until its reader sees end of stream, then completes the writer: that is
     /// the half-close. An error in either pipe aborts the whole connection.
     /// </summary>
-    private async Task CopyAsync(PipeReader input, PipeWriter output, Counter bytes, Counter istioBytes)
+    private async Task CopyAsync(PipeReader input, PipeWriter output, Counter bytes, Counter istioBytes, bool upload)
     {
         Exception? failure = null;
         try
@@ -165,6 +195,14 @@ public sealed class TcpForwarder : ITrackedConnection
 
                     bytes.Add(buffer.Length);
                     istioBytes.Add(buffer.Length);
+                    if (upload)
+                    {
+                        _received += buffer.Length;
+                    }
+                    else
+                    {
+                        _sent += buffer.Length;
+                    }
                     Volatile.Write(ref _lastActivity, Environment.TickCount64);
                 }
 
