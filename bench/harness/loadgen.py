@@ -181,16 +181,16 @@ def h2_ok(port, timeout=3):
     return re.search(r"status codes: 1 2xx", out.stdout) is not None
 
 
-def tls_handshakes(port, ca, cert, key, server_name, mode, seconds, workers=2):
+def tls_handshakes(port, ca, cert, key, server_name, mode, seconds, workers=2, tls="1.3"):
     """New TLS connections per second against port from `workers` client processes (tlsloop.py).
 
-    mode "full": no session offered, every connection is a full handshake with the client
+    tls is the only version offered ("1.2" or "1.3"). mode "full": no session offered, every connection is a full handshake with the client
     certificate; "resumed": each connection offers the session (ticket) of the previous one.
     Returns {'conns', 'per_s', 'reused', 'errors'} summed over workers, or {'error': reason}.
     """
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tlsloop.py")
     argv = ["python3", "-B", script, "--port", str(port), "--ca", ca, "--cert", cert, "--key", key,
-            "--server-name", server_name, "--mode", mode, "--seconds", str(seconds)]
+            "--server-name", server_name, "--mode", mode, "--seconds", str(seconds), "--tls", tls]
     procs_ = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(workers)]
     total = {"conns": 0, "per_s": 0.0, "reused": 0, "errors": 0}
     reasons = []

@@ -133,26 +133,31 @@ def handshakes(bench, out, b, b_mtls, certs, stop):
     else:
         out["rows"].append({"key": "haproxy", "label": "HAProxy", "unavailable": "n/a (haproxy not installed)"})
     client = os.path.join(certs, "a")
-    for key, label, port, inst in targets:
-        row = {"key": key, "label": label}
-        for mode in ("full", "resumed"):
-            pids = inst.pids()
-            t0 = procs.cpu_ticks(pids)
-            r = loadgen.tls_handshakes(port, os.path.join(client, "ca.pem"), os.path.join(client, "cert.pem"),
-                                       os.path.join(client, "key.pem"), SERVER_NAME, mode, seconds)
-            t1 = procs.cpu_ticks(pids)
-            if "error" not in r:
-                r["server_cpu_us_per_conn"] = procs.ticks_to_us(t1 - t0) / max(r["conns"], 1)
-            row[mode] = r
-            bench.log(f"mtls handshakes {label} {mode}: " + (r["error"] if "error" in r else
-                      f"{r['per_s']:.0f}/s, reused {r['reused']}/{r['conns']}, "
-                      f"server {r['server_cpu_us_per_conn']:.0f} us/conn, errors {r['errors']}"))
-        full, resumed = row["full"], row["resumed"]
-        if "error" not in full and "error" not in resumed:
-            row["ratio"] = _div(resumed["per_s"], full["per_s"])
-            row["cpu_ratio"] = _div(full.get("server_cpu_us_per_conn"), resumed.get("server_cpu_us_per_conn"))
-        out["rows"].append(row)
+    for tls in ("1.3", "1.2"):
+        for key, label, port, inst in targets:
+            out["rows"].append(handshake_row(bench, key, f"{label}, TLS {tls}", port, inst, client, tls, seconds))
     out["rows"].sort(key=lambda r: r["key"] != "proxy")
+
+
+def handshake_row(bench, key, label, port, inst, client, tls, seconds):
+    row = {"key": key, "label": label, "tls": tls}
+    for mode in ("full", "resumed"):
+        pids = inst.pids()
+        t0 = procs.cpu_ticks(pids)
+        r = loadgen.tls_handshakes(port, os.path.join(client, "ca.pem"), os.path.join(client, "cert.pem"),
+                                   os.path.join(client, "key.pem"), SERVER_NAME, mode, seconds, tls=tls)
+        t1 = procs.cpu_ticks(pids)
+        if "error" not in r:
+            r["server_cpu_us_per_conn"] = procs.ticks_to_us(t1 - t0) / max(r["conns"], 1)
+        row[mode] = r
+        bench.log(f"mtls handshakes {label} {mode}: " + (r["error"] if "error" in r else
+                  f"{r['per_s']:.0f}/s, reused {r['reused']}/{r['conns']}, "
+                  f"server {r['server_cpu_us_per_conn']:.0f} us/conn, errors {r['errors']}"))
+    full, resumed = row["full"], row["resumed"]
+    if "error" not in full and "error" not in resumed:
+        row["ratio"] = _div(resumed["per_s"], full["per_s"])
+        row["cpu_ratio"] = _div(full.get("server_cpu_us_per_conn"), resumed.get("server_cpu_us_per_conn"))
+    return row
 
 
 def _tls_ok(port, certs):

@@ -40,10 +40,13 @@ def main():
     p.add_argument("--server-name", required=True)
     p.add_argument("--mode", choices=("full", "resumed"), required=True)
     p.add_argument("--seconds", type=float, required=True)
+    p.add_argument("--tls", choices=("1.2", "1.3"), default="1.3", help="the only TLS version offered")
     a = p.parse_args()
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.load_verify_locations(a.ca)
     ctx.load_cert_chain(a.cert, a.key)
+    version = ssl.TLSVersion.TLSv1_2 if a.tls == "1.2" else ssl.TLSVersion.TLSv1_3
+    ctx.minimum_version = ctx.maximum_version = version
     try:
         ok, _, session = one(ctx, a.port, a.server_name, None)  # also the first session to resume
     except (OSError, ssl.SSLError) as ex:
