@@ -236,6 +236,14 @@ def svg(res):
         p3, y3 = _panel(10, bottom + 20, panel_w, "TCP bulk: throughput / direct (higher is better)", bars, "{:.2f}")
         parts += p3
         bottom = y3 + 20
+    h2 = (res.get("http2") or {}).get("rows")
+    if h2:
+        colors = {"direct": "#9e9e9e", "proxy-h2": "#1565c0", "proxy-h1": "#64b5f6", "haproxy": "#2e7d32"}
+        bars = [(r["label"].split(" -> ")[0] + (" (" + r["label"].split(" -> ")[1].split()[0] + " up)" if " -> " in r["label"] else ""),
+                 r.get("ratio_direct"), colors.get(r["key"], "#333")) for r in h2]
+        p4, y4 = _panel(10, bottom + 20, panel_w, "HTTP/2 h2c: rps / direct (higher is better)", bars, "{:.2f}")
+        parts += p4
+        bottom = y4 + 20
     meta = res["meta"]
     title = f"proxy benchmark {meta['date']} ({res['settings']['mode']}, {meta['cores']} cores, commit {meta['commit']})"
     head = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{bottom + 10}" font-family="sans-serif">',
