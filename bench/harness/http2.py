@@ -31,7 +31,7 @@ def run(bench):
     if not peers.tool_available("h2load"):
         out["unavailable"] = "n/a (h2load not installed: apt-get install nghttp2-client)"
         return
-    if not procs.wait_until(lambda: loadgen.h2_ok(backend.h2_port), None, 10):
+    if procs.wait_until(lambda: loadgen.h2_ok(backend.h2_port), None, 10) is None:
         out["unavailable"] = "n/a (the backend's h2c port does not answer h2load)"
         return
     rows = [Row("direct", "direct (nginx h2c, no proxy)", backend.h2_port, backend)]
