@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark: this proxy against HAProxy, nginx and YARP, all in front of the same
-# nginx backend on loopback. Installs what is missing, publishes the proxy, builds the YARP peer,
-# then runs bench/harness/bench.py. See docs/benchmarks.md.
+# nginx backend on loopback, plus HTTP/2 (h2load) and mTLS between two sidecars. Installs what is
+# missing, publishes the proxy, builds the YARP peer, then runs bench/harness/bench.py. See docs/benchmarks.md.
 #
 #   ./run-bench.sh                 full run (3 rounds, 10 s per run)
 #   ./run-bench.sh --smoke         1 round, 2 s per run (CI; a few minutes at most)
-#   ./run-bench.sh --rounds N --duration S --only tcp|http1|startup
+#   ./run-bench.sh --rounds N --duration S --only tcp|http1|startup|http2|mtls (comma-separated)
 #   ./run-bench.sh --no-build ...  skip setup, publish and the YARP build (harness work)
 #
 # Results: results/bench-<timestamp>.md, .json and .svg; the Markdown is also printed.

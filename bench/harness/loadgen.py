@@ -133,3 +133,100 @@ class RateTool:
         with open(out_json) as f:
             return json.load(f)
 
+
+
+def h2load(url, threads, clients, streams, seconds, timeout_extra=60):
+    """Runs h2load (h2c with prior knowledge for http:// URLs) for a duration; its figures.
+
+    Returns requests (done), succeeded, rps, errors (failed + errored + timeout + non-2xx).
+    """
+    argv = ["h2load", f"-t{threads}", f"-c{clients}", f"-m{streams}", f"-D{seconds}", url]
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + timeout_extra)
+        text = out.stdout + out.stderr
+    except subprocess.TimeoutExpired as ex:
+        text = (ex.stdout or b"").decode(errors="replace") if isinstance(ex.stdout, bytes) else (ex.stdout or "")
+        text += "\n(h2load timed out)"
+    except OSError as ex:
+        text = f"h2load: {ex}"
+    return parse_h2load(text)
+
+
+def parse_h2load(text):
+    result = {"requests": 0, "succeeded": 0, "rps": 0.0, "errors": 0, "non_2xx": 0, "raw_tail": text[-400:]}
+    m = re.search(r"finished in ([\d.]+)(\w+), ([\d.]+) req/s", text)
+    if m:
+        result["rps"] = float(m.group(3))
+    m = re.search(r"requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout", text)
+    if m:
+        result["requests"] = int(m.group(3))
+        result["succeeded"] = int(m.group(4))
+        result["errors"] = int(m.group(5)) + int(m.group(6)) + int(m.group(7))
+    m = re.search(r"status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx", text)
+    if m:
+        result["non_2xx"] = int(m.group(2)) + int(m.group(3)) + int(m.group(4))
+        result["errors"] += result["non_2xx"]
+    if result["succeeded"] == 0:
+        result["errors"] += 1  # h2load failed outright; its output is kept in raw_tail
+    return result
+
+
+def h2_ok(port, timeout=3):
+    """True when one h2c prior-knowledge GET / on port answers 2xx (h2load -n1)."""
+    try:
+        out = subprocess.run(["h2load", "-n1", "-c1", f"http://127.0.0.1:{port}/"],
+                             capture_output=True, text=True, timeout=timeout)
+    except (subprocess.TimeoutExpired, OSError):
+        return False
+    return re.search(r"status codes: 1 2xx", out.stdout) is not None
+
+
+def tls_handshakes(port, ca, cert, key, server_name, mode, seconds, workers=2, tls="1.3"):
+    """New TLS connections per second against port from `workers` client processes (tlsloop.py).
+
+    tls is the only version offered ("1.2" or "1.3"). mode "full": no session offered, every connection is a full handshake with the client
+    certificate; "resumed": each connection offers the session (ticket) of the previous one.
+    Returns {'conns', 'per_s', 'reused', 'errors'} summed over workers, or {'error': reason}.
+    """
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tlsloop.py")
+    argv = ["python3", "-B", script, "--port", str(port), "--ca", ca, "--cert", cert, "--key", key,
+            "--server-name", server_name, "--mode", mode, "--seconds", str(seconds), "--tls", tls]
+    procs_ = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(workers)]
+    total = {"conns": 0, "per_s": 0.0, "reused": 0, "errors": 0}
+    reasons = []
+    for p in procs_:
+        try:
+            out, _ = p.communicate(timeout=seconds + 30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, _ = p.communicate()
+            reasons.append("client loop timed out")
+            continue
+        try:
+            r = json.loads(out.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            reasons.append((out or "no output").strip()[-200:])
+            continue
+        if "error" in r:
+            reasons.append(r["error"])
+            continue
+        for k in total:
+            total[k] += r[k]
+    if reasons and total["conns"] == 0:
+        return {"error": "n/a (" + "; ".join(reasons)[:300] + ")"}
+    if reasons:
+        total["note"] = "; ".join(reasons)[:300]
+    return total
+
+
+def proxy_counter(admin_port, family, label, value):
+    """One counter of this proxy's admin /metrics, e.g. proxy_upstream_connections_total{cluster="x"}."""
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", admin_port, timeout=5)
+        conn.request("GET", "/metrics")
+        text = conn.getresponse().read().decode(errors="replace")
+        conn.close()
+    except OSError:
+        return None
+    m = re.search(rf'^{re.escape(family)}\{{[^}}]*{re.escape(label)}="{re.escape(value)}"[^}}]*\}} ([\d.e+]+)', text, re.M)
+    return int(float(m.group(1))) if m else None

@@ -78,11 +78,12 @@ class Peers:
     # ---- the backend ---------------------------------------------------------------------------
 
     def start_backend(self, files_dir):
-        port, status_port = procs.free_ports(2)
+        port, status_port, h2_port = procs.free_ports(3)
         d, proc = self._nginx("backend", "backend-nginx.conf", {
-            "PORT": port, "STATUS_PORT": status_port, "BODY": BODY, "FILES": files_dir})
+            "PORT": port, "STATUS_PORT": status_port, "H2_PORT": h2_port, "BODY": BODY, "FILES": files_dir})
         inst = Instance("backend", proc, http_port=port)
         inst.status_port = status_port
+        inst.h2_port = h2_port  # h2c with prior knowledge only
         ok = procs.wait_until(lambda: procs.http_get(port) == (200, 1024), proc, 15)
         if ok is None:
             raise RuntimeError(f"backend nginx did not start; see {d}/error.log")
@@ -175,6 +176,40 @@ class Peers:
             [exe, "--listen", f"127.0.0.1:{port}", "--backend", f"http://127.0.0.1:{backend_port}/"],
             os.path.join(d, "yarp.log"), env=env)
         return Instance("yarp", proc, http_port=port)
+
+
+    # ---- HTTP/2 and mTLS scenarios: configs with several listeners, readiness checked by the caller
+
+    def start_proxy_config(self, name, template, values):
+        """This proxy with a scenario config; values gets ADMIN_PORT. Returns (Instance, work dir)."""
+        binary = os.path.join(self.repo, "artifacts", "publish", "proxy")
+        (admin_port,) = procs.free_ports(1)
+        d = self._dir(name)
+        conf = self._render(template, os.path.join(d, "proxy.yaml"), dict(values, ADMIN_PORT=admin_port))
+        proc = self.registry.start([binary, "run", "--config", conf], os.path.join(d, "proxy.log"))
+        inst = Instance(name, proc, admin_port=admin_port)
+        inst.log_path = os.path.join(d, "proxy.log")
+        return inst
+
+    def start_haproxy_config(self, name, template, values):
+        """HAProxy with a scenario config (values without DIR)."""
+        d = self._dir(name)
+        conf = self._render(template, os.path.join(d, "haproxy.cfg"), dict(values, DIR=d))
+        proc = self.registry.start(["haproxy", "-db", "-f", conf], os.path.join(d, "haproxy.log"))
+        inst = Instance(name, proc)
+        inst.log_path = os.path.join(d, "haproxy.log")
+        return inst
+
+
+def log_tail(inst, lines=3):
+    """The last lines of a started server's log, for an n/a reason."""
+    path = getattr(inst, "log_path", None)
+    try:
+        with open(path, errors="replace") as f:
+            text = f.read().strip().splitlines()
+        return " / ".join(text[-lines:])[:300]
+    except (OSError, TypeError):
+        return ""
 
 
 def yarp_binary(repo):

@@ -169,3 +169,14 @@ def wait_until(predicate, proc, timeout, interval=0.001):
         if time.perf_counter() - start > timeout:
             return None
         time.sleep(interval)
+
+
+def upstream_sockets(pids, dport):
+    """Established TCP connections owned by pids to 127.0.0.1:dport (ss -tnp), or None without ss."""
+    try:
+        out = subprocess.run(["ss", "-tnpH", "state", "established", "dst", f"127.0.0.1:{dport}"],
+                             capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    wanted = {f"pid={p}," for p in pids}
+    return sum(1 for line in out.splitlines() if any(w in line for w in wanted))

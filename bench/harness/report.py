@@ -115,8 +115,82 @@ def markdown(res):
                 f"curl downloads of a {res['tcp']['bulk_mib']} MiB file from tmpfs, through each target's TCP (L4) listener.", "",
                 _table(["target", "MiB/s", "vs direct", "vs HAProxy", "target CPU s/GiB"], rows), ""]
 
-    out += ["## Not measured yet", "", _table(["workload", "status"], [[k, v] for k, v in res["not_built"].items()]), ""]
+    out += _http2(res.get("http2") or {}, settings)
+    out += _mtls(res.get("mtls") or {}, settings)
     return "\n".join(out)
+
+
+def _http2(block, settings):
+    if not block:
+        return []
+    out = ["## HTTP/2 (h2c, prior knowledge)", "",
+           f"`h2load -t{block.get('threads', 2)} -c{block.get('clients', 16)} -m{block.get('streams', 100)} "
+           f"-D{settings['duration_s']:g} http://TARGET/`: {block.get('clients', 16)} connections x "
+           f"{block.get('streams', 100)} concurrent streams, GET of the 1 KiB body. The backend is nginx 1.22 on a "
+           "plain `listen ... http2` port (h2c only). **upstream conns opened** are new backend connections "
+           "during one run (stub_status accepts; median over rounds); **held** is the target's established "
+           "connections to the backend right after a run (ss); **proxy counter** is "
+           "proxy_upstream_connections_total of the row's cluster since start, warm-up included.", ""]
+    if block.get("unavailable"):
+        return out + [block["unavailable"], ""]
+    rows = []
+    for r in block.get("rows", []):
+        if "unavailable" in r:
+            rows.append([r["label"], r["unavailable"]] + [""] * 8)
+            continue
+        rows.append([r["label"], _f(r["rps"], "{:.0f}"), _f(r["ratio_direct"], "{:.2f}"), _f(r["ratio_haproxy"], "{:.2f}"),
+                     _f(r["cpu_us_per_req"], "{:.1f}", "-"), _f(_mib(r.get("rss_kib")), "{:.1f}", "-"),
+                     _f(r.get("upstream_conns"), "{:g}"), _f(r.get("upstream_held"), "{:g}", "-"),
+                     _f(r.get("proxy_upstream_conns_since_start"), "{:g}", "-"), r["errors"]])
+    header = ["target", "rps", "vs direct", "vs HAProxy", "CPU µs/req", "RSS MiB", "upstream conns opened",
+              "held", "proxy counter", "errors"]
+    return out + [_table(header, rows), ""]
+
+
+def _mtls(block, settings):
+    if not block:
+        return []
+    out = ["## mTLS between two sidecars", ""]
+    if block.get("unavailable"):
+        return out + [block["unavailable"], ""]
+    chain = block.get("chain", {})
+    out += [f"Two proxy processes on loopback, A (plain HTTP in) -> B -> backend; the hop A -> B is mutual TLS "
+            f"(A presents its workload certificate, B requires one from the mesh CA) or plain TCP. "
+            f"`wrk -t2 -c{block.get('connections', 32)} -d{settings['duration_s']:g}s` keep-alive against A; "
+            "CPU is A + B per request. Target: mTLS/plaintext >= 0.75.", ""]
+    rows = []
+    for r in chain.get("rows", []):
+        if "unavailable" in r:
+            rows.append([r["label"], r["unavailable"], "", "", "", ""])
+            continue
+        rows.append([r["label"], _f(r["rps"], "{:.0f}"), _f(r.get("ratio_plain"), "{:.2f}"),
+                     _f(r["cpu_us_per_req"], "{:.1f}"), r["errors"],
+                     f"{_f(r['wrk_p50_ms'], '{:.2f}')}/{_f(r['wrk_p99_ms'], '{:.2f}')}"])
+    out += [_table(["chain", "rps", "vs plaintext", "CPU µs/req (A+B)", "errors", "wrk p50/p99 ms"], rows), ""]
+    hs = block.get("handshakes", {})
+    out += [f"New TLS connections per second to a TLS listener requiring a client certificate: 2 Python `ssl` "
+            f"client processes for {hs.get('seconds', '?')} s each; every connection does the handshake, one "
+            "`GET /` with `Connection: close` and reads the answer (which also delivers the TLS 1.3 ticket). "
+            "**full**: no session offered; **resumed**: the previous connection's session offered. "
+            "**server µs/conn** is the terminating process's CPU per connection. Target: resumed/full >= 5.", ""]
+    rows = []
+    for r in hs.get("rows", []):
+        if "unavailable" in r:
+            rows.append([r["label"], r["unavailable"]] + [""] * 6)
+            continue
+        cells = [r["label"]]
+        for mode in ("full", "resumed"):
+            m = r.get(mode, {})
+            if "error" in m:
+                cells += [m["error"], ""]
+            else:
+                reused = f", {m['reused']}/{m['conns']} reused" if mode == "resumed" else ""
+                cells += [f"{m['per_s']:.0f}{reused}", _f(m.get("server_cpu_us_per_conn"), "{:.0f}")]
+        cells += [_f(r.get("ratio"), "{:.2f}"), _f(r.get("cpu_ratio"), "{:.2f}")]
+        rows.append(cells)
+    out += [_table(["server", "full conns/s", "full server µs/conn", "resumed conns/s", "resumed server µs/conn",
+                    "resumed/full rate", "full/resumed server CPU"], rows), ""]
+    return out
 
 
 # ---- SVG ---------------------------------------------------------------------------------------
@@ -162,6 +236,14 @@ def svg(res):
         p3, y3 = _panel(10, bottom + 20, panel_w, "TCP bulk: throughput / direct (higher is better)", bars, "{:.2f}")
         parts += p3
         bottom = y3 + 20
+    h2 = (res.get("http2") or {}).get("rows")
+    if h2:
+        colors = {"direct": "#9e9e9e", "proxy-h2": "#1565c0", "proxy-h1": "#64b5f6", "haproxy": "#2e7d32"}
+        bars = [(r["label"].split(" -> ")[0] + (" (" + r["label"].split(" -> ")[1].split()[0] + " up)" if " -> " in r["label"] else ""),
+                 r.get("ratio_direct"), colors.get(r["key"], "#333")) for r in h2]
+        p4, y4 = _panel(10, bottom + 20, panel_w, "HTTP/2 h2c: rps / direct (higher is better)", bars, "{:.2f}")
+        parts += p4
+        bottom = y4 + 20
     meta = res["meta"]
     title = f"proxy benchmark {meta['date']} ({res['settings']['mode']}, {meta['cores']} cores, commit {meta['commit']})"
     head = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{bottom + 10}" font-family="sans-serif">',
