@@ -32,7 +32,11 @@ public sealed class PinnedBlockMemoryPool : MemoryPool<byte>
     private volatile bool _disposed;
 
     /// <summary>The process-wide pool.</summary>
-    public static new PinnedBlockMemoryPool Shared { get; } = new(maxRetainedBlocks: 64 * 1024);
+    /// <remarks>
+    /// Keeps at most 2,048 idle blocks (32 MiB): a burst that needs more allocates them and lets
+    /// the garbage collector have them back afterwards, so one spike does not pin memory forever.
+    /// </remarks>
+    public static new PinnedBlockMemoryPool Shared { get; } = new(maxRetainedBlocks: 2048);
 
     public PinnedBlockMemoryPool(int maxRetainedBlocks) => _maxRetained = maxRetainedBlocks;
 

@@ -4,7 +4,7 @@ namespace Proxy.Configuration;
 public sealed record PoolConfig
 {
     /// <summary>Most idle connections kept per endpoint (default 64).</summary>
-    public int MaxIdle { get; init; } = 64;
+    public int MaxIdle { get; init; } = 256;
 
     /// <summary>An idle pooled connection is closed after this long (default 60s).</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(60);

@@ -14,4 +14,6 @@ public sealed class ClusterMetrics(ProxyMetrics metrics, string cluster)
     public Histogram ConnectDuration { get; } = metrics.UpstreamConnectDuration.WithLabels(cluster);
 
     public Counter NoHealthyEndpoint { get; } = metrics.NoHealthyEndpoint.WithLabels(cluster);
+
+    public Gauge PoolIdle { get; } = metrics.PoolIdle.WithLabels(cluster);
 }

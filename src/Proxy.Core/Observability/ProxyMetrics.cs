@@ -23,6 +23,7 @@ public sealed class ProxyMetrics
         UpstreamConnectFailures = registry.Counter("proxy_upstream_connect_failures_total", "Upstream connects that failed or timed out.", "cluster", "reason");
         UpstreamConnectDuration = registry.Histogram("proxy_upstream_connect_duration_milliseconds", "Time to establish upstream connections.", MetricsRegistry.MillisecondBuckets, "cluster");
         NoHealthyEndpoint = registry.Counter("proxy_upstream_no_healthy_endpoint_total", "Picks that found no healthy endpoint.", "cluster");
+        PoolIdle = registry.Gauge("proxy_upstream_pool_idle_connections", "Idle pooled upstream HTTP/1.1 connections (sampled each second).", "cluster");
         ConfigReloads = registry.Counter("proxy_config_reloads_total", "Configuration reloads by result.", "result");
         Requests = new RequestMetricFamilies(registry);
         Resilience = new Resilience.ResilienceMetrics(registry);
@@ -88,4 +89,6 @@ public sealed class ProxyMetrics
     public CounterFamily NoHealthyEndpoint { get; }
 
     public CounterFamily ConfigReloads { get; }
+
+    public GaugeFamily PoolIdle { get; }
 }

@@ -55,6 +55,13 @@ public sealed class ProxyRuntime : IAsyncDisposable
         foreach (var cluster in snapshot.Clusters.Values)
         {
             cluster.Resilience.Outliers?.Tick();
+            long idle = 0;
+            foreach (var endpoint in cluster.Endpoints)
+            {
+                idle += endpoint.HasPool ? endpoint.Pool.IdleCount : 0;
+            }
+
+            cluster.Metrics.PoolIdle.Set(idle);
         }
 
         if (++_ticks % 5 != 0)
