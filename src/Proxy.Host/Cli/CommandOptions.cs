@@ -7,6 +7,9 @@ public sealed class CommandOptions
 
     public string? LogFormat { get; private set; }
 
+    /// <summary><c>--exit-when-app-gone HOST:PORT</c>: the application's address to watch.</summary>
+    public System.Net.IPEndPoint? ExitWhenAppGone { get; private set; }
+
     public static CommandOptions Parse(ReadOnlySpan<string> args, out string? error)
     {
         var options = new CommandOptions();
@@ -40,6 +43,12 @@ public sealed class CommandOptions
                 case "--log-format" when value is "text" or "json":
                     options.LogFormat = value;
                     break;
+                case "--exit-when-app-gone" when System.Net.IPEndPoint.TryParse(value, out var app) && app.Port != 0:
+                    options.ExitWhenAppGone = app;
+                    break;
+                case "--exit-when-app-gone":
+                    error = $"--exit-when-app-gone needs an ip:port, not '{value}'";
+                    return options;
                 case "--log-format":
                     error = $"--log-format must be text or json, not '{value}'";
                     return options;

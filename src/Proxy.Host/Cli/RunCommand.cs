@@ -55,6 +55,11 @@ public static class RunCommand
             await onStarted(host).ConfigureAwait(false);
         }
 
+        if (options.ExitWhenAppGone is { } app)
+        {
+            _ = AppWatcher.WatchAsync(app, host, log);
+        }
+
         await host.ShutdownCompleted.ConfigureAwait(false);
         await host.DisposeAsync().ConfigureAwait(false);
         log.Info("exiting");

@@ -187,4 +187,55 @@ public class AotBinarySmokeTests
             return null; // the admin server also waits for a descriptor while they are exhausted
         }
     }
+
+    [SkippableFact]
+    public async Task Binary_ExitWhenAppGone_ExitsZeroOnceTheAppStopsListening()
+    {
+        var binary = Environment.GetEnvironmentVariable("PROXY_BINARY");
+        Skip.If(string.IsNullOrEmpty(binary), "PROXY_BINARY not set: run the README test command to publish the AOT binary first");
+
+        // The "application": a listener the test closes when the job is done.
+        var app = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        app.Start();
+        var appPort = ((IPEndPoint)app.LocalEndpoint).Port;
+        var adminPort = TcpClientHelpers.UnusedPort();
+        var folder = Directory.CreateTempSubdirectory("proxy-appgone-").FullName;
+        var config = Path.Combine(folder, "proxy.yaml");
+        await File.WriteAllTextAsync(config, $$"""
+            admin: { address: 127.0.0.1:{{adminPort}} }
+            drain_timeout: 1s
+            listeners:
+              - { name: tcp, address: 127.0.0.1:0, protocol: tcp, cluster: app }
+            clusters:
+              - { name: app, endpoints: [ 127.0.0.1:{{appPort}} ] }
+            """);
+        using var process = Process.Start(new ProcessStartInfo(binary!, ["run", "--config", config, "--exit-when-app-gone", $"127.0.0.1:{appPort}"])
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+        })!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        try
+        {
+            using var admin = new AdminClient(new IPEndPoint(IPAddress.Loopback, adminPort));
+            Assert.True(await TcpClientHelpers.EventuallyAsync(async () => (await QuietGetAsync(admin, "/ready")) is not null), "never ready");
+            await Task.Delay(1500); // the watcher sees the app up
+            Assert.False(process.HasExited);
+
+            app.Stop();
+            Assert.True(process.WaitForExit(TimeSpan.FromSeconds(20)), "the sidecar outlived its application");
+            Assert.Equal(0, process.ExitCode);
+            Assert.Contains("application gone", await stderr);
+        }
+        finally
+        {
+            app.Stop();
+            if (!process.HasExited)
+            {
+                process.Kill();
+            }
+
+            Directory.Delete(folder, recursive: true);
+        }
+    }
 }
