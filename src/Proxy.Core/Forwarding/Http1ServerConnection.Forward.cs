@@ -171,9 +171,10 @@ public sealed partial class Http1ServerConnection
         var holdingRetry = false;
         try
         {
+            Endpoint? triedLast = null, triedBefore = null;
             while (true)
             {
-                var endpoint = cluster.Pick(PickContextFor(cluster));
+                var endpoint = PickForAttempt(cluster, triedLast, triedBefore);
                 if (endpoint is null)
                 {
                     return await AnswerAsync(routeMetrics, 503, ResponseFlag.NoHealthyEndpoint, started, hasBody || !keepAlive, routeName, cluster.Name).ConfigureAwait(false);
@@ -203,6 +204,8 @@ public sealed partial class Http1ServerConnection
                 {
                     holdingRetry = true;
                     attempt.Upstream?.Dispose();
+                    triedBefore = triedLast;
+                    triedLast = endpoint;
                     retries++;
                     await Task.Delay(policy.Backoff(retries, SharedRandomSource.Instance)).ConfigureAwait(false);
                     continue;
@@ -218,6 +221,35 @@ public sealed partial class Http1ServerConnection
                 cluster.Resilience.Breaker?.Release(CircuitBreakerResource.Retries);
             }
         }
+    }
+
+    /// <summary>
+    /// Picks the endpoint of an attempt. A retry avoids the endpoints that just failed when the
+    /// cluster has others (Envoy's previous_hosts predicate, which Istio enables by default):
+    /// without it, round robin hands a dead endpoint to a third of the retries as well.
+    /// </summary>
+    private Endpoint? PickForAttempt(Cluster cluster, Endpoint? triedLast, Endpoint? triedBefore)
+    {
+        var endpoint = cluster.Pick(PickContextFor(cluster));
+        if (endpoint is null || (endpoint != triedLast && endpoint != triedBefore))
+        {
+            return endpoint;
+        }
+
+        // The picker chose an endpoint that just failed: take the first other healthy one, from a
+        // random start so retries spread over the rest.
+        var endpoints = cluster.Endpoints;
+        var start = Random.Shared.Next(endpoints.Count);
+        for (var i = 0; i < endpoints.Count; i++)
+        {
+            var candidate = endpoints[(start + i) % endpoints.Count];
+            if (candidate.IsHealthy && candidate != triedLast && candidate != triedBefore)
+            {
+                return candidate;
+            }
+        }
+
+        return endpoint; // nothing else to try: the same endpoint again
     }
 
     /// <summary>The retry policy, then the budget, then the breaker's retry limit must all agree.</summary>

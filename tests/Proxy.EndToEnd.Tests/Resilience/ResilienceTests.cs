@@ -47,6 +47,24 @@ public class ResilienceTests
     }
 
     [Fact]
+    public async Task Retries_AvoidTheEndpointThatJustFailed()
+    {
+        // Random picking over a dead and a live endpoint: without avoiding the previous host, a
+        // quarter of the requests would pick the dead one twice and fail.
+        await using var live = await KestrelUpstream.StartAsync("live");
+        var dead = TcpClientHelpers.UnusedPort();
+        await using var proxy = await RunningProxy.StartAsync(HttpConfigs.Single($"127.0.0.1:{dead}, {live.Address}", "random",
+            routeExtra: "        retries: { attempts: 1, retry_on: [connect-failure], backoff_base: 1ms, backoff_max: 1ms }"));
+        using var client = Client(proxy);
+
+        for (var i = 0; i < 100; i++)
+        {
+            using var response = await client.GetAsync("/hello");
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"request {i}: {response.StatusCode}\n" + string.Join("\n", (await proxy.Admin.GetAsync("/metrics")).Body.Split('\n').Where(l => l.Contains("retr") && !l.StartsWith('#'))));
+        }
+    }
+
+    [Fact]
     public async Task RetryBudget_UpstreamDownForLong_CapsExtraLoad()
     {
         await using var b = await KestrelUpstream.StartAsync("b");
