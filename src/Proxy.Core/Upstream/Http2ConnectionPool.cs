@@ -30,9 +30,10 @@ public sealed class Http2ConnectionPool
     /// </summary>
     public async ValueTask<Http2Stream?> OpenStreamAsync(Endpoint endpoint, Http2HeaderList headers, bool endStream, TimeSpan connectTimeout, ClusterMetrics metrics)
     {
-        for (int attempt = 0; attempt < 4; attempt++)
+        for (int attempt = 0; attempt < 8; attempt++)
         {
-            foreach (Http2ClientConnection connection in Volatile.Read(ref _connections))
+            Http2ClientConnection[] seen = Volatile.Read(ref _connections);
+            foreach (Http2ClientConnection connection in seen)
             {
                 Http2Stream? stream = connection.TryOpenStream(headers, endStream);
                 if (stream is not null)
@@ -42,10 +43,19 @@ public sealed class Http2ConnectionPool
                 }
             }
 
-            Task<Http2ClientConnection?> connecting;
+            Task<Http2ClientConnection?>? connecting;
             lock (_lock)
             {
-                connecting = _connecting ??= ConnectAsync(endpoint, connectTimeout, metrics);
+                // A connect that finished between our scan and this lock has already added its
+                // connection: scan again instead of opening a second one.
+                connecting = _connecting is null && !ReferenceEquals(seen, _connections)
+                    ? null
+                    : _connecting ??= ConnectAsync(endpoint, connectTimeout, metrics);
+            }
+
+            if (connecting is null)
+            {
+                continue;
             }
 
             if (await connecting.ConfigureAwait(false) is null)
