@@ -64,15 +64,22 @@ public class SteadyStateAllocationTests
             await RoundTripAsync(client, buffer, length).ConfigureAwait(false);
         }
 
-        const int requests = 20_000;
-        var before = GC.GetTotalAllocatedBytes(precise: true);
-        for (var i = 0; i < requests; i++)
+        // The count is process-wide: other tests' leftovers (servers shutting down, timers) may
+        // allocate during one window, so the quietest of three windows is the proxy's figure.
+        const int requests = 10_000;
+        var best = double.MaxValue;
+        for (var window = 0; window < 3; window++)
         {
-            await RoundTripAsync(client, buffer, length).ConfigureAwait(false);
+            var before = GC.GetTotalAllocatedBytes(precise: true);
+            for (var i = 0; i < requests; i++)
+            {
+                await RoundTripAsync(client, buffer, length).ConfigureAwait(false);
+            }
+
+            best = Math.Min(best, (GC.GetTotalAllocatedBytes(precise: true) - before) / (double)requests);
         }
 
-        var perRequest = (GC.GetTotalAllocatedBytes(precise: true) - before) / (double)requests;
-        Assert.True(perRequest < 40, $"{perRequest:F1} bytes allocated per request");
+        Assert.True(best < 40, $"{best:F1} bytes allocated per request");
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
