@@ -180,7 +180,8 @@ public sealed class TlsConnection : IDuplexPipe, IDisposable
         await _outbound.Writer.CompleteAsync().ConfigureAwait(false);
         if (!_sending.IsCompleted)
         {
-            await Task.WhenAny(_sending, Task.Delay(timeout)).ConfigureAwait(false);
+            // WaitAsync drops its timer as soon as sending ends (no timer left per closed connection).
+            await Task.WhenAny(_sending.WaitAsync(timeout)).ConfigureAwait(false);
         }
 
         _ssl.Dispose();

@@ -23,7 +23,16 @@ public static class SendDrain
         await connection.Output.CompleteAsync().ConfigureAwait(false);
         if (!sent.Task.IsCompleted)
         {
-            await Task.WhenAny(sent.Task, Task.Delay(timeout)).ConfigureAwait(false);
+            // WaitAsync removes its timer when the send finishes first; a Task.Delay here would
+            // leave one timer per closed connection in the timer queue for the whole timeout.
+            try
+            {
+                await sent.Task.WaitAsync(timeout).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // a peer that does not read: give up on the tail and close
+            }
         }
     }
 }

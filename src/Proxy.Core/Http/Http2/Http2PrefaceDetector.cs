@@ -13,7 +13,27 @@ public static class Http2PrefaceDetector
     /// Waits for enough bytes to decide. True for the preface; false for anything else, for a connection that
     /// closed, or when <paramref name="timeout"/> passed first (the HTTP/1.1 handler then applies its own limits).
     /// </summary>
-    public static async ValueTask<bool> IsHttp2Async(PipeReader input, TimeSpan timeout)
+    public static ValueTask<bool> IsHttp2Async(PipeReader input, TimeSpan timeout)
+    {
+        // Usually the first bytes are already here: decide without arming a timer (a timer per
+        // connection is a measurable part of accepting one).
+        if (input.TryRead(out var ready))
+        {
+            var reader = new SequenceReader<byte>(ready.Buffer);
+            var status = Http2ConnectionPreface.TryRead(ref reader);
+            if (status != Http2PrefaceStatus.NeedMoreData || ready.IsCompleted || ready.IsCanceled)
+            {
+                input.AdvanceTo(ready.Buffer.Start);
+                return ValueTask.FromResult(status == Http2PrefaceStatus.Valid);
+            }
+
+            input.AdvanceTo(ready.Buffer.Start, ready.Buffer.End);
+        }
+
+        return WaitAndDetectAsync(input, timeout);
+    }
+
+    private static async ValueTask<bool> WaitAndDetectAsync(PipeReader input, TimeSpan timeout)
     {
         using var deadline = new CancellationTokenSource(timeout);
         try
