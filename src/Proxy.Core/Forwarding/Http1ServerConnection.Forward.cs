@@ -455,7 +455,7 @@ public sealed partial class Http1ServerConnection
             {
                 result = await _input.ReadAsync().ConfigureAwait(false);
             }
-            catch (Exception ex) when (PipeCopy.IsConnectionLoss(ex))
+            catch (Exception ex) when (ConnectionErrors.IsConnectionLoss(ex))
             {
                 return false;
             }

@@ -48,7 +48,7 @@ public sealed partial class Http1ServerConnection
                 }
             }
         }
-        catch (Exception ex) when (ex is TimeoutException or SocketException || PipeCopy.IsConnectionLoss(ex))
+        catch (Exception ex) when (ex is TimeoutException || ConnectionErrors.IsConnectionLoss(ex))
         {
             // A shadow that fails or hangs is its own problem; the real request never waits for it.
         }

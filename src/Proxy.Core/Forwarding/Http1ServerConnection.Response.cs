@@ -1,3 +1,4 @@
+using Proxy.Transport;
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
@@ -27,7 +28,7 @@ public sealed partial class Http1ServerConnection
             {
                 result = await input.ReadAsync().ConfigureAwait(false);
             }
-            catch (Exception ex) when (PipeCopy.IsConnectionLoss(ex))
+            catch (Exception ex) when (ConnectionErrors.IsConnectionLoss(ex))
             {
                 _awaitedUpstream = null;
                 return sawAnyByte ? HeadReadResult.Truncated : HeadReadResult.Closed;
@@ -176,7 +177,7 @@ public sealed partial class Http1ServerConnection
             {
                 result = await input.ReadAsync().ConfigureAwait(false);
             }
-            catch (Exception ex) when (PipeCopy.IsConnectionLoss(ex))
+            catch (Exception ex) when (ConnectionErrors.IsConnectionLoss(ex))
             {
                 return (false, bytes);
             }
@@ -245,7 +246,7 @@ public sealed partial class Http1ServerConnection
             {
                 result = await input.ReadAsync().ConfigureAwait(false);
             }
-            catch (Exception ex) when (PipeCopy.IsConnectionLoss(ex))
+            catch (Exception ex) when (ConnectionErrors.IsConnectionLoss(ex))
             {
                 return (false, bytes);
             }

@@ -1,3 +1,4 @@
+using Proxy.Transport;
 using System.Buffers;
 using System.IO.Pipelines;
 using Proxy.Http.Http1;
@@ -80,7 +81,7 @@ public sealed partial class Http1ServerConnection
                 }
             }
         }
-        catch (Exception ex) when (ex is IOException or InvalidOperationException or ObjectDisposedException or Pipelines.Sockets.Unofficial.ConnectionResetException or Pipelines.Sockets.Unofficial.ConnectionAbortedException)
+        catch (Exception ex) when (ConnectionErrors.IsConnectionLoss(ex))
         {
             return false;
         }

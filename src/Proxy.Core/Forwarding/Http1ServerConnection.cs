@@ -1,3 +1,4 @@
+using Proxy.Transport;
 using System.Buffers;
 using System.Diagnostics;
 using System.IO.Pipelines;
@@ -115,7 +116,7 @@ public sealed partial class Http1ServerConnection : ITrackedConnection
                 EnterPhase(PhaseBetweenRequests);
             }
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException or ConnectionResetException or ConnectionAbortedException or System.Net.Sockets.SocketException or OperationCanceledException)
+        catch (Exception ex) when (ConnectionErrors.IsConnectionLoss(ex))
         {
             // The downstream went away mid-request; the request's own accounting already happened.
         }

@@ -266,7 +266,7 @@ public sealed partial class Http2ServerConnection
             {
                 return HeadReadResult.TimedOut;
             }
-            catch (Exception ex) when (PipeCopy.IsConnectionLoss(ex))
+            catch (Exception ex) when (ConnectionErrors.IsConnectionLoss(ex))
             {
                 return sawAnyByte ? HeadReadResult.Truncated : HeadReadResult.Closed;
             }
@@ -389,7 +389,7 @@ public sealed partial class Http2ServerConnection
             {
                 result = await input.ReadAsync().ConfigureAwait(false);
             }
-            catch (Exception ex) when (PipeCopy.IsConnectionLoss(ex))
+            catch (Exception ex) when (ConnectionErrors.IsConnectionLoss(ex))
             {
                 return false;
             }
@@ -435,7 +435,7 @@ public sealed partial class Http2ServerConnection
             {
                 result = await input.ReadAsync().ConfigureAwait(false);
             }
-            catch (Exception ex) when (PipeCopy.IsConnectionLoss(ex))
+            catch (Exception ex) when (ConnectionErrors.IsConnectionLoss(ex))
             {
                 return (false, bytes);
             }
@@ -512,7 +512,7 @@ public sealed partial class Http2ServerConnection
             {
                 result = await input.ReadAsync().ConfigureAwait(false);
             }
-            catch (Exception ex) when (PipeCopy.IsConnectionLoss(ex))
+            catch (Exception ex) when (ConnectionErrors.IsConnectionLoss(ex))
             {
                 return (false, bytes);
             }

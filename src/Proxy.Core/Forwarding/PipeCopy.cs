@@ -1,3 +1,4 @@
+using Proxy.Transport;
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
@@ -22,7 +23,7 @@ public static class PipeCopy
             {
                 result = await input.ReadAsync().ConfigureAwait(false);
             }
-            catch (Exception ex) when (IsConnectionLoss(ex))
+            catch (Exception ex) when (ConnectionErrors.IsConnectionLoss(ex))
             {
                 return false; // the sending side reset: the body is incomplete
             }
@@ -61,11 +62,6 @@ public static class PipeCopy
 
         return true;
     }
-
-    /// <summary>True for the exceptions a pipe reader throws when its socket was reset or closed.</summary>
-    public static bool IsConnectionLoss(Exception ex) =>
-        ex is IOException or ObjectDisposedException or OperationCanceledException or System.Net.Sockets.SocketException
-            or Pipelines.Sockets.Unofficial.ConnectionResetException or Pipelines.Sockets.Unofficial.ConnectionAbortedException;
 
     /// <summary>
     /// Copies until the input ends, then completes the output (half-close). Errors end the copy
@@ -106,7 +102,7 @@ public static class PipeCopy
 
             await output.FlushAsync().ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is IOException or InvalidOperationException or ObjectDisposedException or OperationCanceledException or System.Net.Sockets.SocketException)
+        catch (Exception ex) when (ConnectionErrors.IsConnectionLoss(ex))
         {
             // one side went away: the tunnel is over
         }

@@ -221,7 +221,7 @@ public sealed class TcpForwarder : ITrackedConnection
 
             await output.FlushAsync().ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or InvalidOperationException or ConnectionResetException or ConnectionAbortedException or OperationCanceledException)
+        catch (Exception ex) when (ConnectionErrors.IsConnectionLoss(ex))
         {
             failure = ex;
         }

@@ -42,17 +42,7 @@ public class AotBinarySmokeTests
         try
         {
             using var admin = new AdminClient(new IPEndPoint(IPAddress.Loopback, adminPort));
-            Assert.True(await TcpClientHelpers.EventuallyAsync(async () =>
-            {
-                try
-                {
-                    return (await admin.GetAsync("/ready")).Status == 200;
-                }
-                catch (HttpRequestException)
-                {
-                    return false;
-                }
-            }), "the binary never became ready");
+            await WaitReadyAsync(admin);
 
             using (var client = await TcpClientHelpers.ConnectAsync(new IPEndPoint(IPAddress.Loopback, listenPort)))
             {
@@ -111,17 +101,7 @@ public class AotBinarySmokeTests
         try
         {
             using var admin = new AdminClient(new IPEndPoint(IPAddress.Loopback, adminPort));
-            Assert.True(await TcpClientHelpers.EventuallyAsync(async () =>
-            {
-                try
-                {
-                    return (await admin.GetAsync("/ready")).Status == 200;
-                }
-                catch (HttpRequestException)
-                {
-                    return false;
-                }
-            }), "the binary never became ready");
+            await WaitReadyAsync(admin);
 
             // Connects succeed at the kernel (backlog) even when accept() fails with EMFILE.
             for (var i = 0; i < 60; i++)
@@ -175,6 +155,10 @@ public class AotBinarySmokeTests
         }
     }
 
+    /// <summary>Waits until the binary's /ready answers 200.</summary>
+    private static async Task WaitReadyAsync(AdminClient admin) =>
+        Assert.True(await TcpClientHelpers.EventuallyAsync(async () => await QuietGetAsync(admin, "/ready") is not null), "the binary never became ready");
+
     private static async Task<string?> QuietGetAsync(AdminClient admin, string path)
     {
         try
@@ -218,7 +202,7 @@ public class AotBinarySmokeTests
         try
         {
             using var admin = new AdminClient(new IPEndPoint(IPAddress.Loopback, adminPort));
-            Assert.True(await TcpClientHelpers.EventuallyAsync(async () => (await QuietGetAsync(admin, "/ready")) is not null), "never ready");
+            await WaitReadyAsync(admin);
             await Task.Delay(1500); // the watcher sees the app up
             Assert.False(process.HasExited);
 

@@ -328,10 +328,6 @@ public abstract partial class Http2Connection
         OnClosed();
     }
 
-    /// <summary>Exceptions that mean the transport is gone rather than a bug.</summary>
-    public static bool IsConnectionLoss(Exception ex) =>
-        ex is IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException
-            or System.Net.Sockets.SocketException
-            or Pipelines.Sockets.Unofficial.ConnectionResetException
-            or Pipelines.Sockets.Unofficial.ConnectionAbortedException;
+    /// <summary>True when an exception means the connection went away (see <see cref="Transport.ConnectionErrors"/>).</summary>
+    public static bool IsConnectionLoss(Exception ex) => Transport.ConnectionErrors.IsConnectionLoss(ex);
 }
