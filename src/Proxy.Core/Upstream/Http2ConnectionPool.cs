@@ -38,7 +38,8 @@ public sealed class Http2ConnectionPool
                 Http2Stream? stream = connection.TryOpenStream(headers, endStream);
                 if (stream is not null)
                 {
-                    await connection.FlushAsync().ConfigureAwait(false);
+                    // Requests opened by many streams at once leave in one write.
+                    connection.ScheduleFlush();
                     return stream;
                 }
             }

@@ -43,7 +43,7 @@ public sealed class Http2ClientConnection : Http2Connection
     /// <summary>
     /// Opens a stream and sends <paramref name="headers"/> as its request headers in one step, so stream ids reach
     /// the wire in increasing order (5.1.1). Returns null when the connection is closing or full. The caller then
-    /// awaits <see cref="Http2Connection.FlushAsync"/>.
+    /// schedules the flush (<see cref="Http2Connection.ScheduleFlush"/>).
     /// </summary>
     public Http2Stream? TryOpenStream(Http2HeaderList headers, bool endStream) => TryOpenStreamCore(headers, endStream);
 

@@ -25,9 +25,11 @@ public abstract partial class Http2Connection
             {
                 EndStreamSentLocked(stream);
             }
+
+            ScheduleFlushLocked();
         }
 
-        return FlushAsync();
+        return new ValueTask<bool>(true);
     }
 
     /// <summary>
@@ -61,6 +63,7 @@ public abstract partial class Http2Connection
                 long allowed = Math.Min(data.Length, Math.Min(stream.SendWindow.Available, _sendWindow.Available));
                 if (allowed <= 0)
                 {
+                    ScheduleFlushLocked();
                     wait = stream.PrepareWindowWait();
                     if (_sendWindow.Available <= 0 && !_blocked.Contains(stream))
                     {
@@ -90,8 +93,8 @@ public abstract partial class Http2Connection
 
             if (wait is not null)
             {
-                // Let the peer see what was sent so far; its WINDOW_UPDATE wakes us.
-                if (!await FlushAsync().ConfigureAwait(false) || !await wait.ConfigureAwait(false))
+                // The peer sees what was sent so far (the flush was scheduled); its WINDOW_UPDATE wakes us.
+                if (!await wait.ConfigureAwait(false))
                 {
                     return false;
                 }
@@ -105,7 +108,13 @@ public abstract partial class Http2Connection
             }
         }
 
-        return await FlushAsync().ConfigureAwait(false);
+        ValueTask<bool> flushed;
+        lock (_sync)
+        {
+            flushed = ScheduleFlushWithBackpressureLocked();
+        }
+
+        return await flushed.ConfigureAwait(false);
     }
 
     /// <summary>
@@ -133,9 +142,11 @@ public abstract partial class Http2Connection
             {
                 CreditStreamLocked(stream, bytes);
             }
+
+            ScheduleFlushLocked();
         }
 
-        return FlushAsync();
+        return new ValueTask<bool>(true);
     }
 
     /// <summary>Resets <paramref name="stream"/> with RST_STREAM <paramref name="code"/> unless it is already closed.</summary>
@@ -149,9 +160,10 @@ public abstract partial class Http2Connection
             }
 
             ResetStreamLocked(stream, code);
+            ScheduleFlushLocked();
         }
 
-        return FlushAsync();
+        return new ValueTask<bool>(true);
     }
 
     /// <summary>
@@ -177,20 +189,21 @@ public abstract partial class Http2Connection
             {
                 ResetStreamLocked(stream, stream.EndStreamSent ? Http2ErrorCode.NoError : Http2ErrorCode.Cancel);
             }
+
+            ScheduleFlushLocked();
         }
 
         stream.Input.Complete();
-        return FlushAsync();
+        return new ValueTask<bool>(true);
     }
 
     /// <summary>
-    /// Pushes buffered frames to the transport. One flusher at a time: a caller arriving while another flush is in
-    /// progress marks the output dirty and returns, and the flusher flushes again before it stops. Returns false
-    /// once the connection is closed.
+    /// Pushes buffered frames to the transport now. One flusher at a time: a caller arriving while another flush is
+    /// in progress marks the output dirty and waits until that flusher has pushed it (so a caller that awaits this
+    /// is held back while the transport is backed up). Returns false once the connection is closed.
     /// </summary>
     public ValueTask<bool> FlushAsync()
     {
-        ValueTask<FlushResult> pending;
         lock (_sync)
         {
             if (_closed)
@@ -201,39 +214,104 @@ public abstract partial class Http2Connection
             if (_flushing)
             {
                 _dirty = true;
-                return new ValueTask<bool>(true);
+                return WaitForDrainLocked();
             }
 
-            _flushing = true;
-            _dirty = false;
-            pending = _output.FlushAsync();
+            return StartFlushLocked();
+        }
+    }
+
+    /// <summary>
+    /// Asks for the buffered frames to be flushed soon, without waiting. Frames written by many streams until the
+    /// flush runs leave in one transport write (one send system call instead of one per frame group): the flush
+    /// runs as a thread pool work item queued behind the work that is writing the frames.
+    /// </summary>
+    public void ScheduleFlush()
+    {
+        lock (_sync)
+        {
+            ScheduleFlushLocked();
+        }
+    }
+
+    private void ScheduleFlushLocked()
+    {
+        if (_closed)
+        {
+            return;
         }
 
+        if (_flushing)
+        {
+            _dirty = true; // the flusher in progress goes round again
+        }
+        else if (!_flushScheduled)
+        {
+            _flushScheduled = true;
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
+    }
+
+    /// <summary>
+    /// Schedules a flush and returns a completed task, or, while the transport is backed up (a flush has not
+    /// completed), a task that completes when it has: how a body sender feels TCP backpressure.
+    /// </summary>
+    private ValueTask<bool> ScheduleFlushWithBackpressureLocked()
+    {
+        if (_closed)
+        {
+            return new ValueTask<bool>(false);
+        }
+
+        if (_flushing)
+        {
+            _dirty = true;
+            return WaitForDrainLocked();
+        }
+
+        ScheduleFlushLocked();
+        return new ValueTask<bool>(true);
+    }
+
+    private ValueTask<bool> WaitForDrainLocked()
+    {
+        // Only while the transport is backed up: allocation is acceptable on this path.
+        _drained ??= new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        return new ValueTask<bool>(_drained.Task);
+    }
+
+    /// <summary>The scheduled flush (see <see cref="ScheduleFlush"/>).</summary>
+    void IThreadPoolWorkItem.Execute()
+    {
+        ValueTask<bool> flushed;
+        lock (_sync)
+        {
+            _flushScheduled = false;
+            if (_closed || _flushing)
+            {
+                return; // a flusher in progress has been marked dirty by whoever scheduled this
+            }
+
+            flushed = StartFlushLocked();
+        }
+
+        if (!flushed.IsCompleted)
+        {
+            flushed.AsTask().ContinueWith(static t => t.Exception, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously);
+        }
+    }
+
+    /// <summary>Starts a transport flush; under the lock because writers add frames to the same pipe under it.</summary>
+    private ValueTask<bool> StartFlushLocked()
+    {
+        _flushing = true;
+        _dirty = false;
+        ValueTask<FlushResult> pending = _output.FlushAsync();
         if (pending.IsCompletedSuccessfully)
         {
             FlushResult result = pending.Result;
-            lock (_sync)
-            {
-                if (!_dirty || result.IsCompleted || _closed)
-                {
-                    _flushing = false;
-                    return new ValueTask<bool>(!result.IsCompleted && !_closed);
-                }
-            }
-
-            return FlushAgainAsync();
-        }
-
-        return FlushLoopAsync(pending);
-    }
-
-    private ValueTask<bool> FlushAgainAsync()
-    {
-        ValueTask<FlushResult> pending;
-        lock (_sync)
-        {
-            _dirty = false;
-            pending = _output.FlushAsync();
+            _flushing = false;
+            return new ValueTask<bool>(!result.IsCompleted);
         }
 
         return FlushLoopAsync(pending);
@@ -250,24 +328,34 @@ public abstract partial class Http2Connection
             }
             catch (Exception ex) when (IsConnectionLoss(ex))
             {
-                lock (_sync)
-                {
-                    _flushing = false;
-                }
-
-                return false;
+                result = new FlushResult(isCanceled: false, isCompleted: true);
             }
 
+            TaskCompletionSource<bool>? drained;
+            bool open;
+            bool again;
             lock (_sync)
             {
-                if (!_dirty || result.IsCompleted || _closed)
+                drained = _drained;
+                _drained = null;
+                open = !result.IsCompleted && !_closed;
+                again = open && _dirty;
+                if (again)
+                {
+                    _dirty = false;
+                    pending = _output.FlushAsync();
+                }
+                else
                 {
                     _flushing = false;
-                    return !result.IsCompleted && !_closed;
                 }
+            }
 
-                _dirty = false;
-                pending = _output.FlushAsync();
+            // Writers that waited for the backlog may write again (each completed flush releases them).
+            drained?.TrySetResult(open);
+            if (!again)
+            {
+                return open;
             }
         }
     }

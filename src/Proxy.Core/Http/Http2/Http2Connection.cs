@@ -18,7 +18,7 @@ namespace Proxy.Http.Http2;
 /// <see cref="FlushAsync"/>). The read loop is the only reader of the transport and the only user of the HPACK
 /// decoder and the header block buffer.
 /// </remarks>
-public abstract partial class Http2Connection
+public abstract partial class Http2Connection : IThreadPoolWorkItem
 {
     private readonly IDisposable _transport;
     private readonly PipeReader _input;
@@ -46,6 +46,8 @@ public abstract partial class Http2Connection
     private bool _closed;
     private bool _flushing;
     private bool _dirty;
+    private bool _flushScheduled;
+    private TaskCompletionSource<bool>? _drained;
     private bool _peerSettingsReceived;
     private Http2ErrorCode _closeCode = Http2ErrorCode.Cancel;
 
@@ -309,6 +311,7 @@ public abstract partial class Http2Connection
     private void CloseAll()
     {
         Http2Stream[] streams;
+        TaskCompletionSource<bool>? drained;
         lock (_sync)
         {
             _closed = true;
@@ -323,7 +326,12 @@ public abstract partial class Http2Connection
                 stream.Abort(stream.ResetCode.Value);
                 OnStreamClosedLocked(stream);
             }
+
+            drained = _drained;
+            _drained = null;
         }
+
+        drained?.TrySetResult(false);
 
         OnClosed();
     }
