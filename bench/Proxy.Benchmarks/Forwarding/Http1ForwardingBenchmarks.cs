@@ -75,14 +75,14 @@ public class Http1ForwardingBenchmarks
         _runtime.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _upstream.Dispose();
     }
+}
 
-    /// <summary>
-    /// The proxy's production scheduling: socket continuations inline (see DESIGN.md). A short job
-    /// of its own, because a <c>--job</c> on the command line would replace it and lose the variable.
-    /// </summary>
-    private sealed class InlineCompletionsConfig : ManualConfig
-    {
-        public InlineCompletionsConfig() =>
-            AddJob(Job.ShortRun.WithEnvironmentVariables(new EnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1")).AsDefault());
-    }
+/// <summary>
+/// The proxy's production scheduling: socket continuations inline (see DESIGN.md). A short job of
+/// its own, because a <c>--job</c> on the command line would replace it and lose the variable.
+/// </summary>
+internal sealed class InlineCompletionsConfig : ManualConfig
+{
+    public InlineCompletionsConfig() =>
+        AddJob(Job.ShortRun.WithEnvironmentVariables(new EnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1")).AsDefault());
 }

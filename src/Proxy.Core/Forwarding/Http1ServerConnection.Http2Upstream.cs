@@ -31,14 +31,15 @@ public sealed partial class Http1ServerConnection
             return await AnswerAsync(routeMetrics, 502, ResponseFlag.UpstreamConnectFailure, started, close: hasBody || !downstreamKeepAlive, action.Route.Name, cluster.Name).ConfigureAwait(false);
         }
 
+        Task<bool>? upload = null;
         try
         {
-            Task<bool>? upload = hasBody ? UploadToHttp2Async(stream) : null;
+            upload = hasBody ? UploadToHttp2Async(stream) : null;
             bool received;
             try
             {
                 received = action.Timeout is { } timeout
-                    ? await stream.HeadersReceived.WaitAsync(timeout).ConfigureAwait(false)
+                    ? await stream.HeadersReceived.AsTask().WaitAsync(timeout).ConfigureAwait(false)
                     : await stream.HeadersReceived.ConfigureAwait(false);
             }
             catch (TimeoutException)
@@ -76,6 +77,16 @@ public sealed partial class Http1ServerConnection
         }
         finally
         {
+            if (upload is { IsCompleted: false })
+            {
+                // The exchange ended before the request body did (the connection closes: keep-alive needs the
+                // upload). Stop the upload before the stream goes back to the pool: the reset wakes a send waiting
+                // for window, the cancelled read wakes one waiting for client bytes.
+                await stream.Connection.ResetAsync(stream, Http2ErrorCode.Cancel).ConfigureAwait(false);
+                _input.CancelPendingRead();
+                await upload.ConfigureAwait(false);
+            }
+
             await stream.Connection.ReleaseStreamAsync(stream).ConfigureAwait(false);
         }
     }

@@ -41,13 +41,14 @@ public sealed partial class Http2ServerConnection
         }
 
         bool reusable = false;
+        Task<bool>? upload = null;
         using CancellationTokenSource? deadline = timeout is { } t ? new CancellationTokenSource(t) : null;
         try
         {
             upstream.Requests++;
             WriteHttp1RequestHead(upstream.Output, request, hasBody, contentLength, chunked);
             FlushResult flush = await upstream.Output.FlushAsync().ConfigureAwait(false);
-            Task<bool>? upload = hasBody && !flush.IsCompleted ? UploadToHttp1Async(stream, upstream.Output, chunked) : null;
+            upload = hasBody && !flush.IsCompleted ? UploadToHttp1Async(stream, upstream.Output, chunked) : null;
             var response = new Http1ResponseHead(Http1Limits.Default);
             RequestMethod method = RequestMethods.Parse(request.Method);
             HeadReadResult head = flush.IsCompleted
@@ -116,6 +117,16 @@ public sealed partial class Http2ServerConnection
             else
             {
                 upstream.Dispose();
+            }
+
+            if (upload is { IsCompleted: false })
+            {
+                // The exchange ended before the request body did. The stream goes back to the pool once the caller
+                // releases it, so the upload must be over first: the reset ends its body reads, the cancelled read
+                // wakes one in progress, and the upstream pipe it writes to is gone.
+                await ResetAsync(stream, Http2ErrorCode.Cancel).ConfigureAwait(false);
+                stream.Input.CancelPendingRead();
+                await upload.ConfigureAwait(false);
             }
         }
     }
@@ -335,6 +346,11 @@ public sealed partial class Http2ServerConnection
                 }
 
                 stream.Input.AdvanceTo(buffer.End);
+                if (result.IsCanceled)
+                {
+                    return false; // the exchange ended first (see ForwardToHttp1Async)
+                }
+
                 if (result.IsCompleted)
                 {
                     if (chunked)

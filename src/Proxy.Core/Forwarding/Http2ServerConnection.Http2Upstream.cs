@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
+using Proxy.Async;
 using Proxy.Http.Http2;
 using Proxy.Observability;
 using Proxy.Upstream;
@@ -12,6 +14,7 @@ public sealed partial class Http2ServerConnection
     /// h2 -> h2: the stream is re-sent on a multiplexed upstream connection of the endpoint's pool; bodies and
     /// trailers flow both ways at once (gRPC streaming), resets are passed on.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder))]
     private async ValueTask ForwardToHttp2Async(Http2Stream stream, Endpoint endpoint, Http2ConnectionPool pool, Cluster cluster, RouteMetrics metrics, TimeSpan? timeout, bool grpc, long started)
     {
         Http2HeaderList request = stream.ReceivedHeaders;
@@ -25,14 +28,21 @@ public sealed partial class Http2ServerConnection
             return;
         }
 
+        ValueTask<bool> upload = default;
+        bool uploading = false;
         try
         {
-            Task<bool>? upload = endStream ? null : UploadToHttp2Async(stream, upstream);
+            if (!endStream)
+            {
+                upload = UploadToHttp2Async(stream, upstream);
+                uploading = true;
+            }
+
             bool received;
             try
             {
                 received = timeout is { } t
-                    ? await upstream.HeadersReceived.WaitAsync(t).ConfigureAwait(false)
+                    ? await upstream.HeadersReceived.AsTask().WaitAsync(t).ConfigureAwait(false)
                     : await upstream.HeadersReceived.ConfigureAwait(false);
             }
             catch (TimeoutException)
@@ -66,17 +76,27 @@ public sealed partial class Http2ServerConnection
                 await ResetAsync(stream, upstream.ResetCode is { } code && code != Http2ErrorCode.NoError ? code : Http2ErrorCode.InternalError).ConfigureAwait(false);
             }
 
-            if (upload is not null && !upload.IsCompleted)
-            {
-                // The response is complete; a request body still flowing is cut (RST_STREAM NO_ERROR downstream, 8.1).
-                await upstream.Connection.ResetAsync(upstream, Http2ErrorCode.Cancel).ConfigureAwait(false);
-            }
 
             metrics.Get(status, complete ? ResponseFlag.None : ResponseFlag.UpstreamReset, grpc)
                 .Record(ElapsedMilliseconds(started), request.Size + stream.ReceivedBodyBytes, upstreamHeaders.Size + upstream.ReceivedBodyBytes);
         }
         finally
         {
+            if (uploading)
+            {
+                if (!upload.IsCompleted)
+                {
+                    // The exchange ended first (response complete, timeout or reset): a request body still flowing
+                    // is cut (RST_STREAM downstream follows at release, 8.1). Both streams go back to the pool once
+                    // released, so the upload must be over first: the resets end its sends and reads, the
+                    // cancelled read wakes one in progress.
+                    await upstream.Connection.ResetAsync(upstream, Http2ErrorCode.Cancel).ConfigureAwait(false);
+                    stream.Input.CancelPendingRead();
+                }
+
+                await upload.ConfigureAwait(false);
+            }
+
             await upstream.Connection.ReleaseStreamAsync(upstream).ConfigureAwait(false);
         }
     }
@@ -129,7 +149,8 @@ public sealed partial class Http2ServerConnection
         }
     }
 
-    private async Task<bool> UploadToHttp2Async(Http2Stream source, Http2Stream target)
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+    private static async ValueTask<bool> UploadToHttp2Async(Http2Stream source, Http2Stream target)
     {
         try
         {
@@ -151,6 +172,7 @@ public sealed partial class Http2ServerConnection
     /// Copies the body of <paramref name="source"/> to <paramref name="target"/> (they live on different connections),
     /// crediting the source's windows as bytes leave, then its trailers or END_STREAM. False on a reset either side.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private static async ValueTask<bool> RelayBodyAsync(Http2Stream source, Http2Stream target)
     {
         while (true)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net;
+using Proxy.Async;
 using System.Text;
 using Proxy.Http.Http2;
 using Proxy.LoadBalancing;
@@ -88,7 +89,7 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
     }
 
     /// <summary>Routes one request stream and forwards it; every outcome ends with the stream released.</summary>
-    private async Task ServeStreamAsync(Http2Stream stream)
+    private async FireAndForget ServeStreamAsync(Http2Stream stream)
     {
         long started = Stopwatch.GetTimestamp();
         Http2HeaderList request = stream.ReceivedHeaders;

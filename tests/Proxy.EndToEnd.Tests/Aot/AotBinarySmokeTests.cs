@@ -28,10 +28,7 @@ public class AotBinarySmokeTests
             drain_timeout: 2s
             log: { format: json }
             listeners:
-              - name: web
-                address: 127.0.0.1:{{listenPort}}
-                protocol: http
-                routes: [ { match: { path_prefix: / }, cluster: echo } ]
+              - { name: tcp, address: 127.0.0.1:{{listenPort}}, protocol: tcp, cluster: echo }
             clusters:
               - { name: echo, endpoints: [ {{echo.Address}} ] }
             """);

@@ -22,11 +22,13 @@ public abstract partial class Http2Connection
             _input.AdvanceTo(consumed, buffer.End);
 
             // Control frames written while processing (ACKs, WINDOW_UPDATE, RST_STREAM, GOAWAY) go out in one flush.
-            bool open = await FlushAsync().ConfigureAwait(false);
-            if (!ok || !open || result.IsCompleted || result.IsCanceled)
+            if (!ok || IsClosed || result.IsCompleted || result.IsCanceled)
             {
+                await FlushAsync().ConfigureAwait(false); // a GOAWAY leaves before the connection closes
                 return;
             }
+
+            FlushWithoutWaiting();
         }
     }
 
@@ -238,6 +240,7 @@ public abstract partial class Http2Connection
         Http2Stream? stream;
         bool isNew = false;
         bool refused = false;
+        int generation;
         lock (_sync)
         {
             if (!_streams.TryGetValue(id, out stream))
@@ -265,33 +268,33 @@ public abstract partial class Http2Connection
                     }
                     else
                     {
-                        stream = new Http2Stream(this, id, _peer.InitialWindowSize, Options.InitialStreamWindowSize);
+                        stream = Http2StreamPool.Rent();
+                        stream.Start(this, id, _peer.InitialWindowSize, Options.InitialStreamWindowSize);
                         _streams.Add(id, stream);
                         isNew = true;
                     }
                 }
             }
+
+            generation = stream?.Generation ?? 0;
         }
 
+        // The block is decoded outside the lock into the connection's scratch list (the stream's consumer may
+        // release the stream meanwhile); it is swapped into the stream under the lock below.
         Http2HeaderList target = _discard;
         Http2HeaderBlockKind kind = Http2HeaderBlockKind.Trailers;
         bool interimOrFinal = false;
         if (stream is not null && _blockStreamError == Http2ErrorCode.NoError)
         {
+            target = _scratch;
             if (isNew)
             {
-                target = stream.ReceivedHeaders;
                 kind = Http2HeaderBlockKind.Request;
             }
             else if (!_isServer && !stream.FinalHeadersReceived)
             {
-                target = stream.ReceivedHeaders;
                 kind = Http2HeaderBlockKind.Response;
                 interimOrFinal = true;
-            }
-            else
-            {
-                target = stream.ReceivedTrailers;
             }
         }
 
@@ -317,7 +320,14 @@ public abstract partial class Http2Connection
 
         if (_blockStreamError != Http2ErrorCode.NoError)
         {
-            ResetStream(stream, _blockStreamError);
+            lock (_sync)
+            {
+                if (stream.Generation == generation)
+                {
+                    ResetStreamLocked(stream, _blockStreamError);
+                }
+            }
+
             return true;
         }
 
@@ -328,15 +338,15 @@ public abstract partial class Http2Connection
                 return Trip();
             }
 
-            RefuseOversized(stream);
+            RefuseOversized(stream, generation);
             return true;
         }
 
         lock (_sync)
         {
-            if (stream.State == Http2StreamState.Closed)
+            if (stream.Generation != generation || stream.State == Http2StreamState.Closed)
             {
-                return true;
+                return true; // released (and perhaps reused) or closed while the block was decoded
             }
 
             if (!target.Validate(kind) || (kind == Http2HeaderBlockKind.Trailers && !_blockEndStream) || stream.EndStreamReceived)
@@ -368,15 +378,16 @@ public abstract partial class Http2Connection
                 stream.HasTrailers = true;
             }
 
+            stream.SwapReceived(trailers: kind == Http2HeaderBlockKind.Trailers, ref _scratch);
             if (_blockEndStream)
             {
                 EndStreamReceivedLocked(stream);
             }
-        }
 
-        if (interimOrFinal)
-        {
-            stream.SignalHeaders(true);
+            if (interimOrFinal)
+            {
+                stream.SignalHeaders(true);
+            }
         }
 
         if (isNew)
@@ -387,10 +398,15 @@ public abstract partial class Http2Connection
         return true;
     }
 
-    private void RefuseOversized(Http2Stream stream)
+    private void RefuseOversized(Http2Stream stream, int generation)
     {
         lock (_sync)
         {
+            if (stream.Generation != generation)
+            {
+                return;
+            }
+
             if (_isServer && stream.State != Http2StreamState.Closed)
             {
                 // RFC 9113 8.2.2 / RFC 6585: 431 Request Header Fields Too Large, then the stream ends.

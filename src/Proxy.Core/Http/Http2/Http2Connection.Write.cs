@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
+using Proxy.Async;
 using Proxy.Http.Http2.HPack;
 
 namespace Proxy.Http.Http2;
@@ -37,6 +39,7 @@ public abstract partial class Http2Connection
     /// needed; END_STREAM goes on the last frame. Returns false when the stream was reset or the connection ended.
     /// The bytes are copied before this returns, so the caller may release its buffer afterwards.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     public async ValueTask<bool> SendDataAsync(Http2Stream stream, ReadOnlySequence<byte> data, bool endStream)
     {
         while (true)
@@ -169,12 +172,19 @@ public abstract partial class Http2Connection
     /// <summary>
     /// The consumer is done with <paramref name="stream"/>: unread body bytes go back to the connection window, and a
     /// stream still open is reset (NO_ERROR when this side finished its message, as 8.1 allows a server whose
-    /// response is complete; CANCEL otherwise).
+    /// response is complete; CANCEL otherwise). The stream object then returns to the pool: the caller must not use
+    /// it again, and nothing else it started (an upload task, say) may still be using it.
     /// </summary>
     public ValueTask<bool> ReleaseStreamAsync(Http2Stream stream)
     {
         lock (_sync)
         {
+            if (stream.Released)
+            {
+                return new ValueTask<bool>(true);
+            }
+
+            stream.Released = true;
             if (stream.PendingCredit > 0)
             {
                 if (!_closed)
@@ -193,7 +203,9 @@ public abstract partial class Http2Connection
             ScheduleFlushLocked();
         }
 
+        // Closed above and out of the table: nothing on the connection refers to it any more.
         stream.Input.Complete();
+        Http2StreamPool.Return(stream);
         return new ValueTask<bool>(true);
     }
 
@@ -283,13 +295,34 @@ public abstract partial class Http2Connection
     /// <summary>The scheduled flush (see <see cref="ScheduleFlush"/>).</summary>
     void IThreadPoolWorkItem.Execute()
     {
-        ValueTask<bool> flushed;
         lock (_sync)
         {
             _flushScheduled = false;
-            if (_closed || _flushing)
+        }
+
+        FlushWithoutWaiting();
+    }
+
+    /// <summary>
+    /// Starts a flush (or marks the one in progress dirty) and returns at once. The read loop flushes this way: if
+    /// it waited for the transport to drain, it would stop reading the peer while the peer, blocked writing to us,
+    /// stops reading what we send: a deadlock. What it writes (ACKs, WINDOW_UPDATE, RST_STREAM) is small and
+    /// bounded by the flood guards; body senders wait for the drain instead.
+    /// </summary>
+    private void FlushWithoutWaiting()
+    {
+        ValueTask<bool> flushed;
+        lock (_sync)
+        {
+            if (_closed)
             {
-                return; // a flusher in progress has been marked dirty by whoever scheduled this
+                return;
+            }
+
+            if (_flushing)
+            {
+                _dirty = true;
+                return;
             }
 
             flushed = StartFlushLocked();

@@ -34,6 +34,7 @@ public abstract partial class Http2Connection : IThreadPoolWorkItem
     private readonly Dictionary<int, Http2Stream> _streams = new();
     private readonly List<Http2Stream> _blocked = new();
     private readonly Http2HeaderList _discard = new();
+    private Http2HeaderList _scratch = new(); // the read loop decodes here, then swaps the list into its stream
     private readonly object _sync = new();
 
     // Guarded by _sync.
@@ -118,7 +119,8 @@ public abstract partial class Http2Connection : IThreadPoolWorkItem
 
             int id = _nextStreamId;
             _nextStreamId += 2;
-            var stream = new Http2Stream(this, id, _peer.InitialWindowSize, Options.InitialStreamWindowSize);
+            Http2Stream stream = Http2StreamPool.Rent();
+            stream.Start(this, id, _peer.InitialWindowSize, Options.InitialStreamWindowSize);
             _streams.Add(id, stream);
             WriteHeadersLocked(id, headers, endStream);
             if (endStream)

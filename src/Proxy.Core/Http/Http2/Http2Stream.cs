@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using System.Threading.Tasks.Sources;
 using Proxy.Buffers;
 
 namespace Proxy.Http.Http2;
@@ -8,42 +9,53 @@ namespace Proxy.Http.Http2;
 /// <see cref="ReceivedTrailers"/> and the body pipe (<see cref="Input"/>); the stream's consumer (a forwarder)
 /// reads them and sends through the connection. State and windows change only under the connection lock.
 /// </summary>
-public sealed class Http2Stream
+/// <remarks>
+/// Streams are pooled (<see cref="Http2StreamPool"/>): a stream object, its body pipe and its header lists serve
+/// stream after stream, so a request costs no allocation in steady state. A stream goes back to the pool when its
+/// consumer calls <see cref="Http2Connection.ReleaseStreamAsync"/>, which also closes it on the connection; the
+/// consumer must not touch it afterwards. The read loop, which may still hold a reference while it decodes a late
+/// header block, checks <see cref="Generation"/> under the lock before applying anything.
+/// </remarks>
+public sealed class Http2Stream : IValueTaskSource<bool>, IThreadPoolWorkItem
 {
-    private static readonly PipeOptions s_bodyPipe = new(
-        pool: PinnedBlockMemoryPool.Shared,
-        readerScheduler: PipeScheduler.ThreadPool, // consumers never run inside the read loop
-        writerScheduler: PipeScheduler.Inline,
-        pauseWriterThreshold: 0,                  // flow control bounds what is buffered, not the pipe
-        minimumSegmentSize: PinnedBlockMemoryPool.BlockSize,
-        useSynchronizationContext: false);
-
-    private readonly Pipe _body = new(s_bodyPipe);
-    private readonly TaskCompletionSource<bool> _headers = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Pipe _body;
+    private readonly StreamScheduler _scheduler = new();
+    private ManualResetValueTaskSourceCore<bool> _headers;
+    private bool _headersSignalled;
+    private bool _headersAwaiting; // a continuation is registered and has not called GetResult
+    private bool _headersQueued;   // the signal is queued to the thread pool (see Execute)
+    private bool _headersResult;
     private TaskCompletionSource<bool>? _windowWaiter;
 
-    internal Http2Stream(Http2Connection connection, int id, int sendWindow, int receiveWindow)
+    internal Http2Stream()
     {
-        Connection = connection;
-        Id = id;
-        SendWindow = new Http2FlowWindow(sendWindow);
-        ReceiveWindow = new Http2FlowWindow(receiveWindow);
+        _body = new Pipe(new PipeOptions(
+            pool: PinnedBlockMemoryPool.Shared,
+            readerScheduler: _scheduler,  // consumers never run inside the read loop
+            writerScheduler: PipeScheduler.Inline,
+            pauseWriterThreshold: 0,      // flow control bounds what is buffered, not the pipe
+            minimumSegmentSize: PinnedBlockMemoryPool.BlockSize,
+            useSynchronizationContext: false));
+
+        // A waiter that registers while the read loop signals must not run inside the read loop (under its lock).
+        _headers.RunContinuationsAsynchronously = true;
+        Connection = null!;
     }
 
     /// <summary>The connection the stream belongs to.</summary>
-    public Http2Connection Connection { get; }
+    public Http2Connection Connection { get; private set; }
 
     /// <summary>Stream identifier.</summary>
-    public int Id { get; }
+    public int Id { get; private set; }
 
     /// <summary>RFC 9113 5.1 state.</summary>
     public Http2StreamState State { get; internal set; }
 
     /// <summary>Request headers (server side) or final response headers (client side).</summary>
-    public Http2HeaderList ReceivedHeaders { get; } = new();
+    public Http2HeaderList ReceivedHeaders { get; private set; } = new();
 
     /// <summary>Trailers the peer sent, valid once <see cref="HasTrailers"/>.</summary>
-    public Http2HeaderList ReceivedTrailers { get; } = new();
+    public Http2HeaderList ReceivedTrailers { get; private set; } = new();
 
     /// <summary>Scratch list a forwarder stages outgoing headers or trailers in.</summary>
     public Http2HeaderList Outgoing { get; } = new();
@@ -72,8 +84,11 @@ public sealed class Http2Stream
     /// <summary>Body bytes sent.</summary>
     public long SentBodyBytes { get; internal set; }
 
-    /// <summary>Client side: completes with true when the final response headers arrived, false on a reset.</summary>
-    public Task<bool> HeadersReceived => _headers.Task;
+    /// <summary>
+    /// Client side: completes with true when the final response headers arrived, false on a reset. Await it once;
+    /// <c>AsTask()</c> it to add a timeout.
+    /// </summary>
+    public ValueTask<bool> HeadersReceived => new(this, _headers.Version);
 
     /// <summary>Whether a request block ended the stream (no body follows).</summary>
     public bool IsReceiveComplete => EndStreamReceived;
@@ -84,12 +99,138 @@ public sealed class Http2Stream
     /// <summary>Client side: the final (non-1xx) response headers arrived.</summary>
     internal bool FinalHeadersReceived;
 
+    /// <summary>Bumped each time the pooled object starts a new stream: a reference taken earlier is stale.</summary>
+    internal int Generation;
+
+    /// <summary>True once the consumer released the stream (guards against a second release).</summary>
+    internal bool Released;
+
     internal Http2FlowWindow SendWindow;
     internal Http2FlowWindow ReceiveWindow;
 
     internal PipeWriter BodyWriter => _body.Writer;
 
-    internal void SignalHeaders(bool received) => _headers.TrySetResult(received);
+    /// <summary>Makes this (new or pooled) object stream <paramref name="id"/> of <paramref name="connection"/>.</summary>
+    internal void Start(Http2Connection connection, int id, int sendWindow, int receiveWindow)
+    {
+        Generation++;
+        Connection = connection;
+        Id = id;
+        State = Http2StreamState.Open;
+        SendWindow = new Http2FlowWindow(sendWindow);
+        ReceiveWindow = new Http2FlowWindow(receiveWindow);
+        ReceivedHeaders.Reset();
+        ReceivedTrailers.Reset();
+        Outgoing.Reset();
+        HasTrailers = false;
+        EndStreamReceived = false;
+        EndStreamSent = false;
+        ResetCode = null;
+        ResetByPeer = false;
+        ReceivedBodyBytes = 0;
+        SentBodyBytes = 0;
+        PendingCredit = 0;
+        FinalHeadersReceived = false;
+        Released = false;
+        _headersSignalled = false;
+        _headersAwaiting = false;
+        _headersQueued = false;
+        _windowWaiter = null;
+    }
+
+    /// <summary>Readies a released stream for the pool: both ends of the body pipe are complete by then.</summary>
+    internal bool TryRecycle()
+    {
+        if (Volatile.Read(ref _headersAwaiting) || Volatile.Read(ref _headersQueued) || _scheduler.IsPending)
+        {
+            // A waiter registered on HeadersReceived has not taken its result yet (one that gave up, on a
+            // timeout): its continuation still holds this version, so the object is never reused.
+            return false;
+        }
+
+        try
+        {
+            _body.Reset();
+        }
+        catch (InvalidOperationException)
+        {
+            return false; // an end of the pipe still open: never reuse it, let the GC have it
+        }
+
+        _headers.Reset();
+        _headers.RunContinuationsAsynchronously = true;
+        Connection = null!;
+        return true;
+    }
+
+    /// <summary>
+    /// Installs a decoded block (the read loop decodes into its own scratch list outside the lock, then swaps it in
+    /// under the lock): <paramref name="decoded"/> becomes the stream's list and receives the old one back.
+    /// </summary>
+    internal void SwapReceived(bool trailers, ref Http2HeaderList decoded)
+    {
+        Http2HeaderList old;
+        if (trailers)
+        {
+            old = ReceivedTrailers;
+            ReceivedTrailers = decoded;
+        }
+        else
+        {
+            old = ReceivedHeaders;
+            ReceivedHeaders = decoded;
+        }
+
+        decoded = old;
+    }
+
+    /// <summary>
+    /// Under the connection lock: completes <see cref="HeadersReceived"/> once. A waiting consumer is resumed on the
+    /// thread pool by queuing the stream itself (no allocation, unlike the completion source's own scheduling).
+    /// </summary>
+    internal void SignalHeaders(bool received)
+    {
+        if (_headersSignalled)
+        {
+            return;
+        }
+
+        _headersSignalled = true;
+        if (Volatile.Read(ref _headersAwaiting))
+        {
+            _headersResult = received;
+            Volatile.Write(ref _headersQueued, true);
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
+        else
+        {
+            _headers.SetResult(received); // nobody waits yet (or one registering right now is scheduled by the core)
+        }
+    }
+
+    /// <summary>Runs the queued header signal: the waiting consumer continues inline, on this pool thread.</summary>
+    void IThreadPoolWorkItem.Execute()
+    {
+        bool received = _headersResult;
+        _headers.RunContinuationsAsynchronously = false;
+        Volatile.Write(ref _headersQueued, false); // the waiter cannot release the stream before it resumes below
+        _headers.SetResult(received);
+    }
+
+    bool IValueTaskSource<bool>.GetResult(short token)
+    {
+        bool result = _headers.GetResult(token);
+        Volatile.Write(ref _headersAwaiting, false);
+        return result;
+    }
+
+    ValueTaskSourceStatus IValueTaskSource<bool>.GetStatus(short token) => _headers.GetStatus(token);
+
+    void IValueTaskSource<bool>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+    {
+        Volatile.Write(ref _headersAwaiting, true);
+        _headers.OnCompleted(continuation, state, token, flags);
+    }
 
     /// <summary>Called under the connection lock when the stream cannot send: returns the task to await outside it.</summary>
     internal Task<bool> PrepareWindowWait()
@@ -106,7 +247,7 @@ public sealed class Http2Stream
         waiter?.TrySetResult(true);
     }
 
-    /// <summary>Completes the body pipe and wakes waiters after a reset or the connection's end.</summary>
+    /// <summary>Completes the body pipe and wakes waiters after a reset or the connection's end (under the lock).</summary>
     internal void Abort(Http2ErrorCode code)
     {
         if (!EndStreamReceived)
@@ -114,9 +255,39 @@ public sealed class Http2Stream
             _body.Writer.Complete(new Http2StreamResetException(code));
         }
 
-        _headers.TrySetResult(false);
+        SignalHeaders(false);
         WakeWindowWaiter();
     }
 
     public override string ToString() => $"stream {Id} {State}";
+}
+
+/// <summary>
+/// The body pipe's reader scheduler, one per stream: the pipe resumes at most one reader at a time, so the pending
+/// continuation fits in two fields and the scheduler queues itself, where <see cref="PipeScheduler.ThreadPool"/>
+/// allocates a work item for each resumption.
+/// </summary>
+internal sealed class StreamScheduler : PipeScheduler, IThreadPoolWorkItem
+{
+    private Action<object?>? _action;
+    private object? _state;
+
+    /// <summary>True while a continuation is queued and has not run.</summary>
+    public bool IsPending => Volatile.Read(ref _action) is not null;
+
+    public override void Schedule(Action<object?> action, object? state)
+    {
+        _state = state;
+        Volatile.Write(ref _action, action);
+        System.Threading.ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+    }
+
+    void IThreadPoolWorkItem.Execute()
+    {
+        Action<object?> action = _action!;
+        object? state = _state;
+        _state = null;
+        Volatile.Write(ref _action, null);
+        action(state);
+    }
 }
