@@ -101,10 +101,16 @@ public abstract partial class Http2Connection
 
     private protected object SyncRoot => _sync;
 
+    private protected int ActiveStreamsLocked => _streams.Count;
+
     private protected bool PeerSettingsKnown => _peerSettingsReceived;
 
-    /// <summary>Client role: allocates the next odd id and sends the request headers, or null when closing or full.</summary>
-    private protected Http2Stream? TryOpenStreamCore(Http2HeaderList headers, bool endStream)
+    /// <summary>
+    /// Client role: allocates the next odd id and sends the request headers, or null when closing or full.
+    /// <paramref name="interimSink"/> receives the stream's 1xx responses; it is set before the headers leave, so
+    /// none can be missed.
+    /// </summary>
+    private protected Http2Stream? TryOpenStreamCore(Http2HeaderList headers, bool endStream, IHttp2InterimResponseSink? interimSink = null)
     {
         lock (_sync)
         {
@@ -117,6 +123,8 @@ public abstract partial class Http2Connection
             int id = _nextStreamId;
             _nextStreamId += 2;
             var stream = new Http2Stream(this, id, _peer.InitialWindowSize, Options.InitialStreamWindowSize);
+            stream.RequestIsHead = headers.Method.SequenceEqual("HEAD"u8);
+            stream.InterimSink = interimSink;
             _streams.Add(id, stream);
             WriteHeadersLocked(id, headers, endStream);
             if (endStream)

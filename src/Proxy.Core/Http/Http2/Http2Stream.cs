@@ -8,7 +8,7 @@ namespace Proxy.Http.Http2;
 /// <see cref="ReceivedTrailers"/> and the body pipe (<see cref="Input"/>); the stream's consumer (a forwarder)
 /// reads them and sends through the connection. State and windows change only under the connection lock.
 /// </summary>
-public sealed class Http2Stream
+public sealed class Http2Stream : IHttp2InterimResponseSink
 {
     private static readonly PipeOptions s_bodyPipe = new(
         pool: PinnedBlockMemoryPool.Shared,
@@ -84,6 +84,18 @@ public sealed class Http2Stream
     /// <summary>Client side: the final (non-1xx) response headers arrived.</summary>
     internal bool FinalHeadersReceived;
 
+    /// <summary>
+    /// The content-length the peer declared for the content of its message, or -1 when it declared none or the
+    /// message has no content (HEAD responses, 204, 304): checked against the DATA received (RFC 9113 8.1.1).
+    /// </summary>
+    internal long DeclaredContentLength = Http2ContentLength.Absent;
+
+    /// <summary>Client side: the request was HEAD, so the response has no content whatever its content-length.</summary>
+    internal bool RequestIsHead;
+
+    /// <summary>Client side: where interim (1xx) responses go; null drops them. Set when the stream opens.</summary>
+    internal IHttp2InterimResponseSink? InterimSink;
+
     internal Http2FlowWindow SendWindow;
     internal Http2FlowWindow ReceiveWindow;
 
@@ -117,6 +129,13 @@ public sealed class Http2Stream
         _headers.TrySetResult(false);
         WakeWindowWaiter();
     }
+
+    /// <summary>
+    /// Server side: relays an interim response that arrived on another stream (the upstream one this stream is
+    /// forwarded to) as a HEADERS block without END_STREAM (RFC 9113 8.1).
+    /// </summary>
+    void IHttp2InterimResponseSink.OnInterimResponse(Http2Stream stream, Http2HeaderList headers) =>
+        Connection.RelayInterimResponse(this, headers);
 
     public override string ToString() => $"stream {Id} {State}";
 }
