@@ -27,8 +27,10 @@ public sealed partial class Http2ServerConnection
 
         // When the route retries, a small body is awaited whole before the first attempt so a retry can send it
         // again, as the HTTP/1.1 forwarder buffers one; larger or unannounced bodies (gRPC streams) stream once.
-        if (policy is not null && !stream.EndStreamReceived &&
-            stream.DeclaredContentLength is >= 0 and <= RetryBodyBuffer.DefaultLimit &&
+        // An empty one (content-length: 0, ended by an empty DATA frame) costs no wait and keeps refused streams
+        // retriable.
+        long declared = stream.DeclaredContentLength;
+        if (!stream.EndStreamReceived && (declared == 0 || (policy is not null && declared is > 0 and <= RetryBodyBuffer.DefaultLimit)) &&
             !await AwaitWholeBodyAsync(stream).ConfigureAwait(false))
         {
             return; // the client reset the stream
