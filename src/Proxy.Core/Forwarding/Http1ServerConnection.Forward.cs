@@ -128,27 +128,10 @@ public sealed partial class Http1ServerConnection
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ExchangeAsync(Cluster cluster, RouteRuntime action, RouteMetrics routeMetrics, bool hasBody, bool keepAlive, long started)
     {
-        // An HTTP/2 cluster: the request becomes a stream on a multiplexed upstream connection
-        // (retry policies apply to HTTP/1.1 clusters only, for now).
+        // An HTTP/2 cluster: the request becomes a stream on a multiplexed upstream connection.
         if (cluster.Endpoints.Count > 0 && cluster.Endpoints[0].Http2Pool is not null)
         {
-            var h2Endpoint = cluster.Pick(PickContextFor(cluster));
-            if (h2Endpoint?.Http2Pool is not { } http2)
-            {
-                return await AnswerAsync(routeMetrics, 503, ResponseFlag.NoHealthyEndpoint, started, hasBody || !keepAlive, action.Route.Name, cluster.Name).ConfigureAwait(false);
-            }
-
-            _attempts = 1;
-            h2Endpoint.OnRequestStarted();
-            var h2Start = Stopwatch.GetTimestamp();
-            try
-            {
-                return await ExchangeOverHttp2Async(h2Endpoint, http2, cluster, action, routeMetrics, hasBody, keepAlive, started).ConfigureAwait(false);
-            }
-            finally
-            {
-                h2Endpoint.OnRequestCompleted(Stopwatch.GetElapsedTime(h2Start));
-            }
+            return await ExchangeHttp2Async(cluster, action, routeMetrics, hasBody, keepAlive, started).ConfigureAwait(false);
         }
 
         var policy = action.Retry;
@@ -223,65 +206,15 @@ public sealed partial class Http1ServerConnection
         }
     }
 
-    /// <summary>
-    /// Picks the endpoint of an attempt. A retry avoids the endpoints that just failed when the
-    /// cluster has others (Envoy's previous_hosts predicate, which Istio enables by default):
-    /// without it, round robin hands a dead endpoint to a third of the retries as well.
-    /// </summary>
-    private Endpoint? PickForAttempt(Cluster cluster, Endpoint? triedLast, Endpoint? triedBefore)
-    {
-        var endpoint = cluster.Pick(PickContextFor(cluster));
-        if (endpoint is null || (endpoint != triedLast && endpoint != triedBefore))
-        {
-            return endpoint;
-        }
-
-        // The picker chose an endpoint that just failed: take the first other healthy one, from a
-        // random start so retries spread over the rest.
-        var endpoints = cluster.Endpoints;
-        var start = Random.Shared.Next(endpoints.Count);
-        for (var i = 0; i < endpoints.Count; i++)
-        {
-            var candidate = endpoints[(start + i) % endpoints.Count];
-            if (candidate.IsHealthy && candidate != triedLast && candidate != triedBefore)
-            {
-                return candidate;
-            }
-        }
-
-        return endpoint; // nothing else to try: the same endpoint again
-    }
+    /// <summary>Picks the endpoint of an attempt, avoiding the ones that just failed (see <see cref="RetryGate.PickForAttempt"/>).</summary>
+    private Endpoint? PickForAttempt(Cluster cluster, Endpoint? triedLast, Endpoint? triedBefore) =>
+        RetryGate.PickForAttempt(cluster, PickContextFor(cluster), triedLast, triedBefore);
 
     /// <summary>The retry policy, then the budget, then the breaker's retry limit must all agree.</summary>
     private static bool MayRetry(RetryPolicy policy, RouteRuntime action, Cluster cluster, in Attempt attempt, int retries, bool hasBody, bool buffered)
     {
         var replayable = !hasBody || buffered || attempt.Outcome.Failure == AttemptFailure.ConnectFailure;
-        var decision = policy.Decide(attempt.Outcome, retries, attempt.Idempotent, replayable);
-        var metrics = cluster.Resilience.Metrics;
-        if (decision != RetryDecision.Retry)
-        {
-            if (decision != RetryDecision.NotRetriable)
-            {
-                metrics.CountRefused(decision);
-            }
-
-            return false;
-        }
-
-        if (action.Budget is { } budget && !budget.TryWithdraw())
-        {
-            metrics.RefusedBudget.Increment();
-            return false;
-        }
-
-        if (cluster.Resilience.Breaker is { } breaker && breaker.TryAcquire(CircuitBreakerResource.Retries) != CircuitBreakerResource.None)
-        {
-            metrics.RefusedOverflow.Increment();
-            return false;
-        }
-
-        metrics.CountRetry(policy.Classify(attempt.Outcome) & policy.RetryOn);
-        return true;
+        return RetryGate.MayRetry(policy, action, cluster, attempt.Outcome, retries, attempt.Idempotent, replayable);
     }
 
     /// <summary>One try: a connection, the request, and the response head (or why there is none).</summary>

@@ -1,11 +1,14 @@
 using System.Buffers;
 using System.Buffers.Text;
+using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using Proxy.Http;
 using Proxy.Http.Http1;
 using Proxy.Http.Http2;
+using Proxy.LoadBalancing;
 using Proxy.Observability;
+using Proxy.Resilience;
 using Proxy.Runtime;
 using Proxy.Upstream;
 
@@ -15,79 +18,300 @@ public sealed partial class Http1ServerConnection
 {
     private Http2HeaderList? _http2Request; // reused: one request at a time per HTTP/1.1 connection
 
+    // The flush of the last interim (1xx) response relayed to the client; awaited before the forwarder writes.
+    private ValueTask<FlushResult> _interimFlush;
+
     /// <summary>
-    /// h1 -> h2: the request head becomes HEADERS (:authority from Host, hop-by-hop fields dropped, names
-    /// lowercased), the body DATA frames, and the response comes back as an HTTP/1.1 head with a Content-Length or
-    /// chunked body; HTTP/2 trailers become chunked trailers.
+    /// h1 -> h2 with retries: attempts on the cluster's endpoints until one gives a response to relay or the retry
+    /// rules (<see cref="RetryGate"/>) say stop. A request is sent again only when it has no body or its body was
+    /// buffered first (Content-Length up to 64 KiB, when the route retries).
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> ExchangeOverHttp2Async(Endpoint endpoint, Http2ConnectionPool pool, Cluster cluster, RouteRuntime action, RouteMetrics routeMetrics, bool hasBody, bool downstreamKeepAlive, long started)
+    private async ValueTask<bool> ExchangeHttp2Async(Cluster cluster, RouteRuntime action, RouteMetrics routeMetrics, bool hasBody, bool keepAlive, long started)
     {
-        Http2HeaderList headers = _http2Request ??= new Http2HeaderList();
-        BuildHttp2Request(headers, hasBody);
-        Http2Stream? stream = await pool.OpenStreamAsync(endpoint, headers, endStream: !hasBody, cluster.ConnectTimeout, cluster.Metrics).ConfigureAwait(false);
-        if (stream is null)
+        RetryPolicy? policy = action.Retry;
+
+        // A client waiting for 100 Continue sends no body until the upstream asks for it: that body streams.
+        bool buffered = false;
+        if (hasBody && policy is not null && !_request.IsChunked && !_request.ExpectContinue && _request.ContentLength <= RetryBodyBuffer.DefaultLimit)
         {
-            return await AnswerAsync(routeMetrics, 502, ResponseFlag.UpstreamConnectFailure, started, close: hasBody || !downstreamKeepAlive, action.Route.Name, cluster.Name).ConfigureAwait(false);
+            if (!await BufferBodyAsync(_request.ContentLength).ConfigureAwait(false))
+            {
+                return false; // the client went away mid-body
+            }
+
+            buffered = true;
         }
 
-        Task<bool>? upload = null;
+        TimeSpan? tryTimeout = action.Timeout;
+        bool perTryTimeout = false;
+        if (policy?.PerTryTimeout is { } perTry && (tryTimeout is null || perTry < tryTimeout))
+        {
+            tryTimeout = perTry;
+            perTryTimeout = true;
+        }
+
+        bool idempotent = _request.Method.IsIdempotent();
+        Endpoint? endpoint = cluster.Pick(PickContextFor(cluster));
+        Endpoint? triedLast = null, triedBefore = null;
+        int retries = 0, refusedRetries = 0;
+        bool holdingRetry = false;
         try
         {
-            upload = hasBody ? UploadToHttp2Async(stream) : null;
-            bool received;
-            try
+            while (true)
             {
-                received = action.Timeout is { } timeout
-                    ? await stream.HeadersReceived.AsTask().WaitAsync(timeout).ConfigureAwait(false)
-                    : await stream.HeadersReceived.ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                return await AnswerAsync(routeMetrics, 504, ResponseFlag.UpstreamTimeout, started, close: true, action.Route.Name, cluster.Name).ConfigureAwait(false);
-            }
+                if (endpoint?.Http2Pool is not { } pool)
+                {
+                    return await AnswerAsync(routeMetrics, 503, ResponseFlag.NoHealthyEndpoint, started, (hasBody && !buffered) || !keepAlive, action.Route.Name, cluster.Name).ConfigureAwait(false);
+                }
 
-            if (!received)
-            {
-                return await AnswerAsync(routeMetrics, 502, ResponseFlag.UpstreamReset, started, close: true, action.Route.Name, cluster.Name).ConfigureAwait(false);
-            }
+                _attempts++;
+                endpoint.OnRequestStarted();
+                long latencyStart = Stopwatch.GetTimestamp();
+                Http2Exchange attempt = default;
+                try
+                {
+                    attempt = await AttemptHttp2Async(endpoint, pool, cluster, hasBody, buffered, tryTimeout).ConfigureAwait(false);
+                    if (holdingRetry)
+                    {
+                        cluster.Resilience.Breaker?.Release(CircuitBreakerResource.Retries);
+                        holdingRetry = false;
+                    }
 
-            Http2HeaderList response = stream.ReceivedHeaders;
-            int status = response.Status;
-            bool bodiless = _request.Method == RequestMethod.Head || status is 204 or 304;
-            bool hasLength = response.TryGetValue("content-length"u8, out _);
-            bool chunked = !bodiless && !hasLength && _request.Version == Http1Version.Http11;
-            bool keepAlive = downstreamKeepAlive && (bodiless || hasLength || chunked);
-            WriteHttp1Response(response, status, chunked, keepAlive);
-            long responseBytes = 0;
-            bool complete = true;
-            if (!bodiless)
-            {
-                (complete, responseBytes) = await RelayHttp2BodyAsync(stream, chunked).ConfigureAwait(false);
-            }
-            else
-            {
-                await _output.FlushAsync().ConfigureAwait(false);
-            }
+                    cluster.Resilience.Outliers?.Report(endpoint.Health, attempt.Outcome);
 
-            bool uploaded = upload is null || (upload.IsCompleted && await upload.ConfigureAwait(false));
-            Record(routeMetrics, status, complete ? ResponseFlag.None : ResponseFlag.UpstreamReset, started,
-                _request.HeadLength + stream.SentBodyBytes, responseBytes, action.Route.Name, cluster.Name, endpoint);
-            return complete && keepAlive && uploaded;
+                    // A timeout that is not the per-try one left no time for another try.
+                    bool replayable = !hasBody || buffered || attempt.Outcome.Failure == AttemptFailure.ConnectFailure;
+                    bool retry = false;
+                    if (!attempt.TimedOut || perTryTimeout)
+                    {
+                        if (policy is not null && RetryGate.MayRetry(policy, action, cluster, attempt.Outcome, retries, idempotent, replayable))
+                        {
+                            holdingRetry = true;
+                            retries++;
+                            retry = true;
+                        }
+                        else
+                        {
+                            retry = RetryGate.MayRetryRefused(attempt.Outcome, ref refusedRetries, replayable, cluster, _metrics);
+                        }
+                    }
+
+                    if (!retry)
+                    {
+                        return await FinishHttp2Async(attempt, endpoint, cluster, action, routeMetrics, hasBody, buffered, keepAlive, started).ConfigureAwait(false);
+                    }
+                }
+                finally
+                {
+                    if (attempt.Upload is { } upload)
+                    {
+                        if (!upload.IsCompleted && attempt.Stream is { } open)
+                        {
+                            // The exchange ended before the upload (the connection then closes, as keep-alive
+                            // needs the whole body read). The stream goes back to the pool once released, so the
+                            // upload ends first: the reset ends its sends, the cancelled read wakes one waiting for
+                            // client bytes.
+                            await open.Connection.ResetAsync(open, Http2ErrorCode.Cancel).ConfigureAwait(false);
+                            if (!buffered)
+                            {
+                                _input.CancelPendingRead();
+                            }
+                        }
+
+                        await upload.ConfigureAwait(false);
+                    }
+
+                    if (attempt.Stream is { } stream)
+                    {
+                        await stream.Connection.ReleaseStreamAsync(stream).ConfigureAwait(false);
+                    }
+
+                    endpoint.OnRequestCompleted(Stopwatch.GetElapsedTime(latencyStart));
+                }
+
+                if (policy is not null && retries > 0)
+                {
+                    await Task.Delay(policy.Backoff(retries, SharedRandomSource.Instance)).ConfigureAwait(false);
+                }
+
+                triedBefore = triedLast;
+                triedLast = endpoint;
+                endpoint = PickForAttempt(cluster, triedLast, triedBefore);
+            }
         }
         finally
         {
-            if (upload is { IsCompleted: false })
+            if (holdingRetry)
             {
-                // The exchange ended before the request body did (the connection closes: keep-alive needs the
-                // upload). Stop the upload before the stream goes back to the pool: the reset wakes a send waiting
-                // for window, the cancelled read wakes one waiting for client bytes.
-                await stream.Connection.ResetAsync(stream, Http2ErrorCode.Cancel).ConfigureAwait(false);
-                _input.CancelPendingRead();
-                await upload.ConfigureAwait(false);
+                cluster.Resilience.Breaker?.Release(CircuitBreakerResource.Retries);
             }
+        }
+    }
 
-            await stream.Connection.ReleaseStreamAsync(stream).ConfigureAwait(false);
+    /// <summary>One try over HTTP/2: the upstream stream, the request on it, and how it ended.</summary>
+    private struct Http2Exchange
+    {
+        public Http2Stream? Stream;
+        public Task<bool>? Upload;
+        public AttemptOutcome Outcome;
+        public bool TimedOut;
+    }
+
+    /// <summary>
+    /// h1 -> h2, one try: the request head becomes HEADERS (:authority from Host, hop-by-hop fields dropped, names
+    /// lowercased), the body DATA frames, and the attempt waits for the final response headers. Interim responses
+    /// reach the client meanwhile (<see cref="IHttp2InterimResponseSink.OnInterimResponse"/>).
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<Http2Exchange> AttemptHttp2Async(Endpoint endpoint, Http2ConnectionPool pool, Cluster cluster, bool hasBody, bool buffered, TimeSpan? timeout)
+    {
+        var attempt = default(Http2Exchange);
+        Http2HeaderList headers = _http2Request ??= new Http2HeaderList();
+        BuildHttp2Request(headers, hasBody);
+        _interimFlush = default;
+        Http2Stream? stream = await pool.OpenStreamAsync(endpoint, headers, endStream: !hasBody, cluster.ConnectTimeout, cluster.Metrics, interimSink: this).ConfigureAwait(false);
+        if (stream is null)
+        {
+            attempt.Outcome = AttemptOutcome.ConnectFailure;
+            return attempt;
+        }
+
+        attempt.Stream = stream;
+        attempt.Upload = !hasBody ? null : buffered ? SendBufferedBodyAsync(stream) : UploadToHttp2Async(stream);
+        bool received;
+        try
+        {
+            received = timeout is { } t
+                ? await stream.HeadersReceived.AsTask().WaitAsync(t).ConfigureAwait(false)
+                : await stream.HeadersReceived.ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // Reset before answering: no interim response can be written to the client after this.
+            await stream.Connection.ResetAsync(stream, Http2ErrorCode.Cancel).ConfigureAwait(false);
+            attempt.TimedOut = true;
+            attempt.Outcome = AttemptOutcome.PerTryTimeout;
+            await AwaitInterimFlushAsync().ConfigureAwait(false);
+            return attempt;
+        }
+
+        await AwaitInterimFlushAsync().ConfigureAwait(false);
+        if (!received)
+        {
+            // RFC 9113 8.7: REFUSED_STREAM (or a GOAWAY below the stream's id) means nothing was processed.
+            attempt.Outcome = stream.ResetByPeer && stream.ResetCode == Http2ErrorCode.RefusedStream
+                ? AttemptOutcome.RefusedStream
+                : AttemptOutcome.Reset;
+            return attempt;
+        }
+
+        // A trailers-only gRPC response carries grpc-status in its headers.
+        Http2HeaderList response = stream.ReceivedHeaders;
+        attempt.Outcome = AttemptOutcome.Response(response.Status,
+            response.TryGetValue("grpc-status"u8, out ReadOnlySpan<byte> grpcStatus) ? RetryPolicy.ParseGrpcStatus(grpcStatus) : AttemptOutcome.NoGrpcStatus);
+        return attempt;
+    }
+
+    /// <summary>
+    /// Relays the last attempt's response as an HTTP/1.1 head with a Content-Length or chunked body (HTTP/2
+    /// trailers become chunked trailers), or answers the error it ended with.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> FinishHttp2Async(Http2Exchange attempt, Endpoint endpoint, Cluster cluster, RouteRuntime action, RouteMetrics routeMetrics, bool hasBody, bool buffered, bool downstreamKeepAlive, long started)
+    {
+        if (attempt.Stream is not { } stream)
+        {
+            return await AnswerAsync(routeMetrics, 502, ResponseFlag.UpstreamConnectFailure, started, close: (hasBody && !buffered) || !downstreamKeepAlive, action.Route.Name, cluster.Name).ConfigureAwait(false);
+        }
+
+        if (attempt.TimedOut)
+        {
+            return await AnswerAsync(routeMetrics, 504, ResponseFlag.UpstreamTimeout, started, close: true, action.Route.Name, cluster.Name).ConfigureAwait(false);
+        }
+
+        if (attempt.Outcome.Failure != AttemptFailure.None)
+        {
+            return await AnswerAsync(routeMetrics, 502, ResponseFlag.UpstreamReset, started, close: true, action.Route.Name, cluster.Name).ConfigureAwait(false);
+        }
+
+        Http2HeaderList response = stream.ReceivedHeaders;
+        int status = response.Status;
+        bool bodiless = _request.Method == RequestMethod.Head || status is 204 or 304;
+        bool hasLength = response.TryGetValue("content-length"u8, out _);
+        bool chunked = !bodiless && !hasLength && _request.Version == Http1Version.Http11;
+        bool keepAlive = downstreamKeepAlive && (bodiless || hasLength || chunked);
+        WriteHttp1Response(response, status, chunked, keepAlive);
+        long responseBytes = 0;
+        bool complete = true;
+        if (!bodiless)
+        {
+            (complete, responseBytes) = await RelayHttp2BodyAsync(stream, chunked).ConfigureAwait(false);
+        }
+        else
+        {
+            await _output.FlushAsync().ConfigureAwait(false);
+        }
+
+        Task<bool>? upload = attempt.Upload;
+        bool uploaded = buffered || upload is null || (upload.IsCompleted && await upload.ConfigureAwait(false));
+        Record(routeMetrics, status, complete ? ResponseFlag.None : ResponseFlag.UpstreamReset, started,
+            _request.HeadLength + stream.SentBodyBytes, responseBytes, action.Route.Name, cluster.Name, endpoint);
+        return complete && keepAlive && uploaded;
+    }
+
+    /// <summary>
+    /// Relays an interim response of the upstream stream to the client as an HTTP/1.1 1xx head (RFC 9110 15.2).
+    /// Runs on the upstream connection's read loop while the forwarder waits for the final response, so nothing
+    /// else writes to the client meanwhile; the flush is awaited by the forwarder before it writes.
+    /// </summary>
+    void IHttp2InterimResponseSink.OnInterimResponse(Http2Stream stream, Http2HeaderList headers)
+    {
+        // 15.2: no 1xx to an HTTP/1.0 client. A flush still pending means the client is not reading: an interim
+        // response more or less changes nothing, and a second flush may not start before the first ends.
+        if (_request.Version != Http1Version.Http11 || !_interimFlush.IsCompleted)
+        {
+            return;
+        }
+
+        PipeWriter output = _output;
+        WriteStatusLine(output, headers.Status);
+        for (int i = 0; i < headers.Count; i++)
+        {
+            output.Write(headers.GetName(i));
+            output.Write(": "u8);
+            output.Write(headers.GetValue(i));
+            output.Write("\r\n"u8);
+        }
+
+        output.Write("\r\n"u8);
+        _interimFlush = output.FlushAsync();
+    }
+
+    private async ValueTask AwaitInterimFlushAsync()
+    {
+        ValueTask<FlushResult> pending = _interimFlush;
+        _interimFlush = default;
+        if (!pending.IsCompleted)
+        {
+            await pending.ConfigureAwait(false);
+        }
+        else
+        {
+            _ = pending.Result;
+        }
+    }
+
+    /// <summary>Sends the buffered request body (<see cref="RetryBodyBuffer"/>) with END_STREAM; it stays buffered for a retry.</summary>
+    private async Task<bool> SendBufferedBodyAsync(Http2Stream stream)
+    {
+        try
+        {
+            return await stream.Connection.SendDataAsync(stream, new ReadOnlySequence<byte>(_retryBody.Buffered), endStream: true).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (Http2Connection.IsConnectionLoss(ex))
+        {
+            return false;
         }
     }
 
@@ -140,13 +364,7 @@ public sealed partial class Http1ServerConnection
     private void WriteHttp1Response(Http2HeaderList response, int status, bool chunked, bool keepAlive)
     {
         PipeWriter output = _output;
-        output.Write("HTTP/1.1 "u8);
-        Span<byte> digits = stackalloc byte[3];
-        Utf8Formatter.TryFormat(status, digits, out _);
-        output.Write(digits);
-        output.Write(" "u8);
-        output.Write(ReasonPhrases.Get(status));
-        output.Write("\r\n"u8);
+        WriteStatusLine(output, status);
         for (int i = 0; i < response.Count; i++)
         {
             output.Write(response.GetName(i));
@@ -161,6 +379,17 @@ public sealed partial class Http1ServerConnection
         }
 
         output.Write(keepAlive ? "\r\n"u8 : "connection: close\r\n\r\n"u8);
+    }
+
+    private static void WriteStatusLine(PipeWriter output, int status)
+    {
+        output.Write("HTTP/1.1 "u8);
+        Span<byte> digits = stackalloc byte[3];
+        Utf8Formatter.TryFormat(status, digits, out _);
+        output.Write(digits);
+        output.Write(" "u8);
+        output.Write(ReasonPhrases.Get(status));
+        output.Write("\r\n"u8);
     }
 
     /// <summary>Streams the HTTP/1.1 request body into the upstream stream, then END_STREAM.</summary>

@@ -19,7 +19,7 @@ namespace Proxy.Forwarding;
 /// connection and streams the response back. One read loop owns the connection; only the timeout
 /// fields below are touched by other threads (the heartbeat and the request timer).
 /// </summary>
-public sealed partial class Http1ServerConnection : ITrackedConnection
+public sealed partial class Http1ServerConnection : ITrackedConnection, Proxy.Http.Http2.IHttp2InterimResponseSink
 {
     private readonly IDisposable _downstream;
     private readonly PipeReader _input;

@@ -1,9 +1,14 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using Proxy.Async;
+using Proxy.Http;
 using Proxy.Http.Http2;
+using Proxy.LoadBalancing;
 using Proxy.Observability;
+using Proxy.Resilience;
+using Proxy.Runtime;
 using Proxy.Upstream;
 
 namespace Proxy.Forwarding;
@@ -12,93 +17,324 @@ public sealed partial class Http2ServerConnection
 {
     /// <summary>
     /// h2 -> h2: the stream is re-sent on a multiplexed upstream connection of the endpoint's pool; bodies and
-    /// trailers flow both ways at once (gRPC streaming), resets are passed on.
+    /// trailers flow both ways at once (gRPC streaming), resets are passed on, interim responses relayed. Failed
+    /// attempts are retried (<see cref="RetryGate"/>) while the request can be sent again: it has no body, or its
+    /// body arrived whole before the first attempt.
     /// </summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder))]
-    private async ValueTask ForwardToHttp2Async(Http2Stream stream, Endpoint endpoint, Http2ConnectionPool pool, Cluster cluster, RouteMetrics metrics, TimeSpan? timeout, bool grpc, long started)
+    private async ValueTask ForwardToHttp2Async(Http2Stream stream, Endpoint first, Cluster cluster, RouteRuntime action, RouteMetrics metrics, TimeSpan? timeout, bool grpc, long started)
     {
         Http2HeaderList request = stream.ReceivedHeaders;
+        RetryPolicy? policy = action.Retry;
+        action.Budget?.Deposit();
+
+        // When the route retries, a small body is awaited whole before the first attempt so a retry can send it
+        // again, as the HTTP/1.1 forwarder buffers one; larger or unannounced bodies (gRPC streams) stream once.
+        // An empty one (content-length: 0, ended by an empty DATA frame) costs no wait and keeps refused streams
+        // retriable.
+        long declared = stream.DeclaredContentLength;
+        if (!stream.EndStreamReceived && (declared == 0 || (policy is not null && declared is > 0 and <= RetryBodyBuffer.DefaultLimit)) &&
+            !await AwaitWholeBodyAsync(stream).ConfigureAwait(false))
+        {
+            return; // the client reset the stream
+        }
+
+        bool bodiless = stream.EndStreamReceived && stream.ReceivedBodyBytes == 0 && !stream.HasTrailers;
+        bool inHand = stream.EndStreamReceived;
+        bool idempotent = RequestMethods.Parse(request.Method).IsIdempotent();
+        TimeSpan? tryTimeout = timeout;
+        bool perTryTimeout = false;
+        if (policy?.PerTryTimeout is { } perTry && (timeout is null || perTry < timeout))
+        {
+            tryTimeout = perTry;
+            perTryTimeout = true;
+        }
+
+        Endpoint endpoint = first;
+        Endpoint? triedLast = null, triedBefore = null;
+        int retries = 0, refusedRetries = 0;
+        bool holdingRetry = false;
+        try
+        {
+            while (true)
+            {
+                endpoint.OnRequestStarted();
+                long latencyStart = Stopwatch.GetTimestamp();
+                Http2Attempt attempt = default;
+                try
+                {
+                    attempt = await AttemptHttp2Async(stream, endpoint, cluster, bodiless, inHand, tryTimeout).ConfigureAwait(false);
+                    if (holdingRetry)
+                    {
+                        cluster.Resilience.Breaker?.Release(CircuitBreakerResource.Retries);
+                        holdingRetry = false;
+                    }
+
+                    cluster.Resilience.Outliers?.Report(endpoint.Health, attempt.Outcome);
+
+                    // A timeout that is not the per-try one left no time for another try.
+                    bool replayable = inHand || attempt.Outcome.Failure == AttemptFailure.ConnectFailure;
+                    bool retry = false;
+                    if (!attempt.TimedOut || perTryTimeout)
+                    {
+                        if (policy is not null && RetryGate.MayRetry(policy, action, cluster, attempt.Outcome, retries, idempotent, replayable))
+                        {
+                            holdingRetry = true;
+                            retries++;
+                            retry = true;
+                        }
+                        else
+                        {
+                            retry = RetryGate.MayRetryRefused(attempt.Outcome, ref refusedRetries, replayable, cluster, _metrics);
+                        }
+                    }
+
+                    if (!retry)
+                    {
+                        await FinishHttp2Async(stream, attempt, metrics, grpc, started).ConfigureAwait(false);
+                        return;
+                    }
+                }
+                finally
+                {
+                    if (attempt.Upload is { } upload)
+                    {
+                        if (!upload.IsCompleted && attempt.Upstream is { } open)
+                        {
+                            // The exchange ended before the upload (response complete, timeout, reset, or a retry
+                            // follows). Streams go back to the pool once released, and the body must be free for a
+                            // next try, so the upload ends first: the reset ends its sends, the cancelled read wakes
+                            // one waiting for client bytes.
+                            await open.Connection.ResetAsync(open, Http2ErrorCode.Cancel).ConfigureAwait(false);
+                            if (!inHand)
+                            {
+                                stream.Input.CancelPendingRead();
+                            }
+                        }
+
+                        await upload.ConfigureAwait(false);
+                    }
+
+                    if (attempt.Upstream is { } upstream)
+                    {
+                        await upstream.Connection.ReleaseStreamAsync(upstream).ConfigureAwait(false);
+                    }
+
+                    endpoint.OnRequestCompleted(Stopwatch.GetElapsedTime(latencyStart));
+                }
+
+                if (policy is not null && retries > 0)
+                {
+                    await Task.Delay(policy.Backoff(retries, SharedRandomSource.Instance)).ConfigureAwait(false);
+                }
+
+                triedBefore = triedLast;
+                triedLast = endpoint;
+                if (RetryGate.PickForAttempt(cluster, PickContextFor(cluster, request), triedLast, triedBefore) is not { } next)
+                {
+                    await AnswerAsync(stream, metrics, 503, ResponseFlag.NoHealthyEndpoint, grpc, started).ConfigureAwait(false);
+                    return;
+                }
+
+                endpoint = next;
+            }
+        }
+        finally
+        {
+            if (holdingRetry)
+            {
+                cluster.Resilience.Breaker?.Release(CircuitBreakerResource.Retries);
+            }
+        }
+    }
+
+    /// <summary>One try: an upstream stream, the request on it, and the response headers (or why there are none).</summary>
+    private struct Http2Attempt
+    {
+        public Http2Stream? Upstream;
+        public Task<bool>? Upload;
+        public AttemptOutcome Outcome;
+        public bool TimedOut;
+    }
+
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+    private async ValueTask<Http2Attempt> AttemptHttp2Async(Http2Stream stream, Endpoint endpoint, Cluster cluster, bool bodiless, bool inHand, TimeSpan? timeout)
+    {
+        var attempt = default(Http2Attempt);
         Http2HeaderList outgoing = stream.Outgoing;
-        BuildUpstreamRequest(outgoing, request);
-        bool endStream = stream.EndStreamReceived && stream.ReceivedBodyBytes == 0 && !stream.HasTrailers;
-        Http2Stream? upstream = await pool.OpenStreamAsync(endpoint, outgoing, endStream, cluster.ConnectTimeout, cluster.Metrics).ConfigureAwait(false);
+        BuildUpstreamRequest(outgoing, stream.ReceivedHeaders);
+
+        // The downstream stream is the sink of the upstream one's 1xx responses (RFC 9113 8.1).
+        Http2Stream? upstream = endpoint.Http2Pool is { } pool
+            ? await pool.OpenStreamAsync(endpoint, outgoing, bodiless, cluster.ConnectTimeout, cluster.Metrics, interimSink: stream).ConfigureAwait(false)
+            : null; // a reload made the cluster HTTP/1.1 meanwhile: nothing was sent
         if (upstream is null)
+        {
+            attempt.Outcome = AttemptOutcome.ConnectFailure;
+            return attempt;
+        }
+
+        attempt.Upstream = upstream;
+        attempt.Upload = bodiless ? null : inHand ? SendBodyInHandAsync(stream, upstream) : UploadToHttp2Async(stream, upstream);
+        bool received;
+        try
+        {
+            received = timeout is { } t
+                ? await upstream.HeadersReceived.AsTask().WaitAsync(t).ConfigureAwait(false)
+                : await upstream.HeadersReceived.ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // Reset before answering: no interim response can reach the downstream stream after this.
+            await upstream.Connection.ResetAsync(upstream, Http2ErrorCode.Cancel).ConfigureAwait(false);
+            attempt.TimedOut = true;
+            attempt.Outcome = AttemptOutcome.PerTryTimeout;
+            return attempt;
+        }
+
+        if (!received)
+        {
+            // 8.7: REFUSED_STREAM (or a GOAWAY below the stream's id, see ProcessGoAway) means nothing was processed.
+            attempt.Outcome = upstream.ResetByPeer && upstream.ResetCode == Http2ErrorCode.RefusedStream
+                ? AttemptOutcome.RefusedStream
+                : AttemptOutcome.Reset;
+            return attempt;
+        }
+
+        // A trailers-only gRPC response carries grpc-status in its headers.
+        Http2HeaderList headers = upstream.ReceivedHeaders;
+        attempt.Outcome = AttemptOutcome.Response(headers.Status,
+            headers.TryGetValue("grpc-status"u8, out ReadOnlySpan<byte> grpcStatus) ? RetryPolicy.ParseGrpcStatus(grpcStatus) : AttemptOutcome.NoGrpcStatus);
+        return attempt;
+    }
+
+    /// <summary>Relays the last attempt's response downstream, or answers the error it ended with.</summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder))]
+    private async ValueTask FinishHttp2Async(Http2Stream stream, Http2Attempt attempt, RouteMetrics metrics, bool grpc, long started)
+    {
+        if (attempt.Upstream is not { } upstream)
         {
             await AnswerAsync(stream, metrics, 502, ResponseFlag.UpstreamConnectFailure, grpc, started).ConfigureAwait(false);
             return;
         }
 
-        ValueTask<bool> upload = default;
-        bool uploading = false;
-        try
+        if (attempt.TimedOut)
         {
-            if (!endStream)
-            {
-                upload = UploadToHttp2Async(stream, upstream);
-                uploading = true;
-            }
+            await AnswerAsync(stream, metrics, 504, ResponseFlag.UpstreamTimeout, grpc, started).ConfigureAwait(false);
+            return;
+        }
 
-            bool received;
+        if (attempt.Outcome.Failure != AttemptFailure.None)
+        {
+            await AnswerAsync(stream, metrics, 502, ResponseFlag.UpstreamReset, grpc, started).ConfigureAwait(false);
+            return;
+        }
+
+        Http2HeaderList request = stream.ReceivedHeaders;
+        Http2HeaderList upstreamHeaders = upstream.ReceivedHeaders;
+        int status = upstreamHeaders.Status;
+        Http2HeaderList response = stream.Outgoing;
+        response.Reset();
+        response.AddStatus(status);
+        CopyRegularFields(response, upstreamHeaders);
+        bool noBody = upstream.EndStreamReceived && upstream.ReceivedBodyBytes == 0 && !upstream.HasTrailers;
+        if (!await SendHeadersAsync(stream, response, noBody).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        bool complete = noBody || await RelayBodyAsync(upstream, stream).ConfigureAwait(false);
+        if (!complete)
+        {
+            // The upstream's own reset code is passed on; one this side sent (a malformed response, 8.1.1) is not
+            // the client's fault, so the client sees INTERNAL_ERROR.
+            await ResetAsync(stream, upstream.ResetByPeer && upstream.ResetCode is { } code && code != Http2ErrorCode.NoError ? code : Http2ErrorCode.InternalError).ConfigureAwait(false);
+        }
+
+        // A request body still flowing once the response is complete is cut by the caller (RST_STREAM upstream,
+        // and NO_ERROR downstream at release, 8.1).
+        metrics.Get(status, complete ? ResponseFlag.None : ResponseFlag.UpstreamReset, grpc)
+            .Record(ElapsedMilliseconds(started), request.Size + stream.ReceivedBodyBytes, upstreamHeaders.Size + upstream.ReceivedBodyBytes);
+    }
+
+    /// <summary>
+    /// Waits until the whole request body is buffered in the stream (END_STREAM), without consuming it, so each
+    /// attempt can send it. The bytes are credited back to the connection window as they arrive, so streams that
+    /// wait do not starve the others; the content-length (checked by the codec, 8.1.1) bounds what one holds.
+    /// False when the client reset the stream.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+    private static async ValueTask<bool> AwaitWholeBodyAsync(Http2Stream stream)
+    {
+        long credited = 0;
+        while (true)
+        {
+            ReadResult result;
             try
             {
-                received = timeout is { } t
-                    ? await upstream.HeadersReceived.AsTask().WaitAsync(t).ConfigureAwait(false)
-                    : await upstream.HeadersReceived.ConfigureAwait(false);
+                result = await stream.Input.ReadAsync().ConfigureAwait(false);
             }
-            catch (TimeoutException)
+            catch (Http2StreamResetException)
             {
-                await upstream.Connection.ResetAsync(upstream, Http2ErrorCode.Cancel).ConfigureAwait(false);
-                await AnswerAsync(stream, metrics, 504, ResponseFlag.UpstreamTimeout, grpc, started).ConfigureAwait(false);
-                return;
+                return false;
             }
 
-            if (!received)
+            ReadOnlySequence<byte> buffer = result.Buffer;
+            stream.Input.AdvanceTo(buffer.Start, buffer.End);
+            if (buffer.Length > credited)
             {
-                await AnswerAsync(stream, metrics, 502, ResponseFlag.UpstreamReset, grpc, started).ConfigureAwait(false);
-                return;
+                await stream.Connection.OnDataConsumed(stream, (int)(buffer.Length - credited)).ConfigureAwait(false);
+                credited = buffer.Length;
             }
 
-            Http2HeaderList upstreamHeaders = upstream.ReceivedHeaders;
-            int status = upstreamHeaders.Status;
-            Http2HeaderList response = stream.Outgoing;
-            response.Reset();
-            response.AddStatus(status);
-            CopyRegularFields(response, upstreamHeaders);
-            bool noBody = upstream.EndStreamReceived && upstream.ReceivedBodyBytes == 0 && !upstream.HasTrailers;
-            if (!await SendHeadersAsync(stream, response, noBody).ConfigureAwait(false))
+            if (result.IsCompleted)
             {
-                return;
+                return true;
             }
 
-            bool complete = noBody || await RelayBodyAsync(upstream, stream).ConfigureAwait(false);
-            if (!complete)
+            if (result.IsCanceled)
             {
-                await ResetAsync(stream, upstream.ResetCode is { } code && code != Http2ErrorCode.NoError ? code : Http2ErrorCode.InternalError).ConfigureAwait(false);
+                return false;
             }
+        }
+    }
 
+    /// <summary>
+    /// Sends a request body that arrived whole (and its trailers) without consuming it from the downstream stream,
+    /// so a retry can send it again. False when the upstream stream can no longer take it.
+    /// </summary>
+    private static async Task<bool> SendBodyInHandAsync(Http2Stream source, Http2Stream target)
+    {
+        ReadResult result;
+        try
+        {
+            result = await source.Input.ReadAsync().ConfigureAwait(false);
+        }
+        catch (Http2StreamResetException)
+        {
+            return false;
+        }
 
-            metrics.Get(status, complete ? ResponseFlag.None : ResponseFlag.UpstreamReset, grpc)
-                .Record(ElapsedMilliseconds(started), request.Size + stream.ReceivedBodyBytes, upstreamHeaders.Size + upstream.ReceivedBodyBytes);
+        ReadOnlySequence<byte> body = result.Buffer;
+        bool sent;
+        try
+        {
+            sent = await target.Connection.SendDataAsync(target, body, endStream: !source.HasTrailers).ConfigureAwait(false);
         }
         finally
         {
-            if (uploading)
-            {
-                if (!upload.IsCompleted)
-                {
-                    // The exchange ended first (response complete, timeout or reset): a request body still flowing
-                    // is cut (RST_STREAM downstream follows at release, 8.1). Both streams go back to the pool once
-                    // released, so the upload must be over first: the resets end its sends and reads, the
-                    // cancelled read wakes one in progress.
-                    await upstream.Connection.ResetAsync(upstream, Http2ErrorCode.Cancel).ConfigureAwait(false);
-                    stream.Input.CancelPendingRead();
-                }
-
-                await upload.ConfigureAwait(false);
-            }
-
-            await upstream.Connection.ReleaseStreamAsync(upstream).ConfigureAwait(false);
+            source.Input.AdvanceTo(body.Start, body.End);
         }
+
+        if (!sent || !source.HasTrailers)
+        {
+            return sent;
+        }
+
+        Http2HeaderList trailers = target.Outgoing;
+        trailers.Reset();
+        CopyRegularFields(trailers, source.ReceivedTrailers);
+        return await target.Connection.SendHeadersAsync(target, trailers, endStream: true).ConfigureAwait(false);
     }
 
     /// <summary>The upstream request: pseudo-headers (authority from :authority or host), the fields, the proxy's fields.</summary>
@@ -149,8 +385,7 @@ public sealed partial class Http2ServerConnection
         }
     }
 
-    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private static async ValueTask<bool> UploadToHttp2Async(Http2Stream source, Http2Stream target)
+    private async Task<bool> UploadToHttp2Async(Http2Stream source, Http2Stream target)
     {
         try
         {

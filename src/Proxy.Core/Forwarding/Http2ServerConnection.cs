@@ -122,18 +122,18 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
                 timeout = deadline;
             }
 
+            if (endpoint.Http2Pool is not null)
+            {
+                // Attempts (and retries on other endpoints) keep their own endpoint accounting.
+                await ForwardToHttp2Async(stream, endpoint, cluster, action, routeMetrics, timeout, grpc, started).ConfigureAwait(false);
+                return;
+            }
+
             endpoint.OnRequestStarted();
             long latencyStart = Stopwatch.GetTimestamp();
             try
             {
-                if (endpoint.Http2Pool is { } pool)
-                {
-                    await ForwardToHttp2Async(stream, endpoint, pool, cluster, routeMetrics, timeout, grpc, started).ConfigureAwait(false);
-                }
-                else
-                {
-                    await ForwardToHttp1Async(stream, endpoint, cluster, routeMetrics, timeout, grpc, started).ConfigureAwait(false);
-                }
+                await ForwardToHttp1Async(stream, endpoint, cluster, routeMetrics, timeout, grpc, started).ConfigureAwait(false);
             }
             finally
             {

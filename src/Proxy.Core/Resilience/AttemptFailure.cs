@@ -14,4 +14,7 @@ public enum AttemptFailure : byte
 
     /// <summary>The per-try timeout passed before a response head.</summary>
     PerTryTimeout,
+
+    /// <summary>An HTTP/2 upstream refused the stream: it processed nothing of the request (RFC 9113 8.7).</summary>
+    RefusedStream,
 }

@@ -21,6 +21,9 @@ public readonly record struct AttemptOutcome(AttemptFailure Failure, int Status,
     /// <summary>The per-try timeout fired before a response head.</summary>
     public static AttemptOutcome PerTryTimeout => new(AttemptFailure.PerTryTimeout, 0, NoGrpcStatus);
 
-    /// <summary>True when the upstream may have received (part of) the request.</summary>
-    public bool MayHaveReachedUpstream => Failure != AttemptFailure.ConnectFailure;
+    /// <summary>An HTTP/2 upstream refused the stream (REFUSED_STREAM, or GOAWAY below its id).</summary>
+    public static AttemptOutcome RefusedStream => new(AttemptFailure.RefusedStream, 0, NoGrpcStatus);
+
+    /// <summary>True when the upstream may have received (part of) the request; a refused stream reached no application.</summary>
+    public bool MayHaveReachedUpstream => Failure is not (AttemptFailure.ConnectFailure or AttemptFailure.RefusedStream);
 }

@@ -16,6 +16,7 @@ public sealed class ClusterResilienceMetrics
         RetryGatewayError = metrics.Retries.WithLabels(cluster, "gateway-error");
         RetryStatusCode = metrics.Retries.WithLabels(cluster, "retriable-status-codes");
         RetryGrpc = metrics.Retries.WithLabels(cluster, "grpc");
+        RetryRefusedStream = metrics.Retries.WithLabels(cluster, "refused-stream");
         RefusedAttempts = metrics.RetriesRefused.WithLabels(cluster, "attempts");
         RefusedBudget = metrics.RetriesRefused.WithLabels(cluster, "budget");
         RefusedOverflow = metrics.RetriesRefused.WithLabels(cluster, "overflow");
@@ -44,6 +45,7 @@ public sealed class ClusterResilienceMetrics
         RetryGatewayError = new();
         RetryStatusCode = new();
         RetryGrpc = new();
+        RetryRefusedStream = new();
         RefusedAttempts = new();
         RefusedBudget = new();
         RefusedOverflow = new();
@@ -78,6 +80,8 @@ public sealed class ClusterResilienceMetrics
     public Counter RetryStatusCode { get; }
 
     public Counter RetryGrpc { get; }
+
+    public Counter RetryRefusedStream { get; }
 
     public Counter RefusedAttempts { get; }
 
@@ -121,6 +125,10 @@ public sealed class ClusterResilienceMetrics
         if ((matched & RetryOn.ConnectFailure) != 0)
         {
             RetryConnectFailure.Increment();
+        }
+        else if ((matched & RetryOn.RefusedStream) != 0)
+        {
+            RetryRefusedStream.Increment();
         }
         else if ((matched & RetryOn.Reset) != 0)
         {

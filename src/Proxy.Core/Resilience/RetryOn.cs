@@ -36,4 +36,10 @@ public enum RetryOn
 
     /// <summary><c>unavailable</c>: gRPC status 14.</summary>
     GrpcUnavailable = 1 << 8,
+
+    /// <summary>
+    /// <c>refused-stream</c>: an HTTP/2 upstream refused the stream (RST_STREAM REFUSED_STREAM, or above the last
+    /// stream id of its GOAWAY), so it processed nothing of the request (RFC 9113 8.7).
+    /// </summary>
+    RefusedStream = 1 << 9,
 }

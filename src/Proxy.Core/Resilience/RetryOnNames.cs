@@ -17,6 +17,7 @@ public static class RetryOnNames
             "deadline-exceeded" => RetryOn.GrpcDeadlineExceeded,
             "resource-exhausted" => RetryOn.GrpcResourceExhausted,
             "unavailable" => RetryOn.GrpcUnavailable,
+            "refused-stream" => RetryOn.RefusedStream,
             _ => RetryOn.None,
         };
         return flag != RetryOn.None;

@@ -113,6 +113,9 @@ public sealed class RetryPolicy
                 return RetryOn.ConnectFailure | RetryOn.Status5xx | RetryOn.GatewayError;
             case AttemptFailure.Reset:
                 return RetryOn.Reset | RetryOn.Status5xx;
+            case AttemptFailure.RefusedStream:
+                // A refused stream is a reset that is known to be safe (Envoy counts it under 5xx and reset too).
+                return RetryOn.RefusedStream | RetryOn.Reset | RetryOn.Status5xx;
             case AttemptFailure.PerTryTimeout:
                 // Envoy counts a per-try timeout as a 504 for 5xx and gateway-error.
                 return RetryOn.Status5xx | RetryOn.GatewayError;

@@ -44,7 +44,7 @@ public sealed class ProxyRuntime : IAsyncDisposable
     /// <summary>The access log and trace exporter (set up by the first configuration that asks for them).</summary>
     public RequestTelemetry Telemetry { get; private set; } = RequestTelemetry.None;
 
-    /// <summary>Once a second: outlier ejections expire; every fifth tick, idle pooled connections are checked.</summary>
+    /// <summary>Once a second: outlier ejections expire; every fifth tick, idle pooled connections (HTTP/1.1 and HTTP/2) are checked.</summary>
     private void SweepPools()
     {
         if (Current is not { } snapshot)
@@ -78,6 +78,8 @@ public sealed class ProxyRuntime : IAsyncDisposable
                 {
                     endpoint.Pool.Sweep(now);
                 }
+
+                endpoint.Http2Pool?.Sweep(now);
             }
         }
     }

@@ -66,6 +66,7 @@ public static class SnapshotCompiler
             if (config.Protocol == ClusterProtocol.Http2)
             {
                 endpoint.Http2Pool ??= new Http2ConnectionPool();
+                endpoint.Http2Pool.IdleTimeout = config.Pool.IdleTimeout;
             }
             else if (endpoint.Http2Pool is { } http2)
             {

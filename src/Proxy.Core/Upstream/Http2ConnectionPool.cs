@@ -24,18 +24,21 @@ public sealed class Http2ConnectionPool
     /// <summary>Open connections now.</summary>
     public int ConnectionCount => Volatile.Read(ref _connections).Length;
 
+    /// <summary>How long a connection may carry no stream before <see cref="Sweep"/> closes it (the cluster's pool idle_timeout).</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>
     /// Opens a stream on a connection with room, connecting when all are full, and sends <paramref name="headers"/>.
-    /// Returns null when the endpoint cannot be reached.
+    /// Returns null when the endpoint cannot be reached. <paramref name="interimSink"/> receives 1xx responses.
     /// </summary>
-    public async ValueTask<Http2Stream?> OpenStreamAsync(Endpoint endpoint, Http2HeaderList headers, bool endStream, TimeSpan connectTimeout, ClusterMetrics metrics)
+    public async ValueTask<Http2Stream?> OpenStreamAsync(Endpoint endpoint, Http2HeaderList headers, bool endStream, TimeSpan connectTimeout, ClusterMetrics metrics, IHttp2InterimResponseSink? interimSink = null)
     {
         for (int attempt = 0; attempt < 8; attempt++)
         {
             Http2ClientConnection[] seen = Volatile.Read(ref _connections);
             foreach (Http2ClientConnection connection in seen)
             {
-                Http2Stream? stream = connection.TryOpenStream(headers, endStream);
+                Http2Stream? stream = connection.TryOpenStream(headers, endStream, interimSink);
                 if (stream is not null)
                 {
                     // Requests opened by many streams at once leave in one write.
@@ -66,6 +69,25 @@ public sealed class Http2ConnectionPool
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Runtime sweeper: connections that carried no stream for longer than <see cref="IdleTimeout"/> leave the pool
+    /// and close gracefully (GOAWAY NO_ERROR, RFC 9113 6.8), so an idle upstream is not held open for ever. A stream
+    /// opened between the check and the GOAWAY still completes: GOAWAY only stops new ones.
+    /// </summary>
+    public void Sweep(long nowMilliseconds)
+    {
+        Http2ClientConnection[] seen = Volatile.Read(ref _connections);
+        long timeoutMs = (long)IdleTimeout.TotalMilliseconds;
+        foreach (Http2ClientConnection connection in seen)
+        {
+            if (connection.IsIdle(nowMilliseconds, timeoutMs))
+            {
+                RemoveFromList(connection);
+                connection.ShutdownAsync().AsTask().ContinueWith(static t => t.Exception, TaskContinuationOptions.OnlyOnFaulted);
+            }
+        }
     }
 
     /// <summary>Closes every connection (the endpoint left its cluster or changed protocol).</summary>
@@ -118,6 +140,12 @@ public sealed class Http2ConnectionPool
 
     private void Remove(Http2ClientConnection connection)
     {
+        RemoveFromList(connection);
+        connection.Abort();
+    }
+
+    private void RemoveFromList(Http2ClientConnection connection)
+    {
         lock (_lock)
         {
             int index = Array.IndexOf(_connections, connection);
@@ -129,7 +157,5 @@ public sealed class Http2ConnectionPool
                 _connections = rest;
             }
         }
-
-        connection.Abort();
     }
 }

@@ -149,4 +149,32 @@ public class RetryPolicyTests
 
         public ulong NextUInt64() => ulong.MaxValue;
     }
+
+    [Theory]
+    [InlineData("refused-stream", true)]
+    [InlineData("reset", true)]
+    [InlineData("5xx", true)]
+    [InlineData("connect-failure", false)]
+    [InlineData("gateway-error", false)]
+    public void Decide_RefusedStream_RetriedUnderRefusedStreamResetAnd5xx(string retryOn, bool retried) =>
+        Assert.Equal(retried, Policy(retryOn).Decide(AttemptOutcome.RefusedStream, 0, idempotent: true, bodyReplayable: true) == RetryDecision.Retry);
+
+    [Fact]
+    public void Decide_RefusedStreamOfNonIdempotentRequest_Retried()
+    {
+        // RFC 9113 8.7: a refused stream was not processed, so even a POST is safe to send again.
+        Assert.False(AttemptOutcome.RefusedStream.MayHaveReachedUpstream);
+        Assert.Equal(RetryDecision.Retry, Policy("refused-stream").Decide(AttemptOutcome.RefusedStream, 0, idempotent: false, bodyReplayable: true));
+        Assert.Equal(RetryDecision.NotIdempotent, Policy("reset").Decide(AttemptOutcome.Reset, 0, idempotent: false, bodyReplayable: true));
+    }
+
+    [Fact]
+    public void Classify_RefusedStream_CountedUnderItsOwnReason()
+    {
+        var metrics = ClusterResilienceMetrics.Detached();
+        var policy = Policy("refused-stream", "5xx");
+        metrics.CountRetry(policy.Classify(AttemptOutcome.RefusedStream) & policy.RetryOn);
+        Assert.Equal(1, metrics.RetryRefusedStream.Value);
+        Assert.Equal(0, metrics.Retry5xx.Value);
+    }
 }

@@ -4,7 +4,7 @@ namespace Proxy.EndToEnd.Tests.Http2;
 public static class Http2Configs
 {
     /// <summary>One listener (protocol http or auto) routing everything to "backend", whose protocol is http1 or http2.</summary>
-    public static string Single(string endpoints, string clusterProtocol = "http1", string listenerProtocol = "http", string routeExtra = "") => $$"""
+    public static string Single(string endpoints, string clusterProtocol = "http1", string listenerProtocol = "http", string routeExtra = "", string clusterExtra = "") => $$"""
         admin: { address: 127.0.0.1:0 }
         listeners:
           - name: web
@@ -18,5 +18,6 @@ public static class Http2Configs
           - name: backend
             endpoints: [ {{endpoints}} ]
             protocol: {{clusterProtocol}}
+        {{clusterExtra}}
         """;
 }

@@ -12,6 +12,10 @@ internal sealed class RawHttp2Client : IDisposable
     private readonly Socket _socket;
     private readonly HPackEncoder _encoder = new();
     private readonly ArrayBufferWriter<byte> _pending = new();
+    private readonly HPackDecoder _decoder = new();
+    private readonly Http2FrameReader _reader = new();
+    private readonly byte[] _readBuffer = new byte[1 << 20];
+    private int _readLength;
 
     private RawHttp2Client(Socket socket) => _socket = socket;
 
@@ -112,5 +116,108 @@ internal sealed class RawHttp2Client : IDisposable
         }
     }
 
+    /// <summary>Sends DATA on a stream.</summary>
+    public void Data(int streamId, byte[] data, bool endStream) =>
+        Http2FrameWriter.WriteData(_pending, streamId, data, endStream, Http2Settings.DefaultMaxFrameSize);
+
+    /// <summary>
+    /// Reads frames until stream <paramref name="streamId"/> ends (END_STREAM or RST_STREAM) or the connection does:
+    /// the decoded header blocks in order, the body, and the reset code. Blocks of other streams are decoded too,
+    /// to keep the HPACK table in step, and dropped. With <paramref name="stopAfterHeaderBlocks"/> it returns early, after that many blocks.
+    /// </summary>
+    public async Task<StreamEvents> ReadStreamAsync(int streamId, int stopAfterHeaderBlocks = int.MaxValue, TimeSpan? timeout = null)
+    {
+        using var deadline = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(15));
+        var events = new StreamEvents();
+        while (true)
+        {
+            var sequence = new SequenceReader<byte>(new ReadOnlySequence<byte>(_readBuffer, 0, _readLength));
+            while (_reader.TryReadFrame(ref sequence, out var frame, out _) is Http2ReadStatus.Frame or Http2ReadStatus.StreamError)
+            {
+                if (frame.Type == Http2FrameType.Headers)
+                {
+                    var fields = new List<(string, string)>();
+                    var collector = new Collector(fields);
+                    _decoder.Decode(frame.Payload.ToArray(), ref collector);
+                    if (frame.StreamId == streamId)
+                    {
+                        events.HeaderBlocks.Add(fields);
+                        if (events.HeaderBlocks.Count == stopAfterHeaderBlocks && !frame.EndStream)
+                        {
+                            Consume((int)sequence.Consumed);
+                            return events;
+                        }
+                    }
+                }
+                else if (frame.Type == Http2FrameType.Data && frame.StreamId == streamId)
+                {
+                    events.Data.Write(frame.Payload.ToArray());
+                }
+                else if (frame.Type == Http2FrameType.RstStream && frame.StreamId == streamId)
+                {
+                    events.Reset = frame.ErrorCode;
+                }
+                else if (frame.Type == Http2FrameType.GoAway)
+                {
+                    events.GoAway = frame.ErrorCode;
+                }
+
+                if (frame.StreamId == streamId && (frame.EndStream || frame.Type == Http2FrameType.RstStream))
+                {
+                    events.Ended = frame.EndStream;
+                    Consume((int)sequence.Consumed);
+                    return events;
+                }
+            }
+
+            Consume((int)sequence.Consumed);
+            int read;
+            try
+            {
+                read = await _socket.ReceiveAsync(_readBuffer.AsMemory(_readLength), deadline.Token);
+            }
+            catch (SocketException)
+            {
+                read = 0;
+            }
+
+            if (read == 0)
+            {
+                return events;
+            }
+
+            _readLength += read;
+        }
+    }
+
+    private void Consume(int consumed)
+    {
+        Buffer.BlockCopy(_readBuffer, consumed, _readBuffer, 0, _readLength - consumed);
+        _readLength -= consumed;
+    }
+
     public void Dispose() => _socket.Dispose();
+
+    /// <summary>What one stream received.</summary>
+    internal sealed class StreamEvents
+    {
+        public List<List<(string Name, string Value)>> HeaderBlocks { get; } = [];
+
+        public MemoryStream Data { get; } = new();
+
+        public Http2ErrorCode? Reset { get; set; }
+
+        public Http2ErrorCode? GoAway { get; set; }
+
+        /// <summary>True when the stream ended with END_STREAM (not a reset or the connection's end).</summary>
+        public bool Ended { get; set; }
+
+        public string? Status(int block) => HeaderBlocks[block].FirstOrDefault(f => f.Name == ":status").Value;
+    }
+
+    private readonly struct Collector(List<(string, string)> fields) : IHPackHeaderHandler
+    {
+        public void OnHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, bool neverIndexed) =>
+            fields.Add((System.Text.Encoding.ASCII.GetString(name), System.Text.Encoding.ASCII.GetString(value)));
+    }
 }

@@ -23,7 +23,7 @@ internal static partial class ConfigBinder
     internal static readonly string[] RetryOnNames =
     [
         "connect-failure", "reset", "5xx", "gateway-error", "retriable-status-codes",
-        "cancelled", "deadline-exceeded", "resource-exhausted", "unavailable",
+        "cancelled", "deadline-exceeded", "resource-exhausted", "unavailable", "refused-stream",
     ];
 
     private static RouteConfig? BindRoute(BindContext ctx, ConfigNode node, string path)

@@ -12,6 +12,7 @@ public sealed class Http2ClientConnection : Http2Connection
     public const int AssumedMaxConcurrentStreams = 100;
 
     private Task _run = Task.CompletedTask;
+    private long _lastStreamClosed = Environment.TickCount64; // guarded by the connection lock
 
     /// <summary>Creates a client connection over <paramref name="transport"/>; call <see cref="Start"/>.</summary>
     public Http2ClientConnection(IDuplexPipe transport, IDisposable connection, Http2ConnectionOptions? options = null)
@@ -43,9 +44,25 @@ public sealed class Http2ClientConnection : Http2Connection
     /// <summary>
     /// Opens a stream and sends <paramref name="headers"/> as its request headers in one step, so stream ids reach
     /// the wire in increasing order (5.1.1). Returns null when the connection is closing or full. The caller then
-    /// schedules the flush (<see cref="Http2Connection.ScheduleFlush"/>).
+    /// schedules the flush (<see cref="Http2Connection.ScheduleFlush"/>). Interim (1xx) responses go to
+    /// <paramref name="interimSink"/> when given, and are dropped otherwise.
     /// </summary>
-    public Http2Stream? TryOpenStream(Http2HeaderList headers, bool endStream) => TryOpenStreamCore(headers, endStream);
+    public Http2Stream? TryOpenStream(Http2HeaderList headers, bool endStream, IHttp2InterimResponseSink? interimSink = null) =>
+        TryOpenStreamCore(headers, endStream, interimSink);
+
+    /// <summary>
+    /// True when no stream is open and none has been since <paramref name="idleTimeoutMs"/> before
+    /// <paramref name="nowMilliseconds"/> (<see cref="Environment.TickCount64"/>): the pool closes such a connection.
+    /// </summary>
+    public bool IsIdle(long nowMilliseconds, long idleTimeoutMs)
+    {
+        lock (SyncRoot)
+        {
+            return ActiveStreamsLocked == 0 && nowMilliseconds - _lastStreamClosed > idleTimeoutMs;
+        }
+    }
+
+    private protected override void OnStreamClosedLocked(Http2Stream stream) => _lastStreamClosed = Environment.TickCount64;
 
     protected override void OnClosed() => Closed?.Invoke(this);
 }

@@ -160,6 +160,15 @@ public abstract partial class Http2Connection
                 CreditStreamLocked(stream, padding);
             }
 
+            if (!ContentLengthAllows(stream, frame.Payload.Length, frame.EndStream))
+            {
+                // 8.1.1: more DATA than the content-length, or END_STREAM before all of it: malformed. The payload is
+                // not delivered, so its bytes go back to the connection window.
+                CreditConnectionLocked((int)frame.Payload.Length);
+                ResetStreamLocked(stream, Http2ErrorCode.ProtocolError);
+                return true;
+            }
+
             PipeWriter body = stream.BodyWriter;
             if (!frame.Payload.IsEmpty)
             {
@@ -180,6 +189,22 @@ public abstract partial class Http2Connection
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// RFC 9113 8.1.1: whether <paramref name="more"/> body bytes (ending the message when <paramref name="end"/>)
+    /// keep the message within its declared content-length; checked as soon as DATA exceeds it and at END_STREAM.
+    /// </summary>
+    private static bool ContentLengthAllows(Http2Stream stream, long more, bool end)
+    {
+        long declared = stream.DeclaredContentLength;
+        if (declared < 0)
+        {
+            return true;
+        }
+
+        long total = stream.ReceivedBodyBytes + more;
+        return end ? total == declared : total <= declared;
     }
 
     private static void FlushBody(PipeWriter body)
@@ -362,10 +387,16 @@ public abstract partial class Http2Connection
                 int status = target.Status;
                 if (status < 200 && status != 101)
                 {
-                    // 8.1: interim responses (100, 103) are skipped; the final one follows.
+                    // 8.1: an interim response (100, 103) never ends the stream; the final one follows. It is handed
+                    // to the stream's sink under the lock, so a consumer that resets the stream first never sees one
+                    // arrive afterwards (see IHttp2InterimResponseSink).
                     if (_blockEndStream)
                     {
                         ResetStreamLocked(stream, Http2ErrorCode.ProtocolError);
+                    }
+                    else
+                    {
+                        stream.InterimSink?.OnInterimResponse(stream, target);
                     }
 
                     return true;
@@ -378,9 +409,22 @@ public abstract partial class Http2Connection
                 stream.HasTrailers = true;
             }
 
+            if (kind != Http2HeaderBlockKind.Trailers && !DeclareContentLength(stream, target, kind))
+            {
+                ResetStreamLocked(stream, Http2ErrorCode.ProtocolError);
+                return true;
+            }
+
             stream.SwapReceived(trailers: kind == Http2HeaderBlockKind.Trailers, ref _scratch);
             if (_blockEndStream)
             {
+                if (!ContentLengthAllows(stream, 0, end: true))
+                {
+                    // 8.1.1: the message ended short of its content-length.
+                    ResetStreamLocked(stream, Http2ErrorCode.ProtocolError);
+                    return true;
+                }
+
                 EndStreamReceivedLocked(stream);
             }
 
@@ -395,6 +439,23 @@ public abstract partial class Http2Connection
             OnStreamStarted(stream);
         }
 
+        return true;
+    }
+
+    /// <summary>
+    /// Records the content-length of a request or final response for the checks of 8.1.1; false when it is not a
+    /// valid non-negative integer (malformed). HEAD responses, 204 and 304 declare a length but carry no content.
+    /// </summary>
+    private static bool DeclareContentLength(Http2Stream stream, Http2HeaderList headers, Http2HeaderBlockKind kind)
+    {
+        long declared = Http2ContentLength.Parse(headers);
+        if (declared == Http2ContentLength.Invalid)
+        {
+            return false;
+        }
+
+        bool noContent = kind == Http2HeaderBlockKind.Response && (stream.RequestIsHead || headers.Status is 204 or 304);
+        stream.DeclaredContentLength = noContent ? Http2ContentLength.Absent : declared;
         return true;
     }
 

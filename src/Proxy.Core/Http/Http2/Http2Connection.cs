@@ -104,10 +104,16 @@ public abstract partial class Http2Connection : IThreadPoolWorkItem
 
     private protected object SyncRoot => _sync;
 
+    private protected int ActiveStreamsLocked => _streams.Count;
+
     private protected bool PeerSettingsKnown => _peerSettingsReceived;
 
-    /// <summary>Client role: allocates the next odd id and sends the request headers, or null when closing or full.</summary>
-    private protected Http2Stream? TryOpenStreamCore(Http2HeaderList headers, bool endStream)
+    /// <summary>
+    /// Client role: allocates the next odd id and sends the request headers, or null when closing or full.
+    /// <paramref name="interimSink"/> receives the stream's 1xx responses; it is set before the headers leave, so
+    /// none can be missed.
+    /// </summary>
+    private protected Http2Stream? TryOpenStreamCore(Http2HeaderList headers, bool endStream, IHttp2InterimResponseSink? interimSink = null)
     {
         lock (_sync)
         {
@@ -121,6 +127,8 @@ public abstract partial class Http2Connection : IThreadPoolWorkItem
             _nextStreamId += 2;
             Http2Stream stream = Http2StreamPool.Rent();
             stream.Start(this, id, _peer.InitialWindowSize, Options.InitialStreamWindowSize);
+            stream.RequestIsHead = headers.Method.SequenceEqual("HEAD"u8);
+            stream.InterimSink = interimSink;
             _streams.Add(id, stream);
             WriteHeadersLocked(id, headers, endStream);
             if (endStream)

@@ -16,7 +16,7 @@ namespace Proxy.Http.Http2;
 /// consumer must not touch it afterwards. The read loop, which may still hold a reference while it decodes a late
 /// header block, checks <see cref="Generation"/> under the lock before applying anything.
 /// </remarks>
-public sealed class Http2Stream : IValueTaskSource<bool>, IThreadPoolWorkItem
+public sealed class Http2Stream : IValueTaskSource<bool>, IThreadPoolWorkItem, IHttp2InterimResponseSink
 {
     private readonly Pipe _body;
     private readonly StreamScheduler _scheduler = new();
@@ -105,6 +105,18 @@ public sealed class Http2Stream : IValueTaskSource<bool>, IThreadPoolWorkItem
     /// <summary>True once the consumer released the stream (guards against a second release).</summary>
     internal bool Released;
 
+    /// <summary>
+    /// The content-length the peer declared for the content of its message, or -1 when it declared none or the
+    /// message has no content (HEAD responses, 204, 304): checked against the DATA received (RFC 9113 8.1.1).
+    /// </summary>
+    internal long DeclaredContentLength = Http2ContentLength.Absent;
+
+    /// <summary>Client side: the request was HEAD, so the response has no content whatever its content-length.</summary>
+    internal bool RequestIsHead;
+
+    /// <summary>Client side: where interim (1xx) responses go; null drops them. Set when the stream opens.</summary>
+    internal IHttp2InterimResponseSink? InterimSink;
+
     internal Http2FlowWindow SendWindow;
     internal Http2FlowWindow ReceiveWindow;
 
@@ -132,6 +144,9 @@ public sealed class Http2Stream : IValueTaskSource<bool>, IThreadPoolWorkItem
         PendingCredit = 0;
         FinalHeadersReceived = false;
         Released = false;
+        DeclaredContentLength = Http2ContentLength.Absent;
+        RequestIsHead = false;
+        InterimSink = null;
         _headersSignalled = false;
         _headersAwaiting = false;
         _headersQueued = false;
@@ -160,6 +175,7 @@ public sealed class Http2Stream : IValueTaskSource<bool>, IThreadPoolWorkItem
         _headers.Reset();
         _headers.RunContinuationsAsynchronously = true;
         Connection = null!;
+        InterimSink = null;
         return true;
     }
 
@@ -258,6 +274,13 @@ public sealed class Http2Stream : IValueTaskSource<bool>, IThreadPoolWorkItem
         SignalHeaders(false);
         WakeWindowWaiter();
     }
+
+    /// <summary>
+    /// Server side: relays an interim response that arrived on another stream (the upstream one this stream is
+    /// forwarded to) as a HEADERS block without END_STREAM (RFC 9113 8.1).
+    /// </summary>
+    void IHttp2InterimResponseSink.OnInterimResponse(Http2Stream stream, Http2HeaderList headers) =>
+        Connection.RelayInterimResponse(this, headers);
 
     public override string ToString() => $"stream {Id} {State}";
 }
