@@ -372,7 +372,14 @@ public sealed partial class Http1ServerConnection
         finally
         {
             _awaitedUpstream = null;
-            upstream?.Dispose();
+            if (attempt.Upload is null || attempt.Upload.IsCompleted)
+            {
+                upstream?.Close(); // nothing else uses it now: the orderly close throws nothing
+            }
+            else
+            {
+                upstream?.Dispose(); // the upload may still be writing to it
+            }
         }
     }
 

@@ -296,7 +296,7 @@ public sealed partial class Http1ServerConnection
         var toClient = PipeCopy.CopyToEndAsync(upstream.Input, _output, _activity);
         await Task.WhenAll(toUpstream, toClient).ConfigureAwait(false);
         await Transport.SendDrain.CompleteAndWaitAsync(upstream.Socket, Transport.Listener.SendDrainTimeout).ConfigureAwait(false);
-        upstream.Dispose();
+        upstream.Close();
         return await toClient.ConfigureAwait(false);
     }
 }

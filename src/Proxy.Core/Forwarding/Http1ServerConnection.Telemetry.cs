@@ -121,7 +121,7 @@ public sealed partial class Http1ServerConnection
             span.SetMethod(_request.MethodBytes);
             span.Route = route;
             span.StatusCode = status;
-            span.PeerAddress = _clientAddressString;
+            span.PeerAddress = _clientAddressString ??= _clientAddress?.ToString(); // once per connection, and only when traced
             span.UpstreamEndpoint = endpoint?.Authority;
             span.Cluster = cluster;
             span.ResponseFlags = flag.ShortCode();

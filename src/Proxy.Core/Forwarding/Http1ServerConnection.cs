@@ -4,7 +4,6 @@ using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net;
 using System.Runtime.CompilerServices;
-using System.Text;
 using Pipelines.Sockets.Unofficial;
 using Proxy.Http;
 using Proxy.Http.Http1;
@@ -30,7 +29,7 @@ public sealed partial class Http1ServerConnection : ITrackedConnection, Proxy.Ht
     private readonly ProxyMetrics _metrics;
     private readonly IPAddress? _clientAddress;
     private readonly byte[] _clientAddressText;
-    private readonly string? _clientAddressString;
+    private string? _clientAddressString;
     private readonly Http1RequestHead _request;
     private readonly Http1ResponseHead _response;
     private readonly ChunkedDecoder _requestChunks;
@@ -42,7 +41,7 @@ public sealed partial class Http1ServerConnection : ITrackedConnection, Proxy.Ht
     private readonly long _maxBodyBytes;
 
     // Touched by the heartbeat and the request timer as well as the read loop.
-    private readonly Timer _requestTimer;
+    private Timer? _requestTimer; // made by the first request whose route has a timeout
     private int _phase; // Phase values, below
     private long _phaseSince;
     private int _headerTimedOut;
@@ -71,8 +70,7 @@ public sealed partial class Http1ServerConnection : ITrackedConnection, Proxy.Ht
         _routing = listener.Http!;
         _metrics = metrics;
         _clientAddress = clientAddress;
-        _clientAddressString = clientAddress?.ToString();
-        _clientAddressText = Encoding.ASCII.GetBytes(_clientAddressString ?? "unknown");
+        _clientAddressText = AddressText(clientAddress);
         _request = new Http1RequestHead(_routing.Limits);
         _response = new Http1ResponseHead(Http1Limits.Default);
         _requestChunks = new ChunkedDecoder(_routing.Limits);
@@ -80,7 +78,13 @@ public sealed partial class Http1ServerConnection : ITrackedConnection, Proxy.Ht
         _headerTimeoutMs = (long)listener.Config.Limits.HeaderTimeout.TotalMilliseconds;
         _idleTimeoutMs = (long)listener.Config.IdleTimeout.TotalMilliseconds;
         _maxBodyBytes = listener.Config.Limits.MaxBodyBytes;
-        _requestTimer = new Timer(static state => ((Http1ServerConnection)state!).OnRequestTimeout(), this, Timeout.Infinite, Timeout.Infinite);
+    }
+
+    /// <summary>The client address as X-Forwarded-For text, formatted straight to bytes (no string per connection).</summary>
+    private static byte[] AddressText(IPAddress? address)
+    {
+        Span<byte> text = stackalloc byte[64]; // an IPv6 address with a scope id is at most 56 bytes
+        return address is not null && address.TryFormat(text, out var written) ? text[..written].ToArray() : "unknown"u8.ToArray();
     }
 
     /// <summary>Serves requests until the client closes, an error ends the connection, or keep-alive ends.</summary>
@@ -123,7 +127,7 @@ public sealed partial class Http1ServerConnection : ITrackedConnection, Proxy.Ht
         finally
         {
             // The listener completes the output and waits for it to drain before closing the socket.
-            _requestTimer.Dispose();
+            _requestTimer?.Dispose();
             await _input.CompleteAsync().ConfigureAwait(false);
         }
     }
@@ -252,6 +256,9 @@ public sealed partial class Http1ServerConnection : ITrackedConnection, Proxy.Ht
         Volatile.Write(ref _requestTimedOut, 0);
         if (timeout is { } t)
         {
+            // Most connections never see a route with a timeout (and a Connection: close client
+            // sends one request): the timer is made on first use, not for every connection.
+            _requestTimer ??= new Timer(static state => ((Http1ServerConnection)state!).OnRequestTimeout(), this, Timeout.Infinite, Timeout.Infinite);
             _requestTimer.Change(t, Timeout.InfiniteTimeSpan);
         }
     }
@@ -260,7 +267,7 @@ public sealed partial class Http1ServerConnection : ITrackedConnection, Proxy.Ht
     {
         if (timeout is not null)
         {
-            _requestTimer.Change(Timeout.Infinite, Timeout.Infinite);
+            _requestTimer?.Change(Timeout.Infinite, Timeout.Infinite);
         }
     }
 

@@ -169,7 +169,14 @@ public sealed class TcpForwarder : ITrackedConnection
             }
 
             await SendDrain.CompleteAndWaitAsync(_upstream, Listener.SendDrainTimeout).ConfigureAwait(false);
-            _upstream.Dispose();
+            if (_upstreamTransport is TlsConnection)
+            {
+                _upstream.Dispose();
+            }
+            else
+            {
+                SocketClose.Close(_upstream); // both copies have ended: the orderly close throws nothing
+            }
         }
     }
 

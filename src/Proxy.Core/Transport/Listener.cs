@@ -117,7 +117,7 @@ public sealed class Listener : IAsyncDisposable
             if (connection is not null)
             {
                 await SendDrain.CompleteAndWaitAsync(connection, SendDrainTimeout).ConfigureAwait(false);
-                connection.Dispose();
+                SocketClose.Close(connection);
             }
             else
             {

@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using Pipelines.Sockets.Unofficial;
+using Proxy.Transport;
 
 namespace Proxy.Upstream;
 
@@ -41,6 +42,27 @@ public sealed class UpstreamConnection : IDisposable
     /// <summary>True once it has carried a request: a failure before any response byte may then be a stale close.</summary>
     public bool IsReused => Requests > 1;
 
+    /// <summary>
+    /// The orderly close, for the owner when nothing else reads or writes the connection (an idle
+    /// pooled connection, or one whose exchange is over): both socket loops end before the socket
+    /// closes, so closing throws nothing (see <see cref="SocketClose"/>). TLS connections are disposed.
+    /// </summary>
+    public void Close()
+    {
+        if (ReferenceEquals(Transport, Socket))
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                SocketClose.Close(Socket);
+            }
+
+            return;
+        }
+
+        Dispose();
+    }
+
+    /// <summary>Closes at once, also under a read or write in progress on another task (an upload cut off, a failed attempt).</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)

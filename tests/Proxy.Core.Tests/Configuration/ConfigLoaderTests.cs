@@ -148,7 +148,7 @@ public class ConfigLoaderTests
         Assert.Null(cluster.HashOn);
         Assert.Equal(TimeSpan.FromSeconds(1), cluster.ConnectTimeout);
         Assert.Equal(TimeSpan.FromHours(1), cluster.IdleTimeout);
-        Assert.Equal(new PoolConfig { MaxIdle = 256, IdleTimeout = TimeSpan.FromSeconds(60), MaxRequestsPerConnection = 0 }, cluster.Pool);
+        Assert.Equal(new PoolConfig { MaxIdle = 10_000, IdleTimeout = TimeSpan.FromSeconds(60), MaxRequestsPerConnection = 0 }, cluster.Pool);
         Assert.Null(cluster.Tls);
         Assert.Null(cluster.CircuitBreaker);
         Assert.Null(cluster.OutlierDetection);
