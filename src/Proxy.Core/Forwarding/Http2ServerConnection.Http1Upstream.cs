@@ -114,9 +114,13 @@ public sealed partial class Http2ServerConnection
             {
                 endpoint.Pool.Return(upstream, Environment.TickCount64);
             }
+            else if (upload is null || upload.IsCompleted)
+            {
+                upstream.Close(); // nothing else uses it: the orderly close (Transport/SocketClose)
+            }
             else
             {
-                upstream.Dispose();
+                upstream.Dispose(); // the upload may be writing to it right now
             }
 
             if (upload is { IsCompleted: false })

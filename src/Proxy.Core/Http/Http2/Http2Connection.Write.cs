@@ -339,15 +339,37 @@ public abstract partial class Http2Connection
     {
         _flushing = true;
         _dirty = false;
-        ValueTask<FlushResult> pending = _output.FlushAsync();
+        ValueTask<FlushResult> pending = FlushTransportLocked();
         if (pending.IsCompletedSuccessfully)
         {
             FlushResult result = pending.Result;
             _flushing = false;
+            if (result.IsCompleted)
+            {
+                _input.CancelPendingRead(); // nothing can be sent any more: the read loop ends the connection
+            }
+
             return new ValueTask<bool>(!result.IsCompleted);
         }
 
         return FlushLoopAsync(pending);
+    }
+
+    /// <summary>
+    /// Flushes the transport's pipe. With inline schedulers the socket send runs inside this call, so a peer that
+    /// went away surfaces here as a thrown exception: reported as a completed flush (the connection is over), never
+    /// thrown into a thread pool work item or a caller that only wanted frames sent.
+    /// </summary>
+    private ValueTask<FlushResult> FlushTransportLocked()
+    {
+        try
+        {
+            return _output.FlushAsync();
+        }
+        catch (Exception ex) when (IsConnectionLoss(ex))
+        {
+            return new ValueTask<FlushResult>(new FlushResult(isCanceled: false, isCompleted: true));
+        }
     }
 
     private async ValueTask<bool> FlushLoopAsync(ValueTask<FlushResult> pending)
@@ -376,7 +398,7 @@ public abstract partial class Http2Connection
                 if (again)
                 {
                     _dirty = false;
-                    pending = _output.FlushAsync();
+                    pending = FlushTransportLocked();
                 }
                 else
                 {
@@ -386,6 +408,11 @@ public abstract partial class Http2Connection
 
             // Writers that waited for the backlog may write again (each completed flush releases them).
             drained?.TrySetResult(open);
+            if (result.IsCompleted)
+            {
+                _input.CancelPendingRead(); // nothing can be sent any more: the read loop ends the connection
+            }
+
             if (!again)
             {
                 return open;
