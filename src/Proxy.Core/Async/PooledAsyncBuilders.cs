@@ -4,7 +4,7 @@ using System.Threading.Tasks.Sources;
 namespace Proxy.Async;
 
 /// <summary>
-/// Async method builder for <see cref="ValueTask{TResult}"/> methods that run once per HTTP/2 stream. Like the BCL's
+/// Async method builder for <see cref="ValueTask{TResult}"/> methods that run once per request or stream. Like the BCL's
 /// <see cref="PoolingAsyncValueTaskMethodBuilder{TResult}"/> it keeps the state machine of a suspended call in a
 /// reused box, but its pool holds many boxes per method (<see cref="AsyncBoxPool{TBox}.Capacity"/>), where the
 /// BCL's keeps one per thread and one per core: with hundreds of streams in flight the BCL cache misses on nearly

@@ -3,8 +3,9 @@ using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
-using Proxy.Http;
+using Proxy.Async;
 using Proxy.Http.Http1;
+using Proxy.Http;
 using Proxy.LoadBalancing;
 using Proxy.Observability;
 using Proxy.Resilience;
@@ -23,7 +24,7 @@ public sealed partial class Http1ServerConnection
     /// circuit breaker, then attempts (with retries when the route has a policy). Returns true when
     /// the downstream connection can carry another request.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ForwardAsync()
     {
         var started = Stopwatch.GetTimestamp();
@@ -125,7 +126,7 @@ public sealed partial class Http1ServerConnection
     /// Runs attempts until one gives a response to relay or the retry policy (and its budget and
     /// breaker) says stop; then relays that response or answers the error.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ExchangeAsync(Cluster cluster, RouteRuntime action, RouteMetrics routeMetrics, bool hasBody, bool keepAlive, long started)
     {
         // An HTTP/2 cluster: the request becomes a stream on a multiplexed upstream connection.
@@ -230,7 +231,7 @@ public sealed partial class Http1ServerConnection
         public bool ClientProblem;
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<Attempt> AttemptAsync(Endpoint endpoint, Cluster cluster, RouteRuntime action, bool hasBody, bool buffered, bool keepAlive, TimeSpan? timeout)
     {
         var attempt = new Attempt { Idempotent = _request.Method.IsIdempotent() };
@@ -295,7 +296,7 @@ public sealed partial class Http1ServerConnection
         response.TryGetValue("grpc-status"u8, out var value) ? RetryPolicy.ParseGrpcStatus(value) : AttemptOutcome.NoGrpcStatus;
 
     /// <summary>Relays the final attempt's response, or answers the error it ended with.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<bool> FinishAsync(Attempt attempt, Endpoint endpoint, Cluster cluster, RouteRuntime action, RouteMetrics routeMetrics, bool keepAlive, long started)
     {
         var upstream = attempt.Upstream;
@@ -384,7 +385,7 @@ public sealed partial class Http1ServerConnection
     }
 
     /// <summary>Reads a Content-Length body of at most 64 KiB into the retry buffer.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<bool> BufferBodyAsync(long length)
     {
         var remaining = length;
@@ -461,7 +462,7 @@ public sealed partial class Http1ServerConnection
             : PickContext.None;
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private static async ValueTask<UpstreamConnection?> ConnectAsync(Endpoint endpoint, Cluster cluster)
     {
         var started = Environment.TickCount64;
@@ -523,7 +524,7 @@ public sealed partial class Http1ServerConnection
     }
 
     /// <summary>Answers with a response the proxy generates (404, 413, 429, 502, 503, 504...), with its flag.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<bool> AnswerAsync(RouteMetrics metrics, int status, ResponseFlag flag, long started, bool close, string? route, string? cluster)
     {
         if (_request.Method == RequestMethod.Head)

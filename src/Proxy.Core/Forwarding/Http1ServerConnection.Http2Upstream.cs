@@ -1,11 +1,12 @@
-using System.Buffers;
 using System.Buffers.Text;
+using System.Buffers;
 using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
-using Proxy.Http;
+using Proxy.Async;
 using Proxy.Http.Http1;
 using Proxy.Http.Http2;
+using Proxy.Http;
 using Proxy.LoadBalancing;
 using Proxy.Observability;
 using Proxy.Resilience;
@@ -26,7 +27,7 @@ public sealed partial class Http1ServerConnection
     /// rules (<see cref="RetryGate"/>) say stop. A request is sent again only when it has no body or its body was
     /// buffered first (Content-Length up to 64 KiB, when the route retries).
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ExchangeHttp2Async(Cluster cluster, RouteRuntime action, RouteMetrics routeMetrics, bool hasBody, bool keepAlive, long started)
     {
         RetryPolicy? policy = action.Retry;
@@ -163,7 +164,7 @@ public sealed partial class Http1ServerConnection
     /// lowercased), the body DATA frames, and the attempt waits for the final response headers. Interim responses
     /// reach the client meanwhile (<see cref="IHttp2InterimResponseSink.OnInterimResponse"/>).
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<Http2Exchange> AttemptHttp2Async(Endpoint endpoint, Http2ConnectionPool pool, Cluster cluster, bool hasBody, bool buffered, TimeSpan? timeout)
     {
         var attempt = default(Http2Exchange);
@@ -217,7 +218,7 @@ public sealed partial class Http1ServerConnection
     /// Relays the last attempt's response as an HTTP/1.1 head with a Content-Length or chunked body (HTTP/2
     /// trailers become chunked trailers), or answers the error it ended with.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<bool> FinishHttp2Async(Http2Exchange attempt, Endpoint endpoint, Cluster cluster, RouteRuntime action, RouteMetrics routeMetrics, bool hasBody, bool buffered, bool downstreamKeepAlive, long started)
     {
         if (attempt.Stream is not { } stream)

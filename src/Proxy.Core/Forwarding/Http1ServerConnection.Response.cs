@@ -1,9 +1,10 @@
-using Proxy.Transport;
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
-using Proxy.Http;
+using Proxy.Async;
 using Proxy.Http.Http1;
+using Proxy.Http;
+using Proxy.Transport;
 using Proxy.Upstream;
 
 namespace Proxy.Forwarding;
@@ -14,7 +15,7 @@ public sealed partial class Http1ServerConnection
     /// Reads the final response head. Interim 1xx responses (100 Continue, 103 Early Hints) are
     /// relayed to the client as they come (RFC 9110 section 15.2); 101 ends the loop as final.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<HeadReadResult> ReadResponseHeadAsync(UpstreamConnection upstream, bool downstreamKeepAlive)
     {
         var input = upstream.Input;
@@ -80,7 +81,7 @@ public sealed partial class Http1ServerConnection
     }
 
     /// <summary>Writes the response head to the client and streams its body in the framing the client can read.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<RelayResult> RelayResponseAsync(UpstreamConnection upstream, bool downstreamKeepAlive)
     {
         var upstreamFraming = _response.GetBodyFraming(_request.Method);
@@ -165,7 +166,7 @@ public sealed partial class Http1ServerConnection
     }
 
     /// <summary>Decodes the upstream's chunked body and re-encodes it (or writes it raw for an HTTP/1.0 client).</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<(bool Complete, long Bytes)> RelayChunkedAsync(PipeReader input, bool chunkedToClient)
     {
         _responseChunks.Reset();
@@ -235,7 +236,7 @@ public sealed partial class Http1ServerConnection
     }
 
     /// <summary>A body that ends when the upstream closes: relayed as chunks (HTTP/1.1 client) or raw.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<(bool Complete, long Bytes)> RelayUntilCloseAsync(PipeReader input, bool chunkedToClient)
     {
         long bytes = 0;

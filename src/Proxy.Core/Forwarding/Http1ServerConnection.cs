@@ -1,14 +1,15 @@
-using Proxy.Transport;
 using System.Buffers;
 using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net;
 using System.Runtime.CompilerServices;
 using Pipelines.Sockets.Unofficial;
-using Proxy.Http;
+using Proxy.Async;
 using Proxy.Http.Http1;
+using Proxy.Http;
 using Proxy.Observability;
 using Proxy.Runtime;
+using Proxy.Transport;
 
 namespace Proxy.Forwarding;
 
@@ -141,7 +142,7 @@ public sealed partial class Http1ServerConnection : ITrackedConnection, Proxy.Ht
     public Func<Http1RequestHead, bool>? Authorize { get; init; }
 
     /// <summary>Reads and parses the next request head; bytes after it stay in the pipe (pipelining).</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<HeadReadResult> ReadRequestHeadAsync()
     {
         while (true)

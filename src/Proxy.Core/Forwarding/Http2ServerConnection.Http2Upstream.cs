@@ -3,8 +3,8 @@ using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using Proxy.Async;
-using Proxy.Http;
 using Proxy.Http.Http2;
+using Proxy.Http;
 using Proxy.LoadBalancing;
 using Proxy.Observability;
 using Proxy.Resilience;
@@ -371,7 +371,7 @@ public sealed partial class Http2ServerConnection
                 continue;
             }
 
-            target.Add(name, request.GetValue(i), request.IsNeverIndexed(i));
+            target.CopyField(request, i);
         }
 
         AddProxyFields(target, request);
@@ -381,7 +381,7 @@ public sealed partial class Http2ServerConnection
     {
         for (int i = 0; i < source.Count; i++)
         {
-            target.Add(source.GetName(i), source.GetValue(i), source.IsNeverIndexed(i));
+            target.CopyField(source, i);
         }
     }
 

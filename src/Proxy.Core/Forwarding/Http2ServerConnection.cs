@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net;
-using Proxy.Async;
 using System.Text;
+using Proxy.Async;
 using Proxy.Http.Http2;
 using Proxy.LoadBalancing;
 using Proxy.Observability;

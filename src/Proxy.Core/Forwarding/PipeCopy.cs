@@ -1,7 +1,8 @@
-using Proxy.Transport;
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
+using Proxy.Async;
+using Proxy.Transport;
 
 namespace Proxy.Forwarding;
 
@@ -12,7 +13,7 @@ public static class PipeCopy
     /// Copies exactly <paramref name="length"/> bytes. Returns false if the input ended first.
     /// <paramref name="activity"/> is stamped with Environment.TickCount64 whenever bytes move.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     public static async ValueTask<bool> CopyLengthAsync(PipeReader input, PipeWriter output, long length, StrongBox<long> activity)
     {
         var remaining = length;

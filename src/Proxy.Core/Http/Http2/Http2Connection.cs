@@ -35,7 +35,7 @@ public abstract partial class Http2Connection : IThreadPoolWorkItem
     private readonly List<Http2Stream> _blocked = new();
     private readonly Http2HeaderList _discard = new();
     private Http2HeaderList _scratch = new(); // the read loop decodes here, then swaps the list into its stream
-    private readonly object _sync = new();
+    private readonly Lock _sync = new();
 
     // Guarded by _sync.
     private Http2FlowWindow _sendWindow = new(Http2Settings.DefaultInitialWindowSize);
@@ -102,7 +102,7 @@ public abstract partial class Http2Connection : IThreadPoolWorkItem
         }
     }
 
-    private protected object SyncRoot => _sync;
+    private protected Lock SyncRoot => _sync;
 
     private protected int ActiveStreamsLocked => _streams.Count;
 

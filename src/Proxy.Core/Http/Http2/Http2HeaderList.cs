@@ -149,6 +149,26 @@ public sealed class Http2HeaderList
         _fields[_count++] = new Field(n.Start, n.Length, v.Start, v.Length, neverIndexed);
     }
 
+    /// <summary>
+    /// Appends regular field <paramref name="index"/> of <paramref name="source"/>, a list that was already validated
+    /// (decoded and checked, or staged by the proxy): the name checks of <see cref="Add"/> are not repeated.
+    /// </summary>
+    public void CopyField(Http2HeaderList source, int index)
+    {
+        ReadOnlySpan<byte> name = source.GetName(index);
+        ReadOnlySpan<byte> value = source.GetValue(index);
+        _size += name.Length + value.Length + HPackDynamicTable.EntryOverhead;
+        _regularSeen = true;
+        if (_count == _fields.Length)
+        {
+            Array.Resize(ref _fields, _fields.Length * 2);
+        }
+
+        Range n = Append(name);
+        Range v = Append(value);
+        _fields[_count++] = new Field(n.Start, n.Length, v.Start, v.Length, source.IsNeverIndexed(index));
+    }
+
     /// <summary>Adds a regular field whose name may carry uppercase letters (from HTTP/1.1), lowercasing it (8.2.1).</summary>
     public void AddLowercase(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
     {
