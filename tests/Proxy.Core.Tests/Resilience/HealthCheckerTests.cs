@@ -9,6 +9,10 @@ namespace Proxy.Tests.Resilience;
 
 public class HealthCheckerTests
 {
+    // Probes that must succeed or fail on their merits get a timeout no loaded test machine reaches (tests run in
+    // parallel on two cores; a continuation can wait well over the default second for a thread).
+    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(15);
+
     [Theory]
     [InlineData("HTTP/1.1 200 OK", true, 200)]
     [InlineData("HTTP/1.0 503", true, 503)]
@@ -62,7 +66,7 @@ public class HealthCheckerTests
         var endpoint = new Endpoint($"127.0.0.1:{server.Port}", new IPEndPoint(IPAddress.Loopback, server.Port));
         var health = new EndpointHealth(endpoint);
         var metrics = ClusterResilienceMetrics.Detached();
-        var config = new HealthCheckConfig { Path = "/healthz", UnhealthyThreshold = 2, HealthyThreshold = 1, Timeout = TimeSpan.FromSeconds(2) };
+        var config = new HealthCheckConfig { Path = "/healthz", UnhealthyThreshold = 2, HealthyThreshold = 1, Timeout = Generous };
         await using var checker = new HealthChecker([health], config, metrics);
 
         await checker.CheckAllAsync();
@@ -83,7 +87,7 @@ public class HealthCheckerTests
     {
         using var unavailable = new TinyHttpServer("HTTP/1.1 503 Service Unavailable\r\n\r\n");
         using var garbage = new TinyHttpServer("SSH-2.0-OpenSSH\r\n");
-        var probe = new HealthProbe(new HealthCheckConfig());
+        var probe = new HealthProbe(new HealthCheckConfig { Timeout = Generous });
         Assert.Equal(HealthProbeResult.UnexpectedStatus, await probe.ProbeAsync(new IPEndPoint(IPAddress.Loopback, unavailable.Port), "x", default));
         Assert.Equal(HealthProbeResult.BadResponse, await probe.ProbeAsync(new IPEndPoint(IPAddress.Loopback, garbage.Port), "x", default));
     }
@@ -100,7 +104,7 @@ public class HealthCheckerTests
     public async Task ProbeAsync_Tcp_ConnectDecides()
     {
         using var server = new TinyHttpServer(null);
-        var probe = new HealthProbe(new HealthCheckConfig { Type = HealthCheckType.Tcp });
+        var probe = new HealthProbe(new HealthCheckConfig { Type = HealthCheckType.Tcp, Timeout = Generous });
         var address = new IPEndPoint(IPAddress.Loopback, server.Port);
         Assert.Equal(HealthProbeResult.Healthy, await probe.ProbeAsync(address, "x", default));
         server.Stop();
