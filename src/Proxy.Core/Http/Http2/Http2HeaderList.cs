@@ -9,9 +9,10 @@ namespace Proxy.Http.Http2;
 /// </summary>
 public sealed class Http2HeaderList
 {
-    private byte[] _buffer = new byte[1024];
+    // Small at first: lists live in pooled streams and grow once to the largest block their stream sees.
+    private byte[] _buffer = new byte[256];
     private int _length;
-    private Field[] _fields = new Field[16];
+    private Field[] _fields = new Field[8];
     private int _count;
     private Range _method;
     private Range _scheme;
@@ -27,6 +28,9 @@ public sealed class Http2HeaderList
 
     /// <summary>Creates an empty list.</summary>
     public Http2HeaderList() => Reset();
+
+    /// <summary>An empty list to read from (never add to it): what a stream without trailers shows.</summary>
+    public static Http2HeaderList Empty { get; } = new();
 
     /// <summary>Number of regular (non-pseudo) fields.</summary>
     public int Count => _count;

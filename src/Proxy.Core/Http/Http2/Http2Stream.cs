@@ -26,6 +26,7 @@ public sealed class Http2Stream : IValueTaskSource<bool>, IThreadPoolWorkItem, I
     private bool _headersQueued;   // the signal is queued to the thread pool (see Execute)
     private bool _headersResult;
     private TaskCompletionSource<bool>? _windowWaiter;
+    private Http2HeaderList? _trailers; // made on the first trailer block the pooled object receives (gRPC), then kept
 
     internal Http2Stream()
     {
@@ -55,7 +56,7 @@ public sealed class Http2Stream : IValueTaskSource<bool>, IThreadPoolWorkItem, I
     public Http2HeaderList ReceivedHeaders { get; private set; } = new();
 
     /// <summary>Trailers the peer sent, valid once <see cref="HasTrailers"/>.</summary>
-    public Http2HeaderList ReceivedTrailers { get; private set; } = new();
+    public Http2HeaderList ReceivedTrailers => _trailers ?? Http2HeaderList.Empty;
 
     /// <summary>Scratch list a forwarder stages outgoing headers or trailers in.</summary>
     public Http2HeaderList Outgoing { get; } = new();
@@ -132,7 +133,7 @@ public sealed class Http2Stream : IValueTaskSource<bool>, IThreadPoolWorkItem, I
         SendWindow = new Http2FlowWindow(sendWindow);
         ReceiveWindow = new Http2FlowWindow(receiveWindow);
         ReceivedHeaders.Reset();
-        ReceivedTrailers.Reset();
+        _trailers?.Reset();
         Outgoing.Reset();
         HasTrailers = false;
         EndStreamReceived = false;
@@ -188,8 +189,8 @@ public sealed class Http2Stream : IValueTaskSource<bool>, IThreadPoolWorkItem, I
         Http2HeaderList old;
         if (trailers)
         {
-            old = ReceivedTrailers;
-            ReceivedTrailers = decoded;
+            old = _trailers ?? new Http2HeaderList();
+            _trailers = decoded;
         }
         else
         {
