@@ -117,13 +117,22 @@ public sealed class Http2ConnectionPool
             metrics.ConnectDuration.Observe(Environment.TickCount64 - started);
             var connection = new Http2ClientConnection(socket, socket, _options);
             connection.Closed += Remove;
+
+            // Start first: it writes the client preface and SETTINGS into the output before it returns. Published
+            // before that, a concurrent caller scanning the pool could write a request's HEADERS ahead of the
+            // preface (RFC 9113 3.4), and the peer would reject the connection with every stream on it.
+            connection.Start();
             lock (_lock)
             {
                 _connections = [.. _connections, connection];
                 _connecting = null;
             }
 
-            connection.Start();
+            if (connection.IsClosed)
+            {
+                Remove(connection); // it ended before it was published, so its Closed event found nothing to remove
+            }
+
             return connection;
         }
         catch (Exception ex) when (ex is TimeoutException or SocketException)
