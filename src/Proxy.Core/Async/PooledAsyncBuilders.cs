@@ -79,20 +79,8 @@ public struct PooledValueTaskMethodBuilder<TResult>
         awaiter.UnsafeOnCompleted(BoxFor(ref stateMachine));
 
     private Action BoxFor<TStateMachine>(ref TStateMachine stateMachine)
-        where TStateMachine : IAsyncStateMachine
-    {
-        if (_box is PooledAsyncBox<TStateMachine, TResult> existing)
-        {
-            return existing.MoveNextAction;
-        }
-
-        // First suspension: this builder lives inside the state machine struct, so setting _box before the copy
-        // makes the boxed copy point at its own box.
-        PooledAsyncBox<TStateMachine, TResult> box = AsyncBoxPool<PooledAsyncBox<TStateMachine, TResult>>.Rent();
-        _box = box;
-        box.StateMachine = stateMachine;
-        return box.MoveNextAction;
-    }
+        where TStateMachine : IAsyncStateMachine =>
+        PooledAsyncBox<TStateMachine, TResult>.ContinuationFor(ref _box, ref stateMachine);
 }
 
 /// <summary>The non-generic form of <see cref="PooledValueTaskMethodBuilder{TResult}"/>, for <see cref="ValueTask"/> methods.</summary>
@@ -148,18 +136,8 @@ public struct PooledValueTaskMethodBuilder
         awaiter.UnsafeOnCompleted(BoxFor(ref stateMachine));
 
     private Action BoxFor<TStateMachine>(ref TStateMachine stateMachine)
-        where TStateMachine : IAsyncStateMachine
-    {
-        if (_box is PooledAsyncBox<TStateMachine, bool> existing)
-        {
-            return existing.MoveNextAction;
-        }
-
-        PooledAsyncBox<TStateMachine, bool> box = AsyncBoxPool<PooledAsyncBox<TStateMachine, bool>>.Rent();
-        _box = box;
-        box.StateMachine = stateMachine;
-        return box.MoveNextAction;
-    }
+        where TStateMachine : IAsyncStateMachine =>
+        PooledAsyncBox<TStateMachine, bool>.ContinuationFor(ref _box, ref stateMachine);
 }
 
 /// <summary>What the builders need of a box whatever its state machine type.</summary>
@@ -185,6 +163,24 @@ internal sealed class PooledAsyncBox<TStateMachine, TResult> : IPooledAsyncBox<T
     private ManualResetValueTaskSourceCore<TResult> _core;
 
     public PooledAsyncBox() => MoveNextAction = MoveNext;
+
+    /// <summary>
+    /// The continuation to hand an awaiter: the call's box, rented on its first suspension. The builder holding
+    /// <paramref name="box"/> lives inside the state machine struct, so setting it before the copy makes the boxed
+    /// copy point at its own box.
+    /// </summary>
+    public static Action ContinuationFor(ref IPooledAsyncBox<TResult>? box, ref TStateMachine stateMachine)
+    {
+        if (box is PooledAsyncBox<TStateMachine, TResult> existing)
+        {
+            return existing.MoveNextAction;
+        }
+
+        PooledAsyncBox<TStateMachine, TResult> rented = AsyncBoxPool<PooledAsyncBox<TStateMachine, TResult>>.Rent();
+        box = rented;
+        rented.StateMachine = stateMachine;
+        return rented.MoveNextAction;
+    }
 
     public short Version => _core.Version;
 

@@ -466,14 +466,6 @@ public abstract partial class Http2Connection
         }
     }
 
-    private void ResetStream(Http2Stream stream, Http2ErrorCode code)
-    {
-        lock (_sync)
-        {
-            ResetStreamLocked(stream, code);
-        }
-    }
-
     private void ResetStreamLocked(Http2Stream stream, Http2ErrorCode code)
     {
         if (stream.State == Http2StreamState.Closed)
