@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using Proxy.Async;
 using Proxy.Http.Http2.HPack;
 
 namespace Proxy.Http.Http2;
@@ -18,8 +19,22 @@ public abstract partial class Http2Connection
         {
             ReadResult result = await _input.ReadAsync().ConfigureAwait(false);
             ReadOnlySequence<byte> buffer = result.Buffer;
-            bool ok = ProcessFrames(buffer, out SequencePosition consumed);
-            _input.AdvanceTo(consumed, buffer.End);
+
+            // Consumers woken and flushes asked for by this batch run on this thread once it is processed.
+            bool ok;
+            bool batch = ReadBatch.Open();
+            try
+            {
+                ok = ProcessFrames(buffer, out SequencePosition consumed);
+                _input.AdvanceTo(consumed, buffer.End);
+            }
+            finally
+            {
+                if (batch)
+                {
+                    ReadBatch.Close();
+                }
+            }
 
             // Control frames written while processing (ACKs, WINDOW_UPDATE, RST_STREAM, GOAWAY) go out in one flush.
             if (!ok || IsClosed || result.IsCompleted || result.IsCanceled)

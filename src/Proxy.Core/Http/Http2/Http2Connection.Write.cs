@@ -260,7 +260,7 @@ public abstract partial class Http2Connection
         else if (!_flushScheduled)
         {
             _flushScheduled = true;
-            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            Proxy.Async.ReadBatch.Schedule(this);
         }
     }
 

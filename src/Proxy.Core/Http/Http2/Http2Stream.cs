@@ -217,7 +217,7 @@ public sealed class Http2Stream : IValueTaskSource<bool>, IThreadPoolWorkItem, I
         {
             _headersResult = received;
             Volatile.Write(ref _headersQueued, true);
-            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            Proxy.Async.ReadBatch.Schedule(this);
         }
         else
         {
@@ -303,7 +303,7 @@ internal sealed class StreamScheduler : PipeScheduler, IThreadPoolWorkItem
     {
         _state = state;
         Volatile.Write(ref _action, action);
-        System.Threading.ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        Proxy.Async.ReadBatch.Schedule(this);
     }
 
     void IThreadPoolWorkItem.Execute()
