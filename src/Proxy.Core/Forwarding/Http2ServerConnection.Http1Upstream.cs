@@ -152,7 +152,10 @@ public sealed partial class Http2ServerConnection
         return null;
     }
 
-    /// <summary>"METHOD path HTTP/1.1", Host from :authority, the regular fields (cookies joined, 8.2.3), framing, proxy fields.</summary>
+    /// <summary>
+    /// "METHOD path HTTP/1.1", Host from :authority, the regular fields (cookies joined, 8.2.3; x-request-id among
+    /// them, see <see cref="AddRequestIdIfMissing"/>), framing, proxy fields.
+    /// </summary>
     private void WriteHttp1RequestHead(PipeWriter output, Http2HeaderList request, bool hasBody, long contentLength, bool chunked)
     {
         Write(output, request.Method);
@@ -213,15 +216,7 @@ public sealed partial class Http2ServerConnection
         }
 
         Write(output, _clientAddressText);
-        Write(output, "\r\nx-forwarded-proto: http\r\n"u8);
-        if (!request.TryGetValue("x-request-id"u8, out _))
-        {
-            Span<byte> id = stackalloc byte[36];
-            RequestIds.Write(id);
-            WriteField(output, "x-request-id"u8, id);
-        }
-
-        Write(output, "\r\n"u8);
+        Write(output, "\r\nx-forwarded-proto: http\r\n\r\n"u8);
     }
 
     private static void WriteJoinedCookies(PipeWriter output, Http2HeaderList request)
