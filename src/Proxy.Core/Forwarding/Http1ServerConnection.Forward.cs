@@ -501,12 +501,6 @@ public sealed partial class Http1ServerConnection
     /// <summary>Writes the forwarded request head: original field lines, framing re-derived, X-Forwarded-* and trace context added.</summary>
     private void WriteRequestHead(IBufferWriter<byte> output, bool hasBody, ReadOnlySpan<byte> connection = default)
     {
-        Span<byte> requestId = _requestId;
-        if (!_request.Contains(KnownHeader.XRequestId))
-        {
-            RequestIds.Write(requestId);
-        }
-
         var options = new Http1ForwardOptions
         {
             Framing = !hasBody ? Http1BodyFraming.None : _request.IsChunked ? Http1BodyFraming.Chunked : Http1BodyFraming.ContentLength,
@@ -516,11 +510,29 @@ public sealed partial class Http1ServerConnection
             ForwardedFor = _clientAddressText,
             ForwardedProto = "http"u8,
             ForwardedHost = _request.Host,
-            RequestId = requestId,
+            RequestId = _request.Contains(KnownHeader.XRequestId) ? default : GeneratedRequestId,
             ReplaceTraceContext = true,
             ExtraLines = TraceLines,
         };
         Http1HeadWriter.WriteRequest(output, _request, options);
+    }
+
+    /// <summary>
+    /// The x-request-id of a request that came without one: made on first use, then the same for every attempt,
+    /// the mirrored copy and the access-log entry, so the upstream's logs and the proxy's agree on it.
+    /// </summary>
+    private ReadOnlySpan<byte> GeneratedRequestId
+    {
+        get
+        {
+            if (!_requestIdMade)
+            {
+                RequestIds.Write(_requestId);
+                _requestIdMade = true;
+            }
+
+            return _requestId;
+        }
     }
 
     /// <summary>Answers with a response the proxy generates (404, 413, 429, 502, 503, 504...), with its flag.</summary>

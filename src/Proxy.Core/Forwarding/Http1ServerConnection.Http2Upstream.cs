@@ -356,9 +356,7 @@ public sealed partial class Http1ServerConnection
         headers.Add("x-forwarded-proto"u8, "http"u8);
         if (!_request.Contains(KnownHeader.XRequestId))
         {
-            Span<byte> id = stackalloc byte[36];
-            RequestIds.Write(id);
-            headers.Add("x-request-id"u8, id);
+            headers.Add("x-request-id"u8, GeneratedRequestId);
         }
     }
 

@@ -98,14 +98,7 @@ public sealed partial class Http1ServerConnection
             entry.SetMethod(_request.MethodBytes);
             entry.SetAuthority(_request.Host);
             entry.SetPath(_request.Path);
-            if (_request.TryGetValue(HeaderNames.XRequestId, out var requestId))
-            {
-                entry.SetRequestId(requestId);
-            }
-            else
-            {
-                entry.SetRequestId(_requestId);
-            }
+            entry.SetRequestId(_request.TryGetValue(HeaderNames.XRequestId, out var requestId) ? requestId : GeneratedRequestId);
 
             log.Publish(entry);
         }

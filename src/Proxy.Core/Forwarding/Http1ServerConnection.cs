@@ -35,7 +35,8 @@ public sealed partial class Http1ServerConnection : ITrackedConnection, Proxy.Ht
     private readonly Http1ResponseHead _response;
     private readonly ChunkedDecoder _requestChunks;
     private readonly ChunkedDecoder _responseChunks;
-    private readonly byte[] _requestId = new byte[36];
+    private readonly byte[] _requestId = new byte[RequestIds.Length];
+    private bool _requestIdMade; // _requestId holds this request's id; cleared for each request
     private readonly StrongBox<long> _activity = new(Environment.TickCount64);
     private readonly long _headerTimeoutMs;
     private readonly long _idleTimeoutMs;
@@ -96,6 +97,7 @@ public sealed partial class Http1ServerConnection : ITrackedConnection, Proxy.Ht
             while (Volatile.Read(ref _closed) == 0)
             {
                 _request.Reset();
+                _requestIdMade = false;
                 EnterPhase(PhaseReadingHead);
                 var head = await ReadRequestHeadAsync().ConfigureAwait(false);
                 switch (head)

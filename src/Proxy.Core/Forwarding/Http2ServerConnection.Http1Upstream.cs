@@ -17,7 +17,7 @@ public sealed partial class Http2ServerConnection
     /// h2 -> h1: the request head is built from the pseudo-headers (Host from :authority), TE dropped, the body
     /// framed with Content-Length when the client gave one and chunked otherwise (request trailers become chunked
     /// trailers); the response head becomes HEADERS with lowercased names and chunked trailers become a trailing
-    /// HEADERS frame.
+    /// HEADERS frame. Interim responses (100, 103) are relayed as they arrive; a 101 is answered 502.
     /// </summary>
     private async ValueTask ForwardToHttp1Async(Http2Stream stream, Endpoint endpoint, Cluster cluster, RouteMetrics metrics, TimeSpan? timeout, bool grpc, long started)
     {
@@ -53,7 +53,15 @@ public sealed partial class Http2ServerConnection
             RequestMethod method = RequestMethods.Parse(request.Method);
             HeadReadResult head = flush.IsCompleted
                 ? HeadReadResult.Closed
-                : await ReadHttp1ResponseHeadAsync(upstream.Input, response, deadline?.Token ?? default).ConfigureAwait(false);
+                : await ReadHttp1ResponseHeadAsync(upstream.Input, response, stream, deadline?.Token ?? default).ConfigureAwait(false);
+
+            // RFC 9113 8.6: HTTP/2 has no 101 (Switching Protocols). No Upgrade crosses from an HTTP/2 request (8.2.2),
+            // so the upstream switched on its own, and what follows on its connection is nothing a client can be sent.
+            if (head == HeadReadResult.Parsed && response.StatusCode == 101)
+            {
+                head = HeadReadResult.Invalid;
+            }
+
             if (head != HeadReadResult.Parsed)
             {
                 ResponseFlag flag = head switch
@@ -69,20 +77,7 @@ public sealed partial class Http2ServerConnection
             Http1BodyFraming framing = response.GetBodyFraming(method);
             Http2HeaderList headers = stream.Outgoing;
             headers.Reset();
-            headers.AddStatus(response.StatusCode);
-            ReadOnlySpan<Http1HeaderField> fields = response.Fields;
-            for (int i = 0; i < fields.Length; i++)
-            {
-                Http1HeaderField field = fields[i];
-                if (field.IsHopByHop || field.Kind == KnownHeader.TransferEncoding ||
-                    (field.Kind == KnownHeader.ContentLength && framing != Http1BodyFraming.ContentLength && framing != Http1BodyFraming.None))
-                {
-                    continue;
-                }
-
-                headers.AddLowercase(response.GetName(i), response.GetValue(i));
-            }
-
+            StageResponseHead(headers, response, keepContentLength: framing is Http1BodyFraming.ContentLength or Http1BodyFraming.None);
             bool noBody = framing == Http1BodyFraming.None || (framing == Http1BodyFraming.ContentLength && response.ContentLength == 0);
             if (!await SendHeadersAsync(stream, headers, noBody).ConfigureAwait(false))
             {
@@ -157,7 +152,10 @@ public sealed partial class Http2ServerConnection
         return null;
     }
 
-    /// <summary>"METHOD path HTTP/1.1", Host from :authority, the regular fields (cookies joined, 8.2.3), framing, proxy fields.</summary>
+    /// <summary>
+    /// "METHOD path HTTP/1.1", Host from :authority, the regular fields (cookies joined, 8.2.3; x-request-id among
+    /// them, see <see cref="AddRequestIdIfMissing"/>), framing, proxy fields.
+    /// </summary>
     private void WriteHttp1RequestHead(PipeWriter output, Http2HeaderList request, bool hasBody, long contentLength, bool chunked)
     {
         Write(output, request.Method);
@@ -218,15 +216,7 @@ public sealed partial class Http2ServerConnection
         }
 
         Write(output, _clientAddressText);
-        Write(output, "\r\nx-forwarded-proto: http\r\n"u8);
-        if (!request.TryGetValue("x-request-id"u8, out _))
-        {
-            Span<byte> id = stackalloc byte[36];
-            RequestIds.Write(id);
-            WriteField(output, "x-request-id"u8, id);
-        }
-
-        Write(output, "\r\n"u8);
+        Write(output, "\r\nx-forwarded-proto: http\r\n\r\n"u8);
     }
 
     private static void WriteJoinedCookies(PipeWriter output, Http2HeaderList request)
@@ -266,7 +256,32 @@ public sealed partial class Http2ServerConnection
         }
     }
 
-    private static async ValueTask<HeadReadResult> ReadHttp1ResponseHeadAsync(PipeReader input, Http1ResponseHead response, CancellationToken deadline)
+    /// <summary>
+    /// Stages an HTTP/1.1 response head as an HTTP/2 block: :status, then the fields with lowercased names (RFC 9113
+    /// 8.2.1), without the hop-by-hop and connection-specific ones (8.2.2), and without a Content-Length unless it
+    /// describes the body that follows (<paramref name="keepContentLength"/>).
+    /// </summary>
+    private static void StageResponseHead(Http2HeaderList headers, Http1ResponseHead response, bool keepContentLength)
+    {
+        headers.AddStatus(response.StatusCode);
+        ReadOnlySpan<Http1HeaderField> fields = response.Fields;
+        for (int i = 0; i < fields.Length; i++)
+        {
+            Http1HeaderField field = fields[i];
+            if (field.IsHopByHop || field.Kind == KnownHeader.TransferEncoding || (field.Kind == KnownHeader.ContentLength && !keepContentLength))
+            {
+                continue;
+            }
+
+            headers.AddLowercase(response.GetName(i), response.GetValue(i));
+        }
+    }
+
+    /// <summary>
+    /// Reads the upstream's final response head. Interim ones (100 Continue, 103 Early Hints) are relayed to the
+    /// client on the way, as a proxy must (RFC 9110 15.2); a 101 is returned like a final head, for the caller to refuse.
+    /// </summary>
+    private async ValueTask<HeadReadResult> ReadHttp1ResponseHeadAsync(PipeReader input, Http1ResponseHead response, Http2Stream stream, CancellationToken deadline)
     {
         bool sawAnyByte = false;
         while (true)
@@ -292,8 +307,14 @@ public sealed partial class Http2ServerConnection
                 input.AdvanceTo(end);
                 if (response.StatusCode is >= 100 and < 200 && response.StatusCode != 101)
                 {
+                    // RFC 9113 8.1: each interim response is a HEADERS block without END_STREAM, as many as come
+                    // before the final one. RFC 9110 8.6: a 1xx has no content, so no Content-Length goes with it.
                     sawAnyByte = true;
-                    continue; // interim responses are not relayed over HTTP/2 here
+                    Http2HeaderList interim = stream.Outgoing;
+                    interim.Reset();
+                    StageResponseHead(interim, response, keepContentLength: false);
+                    RelayInterimResponse(stream, interim);
+                    continue;
                 }
 
                 return HeadReadResult.Parsed;

@@ -94,6 +94,7 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
         long started = Stopwatch.GetTimestamp();
         Http2HeaderList request = stream.ReceivedHeaders;
         bool grpc = Http2Grpc.IsGrpc(request);
+        AddRequestIdIfMissing(request);
         try
         {
             var view = new Http2RequestView(request);
@@ -184,7 +185,7 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
         await SendHeadersAsync(stream, response, endStream: true).ConfigureAwait(false);
     }
 
-    /// <summary>Adds the fields the proxy appends to every forwarded request: X-Forwarded-*, X-Request-Id.</summary>
+    /// <summary>Adds the fields the proxy appends to every forwarded request: X-Forwarded-* (X-Request-Id is already in the request, see <see cref="AddRequestIdIfMissing"/>).</summary>
     private void AddProxyFields(Http2HeaderList target, Http2HeaderList request)
     {
         if (request.TryGetValue("x-forwarded-for"u8, out ReadOnlySpan<byte> forwarded))
@@ -204,11 +205,21 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
         }
 
         target.Add("x-forwarded-proto"u8, "http"u8);
+    }
+
+    /// <summary>
+    /// Gives a request that came without an x-request-id a new one, added to its received fields as if the client had
+    /// sent it: made once per stream, it then crosses with every attempt, to an HTTP/1.1 or HTTP/2 upstream alike, so
+    /// a retried request keeps one id. The stream's list is reset when the pooled stream starts its next request.
+    /// The field counts in the list's size (what the request-bytes metric reads), as it would had the client sent it.
+    /// </summary>
+    private static void AddRequestIdIfMissing(Http2HeaderList request)
+    {
         if (!request.TryGetValue("x-request-id"u8, out _))
         {
-            Span<byte> id = stackalloc byte[36];
+            Span<byte> id = stackalloc byte[RequestIds.Length];
             RequestIds.Write(id);
-            target.Add("x-request-id"u8, id);
+            request.Add("x-request-id"u8, id);
         }
     }
 
