@@ -42,7 +42,7 @@ internal static class Http1FieldParser
             if (name.ContainsAnyExcept(HttpCharacters.Token)) return Http1ParseError.InvalidHeaderName;
 
             ReadOnlySpan<byte> rawValue = line[(colon + 1)..];
-            if (rawValue.ContainsAnyExcept(HttpCharacters.FieldValue)) return Http1ParseError.InvalidHeaderValue;
+            if (!HttpCharacters.IsFieldValue(rawValue)) return Http1ParseError.InvalidHeaderValue;
 
             // field-line = field-name ":" OWS field-value OWS
             int valueStart = colon + 1;

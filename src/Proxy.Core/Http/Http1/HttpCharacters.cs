@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.Intrinsics;
 
 namespace Proxy.Http.Http1;
 
@@ -16,6 +17,52 @@ internal static class HttpCharacters
     // field-vchar = VCHAR / obs-text, plus SP and HTAB inside a value (RFC 9110 5.5). Everything
     // else (NUL, CR, LF and the other controls, DEL) is rejected: those are the smuggling vectors.
     internal static readonly SearchValues<byte> FieldValue = SearchValues.Create(BuildRange(0x20, 0x7E, extra: 0x09, obsText: true));
+
+    /// <summary>
+    /// True when every byte of <paramref name="value"/> is in <see cref="FieldValue"/>. The same test as
+    /// <c>!value.ContainsAnyExcept(FieldValue)</c>, written for the class's shape: the bytes refused are exactly the
+    /// controls below 0x20 other than HTAB, and DEL. Two vector compares per 16 bytes, where the general searcher
+    /// (a set that includes obs-text) spent more per field than the rest of the field's validation together.
+    /// </summary>
+    internal static bool IsFieldValue(ReadOnlySpan<byte> value)
+    {
+        int i = 0;
+        if (Vector128.IsHardwareAccelerated && value.Length >= Vector128<byte>.Count)
+        {
+            Vector128<byte> space = Vector128.Create((byte)0x20);
+            Vector128<byte> tab = Vector128.Create((byte)0x09);
+            Vector128<byte> del = Vector128.Create((byte)0x7F);
+            ref byte start = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(value);
+            int last = value.Length - Vector128<byte>.Count;
+            while (true)
+            {
+                Vector128<byte> v = Vector128.LoadUnsafe(ref start, (nuint)Math.Min(i, last));
+                Vector128<byte> bad = (Vector128.LessThan(v, space) & ~Vector128.Equals(v, tab)) | Vector128.Equals(v, del);
+                if (bad != Vector128<byte>.Zero)
+                {
+                    return false;
+                }
+
+                if (i >= last)
+                {
+                    return true;
+                }
+
+                i += Vector128<byte>.Count;
+            }
+        }
+
+        for (; i < value.Length; i++)
+        {
+            byte b = value[i];
+            if ((b < 0x20 && b != 0x09) || b == 0x7F)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     // A request-target is ASCII visible characters only (RFC 3986 via RFC 9112 3.2); we check the
     // byte class here and the structure per form.

@@ -435,11 +435,37 @@ public abstract partial class Http2Connection
         EncodePseudo(block, ":path"u8, headers.Path);
         for (int i = 0; i < headers.Count; i++)
         {
-            _encoder.Encode(block, headers.GetName(i), headers.GetValue(i),
-                headers.IsNeverIndexed(i) ? HPackIndexing.NeverIndexed : HPackIndexing.Incremental);
+            ReadOnlySpan<byte> name = headers.GetName(i);
+            _encoder.Encode(block, name, headers.GetValue(i),
+                headers.IsNeverIndexed(i) ? HPackIndexing.NeverIndexed : IndexingFor(name));
         }
 
         Http2FrameWriter.WriteHeaders(_output, streamId, block.WrittenSpan, endStream, _peer.MaxFrameSize);
+    }
+
+    /// <summary>
+    /// Fields whose value is new on nearly every message are sent without indexing (RFC 7541 6.2.2): added to the
+    /// dynamic table, a request id or a content length would evict the fields that do repeat (user-agent,
+    /// content-type, server), which then have to be sent as literals, Huffman-coded and inserted again. The list
+    /// follows nghttp2's deflater, plus the proxy's own per-request fields (request id, trace context).
+    /// </summary>
+    private static HPackIndexing IndexingFor(ReadOnlySpan<byte> name)
+    {
+        bool changing = name.Length switch
+        {
+            3 => name.SequenceEqual("age"u8),
+            4 => name.SequenceEqual("etag"u8),
+            8 => name.SequenceEqual("location"u8),
+            10 => name.SequenceEqual("set-cookie"u8),
+            11 => name.SequenceEqual("traceparent"u8) || name.SequenceEqual("x-b3-spanid"u8),
+            12 => name.SequenceEqual("x-request-id"u8) || name.SequenceEqual("x-b3-traceid"u8),
+            13 => name.SequenceEqual("if-none-match"u8),
+            14 => name.SequenceEqual("content-length"u8),
+            17 => name.SequenceEqual("if-modified-since"u8) || name.SequenceEqual("x-b3-parentspanid"u8),
+            _ => false,
+        };
+
+        return changing ? HPackIndexing.WithoutIndexing : HPackIndexing.Incremental;
     }
 
     private void EncodePseudo(ArrayBufferWriter<byte> block, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)

@@ -229,7 +229,7 @@ public sealed class Http2HeaderList
 
             // 8.2.1: no CR, LF or NUL in values, no leading or trailing whitespace.
             ReadOnlySpan<byte> value = GetValue(i);
-            if (value.ContainsAnyExcept(Http1.HttpCharacters.FieldValue) ||
+            if (!Http1.HttpCharacters.IsFieldValue(value) ||
                 (!value.IsEmpty && (IsWhitespace(value[0]) || IsWhitespace(value[^1]))))
             {
                 return false;

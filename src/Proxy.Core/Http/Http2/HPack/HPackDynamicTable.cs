@@ -112,7 +112,7 @@ public sealed class HPackDynamicTable
             slot -= _entries.Length;
         }
 
-        _entries[slot] = new Entry(offset, name.Length, value.Length);
+        _entries[slot] = new Entry(offset, name.Length, value.Length, Key(name), Key(value));
         _count++;
         _size += entrySize;
     }
@@ -127,6 +127,8 @@ public sealed class HPackDynamicTable
         int nameMatch = -1;
         Entry[] entries = _entries;
         byte[] buffer = _buffer;
+        int nameKey = Key(name);
+        int valueKey = Key(value);
         for (int i = 0; i < _count; i++)
         {
             int slot = _oldest + _count - 1 - i;
@@ -135,14 +137,15 @@ public sealed class HPackDynamicTable
                 slot -= entries.Length;
             }
 
+            // The keys (length and two bytes) rule out nearly every other entry without comparing bytes.
             ref readonly Entry entry = ref entries[slot];
-            if (entry.NameLength != name.Length ||
+            if (entry.NameKey != nameKey ||
                 !name.SequenceEqual(buffer.AsSpan(entry.Offset, entry.NameLength)))
             {
                 continue;
             }
 
-            if (entry.ValueLength == value.Length &&
+            if (entry.ValueKey == valueKey &&
                 value.SequenceEqual(buffer.AsSpan(entry.Offset + entry.NameLength, entry.ValueLength)))
             {
                 valueMatched = true;
@@ -157,6 +160,10 @@ public sealed class HPackDynamicTable
 
         return nameMatch;
     }
+
+    /// <summary>A cheap fingerprint of a string: its length and its first and last bytes.</summary>
+    private static int Key(ReadOnlySpan<byte> text) =>
+        text.IsEmpty ? 0 : (text.Length << 16) ^ (text[0] << 8) ^ text[^1];
 
     /// <summary>Removes every entry.</summary>
     public void Clear()
@@ -212,7 +219,7 @@ public sealed class HPackDynamicTable
             ref readonly Entry entry = ref GetEntry(i);
             int length = entry.NameLength + entry.ValueLength;
             _buffer.AsSpan(entry.Offset, length).CopyTo(buffer.AsSpan(offset));
-            entries[_count - 1 - i] = new Entry(offset, entry.NameLength, entry.ValueLength);
+            entries[_count - 1 - i] = new Entry(offset, entry.NameLength, entry.ValueLength, entry.NameKey, entry.ValueKey);
             offset += length;
         }
 
@@ -226,10 +233,12 @@ public sealed class HPackDynamicTable
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]
     private static void ThrowIndexOutOfRange() => throw new ArgumentOutOfRangeException("index");
 
-    private readonly struct Entry(int offset, int nameLength, int valueLength)
+    private readonly struct Entry(int offset, int nameLength, int valueLength, int nameKey, int valueKey)
     {
         public readonly int Offset = offset;
         public readonly int NameLength = nameLength;
         public readonly int ValueLength = valueLength;
+        public readonly int NameKey = nameKey;
+        public readonly int ValueKey = valueKey;
     }
 }
