@@ -60,24 +60,27 @@ def run(bench):
 
 
 def start_proxy(bench):
+    """One proxy process per row, so each row's CPU and RSS are of that scenario alone (an h2 -> HTTP/1.1 run
+    holds a pooled upstream connection per stream in flight, which would otherwise count against h2 -> h2)."""
     backend = bench.backend
     labels = (("proxy-h2", "proxy h2c -> HTTP/2 upstream", "backend_h2"),
               ("proxy-h1", "proxy h2c -> HTTP/1.1 upstream", "backend_h1"))
     binary = os.path.join(bench.repo, "artifacts", "publish", "proxy")
     if not os.path.exists(binary):
         return [Row(k, l, unavailable="n/a (artifacts/publish/proxy missing)") for k, l, _ in labels]
-    port, port_h1 = procs.free_ports(2)
-    inst = bench.peers.start_proxy_config("proxy-http2", "proxy-http2.yaml", {
-        "PORT": port, "PORT_H1": port_h1, "BACKEND_PORT": backend.http_port, "BACKEND_H2_PORT": backend.h2_port})
     rows = []
-    for (key, label, cluster), p in zip(labels, (port, port_h1)):
-        if procs.wait_until(lambda p=p: loadgen.h2_ok(p, 2), inst.proc, 15) is None:
+    for key, label, cluster in labels:
+        port, unused = procs.free_ports(2)
+        # The config has a listener per cluster; the row's own is PORT or PORT_H1, the other stays idle.
+        ports = {"PORT": port, "PORT_H1": unused} if cluster == "backend_h2" else {"PORT": unused, "PORT_H1": port}
+        inst = bench.peers.start_proxy_config(key, "proxy-http2.yaml", dict(
+            ports, BACKEND_PORT=backend.http_port, BACKEND_H2_PORT=backend.h2_port))
+        if procs.wait_until(lambda p=port: loadgen.h2_ok(p, 2), inst.proc, 15) is None:
             tail = peers.log_tail(inst)
+            bench.registry.stop(inst.proc)
             rows.append(Row(key, label, unavailable=f"n/a (no h2c 200 from the proxy{': ' + tail if tail else ''})"))
         else:
-            rows.append(Row(key, label, p, inst, cluster))
-    if all(r.unavailable for r in rows):
-        bench.registry.stop(inst.proc)
+            rows.append(Row(key, label, port, inst, cluster))
     return rows
 
 
