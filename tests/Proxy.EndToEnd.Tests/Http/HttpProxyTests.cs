@@ -267,6 +267,26 @@ public class HttpProxyTests
         Assert.Equal(5, metrics.Value("istio_requests_total{reporter=\"source\",listener=\"web\",route=\"route-0\",destination_service=\"backend\",request_protocol=\"http\",response_code=\"200\",response_flags=\"-\"}"));
     }
 
+    [Fact]
+    public async Task ResetReusedConnection_RequestRetriedOnFreshOne_ClientNeverCutOff()
+    {
+        // The pooled connection was reset (RST) while idle, so writing the next request on it fails
+        // in the send itself: that is the upstream's failure, to retry or answer, never a reason to
+        // close the client's connection without a response.
+        await using var rude = new RudeHttpUpstream(reset: true);
+        await using var proxy = await RunningProxy.StartAsync(HttpConfigs.Single(rude.Address));
+        using var client = Client(proxy);
+
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal("ok", await client.GetStringAsync("/"));
+            await Task.Delay(80); // the upstream resets 50 ms after answering: the pooled connection is dead
+        }
+
+        var metrics = await proxy.Admin.MetricsAsync();
+        Assert.Equal(20, metrics.Value("istio_requests_total{reporter=\"source\",listener=\"web\",route=\"route-0\",destination_service=\"backend\",request_protocol=\"http\",response_code=\"200\",response_flags=\"-\"}"));
+    }
+
     internal static async Task<(int Exit, string Output)> RunAsync(string file, string arguments)
     {
         using var process = Process.Start(new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;

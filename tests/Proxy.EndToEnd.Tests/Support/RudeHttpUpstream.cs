@@ -6,14 +6,15 @@ namespace Proxy.EndToEnd.Tests.Support;
 
 /// <summary>
 /// An upstream that answers one request per connection and then closes, without announcing it
-/// (no "Connection: close"): a pooled connection to it is always stale by the next request.
+/// (no "Connection: close"): a pooled connection to it is always stale by the next request. With
+/// <c>reset</c> it closes with RST (SO_LINGER 0), as a crashed process's kernel does.
 /// </summary>
 public sealed class RudeHttpUpstream : IAsyncDisposable
 {
     private readonly Socket _socket = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
     private readonly Task _loop;
 
-    public RudeHttpUpstream()
+    public RudeHttpUpstream(bool reset = false)
     {
         _socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         _socket.Listen(64);
@@ -51,6 +52,10 @@ public sealed class RudeHttpUpstream : IAsyncDisposable
 
                         await client.SendAsync("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"u8.ToArray(), SocketFlags.None);
                         await Task.Delay(50);
+                        if (reset)
+                        {
+                            client.LingerState = new LingerOption(true, 0);
+                        }
                     }
                 });
             }
