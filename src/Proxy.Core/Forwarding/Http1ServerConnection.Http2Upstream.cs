@@ -18,14 +18,17 @@ namespace Proxy.Forwarding;
 public sealed partial class Http1ServerConnection
 {
     private Http2HeaderList? _http2Request; // reused: one request at a time per HTTP/1.1 connection
+    private StreamedBodyReplay? _replay;     // made by the first streamed body, then reused likewise
 
     // The flush of the last interim (1xx) response relayed to the client; awaited before the forwarder writes.
     private ValueTask<FlushResult> _interimFlush;
 
     /// <summary>
     /// h1 -> h2 with retries: attempts on the cluster's endpoints until one gives a response to relay or the retry
-    /// rules (<see cref="RetryGate"/>) say stop. A request is sent again only when it has no body or its body was
-    /// buffered first (Content-Length up to 64 KiB, when the route retries).
+    /// rules (<see cref="RetryGate"/>) say stop. A request is sent again when it has no body, when its body was
+    /// buffered first (Content-Length up to 64 KiB, when the route retries), or when the attempt failed before its
+    /// response headers while no more of its streamed body was taken than the replay buffer holds
+    /// (<see cref="StreamedBodyReplay"/>).
     /// </summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ExchangeHttp2Async(Cluster cluster, RouteRuntime action, RouteMetrics routeMetrics, bool hasBody, bool keepAlive, long started)
@@ -42,6 +45,15 @@ public sealed partial class Http1ServerConnection
             }
 
             buffered = true;
+        }
+
+        // Any other body streams, and what each attempt takes of it is kept for a retry. The chunked decoder's
+        // state, like the content-length left, carries over from one attempt to the next.
+        StreamedBodyReplay? replay = null;
+        if (hasBody && !buffered)
+        {
+            replay = _replay ??= new StreamedBodyReplay();
+            _requestChunks.Reset();
         }
 
         TimeSpan? tryTimeout = action.Timeout;
@@ -72,7 +84,7 @@ public sealed partial class Http1ServerConnection
                 Http2Exchange attempt = default;
                 try
                 {
-                    attempt = await AttemptHttp2Async(endpoint, pool, cluster, hasBody, buffered, tryTimeout).ConfigureAwait(false);
+                    attempt = await AttemptHttp2Async(endpoint, pool, cluster, hasBody, buffered, replay, tryTimeout).ConfigureAwait(false);
                     if (holdingRetry)
                     {
                         cluster.Resilience.Breaker?.Release(CircuitBreakerResource.Retries);
@@ -81,8 +93,14 @@ public sealed partial class Http1ServerConnection
 
                     cluster.Resilience.Outliers?.Report(endpoint.Health, attempt.Outcome);
 
+                    // What a failed attempt's upload took from the client is known once the upload has stopped.
+                    if (replay is not null && attempt.Outcome.Failure != AttemptFailure.None)
+                    {
+                        await EndUploadAsync(attempt, buffered).ConfigureAwait(false);
+                    }
+
                     // A timeout that is not the per-try one left no time for another try.
-                    bool replayable = !hasBody || buffered || attempt.Outcome.Failure == AttemptFailure.ConnectFailure;
+                    bool replayable = !hasBody || buffered || attempt.Outcome.Failure == AttemptFailure.ConnectFailure || replay?.CanReplay == true;
                     bool retry = false;
                     if (!attempt.TimedOut || perTryTimeout)
                     {
@@ -105,24 +123,8 @@ public sealed partial class Http1ServerConnection
                 }
                 finally
                 {
-                    if (attempt.Upload is { } upload)
-                    {
-                        if (!upload.IsCompleted && attempt.Stream is { } open)
-                        {
-                            // The exchange ended before the upload (the connection then closes, as keep-alive
-                            // needs the whole body read). The stream goes back to the pool once released, so the
-                            // upload ends first: the reset ends its sends, the cancelled read wakes one waiting for
-                            // client bytes.
-                            await open.Connection.ResetAsync(open, Http2ErrorCode.Cancel).ConfigureAwait(false);
-                            if (!buffered)
-                            {
-                                _input.CancelPendingRead();
-                            }
-                        }
-
-                        await upload.ConfigureAwait(false);
-                    }
-
+                    // The stream goes back to the pool once released, so its upload ends first.
+                    await EndUploadAsync(attempt, buffered).ConfigureAwait(false);
                     if (attempt.Stream is { } stream)
                     {
                         await stream.Connection.ReleaseStreamAsync(stream).ConfigureAwait(false);
@@ -147,7 +149,40 @@ public sealed partial class Http1ServerConnection
             {
                 cluster.Resilience.Breaker?.Release(CircuitBreakerResource.Retries);
             }
+
+            replay?.Reset();
         }
+    }
+
+    /// <summary>
+    /// Ends the attempt's upload if it still runs (the exchange ended first, or a retry needs the client's body): the
+    /// reset ends its sends, the cancelled read wakes one waiting for client bytes. A response relayed before the
+    /// whole body was read closes the connection afterwards, as keep-alive needs the body read.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder))]
+    private async ValueTask EndUploadAsync(Http2Exchange attempt, bool buffered)
+    {
+        if (attempt.Upload is not { } upload)
+        {
+            return;
+        }
+
+        if (upload.IsCompleted || attempt.Stream is not { } open)
+        {
+            await upload.ConfigureAwait(false);
+            return;
+        }
+
+        await open.Connection.ResetAsync(open, Http2ErrorCode.Cancel).ConfigureAwait(false);
+        if (buffered)
+        {
+            await upload.ConfigureAwait(false);
+            return;
+        }
+
+        _input.CancelPendingRead();
+        await upload.ConfigureAwait(false);
+        StreamedBodyReplay.ClearPendingCancel(_input);
     }
 
     /// <summary>One try over HTTP/2: the upstream stream, the request on it, and how it ended.</summary>
@@ -165,7 +200,7 @@ public sealed partial class Http1ServerConnection
     /// reach the client meanwhile (<see cref="IHttp2InterimResponseSink.OnInterimResponse"/>).
     /// </summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private async ValueTask<Http2Exchange> AttemptHttp2Async(Endpoint endpoint, Http2ConnectionPool pool, Cluster cluster, bool hasBody, bool buffered, TimeSpan? timeout)
+    private async ValueTask<Http2Exchange> AttemptHttp2Async(Endpoint endpoint, Http2ConnectionPool pool, Cluster cluster, bool hasBody, bool buffered, StreamedBodyReplay? replay, TimeSpan? timeout)
     {
         var attempt = default(Http2Exchange);
         Http2HeaderList headers = _http2Request ??= new Http2HeaderList();
@@ -179,7 +214,7 @@ public sealed partial class Http1ServerConnection
         }
 
         attempt.Stream = stream;
-        attempt.Upload = !hasBody ? null : buffered ? SendBufferedBodyAsync(stream) : UploadToHttp2Async(stream);
+        attempt.Upload = !hasBody ? null : buffered ? SendBufferedBodyAsync(stream) : UploadToHttp2Async(stream, replay!);
         bool received;
         try
         {
@@ -206,6 +241,9 @@ public sealed partial class Http1ServerConnection
                 : AttemptOutcome.Reset;
             return attempt;
         }
+
+        // No retry replays the body after the response headers: the replay buffer's memory goes back now.
+        replay?.Discard();
 
         // A trailers-only gRPC response carries grpc-status in its headers.
         Http2HeaderList response = stream.ReceivedHeaders;
@@ -391,25 +429,51 @@ public sealed partial class Http1ServerConnection
         output.Write("\r\n"u8);
     }
 
-    /// <summary>Streams the HTTP/1.1 request body into the upstream stream, then END_STREAM.</summary>
-    private async Task<bool> UploadToHttp2Async(Http2Stream stream)
+    /// <summary>
+    /// Streams the HTTP/1.1 request body into the upstream stream, then END_STREAM. Every byte taken from the client
+    /// is recorded in <paramref name="replay"/>; on a retry the bytes earlier attempts took go first and the body
+    /// continues where they ended (the content-length left, the chunked decoder's state). A cancelled read (the
+    /// forwarder ending the upload) takes nothing, so those bytes are still there for a retry.
+    /// </summary>
+    private async Task<bool> UploadToHttp2Async(Http2Stream stream, StreamedBodyReplay replay)
     {
         Http2Connection connection = stream.Connection;
         try
         {
             if (!_request.IsChunked)
             {
-                long remaining = _request.ContentLength;
+                long remaining = _request.ContentLength - _uploadedBytes;
+                if (!await replay.SendHeldAsync(stream, endStream: remaining == 0).ConfigureAwait(false))
+                {
+                    return false;
+                }
+
                 while (remaining > 0)
                 {
                     ReadResult result = await _input.ReadAsync().ConfigureAwait(false);
+                    if (result.IsCanceled)
+                    {
+                        _input.AdvanceTo(result.Buffer.Start);
+                        return false;
+                    }
+
                     ReadOnlySequence<byte> buffer = result.Buffer.Length > remaining ? result.Buffer.Slice(0, remaining) : result.Buffer;
                     remaining -= buffer.Length;
                     bool sent = await connection.SendDataAsync(stream, buffer, endStream: remaining == 0).ConfigureAwait(false);
+
+                    // Taken from the client whether or not the send got through: a retry sends it.
+                    replay.Record(buffer);
                     _input.AdvanceTo(buffer.End);
                     _uploadedBytes += buffer.Length;
-                    if (!sent || (remaining > 0 && (result.IsCompleted || result.IsCanceled)))
+
+                    if (!sent)
                     {
+                        return false;
+                    }
+
+                    if (remaining > 0 && result.IsCompleted)
+                    {
+                        replay.Discard(); // the client closed mid-body: nothing a retry could complete
                         return false;
                     }
                 }
@@ -417,16 +481,33 @@ public sealed partial class Http1ServerConnection
                 return true;
             }
 
-            _requestChunks.Reset();
+            bool ended = _requestChunks.IsCompleted;
+            if (!await replay.SendHeldAsync(stream, endStream: ended).ConfigureAwait(false))
+            {
+                return false;
+            }
+
+            if (ended)
+            {
+                return true;
+            }
+
             while (true)
             {
                 ReadResult result = await _input.ReadAsync().ConfigureAwait(false);
                 ReadOnlySequence<byte> buffer = result.Buffer;
+                if (result.IsCanceled)
+                {
+                    _input.AdvanceTo(buffer.Start);
+                    return false;
+                }
+
                 ChunkedDecodeStatus status;
                 SequencePosition consumed;
                 while ((status = DecodeRequestChunk(buffer, out ReadOnlySequence<byte> data, out consumed)) == ChunkedDecodeStatus.Data)
                 {
                     bool sent = await connection.SendDataAsync(stream, data, endStream: false).ConfigureAwait(false);
+                    replay.Record(data); // the decoder has taken the chunk: a retry sends it
                     buffer = buffer.Slice(consumed);
                     if (!sent)
                     {
@@ -441,14 +522,17 @@ public sealed partial class Http1ServerConnection
                     return await connection.SendDataAsync(stream, ReadOnlySequence<byte>.Empty, endStream: true).ConfigureAwait(false);
                 }
 
-                if (status == ChunkedDecodeStatus.Invalid || result.IsCompleted || result.IsCanceled)
+                if (status == ChunkedDecodeStatus.Invalid || result.IsCompleted)
                 {
+                    replay.Discard(); // a malformed or truncated body: nothing a retry could complete
                     return false;
                 }
             }
         }
         catch (Exception ex) when (Http2Connection.IsConnectionLoss(ex))
         {
+            // The client went away, or a send threw before what it took was recorded: no replay.
+            replay.Discard();
             return false;
         }
     }

@@ -18,8 +18,9 @@ public sealed partial class Http2ServerConnection
     /// <summary>
     /// h2 -> h2: the stream is re-sent on a multiplexed upstream connection of the endpoint's pool; bodies and
     /// trailers flow both ways at once (gRPC streaming), resets are passed on, interim responses relayed. Failed
-    /// attempts are retried (<see cref="RetryGate"/>) while the request can be sent again: it has no body, or its
-    /// body arrived whole before the first attempt.
+    /// attempts are retried (<see cref="RetryGate"/>) while the request can be sent again: it has no body, its body
+    /// arrived whole before the first attempt, or the attempt failed before its response headers while no more of its
+    /// streamed body was taken than the replay buffer holds (<see cref="StreamedBodyReplay"/>).
     /// </summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder))]
     private async ValueTask ForwardToHttp2Async(Http2Stream stream, Endpoint first, Cluster cluster, RouteRuntime action, RouteMetrics metrics, TimeSpan? timeout, bool grpc, long started)
@@ -50,6 +51,8 @@ public sealed partial class Http2ServerConnection
             perTryTimeout = true;
         }
 
+        // A body that streams is kept as it goes, for a retry (it leaves the stream's pipe as it is sent).
+        StreamedBodyReplay? replay = inHand ? null : StreamedBodyReplay.Rent();
         Endpoint endpoint = first;
         Endpoint? triedLast = null, triedBefore = null;
         int retries = 0, refusedRetries = 0;
@@ -63,7 +66,7 @@ public sealed partial class Http2ServerConnection
                 Http2Attempt attempt = default;
                 try
                 {
-                    attempt = await AttemptHttp2Async(stream, endpoint, cluster, bodiless, inHand, tryTimeout).ConfigureAwait(false);
+                    attempt = await AttemptHttp2Async(stream, endpoint, cluster, bodiless, replay, tryTimeout).ConfigureAwait(false);
                     if (holdingRetry)
                     {
                         cluster.Resilience.Breaker?.Release(CircuitBreakerResource.Retries);
@@ -72,8 +75,14 @@ public sealed partial class Http2ServerConnection
 
                     cluster.Resilience.Outliers?.Report(endpoint.Health, attempt.Outcome);
 
+                    // What a failed attempt's upload took from the client is known once the upload has stopped.
+                    if (replay is not null && attempt.Outcome.Failure != AttemptFailure.None)
+                    {
+                        await EndUploadAsync(stream, attempt, streamed: true).ConfigureAwait(false);
+                    }
+
                     // A timeout that is not the per-try one left no time for another try.
-                    bool replayable = inHand || attempt.Outcome.Failure == AttemptFailure.ConnectFailure;
+                    bool replayable = inHand || attempt.Outcome.Failure == AttemptFailure.ConnectFailure || replay?.CanReplay == true;
                     bool retry = false;
                     if (!attempt.TimedOut || perTryTimeout)
                     {
@@ -97,24 +106,8 @@ public sealed partial class Http2ServerConnection
                 }
                 finally
                 {
-                    if (attempt.Upload is { } upload)
-                    {
-                        if (!upload.IsCompleted && attempt.Upstream is { } open)
-                        {
-                            // The exchange ended before the upload (response complete, timeout, reset, or a retry
-                            // follows). Streams go back to the pool once released, and the body must be free for a
-                            // next try, so the upload ends first: the reset ends its sends, the cancelled read wakes
-                            // one waiting for client bytes.
-                            await open.Connection.ResetAsync(open, Http2ErrorCode.Cancel).ConfigureAwait(false);
-                            if (!inHand)
-                            {
-                                stream.Input.CancelPendingRead();
-                            }
-                        }
-
-                        await upload.ConfigureAwait(false);
-                    }
-
+                    // Streams go back to the pool once released, so the upload ends first.
+                    await EndUploadAsync(stream, attempt, streamed: replay is not null).ConfigureAwait(false);
                     if (attempt.Upstream is { } upstream)
                     {
                         await upstream.Connection.ReleaseStreamAsync(upstream).ConfigureAwait(false);
@@ -145,7 +138,43 @@ public sealed partial class Http2ServerConnection
             {
                 cluster.Resilience.Breaker?.Release(CircuitBreakerResource.Retries);
             }
+
+            if (replay is not null)
+            {
+                StreamedBodyReplay.Return(replay);
+            }
         }
+    }
+
+    /// <summary>
+    /// Ends the attempt's upload if it still runs (response complete, timeout, reset, or a retry follows, which needs
+    /// the client's body): the reset ends its sends, the cancelled read wakes one waiting for client bytes. A body
+    /// that arrived whole is only read, never consumed, so it needs no cancel.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder))]
+    private static async ValueTask EndUploadAsync(Http2Stream stream, Http2Attempt attempt, bool streamed)
+    {
+        if (attempt.Upload is not { } upload)
+        {
+            return;
+        }
+
+        if (upload.IsCompleted || attempt.Upstream is not { } open)
+        {
+            await upload.ConfigureAwait(false);
+            return;
+        }
+
+        await open.Connection.ResetAsync(open, Http2ErrorCode.Cancel).ConfigureAwait(false);
+        if (!streamed)
+        {
+            await upload.ConfigureAwait(false);
+            return;
+        }
+
+        stream.Input.CancelPendingRead();
+        await upload.ConfigureAwait(false);
+        StreamedBodyReplay.ClearPendingCancel(stream.Input);
     }
 
     /// <summary>One try: an upstream stream, the request on it, and the response headers (or why there are none).</summary>
@@ -157,8 +186,12 @@ public sealed partial class Http2ServerConnection
         public bool TimedOut;
     }
 
+    /// <summary>
+    /// One try: the request on a new upstream stream, its body (in hand, or streamed from the client with
+    /// <paramref name="replay"/> keeping it), and the wait for the final response headers.
+    /// </summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private async ValueTask<Http2Attempt> AttemptHttp2Async(Http2Stream stream, Endpoint endpoint, Cluster cluster, bool bodiless, bool inHand, TimeSpan? timeout)
+    private async ValueTask<Http2Attempt> AttemptHttp2Async(Http2Stream stream, Endpoint endpoint, Cluster cluster, bool bodiless, StreamedBodyReplay? replay, TimeSpan? timeout)
     {
         var attempt = default(Http2Attempt);
         Http2HeaderList outgoing = stream.Outgoing;
@@ -175,7 +208,7 @@ public sealed partial class Http2ServerConnection
         }
 
         attempt.Upstream = upstream;
-        attempt.Upload = bodiless ? null : inHand ? SendBodyInHandAsync(stream, upstream) : UploadToHttp2Async(stream, upstream);
+        attempt.Upload = bodiless ? null : replay is null ? SendBodyInHandAsync(stream, upstream) : UploadToHttp2Async(stream, upstream, replay);
         bool received;
         try
         {
@@ -200,6 +233,9 @@ public sealed partial class Http2ServerConnection
                 : AttemptOutcome.Reset;
             return attempt;
         }
+
+        // No retry replays the body after the response headers: the replay buffer's memory goes back now.
+        replay?.Discard();
 
         // A trailers-only gRPC response carries grpc-status in its headers.
         Http2HeaderList headers = upstream.ReceivedHeaders;
@@ -385,22 +421,89 @@ public sealed partial class Http2ServerConnection
         }
     }
 
-    private async Task<bool> UploadToHttp2Async(Http2Stream source, Http2Stream target)
+    /// <summary>
+    /// Streams the client's request body to the upstream stream, its trailers or END_STREAM last. Every byte taken
+    /// from the client is recorded in <paramref name="replay"/>; on a retry the bytes earlier attempts took go first.
+    /// On failure the upstream stream is reset.
+    /// </summary>
+    private static async Task<bool> UploadToHttp2Async(Http2Stream source, Http2Stream target, StreamedBodyReplay replay)
     {
         try
         {
-            if (await RelayBodyAsync(source, target).ConfigureAwait(false))
+            if (await replay.SendHeldAsync(target, endStream: false).ConfigureAwait(false) &&
+                await RelayRequestBodyAsync(source, target, replay).ConfigureAwait(false))
             {
                 return true;
             }
         }
         catch (Exception ex) when (IsConnectionLoss(ex))
         {
-            // fall through to the reset
+            // The client's connection went away, or a send threw before what it took was recorded: no replay.
+            replay.Discard();
         }
 
         await target.Connection.ResetAsync(target, Http2ErrorCode.Cancel).ConfigureAwait(false);
         return false;
+    }
+
+    /// <summary>
+    /// <see cref="RelayBodyAsync"/> for the request side: each read is recorded for a retry, and a cancelled read
+    /// (the forwarder ending the upload) takes nothing, so its bytes are still there for the next attempt.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+    private static async ValueTask<bool> RelayRequestBodyAsync(Http2Stream source, Http2Stream target, StreamedBodyReplay replay)
+    {
+        while (true)
+        {
+            ReadResult result;
+            try
+            {
+                result = await source.Input.ReadAsync().ConfigureAwait(false);
+            }
+            catch (Http2StreamResetException)
+            {
+                replay.Discard(); // the client reset its stream: nothing a retry could complete
+                return false;
+            }
+
+            ReadOnlySequence<byte> buffer = result.Buffer;
+            if (result.IsCanceled)
+            {
+                source.Input.AdvanceTo(buffer.Start);
+                return false;
+            }
+
+            bool end = result.IsCompleted;
+            bool last = end && !source.HasTrailers;
+            bool sent = true;
+            if (!buffer.IsEmpty || last)
+            {
+                sent = await target.Connection.SendDataAsync(target, buffer, last).ConfigureAwait(false);
+            }
+
+            // Taken from the client whether or not the send got through: a retry sends it.
+            replay.Record(buffer);
+            int length = (int)buffer.Length;
+            source.Input.AdvanceTo(buffer.End);
+            await source.Connection.OnDataConsumed(source, length).ConfigureAwait(false);
+            if (!sent)
+            {
+                return false;
+            }
+
+            if (end)
+            {
+                if (!source.HasTrailers)
+                {
+                    return true;
+                }
+
+                Http2HeaderList trailers = target.Outgoing;
+                trailers.Reset();
+                CopyRegularFields(trailers, source.ReceivedTrailers);
+                return await target.Connection.SendHeadersAsync(target, trailers, endStream: true).ConfigureAwait(false);
+            }
+        }
     }
 
     /// <summary>

@@ -133,15 +133,53 @@ internal sealed class RawHttp2Upstream : IAsyncDisposable
         public Task ResetAsync(Http2ErrorCode code) =>
             Connection.SendAsync(w => Http2FrameWriter.WriteRstStream(w, StreamId, code));
 
-        internal void OnData(ReadOnlySequence<byte> data)
+        /// <summary>A trailer block (no :status) that ends the response.</summary>
+        public Task TrailersAsync(params (string Name, string Value)[] fields) =>
+            Connection.SendAsync(w => Connection.WriteTrailers(w, StreamId, fields));
+
+        /// <summary>Body bytes received so far.</summary>
+        public int ReceivedLength
         {
-            foreach (var segment in data)
+            get
             {
-                _received.Write(segment.Span);
+                lock (_received)
+                {
+                    return (int)_received.Length;
+                }
             }
         }
 
-        internal void OnEnd() => _body.TrySetResult(_received.ToArray());
+        /// <summary>The body bytes received so far.</summary>
+        public byte[] ReceivedSoFar()
+        {
+            lock (_received)
+            {
+                return _received.ToArray();
+            }
+        }
+
+        /// <summary>Completes once at least <paramref name="bytes"/> of the body arrived, or the body ended.</summary>
+        public async Task WaitForBodyAsync(int bytes)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            while (ReceivedLength < bytes && !Body.IsCompleted)
+            {
+                await Task.Delay(5, timeout.Token);
+            }
+        }
+
+        internal void OnData(ReadOnlySequence<byte> data)
+        {
+            lock (_received)
+            {
+                foreach (var segment in data)
+                {
+                    _received.Write(segment.Span);
+                }
+            }
+        }
+
+        internal void OnEnd() => _body.TrySetResult(ReceivedSoFar());
     }
 
     /// <summary>One accepted connection: the read loop and a send lock that also guards the HPACK encoder.</summary>
@@ -187,6 +225,17 @@ internal sealed class RawHttp2Upstream : IAsyncDisposable
             }
 
             Http2FrameWriter.WriteHeaders(output, streamId, block.WrittenSpan, endStream, Http2Settings.DefaultMaxFrameSize);
+        }
+
+        internal void WriteTrailers(ArrayBufferWriter<byte> output, int streamId, (string Name, string Value)[] fields)
+        {
+            var block = new ArrayBufferWriter<byte>();
+            foreach (var (name, value) in fields)
+            {
+                _encoder.Encode(block, Encoding.ASCII.GetBytes(name), Encoding.ASCII.GetBytes(value));
+            }
+
+            Http2FrameWriter.WriteHeaders(output, streamId, block.WrittenSpan, endStream: true, Http2Settings.DefaultMaxFrameSize);
         }
 
         public async Task RunAsync()
