@@ -99,10 +99,12 @@ public sealed partial class Http1ServerConnection
                         await EndUploadAsync(attempt, buffered).ConfigureAwait(false);
                     }
 
-                    // A timeout that is not the per-try one left no time for another try.
+                    // A timeout that is not the per-try one left no time for another try; a body the client got
+                    // wrong (too large, malformed) is answered, never retried.
                     bool replayable = !hasBody || buffered || attempt.Outcome.Failure == AttemptFailure.ConnectFailure || replay?.CanReplay == true;
+                    bool clientProblem = _uploadTooLarge || _uploadError != Http1ParseError.None;
                     bool retry = false;
-                    if (!attempt.TimedOut || perTryTimeout)
+                    if ((!attempt.TimedOut || perTryTimeout) && !clientProblem)
                     {
                         if (policy is not null && RetryGate.MayRetry(policy, action, cluster, attempt.Outcome, retries, idempotent, replayable))
                         {
@@ -271,6 +273,18 @@ public sealed partial class Http1ServerConnection
 
         if (attempt.Outcome.Failure != AttemptFailure.None)
         {
+            if (_uploadTooLarge)
+            {
+                return await AnswerAsync(routeMetrics, 413, ResponseFlag.RequestTooLarge, started, close: true, action.Route.Name, cluster.Name).ConfigureAwait(false);
+            }
+
+            if (_uploadError != Http1ParseError.None)
+            {
+                // The client's chunked body broke the framing rules mid-stream; the upstream stream was reset.
+                await RejectAsync(_uploadError.ToStatusCode(), _uploadError.ToFlag(), ResponseFlag.DownstreamProtocolError).ConfigureAwait(false);
+                return false;
+            }
+
             return await AnswerAsync(routeMetrics, 502, ResponseFlag.UpstreamReset, started, close: true, action.Route.Name, cluster.Name).ConfigureAwait(false);
         }
 
@@ -473,7 +487,10 @@ public sealed partial class Http1ServerConnection
 
                     if (remaining > 0 && result.IsCompleted)
                     {
-                        replay.Discard(); // the client closed mid-body: nothing a retry could complete
+                        // The client closed mid-body: nothing a retry could complete, and the upstream would wait
+                        // for the rest; its stream is reset (RFC 9113 8.1), which also ends the response wait.
+                        replay.Discard();
+                        await connection.ResetAsync(stream, Http2ErrorCode.Cancel).ConfigureAwait(false);
                         return false;
                     }
                 }
@@ -506,6 +523,17 @@ public sealed partial class Http1ServerConnection
                 SequencePosition consumed;
                 while ((status = DecodeRequestChunk(buffer, out ReadOnlySequence<byte> data, out consumed)) == ChunkedDecodeStatus.Data)
                 {
+                    _uploadedBytes += data.Length;
+                    if (_maxBodyBytes > 0 && _uploadedBytes > _maxBodyBytes)
+                    {
+                        // Over the listener's limit mid-stream: the upstream stream is reset, the client gets 413.
+                        _input.AdvanceTo(consumed);
+                        _uploadTooLarge = true;
+                        replay.Discard();
+                        await connection.ResetAsync(stream, Http2ErrorCode.Cancel).ConfigureAwait(false);
+                        return false;
+                    }
+
                     bool sent = await connection.SendDataAsync(stream, data, endStream: false).ConfigureAwait(false);
                     replay.Record(data); // the decoder has taken the chunk: a retry sends it
                     buffer = buffer.Slice(consumed);
@@ -524,7 +552,16 @@ public sealed partial class Http1ServerConnection
 
                 if (status == ChunkedDecodeStatus.Invalid || result.IsCompleted)
                 {
-                    replay.Discard(); // a malformed or truncated body: nothing a retry could complete
+                    // A malformed or truncated body: nothing a retry could complete. The upstream stream is reset
+                    // (RFC 9113 8.1: the request can never be complete), which also ends the wait for its response;
+                    // a malformed one is answered 400.
+                    replay.Discard();
+                    if (status == ChunkedDecodeStatus.Invalid)
+                    {
+                        _uploadError = _requestChunks.Error;
+                    }
+
+                    await connection.ResetAsync(stream, Http2ErrorCode.Cancel).ConfigureAwait(false);
                     return false;
                 }
             }

@@ -95,6 +95,7 @@ internal sealed class RawHttp2Upstream : IAsyncDisposable
     {
         private readonly TaskCompletionSource<byte[]> _body = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly MemoryStream _received = new();
+        private readonly TaskCompletionSource<Http2ErrorCode> _reset = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public Connection Connection { get; } = connection;
 
@@ -108,6 +109,9 @@ internal sealed class RawHttp2Upstream : IAsyncDisposable
 
         /// <summary>The whole request body, at END_STREAM.</summary>
         public Task<byte[]> Body => _body.Task;
+
+        /// <summary>Completes with the code of the proxy's RST_STREAM for this stream.</summary>
+        public Task<Http2ErrorCode> Reset => _reset.Task;
 
         public string? Header(string name) => Headers.FirstOrDefault(h => h.Name == name).Value;
 
@@ -180,6 +184,8 @@ internal sealed class RawHttp2Upstream : IAsyncDisposable
         }
 
         internal void OnEnd() => _body.TrySetResult(ReceivedSoFar());
+
+        internal void OnReset(Http2ErrorCode code) => _reset.TrySetResult(code);
     }
 
     /// <summary>One accepted connection: the read loop and a send lock that also guards the HPACK encoder.</summary>
@@ -314,6 +320,13 @@ internal sealed class RawHttp2Upstream : IAsyncDisposable
                     break;
                 case Http2FrameType.GoAway:
                     Interlocked.Increment(ref owner._goAways);
+                    break;
+                case Http2FrameType.RstStream:
+                    if (_streams.TryGetValue(frame.StreamId, out var reset))
+                    {
+                        reset.OnReset(frame.ErrorCode);
+                    }
+
                     break;
                 case Http2FrameType.Headers:
                     if (_streams.TryGetValue(frame.StreamId, out var open))
