@@ -255,13 +255,24 @@ public sealed partial class Http1ServerConnection
 
             attempt.Upstream = upstream;
             upstream.Requests++;
-            WriteRequestHead(upstream.Output, hasBody);
-            if (buffered)
+            FlushResult flush;
+            try
             {
-                _retryBody.WriteTo(upstream.Output);
+                WriteRequestHead(upstream.Output, hasBody);
+                if (buffered)
+                {
+                    _retryBody.WriteTo(upstream.Output);
+                }
+
+                flush = await upstream.Output.FlushAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ConnectionErrors.IsConnectionLoss(ex))
+            {
+                // The upstream's send side already failed (its error is latched in the pipe): the
+                // attempt's failure, like a close before any response byte, never the client's.
+                flush = new FlushResult(isCanceled: false, isCompleted: true);
             }
 
-            var flush = await upstream.Output.FlushAsync().ConfigureAwait(false);
             if (hasBody && !buffered && !flush.IsCompleted)
             {
                 // The body streams while we wait for the response: the upstream may answer early

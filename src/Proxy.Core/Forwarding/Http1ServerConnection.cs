@@ -126,6 +126,9 @@ public sealed partial class Http1ServerConnection : ITrackedConnection, Proxy.Ht
         catch (Exception ex) when (ConnectionErrors.IsConnectionLoss(ex))
         {
             // The downstream went away mid-request; the request's own accounting already happened.
+            // Only the client's side may end up here: an upstream's failure (a pooled connection
+            // found reset, a failed write, connect or read) is an attempt's outcome, retried or
+            // answered 502/504, since this closes the client's connection without a response.
         }
         finally
         {

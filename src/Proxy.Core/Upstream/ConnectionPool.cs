@@ -1,4 +1,6 @@
+using System.IO.Pipelines;
 using System.Numerics;
+using Proxy.Transport;
 
 namespace Proxy.Upstream;
 
@@ -9,8 +11,9 @@ namespace Proxy.Upstream;
 /// connection): a burst of N requests in flight leaves N connections for the next burst instead
 /// of closing all but a fixed few, which the next burst would open again. Idle connections are
 /// reaped by the idle timeout; <see cref="MaxIdle"/> only bounds memory.
-/// A connection the upstream closed while idle is noticed on rent (its input has completed) and
-/// dropped; connections idle past the timeout are dropped on rent and by <see cref="Sweep"/>.
+/// A connection the upstream closed (FIN) or reset (RST) while idle is noticed on rent (its input
+/// has completed, or throws the reset) and dropped; connections idle past the timeout are dropped
+/// on rent and by <see cref="Sweep"/>.
 /// </summary>
 public sealed class ConnectionPool
 {
@@ -220,13 +223,24 @@ public sealed class ConnectionPool
 
         // An idle HTTP/1.1 connection has nothing to say: a completed input is the upstream's FIN,
         // and unexpected bytes mean it is out of step. Either way it cannot carry a request.
-        if (connection.Input.TryRead(out var result))
+        ReadResult result;
+        try
         {
-            var usable = !result.IsCompleted && result.Buffer.IsEmpty && !result.IsCanceled;
-            connection.Input.AdvanceTo(result.Buffer.Start);
-            return usable;
+            if (!connection.Input.TryRead(out result))
+            {
+                return true;
+            }
+        }
+        catch (Exception ex) when (ConnectionErrors.IsConnectionLoss(ex))
+        {
+            // A reset (RST) while idle: the receive loop completed the input with the error, and
+            // every read, TryRead included, throws it. Dead like a FIN, and never the renter's (or
+            // the sweep timer's) exception: a request would close its client without an answer.
+            return false;
         }
 
-        return true;
+        var usable = !result.IsCompleted && result.Buffer.IsEmpty && !result.IsCanceled;
+        connection.Input.AdvanceTo(result.Buffer.Start);
+        return usable;
     }
 }

@@ -287,6 +287,67 @@ public class HttpProxyTests
         Assert.Equal(20, metrics.Value("istio_requests_total{reporter=\"source\",listener=\"web\",route=\"route-0\",destination_service=\"backend\",request_protocol=\"http\",response_code=\"200\",response_flags=\"-\"}"));
     }
 
+    [Fact]
+    public async Task ResetPooledConnection_RawKeepAliveClient_EveryRequestAnswered()
+    {
+        // The receive loop of a pooled connection the upstream reset (RST) while idle ends with the
+        // reset latched in the connection's input: the pool's "still open?" look at it on rent threw
+        // that, and the client's connection was closed (FIN) without a response, as if the client had
+        // gone away. HttpClient hides this (it resends a request whose reused connection closed before
+        // any response byte); a raw keep-alive client, like the load generator, does not.
+        await using var rude = new RudeHttpUpstream(reset: true);
+        await using var proxy = await RunningProxy.StartAsync(HttpConfigs.Single(rude.Address));
+        using var socket = await TcpClientHelpers.ConnectAsync(proxy.Listener("web"));
+
+        for (var i = 0; i < 3; i++)
+        {
+            await socket.SendAsync("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+            var status = await socket.ReadLineAsync();
+            Assert.True(status.StartsWith("HTTP/1.1 200", StringComparison.Ordinal), $"request {i + 1}: the proxy answered '{status}' (empty: closed the client connection without a response)");
+            Assert.EndsWith("ok", await ReadOneResponseAsync(socket));
+            await Task.Delay(250); // the upstream resets 50 ms after answering: the pooled connection is dead, its reset latched
+        }
+
+        var metrics = await proxy.Admin.MetricsAsync();
+        Assert.Equal(3, metrics.Value("istio_requests_total{reporter=\"source\",listener=\"web\",route=\"route-0\",destination_service=\"backend\",request_protocol=\"http\",response_code=\"200\",response_flags=\"-\"}"));
+    }
+
+    [SkippableFact]
+    public async Task ResetPooledConnection_IdleSweep_ClosesItAndTheProcessLives()
+    {
+        // The idle sweep (every fifth pool tick) looks at each idle connection the same way as a
+        // rent: a reset latched in one threw out of the sweep's timer callback and ended the process.
+        // The published binary runs it, so that ending cannot take the test host with it.
+        Skip.If(BinaryProxy.Path is null, "PROXY_BINARY not set: run the README test command to publish the AOT binary first");
+        await using var rude = new RudeHttpUpstream(reset: true);
+        int listenPort = TcpClientHelpers.UnusedPort(), adminPort = TcpClientHelpers.UnusedPort();
+        using var proxy = await BinaryProxy.StartAsync($$"""
+            admin: { address: 127.0.0.1:{{adminPort}} }
+            log: { level: error }
+            listeners:
+              - name: web
+                address: 127.0.0.1:{{listenPort}}
+                protocol: http
+                routes: [ { match: { path_prefix: / }, cluster: backend } ]
+            clusters:
+              - { name: backend, endpoints: [ {{rude.Address}} ] }
+            """, adminPort);
+        using (var socket = await TcpClientHelpers.ConnectAsync(new IPEndPoint(IPAddress.Loopback, listenPort)))
+        {
+            await socket.SendAsync("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+            Assert.StartsWith("HTTP/1.1 200", await socket.ReadToEndAsync());
+        }
+
+        // The connection is pooled and reset 50 ms later; at least one sweep runs in the next six seconds.
+        await Task.Delay(Proxy.Runtime.ProxyRuntime.PoolSweepPeriod * 6.5);
+        Assert.False(proxy.HasExited, "the proxy process ended while sweeping a reset idle connection");
+        Assert.Equal(0, await proxy.MetricAsync("proxy_upstream_pool_idle_connections{cluster=\"backend\"}"));
+
+        using var next = await TcpClientHelpers.ConnectAsync(new IPEndPoint(IPAddress.Loopback, listenPort));
+        await next.SendAsync("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 200", await next.ReadToEndAsync());
+    }
+
     internal static async Task<(int Exit, string Output)> RunAsync(string file, string arguments)
     {
         using var process = Process.Start(new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;

@@ -58,6 +58,9 @@ public sealed class BinaryProxy : IDisposable
         return proxy;
     }
 
+    /// <summary>True once the process has ended (crashed: nothing here stops it but <see cref="Dispose"/>).</summary>
+    public bool HasExited => _process.HasExited;
+
     /// <summary>A gauge or counter from /metrics.</summary>
     public async Task<double> MetricAsync(string series) => (await Admin.MetricsAsync()).Value(series);
 
