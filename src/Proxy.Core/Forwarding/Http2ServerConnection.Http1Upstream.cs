@@ -43,10 +43,12 @@ public sealed partial class Http2ServerConnection
 
         // As on the h2 -> h2 path: when the route retries, a small body is awaited whole before the first attempt so
         // a retry can send it again (the HTTP/1.1 forwarder buffers one the same way); larger or unannounced bodies
-        // stream once. An empty one (content-length: 0) costs no wait.
+        // stream once, and so does the body of a client waiting for 100 Continue, which sends none until the upstream
+        // asks for it (RFC 9110 10.1.1). An empty one (content-length: 0) is only its END_STREAM away.
         long declared = stream.DeclaredContentLength;
-        if (!stream.EndStreamReceived && (declared == 0 || (policy is not null && declared is > 0 and <= RetryBodyBuffer.DefaultLimit)) &&
-            !await AwaitWholeBodyAsync(stream).ConfigureAwait(false))
+        bool awaitBody = declared == 0 ||
+            (policy is not null && declared is > 0 and <= RetryBodyBuffer.DefaultLimit && !request.TryGetValue("expect"u8, out _));
+        if (!stream.EndStreamReceived && awaitBody && !await AwaitWholeBodyAsync(stream).ConfigureAwait(false))
         {
             return; // the client reset the stream
         }
