@@ -8,16 +8,16 @@ namespace Proxy.Benchmarks.Forwarding;
 
 /// <summary>
 /// HTTP/2 streams through the real proxy over loopback sockets: h2c downstream (prior knowledge),
-/// routing, a multiplexed HTTP/2 upstream connection, response headers and body relayed, metrics.
-/// The raw client and upstream (<see cref="RawHttp2Client"/>, <see cref="LoopbackHttp2Upstream"/>)
-/// allocate nothing, so MemoryDiagnoser's "Allocated" column divided by <see cref="Streams"/> is
+/// routing, a multiplexed HTTP/2 upstream connection or pooled HTTP/1.1 ones, response headers and body
+/// relayed, metrics. The raw client and upstreams (<see cref="RawHttp2Client"/>, <see cref="LoopbackHttp2Upstream"/>,
+/// <see cref="LoopbackHttpUpstream"/>) allocate nothing, so MemoryDiagnoser's "Allocated" column divided by <see cref="Streams"/> is
 /// what the proxy allocates per stream (process-wide measurement).
 /// </summary>
 [MemoryDiagnoser]
 [Config(typeof(InlineCompletionsConfig))]
 public class Http2ForwardingBenchmarks
 {
-    private LoopbackHttp2Upstream _upstream = null!;
+    private IDisposable _upstream = null!;
     private ProxyRuntime _runtime = null!;
     private RawHttp2Client _client = null!;
 
@@ -25,10 +25,25 @@ public class Http2ForwardingBenchmarks
     [Params(1, 16)]
     public int Streams { get; set; }
 
+    /// <summary>The cluster's protocol: <c>http2</c> (one multiplexed connection) or <c>http1</c> (a connection per stream in flight).</summary>
+    [Params("http2", "http1")]
+    public string Upstream { get; set; } = "http2";
+
     [GlobalSetup]
     public void Setup()
     {
-        _upstream = new LoopbackHttp2Upstream();
+        int port;
+        if (Upstream == "http1")
+        {
+            var http1 = new LoopbackHttpUpstream();
+            (_upstream, port) = (http1, http1.Port);
+        }
+        else
+        {
+            var http2 = new LoopbackHttp2Upstream();
+            (_upstream, port) = (http2, http2.Port);
+        }
+
         var config = ConfigLoader.LoadText($$"""
             admin: { address: 127.0.0.1:0 }
             log: { level: error }
@@ -39,7 +54,7 @@ public class Http2ForwardingBenchmarks
                 routes:
                   - { match: { path_prefix: /api }, cluster: api }
             clusters:
-              - { name: api, protocol: http2, endpoints: [ 127.0.0.1:{{_upstream.Port}} ] }
+              - { name: api, protocol: {{Upstream}}, endpoints: [ 127.0.0.1:{{port}} ] }
             """, "bench.yaml");
         var log = new Logger(TextWriter.Null, LogLevel.Error);
         _runtime = new ProxyRuntime(new ProxyMetrics(new MetricsRegistry()), log);
@@ -48,7 +63,7 @@ public class Http2ForwardingBenchmarks
         _client.ConnectAsync(_runtime.BoundAddresses["web"]).GetAwaiter().GetResult();
     }
 
-    [Benchmark(Description = "HTTP/2 streams through the proxy (h2c -> h2)")]
+    [Benchmark(Description = "HTTP/2 streams through the proxy (h2c -> h2 or h1)")]
     public ValueTask ForwardStreams() => _client.RoundTripAsync(Streams);
 
     [GlobalCleanup]

@@ -473,8 +473,9 @@ public sealed partial class Http1ServerConnection
             : PickContext.None;
     }
 
+    /// <summary>Opens a connection to an HTTP/1.1 endpoint (TLS when the cluster says so); null when that failed, counted.</summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private static async ValueTask<UpstreamConnection?> ConnectAsync(Endpoint endpoint, Cluster cluster)
+    internal static async ValueTask<UpstreamConnection?> ConnectAsync(Endpoint endpoint, Cluster cluster)
     {
         var started = Environment.TickCount64;
         try

@@ -381,9 +381,9 @@ public sealed partial class Http1ServerConnection
             Http1HeaderField field = fields[i];
             if (field.IsHopByHop || field.Kind is KnownHeader.Host or KnownHeader.TransferEncoding ||
                 (field.Kind == KnownHeader.ContentLength && (!hasBody || _request.IsChunked)) ||
-                field.Kind == KnownHeader.XForwardedFor || field.Kind == KnownHeader.XForwardedProto)
+                field.Kind is KnownHeader.XForwardedFor or KnownHeader.XForwardedProto or KnownHeader.TraceParent or KnownHeader.B3)
             {
-                continue;
+                continue; // replaced below: the upstream sees the proxy's span, not the client's
             }
 
             headers.AddLowercase(_request.GetName(i), _request.GetValue(i));
@@ -406,6 +406,13 @@ public sealed partial class Http1ServerConnection
         }
 
         headers.Add("x-forwarded-proto"u8, "http"u8);
+        Span<byte> trace = stackalloc byte[RequestTrace.B3Length];
+        headers.Add("traceparent"u8, trace[.._trace.FormatTraceParent(trace)]);
+        if (_trace.FromB3)
+        {
+            headers.Add("b3"u8, trace[.._trace.FormatB3(trace)]);
+        }
+
         if (!_request.Contains(KnownHeader.XRequestId))
         {
             headers.Add("x-request-id"u8, GeneratedRequestId);

@@ -1,11 +1,16 @@
 using System.Buffers;
 using System.Buffers.Text;
+using System.Diagnostics;
 using System.IO.Pipelines;
-using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using Proxy.Async;
 using Proxy.Http;
 using Proxy.Http.Http1;
 using Proxy.Http.Http2;
+using Proxy.LoadBalancing;
 using Proxy.Observability;
+using Proxy.Resilience;
+using Proxy.Runtime;
 using Proxy.Transport;
 using Proxy.Upstream;
 
@@ -17,12 +22,14 @@ public sealed partial class Http2ServerConnection
     /// h2 -> h1: the request head is built from the pseudo-headers (Host from :authority), TE dropped, the body
     /// framed with Content-Length when the client gave one and chunked otherwise (request trailers become chunked
     /// trailers); the response head becomes HEADERS with lowercased names and chunked trailers become a trailing
-    /// HEADERS frame. Interim responses (100, 103) are relayed as they arrive; a 101 is answered 502.
+    /// HEADERS frame. Interim responses (100, 103) are relayed as they arrive; a 101 is answered 502. Failed attempts
+    /// are retried as on the other pairings (<see cref="RetryGate"/>) while the request can be sent again: it has no
+    /// body, or its body arrived whole before the first attempt.
     /// </summary>
-    private async ValueTask ForwardToHttp1Async(Http2Stream stream, Endpoint endpoint, Cluster cluster, RouteMetrics metrics, TimeSpan? timeout, bool grpc, long started)
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder))]
+    private async ValueTask ForwardToHttp1Async(Http2Stream stream, Http2StreamExchange exchange, Endpoint first, Cluster cluster, RouteRuntime action, RouteMetrics metrics, TimeSpan? timeout, bool grpc, long started)
     {
         Http2HeaderList request = stream.ReceivedHeaders;
-        bool hasBody = !(stream.EndStreamReceived && stream.ReceivedBodyBytes == 0 && !stream.HasTrailers);
         long contentLength = -1;
         if (request.TryGetValue("content-length"u8, out ReadOnlySpan<byte> lengthText) &&
             (!Utf8Parser.TryParse(lengthText, out contentLength, out int used) || used != lengthText.Length || contentLength < 0))
@@ -31,132 +38,300 @@ public sealed partial class Http2ServerConnection
             return;
         }
 
-        bool chunked = hasBody && contentLength < 0;
-        UpstreamConnection? upstream = endpoint.Pool.TryRent(Environment.TickCount64)
-            ?? await ConnectHttp1Async(endpoint, cluster).ConfigureAwait(false);
-        if (upstream is null)
+        RetryPolicy? policy = action.Retry;
+        action.Budget?.Deposit();
+
+        // As on the h2 -> h2 path: when the route retries, a small body is awaited whole before the first attempt so
+        // a retry can send it again (the HTTP/1.1 forwarder buffers one the same way); larger or unannounced bodies
+        // stream once, and so does the body of a client waiting for 100 Continue, which sends none until the upstream
+        // asks for it (RFC 9110 10.1.1). An empty one (content-length: 0) is only its END_STREAM away.
+        long declared = stream.DeclaredContentLength;
+        bool awaitBody = declared == 0 ||
+            (policy is not null && declared is > 0 and <= RetryBodyBuffer.DefaultLimit && !request.TryGetValue("expect"u8, out _));
+        if (!stream.EndStreamReceived && awaitBody && !await AwaitWholeBodyAsync(stream).ConfigureAwait(false))
         {
-            await AnswerAsync(stream, metrics, 502, ResponseFlag.UpstreamConnectFailure, grpc, started).ConfigureAwait(false);
-            return;
+            return; // the client reset the stream
         }
 
-        bool reusable = false;
-        Task<bool>? upload = null;
-        using CancellationTokenSource? deadline = timeout is { } t ? new CancellationTokenSource(t) : null;
+        bool hasBody = !(stream.EndStreamReceived && stream.ReceivedBodyBytes == 0 && !stream.HasTrailers);
+        bool inHand = stream.EndStreamReceived;
+        bool chunked = hasBody && contentLength < 0;
+        RequestMethod method = RequestMethods.Parse(request.Method);
+        bool idempotent = method.IsIdempotent();
+        TimeSpan? tryTimeout = timeout;
+        bool perTryTimeout = false;
+        if (policy?.PerTryTimeout is { } perTry && (timeout is null || perTry < timeout))
+        {
+            tryTimeout = perTry;
+            perTryTimeout = true;
+        }
+
+        Endpoint endpoint = first;
+        Endpoint? triedLast = null, triedBefore = null;
+        int retries = 0;
+        bool holdingRetry = false;
         try
         {
-            upstream.Requests++;
-            WriteHttp1RequestHead(upstream.Output, request, hasBody, contentLength, chunked);
-            FlushResult flush = await upstream.Output.FlushAsync().ConfigureAwait(false);
-            upload = hasBody && !flush.IsCompleted ? UploadToHttp1Async(stream, upstream.Output, chunked) : null;
-            var response = new Http1ResponseHead(Http1Limits.Default);
-            RequestMethod method = RequestMethods.Parse(request.Method);
-            HeadReadResult head = flush.IsCompleted
-                ? HeadReadResult.Closed
-                : await ReadHttp1ResponseHeadAsync(upstream.Input, response, stream, deadline?.Token ?? default).ConfigureAwait(false);
-
-            // RFC 9113 8.6: HTTP/2 has no 101 (Switching Protocols). No Upgrade crosses from an HTTP/2 request (8.2.2),
-            // so the upstream switched on its own, and what follows on its connection is nothing a client can be sent.
-            if (head == HeadReadResult.Parsed && response.StatusCode == 101)
+            while (true)
             {
-                head = HeadReadResult.Invalid;
-            }
-
-            if (head != HeadReadResult.Parsed)
-            {
-                ResponseFlag flag = head switch
+                exchange.OnAttempt(endpoint);
+                endpoint.OnRequestStarted();
+                long latencyStart = Stopwatch.GetTimestamp();
+                Http1Attempt attempt = default;
+                bool reusable = false;
+                try
                 {
-                    HeadReadResult.TimedOut => ResponseFlag.UpstreamTimeout,
-                    HeadReadResult.Invalid => ResponseFlag.BadUpstreamResponse,
-                    _ => ResponseFlag.UpstreamReset,
-                };
-                await AnswerAsync(stream, metrics, flag == ResponseFlag.UpstreamTimeout ? 504 : 502, flag, grpc, started).ConfigureAwait(false);
-                return;
+                    attempt = await AttemptHttp1Async(stream, exchange, endpoint, cluster, hasBody, inHand, contentLength, chunked, idempotent, tryTimeout).ConfigureAwait(false);
+                    if (holdingRetry)
+                    {
+                        cluster.Resilience.Breaker?.Release(CircuitBreakerResource.Retries);
+                        holdingRetry = false;
+                    }
+
+                    cluster.Resilience.Outliers?.Report(endpoint.Health, attempt.Outcome);
+
+                    // A timeout that is not the per-try one left no time for another try.
+                    bool replayable = !hasBody || inHand || attempt.Outcome.Failure == AttemptFailure.ConnectFailure;
+                    if (policy is null || (attempt.Head == HeadReadResult.TimedOut && !perTryTimeout) ||
+                        !RetryGate.MayRetry(policy, action, cluster, attempt.Outcome, retries, idempotent, replayable))
+                    {
+                        reusable = await FinishHttp1Async(stream, exchange, attempt, method, metrics, grpc, started).ConfigureAwait(false);
+                        return;
+                    }
+
+                    holdingRetry = true;
+                    retries++;
+                }
+                finally
+                {
+                    await EndHttp1AttemptAsync(stream, attempt, reusable).ConfigureAwait(false);
+                    endpoint.OnRequestCompleted(Stopwatch.GetElapsedTime(latencyStart));
+                }
+
+                await Task.Delay(policy.Backoff(retries, SharedRandomSource.Instance)).ConfigureAwait(false);
+                triedBefore = triedLast;
+                triedLast = endpoint;
+                if (RetryGate.PickForAttempt(cluster, PickContextFor(cluster, request), triedLast, triedBefore) is not { } next)
+                {
+                    await AnswerAsync(stream, metrics, 503, ResponseFlag.NoHealthyEndpoint, grpc, started).ConfigureAwait(false);
+                    return;
+                }
+
+                endpoint = next;
             }
-
-            Http1BodyFraming framing = response.GetBodyFraming(method);
-            Http2HeaderList headers = stream.Outgoing;
-            headers.Reset();
-            StageResponseHead(headers, response, keepContentLength: framing is Http1BodyFraming.ContentLength or Http1BodyFraming.None);
-            bool noBody = framing == Http1BodyFraming.None || (framing == Http1BodyFraming.ContentLength && response.ContentLength == 0);
-            if (!await SendHeadersAsync(stream, headers, noBody).ConfigureAwait(false))
-            {
-                return;
-            }
-
-            (bool complete, long bytes) = framing switch
-            {
-                Http1BodyFraming.None => (true, 0L),
-                Http1BodyFraming.ContentLength when response.ContentLength == 0 => (true, 0L),
-                Http1BodyFraming.ContentLength => (await CopyLengthAsync(upstream.Input, stream, response.ContentLength).ConfigureAwait(false), response.ContentLength),
-                Http1BodyFraming.Chunked => await CopyChunkedAsync(upstream.Input, stream).ConfigureAwait(false),
-                _ => await CopyUntilCloseAsync(upstream.Input, stream).ConfigureAwait(false),
-            };
-
-            bool uploaded = upload is null || (upload.IsCompleted && await upload.ConfigureAwait(false));
-            reusable = complete && uploaded && response.KeepAlive && framing is Http1BodyFraming.None or Http1BodyFraming.ContentLength or Http1BodyFraming.Chunked;
-            ResponseFlag result = complete ? ResponseFlag.None : ResponseFlag.UpstreamReset;
-            if (!complete)
-            {
-                await ResetAsync(stream, Http2ErrorCode.InternalError).ConfigureAwait(false);
-            }
-
-            metrics.Get(response.StatusCode, result, grpc).Record(ElapsedMilliseconds(started), request.Size + stream.ReceivedBodyBytes, response.HeadLength + bytes);
         }
         finally
         {
-            if (reusable)
+            if (holdingRetry)
             {
-                endpoint.Pool.Return(upstream, Environment.TickCount64);
-            }
-            else if (upload is null || upload.IsCompleted)
-            {
-                upstream.Close(); // nothing else uses it: the orderly close (Transport/SocketClose)
-            }
-            else
-            {
-                upstream.Dispose(); // the upload may be writing to it right now
-            }
-
-            if (upload is { IsCompleted: false })
-            {
-                // The exchange ended before the request body did. The stream goes back to the pool once the caller
-                // releases it, so the upload must be over first: the reset ends its body reads, the cancelled read
-                // wakes one in progress, and the upstream pipe it writes to is gone.
-                await ResetAsync(stream, Http2ErrorCode.Cancel).ConfigureAwait(false);
-                stream.Input.CancelPendingRead();
-                await upload.ConfigureAwait(false);
+                cluster.Resilience.Breaker?.Release(CircuitBreakerResource.Retries);
             }
         }
     }
 
-    private static async ValueTask<UpstreamConnection?> ConnectHttp1Async(Endpoint endpoint, Cluster cluster)
+    /// <summary>One try on an HTTP/1.1 connection: the connection, the request on it, and the response head (or why there is none).</summary>
+    private struct Http1Attempt
     {
-        long started = Environment.TickCount64;
-        try
-        {
-            var socket = await Connector.ConnectAsync(endpoint.Address, cluster.ConnectTimeout).ConfigureAwait(false);
-            cluster.Metrics.Connections.Increment();
-            cluster.Metrics.ConnectDuration.Observe(Environment.TickCount64 - started);
-            return new UpstreamConnection(socket, endpoint);
-        }
-        catch (TimeoutException)
-        {
-            cluster.Metrics.ConnectTimeouts.Increment();
-        }
-        catch (SocketException)
-        {
-            cluster.Metrics.ConnectRefused.Increment();
-        }
-
-        return null;
+        public UpstreamConnection? Upstream;
+        public Task<bool>? Upload;
+        public HeadReadResult Head;
+        public AttemptOutcome Outcome;
     }
 
     /// <summary>
-    /// "METHOD path HTTP/1.1", Host from :authority, the regular fields (cookies joined, 8.2.3; x-request-id among
-    /// them, see <see cref="AddRequestIdIfMissing"/>), framing, proxy fields.
+    /// One try: a connection (pooled or new), the request head and body on it, and the response head, which stays
+    /// parsed in the exchange's <see cref="Http2StreamExchange.ResponseHead"/>. A request that is safe to repeat and
+    /// whose body is in hand (or that has none) gets a second connection, whatever the route's policy, when a pooled
+    /// one turns out to have been closed by the upstream before any response byte, as the HTTP/1.1 forwarder does.
     /// </summary>
-    private void WriteHttp1RequestHead(PipeWriter output, Http2HeaderList request, bool hasBody, long contentLength, bool chunked)
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+    private async ValueTask<Http1Attempt> AttemptHttp1Async(Http2Stream stream, Http2StreamExchange exchange, Endpoint endpoint, Cluster cluster, bool hasBody, bool inHand, long contentLength, bool chunked, bool idempotent, TimeSpan? timeout)
+    {
+        var attempt = default(Http1Attempt);
+        bool staleRetryable = (!hasBody || inHand) && idempotent;
+        while (true)
+        {
+            UpstreamConnection? upstream = endpoint.Pool.TryRent(Environment.TickCount64)
+                ?? await Http1ServerConnection.ConnectAsync(endpoint, cluster).ConfigureAwait(false);
+            if (upstream is null)
+            {
+                attempt.Head = HeadReadResult.Closed;
+                attempt.Outcome = AttemptOutcome.ConnectFailure;
+                return attempt;
+            }
+
+            attempt.Upstream = upstream;
+            upstream.Requests++;
+            WriteHttp1RequestHead(upstream.Output, stream.ReceivedHeaders, exchange.Trace, hasBody, contentLength, chunked);
+            if (hasBody && inHand)
+            {
+                WriteBodyInHand(upstream.Output, stream, chunked);
+            }
+
+            FlushResult flush = await upstream.Output.FlushAsync().ConfigureAwait(false);
+            attempt.Upload = hasBody && !inHand && !flush.IsCompleted ? UploadToHttp1Async(stream, upstream.Output, chunked) : null;
+            attempt.Head = flush.IsCompleted
+                ? HeadReadResult.Closed
+                : await ReadHttp1ResponseHeadAsync(upstream.Input, exchange, stream, timeout).ConfigureAwait(false);
+            if (attempt.Head == HeadReadResult.Closed && upstream.IsReused && staleRetryable)
+            {
+                upstream.Dispose();
+                attempt.Upstream = null;
+                _metrics.UpstreamRetries.WithLabels(cluster.Name).Increment();
+                continue;
+            }
+
+            break;
+        }
+
+        // RFC 9113 8.6: HTTP/2 has no 101 (Switching Protocols). No Upgrade crosses from an HTTP/2 request (8.2.2),
+        // so the upstream switched on its own, and what follows on its connection is nothing a client can be sent.
+        Http1ResponseHead response = exchange.ResponseHead;
+        if (attempt.Head == HeadReadResult.Parsed && response.StatusCode == 101)
+        {
+            attempt.Head = HeadReadResult.Invalid;
+        }
+
+        attempt.Outcome = attempt.Head switch
+        {
+            HeadReadResult.Parsed => AttemptOutcome.Response(response.StatusCode,
+                response.TryGetValue("grpc-status"u8, out ReadOnlySpan<byte> grpcStatus) ? RetryPolicy.ParseGrpcStatus(grpcStatus) : AttemptOutcome.NoGrpcStatus),
+            HeadReadResult.TimedOut => AttemptOutcome.PerTryTimeout,
+            _ => AttemptOutcome.Reset,
+        };
+        return attempt;
+    }
+
+    /// <summary>
+    /// Relays the last attempt's response (its head is in the exchange), or answers the error it ended with.
+    /// True when the upstream connection can go back to the pool.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> FinishHttp1Async(Http2Stream stream, Http2StreamExchange exchange, Http1Attempt attempt, RequestMethod method, RouteMetrics metrics, bool grpc, long started)
+    {
+        if (attempt.Upstream is not { } upstream)
+        {
+            await AnswerAsync(stream, metrics, 502, ResponseFlag.UpstreamConnectFailure, grpc, started).ConfigureAwait(false);
+            return false;
+        }
+
+        if (attempt.Head != HeadReadResult.Parsed)
+        {
+            ResponseFlag flag = attempt.Head switch
+            {
+                HeadReadResult.TimedOut => ResponseFlag.UpstreamTimeout,
+                HeadReadResult.Invalid => ResponseFlag.BadUpstreamResponse,
+                _ => ResponseFlag.UpstreamReset,
+            };
+            await AnswerAsync(stream, metrics, flag == ResponseFlag.UpstreamTimeout ? 504 : 502, flag, grpc, started).ConfigureAwait(false);
+            return false;
+        }
+
+        Http1ResponseHead response = exchange.ResponseHead;
+        Http1BodyFraming framing = response.GetBodyFraming(method);
+        Http2HeaderList headers = stream.Outgoing;
+        headers.Reset();
+        StageResponseHead(headers, response, keepContentLength: framing is Http1BodyFraming.ContentLength or Http1BodyFraming.None);
+        bool noBody = framing == Http1BodyFraming.None || (framing == Http1BodyFraming.ContentLength && response.ContentLength == 0);
+        if (!await SendHeadersAsync(stream, headers, noBody).ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        (bool complete, long bytes) = framing switch
+        {
+            Http1BodyFraming.None => (true, 0L),
+            Http1BodyFraming.ContentLength when response.ContentLength == 0 => (true, 0L),
+            Http1BodyFraming.ContentLength => (await CopyLengthAsync(upstream.Input, stream, response.ContentLength).ConfigureAwait(false), response.ContentLength),
+            Http1BodyFraming.Chunked => await CopyChunkedAsync(upstream.Input, stream, exchange.ResponseChunks).ConfigureAwait(false),
+            _ => await CopyUntilCloseAsync(upstream.Input, stream).ConfigureAwait(false),
+        };
+
+        Task<bool>? upload = attempt.Upload;
+        bool uploaded = upload is null || (upload.IsCompleted && await upload.ConfigureAwait(false));
+        bool reusable = complete && uploaded && response.KeepAlive && framing is Http1BodyFraming.None or Http1BodyFraming.ContentLength or Http1BodyFraming.Chunked;
+        if (!complete)
+        {
+            await ResetAsync(stream, Http2ErrorCode.InternalError).ConfigureAwait(false);
+        }
+
+        Record(stream, metrics, response.StatusCode, complete ? ResponseFlag.None : ResponseFlag.UpstreamReset, grpc, started,
+            stream.ReceivedHeaders.Size + stream.ReceivedBodyBytes, response.HeadLength + bytes, exchange.Endpoint);
+        return reusable;
+    }
+
+    /// <summary>
+    /// Ends an attempt's use of its connection: back to the pool when <paramref name="reusable"/>, closed otherwise.
+    /// An upload still running (the exchange ended before the request body did) is stopped first.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder))]
+    private async ValueTask EndHttp1AttemptAsync(Http2Stream stream, Http1Attempt attempt, bool reusable)
+    {
+        if (attempt.Upstream is not { } upstream)
+        {
+            return; // no connection, so no upload either
+        }
+
+        Task<bool>? upload = attempt.Upload;
+        if (reusable)
+        {
+            upstream.Endpoint.Pool.Return(upstream, Environment.TickCount64);
+        }
+        else if (upload is null || upload.IsCompleted)
+        {
+            upstream.Close(); // nothing else uses it: the orderly close (Transport/SocketClose)
+        }
+        else
+        {
+            upstream.Dispose(); // the upload may be writing to it right now
+        }
+
+        if (upload is { IsCompleted: false })
+        {
+            // The stream goes back to the pool once the caller releases it, so the upload must be over first: the
+            // reset ends its body reads, the cancelled read wakes one in progress, and the upstream pipe it writes to
+            // is gone. (A body being uploaded is not in hand, so no retry follows that would need it.)
+            await ResetAsync(stream, Http2ErrorCode.Cancel).ConfigureAwait(false);
+            stream.Input.CancelPendingRead();
+            await upload.ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Writes a request body that arrived whole (END_STREAM received), as it is or as one chunk and the last chunk
+    /// with the trailers, without consuming it from the stream: a retry writes it again.
+    /// </summary>
+    private static void WriteBodyInHand(PipeWriter output, Http2Stream stream, bool chunked)
+    {
+        // After END_STREAM the body pipe is complete and stays so (a later reset does not fail it, see
+        // Http2Stream.Abort): the read returns at once.
+        if (!stream.Input.TryRead(out ReadResult result))
+        {
+            return;
+        }
+
+        ReadOnlySequence<byte> body = result.Buffer;
+        if (chunked)
+        {
+            ChunkedEncoder.WriteChunk(output, body);
+            WriteLastChunk(output, stream);
+        }
+        else
+        {
+            foreach (ReadOnlyMemory<byte> segment in body)
+            {
+                output.Write(segment.Span);
+            }
+        }
+
+        stream.Input.AdvanceTo(body.Start, body.End);
+    }
+    /// <summary>
+    /// "METHOD path HTTP/1.1", Host from :authority, the regular fields (cookies joined, 8.2.3; x-request-id among
+    /// them, see <see cref="AddRequestIdIfMissing"/>), framing, proxy fields, and the trace context of the proxy's
+    /// span in place of the client's (traceparent, and b3 when the client spoke B3), as the HTTP/1.1 forwarder writes.
+    /// </summary>
+    private void WriteHttp1RequestHead(PipeWriter output, Http2HeaderList request, in RequestTrace trace, bool hasBody, long contentLength, bool chunked)
     {
         Write(output, request.Method);
         Write(output, " "u8);
@@ -216,7 +391,16 @@ public sealed partial class Http2ServerConnection
         }
 
         Write(output, _clientAddressText);
-        Write(output, "\r\nx-forwarded-proto: http\r\n\r\n"u8);
+        Write(output, "\r\nx-forwarded-proto: http\r\ntraceparent: "u8);
+        Span<byte> value = stackalloc byte[RequestTrace.B3Length];
+        Write(output, value[..trace.FormatTraceParent(value)]);
+        if (trace.FromB3)
+        {
+            Write(output, "\r\nb3: "u8);
+            Write(output, value[..trace.FormatB3(value)]);
+        }
+
+        Write(output, "\r\n\r\n"u8);
     }
 
     private static void WriteJoinedCookies(PipeWriter output, Http2HeaderList request)
@@ -278,63 +462,82 @@ public sealed partial class Http2ServerConnection
     }
 
     /// <summary>
-    /// Reads the upstream's final response head. Interim ones (100 Continue, 103 Early Hints) are relayed to the
-    /// client on the way, as a proxy must (RFC 9110 15.2); a 101 is returned like a final head, for the caller to refuse.
+    /// Reads the upstream's final response head into the exchange's <see cref="Http2StreamExchange.ResponseHead"/>.
+    /// Interim ones (100 Continue, 103 Early Hints) are relayed to the client on the way, as a proxy must (RFC 9110
+    /// 15.2); a 101 is returned like a final head, for the caller to refuse. The timeout, when there is one, cancels
+    /// the pending read (<see cref="Http2StreamExchange.ArmTimeout"/>), so waiting allocates no token source.
     /// </summary>
-    private async ValueTask<HeadReadResult> ReadHttp1ResponseHeadAsync(PipeReader input, Http1ResponseHead response, Http2Stream stream, CancellationToken deadline)
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+    private async ValueTask<HeadReadResult> ReadHttp1ResponseHeadAsync(PipeReader input, Http2StreamExchange exchange, Http2Stream stream, TimeSpan? timeout)
     {
+        Http1ResponseHead response = exchange.ResponseHead;
         bool sawAnyByte = false;
-        while (true)
+        HeadReadResult head;
+        bool timedOut;
+        exchange.ArmTimeout(input, timeout);
+        try
         {
-            response.Reset();
-            ReadResult result;
-            try
+            while (true)
             {
-                result = await input.ReadAsync(deadline).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return HeadReadResult.TimedOut;
-            }
-            catch (Exception ex) when (ConnectionErrors.IsConnectionLoss(ex))
-            {
-                return sawAnyByte ? HeadReadResult.Truncated : HeadReadResult.Closed;
-            }
-
-            ReadOnlySequence<byte> buffer = result.Buffer;
-            if (TryParseHead(response, buffer, out SequencePosition end, out Http1ParseError error))
-            {
-                input.AdvanceTo(end);
-                if (response.StatusCode is >= 100 and < 200 && response.StatusCode != 101)
+                response.Reset();
+                ReadResult result;
+                try
                 {
-                    // RFC 9113 8.1: each interim response is a HEADERS block without END_STREAM, as many as come
-                    // before the final one. RFC 9110 8.6: a 1xx has no content, so no Content-Length goes with it.
-                    sawAnyByte = true;
-                    Http2HeaderList interim = stream.Outgoing;
-                    interim.Reset();
-                    StageResponseHead(interim, response, keepContentLength: false);
-                    RelayInterimResponse(stream, interim);
-                    continue;
+                    result = await input.ReadAsync().ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ConnectionErrors.IsConnectionLoss(ex))
+                {
+                    head = sawAnyByte ? HeadReadResult.Truncated : HeadReadResult.Closed;
+                    break;
                 }
 
-                return HeadReadResult.Parsed;
-            }
+                ReadOnlySequence<byte> buffer = result.Buffer;
+                if (TryParseHead(response, buffer, out SequencePosition end, out Http1ParseError error))
+                {
+                    input.AdvanceTo(end);
+                    if (response.StatusCode is >= 100 and < 200 && response.StatusCode != 101)
+                    {
+                        // RFC 9113 8.1: each interim response is a HEADERS block without END_STREAM, as many as come
+                        // before the final one. RFC 9110 8.6: a 1xx has no content, so no Content-Length goes with it.
+                        sawAnyByte = true;
+                        Http2HeaderList interim = stream.Outgoing;
+                        interim.Reset();
+                        StageResponseHead(interim, response, keepContentLength: false);
+                        RelayInterimResponse(stream, interim);
+                        continue;
+                    }
 
-            if (error != Http1ParseError.None)
-            {
-                input.AdvanceTo(buffer.Start);
-                return HeadReadResult.Invalid;
-            }
+                    head = HeadReadResult.Parsed;
+                    break;
+                }
 
-            sawAnyByte |= !buffer.IsEmpty;
-            if (result.IsCompleted || result.IsCanceled)
-            {
-                input.AdvanceTo(buffer.End);
-                return sawAnyByte ? HeadReadResult.Truncated : HeadReadResult.Closed;
-            }
+                if (error != Http1ParseError.None)
+                {
+                    input.AdvanceTo(buffer.Start);
+                    head = HeadReadResult.Invalid;
+                    break;
+                }
 
-            input.AdvanceTo(buffer.Start, buffer.End);
+                sawAnyByte |= !buffer.IsEmpty;
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    // A cancelled read is the timeout's (DisarmTimeout below says so).
+                    input.AdvanceTo(buffer.End);
+                    head = sawAnyByte ? HeadReadResult.Truncated : HeadReadResult.Closed;
+                    break;
+                }
+
+                input.AdvanceTo(buffer.Start, buffer.End);
+            }
         }
+        finally
+        {
+            timedOut = exchange.DisarmTimeout();
+        }
+
+        // A timeout that fired as the head completed still counts: its cancellation may be pending on the
+        // connection, which is therefore closed rather than used for the body or pooled.
+        return timedOut ? HeadReadResult.TimedOut : head;
     }
 
     private static bool TryParseHead(Http1ResponseHead response, in ReadOnlySequence<byte> buffer, out SequencePosition end, out Http1ParseError error)
@@ -420,6 +623,7 @@ public sealed partial class Http2ServerConnection
         Write(output, "\r\n"u8);
     }
 
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<bool> CopyLengthAsync(PipeReader input, Http2Stream stream, long length)
     {
         long remaining = length;
@@ -465,9 +669,10 @@ public sealed partial class Http2ServerConnection
         return true;
     }
 
-    private async ValueTask<(bool Complete, long Bytes)> CopyChunkedAsync(PipeReader input, Http2Stream stream)
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+    private async ValueTask<(bool Complete, long Bytes)> CopyChunkedAsync(PipeReader input, Http2Stream stream, ChunkedDecoder decoder)
     {
-        var decoder = new ChunkedDecoder(Http1Limits.Default);
+        decoder.Reset();
         long bytes = 0;
         while (true)
         {
@@ -543,6 +748,7 @@ public sealed partial class Http2ServerConnection
         return status;
     }
 
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<(bool Complete, long Bytes)> CopyUntilCloseAsync(PipeReader input, Http2Stream stream)
     {
         long bytes = 0;

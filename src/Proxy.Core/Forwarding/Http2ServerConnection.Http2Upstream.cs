@@ -61,6 +61,7 @@ public sealed partial class Http2ServerConnection
         {
             while (true)
             {
+                Http2StreamExchange.Of(stream).OnAttempt(endpoint);
                 endpoint.OnRequestStarted();
                 long latencyStart = Stopwatch.GetTimestamp();
                 Http2Attempt attempt = default;
@@ -196,6 +197,7 @@ public sealed partial class Http2ServerConnection
         var attempt = default(Http2Attempt);
         Http2HeaderList outgoing = stream.Outgoing;
         BuildUpstreamRequest(outgoing, stream.ReceivedHeaders);
+        AddTraceFields(outgoing, stream);
 
         // The downstream stream is the sink of the upstream one's 1xx responses (RFC 9113 8.1).
         Http2Stream? upstream = endpoint.Http2Pool is { } pool
@@ -289,8 +291,8 @@ public sealed partial class Http2ServerConnection
 
         // A request body still flowing once the response is complete is cut by the caller (RST_STREAM upstream,
         // and NO_ERROR downstream at release, 8.1).
-        metrics.Get(status, complete ? ResponseFlag.None : ResponseFlag.UpstreamReset, grpc)
-            .Record(ElapsedMilliseconds(started), request.Size + stream.ReceivedBodyBytes, upstreamHeaders.Size + upstream.ReceivedBodyBytes);
+        Record(stream, metrics, status, complete ? ResponseFlag.None : ResponseFlag.UpstreamReset, grpc, started,
+            request.Size + stream.ReceivedBodyBytes, upstreamHeaders.Size + upstream.ReceivedBodyBytes, Http2StreamExchange.Of(stream).Endpoint);
     }
 
     /// <summary>

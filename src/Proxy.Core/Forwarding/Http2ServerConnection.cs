@@ -23,6 +23,8 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
     private readonly ProxyMetrics _metrics;
     private readonly IPAddress? _clientAddress;
     private readonly byte[] _clientAddressText;
+    private string? _clientAddressString; // for spans: made once per connection, and only when a request is traced
+    private readonly RequestTelemetry _telemetry;
     private readonly Func<bool>? _isDraining;
     private readonly long _idleTimeoutMs;
     private long _lastActivity = Environment.TickCount64;
@@ -34,9 +36,11 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
     /// <param name="metrics">Process metrics.</param>
     /// <param name="clientAddress">The peer address, for X-Forwarded-For and hashing.</param>
     /// <param name="isDraining">Polled by the heartbeat: true starts a graceful GOAWAY.</param>
-    public Http2ServerConnection(IDuplexPipe transport, IDisposable connection, ListenerRuntime listener, ProxyMetrics metrics, IPAddress? clientAddress, Func<bool>? isDraining = null)
+    /// <param name="telemetry">The access log and the trace exporter (none when null).</param>
+    public Http2ServerConnection(IDuplexPipe transport, IDisposable connection, ListenerRuntime listener, ProxyMetrics metrics, IPAddress? clientAddress, Func<bool>? isDraining = null, RequestTelemetry? telemetry = null)
         : base(transport, connection, isServer: true, OptionsFor(listener))
     {
+        _telemetry = telemetry ?? RequestTelemetry.None;
         _listener = listener;
         _routing = listener.Http!;
         _metrics = metrics;
@@ -95,9 +99,11 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
         Http2HeaderList request = stream.ReceivedHeaders;
         bool grpc = Http2Grpc.IsGrpc(request);
         AddRequestIdIfMissing(request);
+        Http2StreamExchange exchange = Http2StreamExchange.Of(stream);
         try
         {
             var view = new Http2RequestView(request);
+            exchange.Trace.Start(_telemetry, ref view);
             var route = _routing.Table.Match(ref view);
             if (route is null)
             {
@@ -109,6 +115,8 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
             int clusterIndex = route.Clusters.Count == 1 ? 0 : route.PickClusterIndex((uint)Random.Shared.Next());
             Cluster cluster = action.Clusters[clusterIndex];
             RouteMetrics routeMetrics = action.Metrics[clusterIndex];
+            exchange.Route = route.Name;
+            exchange.Cluster = cluster.Name;
             Endpoint? endpoint = cluster.Pick(PickContextFor(cluster, request));
             if (endpoint is null)
             {
@@ -123,22 +131,14 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
                 timeout = deadline;
             }
 
+            // Attempts (and retries on other endpoints) keep their own endpoint accounting.
             if (endpoint.Http2Pool is not null)
             {
-                // Attempts (and retries on other endpoints) keep their own endpoint accounting.
                 await ForwardToHttp2Async(stream, endpoint, cluster, action, routeMetrics, timeout, grpc, started).ConfigureAwait(false);
-                return;
             }
-
-            endpoint.OnRequestStarted();
-            long latencyStart = Stopwatch.GetTimestamp();
-            try
+            else
             {
-                await ForwardToHttp1Async(stream, endpoint, cluster, routeMetrics, timeout, grpc, started).ConfigureAwait(false);
-            }
-            finally
-            {
-                endpoint.OnRequestCompleted(Stopwatch.GetElapsedTime(latencyStart));
+                await ForwardToHttp1Async(stream, exchange, endpoint, cluster, action, routeMetrics, timeout, grpc, started).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (IsConnectionLoss(ex))
@@ -147,6 +147,7 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
         }
         finally
         {
+            exchange.Clear();
             Volatile.Write(ref _lastActivity, Environment.TickCount64);
             await ReleaseStreamAsync(stream).ConfigureAwait(false);
         }
@@ -181,8 +182,63 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
         }
 
         response.Add("x-proxy-error"u8, flag.HeaderValue());
-        metrics.Get(grpc ? 200 : status, flag, grpc).Record(ElapsedMilliseconds(started), stream.ReceivedHeaders.Size, 0);
+        Record(stream, metrics, grpc ? 200 : status, flag, grpc, started, stream.ReceivedHeaders.Size, 0, endpoint: null);
         await SendHeadersAsync(stream, response, endStream: true).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Records a finished request: its metrics, then (when configured) an access-log line and its span, with the
+    /// route, cluster and attempts the stream's <see cref="Http2StreamExchange"/> kept. <paramref name="endpoint"/>
+    /// is the one whose response was relayed, null for an answer the proxy made.
+    /// </summary>
+    private void Record(Http2Stream stream, RouteMetrics metrics, int status, ResponseFlag flag, bool grpc, long started, long requestBytes, long responseBytes, Endpoint? endpoint)
+    {
+        double elapsed = ElapsedMilliseconds(started);
+        metrics.Get(status, flag, grpc).Record(elapsed, requestBytes, responseBytes);
+        if (_telemetry.AccessLog is null && _telemetry.Exporter is null)
+        {
+            return;
+        }
+
+        Http2StreamExchange exchange = Http2StreamExchange.Of(stream);
+        Http2HeaderList request = stream.ReceivedHeaders;
+        var view = new Http2RequestView(request);
+        request.TryGetValue("x-request-id"u8, out ReadOnlySpan<byte> requestId); // always there, see AddRequestIdIfMissing
+        var finished = new FinishedRequest
+        {
+            Protocol = "HTTP/2",
+            Method = request.Method,
+            Authority = view.Host,
+            Path = view.Path,
+            RequestId = requestId,
+            Status = status,
+            Flag = flag,
+            ElapsedMs = elapsed,
+            BytesReceived = requestBytes,
+            BytesSent = responseBytes,
+            Attempts = exchange.Attempts,
+            Listener = _listener.Name,
+            Route = exchange.Route,
+            Cluster = exchange.Cluster,
+            Endpoint = endpoint,
+        };
+        exchange.Trace.Publish(_telemetry, finished, _clientAddress, ref _clientAddressString);
+    }
+
+    /// <summary>
+    /// Adds the trace context of the proxy's span to an HTTP/2 upstream request, in place of the client's (see
+    /// <see cref="IsReplacedRequestField"/>): traceparent, and b3 as well when the client spoke B3, as the HTTP/1.1
+    /// forwarder does.
+    /// </summary>
+    private static void AddTraceFields(Http2HeaderList target, Http2Stream stream)
+    {
+        ref readonly RequestTrace trace = ref Http2StreamExchange.Of(stream).Trace;
+        Span<byte> value = stackalloc byte[RequestTrace.B3Length];
+        target.Add("traceparent"u8, value[..trace.FormatTraceParent(value)]);
+        if (trace.FromB3)
+        {
+            target.Add("b3"u8, value[..trace.FormatB3(value)]);
+        }
     }
 
     /// <summary>Adds the fields the proxy appends to every forwarded request: X-Forwarded-* (X-Request-Id is already in the request, see <see cref="AddRequestIdIfMissing"/>).</summary>
@@ -223,9 +279,13 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
         }
     }
 
-    /// <summary>True for the request fields the proxy replaces or that do not cross to the upstream.</summary>
+    /// <summary>
+    /// True for the request fields the proxy replaces or that do not cross to the upstream: X-Forwarded-*, and the
+    /// client's traceparent and b3, which name the client's span where the upstream must see the proxy's.
+    /// </summary>
     private static bool IsReplacedRequestField(ReadOnlySpan<byte> name) =>
-        name.SequenceEqual("x-forwarded-for"u8) || name.SequenceEqual("x-forwarded-proto"u8);
+        name.SequenceEqual("x-forwarded-for"u8) || name.SequenceEqual("x-forwarded-proto"u8) ||
+        name.SequenceEqual("traceparent"u8) || name.SequenceEqual("b3"u8);
 
     private static double ElapsedMilliseconds(long startTimestamp) => Stopwatch.GetElapsedTime(startTimestamp).TotalMilliseconds;
 }

@@ -372,7 +372,7 @@ public sealed class ProxyRuntime : IAsyncDisposable
                         var client = (socket.RemoteEndPoint as IPEndPoint)?.Address;
                         if (await Http.Http2.Http2PrefaceDetector.IsHttp2Async(transport.Input, listener.Config.Limits.HeaderTimeout).ConfigureAwait(false))
                         {
-                            var h2 = new Http2ServerConnection(transport, owner, listener, runtime._metrics, client, () => runtime.IsDraining);
+                            var h2 = new Http2ServerConnection(transport, owner, listener, runtime._metrics, client, () => runtime.IsDraining, runtime.Telemetry);
                             var h2Id = runtime.Connections.Add(h2);
                             try
                             {

@@ -13,7 +13,8 @@ public class AllocationCollection;
 /// <summary>
 /// Counts the managed allocations of the published binary (its own process and heap, production scheduling) per
 /// request in steady state, from its <c>proxy_gc_allocated_bytes</c> gauge: keep-alive HTTP/1.1 requests, and
-/// HTTP/2 streams multiplexed on one connection to an HTTP/2 upstream. The clients and upstreams are raw sockets.
+/// HTTP/2 streams multiplexed on one connection to an HTTP/2 upstream and to an HTTP/1.1 upstream. The clients and
+/// upstreams are raw sockets.
 /// Reading /metrics itself allocates; that cost is measured by two reads with nothing between them and subtracted.
 /// BenchmarkDotNet shows the same paths at 0 B (bench Http1ForwardingBenchmarks, Http2ForwardingBenchmarks).
 /// </summary>
@@ -104,6 +105,40 @@ public class SteadyStateAllocationTests
         await client.ConnectAsync(new IPEndPoint(IPAddress.Loopback, listenPort));
 
         // 16 streams at once per round trip: the per-stream objects are pooled, not merely reused one at a time.
+        const int streams = 16;
+        double perRoundTrip = await MeasureAsync(proxy, () => client.RoundTripAsync(streams), requests: 2_000);
+        Assert.True(perRoundTrip / streams < AllowedBytesPerRequest, $"{perRoundTrip / streams:F1} bytes allocated per stream");
+    }
+
+    [SkippableTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Http2StreamsToHttp1Upstream_SteadyState_AllocateNothing(bool routeTimeout)
+    {
+        Skip.If(BinaryProxy.Path is null, "PROXY_BINARY not set: run the README test command to publish the AOT binary first");
+        using var upstream = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        upstream.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        upstream.Listen(64);
+        _ = ServeAsync(upstream);
+        int listenPort = TcpClientHelpers.UnusedPort(), adminPort = TcpClientHelpers.UnusedPort();
+
+        // A route timeout arms a timer per request (reused, like the HTTP/1.1 forwarder's), never fired here.
+        string timeout = routeTimeout ? ", timeout: 30s" : "";
+        using var proxy = await BinaryProxy.StartAsync($$"""
+            admin: { address: 127.0.0.1:{{adminPort}} }
+            log: { level: error }
+            listeners:
+              - name: web
+                address: 127.0.0.1:{{listenPort}}
+                protocol: http
+                routes: [ { match: { path_prefix: /api }, cluster: api{{timeout}} } ]
+            clusters:
+              - { name: api, endpoints: [ {{upstream.LocalEndPoint}} ] }
+            """, adminPort);
+        using var client = new RawHttp2Client("alloc.test", "/api/items?id=7");
+        await client.ConnectAsync(new IPEndPoint(IPAddress.Loopback, listenPort));
+
+        // 16 streams at once: 16 pooled HTTP/1.1 upstream connections, one request each per round trip.
         const int streams = 16;
         double perRoundTrip = await MeasureAsync(proxy, () => client.RoundTripAsync(streams), requests: 2_000);
         Assert.True(perRoundTrip / streams < AllowedBytesPerRequest, $"{perRoundTrip / streams:F1} bytes allocated per stream");

@@ -1,12 +1,4 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Proxy.EndToEnd.Tests.Support;
 
 namespace Proxy.EndToEnd.Tests.Observability;
@@ -81,64 +73,34 @@ public class AccessLogAndTracingTests
         Assert.Equal("-", entry.GetProperty("response_flags").GetString());
     }
 
+    [Fact]
+    public async Task Http1ClientHttp2Upstream_ProxySpanReplacesClients()
+    {
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<List<(string Name, string Value)>>();
+        await using var upstream = Http2.RawHttp2Upstream.Start(exchange =>
+        {
+            seen.Enqueue(exchange.Headers);
+            return exchange.RespondAsync(200, "ok");
+        });
+        await using var proxy = await RunningProxy.StartAsync(Http2.Http2Configs.Single(upstream.Address, "http2"));
+        using var client = new HttpClient { BaseAddress = new Uri($"http://{proxy.Listener("web")}") };
+
+        const string b3Trace = "463ac35c9f6413ad48485a3953bb6124";
+        const string b3Span = "a2fb4a1d1a96d312";
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/b3");
+        request.Headers.Add("b3", $"{b3Trace}-{b3Span}-1");
+        Assert.Equal("ok", await (await client.SendAsync(request)).Content.ReadAsStringAsync());
+
+        var fields = Assert.Single(seen);
+        var traceParent = Assert.Single(fields, f => f.Name == "traceparent").Value.Split('-');
+        Assert.Equal(b3Trace, traceParent[1]);
+        Assert.Equal($"{b3Trace}-{traceParent[2]}-1-{b3Span}", Assert.Single(fields, f => f.Name == "b3").Value);
+    }
+
     private static (string TraceId, string SpanId) TraceParentIn(string headers)
     {
         var line = headers.Split('\n').Single(l => l.StartsWith("traceparent: ", StringComparison.Ordinal));
         var parts = line["traceparent: ".Length..].Trim().Split('-');
         return (parts[1], parts[2]);
-    }
-
-    /// <summary>A minimal OTLP/HTTP JSON collector: POST /v1/traces, spans kept for the test.</summary>
-    private sealed class OtlpCollector : IAsyncDisposable
-    {
-        private readonly WebApplication _app;
-
-        private OtlpCollector(WebApplication app) => _app = app;
-
-        public int Port { get; private set; }
-
-        public ConcurrentBag<string> Bodies { get; } = [];
-
-        public ConcurrentBag<(string TraceId, string SpanId, string? ParentSpanId)> Spans { get; } = [];
-
-        public static async Task<OtlpCollector> StartAsync()
-        {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.Logging.ClearProviders();
-            builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
-            var app = builder.Build();
-            var collector = new OtlpCollector(app);
-            app.MapPost("/v1/traces", async (HttpRequest request) =>
-            {
-                using var reader = new StreamReader(request.Body);
-                var body = await reader.ReadToEndAsync();
-                collector.Bodies.Add(body);
-                using var json = JsonDocument.Parse(body);
-                foreach (var resource in json.RootElement.GetProperty("resourceSpans").EnumerateArray())
-                {
-                    foreach (var scope in resource.GetProperty("scopeSpans").EnumerateArray())
-                    {
-                        foreach (var span in scope.GetProperty("spans").EnumerateArray())
-                        {
-                            collector.Spans.Add((
-                                span.GetProperty("traceId").GetString()!,
-                                span.GetProperty("spanId").GetString()!,
-                                span.TryGetProperty("parentSpanId", out var parent) ? parent.GetString() : null));
-                        }
-                    }
-                }
-
-                return Results.Ok();
-            });
-            await app.StartAsync();
-            collector.Port = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()).Port;
-            return collector;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
     }
 }

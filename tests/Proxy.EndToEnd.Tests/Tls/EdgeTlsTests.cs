@@ -120,6 +120,10 @@ public sealed class EdgeTlsTests : IDisposable
         Assert.Equal("https upstream.test", body);
         body = await http.GetStringAsync($"http://{proxy.Listener("web")}/whoami");
         Assert.Equal("https upstream.test", body);
+
+        // An HTTP/2 client's request to the same HTTP/1.1 cluster goes over TLS too.
+        using var h2 = Http2.Http2ProxyTests.H2Client(proxy);
+        Assert.Equal("https upstream.test", await h2.GetStringAsync("/whoami"));
     }
 
     [Fact]

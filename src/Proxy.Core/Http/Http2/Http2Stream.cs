@@ -94,6 +94,12 @@ public sealed class Http2Stream : IValueTaskSource<bool>, IThreadPoolWorkItem, I
     /// <summary>Whether a request block ended the stream (no body follows).</summary>
     public bool IsReceiveComplete => EndStreamReceived;
 
+    /// <summary>
+    /// An object the stream's consumer keeps with it (a forwarder's per-request state). Kept when the pooled object
+    /// is recycled, so the consumer makes one per stream object rather than one per stream; the codec never reads it.
+    /// </summary>
+    public object? Attachment { get; set; }
+
     /// <summary>Received body bytes not yet handed back to the connection window by <see cref="Http2Connection.OnDataConsumed"/>.</summary>
     internal int PendingCredit;
 
