@@ -231,8 +231,12 @@ internal sealed class PooledAsyncBox<TStateMachine, TResult> : IPooledAsyncBox<T
 internal static class AsyncBoxPool<TBox>
     where TBox : class, new()
 {
-    /// <summary>Boxes kept per method; a few hundred bytes each, so the bound is a few hundred KiB per method.</summary>
-    public const int Capacity = 1024;
+    /// <summary>
+    /// Boxes kept per method; a few hundred bytes each, so the bound is about a MiB per method, reached only after that
+    /// many calls were suspended at once. It must exceed the streams in flight (1,600 under run-bench's h2load), or
+    /// the boxes of a burst that all complete together are dropped and reallocated by the next.
+    /// </summary>
+    public const int Capacity = 4096;
 
     private static readonly Lock s_lock = new();
     private static readonly TBox?[] s_items = new TBox?[Capacity];

@@ -110,6 +110,58 @@ public class SteadyStateAllocationTests
         Assert.True(perRoundTrip / streams < AllowedBytesPerRequest, $"{perRoundTrip / streams:F1} bytes allocated per stream");
     }
 
+    [SkippableFact]
+    public async Task Http2ThousandsOfStreams_SteadyState_AllocateNothing()
+    {
+        Skip.If(BinaryProxy.Path is null, "PROXY_BINARY not set: run the README test command to publish the AOT binary first");
+        using var upstream = new LoopbackHttp2Upstream();
+        int listenPort = TcpClientHelpers.UnusedPort(), adminPort = TcpClientHelpers.UnusedPort();
+        using var proxy = await BinaryProxy.StartAsync($$"""
+            admin: { address: 127.0.0.1:{{adminPort}} }
+            log: { level: error }
+            listeners:
+              - name: web
+                address: 127.0.0.1:{{listenPort}}
+                protocol: http
+                routes: [ { match: { path_prefix: /api }, cluster: api } ]
+            clusters:
+              - { name: api, protocol: http2, endpoints: [ 127.0.0.1:{{upstream.Port}} ] }
+            """, adminPort);
+
+        // h2load's shape in run-bench: 16 connections x 100 streams, so 1,600 downstream and 1,600 upstream streams
+        // in flight. More than a small pool retains: the pools must hold a load's worth, or every burst reallocates.
+        const int connections = 16, streams = 100;
+        var clients = new RawHttp2Client[connections];
+        for (var i = 0; i < connections; i++)
+        {
+            clients[i] = new RawHttp2Client("alloc.test", "/api/items?id=7");
+            await clients[i].ConnectAsync(new IPEndPoint(IPAddress.Loopback, listenPort));
+        }
+
+        try
+        {
+            var rounds = new Task[connections];
+            double perRound = await MeasureAsync(proxy, async () =>
+            {
+                for (var i = 0; i < connections; i++)
+                {
+                    rounds[i] = clients[i].RoundTripAsync(streams).AsTask();
+                }
+
+                await Task.WhenAll(rounds);
+            }, requests: 12);
+            double perStream = perRound / (connections * streams);
+            Assert.True(perStream < AllowedBytesPerRequest, $"{perStream:F1} bytes allocated per stream");
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                client.Dispose();
+            }
+        }
+    }
+
     [SkippableTheory]
     [InlineData(false)]
     [InlineData(true)]
