@@ -369,10 +369,7 @@ public sealed partial class Http2ServerConnection
             return sent;
         }
 
-        Http2HeaderList trailers = target.Outgoing;
-        trailers.Reset();
-        CopyRegularFields(trailers, source.ReceivedTrailers);
-        return await target.Connection.SendHeadersAsync(target, trailers, endStream: true).ConfigureAwait(false);
+        return await ForwardTrailersAsync(source, target).ConfigureAwait(false);
     }
 
     /// <summary>The upstream request: pseudo-headers (authority from :authority or host), the fields, the proxy's fields.</summary>
@@ -413,6 +410,15 @@ public sealed partial class Http2ServerConnection
         }
 
         AddProxyFields(target, request);
+    }
+
+    /// <summary>Sends <paramref name="source"/>'s trailers on <paramref name="target"/>, ending it (END_STREAM on the block).</summary>
+    private static ValueTask<bool> ForwardTrailersAsync(Http2Stream source, Http2Stream target)
+    {
+        Http2HeaderList trailers = target.Outgoing;
+        trailers.Reset();
+        CopyRegularFields(trailers, source.ReceivedTrailers);
+        return target.Connection.SendHeadersAsync(target, trailers, endStream: true);
     }
 
     private static void CopyRegularFields(Http2HeaderList target, Http2HeaderList source)
@@ -500,10 +506,7 @@ public sealed partial class Http2ServerConnection
                     return true;
                 }
 
-                Http2HeaderList trailers = target.Outgoing;
-                trailers.Reset();
-                CopyRegularFields(trailers, source.ReceivedTrailers);
-                return await target.Connection.SendHeadersAsync(target, trailers, endStream: true).ConfigureAwait(false);
+                return await ForwardTrailersAsync(source, target).ConfigureAwait(false);
             }
         }
     }
@@ -551,10 +554,7 @@ public sealed partial class Http2ServerConnection
                     return true;
                 }
 
-                Http2HeaderList trailers = target.Outgoing;
-                trailers.Reset();
-                CopyRegularFields(trailers, source.ReceivedTrailers);
-                return await target.Connection.SendHeadersAsync(target, trailers, endStream: true).ConfigureAwait(false);
+                return await ForwardTrailersAsync(source, target).ConfigureAwait(false);
             }
         }
     }
