@@ -48,6 +48,17 @@ public static class CommandLine
                 return await WaitReadyCommand.ExecuteAsync(args[1..], stdout, stderr).ConfigureAwait(false);
         }
 
+        if (args[0] is not ("run" or "validate" or "demo" or "version" or "--version"))
+        {
+            // "proxy --config x.yaml" is the common slip: name the command it needs rather than failing on the
+            // option parser's view of the rest ("option x.yaml needs a value").
+            stderr.WriteLine(args[0].StartsWith('-')
+                ? $"proxy: '{args[0]}' is an option, not a command; did you mean 'proxy run {string.Join(' ', args)}'?"
+                : $"proxy: unknown command '{args[0]}'");
+            stderr.Write(Usage);
+            return 2;
+        }
+
         var options = CommandOptions.Parse(args.AsSpan(1), out var error);
         if (error is not null)
         {

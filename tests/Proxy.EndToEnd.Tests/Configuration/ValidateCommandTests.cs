@@ -61,4 +61,26 @@ public class ValidateCommandTests
         Assert.Equal(1, await CommandLine.RunAsync(["run", "--config", path], new StringWriter(), stderr));
         Assert.Contains($"{path}:1:", stderr.ToString());
     }
+
+    [Fact]
+    public async Task OptionWithoutCommand_NamesTheCommandItNeeds()
+    {
+        var stderr = new StringWriter();
+
+        var exit = await CommandLine.RunAsync(["--config", "proxy.yaml"], new StringWriter(), stderr);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("did you mean 'proxy run --config proxy.yaml'?", stderr.ToString());
+    }
+
+    [Fact]
+    public async Task UnknownCommand_SaysSo()
+    {
+        var stderr = new StringWriter();
+
+        var exit = await CommandLine.RunAsync(["start", "--config", "proxy.yaml"], new StringWriter(), stderr);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("proxy: unknown command 'start'", stderr.ToString());
+    }
 }
