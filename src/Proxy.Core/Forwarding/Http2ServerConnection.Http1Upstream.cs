@@ -162,13 +162,24 @@ public sealed partial class Http2ServerConnection
 
             attempt.Upstream = upstream;
             upstream.Requests++;
-            WriteHttp1RequestHead(upstream.Output, stream.ReceivedHeaders, exchange.Trace, hasBody, contentLength, chunked);
-            if (hasBody && inHand)
+            FlushResult flush;
+            try
             {
-                WriteBodyInHand(upstream.Output, stream, chunked);
+                WriteHttp1RequestHead(upstream.Output, stream.ReceivedHeaders, exchange.Trace, hasBody, contentLength, chunked);
+                if (hasBody && inHand)
+                {
+                    WriteBodyInHand(upstream.Output, stream, chunked);
+                }
+
+                flush = await upstream.Output.FlushAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsConnectionLoss(ex))
+            {
+                // The upstream's send side already failed (its error is latched in the pipe): the attempt's failure,
+                // like a close before any response byte (retried or answered 502), never a reset of the client's stream.
+                flush = new FlushResult(isCanceled: false, isCompleted: true);
             }
 
-            FlushResult flush = await upstream.Output.FlushAsync().ConfigureAwait(false);
             attempt.Upload = hasBody && !inHand && !flush.IsCompleted ? UploadToHttp1Async(stream, upstream.Output, chunked) : null;
             attempt.Head = flush.IsCompleted
                 ? HeadReadResult.Closed
