@@ -271,12 +271,11 @@ public sealed partial class Http2ServerConnection
         Http2HeaderList request = stream.ReceivedHeaders;
         Http2HeaderList upstreamHeaders = upstream.ReceivedHeaders;
         int status = upstreamHeaders.Status;
-        Http2HeaderList response = stream.Outgoing;
-        response.Reset();
-        response.AddStatus(status);
-        CopyRegularFields(response, upstreamHeaders);
         bool noBody = upstream.EndStreamReceived && upstream.ReceivedBodyBytes == 0 && !upstream.HasTrailers;
-        if (!await SendHeadersAsync(stream, response, noBody).ConfigureAwait(false))
+
+        // The upstream's block is sent as it was decoded: validated (8.2, 8.3), it holds :status and the fields to
+        // relay and nothing else, so it is encoded straight from the upstream stream's list, without a copy.
+        if (!await SendHeadersAsync(stream, upstreamHeaders, noBody).ConfigureAwait(false))
         {
             return;
         }
