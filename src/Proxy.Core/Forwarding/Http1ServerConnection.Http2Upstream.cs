@@ -235,22 +235,13 @@ public sealed partial class Http1ServerConnection
         }
 
         await AwaitInterimFlushAsync().ConfigureAwait(false);
-        if (!received)
+        attempt.Outcome = RetryGate.OutcomeOf(stream, received);
+        if (received)
         {
-            // RFC 9113 8.7: REFUSED_STREAM (or a GOAWAY below the stream's id) means nothing was processed.
-            attempt.Outcome = stream.ResetByPeer && stream.ResetCode == Http2ErrorCode.RefusedStream
-                ? AttemptOutcome.RefusedStream
-                : AttemptOutcome.Reset;
-            return attempt;
+            // No retry replays the body after the response headers: the replay buffer's memory goes back now.
+            replay?.Discard();
         }
 
-        // No retry replays the body after the response headers: the replay buffer's memory goes back now.
-        replay?.Discard();
-
-        // A trailers-only gRPC response carries grpc-status in its headers.
-        Http2HeaderList response = stream.ReceivedHeaders;
-        attempt.Outcome = AttemptOutcome.Response(response.Status,
-            response.TryGetValue("grpc-status"u8, out ReadOnlySpan<byte> grpcStatus) ? RetryPolicy.ParseGrpcStatus(grpcStatus) : AttemptOutcome.NoGrpcStatus);
         return attempt;
     }
 

@@ -227,22 +227,13 @@ public sealed partial class Http2ServerConnection
             return attempt;
         }
 
-        if (!received)
+        attempt.Outcome = RetryGate.OutcomeOf(upstream, received);
+        if (received)
         {
-            // 8.7: REFUSED_STREAM (or a GOAWAY below the stream's id, see ProcessGoAway) means nothing was processed.
-            attempt.Outcome = upstream.ResetByPeer && upstream.ResetCode == Http2ErrorCode.RefusedStream
-                ? AttemptOutcome.RefusedStream
-                : AttemptOutcome.Reset;
-            return attempt;
+            // No retry replays the body after the response headers: the replay buffer's memory goes back now.
+            replay?.Discard();
         }
 
-        // No retry replays the body after the response headers: the replay buffer's memory goes back now.
-        replay?.Discard();
-
-        // A trailers-only gRPC response carries grpc-status in its headers.
-        Http2HeaderList headers = upstream.ReceivedHeaders;
-        attempt.Outcome = AttemptOutcome.Response(headers.Status,
-            headers.TryGetValue("grpc-status"u8, out ReadOnlySpan<byte> grpcStatus) ? RetryPolicy.ParseGrpcStatus(grpcStatus) : AttemptOutcome.NoGrpcStatus);
         return attempt;
     }
 

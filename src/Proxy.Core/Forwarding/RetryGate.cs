@@ -1,3 +1,4 @@
+using Proxy.Http.Http2;
 using Proxy.LoadBalancing;
 using Proxy.Observability;
 using Proxy.Resilience;
@@ -94,5 +95,24 @@ internal static class RetryGate
         }
 
         return endpoint; // nothing else to try: the same endpoint again
+    }
+
+    /// <summary>
+    /// What an HTTP/2 upstream stream's wait for response headers came to: the response (with the grpc-status of a
+    /// trailers-only gRPC response), a refused stream (RFC 9113 8.7: REFUSED_STREAM, or a GOAWAY below the stream's
+    /// id, so nothing was processed), or a reset.
+    /// </summary>
+    public static AttemptOutcome OutcomeOf(Http2Stream upstream, bool headersReceived)
+    {
+        if (!headersReceived)
+        {
+            return upstream.ResetByPeer && upstream.ResetCode == Http2ErrorCode.RefusedStream
+                ? AttemptOutcome.RefusedStream
+                : AttemptOutcome.Reset;
+        }
+
+        Http2HeaderList headers = upstream.ReceivedHeaders;
+        return AttemptOutcome.Response(headers.Status,
+            headers.TryGetValue("grpc-status"u8, out ReadOnlySpan<byte> grpcStatus) ? RetryPolicy.ParseGrpcStatus(grpcStatus) : AttemptOutcome.NoGrpcStatus);
     }
 }

@@ -23,7 +23,7 @@ public sealed class Http2Stream : IValueTaskSource<bool>, IThreadPoolWorkItem, I
     private ManualResetValueTaskSourceCore<bool> _headers;
     private bool _headersSignalled;
     private bool _headersAwaiting; // a continuation is registered and has not called GetResult
-    private bool _headersQueued;   // the signal is queued to the thread pool (see Execute)
+    private bool _headersQueued;   // the signal is queued to the read batch or the thread pool (see Execute)
     private bool _headersResult;
     private TaskCompletionSource<bool>? _windowWaiter;
     private Http2HeaderList? _trailers; // made on the first trailer block the pooled object receives (gRPC), then kept
