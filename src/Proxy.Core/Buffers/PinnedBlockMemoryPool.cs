@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 
 namespace Proxy.Buffers;
@@ -25,28 +24,45 @@ public sealed class PinnedBlockMemoryPool : MemoryPool<byte>
     // Blocks are carved 32 at a time from one pinned slab so the pinned heap is not fragmented.
     private const int BlocksPerSlab = 32;
 
-    private readonly ConcurrentQueue<Block> _free = new();
+    // Idle blocks a thread keeps for itself before it hands half of them to the shared stack.
+    private const int ThreadCacheSize = 16;
+
+    // Idle blocks are reused last-in first-out: the block returned last is the one still in the CPU cache, so a
+    // socket read or a stream's body lands in warm memory. (A FIFO queue hands out the coldest of up to 2,048
+    // idle blocks every time, and every byte written to it then misses the cache.) Each thread keeps a few
+    // of its own (socket threads rent and return blocks at every read and flush), the rest are shared under a lock.
+    private readonly Lock _lock = new();
+    private readonly Block?[] _free;
+    private int _freeCount; // guarded by _lock
     private readonly int _maxRetained;
-    private int _retained;
     private long _slabBytes;
     private volatile bool _disposed;
 
+    [ThreadStatic]
+    private static ThreadCache? t_cache;
+
     /// <summary>The process-wide pool.</summary>
     /// <remarks>
-    /// Keeps at most 2,048 idle blocks (32 MiB): a burst that needs more allocates them and lets
-    /// the garbage collector have them back afterwards, so one spike does not pin memory forever.
+    /// Keeps at most 2,048 idle blocks (32 MiB) in its shared stack, plus at most 16 per thread: a burst that
+    /// needs more allocates them and lets the garbage collector have them back afterwards, so one spike does not
+    /// pin memory forever.
     /// </remarks>
     public static new PinnedBlockMemoryPool Shared { get; } = new(maxRetainedBlocks: 2048);
 
-    public PinnedBlockMemoryPool(int maxRetainedBlocks) => _maxRetained = maxRetainedBlocks;
+    /// <summary>Creates a pool that keeps at most <paramref name="maxRetainedBlocks"/> idle blocks in its shared stack.</summary>
+    public PinnedBlockMemoryPool(int maxRetainedBlocks)
+    {
+        _maxRetained = maxRetainedBlocks;
+        _free = new Block?[maxRetainedBlocks];
+    }
 
     public override int MaxBufferSize => BlockSize;
 
     /// <summary>Bytes of pinned slabs allocated so far (a gauge for /metrics).</summary>
     public long AllocatedBytes => Interlocked.Read(ref _slabBytes);
 
-    /// <summary>Blocks currently idle in the pool.</summary>
-    public int IdleBlocks => Volatile.Read(ref _retained);
+    /// <summary>Blocks currently idle in the shared stack (a thread's own few are not counted).</summary>
+    public int IdleBlocks => Volatile.Read(ref _freeCount);
 
     public override IMemoryOwner<byte> Rent(int minBufferSize = -1)
     {
@@ -55,38 +71,98 @@ public sealed class PinnedBlockMemoryPool : MemoryPool<byte>
             ThrowTooLarge(minBufferSize);
         }
 
-        if (_free.TryDequeue(out var block))
+        ThreadCache? cache = t_cache;
+        Block? block;
+        if (cache is not null && cache.Pool == this && cache.Count > 0)
         {
-            Interlocked.Decrement(ref _retained);
-            block.Rented = true;
-            return block;
+            block = cache.Blocks[--cache.Count]!;
+            cache.Blocks[cache.Count] = null;
+        }
+        else
+        {
+            block = TakeShared() ?? AllocateSlab();
         }
 
-        return AllocateSlab();
+        block.Rented = true;
+        return block;
+    }
+
+    private Block? TakeShared()
+    {
+        lock (_lock)
+        {
+            if (_freeCount == 0)
+            {
+                return null;
+            }
+
+            Block block = _free[--_freeCount]!;
+            _free[_freeCount] = null;
+            return block;
+        }
     }
 
     private Block AllocateSlab()
     {
         var slab = GC.AllocateUninitializedArray<byte>(BlockSize * BlocksPerSlab, pinned: true);
         Interlocked.Add(ref _slabBytes, slab.Length);
-        for (var i = 1; i < BlocksPerSlab; i++)
+        lock (_lock)
         {
-            _free.Enqueue(new Block(this, slab, i * BlockSize));
-            Interlocked.Increment(ref _retained);
+            for (var i = 1; i < BlocksPerSlab && _freeCount < _maxRetained; i++)
+            {
+                _free[_freeCount++] = new Block(this, slab, i * BlockSize);
+            }
         }
 
-        return new Block(this, slab, 0) { Rented = true };
+        return new Block(this, slab, 0);
     }
 
     private void Return(Block block)
     {
-        if (_disposed || Volatile.Read(ref _retained) >= _maxRetained)
+        if (_disposed)
         {
             return; // let the GC have it; the slab dies when all of its blocks are dropped
         }
 
-        Interlocked.Increment(ref _retained);
-        _free.Enqueue(block);
+        ThreadCache cache = t_cache ??= new ThreadCache(this);
+        if (cache.Pool != this)
+        {
+            ReturnShared(block);
+            return;
+        }
+
+        if (cache.Count == ThreadCacheSize)
+        {
+            // Full: the older half goes to the shared stack, where other threads find it.
+            lock (_lock)
+            {
+                int half = ThreadCacheSize / 2;
+                for (int i = 0; i < half; i++)
+                {
+                    if (_freeCount < _maxRetained)
+                    {
+                        _free[_freeCount++] = cache.Blocks[i];
+                    }
+                }
+
+                Array.Copy(cache.Blocks, half, cache.Blocks, 0, ThreadCacheSize - half);
+                Array.Clear(cache.Blocks, ThreadCacheSize - half, half);
+                cache.Count = ThreadCacheSize - half;
+            }
+        }
+
+        cache.Blocks[cache.Count++] = block;
+    }
+
+    private void ReturnShared(Block block)
+    {
+        lock (_lock)
+        {
+            if (_freeCount < _maxRetained)
+            {
+                _free[_freeCount++] = block; // beyond the bound, the GC has it
+            }
+        }
     }
 
     protected override void Dispose(bool disposing) => _disposed = true;
@@ -95,7 +171,14 @@ public sealed class PinnedBlockMemoryPool : MemoryPool<byte>
     private static void ThrowTooLarge(int size) =>
         throw new ArgumentOutOfRangeException(nameof(size), size, $"blocks are {BlockSize} bytes");
 
-    /// <summary>One block of a slab; returned to the pool when disposed.</summary>
+    /// <summary>One thread's idle blocks of one pool (the first pool the thread returned a block to).</summary>
+    private sealed class ThreadCache(PinnedBlockMemoryPool pool)
+    {
+        public readonly PinnedBlockMemoryPool Pool = pool;
+        public readonly Block?[] Blocks = new Block?[ThreadCacheSize];
+        public int Count;
+    }
+
     private sealed class Block : IMemoryOwner<byte>
     {
         private readonly PinnedBlockMemoryPool _pool;

@@ -36,15 +36,14 @@ public sealed class Http2ConnectionPool
         for (int attempt = 0; attempt < 8; attempt++)
         {
             Http2ClientConnection[] seen = Volatile.Read(ref _connections);
-            foreach (Http2ClientConnection connection in seen)
+            if (TryOpenOn(seen, sameThread: true, headers, endStream, interimSink) is { } local)
             {
-                Http2Stream? stream = connection.TryOpenStream(headers, endStream, interimSink);
-                if (stream is not null)
-                {
-                    // Requests opened by many streams at once leave in one write.
-                    connection.ScheduleFlush();
-                    return stream;
-                }
+                return local;
+            }
+
+            if (TryOpenOn(seen, sameThread: false, headers, endStream, interimSink) is { } other)
+            {
+                return other;
             }
 
             Task<Http2ClientConnection?>? connecting;
@@ -65,6 +64,36 @@ public sealed class Http2ConnectionPool
             if (await connecting.ConfigureAwait(false) is null)
             {
                 return null;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Opens the stream on the first connection with room among those whose read loop runs on the calling thread
+    /// (<paramref name="sameThread"/>), or among the others. Callers run on the socket thread of their downstream
+    /// connection, so a stream on a connection read by that same thread keeps the whole exchange there: the request,
+    /// the response's read batch, the relay to the client and its flush, with no lock or cache line shared with the
+    /// other socket threads. That is Envoy's and HAProxy's per-worker pools; here connections are only preferred, not
+    /// owned, so a thread whose connections are full uses another's rather than opening one of its own.
+    /// </summary>
+    private static Http2Stream? TryOpenOn(Http2ClientConnection[] connections, bool sameThread, Http2HeaderList headers, bool endStream, IHttp2InterimResponseSink? interimSink)
+    {
+        int thread = Environment.CurrentManagedThreadId;
+        foreach (Http2ClientConnection connection in connections)
+        {
+            if ((connection.ReadThreadId == thread) != sameThread)
+            {
+                continue;
+            }
+
+            Http2Stream? stream = connection.TryOpenStream(headers, endStream, interimSink);
+            if (stream is not null)
+            {
+                // Requests opened by many streams at once leave in one write.
+                connection.ScheduleFlush();
+                return stream;
             }
         }
 

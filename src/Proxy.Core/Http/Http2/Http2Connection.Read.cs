@@ -19,6 +19,7 @@ public abstract partial class Http2Connection
         {
             ReadResult result = await _input.ReadAsync().ConfigureAwait(false);
             ReadOnlySequence<byte> buffer = result.Buffer;
+            _readThreadId = Environment.CurrentManagedThreadId;
 
             // Consumers woken and flushes asked for by this batch run on this thread once it is processed.
             bool ok;

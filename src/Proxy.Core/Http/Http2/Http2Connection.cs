@@ -51,6 +51,7 @@ public abstract partial class Http2Connection : IThreadPoolWorkItem
     private TaskCompletionSource<bool>? _drained;
     private bool _peerSettingsReceived;
     private Http2ErrorCode _closeCode = Http2ErrorCode.Cancel;
+    private int _readThreadId; // the thread the read loop last ran on (a socket engine thread; see ReadThreadId)
 
     /// <param name="transport">The byte stream: a socket's pipes, or TLS over them.</param>
     /// <param name="connection">Closes the transport.</param>
@@ -89,6 +90,13 @@ public abstract partial class Http2Connection : IThreadPoolWorkItem
 
     /// <summary>True once the connection ended (error, GOAWAY completed, or transport closed).</summary>
     public bool IsClosed => Volatile.Read(ref _closed);
+
+    /// <summary>
+    /// The managed thread id the read loop last ran on, 0 before its first read. With inline socket completions a
+    /// socket's reads always complete on the one engine thread it was registered with, so this names the thread
+    /// that runs the connection's frames and the work they wake (an upstream pool prefers connections read on the caller's thread).
+    /// </summary>
+    public int ReadThreadId => Volatile.Read(ref _readThreadId);
 
     /// <summary>True once either side sent GOAWAY: no new streams.</summary>
     public bool IsGoingAway
