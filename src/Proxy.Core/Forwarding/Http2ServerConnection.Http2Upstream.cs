@@ -67,7 +67,33 @@ public sealed partial class Http2ServerConnection
                 Http2Attempt attempt = default;
                 try
                 {
-                    attempt = await AttemptHttp2Async(stream, endpoint, cluster, bodiless, replay, tryTimeout).ConfigureAwait(false);
+                    attempt = await StartAttemptAsync(stream, endpoint, cluster, bodiless, replay).ConfigureAwait(false);
+                    if (attempt.Upstream is { } sent)
+                    {
+                        // The wait for the response is in this method's frame, not the attempt's: a request in flight
+                        // holds one suspended state machine, not two (both are cold in the CPU cache when the
+                        // response arrives, thousands of requests later).
+                        try
+                        {
+                            bool received = tryTimeout is { } t
+                                ? await sent.HeadersReceived.AsTask().WaitAsync(t).ConfigureAwait(false)
+                                : await sent.HeadersReceived.ConfigureAwait(false);
+                            attempt.Outcome = RetryGate.OutcomeOf(sent, received);
+                            if (received)
+                            {
+                                // No retry replays the body after the response headers: the replay buffer's memory goes back now.
+                                replay?.Discard();
+                            }
+                        }
+                        catch (TimeoutException)
+                        {
+                            // Reset before answering: no interim response can reach the downstream stream after this.
+                            await sent.Connection.ResetAsync(sent, Http2ErrorCode.Cancel).ConfigureAwait(false);
+                            attempt.TimedOut = true;
+                            attempt.Outcome = AttemptOutcome.PerTryTimeout;
+                        }
+                    }
+
                     if (holdingRetry)
                     {
                         cluster.Resilience.Breaker?.Release(CircuitBreakerResource.Retries);
@@ -188,21 +214,47 @@ public sealed partial class Http2ServerConnection
     }
 
     /// <summary>
-    /// One try: the request on a new upstream stream, its body (in hand, or streamed from the client with
-    /// <paramref name="replay"/> keeping it), and the wait for the final response headers.
+    /// Starts one try: the request on a new upstream stream, and its body (in hand, or streamed from the client with
+    /// <paramref name="replay"/> keeping it). No upstream stream in the result: the endpoint could not be reached.
     /// </summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private async ValueTask<Http2Attempt> AttemptHttp2Async(Http2Stream stream, Endpoint endpoint, Cluster cluster, bool bodiless, StreamedBodyReplay? replay, TimeSpan? timeout)
+    private async ValueTask<Http2Attempt> StartAttemptAsync(Http2Stream stream, Endpoint endpoint, Cluster cluster, bool bodiless, StreamedBodyReplay? replay)
     {
         var attempt = default(Http2Attempt);
-        Http2HeaderList outgoing = stream.Outgoing;
-        BuildUpstreamRequest(outgoing, stream.ReceivedHeaders);
-        AddTraceFields(outgoing, stream);
+        Http2HeaderList request = stream.ReceivedHeaders;
+        Http2HeaderList outgoing;
+        Http2HeaderList.Mark? received = null;
+        if (SendsAsReceived(request))
+        {
+            // Nothing to drop or replace: the proxy's fields go on the end of the received list, which is sent as it
+            // is and then cut back, rather than copied field by field into another list first.
+            received = request.GetMark();
+            outgoing = request;
+            AddProxyFields(outgoing, request);
+        }
+        else
+        {
+            outgoing = stream.Outgoing;
+            BuildUpstreamRequest(outgoing, request);
+        }
 
-        // The downstream stream is the sink of the upstream one's 1xx responses (RFC 9113 8.1).
-        Http2Stream? upstream = endpoint.Http2Pool is { } pool
-            ? await pool.OpenStreamAsync(endpoint, outgoing, bodiless, cluster.ConnectTimeout, cluster.Metrics, interimSink: stream).ConfigureAwait(false)
-            : null; // a reload made the cluster HTTP/1.1 meanwhile: nothing was sent
+        AddTraceFields(outgoing, stream);
+        Http2Stream? upstream;
+        try
+        {
+            // The downstream stream is the sink of the upstream one's 1xx responses (RFC 9113 8.1).
+            upstream = endpoint.Http2Pool is { } pool
+                ? await pool.OpenStreamAsync(endpoint, outgoing, bodiless, cluster.ConnectTimeout, cluster.Metrics, interimSink: stream).ConfigureAwait(false)
+                : null; // a reload made the cluster HTTP/1.1 meanwhile: nothing was sent
+        }
+        finally
+        {
+            if (received is { } mark)
+            {
+                request.TruncateTo(mark);
+            }
+        }
+
         if (upstream is null)
         {
             attempt.Outcome = AttemptOutcome.ConnectFailure;
@@ -211,29 +263,6 @@ public sealed partial class Http2ServerConnection
 
         attempt.Upstream = upstream;
         attempt.Upload = bodiless ? null : replay is null ? SendBodyInHandAsync(stream, upstream) : UploadToHttp2Async(stream, upstream, replay);
-        bool received;
-        try
-        {
-            received = timeout is { } t
-                ? await upstream.HeadersReceived.AsTask().WaitAsync(t).ConfigureAwait(false)
-                : await upstream.HeadersReceived.ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            // Reset before answering: no interim response can reach the downstream stream after this.
-            await upstream.Connection.ResetAsync(upstream, Http2ErrorCode.Cancel).ConfigureAwait(false);
-            attempt.TimedOut = true;
-            attempt.Outcome = AttemptOutcome.PerTryTimeout;
-            return attempt;
-        }
-
-        attempt.Outcome = RetryGate.OutcomeOf(upstream, received);
-        if (received)
-        {
-            // No retry replays the body after the response headers: the replay buffer's memory goes back now.
-            replay?.Discard();
-        }
-
         return attempt;
     }
 
@@ -360,6 +389,29 @@ public sealed partial class Http2ServerConnection
         }
 
         return await ForwardTrailersAsync(source, target).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// True when the upstream request is the received one plus the proxy's fields: it has an :authority, and no field
+    /// that is dropped (host) or that the proxy replaces (<see cref="IsReplacedRequestField"/>).
+    /// </summary>
+    private static bool SendsAsReceived(Http2HeaderList request)
+    {
+        if (request.Authority.IsEmpty)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < request.Count; i++)
+        {
+            ReadOnlySpan<byte> name = request.GetName(i);
+            if (name.SequenceEqual("host"u8) || IsReplacedRequestField(name))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>The upstream request: pseudo-headers (authority from :authority or host), the fields, the proxy's fields.</summary>

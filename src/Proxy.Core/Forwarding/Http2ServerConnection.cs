@@ -283,9 +283,14 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
     /// True for the request fields the proxy replaces or that do not cross to the upstream: X-Forwarded-*, and the
     /// client's traceparent and b3, which name the client's span where the upstream must see the proxy's.
     /// </summary>
-    private static bool IsReplacedRequestField(ReadOnlySpan<byte> name) =>
-        name.SequenceEqual("x-forwarded-for"u8) || name.SequenceEqual("x-forwarded-proto"u8) ||
-        name.SequenceEqual("traceparent"u8) || name.SequenceEqual("b3"u8);
+    private static bool IsReplacedRequestField(ReadOnlySpan<byte> name) => name.Length switch
+    {
+        2 => name.SequenceEqual("b3"u8),
+        11 => name.SequenceEqual("traceparent"u8),
+        15 => name.SequenceEqual("x-forwarded-for"u8),
+        17 => name.SequenceEqual("x-forwarded-proto"u8),
+        _ => false,
+    };
 
     private static double ElapsedMilliseconds(long startTimestamp) => Stopwatch.GetElapsedTime(startTimestamp).TotalMilliseconds;
 }

@@ -1,4 +1,5 @@
 using Proxy.LoadBalancing;
+using Proxy.Observability.Tracing;
 
 namespace Proxy.Forwarding;
 
@@ -20,8 +21,8 @@ public static class RequestIds
         high = (high & 0xFFFFFFFF_FFFF0FFF) | 0x0000_0000_0000_4000; // version 4
         low = (low & 0x3FFFFFFF_FFFFFFFF) | 0x80000000_00000000;     // RFC 4122 variant
         Span<byte> hex = stackalloc byte[32];
-        WriteHex(high, hex[..16]);
-        WriteHex(low, hex[16..]);
+        HexCodec.Write(high, hex[..16]);
+        HexCodec.Write(low, hex[16..]);
         hex[..8].CopyTo(destination);
         destination[8] = (byte)'-';
         hex[8..12].CopyTo(destination[9..]);
@@ -31,14 +32,5 @@ public static class RequestIds
         hex[16..20].CopyTo(destination[19..]);
         destination[23] = (byte)'-';
         hex[20..32].CopyTo(destination[24..]);
-    }
-
-    private static void WriteHex(ulong value, Span<byte> destination)
-    {
-        for (var i = 15; i >= 0; i--)
-        {
-            destination[i] = (byte)"0123456789abcdef"[(int)(value & 0xF)];
-            value >>= 4;
-        }
     }
 }

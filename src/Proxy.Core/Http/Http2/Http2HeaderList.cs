@@ -189,6 +189,24 @@ public sealed class Http2HeaderList
         _fields[_count++] = new Field(n.Start, n.Length, v.Start, v.Length, false);
     }
 
+    /// <summary>
+    /// Where the list ends now, for <see cref="TruncateTo"/>: a forwarder appends its own fields to a received list,
+    /// sends it as it is, then takes them off again (the list stays what the peer sent, for logs and retries).
+    /// </summary>
+    public Mark GetMark() => new(_count, _length, _size, _regularSeen);
+
+    /// <summary>Removes the regular fields added since <paramref name="mark"/> (pseudo-headers must not have been added).</summary>
+    public void TruncateTo(Mark mark)
+    {
+        _count = mark.Count;
+        _length = mark.Length;
+        _size = mark.Size;
+        _regularSeen = mark.RegularSeen;
+    }
+
+    /// <summary>A length of the list to return to (see <see cref="GetMark"/>).</summary>
+    public readonly record struct Mark(int Count, int Length, long Size, bool RegularSeen);
+
     /// <summary>Adds :status with a three-digit code.</summary>
     public void AddStatus(int status)
     {
