@@ -60,6 +60,53 @@ public class Http2RetryTests
         Assert.Equal(2, upstream.Connections);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task RetriedH2Request_EveryTryCarriesTheSameFieldsOnce(bool clientSentForwardedFor)
+    {
+        // The proxy's fields go on the end of the received list to be sent and come off again: a retry must not see
+        // them twice. A client's own x-forwarded-for takes the copying path instead; both must send the same shape.
+        var tries = new List<List<(string Name, string Value)>>();
+        await using var upstream = RawHttp2Upstream.Start(async exchange =>
+        {
+            lock (tries)
+            {
+                tries.Add(exchange.Headers);
+            }
+
+            if (tries.Count == 1)
+            {
+                await exchange.ResetAsync(Http2ErrorCode.RefusedStream);
+                return;
+            }
+
+            await exchange.RespondAsync(200, "ok");
+        });
+        await using var proxy = await RunningProxy.StartAsync(Http2Configs.Single(upstream.Address, "http2"));
+        using var client = Http2ProxyTests.H2Client(proxy);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/x");
+        request.Headers.Add("user-agent", "retry-test");
+        if (clientSentForwardedFor)
+        {
+            request.Headers.Add("x-forwarded-for", "203.0.113.7");
+        }
+
+        using var response = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(2, tries.Count);
+        Assert.Equal(tries[0], tries[1]);
+        foreach (string name in new[] { "x-forwarded-for", "x-forwarded-proto", "traceparent", "x-request-id", "user-agent" })
+        {
+            Assert.Single(tries[1], h => h.Name == name);
+        }
+
+        string forwarded = tries[1].Single(h => h.Name == "x-forwarded-for").Value;
+        Assert.Equal(clientSentForwardedFor ? "203.0.113.7, 127.0.0.1" : "127.0.0.1", forwarded);
+        Assert.Equal("http", tries[1].Single(h => h.Name == "x-forwarded-proto").Value);
+        Assert.Equal("retry-test", tries[1].Single(h => h.Name == "user-agent").Value);
+    }
+
     [Fact]
     public async Task RefusedStream_UpstreamRefusesEverything_BoundedThen502()
     {
