@@ -85,7 +85,7 @@ public class Http2RetryTests
         });
         await using var proxy = await RunningProxy.StartAsync(Http2Configs.Single(upstream.Address, "http2"));
         using var client = Http2ProxyTests.H2Client(proxy);
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/x");
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/x") { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
         request.Headers.Add("user-agent", "retry-test");
         if (clientSentForwardedFor)
         {
