@@ -185,17 +185,11 @@ public abstract partial class Http2Connection
                 return true;
             }
 
-            PipeWriter body = stream.BodyWriter;
             if (!frame.Payload.IsEmpty)
             {
-                foreach (ReadOnlyMemory<byte> segment in frame.Payload)
-                {
-                    body.Write(segment.Span);
-                }
-
+                stream.Body.Write(frame.Payload);
                 stream.ReceivedBodyBytes += frame.Payload.Length;
                 stream.PendingCredit += (int)frame.Payload.Length;
-                FlushBody(body);
             }
 
             if (frame.EndStream)
@@ -221,20 +215,6 @@ public abstract partial class Http2Connection
 
         long total = stream.ReceivedBodyBytes + more;
         return end ? total == declared : total <= declared;
-    }
-
-    private static void FlushBody(PipeWriter body)
-    {
-        // The body pipe never pauses its writer (flow control bounds it), so the flush completes synchronously.
-        ValueTask<FlushResult> flush = body.FlushAsync();
-        if (!flush.IsCompleted)
-        {
-            flush.AsTask();
-        }
-        else
-        {
-            flush.GetAwaiter().GetResult();
-        }
     }
 
     private bool ProcessHeaders(in Http2Frame frame, Http2ErrorCode streamError)

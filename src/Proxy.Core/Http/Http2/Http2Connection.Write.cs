@@ -543,7 +543,7 @@ public abstract partial class Http2Connection
     private void EndStreamReceivedLocked(Http2Stream stream)
     {
         stream.EndStreamReceived = true;
-        stream.BodyWriter.Complete();
+        stream.Body.CompleteWriter();
         if (stream.State == Http2StreamState.HalfClosedLocal)
         {
             CloseStreamLocked(stream, null);

@@ -1,16 +1,15 @@
 using System.IO.Pipelines;
 using System.Threading.Tasks.Sources;
-using Proxy.Buffers;
 
 namespace Proxy.Http.Http2;
 
 /// <summary>
 /// One HTTP/2 stream on either side. The connection's read loop fills <see cref="ReceivedHeaders"/>,
-/// <see cref="ReceivedTrailers"/> and the body pipe (<see cref="Input"/>); the stream's consumer (a forwarder)
+/// <see cref="ReceivedTrailers"/> and the body (<see cref="Input"/>); the stream's consumer (a forwarder)
 /// reads them and sends through the connection. State and windows change only under the connection lock.
 /// </summary>
 /// <remarks>
-/// Streams are pooled (<see cref="Http2StreamPool"/>): a stream object, its body pipe and its header lists serve
+/// Streams are pooled (<see cref="Http2StreamPool"/>): a stream object, its body buffer and its header lists serve
 /// stream after stream, so a request costs no allocation in steady state. A stream goes back to the pool when its
 /// consumer calls <see cref="Http2Connection.ReleaseStreamAsync"/>, which also closes it on the connection; the
 /// consumer must not touch it afterwards. The read loop, which may still hold a reference while it decodes a late
@@ -18,8 +17,7 @@ namespace Proxy.Http.Http2;
 /// </remarks>
 public sealed class Http2Stream : IValueTaskSource<bool>, IThreadPoolWorkItem, IHttp2InterimResponseSink
 {
-    private readonly Pipe _body;
-    private readonly StreamScheduler _scheduler = new();
+    private readonly Http2StreamBody _body = new();
     private ManualResetValueTaskSourceCore<bool> _headers;
     private bool _headersSignalled;
     private bool _headersAwaiting; // a continuation is registered and has not called GetResult
@@ -30,14 +28,6 @@ public sealed class Http2Stream : IValueTaskSource<bool>, IThreadPoolWorkItem, I
 
     internal Http2Stream()
     {
-        _body = new Pipe(new PipeOptions(
-            pool: PinnedBlockMemoryPool.Shared,
-            readerScheduler: _scheduler,  // consumers never run inside the read loop
-            writerScheduler: PipeScheduler.Inline,
-            pauseWriterThreshold: 0,      // flow control bounds what is buffered, not the pipe
-            minimumSegmentSize: PinnedBlockMemoryPool.BlockSize,
-            useSynchronizationContext: false));
-
         // A waiter that registers while the read loop signals must not run inside the read loop (under its lock).
         _headers.RunContinuationsAsynchronously = true;
         Connection = null!;
@@ -65,7 +55,7 @@ public sealed class Http2Stream : IValueTaskSource<bool>, IThreadPoolWorkItem, I
     public bool HasTrailers { get; internal set; }
 
     /// <summary>The peer's body; completes at END_STREAM, or with <see cref="Http2StreamResetException"/> on a reset.</summary>
-    public PipeReader Input => _body.Reader;
+    public PipeReader Input => _body;
 
     /// <summary>True once the peer sent END_STREAM.</summary>
     public bool EndStreamReceived { get; internal set; }
@@ -127,7 +117,7 @@ public sealed class Http2Stream : IValueTaskSource<bool>, IThreadPoolWorkItem, I
     internal Http2FlowWindow SendWindow;
     internal Http2FlowWindow ReceiveWindow;
 
-    internal PipeWriter BodyWriter => _body.Writer;
+    internal Http2StreamBody Body => _body;
 
     /// <summary>Makes this (new or pooled) object stream <paramref name="id"/> of <paramref name="connection"/>.</summary>
     internal void Start(Http2Connection connection, int id, int sendWindow, int receiveWindow)
@@ -160,23 +150,20 @@ public sealed class Http2Stream : IValueTaskSource<bool>, IThreadPoolWorkItem, I
         _windowWaiter = null;
     }
 
-    /// <summary>Readies a released stream for the pool: both ends of the body pipe are complete by then.</summary>
+    /// <summary>Readies a released stream for the pool: both ends of the body are complete by then.</summary>
     internal bool TryRecycle()
     {
-        if (Volatile.Read(ref _headersAwaiting) || Volatile.Read(ref _headersQueued) || _scheduler.IsPending)
+        if (Volatile.Read(ref _headersAwaiting) || Volatile.Read(ref _headersQueued) || _body.IsBusy)
         {
             // A waiter registered on HeadersReceived has not taken its result yet (one that gave up, on a
-            // timeout): its continuation still holds this version, so the object is never reused.
+            // timeout), or a body read is still pending or queued: its continuation still holds this object, so
+            // it is never reused.
             return false;
         }
 
-        try
+        if (!_body.TryReset())
         {
-            _body.Reset();
-        }
-        catch (InvalidOperationException)
-        {
-            return false; // an end of the pipe still open: never reuse it, let the GC have it
+            return false; // an end of the body still open: never reuse it, let the GC have it
         }
 
         _headers.Reset();
@@ -270,12 +257,12 @@ public sealed class Http2Stream : IValueTaskSource<bool>, IThreadPoolWorkItem, I
         waiter?.TrySetResult(true);
     }
 
-    /// <summary>Completes the body pipe and wakes waiters after a reset or the connection's end (under the lock).</summary>
+    /// <summary>Completes the body and wakes waiters after a reset or the connection's end (under the lock).</summary>
     internal void Abort(Http2ErrorCode code)
     {
         if (!EndStreamReceived)
         {
-            _body.Writer.Complete(new Http2StreamResetException(code));
+            _body.CompleteWriter(new Http2StreamResetException(code));
         }
 
         SignalHeaders(false);
@@ -290,34 +277,4 @@ public sealed class Http2Stream : IValueTaskSource<bool>, IThreadPoolWorkItem, I
         Connection.RelayInterimResponse(this, headers);
 
     public override string ToString() => $"stream {Id} {State}";
-}
-
-/// <summary>
-/// The body pipe's reader scheduler, one per stream: the pipe resumes at most one reader at a time, so the pending
-/// continuation fits in two fields and the scheduler queues itself, where <see cref="PipeScheduler.ThreadPool"/>
-/// allocates a work item for each resumption.
-/// </summary>
-internal sealed class StreamScheduler : PipeScheduler, IThreadPoolWorkItem
-{
-    private Action<object?>? _action;
-    private object? _state;
-
-    /// <summary>True while a continuation is queued and has not run.</summary>
-    public bool IsPending => Volatile.Read(ref _action) is not null;
-
-    public override void Schedule(Action<object?> action, object? state)
-    {
-        _state = state;
-        Volatile.Write(ref _action, action);
-        Proxy.Async.ReadBatch.Schedule(this);
-    }
-
-    void IThreadPoolWorkItem.Execute()
-    {
-        Action<object?> action = _action!;
-        object? state = _state;
-        _state = null;
-        Volatile.Write(ref _action, null);
-        action(state);
-    }
 }

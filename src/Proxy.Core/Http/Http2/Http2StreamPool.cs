@@ -1,7 +1,7 @@
 namespace Proxy.Http.Http2;
 
 /// <summary>
-/// Process-wide pool of <see cref="Http2Stream"/> objects (with their body pipes and header lists), shared by every
+/// Process-wide pool of <see cref="Http2Stream"/> objects (with their body buffers and header lists), shared by every
 /// connection so that a stream costs no allocation in steady state. A LIFO stack: the stream released last is the
 /// one whose memory is still in cache. Bounded: beyond <see cref="MaxRetained"/> idle streams, released ones are
 /// left to the GC, so a burst does not pin its peak memory forever.
