@@ -24,7 +24,9 @@ public sealed class Http2Stream : IValueTaskSource<bool>, IThreadPoolWorkItem, I
     private bool _headersQueued;   // the signal is queued to the read batch or the thread pool (see Execute)
     private bool _headersResult;
     private TaskCompletionSource<bool>? _windowWaiter;
-    private Http2HeaderList? _trailers; // made on the first trailer block the pooled object receives (gRPC), then kept
+    private Http2HeaderList? _received; // the decoded request or final response block; back to the list pool at release
+    private Http2HeaderList? _trailers; // likewise for a trailer block (gRPC)
+    private Http2HeaderList? _outgoing; // made on first use, then kept with the pooled object
 
     internal Http2Stream()
     {
@@ -43,13 +45,16 @@ public sealed class Http2Stream : IValueTaskSource<bool>, IThreadPoolWorkItem, I
     public Http2StreamState State { get; internal set; }
 
     /// <summary>Request headers (server side) or final response headers (client side).</summary>
-    public Http2HeaderList ReceivedHeaders { get; private set; } = new();
+    public Http2HeaderList ReceivedHeaders => _received ?? Http2HeaderList.Empty;
 
     /// <summary>Trailers the peer sent, valid once <see cref="HasTrailers"/>.</summary>
     public Http2HeaderList ReceivedTrailers => _trailers ?? Http2HeaderList.Empty;
 
-    /// <summary>Scratch list a forwarder stages outgoing headers or trailers in.</summary>
-    public Http2HeaderList Outgoing { get; } = new();
+    /// <summary>
+    /// Scratch list a forwarder stages outgoing headers or trailers in; callers reset it first (it is not reset when
+    /// the stream starts: most streams never use it, and touching it there cost a cache miss per stream).
+    /// </summary>
+    public Http2HeaderList Outgoing => _outgoing ??= new Http2HeaderList();
 
     /// <summary>True when the peer ended its side with a trailer block.</summary>
     public bool HasTrailers { get; internal set; }
@@ -128,9 +133,6 @@ public sealed class Http2Stream : IValueTaskSource<bool>, IThreadPoolWorkItem, I
         State = Http2StreamState.Open;
         SendWindow = new Http2FlowWindow(sendWindow);
         ReceiveWindow = new Http2FlowWindow(receiveWindow);
-        ReceivedHeaders.Reset();
-        _trailers?.Reset();
-        Outgoing.Reset();
         HasTrailers = false;
         EndStreamReceived = false;
         EndStreamSent = false;
@@ -170,28 +172,35 @@ public sealed class Http2Stream : IValueTaskSource<bool>, IThreadPoolWorkItem, I
         _headers.RunContinuationsAsynchronously = true;
         Connection = null!;
         InterimSink = null;
+
+        // The received lists go back to their own pool rather than wait in this object: the next block decoded on
+        // this thread lands in the list read last here, which is still in the cache.
+        if (_received is { } received)
+        {
+            _received = null;
+            Http2StreamPool.ReturnList(received);
+        }
+
+        if (_trailers is { } trailers)
+        {
+            _trailers = null;
+            Http2StreamPool.ReturnList(trailers);
+        }
+
         return true;
     }
 
     /// <summary>
     /// Installs a decoded block (the read loop decodes into its own scratch list outside the lock, then swaps it in
-    /// under the lock): <paramref name="decoded"/> becomes the stream's list and receives the old one back.
+    /// under the lock): <paramref name="decoded"/> becomes the stream's list and receives the old one back, or a
+    /// pooled one.
     /// </summary>
     internal void SwapReceived(bool trailers, ref Http2HeaderList decoded)
     {
-        Http2HeaderList old;
-        if (trailers)
-        {
-            old = _trailers ?? new Http2HeaderList();
-            _trailers = decoded;
-        }
-        else
-        {
-            old = ReceivedHeaders;
-            ReceivedHeaders = decoded;
-        }
-
-        decoded = old;
+        ref Http2HeaderList? slot = ref trailers ? ref _trailers : ref _received;
+        Http2HeaderList? old = slot;
+        slot = decoded;
+        decoded = old ?? Http2StreamPool.RentList();
     }
 
     /// <summary>
