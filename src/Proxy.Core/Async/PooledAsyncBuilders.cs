@@ -227,7 +227,11 @@ internal sealed class PooledAsyncBox<TStateMachine, TResult> : IPooledAsyncBox<T
     }
 }
 
-/// <summary>A small LIFO pool per box type (LIFO: the box used last is the one still in cache).</summary>
+/// <summary>
+/// A LIFO pool per box type (LIFO: the box used last is the one still in cache), with a few boxes per thread in front
+/// of a shared stack (<see cref="Buffers.LifoPool{T}"/>): a method suspended and resumed on socket threads rents and
+/// returns its box without a lock most of the time.
+/// </summary>
 internal static class AsyncBoxPool<TBox>
     where TBox : class, new()
 {
@@ -238,35 +242,11 @@ internal static class AsyncBoxPool<TBox>
     /// </summary>
     public const int Capacity = 4096;
 
-    private static readonly Lock s_lock = new();
-    private static readonly TBox?[] s_items = new TBox?[Capacity];
-    private static int s_count;
+    private static readonly Buffers.LifoPool<TBox> s_pool = new(Capacity, threadCacheSize: 32);
 
-    public static TBox Rent()
-    {
-        lock (s_lock)
-        {
-            if (s_count > 0)
-            {
-                TBox box = s_items[--s_count]!;
-                s_items[s_count] = null;
-                return box;
-            }
-        }
+    public static TBox Rent() => s_pool.TryRent() ?? new TBox();
 
-        return new TBox();
-    }
-
-    public static void Return(TBox box)
-    {
-        lock (s_lock)
-        {
-            if (s_count < Capacity)
-            {
-                s_items[s_count++] = box;
-            }
-        }
-    }
+    public static void Return(TBox box) => s_pool.Return(box);
 }
 
 /// <summary>

@@ -51,6 +51,16 @@ internal sealed class LifoPool<T>
             return item;
         }
 
+        if (cache is null || cache.Pool != this)
+        {
+            lock (_lock)
+            {
+                return _sharedCount == 0 ? null : TakeSharedLocked();
+            }
+        }
+
+        // This thread's cache is empty (it rents more than it returns: a read loop that starts the streams another
+        // thread finishes): refill half of it from the shared stack under one lock, not one lock per object.
         lock (_lock)
         {
             if (_sharedCount == 0)
@@ -58,10 +68,20 @@ internal sealed class LifoPool<T>
                 return null;
             }
 
-            T item = _shared[--_sharedCount]!;
-            _shared[_sharedCount] = null;
-            return item;
+            for (int i = Math.Min(cache.Items.Length / 2, _sharedCount - 1); i > 0; i--)
+            {
+                cache.Items[cache.Count++] = TakeSharedLocked();
+            }
+
+            return TakeSharedLocked();
         }
+    }
+
+    private T TakeSharedLocked()
+    {
+        T item = _shared[--_sharedCount]!;
+        _shared[_sharedCount] = null;
+        return item;
     }
 
     /// <summary>Keeps <paramref name="item"/> for the next <see cref="TryRent"/> on this thread.</summary>

@@ -155,17 +155,18 @@ public sealed class Http2Stream : IValueTaskSource<bool>, IThreadPoolWorkItem, I
     /// <summary>Readies a released stream for the pool: both ends of the body are complete by then.</summary>
     internal bool TryRecycle()
     {
-        if (Volatile.Read(ref _headersAwaiting) || Volatile.Read(ref _headersQueued) || _body.IsBusy)
+        if (Volatile.Read(ref _headersAwaiting) || Volatile.Read(ref _headersQueued))
         {
             // A waiter registered on HeadersReceived has not taken its result yet (one that gave up, on a
-            // timeout), or a body read is still pending or queued: its continuation still holds this object, so
-            // it is never reused.
+            // timeout): its continuation still holds this version, so the object is never reused.
             return false;
         }
 
         if (!_body.TryReset())
         {
-            return false; // an end of the body still open: never reuse it, let the GC have it
+            // An end of the body still open, or a read pending or queued (its continuation holds the object):
+            // never reuse it, let the GC have it.
+            return false;
         }
 
         _headers.Reset();
