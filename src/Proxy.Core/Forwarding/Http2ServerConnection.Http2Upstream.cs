@@ -61,7 +61,8 @@ public sealed partial class Http2ServerConnection
         {
             while (true)
             {
-                Http2StreamExchange.Of(stream).OnAttempt(endpoint);
+                Http2StreamExchange exchange = Http2StreamExchange.Of(stream);
+                exchange.OnAttempt(endpoint);
                 endpoint.OnRequestStarted();
                 long latencyStart = Stopwatch.GetTimestamp();
                 Http2Attempt attempt = default;
@@ -72,25 +73,33 @@ public sealed partial class Http2ServerConnection
                     {
                         // The wait for the response is in this method's frame, not the attempt's: a request in flight
                         // holds one suspended state machine, not two (both are cold in the CPU cache when the
-                        // response arrives, thousands of requests later).
+                        // response arrives, thousands of requests later). A timeout is the exchange's reused timer,
+                        // which resets the upstream stream with CANCEL, so the wait ends with false: no task or timer
+                        // per request, and the stream's waiter always takes its result, so the stream is recycled.
+                        // The reset comes before the answer: no interim response can reach the downstream after it.
+                        exchange.ArmTimeout(sent, tryTimeout);
+                        bool received;
                         try
                         {
-                            bool received = tryTimeout is { } t
-                                ? await sent.HeadersReceived.AsTask().WaitAsync(t).ConfigureAwait(false)
-                                : await sent.HeadersReceived.ConfigureAwait(false);
+                            received = await sent.HeadersReceived.ConfigureAwait(false);
+                        }
+                        finally
+                        {
+                            attempt.TimedOut = exchange.DisarmTimeout();
+                        }
+
+                        if (attempt.TimedOut)
+                        {
+                            attempt.Outcome = AttemptOutcome.PerTryTimeout;
+                        }
+                        else
+                        {
                             attempt.Outcome = RetryGate.OutcomeOf(sent, received);
                             if (received)
                             {
                                 // No retry replays the body after the response headers: the replay buffer's memory goes back now.
                                 replay?.Discard();
                             }
-                        }
-                        catch (TimeoutException)
-                        {
-                            // Reset before answering: no interim response can reach the downstream stream after this.
-                            await sent.Connection.ResetAsync(sent, Http2ErrorCode.Cancel).ConfigureAwait(false);
-                            attempt.TimedOut = true;
-                            attempt.Outcome = AttemptOutcome.PerTryTimeout;
                         }
                     }
 

@@ -7,20 +7,28 @@ namespace Proxy.Forwarding;
 
 /// <summary>
 /// The per-request state of one stream an HTTP/2 client opened: its span, its attempts and the route it took (for
-/// the access log), and what an HTTP/1.1 upstream needs (a response head parser, a chunk decoder, the timer of the
-/// response-head timeout). Streams on one connection run at once, so this cannot live in the connection as it
-/// does for HTTP/1.1; it rides on the pooled stream object (<see cref="Http2Stream.Attachment"/>) instead, made
-/// once per stream object and reused by every request that object serves, so a request allocates none of it.
+/// the access log), what an HTTP/1.1 upstream needs (a response head parser, a chunk decoder), and the timer of the
+/// response-head timeout, for either kind of upstream. Streams on one connection run at once, so this cannot live
+/// in the connection as it does for HTTP/1.1; it rides on the pooled stream object
+/// (<see cref="Http2Stream.Attachment"/>) instead, made once per stream object and reused by every request that object
+/// serves, so a request allocates none of it.
 /// </summary>
 internal sealed class Http2StreamExchange
 {
+    private const long MaxTimerDue = 0xFFFFFFFE; // the largest due time a Timer takes, in milliseconds (about 49 days)
+
     private Http1ResponseHead? _responseHead;
     private ChunkedDecoder? _responseChunks;
 
     // The response-head timeout: touched by the timer callback as well as the stream's handler, under _timeoutLock.
     private readonly Lock _timeoutLock = new();
     private Timer? _timer; // made by the first request on this object whose route has a timeout
-    private PipeReader? _awaited; // the upstream read the timer cancels; null when disarmed
+    // What the timer ends: an HTTP/1.1 upstream's read (a PipeReader, cancelled) or an upstream Http2Stream (reset);
+    // null when disarmed. A stream's connection and generation are taken when armed: a released stream forgets its
+    // connection, and the pooled object may serve another stream later.
+    private object? _awaited;
+    private Http2Connection? _awaitedConnection;
+    private int _awaitedGeneration;
     private long _deadline;
     private bool _timedOut;
 
@@ -76,29 +84,62 @@ internal sealed class Http2StreamExchange
     }
 
     /// <summary>
-    /// Starts the timeout of a wait for the response head on <paramref name="input"/>: when it fires, the pending
-    /// read is cancelled and <see cref="DisarmTimeout"/> reports it. Nothing happens without a timeout. The timer is
-    /// reused from request to request, as Http1ServerConnection reuses its own, so arming allocates nothing.
+    /// Starts the timeout of a wait for the response head on <paramref name="input"/> (an HTTP/1.1 upstream): when it
+    /// fires, the pending read is cancelled and <see cref="DisarmTimeout"/> reports it. Nothing happens without a
+    /// timeout. The timer is reused from request to request, as Http1ServerConnection reuses its own, so arming
+    /// allocates nothing.
     /// </summary>
     public void ArmTimeout(PipeReader input, TimeSpan? timeout)
     {
-        if (timeout is not { } t)
+        if (timeout is { } t)
         {
-            return;
+            Arm(input, null, 0, t);
         }
+    }
 
+    /// <summary>
+    /// Starts the timeout of a wait for <paramref name="upstream"/>'s final response headers (an HTTP/2 upstream):
+    /// when it fires first, the stream is reset with CANCEL, which completes <see cref="Http2Stream.HeadersReceived"/>
+    /// with false, and <see cref="DisarmTimeout"/> reports the timeout. Headers that arrive at the same moment either
+    /// win (the reset is not sent, the wait completes with true, no timeout) or are dropped (the reset went first):
+    /// the connection decides under its lock (<see cref="Http2Connection.TryCancelBeforeResponse"/>). The waiter always
+    /// takes its result, so the stream can be recycled, and the wait allocates nothing (no Task, no timer per request).
+    /// </summary>
+    public void ArmTimeout(Http2Stream upstream, TimeSpan? timeout)
+    {
+        if (timeout is { } t)
+        {
+            Arm(upstream, upstream.Connection, upstream.Generation, t);
+        }
+    }
+
+    private void Arm(object awaited, Http2Connection? connection, int generation, TimeSpan timeout)
+    {
+        long milliseconds = (long)Math.Ceiling(timeout.TotalMilliseconds);
         lock (_timeoutLock)
         {
-            _awaited = input;
+            _awaited = awaited;
+            _awaitedConnection = connection;
+            _awaitedGeneration = generation;
             _timedOut = false;
-            _deadline = Environment.TickCount64 + (long)Math.Ceiling(t.TotalMilliseconds);
+            _deadline = Environment.TickCount64 + milliseconds;
         }
 
         _timer ??= new Timer(static state => ((Http2StreamExchange)state!).OnTimer(), this, Timeout.Infinite, Timeout.Infinite);
-        _timer.Change(t, Timeout.InfiniteTimeSpan);
+        _timer.Change(TimerDue(milliseconds), Timeout.Infinite);
     }
 
-    /// <summary>Ends the wait started by <see cref="ArmTimeout"/>; true when the timeout fired first.</summary>
+    /// <summary>
+    /// A due time the timer takes: a deadline further off than it can wait (about 49 days; a gRPC client may ask for
+    /// 99999999H) is approached in steps, the callback setting the timer again until the deadline has passed.
+    /// </summary>
+    private static long TimerDue(long milliseconds) => Math.Min(milliseconds, MaxTimerDue);
+
+    /// <summary>
+    /// Ends the wait started by <see cref="ArmTimeout(PipeReader, TimeSpan?)"/> or
+    /// <see cref="ArmTimeout(Http2Stream, TimeSpan?)"/>; true when the timeout fired first. Once this returns, the
+    /// timer no longer touches what it was armed on, so the caller may release it.
+    /// </summary>
     public bool DisarmTimeout()
     {
         bool timedOut;
@@ -110,6 +151,7 @@ internal sealed class Http2StreamExchange
             }
 
             _awaited = null;
+            _awaitedConnection = null;
             timedOut = _timedOut;
         }
 
@@ -121,9 +163,9 @@ internal sealed class Http2StreamExchange
     {
         lock (_timeoutLock)
         {
-            if (_awaited is null)
+            if (_awaited is null || _timedOut)
             {
-                return; // disarmed meanwhile
+                return; // disarmed meanwhile, or already fired
             }
 
             // A callback that was already on its way when an earlier wait was disarmed may run during a later one
@@ -131,13 +173,21 @@ internal sealed class Http2StreamExchange
             long left = _deadline - Environment.TickCount64;
             if (left > 0)
             {
-                _timer!.Change(left, Timeout.Infinite);
+                _timer!.Change(TimerDue(left), Timeout.Infinite);
                 return;
             }
 
-            // Under the lock, so the cancellation cannot land on a read made after DisarmTimeout.
-            _timedOut = true;
-            _awaited.CancelPendingRead();
+            // Under the lock, so the cancellation cannot land on a read (or a stream) after DisarmTimeout.
+            if (_awaited is Http2Stream upstream)
+            {
+                // False when the final headers arrived first (or the stream ended otherwise): they win, no timeout.
+                _timedOut = _awaitedConnection!.TryCancelBeforeResponse(upstream, _awaitedGeneration);
+            }
+            else
+            {
+                _timedOut = true;
+                ((PipeReader)_awaited).CancelPendingRead();
+            }
         }
     }
 }

@@ -1,9 +1,16 @@
+using System.Buffers;
+using System.Collections.Concurrent;
 using System.IO.Pipelines;
 using Proxy.Forwarding;
+using Proxy.Http.Http2;
+using Proxy.Http.Http2.HPack;
 
 namespace Proxy.Tests.Forwarding;
 
-/// <summary>The response-head timeout of an HTTP/2 stream forwarded to an HTTP/1.1 upstream.</summary>
+/// <summary>
+/// The response-head timeout of an HTTP/2 stream forwarded to an HTTP/1.1 upstream (a cancelled read) or to an
+/// HTTP/2 upstream (the upstream stream reset with CANCEL, against a scripted peer over pipes).
+/// </summary>
 public class Http2StreamExchangeTests
 {
     [Fact]
@@ -58,5 +65,246 @@ public class Http2StreamExchangeTests
         Assert.True(result.IsCanceled);
         Assert.True(exchange.DisarmTimeout());
         Assert.False(first.Reader.TryRead(out _)); // the first reader was left alone
+    }
+
+    [Fact]
+    public void ArmTimeout_BeyondTheTimersRange_ArmedNotThrown()
+    {
+        // grpc-timeout allows 99999999H (over 11,000 years): the timer waits its longest and is set again.
+        var exchange = new Http2StreamExchange();
+        var pipe = new Pipe();
+        exchange.ArmTimeout(pipe.Reader, TimeSpan.FromHours(99_999_999));
+        Assert.False(pipe.Reader.TryRead(out _));
+        Assert.False(exchange.DisarmTimeout());
+    }
+
+    [Fact]
+    public async Task ArmTimeout_UpstreamStreamUnanswered_ResetWithCancelAndWaitEndsFalse()
+    {
+        await using var peer = await ScriptedPeer.StartAsync();
+        var exchange = new Http2StreamExchange();
+        Http2Stream stream = await peer.OpenAsync();
+        exchange.ArmTimeout(stream, TimeSpan.FromMilliseconds(30));
+
+        Assert.False(await stream.HeadersReceived.AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.True(exchange.DisarmTimeout());
+        Assert.Equal(Http2ErrorCode.Cancel, stream.ResetCode);
+        Assert.False(stream.ResetByPeer);
+        Assert.Equal(Http2ErrorCode.Cancel, await peer.ResetOf(stream.Id).WaitAsync(TimeSpan.FromSeconds(10)));
+
+        // The waiter took its result, so the object can serve another stream (one left waiting never is).
+        stream.Input.Complete();
+        Assert.True(stream.TryRecycle());
+    }
+
+    [Fact]
+    public async Task ArmTimeout_UpstreamHeadersFirst_TimerLeavesTheStreamAlone()
+    {
+        await using var peer = await ScriptedPeer.StartAsync();
+        var exchange = new Http2StreamExchange();
+        Http2Stream stream = await peer.OpenAsync();
+        exchange.ArmTimeout(stream, TimeSpan.FromMilliseconds(30));
+        await peer.RespondAsync(stream.Id, endStream: false); // the body would follow: the stream stays open
+
+        Assert.True(await stream.HeadersReceived.AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+
+        // The timer fires while still armed (the forwarder not yet back): the headers won, so it does nothing.
+        await Task.Delay(150);
+        Assert.False(exchange.DisarmTimeout());
+        Assert.Null(stream.ResetCode);
+        Assert.NotEqual(Http2StreamState.Closed, stream.State);
+        await stream.Connection.ReleaseStreamAsync(stream);
+    }
+
+    [Fact]
+    public async Task ArmTimeout_UpstreamHeadersAtTheDeadline_ExactlyOneWins()
+    {
+        await using var peer = await ScriptedPeer.StartAsync();
+
+        // One exchange for every request, as a pooled downstream stream object has, and upstream stream objects
+        // that go back to the pool and come out again: a stale timer callback must never touch a later stream.
+        var exchange = new Http2StreamExchange();
+        var timedOutIds = new List<int>();
+        for (var i = 0; i < 200; i++)
+        {
+            Http2Stream stream = await peer.OpenAsync();
+            int id = stream.Id;
+            exchange.ArmTimeout(stream, TimeSpan.FromMilliseconds(1));
+            Thread.Sleep(i % 12); // the response lands before, at, or after the deadline (a few ms: the clock is coarse)
+            await peer.RespondAsync(id, endStream: true);
+            bool received = await stream.HeadersReceived.AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+            bool timedOut = exchange.DisarmTimeout();
+
+            Assert.NotEqual(received, timedOut);
+            Assert.Equal(timedOut ? Http2ErrorCode.Cancel : (Http2ErrorCode?)null, stream.ResetCode);
+            if (timedOut)
+            {
+                timedOutIds.Add(id);
+            }
+
+            await stream.Connection.ReleaseStreamAsync(stream);
+        }
+
+        // Every RST_STREAM the peer saw is a timed-out stream's: a PING answered after them proves none is pending.
+        await peer.PingAsync();
+        Assert.Equal(timedOutIds, peer.ResetIds());
+        Assert.All(timedOutIds, id => Assert.Equal(Http2ErrorCode.Cancel, peer.ResetOf(id).Result));
+    }
+
+    [Fact]
+    public async Task TryCancelBeforeResponse_StaleGeneration_Nothing()
+    {
+        await using var peer = await ScriptedPeer.StartAsync();
+        Http2Stream stream = await peer.OpenAsync();
+
+        Assert.False(stream.Connection.TryCancelBeforeResponse(stream, stream.Generation - 1));
+        Assert.Null(stream.ResetCode);
+        Assert.True(stream.Connection.TryCancelBeforeResponse(stream, stream.Generation));
+        Assert.False(stream.Connection.TryCancelBeforeResponse(stream, stream.Generation)); // closed by then
+        Assert.False(await stream.HeadersReceived);
+        await stream.Connection.ReleaseStreamAsync(stream);
+    }
+
+    /// <summary>
+    /// The upstream side of an <see cref="Http2ClientConnection"/> over pipes: it answers requests with HEADERS when
+    /// told to and records the RST_STREAM frames the connection sends.
+    /// </summary>
+    private sealed class ScriptedPeer : IAsyncDisposable
+    {
+        private readonly Pipe _fromPeer = new();
+        private readonly Pipe _toPeer = new();
+        private readonly HPackEncoder _encoder = new();
+        private readonly ConcurrentDictionary<int, TaskCompletionSource<Http2ErrorCode>> _resets = new();
+        private readonly List<int> _resetOrder = [];
+        private readonly SemaphoreSlim _pong = new(0);
+        private readonly Http2ClientConnection _connection;
+        private readonly Task _reading;
+
+        private ScriptedPeer()
+        {
+            _connection = new Http2ClientConnection(new DuplexPipe(_fromPeer.Reader, _toPeer.Writer), new NoopDisposable());
+            _connection.Start();
+            _reading = ReadAsync();
+        }
+
+        public static async Task<ScriptedPeer> StartAsync()
+        {
+            var peer = new ScriptedPeer();
+            Http2FrameWriter.WriteSettings(peer._fromPeer.Writer, ReadOnlySpan<Http2Setting>.Empty);
+            await peer._fromPeer.Writer.FlushAsync();
+            return peer;
+        }
+
+        /// <summary>Opens a GET stream (END_STREAM on the request: the stream is half closed locally).</summary>
+        public async Task<Http2Stream> OpenAsync()
+        {
+            var headers = new Http2HeaderList();
+            headers.Add(":method"u8, "GET"u8);
+            headers.Add(":scheme"u8, "http"u8);
+            headers.Add(":authority"u8, "test"u8);
+            headers.Add(":path"u8, "/"u8);
+            for (var i = 0; i < 500; i++)
+            {
+                if (_connection.TryOpenStream(headers, endStream: true) is { } stream)
+                {
+                    return stream;
+                }
+
+                await Task.Delay(10);
+            }
+
+            throw new TimeoutException("no stream opened");
+        }
+
+        /// <summary>Sends a 200 response header block on <paramref name="streamId"/>.</summary>
+        public async Task RespondAsync(int streamId, bool endStream)
+        {
+            var block = new ArrayBufferWriter<byte>();
+            _encoder.Encode(block, ":status"u8, "200"u8);
+            Http2FrameWriter.WriteHeaders(_fromPeer.Writer, streamId, block.WrittenSpan, endStream, Http2Settings.DefaultMaxFrameSize);
+            await _fromPeer.Writer.FlushAsync();
+        }
+
+        /// <summary>Sends a PING and waits for its ACK: every frame the connection wrote before it has been read.</summary>
+        public async Task PingAsync()
+        {
+            Http2FrameWriter.WritePing(_fromPeer.Writer, 42, ack: false);
+            await _fromPeer.Writer.FlushAsync();
+            Assert.True(await _pong.WaitAsync(TimeSpan.FromSeconds(10)));
+        }
+
+        /// <summary>Completes with the code of the connection's RST_STREAM for <paramref name="streamId"/>.</summary>
+        public Task<Http2ErrorCode> ResetOf(int streamId) =>
+            _resets.GetOrAdd(streamId, static _ => new TaskCompletionSource<Http2ErrorCode>(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+
+        /// <summary>The streams reset so far, in the order of their RST_STREAM frames.</summary>
+        public List<int> ResetIds()
+        {
+            lock (_resetOrder)
+            {
+                return [.. _resetOrder];
+            }
+        }
+
+        private async Task ReadAsync()
+        {
+            var reader = new Http2FrameReader();
+            PipeReader input = _toPeer.Reader;
+            ReadResult result = await input.ReadAsync();
+            ReadOnlySequence<byte> buffer = result.Buffer;
+            Assert.True(buffer.Length >= 24);
+            input.AdvanceTo(buffer.GetPosition(24)); // the client connection preface
+            while (true)
+            {
+                result = await input.ReadAsync();
+                buffer = result.Buffer;
+                var frames = new SequenceReader<byte>(buffer);
+                while (reader.TryReadFrame(ref frames, out Http2Frame frame, out _) == Http2ReadStatus.Frame)
+                {
+                    if (frame.Type == Http2FrameType.RstStream)
+                    {
+                        lock (_resetOrder)
+                        {
+                            _resetOrder.Add(frame.StreamId);
+                        }
+
+                        _resets.GetOrAdd(frame.StreamId, static _ => new TaskCompletionSource<Http2ErrorCode>(TaskCreationOptions.RunContinuationsAsynchronously))
+                            .TrySetResult(frame.ErrorCode);
+                    }
+                    else if (frame.Type == Http2FrameType.Ping && frame.IsAck)
+                    {
+                        _pong.Release();
+                    }
+                }
+
+                input.AdvanceTo(frames.Position, buffer.End);
+                if (result.IsCompleted)
+                {
+                    return;
+                }
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _fromPeer.Writer.Complete(); // the connection ends
+            await _connection.Completion;
+            _toPeer.Reader.Complete();
+            await Task.WhenAny(_reading, Task.Delay(1000));
+        }
+    }
+
+    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = input;
+
+        public PipeWriter Output { get; } = output;
+    }
+
+    private sealed class NoopDisposable : IDisposable
+    {
+        public void Dispose()
+        {
+        }
     }
 }

@@ -170,6 +170,30 @@ public abstract partial class Http2Connection
     }
 
     /// <summary>
+    /// Client side, when the wait for a response times out: resets <paramref name="stream"/> with CANCEL unless its
+    /// final response headers arrived first, it is closed already, or the pooled object serves another stream now
+    /// (its <see cref="Http2Stream.Generation"/> is no longer <paramref name="generation"/>); true when it reset it.
+    /// Decided under the lock the read loop installs response headers under, so exactly one of the two happens:
+    /// the headers complete <see cref="Http2Stream.HeadersReceived"/> with true, or this reset completes it with
+    /// false and no later header block of the stream (an interim response included) is delivered.
+    /// </summary>
+    internal bool TryCancelBeforeResponse(Http2Stream stream, int generation)
+    {
+        lock (_sync)
+        {
+            if (stream.Generation != generation || stream.State == Http2StreamState.Closed || stream.FinalHeadersReceived)
+            {
+                return false;
+            }
+
+            ResetStreamLocked(stream, Http2ErrorCode.Cancel);
+            ScheduleFlushLocked();
+        }
+
+        return true;
+    }
+
+    /// <summary>
     /// The consumer is done with <paramref name="stream"/>: unread body bytes go back to the connection window, and a
     /// stream still open is reset (NO_ERROR when this side finished its message, as 8.1 allows a server whose
     /// response is complete; CANCEL otherwise). The stream object then returns to the pool: the caller must not use

@@ -1,0 +1,110 @@
+using System.Net;
+using Proxy.EndToEnd.Tests.Support;
+using Proxy.Http.Http2;
+
+namespace Proxy.EndToEnd.Tests.Http2;
+
+/// <summary>
+/// Route timeouts and per-try timeouts of h2 requests on HTTP/2 clusters: the upstream stream that timed out is reset
+/// with CANCEL, then the client gets a 504 or the request is tried again elsewhere.
+/// </summary>
+public class Http2TimeoutTests
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public async Task RouteTimeout_UpstreamNeverAnswers_504AndUpstreamStreamCancelled()
+    {
+        var silent = new TaskCompletionSource<RawHttp2Upstream.Exchange>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var upstream = RawHttp2Upstream.Start(exchange =>
+        {
+            if (exchange.Path == "/silent")
+            {
+                silent.TrySetResult(exchange);
+                return Task.CompletedTask;
+            }
+
+            return exchange.RespondAsync(200, "ok");
+        });
+        await using var proxy = await RunningProxy.StartAsync(Http2Configs.Single(upstream.Address, "http2", routeExtra: "        timeout: 300ms"));
+        using var client = Http2ProxyTests.H2Client(proxy);
+
+        using var response = await client.GetAsync("/silent");
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+        Assert.Equal("upstream-timeout", response.Headers.GetValues("x-proxy-error").Single());
+        var exchange = await silent.Task.WaitAsync(Wait);
+        Assert.Equal(Http2ErrorCode.Cancel, await exchange.Reset.WaitAsync(Wait));
+
+        // The upstream's late answer on the cancelled stream is dropped, and the connection serves the next request.
+        await exchange.RespondAsync(200, "late");
+        Assert.Equal("ok", await client.GetStringAsync("/next"));
+        Assert.Equal(1, upstream.Connections);
+        var metrics = await proxy.Admin.MetricsAsync();
+        Assert.Equal(1, metrics.Value("istio_requests_total{reporter=\"source\",listener=\"web\",route=\"route-0\",destination_service=\"backend\",request_protocol=\"http\",response_code=\"504\",response_flags=\"UT\"}"));
+    }
+
+    [Fact]
+    public async Task PerTryTimeout_FirstTryUnanswered_RetriedOnTheOtherEndpoint()
+    {
+        // Whichever endpoint the first try picks leaves it unanswered; the retry avoids that endpoint.
+        var tries = 0;
+        var silent = new TaskCompletionSource<(string Name, RawHttp2Upstream.Exchange Exchange)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Func<RawHttp2Upstream.Exchange, Task> Handler(string name) => exchange =>
+        {
+            if (Interlocked.Increment(ref tries) == 1)
+            {
+                silent.TrySetResult((name, exchange));
+                return Task.CompletedTask;
+            }
+
+            return exchange.RespondAsync(200, $"ok from {name}");
+        };
+        await using var a = RawHttp2Upstream.Start(Handler("a"));
+        await using var b = RawHttp2Upstream.Start(Handler("b"));
+        await using var proxy = await RunningProxy.StartAsync(Http2Configs.Single($"{a.Address}, {b.Address}", "http2",
+            routeExtra: "        timeout: 10s\n        retries: { attempts: 1, retry_on: [5xx], per_try_timeout: 300ms, backoff_base: 1ms }"));
+        using var client = Http2ProxyTests.H2Client(proxy);
+
+        using var response = await client.GetAsync("/x");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var (name, first) = await silent.Task.WaitAsync(Wait);
+        Assert.Equal(Http2ErrorCode.Cancel, await first.Reset.WaitAsync(Wait));
+        Assert.Equal(name == "a" ? "ok from b" : "ok from a", await response.Content.ReadAsStringAsync());
+        Assert.Equal(1, a.Requests);
+        Assert.Equal(1, b.Requests);
+        var metrics = await proxy.Admin.MetricsAsync();
+        Assert.Equal(1, metrics.Value("proxy_retries_total{cluster=\"backend\",reason=\"5xx\"}"));
+        Assert.Equal(1, metrics.Value("istio_requests_total{reporter=\"source\",listener=\"web\",route=\"route-0\",destination_service=\"backend\",request_protocol=\"http\",response_code=\"200\",response_flags=\"-\"}"));
+    }
+
+    [Fact]
+    public async Task PerTryTimeout_EveryTryUnanswered_EachCancelledThen504()
+    {
+        var unanswered = new List<RawHttp2Upstream.Exchange>();
+        Task Record(RawHttp2Upstream.Exchange exchange)
+        {
+            lock (unanswered)
+            {
+                unanswered.Add(exchange);
+            }
+
+            return Task.CompletedTask;
+        }
+
+        await using var a = RawHttp2Upstream.Start(Record);
+        await using var b = RawHttp2Upstream.Start(Record);
+        await using var proxy = await RunningProxy.StartAsync(Http2Configs.Single($"{a.Address}, {b.Address}", "http2",
+            routeExtra: "        retries: { attempts: 1, retry_on: [5xx], per_try_timeout: 200ms, backoff_base: 1ms }"));
+        using var client = Http2ProxyTests.H2Client(proxy);
+
+        using var response = await client.GetAsync("/x");
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+        Assert.Equal("upstream-timeout", response.Headers.GetValues("x-proxy-error").Single());
+        Assert.Equal(1, a.Requests);
+        Assert.Equal(1, b.Requests);
+        foreach (var exchange in unanswered)
+        {
+            Assert.Equal(Http2ErrorCode.Cancel, await exchange.Reset.WaitAsync(Wait));
+        }
+    }
+}
