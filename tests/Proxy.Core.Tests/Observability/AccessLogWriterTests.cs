@@ -122,6 +122,65 @@ public class AccessLogWriterTests
     }
 
     [Fact]
+    public async Task Publish_AfterABatch_WrittenWithinFlushInterval()
+    {
+        // After writing a line the writer sleeps a flush interval (it batches); the next line waits at most that long.
+        var writer = new AccessLogWriter(new MemoryStream(), capacity: 16, flushInterval: TimeSpan.FromMilliseconds(50));
+        await PublishAndWaitAsync(writer, 1, 1);
+        await PublishAndWaitAsync(writer, 1, 2);
+        await PublishAndWaitAsync(writer, 1, 3);
+        await writer.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Publish_QuarterOfCapacityQueued_WakesWriterBeforeFlushInterval()
+    {
+        // An hour's flush interval: only the early wake-up (4 of 16 entries queued) can write these lines in time.
+        var writer = new AccessLogWriter(new MemoryStream(), capacity: 16, flushInterval: TimeSpan.FromHours(1));
+        await PublishAndWaitAsync(writer, 1, 1);
+        await PublishAndWaitAsync(writer, 4, 5);
+        await PublishAndWaitAsync(writer, 8, 13);
+        await writer.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Dispose_WhileWriterSleeps_WritesEveryPublishedLine()
+    {
+        var output = new MemoryStream();
+        var writer = new AccessLogWriter(output, ownsOutput: false, capacity: 16, flushInterval: TimeSpan.FromHours(1));
+        await PublishAndWaitAsync(writer, 1, 1);
+        for (int i = 0; i < 2; i++)
+        {
+            var entry = writer.TryRent()!;
+            Fill(entry, i);
+            writer.Publish(entry);
+        }
+
+        var dispose = writer.DisposeAsync().AsTask();
+        Assert.Same(dispose, await Task.WhenAny(dispose, Task.Delay(TimeSpan.FromSeconds(10))));
+        Assert.Equal(3, writer.Written.Value);
+        Assert.Equal(3, Encoding.UTF8.GetString(output.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
+
+    private static async Task PublishAndWaitAsync(AccessLogWriter writer, int count, long written)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            var entry = writer.TryRent()!;
+            Fill(entry, i);
+            writer.Publish(entry);
+        }
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (writer.Written.Value < written && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(5);
+        }
+
+        Assert.Equal(written, writer.Written.Value);
+    }
+
+    [Fact]
     public void Entry_LongValues_TruncatedToCapacity_AndClearForgets()
     {
         var entry = new AccessLogEntry();

@@ -13,10 +13,11 @@ public class AllocationCollection;
 /// <summary>
 /// Counts the managed allocations of the published binary (its own process and heap, production scheduling) per
 /// request in steady state, from its <c>proxy_gc_allocated_bytes</c> gauge: keep-alive HTTP/1.1 requests, and
-/// HTTP/2 streams multiplexed on one connection to an HTTP/2 upstream and to an HTTP/1.1 upstream. The clients and
-/// upstreams are raw sockets.
+/// HTTP/2 streams multiplexed on one connection to an HTTP/2 upstream and to an HTTP/1.1 upstream, and the first two
+/// again with an access log to a file (the lines are written, not dropped). The clients and upstreams are raw sockets.
 /// Reading /metrics itself allocates; that cost is measured by two reads with nothing between them and subtracted.
-/// BenchmarkDotNet shows the same paths at 0 B (bench Http1ForwardingBenchmarks, Http2ForwardingBenchmarks).
+/// BenchmarkDotNet shows the same paths at 0 B (bench Http1ForwardingBenchmarks, Http2ForwardingBenchmarks,
+/// AccessLogWriterBenchmarks).
 /// </summary>
 [Collection(nameof(AllocationCollection))]
 public class SteadyStateAllocationTests
@@ -26,9 +27,19 @@ public class SteadyStateAllocationTests
     private static readonly byte[] Response = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"u8.ToArray();
 
     [SkippableFact]
-    public async Task Http1KeepAliveRequests_SteadyState_AllocateNothing()
+    public Task Http1KeepAliveRequests_SteadyState_AllocateNothing() => Http1KeepAliveRequestsAsync(accessLog: false);
+
+    /// <summary>
+    /// With an access log to a file, every request fills and publishes an entry and the writer formats and writes
+    /// it: neither side may allocate per line (no timed wait or task per wake-up of the writer).
+    /// </summary>
+    [SkippableFact]
+    public Task Http1KeepAliveRequests_WithAccessLogToFile_AllocateNothing() => Http1KeepAliveRequestsAsync(accessLog: true);
+
+    private static async Task Http1KeepAliveRequestsAsync(bool accessLog)
     {
         Skip.If(BinaryProxy.Path is null, "PROXY_BINARY not set: run the README test command to publish the AOT binary first");
+        using var log = new AccessLogFile(accessLog);
         using var upstream = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         upstream.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         upstream.Listen(8);
@@ -36,7 +47,7 @@ public class SteadyStateAllocationTests
         int listenPort = TcpClientHelpers.UnusedPort(), adminPort = TcpClientHelpers.UnusedPort();
         using var proxy = await BinaryProxy.StartAsync($$"""
             admin: { address: 127.0.0.1:{{adminPort}} }
-            log: { level: error }
+            log: { level: error{{log.Setting}} }
             listeners:
               - name: web
                 address: 127.0.0.1:{{listenPort}}
@@ -74,6 +85,7 @@ public class SteadyStateAllocationTests
             }, requests: 10_000);
             double perRequest = perRound / connections;
             Assert.True(perRequest < AllowedBytesPerRequest, $"{perRequest:F1} bytes allocated per request");
+            await log.AssertWrittenAsync(proxy, MeasuredRequests(10_000) * connections);
         }
         finally
         {
@@ -87,9 +99,16 @@ public class SteadyStateAllocationTests
     [SkippableTheory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task Http2Streams_SteadyState_AllocateNothing(bool routeTimeout)
+    public Task Http2Streams_SteadyState_AllocateNothing(bool routeTimeout) => Http2StreamsAsync(routeTimeout, accessLog: false);
+
+    /// <summary>The HTTP/2 side of <see cref="Http1KeepAliveRequests_WithAccessLogToFile_AllocateNothing"/>.</summary>
+    [SkippableFact]
+    public Task Http2Streams_WithAccessLogToFile_AllocateNothing() => Http2StreamsAsync(routeTimeout: false, accessLog: true);
+
+    private static async Task Http2StreamsAsync(bool routeTimeout, bool accessLog)
     {
         Skip.If(BinaryProxy.Path is null, "PROXY_BINARY not set: run the README test command to publish the AOT binary first");
+        using var log = new AccessLogFile(accessLog);
         using var upstream = new LoopbackHttp2Upstream();
         int listenPort = TcpClientHelpers.UnusedPort(), adminPort = TcpClientHelpers.UnusedPort();
 
@@ -98,7 +117,7 @@ public class SteadyStateAllocationTests
         string timeout = routeTimeout ? ", timeout: 30s" : "";
         using var proxy = await BinaryProxy.StartAsync($$"""
             admin: { address: 127.0.0.1:{{adminPort}} }
-            log: { level: error }
+            log: { level: error{{log.Setting}} }
             listeners:
               - name: web
                 address: 127.0.0.1:{{listenPort}}
@@ -114,6 +133,7 @@ public class SteadyStateAllocationTests
         const int streams = 16;
         double perRoundTrip = await MeasureAsync(proxy, () => client.RoundTripAsync(streams), requests: 2_000);
         Assert.True(perRoundTrip / streams < AllowedBytesPerRequest, $"{perRoundTrip / streams:F1} bytes allocated per stream");
+        await log.AssertWrittenAsync(proxy, MeasuredRequests(2_000) * streams);
     }
 
     [SkippableFact]
@@ -202,6 +222,9 @@ public class SteadyStateAllocationTests
         Assert.True(perRoundTrip / streams < AllowedBytesPerRequest, $"{perRoundTrip / streams:F1} bytes allocated per stream");
     }
 
+    /// <summary>Calls of the request <see cref="MeasureAsync"/> makes for <paramref name="requests"/>: a warm-up quarter and three windows.</summary>
+    private static int MeasuredRequests(int requests) => requests / 4 + 3 * requests;
+
     /// <summary>Bytes the proxy allocated per call of <paramref name="request"/>: the quietest of three windows after a warm-up.</summary>
     private static async Task<double> MeasureAsync(BinaryProxy proxy, Func<ValueTask> request, int requests)
     {
@@ -226,6 +249,60 @@ public class SteadyStateAllocationTests
         }
 
         return best;
+    }
+
+    /// <summary>An access log file in a folder of its own (or none): the <c>log</c> setting that names it, and a check that its lines were written.</summary>
+    private sealed class AccessLogFile : IDisposable
+    {
+        private readonly string? _folder;
+
+        public AccessLogFile(bool enabled)
+        {
+            if (enabled)
+            {
+                _folder = Directory.CreateTempSubdirectory("proxy-alloc-log-").FullName;
+            }
+        }
+
+        private string? PathName => _folder is null ? null : System.IO.Path.Combine(_folder, "access.log");
+
+        /// <summary>Appended to the <c>log</c> mapping: <c>, access_log: FILE</c>, or nothing.</summary>
+        public string Setting => PathName is null ? "" : $", access_log: {PathName}";
+
+        /// <summary>Every request was logged (written, not dropped), and the file holds the lines.</summary>
+        public async Task AssertWrittenAsync(BinaryProxy proxy, int requests)
+        {
+            if (PathName is null)
+            {
+                return;
+            }
+
+            // The writer flushes within its interval (200 ms): wait for the last lines, then compare.
+            double written = 0;
+            await TcpClientHelpers.EventuallyAsync(async () =>
+                (written = await proxy.MetricAsync("proxy_access_log_entries_total{result=\"written\"}")) >= requests, TimeSpan.FromSeconds(10));
+            Assert.True(written >= requests, $"{written} access log lines written for {requests} requests");
+            Assert.Equal(0, await proxy.MetricAsync("proxy_access_log_entries_total{result=\"dropped\"}"));
+            long lines = 0;
+            using (var reader = new StreamReader(new FileStream(PathName, FileMode.Open, FileAccess.Read, FileShare.ReadWrite)))
+            {
+                while (await reader.ReadLineAsync() is { } line)
+                {
+                    Assert.StartsWith("{\"start_time\":", line);
+                    lines++;
+                }
+            }
+
+            Assert.True(lines >= requests, $"{lines} lines in the access log for {requests} requests");
+        }
+
+        public void Dispose()
+        {
+            if (_folder is not null)
+            {
+                Directory.Delete(_folder, recursive: true);
+            }
+        }
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]

@@ -7,10 +7,17 @@ namespace Proxy.Observability.AccessLog;
 
 /// <summary>
 /// The access log sink: request paths rent a preallocated <see cref="AccessLogEntry"/>, fill it and publish it
-/// (two lock-free queue operations, no allocation, never blocking); one background task formats published entries
+/// (two lock-free queue operations, no allocation, never blocking); one background thread formats published entries
 /// as JSON lines into a reused buffer and writes them to stdout or a file. When every entry is in use (the sink
 /// is slower than the traffic) <see cref="TryRent"/> returns null and the line is dropped and counted.
 /// </summary>
+/// <remarks>
+/// The writer batches: after writing lines it sleeps for the flush interval, so under load it wakes a few times a
+/// second rather than once per request, and publishers wake it early only when a quarter of the entries are
+/// queued. With nothing queued it sleeps until the next publish. Its own thread blocks in a plain wait, which
+/// allocates nothing (an async timed wait allocates a task and a timer each time), and the blocking file writes
+/// stay off the socket and thread-pool threads.
+/// </remarks>
 public sealed class AccessLogWriter : IAsyncDisposable
 {
     /// <summary>Entries preallocated by default.</summary>
@@ -18,17 +25,25 @@ public sealed class AccessLogWriter : IAsyncDisposable
 
     private const int WriteThreshold = 64 * 1024;
 
+    // What the writer thread is doing (_state); publishers read it to decide whether to wake it (see Publish).
+    private const int Awake = 0;     // draining, or about to: no wake-up needed
+    private const int Idle = 1;      // found nothing last time: the next publish wakes it
+    private const int Batching = 2;  // wrote lines: sleeps a flush interval unless a quarter of the entries queue up
+
     private readonly BoundedQueue<AccessLogEntry> _free;
     private readonly BoundedQueue<AccessLogEntry> _ready;
     private readonly Stream _output;
     private readonly bool _ownsOutput;
     private readonly ArrayBufferWriter<byte> _buffer = new(WriteThreshold * 2);
     private readonly Utf8JsonWriter _json;
+
+    // Touched by publishers (any thread) and the writer thread.
     private readonly SemaphoreSlim _wake = new(0);
-    private readonly CancellationTokenSource _stop = new();
-    private readonly TimeSpan _flushInterval;
-    private readonly Task _loop;
-    private int _sleeping;
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly int _flushIntervalMs;
+    private readonly int _wakeThreshold;
+    private int _state;
+    private volatile bool _stopping;
 
     /// <param name="output">Where lines go.</param>
     /// <param name="ownsOutput">Whether disposing the writer disposes <paramref name="output"/>.</param>
@@ -49,9 +64,10 @@ public sealed class AccessLogWriter : IAsyncDisposable
 
         Written = written ?? new Counter();
         Dropped = dropped ?? new Counter();
-        _flushInterval = flushInterval ?? TimeSpan.FromMilliseconds(200);
+        _flushIntervalMs = (int)Math.Clamp((flushInterval ?? TimeSpan.FromMilliseconds(200)).TotalMilliseconds, 1, int.MaxValue);
+        _wakeThreshold = Math.Max(1, _free.Capacity / 4);
         _json = new Utf8JsonWriter(_buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true });
-        _loop = Task.Run(RunAsync);
+        new Thread(Run) { IsBackground = true, Name = "access-log" }.Start();
     }
 
     /// <summary>Lines written.</summary>
@@ -84,52 +100,72 @@ public sealed class AccessLogWriter : IAsyncDisposable
     /// <summary>Queues a filled entry for writing; the entry must not be touched afterwards.</summary>
     public void Publish(AccessLogEntry entry)
     {
-        // The ready queue has room for every entry, so this cannot fail.
+        // The ready queue has room for every entry, so this cannot fail. Its compare-exchange is a full fence:
+        // either the writer sees this entry after announcing its sleep, or this sees the announcement.
         _ready.TryEnqueue(entry);
-        if (Volatile.Read(ref _sleeping) != 0 && Interlocked.Exchange(ref _sleeping, 0) != 0)
+        int state = Volatile.Read(ref _state);
+        if (state != Awake
+            && (state == Idle || _ready.Count >= _wakeThreshold)
+            && Interlocked.CompareExchange(ref _state, Awake, state) == state)
         {
+            // One publisher wins the wake-up of each sleep.
             _wake.Release();
         }
     }
 
-    /// <summary>Stops the background task after writing every published entry.</summary>
+    /// <summary>Stops the background thread after writing every published entry.</summary>
     public async ValueTask DisposeAsync()
     {
-        await _stop.CancelAsync().ConfigureAwait(false);
+        _stopping = true;
         _wake.Release();
-        await _loop.ConfigureAwait(false);
+        await _stopped.Task.ConfigureAwait(false);
         Drain();
-        await _output.FlushAsync().ConfigureAwait(false);
+        Flush();
         if (_ownsOutput)
         {
             await _output.DisposeAsync().ConfigureAwait(false);
         }
 
         await _json.DisposeAsync().ConfigureAwait(false);
-        _stop.Dispose();
         _wake.Dispose();
     }
 
-    private async Task RunAsync()
+    private void Run()
     {
-        while (!_stop.IsCancellationRequested)
+        try
         {
-            if (Drain() > 0)
+            while (!_stopping)
             {
-                await _output.FlushAsync().ConfigureAwait(false);
+                // After writing lines, gather the next batch for a flush interval; after finding none, sleep
+                // until a publish (or stop) wakes the thread.
+                int lines = Drain();
+                if (lines > 0)
+                {
+                    Flush();
+                }
+
+                int sleep = lines > 0 ? Batching : Idle;
+                Interlocked.Exchange(ref _state, sleep);
+                int queued = _ready.Count;
+                if (!_stopping && (sleep == Idle ? queued == 0 : queued < _wakeThreshold))
+                {
+                    // A wake-up that raced with a timeout leaves the count at one: the next wait returns at once.
+                    _wake.Wait(sleep == Idle ? Timeout.Infinite : _flushIntervalMs);
+                }
+
+                Interlocked.Exchange(ref _state, Awake);
             }
 
-            Volatile.Write(ref _sleeping, 1);
-            if (_ready.Count == 0)
-            {
-                await _wake.WaitAsync(_flushInterval).ConfigureAwait(false);
-            }
-
-            Volatile.Write(ref _sleeping, 0);
+            _stopped.TrySetResult();
+        }
+        catch (Exception e)
+        {
+            // Seen by DisposeAsync, as a faulted loop task was: a background thread must not take the process down.
+            _stopped.TrySetException(e);
         }
     }
 
-    // Formats and writes everything queued; returns the lines written. Only the loop (or dispose, after it) calls it.
+    // Formats and writes everything queued; returns the lines written. Only the writer thread (or dispose, after it) calls it.
     private int Drain()
     {
         int lines = 0;
@@ -151,6 +187,20 @@ public sealed class AccessLogWriter : IAsyncDisposable
         WriteBuffer();
         Written.Add(lines);
         return lines;
+    }
+
+    // Synchronous, like the writes: a file without buffering has nothing to flush, and Stream.FlushAsync's base
+    // implementation (stdout's) queues a task.
+    private void Flush()
+    {
+        try
+        {
+            _output.Flush();
+        }
+        catch (IOException)
+        {
+            WriteErrors.Increment();
+        }
     }
 
     private void WriteBuffer()
