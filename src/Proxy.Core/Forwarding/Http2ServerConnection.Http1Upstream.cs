@@ -50,7 +50,8 @@ public sealed partial class Http2ServerConnection
             (policy is not null && declared is > 0 and <= RetryBodyBuffer.DefaultLimit && !request.TryGetValue("expect"u8, out _));
         if (!stream.EndStreamReceived && awaitBody && !await AwaitWholeBodyAsync(stream).ConfigureAwait(false))
         {
-            return; // the client reset the stream
+            RecordDownstreamDisconnect(stream, metrics, grpc, started); // the client reset the stream
+            return;
         }
 
         bool hasBody = !(stream.EndStreamReceived && stream.ReceivedBodyBytes == 0 && !stream.HasTrailers);
@@ -82,6 +83,14 @@ public sealed partial class Http2ServerConnection
                 try
                 {
                     attempt = await AttemptHttp1Async(stream, exchange, endpoint, cluster, hasBody, inHand, contentLength, chunked, idempotent, tryTimeout).ConfigureAwait(false);
+                    if (ClientGone(stream))
+                    {
+                        // The client reset the stream, which cancelled the wait: the connection is closed, not reused
+                        // (a cancellation may still be pending on it), and nobody is left to answer.
+                        RecordDownstreamDisconnect(stream, metrics, grpc, started);
+                        return;
+                    }
+
                     if (holdingRetry)
                     {
                         cluster.Resilience.Breaker?.Release(CircuitBreakerResource.Retries);
@@ -184,7 +193,7 @@ public sealed partial class Http2ServerConnection
             attempt.Head = flush.IsCompleted
                 ? HeadReadResult.Closed
                 : await ReadHttp1ResponseHeadAsync(upstream.Input, exchange, stream, timeout).ConfigureAwait(false);
-            if (attempt.Head == HeadReadResult.Closed && upstream.IsReused && staleRetryable)
+            if (attempt.Head == HeadReadResult.Closed && upstream.IsReused && staleRetryable && !ClientGone(stream))
             {
                 upstream.Dispose();
                 attempt.Upstream = null;
@@ -246,6 +255,7 @@ public sealed partial class Http2ServerConnection
         bool noBody = framing == Http1BodyFraming.None || (framing == Http1BodyFraming.ContentLength && response.ContentLength == 0);
         if (!await SendHeadersAsync(stream, headers, noBody).ConfigureAwait(false))
         {
+            RecordDownstreamDisconnect(stream, metrics, grpc, started); // the client reset the stream meanwhile
             return false;
         }
 
@@ -532,7 +542,8 @@ public sealed partial class Http2ServerConnection
                 sawAnyByte |= !buffer.IsEmpty;
                 if (result.IsCompleted || result.IsCanceled)
                 {
-                    // A cancelled read is the timeout's (DisarmTimeout below says so).
+                    // A cancelled read is the timeout's (DisarmTimeout below says so) or the client's going away
+                    // (the caller checks for it).
                     input.AdvanceTo(buffer.End);
                     head = sawAnyByte ? HeadReadResult.Truncated : HeadReadResult.Closed;
                     break;

@@ -37,7 +37,8 @@ public sealed partial class Http2ServerConnection
         if (!stream.EndStreamReceived && (declared == 0 || (policy is not null && declared is > 0 and <= RetryBodyBuffer.DefaultLimit)) &&
             !await AwaitWholeBodyAsync(stream).ConfigureAwait(false))
         {
-            return; // the client reset the stream
+            RecordDownstreamDisconnect(stream, metrics, grpc, started); // the client reset the stream
+            return;
         }
 
         bool bodiless = stream.EndStreamReceived && stream.ReceivedBodyBytes == 0 && !stream.HasTrailers;
@@ -101,6 +102,18 @@ public sealed partial class Http2ServerConnection
                                 replay?.Discard();
                             }
                         }
+                    }
+
+                    if (ClientGone(stream))
+                    {
+                        // The client reset the stream (or left): the upstream one is cancelled, nobody is left to answer.
+                        if (attempt.Upstream is { } cancelled)
+                        {
+                            await cancelled.Connection.ResetAsync(cancelled, Http2ErrorCode.Cancel).ConfigureAwait(false);
+                        }
+
+                        RecordDownstreamDisconnect(stream, metrics, grpc, started);
+                        return;
                     }
 
                     if (holdingRetry)
@@ -306,6 +319,7 @@ public sealed partial class Http2ServerConnection
         // relay and nothing else, so it is encoded straight from the upstream stream's list, without a copy.
         if (!await SendHeadersAsync(stream, upstreamHeaders, noBody).ConfigureAwait(false))
         {
+            RecordDownstreamDisconnect(stream, metrics, grpc, started); // the client reset the stream meanwhile
             return;
         }
 

@@ -92,6 +92,19 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
         _ = ServeStreamAsync(stream);
     }
 
+    /// <summary>
+    /// Under the connection lock: a stream the client reset (RST_STREAM) or that ended with the connection has its
+    /// upstream side cancelled, so its forwarder stops waiting for the upstream and records the request with
+    /// <see cref="ResponseFlag.DownstreamDisconnect"/>. Streams that end normally, or that this side reset, do not.
+    /// </summary>
+    private protected override void OnStreamClosedLocked(Http2Stream stream)
+    {
+        if ((stream.ResetByPeer || IsClosed) && stream.ResetCode is not null && stream.Attachment is Http2StreamExchange exchange)
+        {
+            exchange.OnDownstreamGone();
+        }
+    }
+
     /// <summary>Routes one request stream and forwards it; every outcome ends with the stream released.</summary>
     private async FireAndForget ServeStreamAsync(Http2Stream stream)
     {
@@ -100,6 +113,7 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
         bool grpc = Http2Grpc.IsGrpc(request);
         AddRequestIdIfMissing(request);
         Http2StreamExchange exchange = Http2StreamExchange.Of(stream);
+        exchange.Begin();
         try
         {
             var view = new Http2RequestView(request);
@@ -185,6 +199,20 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
         Record(stream, metrics, grpc ? 200 : status, flag, grpc, started, stream.ReceivedHeaders.Size, 0, endpoint: null);
         await SendHeadersAsync(stream, response, endStream: true).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// True when the client reset the stream or its connection ended: seen on the stream itself at once, and through
+    /// the exchange once its upstream side was cancelled (<see cref="Http2StreamExchange.OnDownstreamGone"/>).
+    /// </summary>
+    private bool ClientGone(Http2Stream stream) => stream.ResetByPeer || IsClosed || Http2StreamExchange.Of(stream).DownstreamGone;
+
+    /// <summary>
+    /// Records a request whose client reset the stream (or lost its connection) before any response reached it: status
+    /// 0 and <see cref="ResponseFlag.DownstreamDisconnect"/> (Envoy's <c>DC</c>), with the last attempt's endpoint.
+    /// </summary>
+    private void RecordDownstreamDisconnect(Http2Stream stream, RouteMetrics metrics, bool grpc, long started) =>
+        Record(stream, metrics, 0, ResponseFlag.DownstreamDisconnect, grpc, started,
+            stream.ReceivedHeaders.Size + stream.ReceivedBodyBytes, 0, Http2StreamExchange.Of(stream).Endpoint);
 
     /// <summary>
     /// Records a finished request: its metrics, then (when configured) an access-log line and its span, with the

@@ -12,7 +12,9 @@ public sealed class RouteMetrics(RequestMetricFamilies families, string listener
 {
     private const int MinStatus = 100;
     private const int StatusCount = 500; // 100..599
-    private readonly RequestSeries?[] _series = new RequestSeries?[StatusCount * ResponseFlags.Count];
+    private const int NoStatus = StatusCount; // the slot of status 0: no response was sent (DC)
+    private const int SlotCount = (StatusCount + 1) * ResponseFlags.Count;
+    private readonly RequestSeries?[] _series = new RequestSeries?[SlotCount];
     private RequestSeries?[]? _grpcSeries; // request_protocol="grpc", made on the first gRPC request
 
     public RequestSeries Get(int status, ResponseFlag flag) => Get(status, flag, grpc: false);
@@ -20,7 +22,7 @@ public sealed class RouteMetrics(RequestMetricFamilies families, string listener
     /// <summary>The series of a request; <paramref name="grpc"/> selects request_protocol "grpc" instead of "http".</summary>
     public RequestSeries Get(int status, ResponseFlag flag, bool grpc)
     {
-        var statusIndex = (uint)(status - MinStatus) < StatusCount ? status - MinStatus : 0;
+        var statusIndex = (uint)(status - MinStatus) < StatusCount ? status - MinStatus : status == 0 ? NoStatus : 0;
         var index = statusIndex * ResponseFlags.Count + (int)flag;
         var series = grpc
             ? Volatile.Read(ref _grpcSeries) ?? CreateGrpcSeries()
@@ -29,7 +31,7 @@ public sealed class RouteMetrics(RequestMetricFamilies families, string listener
     }
 
     private RequestSeries?[] CreateGrpcSeries() =>
-        Interlocked.CompareExchange(ref _grpcSeries, new RequestSeries?[StatusCount * ResponseFlags.Count], null) ?? _grpcSeries!;
+        Interlocked.CompareExchange(ref _grpcSeries, new RequestSeries?[SlotCount], null) ?? _grpcSeries!;
 
     private RequestSeries Create(RequestSeries?[] array, int index, int status, ResponseFlag flag, string protocol)
     {

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.IO.Pipelines;
+using Proxy.Async;
 using Proxy.Forwarding;
 using Proxy.Http.Http2;
 using Proxy.Http.Http2.HPack;
@@ -9,7 +10,8 @@ namespace Proxy.Tests.Forwarding;
 
 /// <summary>
 /// The response-head timeout of an HTTP/2 stream forwarded to an HTTP/1.1 upstream (a cancelled read) or to an
-/// HTTP/2 upstream (the upstream stream reset with CANCEL, against a scripted peer over pipes).
+/// HTTP/2 upstream (the upstream stream reset with CANCEL, against a scripted peer over pipes), and the same wait
+/// ended by a client that goes away.
 /// </summary>
 public class Http2StreamExchangeTests
 {
@@ -163,6 +165,109 @@ public class Http2StreamExchangeTests
         Assert.False(stream.Connection.TryCancelBeforeResponse(stream, stream.Generation)); // closed by then
         Assert.False(await stream.HeadersReceived);
         await stream.Connection.ReleaseStreamAsync(stream);
+    }
+
+    [Fact]
+    public async Task ArmTimeout_WithoutTimeoutAfterOneWithTimeout_StaleTimerCancelsNothing()
+    {
+        var exchange = new Http2StreamExchange();
+        var first = new Pipe();
+        exchange.ArmTimeout(first.Reader, TimeSpan.FromMilliseconds(20));
+        Assert.False(exchange.DisarmTimeout());
+
+        // The next wait has no timeout: the earlier timer's callback, if it still comes, must leave it alone.
+        var second = new Pipe();
+        exchange.ArmTimeout(second.Reader, null);
+        await Task.Delay(150);
+        await second.Writer.WriteAsync("x"u8.ToArray());
+        var result = await second.Reader.ReadAsync();
+        Assert.False(result.IsCanceled);
+        Assert.False(exchange.DisarmTimeout());
+    }
+
+    [Fact]
+    public async Task OnDownstreamGone_DuringHttp1Wait_CancelsPendingReadAndMarksGone()
+    {
+        var exchange = new Http2StreamExchange();
+        exchange.Begin();
+        var pipe = new Pipe();
+        exchange.ArmTimeout(pipe.Reader, null);
+        var read = pipe.Reader.ReadAsync().AsTask();
+        Assert.False(exchange.DownstreamGone);
+        exchange.OnDownstreamGone();
+        var result = await read.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(result.IsCanceled);
+        Assert.True(exchange.DownstreamGone);
+        Assert.False(exchange.DisarmTimeout()); // not a timeout
+    }
+
+    [Fact]
+    public async Task OnDownstreamGone_BeforeWait_WaitCancelledAtOnce()
+    {
+        var exchange = new Http2StreamExchange();
+        exchange.Begin();
+        exchange.OnDownstreamGone();
+        await WaitUntilAsync(() => exchange.DownstreamGone);
+        var pipe = new Pipe();
+        exchange.ArmTimeout(pipe.Reader, null);
+        var result = await pipe.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(result.IsCanceled);
+        exchange.DisarmTimeout();
+
+        // The next request on the same object starts with its client present.
+        exchange.Begin();
+        Assert.False(exchange.DownstreamGone);
+    }
+
+    [Fact]
+    public async Task OnDownstreamGone_ReportRunsAfterNextRequestBegan_Ignored()
+    {
+        var exchange = new Http2StreamExchange();
+        exchange.Begin();
+
+        // Deferred to the end of a read batch, as on the read loop: the object moves on to its next request first.
+        Assert.True(ReadBatch.Open());
+        exchange.OnDownstreamGone();
+        exchange.Begin();
+        var pipe = new Pipe();
+        exchange.ArmTimeout(pipe.Reader, null);
+        ReadBatch.Close();
+
+        Assert.False(exchange.DownstreamGone);
+        await pipe.Writer.WriteAsync("x"u8.ToArray());
+        var result = await pipe.Reader.ReadAsync();
+        Assert.False(result.IsCanceled);
+        Assert.False(exchange.DisarmTimeout());
+    }
+
+    [Fact]
+    public async Task OnDownstreamGone_DuringHttp2Wait_UpstreamResetWithCancelAndWaitEndsFalse()
+    {
+        await using var peer = await ScriptedPeer.StartAsync();
+        var exchange = new Http2StreamExchange();
+        exchange.Begin();
+        Http2Stream stream = await peer.OpenAsync();
+        exchange.ArmTimeout(stream, null); // no route timeout: only the client's going away ends the wait
+        exchange.OnDownstreamGone();
+
+        Assert.False(await stream.HeadersReceived.AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.False(exchange.DisarmTimeout()); // not a timeout
+        Assert.True(exchange.DownstreamGone);
+        Assert.Equal(Http2ErrorCode.Cancel, stream.ResetCode);
+        Assert.Equal(Http2ErrorCode.Cancel, await peer.ResetOf(stream.Id).WaitAsync(TimeSpan.FromSeconds(10)));
+        stream.Input.Complete();
+        Assert.True(stream.TryRecycle());
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!condition() && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(5);
+        }
+
+        Assert.True(condition());
     }
 
     /// <summary>
