@@ -174,7 +174,7 @@ public sealed partial class Http1ServerConnection
                 }
                 finally
                 {
-                    endpoint.OnRequestCompleted(Stopwatch.GetElapsedTime(latencyStart));
+                    endpoint.OnRequestCompletedSince(latencyStart);
                 }
 
                 if (holdingRetry)

@@ -132,7 +132,7 @@ public sealed partial class Http1ServerConnection
                         await stream.Connection.ReleaseStreamAsync(stream).ConfigureAwait(false);
                     }
 
-                    endpoint.OnRequestCompleted(Stopwatch.GetElapsedTime(latencyStart));
+                    endpoint.OnRequestCompletedSince(latencyStart);
                 }
 
                 if (policy is not null && retries > 0)

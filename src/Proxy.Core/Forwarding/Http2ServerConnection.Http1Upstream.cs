@@ -114,7 +114,7 @@ public sealed partial class Http2ServerConnection
                 finally
                 {
                     await EndHttp1AttemptAsync(stream, attempt, reusable).ConfigureAwait(false);
-                    endpoint.OnRequestCompleted(Stopwatch.GetElapsedTime(latencyStart));
+                    endpoint.OnRequestCompletedSince(latencyStart);
                 }
 
                 await Task.Delay(policy.Backoff(retries, SharedRandomSource.Instance)).ConfigureAwait(false);

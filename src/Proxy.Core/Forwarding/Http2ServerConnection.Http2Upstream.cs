@@ -162,7 +162,7 @@ public sealed partial class Http2ServerConnection
                         await upstream.Connection.ReleaseStreamAsync(upstream).ConfigureAwait(false);
                     }
 
-                    endpoint.OnRequestCompleted(Stopwatch.GetElapsedTime(latencyStart));
+                    endpoint.OnRequestCompletedSince(latencyStart);
                 }
 
                 if (policy is not null && retries > 0)

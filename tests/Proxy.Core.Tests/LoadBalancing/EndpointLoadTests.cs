@@ -26,6 +26,20 @@ public class EndpointLoadTests
     }
 
     [Fact]
+    public void OnRequestCompletedSince_MeasuresFromTheStartTimestamp()
+    {
+        Endpoint endpoint = TestEndpoints.Create(0);
+        endpoint.OnRequestStarted();
+        long started = Stopwatch.GetTimestamp() - Stopwatch.Frequency / 20; // 50 ms ago
+
+        endpoint.OnRequestCompletedSince(started);
+
+        Assert.Equal(0, endpoint.InFlight);
+        Assert.True(endpoint.HasLatencySample);
+        Assert.InRange(endpoint.LatencyEstimateMs(Stopwatch.GetTimestamp()), 40, 5000);
+    }
+
+    [Fact]
     public void LatencyEstimateMs_NoSample_IsDefault()
     {
         Endpoint endpoint = TestEndpoints.Create(0);
