@@ -486,7 +486,8 @@ public sealed partial class Http2ServerConnection
     /// Reads the upstream's final response head into the exchange's <see cref="Http2StreamExchange.ResponseHead"/>.
     /// Interim ones (100 Continue, 103 Early Hints) are relayed to the client on the way, as a proxy must (RFC 9110
     /// 15.2); a 101 is returned like a final head, for the caller to refuse. The timeout, when there is one, cancels
-    /// the pending read (<see cref="Http2StreamExchange.ArmTimeout"/>), so waiting allocates no token source.
+    /// the pending read (<see cref="ResponseHeadTimeout.Arm(PipeReader, TimeSpan?)"/>), so waiting allocates no token
+    /// source.
     /// </summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<HeadReadResult> ReadHttp1ResponseHeadAsync(PipeReader input, Http2StreamExchange exchange, Http2Stream stream, TimeSpan? timeout)
@@ -495,7 +496,7 @@ public sealed partial class Http2ServerConnection
         bool sawAnyByte = false;
         HeadReadResult head;
         bool timedOut;
-        exchange.ArmTimeout(input, timeout);
+        exchange.ResponseTimeout.Arm(input, timeout);
         try
         {
             while (true)
@@ -542,8 +543,8 @@ public sealed partial class Http2ServerConnection
                 sawAnyByte |= !buffer.IsEmpty;
                 if (result.IsCompleted || result.IsCanceled)
                 {
-                    // A cancelled read is the timeout's (DisarmTimeout below says so) or the client's going away
-                    // (the caller checks for it).
+                    // A cancelled read is the timeout's (Disarm below says so) or the client's going away (the caller
+                    // checks for it).
                     input.AdvanceTo(buffer.End);
                     head = sawAnyByte ? HeadReadResult.Truncated : HeadReadResult.Closed;
                     break;
@@ -554,7 +555,7 @@ public sealed partial class Http2ServerConnection
         }
         finally
         {
-            timedOut = exchange.DisarmTimeout();
+            timedOut = exchange.ResponseTimeout.Disarm();
         }
 
         // A timeout that fired as the head completed still counts: its cancellation may be pending on the

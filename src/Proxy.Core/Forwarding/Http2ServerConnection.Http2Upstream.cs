@@ -78,7 +78,7 @@ public sealed partial class Http2ServerConnection
                         // which resets the upstream stream with CANCEL, so the wait ends with false: no task or timer
                         // per request, and the stream's waiter always takes its result, so the stream is recycled.
                         // The reset comes before the answer: no interim response can reach the downstream after it.
-                        exchange.ArmTimeout(sent, tryTimeout);
+                        exchange.ResponseTimeout.Arm(sent, tryTimeout);
                         bool received;
                         try
                         {
@@ -86,7 +86,7 @@ public sealed partial class Http2ServerConnection
                         }
                         finally
                         {
-                            attempt.TimedOut = exchange.DisarmTimeout();
+                            attempt.TimedOut = exchange.ResponseTimeout.Disarm();
                         }
 
                         if (attempt.TimedOut)

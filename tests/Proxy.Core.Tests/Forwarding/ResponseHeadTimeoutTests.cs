@@ -9,40 +9,40 @@ using Proxy.Http.Http2.HPack;
 namespace Proxy.Tests.Forwarding;
 
 /// <summary>
-/// The response-head timeout of an HTTP/2 stream forwarded to an HTTP/1.1 upstream (a cancelled read) or to an
-/// HTTP/2 upstream (the upstream stream reset with CANCEL, against a scripted peer over pipes), and the same wait
-/// ended by a client that goes away.
+/// The response-head timeout of a request forwarded to an HTTP/1.1 upstream (a cancelled read) or to an HTTP/2
+/// upstream (the upstream stream reset with CANCEL, against a scripted peer over pipes), whichever the client spoke,
+/// and the same wait ended by a client that goes away.
 /// </summary>
-public class Http2StreamExchangeTests
+public class ResponseHeadTimeoutTests
 {
     [Fact]
-    public void DisarmTimeout_NoTimeout_False()
+    public void Disarm_NoTimeout_False()
     {
-        var exchange = new Http2StreamExchange();
+        var timeout = new ResponseHeadTimeout();
         var pipe = new Pipe();
-        exchange.ArmTimeout(pipe.Reader, null);
-        Assert.False(exchange.DisarmTimeout());
+        timeout.Arm(pipe.Reader, null);
+        Assert.False(timeout.Disarm());
     }
 
     [Fact]
-    public async Task ArmTimeout_Fires_CancelsPendingReadThenDisarmTrue()
+    public async Task Arm_Fires_CancelsPendingReadThenDisarmTrue()
     {
-        var exchange = new Http2StreamExchange();
+        var timeout = new ResponseHeadTimeout();
         var pipe = new Pipe();
-        exchange.ArmTimeout(pipe.Reader, TimeSpan.FromMilliseconds(30));
+        timeout.Arm(pipe.Reader, TimeSpan.FromMilliseconds(30));
         var result = await pipe.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
         Assert.True(result.IsCanceled);
         pipe.Reader.AdvanceTo(result.Buffer.Start);
-        Assert.True(exchange.DisarmTimeout());
+        Assert.True(timeout.Disarm());
     }
 
     [Fact]
-    public async Task DisarmTimeout_BeforeDeadline_NothingCancelledLater()
+    public async Task Disarm_BeforeDeadline_NothingCancelledLater()
     {
-        var exchange = new Http2StreamExchange();
+        var timeout = new ResponseHeadTimeout();
         var pipe = new Pipe();
-        exchange.ArmTimeout(pipe.Reader, TimeSpan.FromMilliseconds(30));
-        Assert.False(exchange.DisarmTimeout());
+        timeout.Arm(pipe.Reader, TimeSpan.FromMilliseconds(30));
+        Assert.False(timeout.Disarm());
         await Task.Delay(150);
 
         // A read after the wait ended sees data, not a stray cancellation.
@@ -53,43 +53,43 @@ public class Http2StreamExchangeTests
     }
 
     [Fact]
-    public async Task ArmTimeout_ReusedForNextWait_FiresAgain()
+    public async Task Arm_ReusedForNextWait_FiresAgain()
     {
-        var exchange = new Http2StreamExchange();
+        var timeout = new ResponseHeadTimeout();
         var first = new Pipe();
-        exchange.ArmTimeout(first.Reader, TimeSpan.FromMilliseconds(20));
-        Assert.False(exchange.DisarmTimeout());
+        timeout.Arm(first.Reader, TimeSpan.FromMilliseconds(20));
+        Assert.False(timeout.Disarm());
 
         // The next request on the same object: a new reader, a new deadline.
         var second = new Pipe();
-        exchange.ArmTimeout(second.Reader, TimeSpan.FromMilliseconds(40));
+        timeout.Arm(second.Reader, TimeSpan.FromMilliseconds(40));
         var result = await second.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
         Assert.True(result.IsCanceled);
-        Assert.True(exchange.DisarmTimeout());
+        Assert.True(timeout.Disarm());
         Assert.False(first.Reader.TryRead(out _)); // the first reader was left alone
     }
 
     [Fact]
-    public void ArmTimeout_BeyondTheTimersRange_ArmedNotThrown()
+    public void Arm_BeyondTheTimersRange_ArmedNotThrown()
     {
         // grpc-timeout allows 99999999H (over 11,000 years): the timer waits its longest and is set again.
-        var exchange = new Http2StreamExchange();
+        var timeout = new ResponseHeadTimeout();
         var pipe = new Pipe();
-        exchange.ArmTimeout(pipe.Reader, TimeSpan.FromHours(99_999_999));
+        timeout.Arm(pipe.Reader, TimeSpan.FromHours(99_999_999));
         Assert.False(pipe.Reader.TryRead(out _));
-        Assert.False(exchange.DisarmTimeout());
+        Assert.False(timeout.Disarm());
     }
 
     [Fact]
-    public async Task ArmTimeout_UpstreamStreamUnanswered_ResetWithCancelAndWaitEndsFalse()
+    public async Task Arm_UpstreamStreamUnanswered_ResetWithCancelAndWaitEndsFalse()
     {
         await using var peer = await ScriptedPeer.StartAsync();
-        var exchange = new Http2StreamExchange();
+        var timeout = new ResponseHeadTimeout();
         Http2Stream stream = await peer.OpenAsync();
-        exchange.ArmTimeout(stream, TimeSpan.FromMilliseconds(30));
+        timeout.Arm(stream, TimeSpan.FromMilliseconds(30));
 
         Assert.False(await stream.HeadersReceived.AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
-        Assert.True(exchange.DisarmTimeout());
+        Assert.True(timeout.Disarm());
         Assert.Equal(Http2ErrorCode.Cancel, stream.ResetCode);
         Assert.False(stream.ResetByPeer);
         Assert.Equal(Http2ErrorCode.Cancel, await peer.ResetOf(stream.Id).WaitAsync(TimeSpan.FromSeconds(10)));
@@ -100,42 +100,43 @@ public class Http2StreamExchangeTests
     }
 
     [Fact]
-    public async Task ArmTimeout_UpstreamHeadersFirst_TimerLeavesTheStreamAlone()
+    public async Task Arm_UpstreamHeadersFirst_TimerLeavesTheStreamAlone()
     {
         await using var peer = await ScriptedPeer.StartAsync();
-        var exchange = new Http2StreamExchange();
+        var timeout = new ResponseHeadTimeout();
         Http2Stream stream = await peer.OpenAsync();
-        exchange.ArmTimeout(stream, TimeSpan.FromMilliseconds(30));
+        timeout.Arm(stream, TimeSpan.FromMilliseconds(30));
         await peer.RespondAsync(stream.Id, endStream: false); // the body would follow: the stream stays open
 
         Assert.True(await stream.HeadersReceived.AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
 
         // The timer fires while still armed (the forwarder not yet back): the headers won, so it does nothing.
         await Task.Delay(150);
-        Assert.False(exchange.DisarmTimeout());
+        Assert.False(timeout.Disarm());
         Assert.Null(stream.ResetCode);
         Assert.NotEqual(Http2StreamState.Closed, stream.State);
         await stream.Connection.ReleaseStreamAsync(stream);
     }
 
     [Fact]
-    public async Task ArmTimeout_UpstreamHeadersAtTheDeadline_ExactlyOneWins()
+    public async Task Arm_UpstreamHeadersAtTheDeadline_ExactlyOneWins()
     {
         await using var peer = await ScriptedPeer.StartAsync();
 
-        // One exchange for every request, as a pooled downstream stream object has, and upstream stream objects
-        // that go back to the pool and come out again: a stale timer callback must never touch a later stream.
-        var exchange = new Http2StreamExchange();
+        // One timeout for every request, as a pooled downstream stream object or an HTTP/1.1 connection has, and
+        // upstream stream objects that go back to the pool and come out again: a stale timer callback must never
+        // touch a later stream.
+        var timeout = new ResponseHeadTimeout();
         var timedOutIds = new List<int>();
         for (var i = 0; i < 200; i++)
         {
             Http2Stream stream = await peer.OpenAsync();
             int id = stream.Id;
-            exchange.ArmTimeout(stream, TimeSpan.FromMilliseconds(1));
+            timeout.Arm(stream, TimeSpan.FromMilliseconds(1));
             Thread.Sleep(i % 12); // the response lands before, at, or after the deadline (a few ms: the clock is coarse)
             await peer.RespondAsync(id, endStream: true);
             bool received = await stream.HeadersReceived.AsTask().WaitAsync(TimeSpan.FromSeconds(10));
-            bool timedOut = exchange.DisarmTimeout();
+            bool timedOut = timeout.Disarm();
 
             Assert.NotEqual(received, timedOut);
             Assert.Equal(timedOut ? Http2ErrorCode.Cancel : (Http2ErrorCode?)null, stream.ResetCode);
@@ -168,91 +169,91 @@ public class Http2StreamExchangeTests
     }
 
     [Fact]
-    public async Task ArmTimeout_WithoutTimeoutAfterOneWithTimeout_StaleTimerCancelsNothing()
+    public async Task Arm_WithoutTimeoutAfterOneWithTimeout_StaleTimerCancelsNothing()
     {
-        var exchange = new Http2StreamExchange();
+        var timeout = new ResponseHeadTimeout();
         var first = new Pipe();
-        exchange.ArmTimeout(first.Reader, TimeSpan.FromMilliseconds(20));
-        Assert.False(exchange.DisarmTimeout());
+        timeout.Arm(first.Reader, TimeSpan.FromMilliseconds(20));
+        Assert.False(timeout.Disarm());
 
         // The next wait has no timeout: the earlier timer's callback, if it still comes, must leave it alone.
         var second = new Pipe();
-        exchange.ArmTimeout(second.Reader, null);
+        timeout.Arm(second.Reader, null);
         await Task.Delay(150);
         await second.Writer.WriteAsync("x"u8.ToArray());
         var result = await second.Reader.ReadAsync();
         Assert.False(result.IsCanceled);
-        Assert.False(exchange.DisarmTimeout());
+        Assert.False(timeout.Disarm());
     }
 
     [Fact]
     public async Task OnDownstreamGone_DuringHttp1Wait_CancelsPendingReadAndMarksGone()
     {
-        var exchange = new Http2StreamExchange();
-        exchange.Begin();
+        var timeout = new ResponseHeadTimeout();
+        timeout.Begin();
         var pipe = new Pipe();
-        exchange.ArmTimeout(pipe.Reader, null);
+        timeout.Arm(pipe.Reader, null);
         var read = pipe.Reader.ReadAsync().AsTask();
-        Assert.False(exchange.DownstreamGone);
-        exchange.OnDownstreamGone();
+        Assert.False(timeout.DownstreamGone);
+        timeout.OnDownstreamGone();
         var result = await read.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.True(result.IsCanceled);
-        Assert.True(exchange.DownstreamGone);
-        Assert.False(exchange.DisarmTimeout()); // not a timeout
+        Assert.True(timeout.DownstreamGone);
+        Assert.False(timeout.Disarm()); // not a timeout
     }
 
     [Fact]
     public async Task OnDownstreamGone_BeforeWait_WaitCancelledAtOnce()
     {
-        var exchange = new Http2StreamExchange();
-        exchange.Begin();
-        exchange.OnDownstreamGone();
-        await WaitUntilAsync(() => exchange.DownstreamGone);
+        var timeout = new ResponseHeadTimeout();
+        timeout.Begin();
+        timeout.OnDownstreamGone();
+        await WaitUntilAsync(() => timeout.DownstreamGone);
         var pipe = new Pipe();
-        exchange.ArmTimeout(pipe.Reader, null);
+        timeout.Arm(pipe.Reader, null);
         var result = await pipe.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
         Assert.True(result.IsCanceled);
-        exchange.DisarmTimeout();
+        timeout.Disarm();
 
         // The next request on the same object starts with its client present.
-        exchange.Begin();
-        Assert.False(exchange.DownstreamGone);
+        timeout.Begin();
+        Assert.False(timeout.DownstreamGone);
     }
 
     [Fact]
     public async Task OnDownstreamGone_ReportRunsAfterNextRequestBegan_Ignored()
     {
-        var exchange = new Http2StreamExchange();
-        exchange.Begin();
+        var timeout = new ResponseHeadTimeout();
+        timeout.Begin();
 
         // Deferred to the end of a read batch, as on the read loop: the object moves on to its next request first.
         Assert.True(ReadBatch.Open());
-        exchange.OnDownstreamGone();
-        exchange.Begin();
+        timeout.OnDownstreamGone();
+        timeout.Begin();
         var pipe = new Pipe();
-        exchange.ArmTimeout(pipe.Reader, null);
+        timeout.Arm(pipe.Reader, null);
         ReadBatch.Close();
 
-        Assert.False(exchange.DownstreamGone);
+        Assert.False(timeout.DownstreamGone);
         await pipe.Writer.WriteAsync("x"u8.ToArray());
         var result = await pipe.Reader.ReadAsync();
         Assert.False(result.IsCanceled);
-        Assert.False(exchange.DisarmTimeout());
+        Assert.False(timeout.Disarm());
     }
 
     [Fact]
     public async Task OnDownstreamGone_DuringHttp2Wait_UpstreamResetWithCancelAndWaitEndsFalse()
     {
         await using var peer = await ScriptedPeer.StartAsync();
-        var exchange = new Http2StreamExchange();
-        exchange.Begin();
+        var timeout = new ResponseHeadTimeout();
+        timeout.Begin();
         Http2Stream stream = await peer.OpenAsync();
-        exchange.ArmTimeout(stream, null); // no route timeout: only the client's going away ends the wait
-        exchange.OnDownstreamGone();
+        timeout.Arm(stream, null); // no route timeout: only the client's going away ends the wait
+        timeout.OnDownstreamGone();
 
         Assert.False(await stream.HeadersReceived.AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
-        Assert.False(exchange.DisarmTimeout()); // not a timeout
-        Assert.True(exchange.DownstreamGone);
+        Assert.False(timeout.Disarm()); // not a timeout
+        Assert.True(timeout.DownstreamGone);
         Assert.Equal(Http2ErrorCode.Cancel, stream.ResetCode);
         Assert.Equal(Http2ErrorCode.Cancel, await peer.ResetOf(stream.Id).WaitAsync(TimeSpan.FromSeconds(10)));
         stream.Input.Complete();
