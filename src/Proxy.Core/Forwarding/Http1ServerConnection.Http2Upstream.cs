@@ -19,6 +19,7 @@ public sealed partial class Http1ServerConnection
 {
     private Http2HeaderList? _http2Request; // reused: one request at a time per HTTP/1.1 connection
     private StreamedBodyReplay? _replay;     // made by the first streamed body, then reused likewise
+    private ResponseHeadTimeout? _responseTimeout; // made by the first request whose route has a timeout, then reused
 
     // The flush of the last interim (1xx) response relayed to the client; awaited before the forwarder writes.
     private ValueTask<FlushResult> _interimFlush;
@@ -217,24 +218,29 @@ public sealed partial class Http1ServerConnection
 
         attempt.Stream = stream;
         attempt.Upload = !hasBody ? null : buffered ? SendBufferedBodyAsync(stream) : UploadToHttp2Async(stream, replay!);
+
+        // A timeout is the connection's reused timer, which resets the upstream stream with CANCEL, so the wait ends
+        // with false: no task or timer per request, and the stream's waiter always takes its result, so the stream
+        // is recycled. The reset comes before the answer: no interim response is written to the client after it.
+        ResponseHeadTimeout? responseTimeout = timeout is null ? null : (_responseTimeout ??= new ResponseHeadTimeout());
+        responseTimeout?.Arm(stream, timeout);
         bool received;
         try
         {
-            received = timeout is { } t
-                ? await stream.HeadersReceived.AsTask().WaitAsync(t).ConfigureAwait(false)
-                : await stream.HeadersReceived.ConfigureAwait(false);
+            received = await stream.HeadersReceived.ConfigureAwait(false);
         }
-        catch (TimeoutException)
+        finally
         {
-            // Reset before answering: no interim response can be written to the client after this.
-            await stream.Connection.ResetAsync(stream, Http2ErrorCode.Cancel).ConfigureAwait(false);
-            attempt.TimedOut = true;
-            attempt.Outcome = AttemptOutcome.PerTryTimeout;
-            await AwaitInterimFlushAsync().ConfigureAwait(false);
-            return attempt;
+            attempt.TimedOut = responseTimeout?.Disarm() == true;
         }
 
         await AwaitInterimFlushAsync().ConfigureAwait(false);
+        if (attempt.TimedOut)
+        {
+            attempt.Outcome = AttemptOutcome.PerTryTimeout;
+            return attempt;
+        }
+
         attempt.Outcome = RetryGate.OutcomeOf(stream, received);
         if (received)
         {

@@ -134,6 +134,7 @@ public sealed partial class Http1ServerConnection : ITrackedConnection, Proxy.Ht
         {
             // The listener completes the output and waits for it to drain before closing the socket.
             _requestTimer?.Dispose();
+            _responseTimeout?.Dispose(); // disarmed: every wait disarms it before the request ends
             await _input.CompleteAsync().ConfigureAwait(false);
         }
     }

@@ -81,8 +81,10 @@ public sealed class Http2Stream : IValueTaskSource<bool>, IThreadPoolWorkItem, I
     public long SentBodyBytes { get; internal set; }
 
     /// <summary>
-    /// Client side: completes with true when the final response headers arrived, false on a reset. Await it once;
-    /// <c>AsTask()</c> it to add a timeout.
+    /// Client side: completes with true when the final response headers arrived, false on a reset. Await it once,
+    /// to the end: a waiter that gives up keeps the object from being recycled. For a timeout, reset the stream when
+    /// it expires (<see cref="Http2Connection.TryCancelBeforeResponse"/>), which ends the wait with false; do not
+    /// <c>AsTask()</c> it and wait with a timeout.
     /// </summary>
     public ValueTask<bool> HeadersReceived => new(this, _headers.Version);
 
@@ -157,8 +159,9 @@ public sealed class Http2Stream : IValueTaskSource<bool>, IThreadPoolWorkItem, I
     {
         if (Volatile.Read(ref _headersAwaiting) || Volatile.Read(ref _headersQueued))
         {
-            // A waiter registered on HeadersReceived has not taken its result yet (one that gave up, on a
-            // timeout): its continuation still holds this version, so the object is never reused.
+            // A waiter registered on HeadersReceived has not taken its result yet: its continuation still holds this
+            // version, so the object is never reused. Nothing in the proxy leaves one now (its forwarders await to the
+            // end and time out by resetting the stream); a safety net for a consumer that gives up on the wait.
             return false;
         }
 
