@@ -19,6 +19,14 @@ public class Http2ProxyTests
         Timeout = TimeSpan.FromSeconds(60),
     };
 
+    /// <summary>The client sides of a test on an HTTP/2 cluster: HTTP/1.1 ("h1") and h2c ("h2"), see <see cref="Client"/>.</summary>
+    public static TheoryData<string> Downstreams => new() { "h1", "h2" };
+
+    /// <summary>A client of the listener "web": h2c prior knowledge for "h2" (<see cref="H2Client"/>), else HTTP/1.1.</summary>
+    internal static HttpClient Client(RunningProxy proxy, string downstream) => downstream == "h2"
+        ? H2Client(proxy)
+        : new HttpClient { BaseAddress = new Uri($"http://{proxy.Listener("web")}"), Timeout = TimeSpan.FromSeconds(60) };
+
     internal static async Task<(KestrelUpstream Upstream, RunningProxy Proxy)> StartAsync(string upstreamProtocol, string listenerProtocol = "http")
     {
         var upstream = await KestrelUpstream.StartAsync("a", upstreamProtocol == "http2" ? HttpProtocols.Http2 : HttpProtocols.Http1);

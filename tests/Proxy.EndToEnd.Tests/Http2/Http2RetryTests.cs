@@ -8,12 +8,6 @@ namespace Proxy.EndToEnd.Tests.Http2;
 /// <summary>Retries on HTTP/2 clusters: refused streams always (RFC 9113 8.7), the route's policy otherwise.</summary>
 public class Http2RetryTests
 {
-    public static TheoryData<string> Downstreams => new() { "h1", "h2" };
-
-    private static HttpClient Client(RunningProxy proxy, string downstream) => downstream == "h2"
-        ? Http2ProxyTests.H2Client(proxy)
-        : new HttpClient { BaseAddress = new Uri($"http://{proxy.Listener("web")}"), Timeout = TimeSpan.FromSeconds(30) };
-
     /// <summary>An upstream whose first request fails with <paramref name="fail"/>; later ones get 200 and the body's length.</summary>
     private static RawHttp2Upstream FailFirst(Func<RawHttp2Upstream.Exchange, Task> fail)
     {
@@ -32,12 +26,12 @@ public class Http2RetryTests
     }
 
     [Theory]
-    [MemberData(nameof(Downstreams))]
+    [MemberData(nameof(Http2ProxyTests.Downstreams), MemberType = typeof(Http2ProxyTests))]
     public async Task RefusedStream_NoRetryPolicy_RetriedAndCounted(string downstream)
     {
         await using var upstream = FailFirst(exchange => exchange.ResetAsync(Http2ErrorCode.RefusedStream));
         await using var proxy = await RunningProxy.StartAsync(Http2Configs.Single(upstream.Address, "http2"));
-        using var client = Client(proxy, downstream);
+        using var client = Http2ProxyTests.Client(proxy, downstream);
 
         // POST is not idempotent: only a refused stream, which reached no application, may be sent again.
         using var response = await client.PostAsync("/x", new StringContent(""));
@@ -49,12 +43,12 @@ public class Http2RetryTests
     }
 
     [Theory]
-    [MemberData(nameof(Downstreams))]
+    [MemberData(nameof(Http2ProxyTests.Downstreams), MemberType = typeof(Http2ProxyTests))]
     public async Task GoAwayBelowStream_RetriedOnNewConnection(string downstream)
     {
         await using var upstream = FailFirst(exchange => exchange.Connection.GoAwayAsync(0, Http2ErrorCode.NoError));
         await using var proxy = await RunningProxy.StartAsync(Http2Configs.Single(upstream.Address, "http2"));
-        using var client = Client(proxy, downstream);
+        using var client = Http2ProxyTests.Client(proxy, downstream);
 
         Assert.Equal("ok 0 on 2", await client.GetStringAsync("/x"));
         Assert.Equal(2, upstream.Connections);
@@ -142,7 +136,7 @@ public class Http2RetryTests
         });
         await using var proxy = await RunningProxy.StartAsync(Http2Configs.Single(upstream.Address, "http2",
             routeExtra: $"        retries: {{ attempts: 2, retry_on: [{retryOn}], backoff_base: 1ms }}"));
-        using var client = Client(proxy, downstream);
+        using var client = Http2ProxyTests.Client(proxy, downstream);
 
         // PUT is idempotent; its 1000-byte body is received whole first, so the second try carries it too.
         using var response = await client.PutAsync("/x", new ByteArrayContent(new byte[1000]));
@@ -170,14 +164,14 @@ public class Http2RetryTests
     }
 
     [Theory]
-    [MemberData(nameof(Downstreams))]
+    [MemberData(nameof(Http2ProxyTests.Downstreams), MemberType = typeof(Http2ProxyTests))]
     public async Task RetryPolicy_Http2Cluster_KestrelFlaky503s_Retried(string downstream)
     {
         await using var upstream = await KestrelUpstream.StartAsync("a", Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2);
         upstream.FlakyFailures = 2;
         await using var proxy = await RunningProxy.StartAsync(Http2Configs.Single(upstream.Address, "http2",
             routeExtra: "        retries: { attempts: 3, retry_on: [5xx], backoff_base: 1ms }"));
-        using var client = Client(proxy, downstream);
+        using var client = Http2ProxyTests.Client(proxy, downstream);
 
         Assert.Equal("ok from a", await client.GetStringAsync("/flaky"));
         var metrics = await proxy.Admin.MetricsAsync();

@@ -24,10 +24,6 @@ public class Http2StreamedBodyReplayTests
         { "h2", "goaway" },
     };
 
-    private static HttpClient Client(RunningProxy proxy, string downstream) => downstream == "h2"
-        ? Http2ProxyTests.H2Client(proxy)
-        : new HttpClient { BaseAddress = new Uri($"http://{proxy.Listener("web")}"), Timeout = TimeSpan.FromSeconds(30) };
-
     private static byte[] Pattern(int length)
     {
         var data = new byte[length];
@@ -84,7 +80,7 @@ public class Http2StreamedBodyReplayTests
         var refused = new List<byte[]>();
         await using var upstream = FailFirstAfter(2048, refusal, bodies, refused);
         await using var proxy = await RunningProxy.StartAsync(Http2Configs.Single(upstream.Address, "http2"));
-        using var client = Client(proxy, downstream);
+        using var client = Http2ProxyTests.Client(proxy, downstream);
 
         // 6 KiB in six writes 100 ms apart, without a length: chunked from the HTTP/1.1 client, DATA frames without
         // content-length from the HTTP/2 one. The refusal comes while the client is still sending.
@@ -103,7 +99,7 @@ public class Http2StreamedBodyReplayTests
     }
 
     [Theory]
-    [MemberData(nameof(Http2RetryTests.Downstreams), MemberType = typeof(Http2RetryTests))]
+    [MemberData(nameof(Http2ProxyTests.Downstreams), MemberType = typeof(Http2ProxyTests))]
     public async Task StreamedBody_ResetBeforeHeaders_RetryPolicyReplays(string downstream)
     {
         var bodies = new List<byte[]>();
@@ -111,7 +107,7 @@ public class Http2StreamedBodyReplayTests
         await using var upstream = FailFirstAfter(2048, "reset", bodies, failed);
         await using var proxy = await RunningProxy.StartAsync(Http2Configs.Single(upstream.Address, "http2",
             routeExtra: "        retries: { attempts: 1, retry_on: [reset], backoff_base: 1ms }"));
-        using var client = Client(proxy, downstream);
+        using var client = Http2ProxyTests.Client(proxy, downstream);
 
         // PUT is idempotent, so a reset (which may have reached the application) is retried under the policy.
         var payload = Pattern(5000);
@@ -126,7 +122,7 @@ public class Http2StreamedBodyReplayTests
     }
 
     [Theory]
-    [MemberData(nameof(Http2RetryTests.Downstreams), MemberType = typeof(Http2RetryTests))]
+    [MemberData(nameof(Http2ProxyTests.Downstreams), MemberType = typeof(Http2ProxyTests))]
     public async Task StreamedBody_RefusedAfterReplayLimit_ErrorAsBeforeAndProxyKeepsServing(string downstream)
     {
         var bodies = new List<byte[]>();
@@ -138,7 +134,7 @@ public class Http2StreamedBodyReplayTests
         var payload = Pattern(96 * 1024);
         await using var upstream = FailFirstAfter(downstream == "h1" ? payload.Length : ReplayLimit + 8 * 1024, "refused-stream", bodies, refused);
         await using var proxy = await RunningProxy.StartAsync(Http2Configs.Single(upstream.Address, "http2"));
-        using var client = Client(proxy, downstream);
+        using var client = Http2ProxyTests.Client(proxy, downstream);
 
         using (var response = await client.PostAsync("/upload", new PausedContent(payload, pieces: 12, TimeSpan.FromMilliseconds(20))))
         {

@@ -32,10 +32,6 @@ public class RequestIdTests : IDisposable
           - { name: backend, protocol: {{clusterProtocol}}, endpoints: [ {{endpoint}} ] }
         """;
 
-    private static HttpClient Client(RunningProxy proxy, string downstream) => downstream == "h2"
-        ? Http2ProxyTests.H2Client(proxy)
-        : new HttpClient { BaseAddress = new Uri($"http://{proxy.Listener("web")}"), Timeout = TimeSpan.FromSeconds(30) };
-
     [Theory]
     [InlineData("h1")]
     [InlineData("h2")]
@@ -46,7 +42,7 @@ public class RequestIdTests : IDisposable
             ? exchange.SendAsync("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nbusy")
             : exchange.SendAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
         await using var proxy = await RunningProxy.StartAsync(Config(upstream.Address, "http1"));
-        using var client = Client(proxy, downstream);
+        using var client = Http2ProxyTests.Client(proxy, downstream);
 
         // Two requests on one client connection: the id is made per request, not per connection.
         Assert.Equal("ok", await client.GetStringAsync("/first"));
@@ -76,7 +72,7 @@ public class RequestIdTests : IDisposable
             return tries.Count == 1 ? exchange.RespondAsync(503, "busy") : exchange.RespondAsync(200, "ok");
         });
         await using var proxy = await RunningProxy.StartAsync(Config(upstream.Address, "http2"));
-        using var client = Client(proxy, downstream);
+        using var client = Http2ProxyTests.Client(proxy, downstream);
 
         using var response = await client.GetAsync("/first");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -101,7 +97,7 @@ public class RequestIdTests : IDisposable
     {
         await using var upstream = ScriptedHttp1Upstream.Start(exchange => exchange.SendAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
         await using var proxy = await RunningProxy.StartAsync(Config(upstream.Address, "http1"));
-        using var client = Client(proxy, "h2");
+        using var client = Http2ProxyTests.Client(proxy, "h2");
 
         Assert.Equal("ok", await client.GetStringAsync("/a"));
         using var request = new HttpRequestMessage(HttpMethod.Get, "/b") { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
