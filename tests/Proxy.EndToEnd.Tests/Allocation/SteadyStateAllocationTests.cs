@@ -12,9 +12,10 @@ public class AllocationCollection;
 
 /// <summary>
 /// Counts the managed allocations of the published binary (its own process and heap, production scheduling) per
-/// request in steady state, from its <c>proxy_gc_allocated_bytes</c> gauge: keep-alive HTTP/1.1 requests, and
-/// HTTP/2 streams multiplexed on one connection to an HTTP/2 upstream and to an HTTP/1.1 upstream, and the first two
-/// again with an access log to a file (the lines are written, not dropped). The clients and upstreams are raw sockets.
+/// request in steady state, from its <c>proxy_gc_allocated_bytes</c> gauge: keep-alive HTTP/1.1 requests to an
+/// HTTP/1.1 upstream and to an HTTP/2 upstream, HTTP/2 streams multiplexed on one connection to an HTTP/2 upstream
+/// and to an HTTP/1.1 upstream, and HTTP/1.1 to HTTP/1.1 and HTTP/2 to HTTP/2 again with an access log to a file (the
+/// lines are written, not dropped). The clients and upstreams are raw sockets.
 /// Reading /metrics itself allocates; that cost is measured by two reads with nothing between them and subtracted.
 /// BenchmarkDotNet shows the same paths at 0 B (bench Http1ForwardingBenchmarks, Http2ForwardingBenchmarks,
 /// AccessLogWriterBenchmarks).
@@ -23,6 +24,7 @@ public class AllocationCollection;
 public class SteadyStateAllocationTests
 {
     private const double AllowedBytesPerRequest = 16;
+    private const int Http1Connections = 4; // keep-alive HTTP/1.1 connections of MeasureHttp1KeepAliveAsync
     private static readonly byte[] Request = "GET /api/items?id=7 HTTP/1.1\r\nHost: alloc.test\r\nUser-Agent: t/1\r\nX-Request-Id: 4bf92f35-77b3-4da6-a3ce-929d0e0e4736\r\n\r\n"u8.ToArray();
     private static readonly byte[] Response = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"u8.ToArray();
 
@@ -56,44 +58,36 @@ public class SteadyStateAllocationTests
             clusters:
               - { name: api, endpoints: [ {{upstream.LocalEndPoint}} ] }
             """, adminPort);
-        // Four keep-alive connections, each with one request in flight, as a load generator would.
-        const int connections = 4;
-        var clients = new Socket[connections];
-        var buffers = new byte[connections][];
-        var length = 0;
-        for (var i = 0; i < connections; i++)
-        {
-            clients[i] = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            await clients[i].ConnectAsync(new IPEndPoint(IPAddress.Loopback, listenPort));
-            buffers[i] = new byte[4096];
-            clients[i].Send(Request);
-            await Task.Delay(100);
-            length = clients[i].Receive(buffers[i]);
-        }
+        double perRequest = await MeasureHttp1KeepAliveAsync(proxy, listenPort);
+        Assert.True(perRequest < AllowedBytesPerRequest, $"{perRequest:F1} bytes allocated per request");
+        await log.AssertWrittenAsync(proxy, MeasuredRequests(10_000) * Http1Connections);
+    }
 
-        try
-        {
-            var rounds = new Task[connections];
-            double perRound = await MeasureAsync(proxy, async () =>
-            {
-                for (var i = 0; i < connections; i++)
-                {
-                    rounds[i] = RoundTripAsync(clients[i], buffers[i], length).AsTask();
-                }
+    [SkippableTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Http1KeepAliveRequestsToHttp2Upstream_SteadyState_AllocateNothing(bool routeTimeout)
+    {
+        Skip.If(BinaryProxy.Path is null, "PROXY_BINARY not set: run the README test command to publish the AOT binary first");
+        using var upstream = new LoopbackHttp2Upstream();
+        int listenPort = TcpClientHelpers.UnusedPort(), adminPort = TcpClientHelpers.UnusedPort();
 
-                await Task.WhenAll(rounds);
-            }, requests: 10_000);
-            double perRequest = perRound / connections;
-            Assert.True(perRequest < AllowedBytesPerRequest, $"{perRequest:F1} bytes allocated per request");
-            await log.AssertWrittenAsync(proxy, MeasuredRequests(10_000) * connections);
-        }
-        finally
-        {
-            foreach (var client in clients)
-            {
-                client.Dispose();
-            }
-        }
+        // A route timeout arms the connection's reused timer around the wait for the upstream stream's response
+        // headers, never fired here: no task or timer per request, and the upstream streams go back to their pool.
+        string timeout = routeTimeout ? ", timeout: 30s" : "";
+        using var proxy = await BinaryProxy.StartAsync($$"""
+            admin: { address: 127.0.0.1:{{adminPort}} }
+            log: { level: error }
+            listeners:
+              - name: web
+                address: 127.0.0.1:{{listenPort}}
+                protocol: http
+                routes: [ { match: { path_prefix: /api }, cluster: api{{timeout}} } ]
+            clusters:
+              - { name: api, protocol: http2, endpoints: [ 127.0.0.1:{{upstream.Port}} ] }
+            """, adminPort);
+        double perRequest = await MeasureHttp1KeepAliveAsync(proxy, listenPort);
+        Assert.True(perRequest < AllowedBytesPerRequest, $"{perRequest:F1} bytes allocated per request");
     }
 
     [SkippableTheory]
@@ -224,6 +218,49 @@ public class SteadyStateAllocationTests
 
     /// <summary>Calls of the request <see cref="MeasureAsync"/> makes for <paramref name="requests"/>: a warm-up quarter and three windows.</summary>
     private static int MeasuredRequests(int requests) => requests / 4 + 3 * requests;
+
+    /// <summary>
+    /// Bytes the proxy allocated per request over four keep-alive HTTP/1.1 connections, each with one request in
+    /// flight, as a load generator would.
+    /// </summary>
+    private static async Task<double> MeasureHttp1KeepAliveAsync(BinaryProxy proxy, int listenPort)
+    {
+        const int connections = Http1Connections;
+        var clients = new Socket[connections];
+        var buffers = new byte[connections][];
+        var length = 0;
+        for (var i = 0; i < connections; i++)
+        {
+            clients[i] = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            await clients[i].ConnectAsync(new IPEndPoint(IPAddress.Loopback, listenPort));
+            buffers[i] = new byte[4096];
+            clients[i].Send(Request);
+            await Task.Delay(100);
+            length = clients[i].Receive(buffers[i]);
+        }
+
+        try
+        {
+            var rounds = new Task[connections];
+            double perRound = await MeasureAsync(proxy, async () =>
+            {
+                for (var i = 0; i < connections; i++)
+                {
+                    rounds[i] = RoundTripAsync(clients[i], buffers[i], length).AsTask();
+                }
+
+                await Task.WhenAll(rounds);
+            }, requests: 10_000);
+            return perRound / connections;
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                client.Dispose();
+            }
+        }
+    }
 
     /// <summary>Bytes the proxy allocated per call of <paramref name="request"/>: the quietest of three windows after a warm-up.</summary>
     private static async Task<double> MeasureAsync(BinaryProxy proxy, Func<ValueTask> request, int requests)

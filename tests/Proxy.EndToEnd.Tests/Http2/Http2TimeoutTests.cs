@@ -5,15 +5,16 @@ using Proxy.Http.Http2;
 namespace Proxy.EndToEnd.Tests.Http2;
 
 /// <summary>
-/// Route timeouts and per-try timeouts of h2 requests on HTTP/2 clusters: the upstream stream that timed out is reset
-/// with CANCEL, then the client gets a 504 or the request is tried again elsewhere.
+/// Route timeouts and per-try timeouts on HTTP/2 clusters, from h2 and HTTP/1.1 clients: the upstream stream that
+/// timed out is reset with CANCEL, then the client gets a 504 or the request is tried again elsewhere.
 /// </summary>
 public class Http2TimeoutTests
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
 
-    [Fact]
-    public async Task RouteTimeout_UpstreamNeverAnswers_504AndUpstreamStreamCancelled()
+    [Theory]
+    [MemberData(nameof(Http2ProxyTests.Downstreams), MemberType = typeof(Http2ProxyTests))]
+    public async Task RouteTimeout_UpstreamNeverAnswers_504AndUpstreamStreamCancelled(string downstream)
     {
         var silent = new TaskCompletionSource<RawHttp2Upstream.Exchange>(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var upstream = RawHttp2Upstream.Start(exchange =>
@@ -27,7 +28,7 @@ public class Http2TimeoutTests
             return exchange.RespondAsync(200, "ok");
         });
         await using var proxy = await RunningProxy.StartAsync(Http2Configs.Single(upstream.Address, "http2", routeExtra: "        timeout: 300ms"));
-        using var client = Http2ProxyTests.H2Client(proxy);
+        using var client = Http2ProxyTests.Client(proxy, downstream);
 
         using var response = await client.GetAsync("/silent");
         Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
@@ -35,7 +36,8 @@ public class Http2TimeoutTests
         var exchange = await silent.Task.WaitAsync(Wait);
         Assert.Equal(Http2ErrorCode.Cancel, await exchange.Reset.WaitAsync(Wait));
 
-        // The upstream's late answer on the cancelled stream is dropped, and the connection serves the next request.
+        // The upstream's late answer on the cancelled stream is dropped, and the upstream connection serves the next
+        // request (an HTTP/1.1 client's comes on a new connection: a 504 closes its connection).
         await exchange.RespondAsync(200, "late");
         Assert.Equal("ok", await client.GetStringAsync("/next"));
         Assert.Equal(1, upstream.Connections);
@@ -43,8 +45,9 @@ public class Http2TimeoutTests
         Assert.Equal(1, metrics.Value("istio_requests_total{reporter=\"source\",listener=\"web\",route=\"route-0\",destination_service=\"backend\",request_protocol=\"http\",response_code=\"504\",response_flags=\"UT\"}"));
     }
 
-    [Fact]
-    public async Task PerTryTimeout_FirstTryUnanswered_RetriedOnTheOtherEndpoint()
+    [Theory]
+    [MemberData(nameof(Http2ProxyTests.Downstreams), MemberType = typeof(Http2ProxyTests))]
+    public async Task PerTryTimeout_FirstTryUnanswered_RetriedOnTheOtherEndpoint(string downstream)
     {
         // Whichever endpoint the first try picks leaves it unanswered; the retry avoids that endpoint.
         var tries = 0;
@@ -63,7 +66,7 @@ public class Http2TimeoutTests
         await using var b = RawHttp2Upstream.Start(Handler("b"));
         await using var proxy = await RunningProxy.StartAsync(Http2Configs.Single($"{a.Address}, {b.Address}", "http2",
             routeExtra: "        timeout: 10s\n        retries: { attempts: 1, retry_on: [5xx], per_try_timeout: 300ms, backoff_base: 1ms }"));
-        using var client = Http2ProxyTests.H2Client(proxy);
+        using var client = Http2ProxyTests.Client(proxy, downstream);
 
         using var response = await client.GetAsync("/x");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -77,8 +80,9 @@ public class Http2TimeoutTests
         Assert.Equal(1, metrics.Value("istio_requests_total{reporter=\"source\",listener=\"web\",route=\"route-0\",destination_service=\"backend\",request_protocol=\"http\",response_code=\"200\",response_flags=\"-\"}"));
     }
 
-    [Fact]
-    public async Task PerTryTimeout_EveryTryUnanswered_EachCancelledThen504()
+    [Theory]
+    [MemberData(nameof(Http2ProxyTests.Downstreams), MemberType = typeof(Http2ProxyTests))]
+    public async Task PerTryTimeout_EveryTryUnanswered_EachCancelledThen504(string downstream)
     {
         var unanswered = new List<RawHttp2Upstream.Exchange>();
         Task Record(RawHttp2Upstream.Exchange exchange)
@@ -95,7 +99,7 @@ public class Http2TimeoutTests
         await using var b = RawHttp2Upstream.Start(Record);
         await using var proxy = await RunningProxy.StartAsync(Http2Configs.Single($"{a.Address}, {b.Address}", "http2",
             routeExtra: "        retries: { attempts: 1, retry_on: [5xx], per_try_timeout: 200ms, backoff_base: 1ms }"));
-        using var client = Http2ProxyTests.H2Client(proxy);
+        using var client = Http2ProxyTests.Client(proxy, downstream);
 
         using var response = await client.GetAsync("/x");
         Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
