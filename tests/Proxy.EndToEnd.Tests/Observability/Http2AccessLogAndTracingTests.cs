@@ -19,9 +19,9 @@ public class Http2AccessLogAndTracingTests : IDisposable
     private const string B3Trace = "463ac35c9f6413ad48485a3953bb6124";
     private const string B3Span = "a2fb4a1d1a96d312";
 
-    private readonly string _folder = Directory.CreateTempSubdirectory("proxy-h2-obs-").FullName;
+    private readonly AccessLogFolder _log = new("proxy-h2-obs-");
 
-    private string AccessLog => Path.Combine(_folder, "access.log");
+    private string AccessLog => _log.Path;
 
     [Theory]
     [InlineData("http1")]
@@ -175,30 +175,9 @@ public class Http2AccessLogAndTracingTests : IDisposable
         .Select(line => (line[..line.IndexOf(':')].ToLowerInvariant(), line[(line.IndexOf(':') + 1)..].Trim()))
         .ToList();
 
-    /// <summary>The first <paramref name="count"/> access-log lines, once written.</summary>
-    private async Task<List<JsonElement>> AccessLogAsync(int count)
-    {
-        string[] lines = [];
-        Assert.True(await TcpClientHelpers.EventuallyAsync(async () =>
-        {
-            lines = File.Exists(AccessLog) ? await File.ReadAllLinesAsync(AccessLog) : [];
-            return lines.Length >= count;
-        }, TimeSpan.FromSeconds(15)), "access log lines missing");
-        Assert.Equal(count, lines.Length);
-        return lines.Select(line => JsonDocument.Parse(line).RootElement.Clone()).ToList();
-    }
+    private Task<List<JsonElement>> AccessLogAsync(int count) => _log.ReadAsync(count);
 
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(_folder, recursive: true);
-        }
-        catch (IOException)
-        {
-            // a temp folder left behind is harmless
-        }
-    }
+    public void Dispose() => _log.Dispose();
 
     /// <summary>An HTTP/1.1 or HTTP/2 upstream behind one address.</summary>
     private sealed class Upstream : IAsyncDisposable

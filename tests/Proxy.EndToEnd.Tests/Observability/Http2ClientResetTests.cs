@@ -15,9 +15,9 @@ namespace Proxy.EndToEnd.Tests.Observability;
 /// </summary>
 public class Http2ClientResetTests : IDisposable
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("proxy-h2-reset-").FullName;
+    private readonly AccessLogFolder _log = new("proxy-h2-reset-");
 
-    private string AccessLog => Path.Combine(_folder, "access.log");
+    private string AccessLog => _log.Path;
 
     [Theory]
     [InlineData("http2")]
@@ -107,30 +107,9 @@ public class Http2ClientResetTests : IDisposable
             TimeSpan.FromSeconds(15)));
     }
 
-    /// <summary>The first <paramref name="count"/> access-log lines, once written.</summary>
-    private async Task<List<JsonElement>> AccessLogAsync(int count)
-    {
-        string[] lines = [];
-        Assert.True(await TcpClientHelpers.EventuallyAsync(async () =>
-        {
-            lines = File.Exists(AccessLog) ? await File.ReadAllLinesAsync(AccessLog) : [];
-            return lines.Length >= count;
-        }, TimeSpan.FromSeconds(15)), "access log lines missing");
-        Assert.Equal(count, lines.Length);
-        return lines.Select(line => JsonDocument.Parse(line).RootElement.Clone()).ToList();
-    }
+    private Task<List<JsonElement>> AccessLogAsync(int count) => _log.ReadAsync(count);
 
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(_folder, recursive: true);
-        }
-        catch (IOException)
-        {
-            // a temp folder left behind is harmless
-        }
-    }
+    public void Dispose() => _log.Dispose();
 
     /// <summary>
     /// An upstream that takes a request and never answers it, reporting how the proxy ended it: the RST_STREAM code

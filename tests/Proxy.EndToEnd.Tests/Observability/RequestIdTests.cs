@@ -12,9 +12,9 @@ namespace Proxy.EndToEnd.Tests.Observability;
 /// </summary>
 public class RequestIdTests : IDisposable
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("proxy-request-id-").FullName;
+    private readonly AccessLogFolder _log = new("proxy-request-id-");
 
-    private string AccessLog => Path.Combine(_folder, "access.log");
+    private string AccessLog => _log.Path;
 
     /// <summary>One listener with an access log; its only route retries a 503 once.</summary>
     private string Config(string endpoint, string clusterProtocol) => $$"""
@@ -112,34 +112,10 @@ public class RequestIdTests : IDisposable
     }
 
     /// <summary>(path, request_id, attempts) of the first <paramref name="count"/> access-log lines, once written.</summary>
-    private async Task<List<(string Path, string RequestId, int Attempts)>> AccessLogAsync(int count)
-    {
-        string[] lines = [];
-        Assert.True(await TcpClientHelpers.EventuallyAsync(async () =>
-        {
-            lines = File.Exists(AccessLog) ? await File.ReadAllLinesAsync(AccessLog) : [];
-            return lines.Length >= count;
-        }, TimeSpan.FromSeconds(15)), "access log lines missing");
-        var entries = new List<(string, string, int)>();
-        foreach (var line in lines.Take(count))
-        {
-            using var json = JsonDocument.Parse(line);
-            var entry = json.RootElement;
-            entries.Add((entry.GetProperty("path").GetString()!, entry.GetProperty("request_id").GetString()!, entry.GetProperty("attempts").GetInt32()));
-        }
+    private async Task<List<(string Path, string RequestId, int Attempts)>> AccessLogAsync(int count) =>
+        (await _log.ReadAsync(count, exactly: false))
+            .Select(entry => (entry.GetProperty("path").GetString()!, entry.GetProperty("request_id").GetString()!, entry.GetProperty("attempts").GetInt32()))
+            .ToList();
 
-        return entries;
-    }
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(_folder, recursive: true);
-        }
-        catch (IOException)
-        {
-            // a temp folder left behind is harmless
-        }
-    }
+    public void Dispose() => _log.Dispose();
 }
