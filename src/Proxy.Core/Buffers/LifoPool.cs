@@ -3,7 +3,7 @@ namespace Proxy.Buffers;
 /// <summary>
 /// A bounded pool of reusable objects handed out last-in first-out, with a small cache per thread in front of a
 /// shared stack: the object returned last on this thread is the next one rented here, so it is still in this core's
-/// cache. The same order as <see cref="PinnedBlockMemoryPool"/>, for objects rather than blocks.
+/// cache. <see cref="PinnedBlockMemoryPool"/> keeps its blocks in one; so do HTTP/2 streams and async-method boxes.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -96,14 +96,7 @@ internal sealed class LifoPool<T>
         if (cache.Pool != this)
         {
             // The thread's cache belongs to another pool of the same type (tests make their own): share this one.
-            lock (_lock)
-            {
-                if (_sharedCount < _shared.Length)
-                {
-                    _shared[_sharedCount++].Item = item;
-                }
-            }
-
+            ReturnShared(item);
             return;
         }
 
@@ -125,6 +118,18 @@ internal sealed class LifoPool<T>
         }
 
         cache.Items[cache.Count++].Item = item;
+    }
+
+    /// <summary>Keeps <paramref name="item"/> in the shared stack, for any thread (new objects made in bulk).</summary>
+    public void ReturnShared(T item)
+    {
+        lock (_lock)
+        {
+            if (_sharedCount < _shared.Length)
+            {
+                _shared[_sharedCount++].Item = item; // beyond the bound, the GC has it
+            }
+        }
     }
 
     private struct Slot

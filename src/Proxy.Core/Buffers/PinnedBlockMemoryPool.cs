@@ -31,15 +31,9 @@ public sealed class PinnedBlockMemoryPool : MemoryPool<byte>
     // socket read or a stream's body lands in warm memory. (A FIFO queue hands out the coldest of up to 2,048
     // idle blocks every time, and every byte written to it then misses the cache.) Each thread keeps a few
     // of its own (socket threads rent and return blocks at every read and flush), the rest are shared under a lock.
-    private readonly Lock _lock = new();
-    private readonly Block?[] _free;
-    private int _freeCount; // guarded by _lock
-    private readonly int _maxRetained;
+    private readonly LifoPool<Block> _free;
     private long _slabBytes;
     private volatile bool _disposed;
-
-    [ThreadStatic]
-    private static ThreadCache? t_cache;
 
     /// <summary>The process-wide pool.</summary>
     /// <remarks>
@@ -52,8 +46,7 @@ public sealed class PinnedBlockMemoryPool : MemoryPool<byte>
     /// <summary>Creates a pool that keeps at most <paramref name="maxRetainedBlocks"/> idle blocks in its shared stack.</summary>
     public PinnedBlockMemoryPool(int maxRetainedBlocks)
     {
-        _maxRetained = maxRetainedBlocks;
-        _free = new Block?[maxRetainedBlocks];
+        _free = new LifoPool<Block>(maxRetainedBlocks, ThreadCacheSize);
     }
 
     public override int MaxBufferSize => BlockSize;
@@ -62,7 +55,7 @@ public sealed class PinnedBlockMemoryPool : MemoryPool<byte>
     public long AllocatedBytes => Interlocked.Read(ref _slabBytes);
 
     /// <summary>Blocks currently idle in the shared stack (a thread's own few are not counted).</summary>
-    public int IdleBlocks => Volatile.Read(ref _freeCount);
+    public int IdleBlocks => _free.SharedCount;
 
     public override IMemoryOwner<byte> Rent(int minBufferSize = -1)
     {
@@ -71,47 +64,18 @@ public sealed class PinnedBlockMemoryPool : MemoryPool<byte>
             ThrowTooLarge(minBufferSize);
         }
 
-        ThreadCache? cache = t_cache;
-        Block? block;
-        if (cache is not null && cache.Pool == this && cache.Count > 0)
-        {
-            block = cache.Blocks[--cache.Count]!;
-            cache.Blocks[cache.Count] = null;
-        }
-        else
-        {
-            block = TakeShared() ?? AllocateSlab();
-        }
-
+        Block block = _free.TryRent() ?? AllocateSlab();
         block.Rented = true;
         return block;
-    }
-
-    private Block? TakeShared()
-    {
-        lock (_lock)
-        {
-            if (_freeCount == 0)
-            {
-                return null;
-            }
-
-            Block block = _free[--_freeCount]!;
-            _free[_freeCount] = null;
-            return block;
-        }
     }
 
     private Block AllocateSlab()
     {
         var slab = GC.AllocateUninitializedArray<byte>(BlockSize * BlocksPerSlab, pinned: true);
         Interlocked.Add(ref _slabBytes, slab.Length);
-        lock (_lock)
+        for (var i = 1; i < BlocksPerSlab; i++)
         {
-            for (var i = 1; i < BlocksPerSlab && _freeCount < _maxRetained; i++)
-            {
-                _free[_freeCount++] = new Block(this, slab, i * BlockSize);
-            }
+            _free.ReturnShared(new Block(this, slab, i * BlockSize));
         }
 
         return new Block(this, slab, 0);
@@ -124,45 +88,7 @@ public sealed class PinnedBlockMemoryPool : MemoryPool<byte>
             return; // let the GC have it; the slab dies when all of its blocks are dropped
         }
 
-        ThreadCache cache = t_cache ??= new ThreadCache(this);
-        if (cache.Pool != this)
-        {
-            ReturnShared(block);
-            return;
-        }
-
-        if (cache.Count == ThreadCacheSize)
-        {
-            // Full: the older half goes to the shared stack, where other threads find it.
-            lock (_lock)
-            {
-                int half = ThreadCacheSize / 2;
-                for (int i = 0; i < half; i++)
-                {
-                    if (_freeCount < _maxRetained)
-                    {
-                        _free[_freeCount++] = cache.Blocks[i];
-                    }
-                }
-
-                Array.Copy(cache.Blocks, half, cache.Blocks, 0, ThreadCacheSize - half);
-                Array.Clear(cache.Blocks, ThreadCacheSize - half, half);
-                cache.Count = ThreadCacheSize - half;
-            }
-        }
-
-        cache.Blocks[cache.Count++] = block;
-    }
-
-    private void ReturnShared(Block block)
-    {
-        lock (_lock)
-        {
-            if (_freeCount < _maxRetained)
-            {
-                _free[_freeCount++] = block; // beyond the bound, the GC has it
-            }
-        }
+        _free.Return(block);
     }
 
     protected override void Dispose(bool disposing) => _disposed = true;
@@ -170,14 +96,6 @@ public sealed class PinnedBlockMemoryPool : MemoryPool<byte>
     [System.Diagnostics.StackTraceHidden]
     private static void ThrowTooLarge(int size) =>
         throw new ArgumentOutOfRangeException(nameof(size), size, $"blocks are {BlockSize} bytes");
-
-    /// <summary>One thread's idle blocks of one pool (the first pool the thread returned a block to).</summary>
-    private sealed class ThreadCache(PinnedBlockMemoryPool pool)
-    {
-        public readonly PinnedBlockMemoryPool Pool = pool;
-        public readonly Block?[] Blocks = new Block?[ThreadCacheSize];
-        public int Count;
-    }
 
     private sealed class Block : IMemoryOwner<byte>
     {
