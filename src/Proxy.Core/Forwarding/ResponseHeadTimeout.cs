@@ -165,17 +165,9 @@ internal sealed class ResponseHeadTimeout : IDisposable, IThreadPoolWorkItem
                 return;
             }
 
-            // Under the lock, so the cancellation cannot land on a read (or a stream) after Disarm.
-            if (_awaited is Http2Stream upstream)
-            {
-                // False when the final headers arrived first (or the stream ended otherwise): they win, no timeout.
-                _timedOut = _awaitedConnection!.TryCancelBeforeResponse(upstream, _awaitedGeneration);
-            }
-            else
-            {
-                _timedOut = true;
-                ((PipeReader)_awaited).CancelPendingRead();
-            }
+            // Under the lock, so the cancellation cannot land on a read (or a stream) after Disarm. Not a timeout when
+            // the final headers arrived first (or the stream ended otherwise): they win.
+            _timedOut = CancelAwaitedLocked();
         }
     }
 
@@ -197,18 +189,20 @@ internal sealed class ResponseHeadTimeout : IDisposable, IThreadPoolWorkItem
         }
     }
 
-    // For a client that went away: the upstream stream is reset with CANCEL unless its headers are in (the forwarder
-    // then sees DownstreamGone and resets it itself), the HTTP/1.1 read is cancelled. Not a timeout.
-    private void CancelAwaitedLocked()
+    // Ends the wait: the upstream stream is reset with CANCEL unless its final headers are in (for a client that went
+    // away, the forwarder then sees DownstreamGone and resets it itself), the HTTP/1.1 read is cancelled. True when
+    // it cancelled something.
+    private bool CancelAwaitedLocked()
     {
         switch (_awaited)
         {
             case Http2Stream upstream:
-                _awaitedConnection!.TryCancelBeforeResponse(upstream, _awaitedGeneration);
-                break;
+                return _awaitedConnection!.TryCancelBeforeResponse(upstream, _awaitedGeneration);
             case PipeReader input:
                 input.CancelPendingRead();
-                break;
+                return true;
+            default:
+                return false;
         }
     }
 }

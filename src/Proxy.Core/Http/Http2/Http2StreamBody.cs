@@ -51,18 +51,6 @@ internal sealed class Http2StreamBody : PipeReader, IValueTaskSource<ReadResult>
     private CancellationTokenRegistration _registration;
     private CancellationToken _token;
 
-    /// <summary>True while a resumption is queued or a read is pending: the object must not be reused yet.</summary>
-    public bool IsBusy
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _waiting || _queued;
-            }
-        }
-    }
-
     // ---- writer side: the connection's read loop, under the connection lock ----
 
     /// <summary>Appends a DATA payload and wakes a waiting reader. Dropped once either end completed.</summary>
