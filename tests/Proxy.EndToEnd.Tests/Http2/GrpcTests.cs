@@ -176,10 +176,51 @@ public class GrpcTests
             await invoker.AsyncUnaryCall(Unary, null, new CallOptions(deadline: DateTime.UtcNow.AddMilliseconds(500)), [0xFF]));
         Assert.Equal(StatusCode.DeadlineExceeded, error.StatusCode);
 
-        // The proxy answered the deadline itself (flag UT), not just the client giving up.
-        await Task.Delay(300);
-        var metrics = await proxy.Admin.MetricsAsync();
-        Assert.Equal(1, metrics.Value("istio_requests_total{reporter=\"source\",listener=\"web\",route=\"route-0\",destination_service=\"backend\",request_protocol=\"grpc\",response_code=\"200\",response_flags=\"UT\"}"));
+        // Which side ends this call first is a race: the client's own timer runs out at the deadline and resets the
+        // stream (the proxy logs DC), while the proxy's timer starts when the request arrives with the remaining time
+        // (it answers itself and logs UT). Either way the call ended within the deadline, not after the upstream's 3 s.
+        Assert.True(await TcpClientHelpers.EventuallyAsync(async () =>
+        {
+            var metrics = await proxy.Admin.MetricsAsync();
+            var byProxy = metrics.Value("istio_requests_total{reporter=\"source\",listener=\"web\",route=\"route-0\",destination_service=\"backend\",request_protocol=\"grpc\",response_code=\"200\",response_flags=\"UT\"}");
+            var byClient = metrics.Value("istio_requests_total{reporter=\"source\",listener=\"web\",route=\"route-0\",destination_service=\"backend\",request_protocol=\"grpc\",response_code=\"0\",response_flags=\"DC\"}");
+            return byProxy + byClient == 1;
+        }));
+    }
+
+    /// <summary>
+    /// grpc-timeout honoured by the proxy itself (gRPC over HTTP/2 protocol, "Timeout"): a client that sends the header
+    /// but keeps no timer of its own gets the proxy's DEADLINE_EXCEEDED, as a gRPC error (HTTP 200, grpc-status 4).
+    /// </summary>
+    [Fact]
+    public async Task Grpc_TimeoutHeader_ProxyAnswersDeadlineExceeded()
+    {
+        var (app, port) = await StartGrpcUpstreamAsync();
+        await using var _ = app;
+        await using var proxy = await RunningProxy.StartAsync(Http2Configs.Single($"127.0.0.1:{port}", "http2"));
+        using var client = new HttpClient();
+
+        // One length-prefixed message (compressed flag 0, length 1) asking the service to sleep 3 s.
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"http://{proxy.Listener("web")}/test.Echo/Unary")
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact, // h2c with prior knowledge
+            Content = new ByteArrayContent([0, 0, 0, 0, 1, 0xFF]),
+        };
+        request.Content.Headers.ContentType = new("application/grpc");
+        request.Headers.TryAddWithoutValidation("te", "trailers");
+        request.Headers.TryAddWithoutValidation("grpc-timeout", "300m");
+
+        using var response = await client.SendAsync(request);
+        await response.Content.ReadAsByteArrayAsync();
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var status = response.Headers.TryGetValues("grpc-status", out var inHeaders) ? inHeaders.Single()
+            : response.TrailingHeaders.GetValues("grpc-status").Single();
+        Assert.Equal("4", status);
+
+        // Counted once the stream has ended on the proxy's side, which may be just after the client has read it.
+        Assert.True(await TcpClientHelpers.EventuallyAsync(async () =>
+            (await proxy.Admin.MetricsAsync()).Value("istio_requests_total{reporter=\"source\",listener=\"web\",route=\"route-0\",destination_service=\"backend\",request_protocol=\"grpc\",response_code=\"200\",response_flags=\"UT\"}") == 1));
     }
 
     [Fact]
