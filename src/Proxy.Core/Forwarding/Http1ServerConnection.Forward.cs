@@ -38,7 +38,7 @@ public sealed partial class Http1ServerConnection
         var keepAlive = _request.KeepAlive;
         var closeAfterAnswer = hasBody || !keepAlive;
 
-        if (Authorize is { } authorize && !authorize(_request))
+        if (Authorize is { } authorize && !authorize(_request.MethodBytes, _request.PathAndQuery))
         {
             return await AnswerAsync(_routing.NoRoute, 403, ResponseFlag.AccessDenied, started, closeAfterAnswer, null, null).ConfigureAwait(false);
         }

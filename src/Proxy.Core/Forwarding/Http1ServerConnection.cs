@@ -145,7 +145,7 @@ public sealed partial class Http1ServerConnection : ITrackedConnection, Proxy.Ht
     /// Checked for every request before routing (the mesh inbound side's authorization policy);
     /// false answers 403 <c>rbac-access-denied</c>.
     /// </summary>
-    public Func<Http1RequestHead, bool>? Authorize { get; init; }
+    public RequestAuthorizer? Authorize { get; init; }
 
     /// <summary>Reads and parses the next request head; bytes after it stay in the pipe (pipelining).</summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]

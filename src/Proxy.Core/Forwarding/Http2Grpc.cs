@@ -50,6 +50,14 @@ public static class Http2Grpc
         return timeout != TimeSpan.MinValue;
     }
 
-    /// <summary>The grpc-status for a proxy error flag.</summary>
-    public static ReadOnlySpan<byte> StatusFor(ResponseFlag flag) => flag == ResponseFlag.UpstreamTimeout ? "4"u8 : "14"u8;
+    /// <summary>
+    /// The grpc-status for a proxy error flag, as gRPC maps the HTTP status the proxy would have sent
+    /// (grpc/doc/http-grpc-status-mapping.md): 403 is 7 PERMISSION_DENIED; timeouts are 4 DEADLINE_EXCEEDED; the rest 14 UNAVAILABLE.
+    /// </summary>
+    public static ReadOnlySpan<byte> StatusFor(ResponseFlag flag) => flag switch
+    {
+        ResponseFlag.UpstreamTimeout => "4"u8,
+        ResponseFlag.AccessDenied => "7"u8,
+        _ => "14"u8,
+    };
 }

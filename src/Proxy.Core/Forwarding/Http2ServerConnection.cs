@@ -50,6 +50,12 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
         _idleTimeoutMs = (long)listener.Config.IdleTimeout.TotalMilliseconds;
     }
 
+    /// <summary>
+    /// Checked for every request stream before routing (the mesh inbound side's authorization policy);
+    /// false answers 403 <c>rbac-access-denied</c>, or grpc-status 7 PERMISSION_DENIED for a gRPC call.
+    /// </summary>
+    public RequestAuthorizer? Authorize { get; init; }
+
     /// <summary>Serves streams until the client closes, an error ends the connection, or a graceful shutdown completes.</summary>
     public Task RunAsync() => RunConnectionAsync();
 
@@ -118,6 +124,12 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
         {
             var view = new Http2RequestView(request);
             exchange.Trace.Start(_telemetry, ref view);
+            if (Authorize is { } authorize && !authorize(request.Method, request.Path))
+            {
+                await AnswerAsync(stream, _routing.NoRoute, 403, ResponseFlag.AccessDenied, grpc, started).ConfigureAwait(false);
+                return;
+            }
+
             var route = _routing.Table.Match(ref view);
             if (route is null)
             {

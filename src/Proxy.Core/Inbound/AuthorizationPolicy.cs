@@ -7,13 +7,19 @@ namespace Proxy.Inbound;
 /// Inbound authorization rules in order; the first that matches decides. With rules but no match
 /// the request is denied; with no rules everything is allowed. A rule's conditions must all hold;
 /// an empty condition matches anything. Principal <c>*</c> matches any authenticated peer.
+/// A method or path condition that cannot be checked (a TCP connection, a request target without a path) is judged
+/// the safe way, as Istio does: it holds for a deny rule and fails for an allow rule, so what cannot be seen never
+/// grants access and never escapes a denial.
 /// </summary>
 public sealed class AuthorizationPolicy(IReadOnlyList<AuthorizationRuleConfig> rules)
 {
     /// <summary>Whether any rule looks at HTTP method or path (then HTTP requests are inspected).</summary>
     public bool NeedsHttp { get; } = rules.Any(static r => r.Methods.Count > 0 || r.Paths.Count > 0);
 
-    /// <summary>Decides for a connection (method and path null) or an HTTP request.</summary>
+    /// <summary>
+    /// Decides for a connection (method and path null) or an HTTP request (path normalized by
+    /// <see cref="AuthorizationPath.Normalize"/>; null when the target has none).
+    /// </summary>
     public AuthorizationDecision Evaluate(PeerIdentity peer, int port, string? method, string? path)
     {
         if (rules.Count == 0)
@@ -44,13 +50,14 @@ public sealed class AuthorizationPolicy(IReadOnlyList<AuthorizationRuleConfig> r
             return false;
         }
 
-        // Method and path conditions only hold for HTTP; a TCP connection never matches them.
-        if (rule.Methods.Count > 0 && (method is null || !rule.Methods.Contains(method, StringComparer.OrdinalIgnoreCase)))
+        // Method and path conditions: an unknown value (TCP, or a target without a path) holds only for deny rules.
+        bool unknownHolds = rule.Action == AuthorizationAction.Deny;
+        if (rule.Methods.Count > 0 && (method is null ? !unknownHolds : !rule.Methods.Contains(method, StringComparer.OrdinalIgnoreCase)))
         {
             return false;
         }
 
-        if (rule.Paths.Count > 0 && (path is null || !rule.Paths.Any(p => path.StartsWith(p, StringComparison.Ordinal))))
+        if (rule.Paths.Count > 0 && (path is null ? !unknownHolds : !rule.Paths.Any(p => path.StartsWith(p, StringComparison.Ordinal))))
         {
             return false;
         }

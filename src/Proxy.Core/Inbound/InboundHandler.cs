@@ -107,27 +107,19 @@ public sealed class InboundHandler : IConnectionHandler
                 }
             }
 
-            // HTTP rules are checked on every request of the connection, not just the first: the
-            // connection is served by the HTTP forwarder with the policy as its per-request check.
-            if (_authorization.NeedsHttp
-                && (await ProtocolDetector.DetectAsync(transport.Input, _config.DetectTimeout).ConfigureAwait(false)).Protocol == DetectedProtocol.Http1)
+            // HTTP rules are checked on every request of the connection, not just the first: the connection is
+            // served by the HTTP forwarder (HTTP/1.1 or HTTP/2, whichever the peer speaks) with the policy as its
+            // per-request check. Anything else is judged as TCP, where a deny rule's method and path conditions
+            // hold: HTTP sent late (after detect_timeout) or in another framing never escapes a path denial.
+            if (_authorization.NeedsHttp)
             {
-                _mesh.InboundConnections.WithLabels(peer.Principal, _localIdentity?.Value ?? "unknown", peer.SecurityPolicy, portText).Increment();
-                var http = new Http1ServerConnection(transport, owner, InboundHttpListener(port), _metrics, (socket.RemoteEndPoint as IPEndPoint)?.Address)
+                var protocol = (await ProtocolDetector.DetectAsync(transport.Input, _config.DetectTimeout).ConfigureAwait(false)).Protocol;
+                if (protocol is DetectedProtocol.Http1 or DetectedProtocol.Http2)
                 {
-                    Authorize = request => AuthorizeRequest(peer, port, portText, request),
-                };
-                var id = _tracker.Add(http);
-                try
-                {
-                    await http.RunAsync().ConfigureAwait(false);
+                    _mesh.InboundConnections.WithLabels(peer.Principal, _localIdentity?.Value ?? "unknown", peer.SecurityPolicy, portText).Increment();
+                    await ServeHttpAsync(protocol, transport, owner, socket, peer, port, portText).ConfigureAwait(false);
+                    return;
                 }
-                finally
-                {
-                    _tracker.Remove(id);
-                }
-
-                return;
             }
 
             if (_authorization.Evaluate(peer, port, null, null) == AuthorizationDecision.Deny)
@@ -151,21 +143,52 @@ public sealed class InboundHandler : IConnectionHandler
         }
     }
 
-    /// <summary>The local app on <paramref name="port"/>: a one-endpoint cluster, made once per port.</summary>
-    private Cluster AppCluster(int port) => _apps.GetOrAdd(port, static (p, self) =>
+    /// <summary>Serves an inbound HTTP connection to the local app, checking every request against the policy.</summary>
+    private async Task ServeHttpAsync(DetectedProtocol protocol, IDuplexPipe transport, IDisposable owner, Socket socket, PeerIdentity peer, int port, string portText)
     {
+        var client = (socket.RemoteEndPoint as IPEndPoint)?.Address;
+        RequestAuthorizer authorize = (method, target) => AuthorizeRequest(peer, port, portText, method, target);
+        ITrackedConnection http;
+        Func<Task> run;
+        if (protocol == DetectedProtocol.Http2)
+        {
+            var h2 = new Http2ServerConnection(transport, owner, InboundHttpListener(port, http2: true), _metrics, client) { Authorize = authorize };
+            (http, run) = (h2, h2.RunAsync);
+        }
+        else
+        {
+            var h1 = new Http1ServerConnection(transport, owner, InboundHttpListener(port, http2: false), _metrics, client) { Authorize = authorize };
+            (http, run) = (h1, h1.RunAsync);
+        }
+
+        var id = _tracker.Add(http);
+        try
+        {
+            await run().ConfigureAwait(false);
+        }
+        finally
+        {
+            _tracker.Remove(id);
+        }
+    }
+
+    /// <summary>
+    /// The local app on <paramref name="port"/>: a one-endpoint cluster, made once per port. The HTTP/2 variant
+    /// speaks HTTP/2 with prior knowledge to the app, as the peer did (a gRPC server takes nothing else).
+    /// </summary>
+    private Cluster AppCluster(int port, bool http2 = false) => (http2 ? _http2Apps : _apps).GetOrAdd(port, static (p, state) =>
+    {
+        var (self, h2) = state;
         var address = new IPEndPoint(IPAddress.Parse(self._config.Inbound.AppAddress), p);
-        var endpoint = new Endpoint(address.ToString(), address) { Pool = new ConnectionPool(64) };
+        var endpoint = new Endpoint(address.ToString(), address) { Pool = new ConnectionPool(64), Http2Pool = h2 ? new Http2ConnectionPool() : null };
         var name = "inbound|" + p.ToString(CultureInfo.InvariantCulture);
         return new Cluster(name, [endpoint], PickerRegistry.Create(PickerRegistry.DefaultName, [endpoint], PickerOptions.Default), new ClusterSettings(), new ClusterMetrics(self._metrics, name));
-    }, this);
+    }, (this, http2));
 
     /// <summary>The policy's answer for one HTTP request (method and path become strings: mesh inbound with HTTP rules only).</summary>
-    private bool AuthorizeRequest(PeerIdentity peer, int port, string portText, Http1RequestHead request)
+    private bool AuthorizeRequest(PeerIdentity peer, int port, string portText, ReadOnlySpan<byte> method, ReadOnlySpan<byte> target)
     {
-        var method = Encoding.ASCII.GetString(request.MethodBytes);
-        var path = Encoding.UTF8.GetString(request.Path);
-        if (_authorization.Evaluate(peer, port, method, path) == AuthorizationDecision.Allow)
+        if (_authorization.Evaluate(peer, port, Encoding.ASCII.GetString(method), AuthorizationPath.Normalize(target)) == AuthorizationDecision.Allow)
         {
             return true;
         }
@@ -174,16 +197,19 @@ public sealed class InboundHandler : IConnectionHandler
         return false;
     }
 
-    /// <summary>The HTTP view of the local app on <paramref name="port"/>: one catch-all route, made once per port.</summary>
-    private ListenerRuntime InboundHttpListener(int port) => _httpApps.GetOrAdd(port, static (p, self) =>
+    /// <summary>The HTTP view of the local app on <paramref name="port"/>: one catch-all route, made once per port and protocol.</summary>
+    private ListenerRuntime InboundHttpListener(int port, bool http2) => (http2 ? _http2Listeners : _http1Listeners).GetOrAdd(port, static (p, state) =>
     {
-        var cluster = self.AppCluster(p);
+        var (self, h2) = state;
+        var cluster = self.AppCluster(p, h2);
         var route = RouteTable.Build([new RouteDefinition { Name = "inbound", Cluster = cluster.Name }]);
         var metrics = new RouteMetrics(self._metrics.Requests, Name, "inbound", cluster.Name, reporter: "destination");
         var routing = new HttpRouting(route, [new RouteRuntime(route.Routes[0], [cluster], null, [metrics])], Http1Limits.Default, metrics);
         var config = new ListenerConfig { Name = Name, Address = new HostPort("0.0.0.0", p), Protocol = ListenerProtocol.Http };
         return new ListenerRuntime(config, null, self._listenerMetrics, routing);
-    }, this);
+    }, (this, http2));
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, ListenerRuntime> _httpApps = new();
+    private readonly ConcurrentDictionary<int, Cluster> _http2Apps = new();
+    private readonly ConcurrentDictionary<int, ListenerRuntime> _http1Listeners = new();
+    private readonly ConcurrentDictionary<int, ListenerRuntime> _http2Listeners = new();
 }

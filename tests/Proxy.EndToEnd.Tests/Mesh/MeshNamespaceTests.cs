@@ -42,6 +42,8 @@ public sealed class MeshNamespaceTests
             File.WriteAllText(Path.Combine(www, "secret.txt"), Marker + "\n");
             net.Start(net.Server, Python, "-m", "http.server", "8080", "--directory", www);
             net.Start(net.Server, Python, "-c", ServerFirstApp);
+            File.WriteAllText(Path.Combine(dir, "nginx.conf"), Http2AppConfig(dir));
+            net.Start(net.Server, "nginx", "-c", Path.Combine(dir, "nginx.conf"), "-p", dir);
 
             File.WriteAllText(Path.Combine(dir, "server.yaml"), ServerConfig(dir, "permissive"));
             File.WriteAllText(Path.Combine(dir, "client.yaml"), ClientConfig(dir));
@@ -56,6 +58,7 @@ public sealed class MeshNamespaceTests
             Must(NetnsTopology.Exec(net.Client, binary, "wait-ready", "--admin", "127.0.0.1:15000", "--timeout", "20s"));
             WaitForPort(net.Server, 8080);
             WaitForPort(net.Server, 2525);
+            WaitForPort(net.Server, 8081);
 
             // 1. Plain HTTP from the client app, mutual TLS on the wire.
             var capturePath = Path.Combine(dir, "veth.bin");
@@ -82,6 +85,29 @@ public sealed class MeshNamespaceTests
             var (_, both) = AsApp(net.Client, "curl", "-s", "-o", "/dev/null", "-o", "/dev/null", "-w", "%{http_code} ", "-m", "10",
                 $"http://{NetnsTopology.ServerAddress}:8080/secret.txt", $"http://{NetnsTopology.ServerAddress}:8080/forbidden/again");
             Assert.Equal("200 403", both.Trim());
+
+            // HTTP/2 (prior knowledge, as gRPC clients speak it) is checked per request too, and the allowed
+            // request reaches the app over HTTP/2. Before, an HTTP/2 connection was judged as TCP and passed.
+            // nghttp sends both requests on one connection and prints a status per path ("id ... code size path").
+            var (_, h2) = AsApp(net.Client, "nghttp", "-ns", $"http://{NetnsTopology.ServerAddress}:8081/ok", $"http://{NetnsTopology.ServerAddress}:8081/forbidden/h2");
+            var h2Codes = h2.Split('\n').Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Where(f => f.Length >= 6 && f[^1].StartsWith('/'))
+                .ToDictionary(f => f[^1], f => f[^3]);
+            Assert.True(h2Codes.GetValueOrDefault("/ok") == "200" && h2Codes.GetValueOrDefault("/forbidden/h2") == "403", h2);
+            var (h2Code, h2Body) = AsApp(net.Client, "curl", "-s", "--http2-prior-knowledge", "-m", "10", $"http://{NetnsTopology.ServerAddress}:8081/ok");
+            Assert.True(h2Code == 0 && h2Body.Contains("h2-app"), $"HTTP/2 through both sidecars: curl exit {h2Code}: {h2Body}");
+
+            // Rules see the path the app will act on: dot segments, doubled slashes and escaped letters do not
+            // get around a denied prefix (the request is forwarded as sent; only the decision normalizes).
+            foreach (var trick in new[] { "/secret.txt/../forbidden/x", "//forbidden/x", "/%66orbidden/x", "/./forbidden/x" })
+            {
+                var (_, trickStatus) = AsApp(net.Client, "curl", "-s", "--path-as-is", "-o", "/dev/null", "-w", "%{http_code}", "-m", "10", $"http://{NetnsTopology.ServerAddress}:8080{trick}");
+                Assert.True(trickStatus.Trim() == "403", $"{trick}: {trickStatus}");
+            }
+
+            // HTTP sent after detect_timeout is judged as TCP, where a deny rule's path condition holds for its
+            // ports: the connection is closed, the app never sees the request. Before, it passed as opaque TCP.
+            var (lateCode, late) = AsApp(net.Client, Python, "-c", LateRequestClient);
+            Assert.True(lateCode == 0 && late.Trim() == "0", $"late request got an answer: {late}");
 
             // 3. Opaque passthrough of a server-first protocol: the banner arrives, no stall.
             var (bannerCode, banner) = AsApp(net.Client, Python, "-c", ServerFirstClient);
@@ -143,7 +169,7 @@ public sealed class MeshNamespaceTests
             port: 15006
             mode: {{mode}}
             authorization:
-              - deny: { paths: [ /forbidden ] }
+              - deny: { ports: [ 8080, 8081 ], paths: [ /forbidden ] }
               - allow: {}
           outbound: { port: 15001 }
         """;
@@ -153,6 +179,7 @@ public sealed class MeshNamespaceTests
         listeners: []
         clusters:
           - { name: server-app, endpoints: [ {{NetnsTopology.ServerAddress}}:8080 ] }
+          - { name: server-h2-app, endpoints: [ {{NetnsTopology.ServerAddress}}:8081 ] }
         mesh:
           identity: { cert: {{dir}}/client/cert.pem, key: {{dir}}/client/key.pem, ca: {{dir}}/ca/ca.pem }
           inbound: { port: 15006, mode: permissive }
@@ -160,6 +187,41 @@ public sealed class MeshNamespaceTests
             port: 15001
             services:
               - { address: "{{NetnsTopology.ServerAddress}}:8080", cluster: server-app, identity: "{{ServerId}}" }
+              - { address: "{{NetnsTopology.ServerAddress}}:8081", cluster: server-h2-app, identity: "{{ServerId}}" }
+        """;
+
+    /// <summary>The server namespace's HTTP/2 app: nginx speaking h2c with prior knowledge on 8081 (one process, as root).</summary>
+    private static string Http2AppConfig(string dir) => $$"""
+        daemon off;
+        master_process off;
+        pid {{dir}}/nginx.pid;
+        error_log {{dir}}/nginx-error.log warn;
+        events { worker_connections 64; }
+        http {
+            access_log off;
+            client_body_temp_path {{dir}}/nginx-body;
+            proxy_temp_path {{dir}}/nginx-proxy;
+            fastcgi_temp_path {{dir}}/nginx-fastcgi;
+            uwsgi_temp_path {{dir}}/nginx-uwsgi;
+            scgi_temp_path {{dir}}/nginx-scgi;
+            server {
+                listen 0.0.0.0:8081 http2;
+                location / { return 200 "h2-app"; }
+            }
+        }
+        """;
+
+    /// <summary>Connects, stays silent past the server's detect_timeout (200 ms), then asks for a denied path; prints the bytes answered.</summary>
+    private const string LateRequestClient = """
+        import socket, time
+        c = socket.create_connection(('10.77.0.2', 8080), timeout=5)
+        time.sleep(0.8)
+        try:
+            c.sendall(b'GET /forbidden/x HTTP/1.1\r\nHost: server\r\n\r\n')
+            got = c.recv(4096)
+        except (ConnectionResetError, BrokenPipeError, socket.timeout):
+            got = b''
+        print(len(got))
         """;
 
     private const string ServerFirstApp = """

@@ -72,6 +72,9 @@ public abstract partial class Http1Head : IResettable, IDisposable
     /// <summary>An Upgrade field is present.</summary>
     public bool HasUpgrade { get; private set; }
 
+    /// <summary>An Upgrade field offers "h2c", the HTTP/1.1-to-HTTP/2 upgrade RFC 9113 3.1 deprecates.</summary>
+    public bool UpgradeOffersH2c { get; private set; }
+
     /// <summary>
     /// Whether the sender wants the connection kept open after this message (RFC 9112 9.3):
     /// HTTP/1.1 unless "close"; HTTP/1.0 only with "keep-alive" and without "close".
@@ -236,6 +239,7 @@ public abstract partial class Http1Head : IResettable, IDisposable
         ConnectionKeepAlive = false;
         ConnectionUpgrade = false;
         HasUpgrade = false;
+        UpgradeOffersH2c = false;
         TransferCodingOther = false;
         ClearDerived();
     }
@@ -295,6 +299,12 @@ public abstract partial class Http1Head : IResettable, IDisposable
 
                 case KnownHeader.Upgrade:
                     HasUpgrade = true;
+                    var protocols = new HttpListReader(value);
+                    while (protocols.TryNext(out ReadOnlySpan<byte> protocol))
+                    {
+                        if (Ascii.EqualsIgnoreCase(protocol, "h2c"u8)) UpgradeOffersH2c = true;
+                    }
+
                     break;
             }
         }

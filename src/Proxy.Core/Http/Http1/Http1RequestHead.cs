@@ -71,8 +71,13 @@ public sealed class Http1RequestHead : Http1Head
     /// <summary>TE lists "trailers": the client accepts trailer fields in a chunked response (RFC 9110 10.1.4).</summary>
     public bool AcceptsTrailers { get; private set; }
 
-    /// <summary>An upgrade request: an Upgrade field and the "upgrade" Connection option (RFC 9110 7.8).</summary>
-    public bool IsUpgradeRequest => HasUpgrade && ConnectionUpgrade;
+    /// <summary>
+    /// An upgrade request the proxy relays: an Upgrade field and the "upgrade" Connection option (RFC 9110 7.8).
+    /// An offer of h2c is not relayed (RFC 9113 3.1 deprecates it): after a 101 the connection would be an opaque
+    /// tunnel of HTTP/2 streams that no route, limit or authorization rule sees ("h2c smuggling"). Such a request
+    /// is forwarded as a plain HTTP/1.1 request, its Upgrade and HTTP2-Settings fields dropped as hop-by-hop.
+    /// </summary>
+    public bool IsUpgradeRequest => HasUpgrade && ConnectionUpgrade && !UpgradeOffersH2c;
 
     /// <summary>How the request body is delimited: chunked, Content-Length, or none (RFC 9112 6.3 rules 4-6).</summary>
     public Http1BodyFraming BodyFraming =>

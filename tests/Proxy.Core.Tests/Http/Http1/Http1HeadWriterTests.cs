@@ -42,6 +42,17 @@ public class Http1HeadWriterTests
     }
 
     [Fact]
+    public void WriteRequest_H2cUpgradeOffer_ForwardedAsPlainRequest()
+    {
+        Http1RequestHead head = ParseRequest(
+            "GET /app HTTP/1.1\r\nHost: api.local\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\nConnection: Upgrade, HTTP2-Settings\r\n\r\n");
+
+        string written = WriteRequest(head, new Http1ForwardOptions { ForwardUpgrade = head.IsUpgradeRequest });
+
+        Assert.Equal("GET /app HTTP/1.1\r\nHost: api.local\r\n\r\n", written);
+    }
+
+    [Fact]
     public void WriteRequest_ProxyFields_AppendedAndReplaced()
     {
         Http1RequestHead head = ParseRequest(

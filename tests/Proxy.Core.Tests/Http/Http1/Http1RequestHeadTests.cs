@@ -180,6 +180,19 @@ public class Http1RequestHeadTests
     }
 
     [Theory]
+    [InlineData("Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\nConnection: Upgrade, HTTP2-Settings\r\n")]
+    [InlineData("Upgrade: websocket, H2C\r\nConnection: upgrade\r\n")]
+    [InlineData("Upgrade: websocket\r\nUpgrade: h2c\r\nConnection: upgrade\r\n")]
+    public void TryParse_H2cOffered_NotAnUpgradeTheProxyRelays(string fields)
+    {
+        // RFC 9113 3.1 deprecates h2c; relaying it would turn the connection into HTTP/2 streams no rule sees.
+        Http1RequestHead head = Parse("GET / HTTP/1.1\r\nHost: h\r\n" + fields + "\r\n");
+        Assert.True(head.HasUpgrade);
+        Assert.True(head.UpgradeOffersH2c);
+        Assert.False(head.IsUpgradeRequest);
+    }
+
+    [Theory]
     [InlineData("GET / HTTP/1.0\r\n\r\n", false)]
     [InlineData("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", true)]
     [InlineData("GET / HTTP/1.1\r\nHost: h\r\n\r\n", true)]
