@@ -53,7 +53,25 @@ public sealed class TlsClientPolicy
         ClientCertificateContext = _clientCertificate?.Current.Context,
         RemoteCertificateValidationCallback = _validate,
         CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+        CertificateChainPolicy = _ca is null || _insecureSkipVerify ? null : ChainPolicy(_ca.Roots),
     };
+
+    /// <summary>The CA bundle's chain policy (see <see cref="TrustBundle.ChainPolicyFor"/>), made again only when the bundle changes.</summary>
+    private X509ChainPolicy ChainPolicy(X509Certificate2Collection roots)
+    {
+        var cached = Volatile.Read(ref _chainPolicy);
+        if (cached is null || !ReferenceEquals(cached.Roots, roots))
+        {
+            cached = new CachedPolicy(roots, TrustBundle.ChainPolicyFor(roots, peerIsClient: false));
+            Volatile.Write(ref _chainPolicy, cached);
+        }
+
+        return cached.Policy;
+    }
+
+    private CachedPolicy? _chainPolicy;
+
+    private sealed record CachedPolicy(X509Certificate2Collection Roots, X509ChainPolicy Policy);
 
     private bool ValidateServerCertificate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
     {
@@ -67,18 +85,15 @@ public sealed class TlsClientPolicy
             return false;
         }
 
+        // With a CA bundle, SslStream built the chain against it (CertificateChainPolicy), else against the system
+        // store: either way its verdict is the chain check, with no second build here.
         if (ExpectedIdentity is not null)
         {
             // Mesh: the name that matters is the SPIFFE ID, not a DNS name.
-            return (_ca?.Verify(full, chain) ?? (errors & SslPolicyErrors.RemoteCertificateChainErrors) == 0)
+            return (errors & SslPolicyErrors.RemoteCertificateChainErrors) == 0
                 && ExpectedIdentity.Equals(SpiffeId.FromCertificate(full));
         }
 
-        if ((errors & (SslPolicyErrors.RemoteCertificateNameMismatch | SslPolicyErrors.RemoteCertificateNotAvailable)) != 0)
-        {
-            return false;
-        }
-
-        return _ca is not null ? _ca.Verify(full, chain) : errors == SslPolicyErrors.None;
+        return errors == SslPolicyErrors.None;
     }
 }

@@ -65,8 +65,9 @@ public sealed class TlsServerPolicy
     {
         var entry = _entries[IndexFor(serverName)];
         var certificate = entry.Source.Current;
+        var roots = _clientCa?.Roots;
         var cached = Volatile.Read(ref entry.Options);
-        if (cached is not null && cached.Version == certificate.Version)
+        if (cached is not null && cached.Version == certificate.Version && ReferenceEquals(cached.Roots, roots))
         {
             return cached.Options;
         }
@@ -79,8 +80,9 @@ public sealed class TlsServerPolicy
             ApplicationProtocols = _alpn,
             EnabledSslProtocols = _protocols,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            CertificateChainPolicy = roots is null ? null : TrustBundle.ChainPolicyFor(roots, peerIsClient: true),
         };
-        Volatile.Write(ref entry.Options, new CachedOptions(certificate.Version, options));
+        Volatile.Write(ref entry.Options, new CachedOptions(certificate.Version, roots, options));
         return options;
     }
 
@@ -137,7 +139,9 @@ public sealed class TlsServerPolicy
             return true; // not asked for; ignored
         }
 
-        return certificate is X509Certificate2 full && _clientCa.Verify(full, chain);
+        // SslStream built the chain with this CA bundle's policy (CertificateChainPolicy above): its verdict is
+        // the check, with no second chain build here.
+        return (errors & (SslPolicyErrors.RemoteCertificateChainErrors | SslPolicyErrors.RemoteCertificateNotAvailable)) == 0;
     }
 
     private sealed class Entry(CertificateSource source, string[] serverNames)
@@ -147,5 +151,5 @@ public sealed class TlsServerPolicy
         public CachedOptions? Options;
     }
 
-    private sealed record CachedOptions(int Version, SslServerAuthenticationOptions Options);
+    private sealed record CachedOptions(int Version, X509Certificate2Collection? Roots, SslServerAuthenticationOptions Options);
 }

@@ -26,6 +26,27 @@ public sealed class TrustBundle
     /// <summary>The CA certificates in effect.</summary>
     public X509Certificate2Collection Roots => Volatile.Read(ref _roots);
 
+    /// <summary>
+    /// The chain policy for SslStream's own check of a peer certificate (its <c>CertificateChainPolicy</c>): these
+    /// roots only (the system store plays no part), no revocation check, and the extended key usage the peer's role
+    /// needs (clientAuth for a client, serverAuth for a server), as OpenSSL's purpose check does for Envoy. With it
+    /// the handshake builds one chain, against a one-certificate store, instead of one against the system store
+    /// (hundreds of roots, searched and sorted by name on every handshake) and a second against these roots.
+    /// SslStream copies the policy per handshake; build a new one when <see cref="Roots"/> changes.
+    /// </summary>
+    public static X509ChainPolicy ChainPolicyFor(X509Certificate2Collection roots, bool peerIsClient)
+    {
+        var policy = new X509ChainPolicy
+        {
+            TrustMode = X509ChainTrustMode.CustomRootTrust,
+            RevocationMode = X509RevocationMode.NoCheck,
+            DisableCertificateDownloads = true,
+        };
+        policy.CustomTrustStore.AddRange(roots);
+        policy.ApplicationPolicy.Add(new Oid(peerIsClient ? "1.3.6.1.5.5.7.3.2" : "1.3.6.1.5.5.7.3.1"));
+        return policy;
+    }
+
     /// <summary>The last reload failure, or null.</summary>
     public string? LastError { get; private set; }
 
@@ -49,30 +70,6 @@ public sealed class TrustBundle
             _file.Reset(); // a half-rotated pair: try again on the next poll
             return false;
         }
-    }
-
-    /// <summary>
-    /// True when <paramref name="certificate"/> chains to one of the roots. The chain the peer sent
-    /// supplies intermediates; revocation is not checked (short-lived mesh certificates stand in for it).
-    /// </summary>
-    public bool Verify(X509Certificate2 certificate, X509Chain? presented)
-    {
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.CustomTrustStore.AddRange(Roots);
-        if (presented is not null)
-        {
-            foreach (var element in presented.ChainElements)
-            {
-                if (!ReferenceEquals(element.Certificate, certificate))
-                {
-                    chain.ChainPolicy.ExtraStore.Add(element.Certificate);
-                }
-            }
-        }
-
-        return chain.Build(certificate);
     }
 
     private static X509Certificate2Collection Load(string path)

@@ -59,6 +59,39 @@ public sealed class TlsConnectionTests : IDisposable
     }
 
     [Fact]
+    public async Task Handshake_ClientCertificateFromAnotherCa_Refused()
+    {
+        using var other = new TestPki();
+        var server = _pki.Issue("server", "spiffe://mesh.local/s", "server.test");
+        var stranger = other.Issue("stranger", "spiffe://mesh.local/ns/a/sa/client");
+        var serverPolicy = new TlsServerPolicy([(_store.Certificate(server.Cert, server.Key), [])], _store.Bundle(_pki.CaBundle), true, ["http/1.1"], TlsDefaults.Mesh);
+        var clientPolicy = new TlsClientPolicy(null, _store.Bundle(_pki.CaBundle), _store.Certificate(stranger.Cert, stranger.Key), [], SpiffeId.Parse("spiffe://mesh.local/s"), protocols: TlsDefaults.Mesh);
+        await AssertRefusedAsync(serverPolicy, clientPolicy, "server.test");
+    }
+
+    [Fact]
+    public async Task Handshake_ServerFromAnotherCa_MeshClientRefuses()
+    {
+        using var other = new TestPki();
+        var impostor = other.Issue("impostor", "spiffe://mesh.local/s", "server.test"); // the right ID, the wrong CA
+        var serverPolicy = new TlsServerPolicy([(_store.Certificate(impostor.Cert, impostor.Key), [])], null, false, ["http/1.1"], TlsDefaults.Mesh);
+        var clientPolicy = new TlsClientPolicy(null, _store.Bundle(_pki.CaBundle), null, [], SpiffeId.Parse("spiffe://mesh.local/s"), protocols: TlsDefaults.Mesh);
+        await Assert.ThrowsAnyAsync<Exception>(() => HandshakeAsync(serverPolicy, clientPolicy, "server.test"));
+    }
+
+    [Fact]
+    public async Task Handshake_ClientCertificateWithoutClientAuthUsage_Refused()
+    {
+        // As OpenSSL's purpose check does for Envoy: a certificate whose extended key usage names serverAuth only
+        // does not authenticate a client.
+        var server = _pki.Issue("server", "spiffe://mesh.local/s", "server.test");
+        var serverOnly = _pki.IssueServerAuthOnly("server-only", "spiffe://mesh.local/ns/a/sa/client");
+        var serverPolicy = new TlsServerPolicy([(_store.Certificate(server.Cert, server.Key), [])], _store.Bundle(_pki.CaBundle), true, ["http/1.1"], TlsDefaults.Mesh);
+        var clientPolicy = new TlsClientPolicy(null, _store.Bundle(_pki.CaBundle), _store.Certificate(serverOnly.Cert, serverOnly.Key), [], SpiffeId.Parse("spiffe://mesh.local/s"), protocols: TlsDefaults.Mesh);
+        await AssertRefusedAsync(serverPolicy, clientPolicy, "server.test");
+    }
+
+    [Fact]
     public async Task Handshake_Sni_PicksMatchingCertificate()
     {
         var a = _pki.Issue("a", "spiffe://mesh.local/a", "a.test");
@@ -112,6 +145,25 @@ public sealed class TlsConnectionTests : IDisposable
         Assert.False(source.Poll());
         Assert.NotNull(source.LastError);
         Assert.Equal(1, source.Current.Version);
+    }
+
+    /// <summary>
+    /// The server refuses the client's certificate. In TLS 1.3 the client may finish its side before the server
+    /// has checked the certificate, so the refusal shows as the server's failure or as the client's first read ending.
+    /// </summary>
+    private static async Task AssertRefusedAsync(TlsServerPolicy server, TlsClientPolicy client, string host)
+    {
+        try
+        {
+            var (serverTls, clientTls) = await HandshakeAsync(server, client, host);
+            serverTls.Dispose();
+            clientTls.Dispose();
+            Assert.Fail("the server accepted the client certificate");
+        }
+        catch (Exception ex) when (ex is not Xunit.Sdk.XunitException)
+        {
+            // refused
+        }
     }
 
     private static async Task<(TlsConnection Server, TlsConnection Client)> HandshakeAsync(TlsServerPolicy server, TlsClientPolicy client, string host)
