@@ -282,22 +282,25 @@ public class Http2RouteFeatureTests
         Assert.Equal(5, shadow.Requests);
     }
 
-    public static TheoryData<string, bool> ForwardedHostCases => new()
+    /// <summary>HTTP/2 clients to either upstream; an HTTP/1.1 client to an HTTP/2 upstream (a translation of its own).</summary>
+    public static TheoryData<string, string, bool> ForwardedHostCases => new()
     {
-        { "http1", false },
-        { "http1", true },
-        { "http2", false },
-        { "http2", true },
+        { "h2", "http1", false },
+        { "h2", "http1", true },
+        { "h2", "http2", false },
+        { "h2", "http2", true },
+        { "h1", "http2", false },
+        { "h1", "http2", true },
     };
 
     [Theory]
     [MemberData(nameof(ForwardedHostCases))]
-    public async Task XForwardedHost_FromAuthority_ReplacesTheClients(string upstreamProtocol, bool clientSendsOne)
+    public async Task XForwardedHost_FromAuthority_ReplacesTheClients(string downstream, string upstreamProtocol, bool clientSendsOne)
     {
         await using var b = await StartUpstreamAsync("b", upstreamProtocol);
         await using var proxy = await RunningProxy.StartAsync(Http2Configs.Single(b.Address, upstreamProtocol));
-        using var client = Http2ProxyTests.H2Client(proxy);
-        using var request = H2Get("/headers");
+        using var client = Http2ProxyTests.Client(proxy, downstream);
+        using var request = downstream == "h2" ? H2Get("/headers") : new HttpRequestMessage(HttpMethod.Get, "/headers");
         request.Headers.Host = "example.test"; // HttpClient sends it as :authority over HTTP/2
         if (clientSendsOne)
         {
