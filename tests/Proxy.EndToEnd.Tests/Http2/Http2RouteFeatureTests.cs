@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Proxy.EndToEnd.Tests.Http;
 using Proxy.EndToEnd.Tests.Support;
 
 namespace Proxy.EndToEnd.Tests.Http2;
@@ -28,20 +29,11 @@ public class Http2RouteFeatureTests
         return request;
     }
 
-    private static string Requests(string status, string flag) =>
-        $"istio_requests_total{{reporter=\"source\",listener=\"web\",route=\"route-0\",destination_service=\"backend\",request_protocol=\"http\",response_code=\"{status}\",response_flags=\"{flag}\"}}";
-
-    [Theory]
-    [MemberData(nameof(UpstreamProtocols))]
-    public async Task RouteRateLimit_BucketEmpty_429(string upstreamProtocol)
+    /// <summary>Sends <paramref name="requests"/> GETs one after another; each is answered over HTTP/2, 200 or 429 <c>rate-limited</c>. Returns the 429s.</summary>
+    private static async Task<int> CountRateLimitedAsync(HttpClient client, int requests)
     {
-        await using var b = await StartUpstreamAsync("b", upstreamProtocol);
-        await using var proxy = await RunningProxy.StartAsync(Http2Configs.Single(b.Address, upstreamProtocol,
-            routeExtra: "        rate_limit: { requests_per_second: 1, burst: 5 }"));
-        using var client = Http2ProxyTests.H2Client(proxy);
-
         var limited = 0;
-        for (var i = 0; i < 20; i++)
+        for (var i = 0; i < requests; i++)
         {
             using var response = await client.GetAsync("/hello");
             Assert.Equal(HttpVersion.Version20, response.Version);
@@ -56,6 +48,22 @@ public class Http2RouteFeatureTests
             }
         }
 
+        return limited;
+    }
+
+    private static string Requests(string status, string flag) =>
+        $"istio_requests_total{{reporter=\"source\",listener=\"web\",route=\"route-0\",destination_service=\"backend\",request_protocol=\"http\",response_code=\"{status}\",response_flags=\"{flag}\"}}";
+
+    [Theory]
+    [MemberData(nameof(UpstreamProtocols))]
+    public async Task RouteRateLimit_BucketEmpty_429(string upstreamProtocol)
+    {
+        await using var b = await StartUpstreamAsync("b", upstreamProtocol);
+        await using var proxy = await RunningProxy.StartAsync(Http2Configs.Single(b.Address, upstreamProtocol,
+            routeExtra: "        rate_limit: { requests_per_second: 1, burst: 5 }"));
+        using var client = Http2ProxyTests.H2Client(proxy);
+
+        var limited = await CountRateLimitedAsync(client, 20);
         Assert.InRange(limited, 10, 15);
         Assert.Equal(20 - limited, b.Requests);
         var metrics = await proxy.Admin.MetricsAsync();
@@ -71,18 +79,7 @@ public class Http2RouteFeatureTests
             listenerExtra: "    rate_limit: { requests_per_second: 1, burst: 3 }"));
         using var client = Http2ProxyTests.H2Client(proxy);
 
-        var limited = 0;
-        for (var i = 0; i < 10; i++)
-        {
-            using var response = await client.GetAsync("/hello");
-            Assert.Equal(HttpVersion.Version20, response.Version);
-            if (response.StatusCode == HttpStatusCode.TooManyRequests)
-            {
-                Assert.Equal("rate-limited", response.Headers.GetValues("x-proxy-error").Single());
-                limited++;
-            }
-        }
-
+        var limited = await CountRateLimitedAsync(client, 10);
         Assert.InRange(limited, 4, 7);
         var metrics = await proxy.Admin.MetricsAsync();
         Assert.Equal(limited, metrics.Value("proxy_rate_limited_total{listener=\"web\",route=\"-\"}"));
@@ -249,20 +246,7 @@ public class Http2RouteFeatureTests
         await using var primary = await StartUpstreamAsync("primary", upstreamProtocol);
         await using var shadow = await KestrelUpstream.StartAsync("shadow");
         shadow.Hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously); // the shadow never answers until released
-        await using var proxy = await RunningProxy.StartAsync($$"""
-            admin: { address: 127.0.0.1:0 }
-            listeners:
-              - name: web
-                address: 127.0.0.1:0
-                protocol: http
-                routes:
-                  - match: { path_prefix: / }
-                    cluster: primary
-                    mirror: { cluster: shadow, percent: 100 }
-            clusters:
-              - { name: primary, endpoints: [ {{primary.Address}} ], protocol: {{upstreamProtocol}} }
-              - { name: shadow, endpoints: [ {{shadow.Address}} ] }
-            """);
+        await using var proxy = await RunningProxy.StartAsync(HttpConfigs.Mirrored(primary.Address, shadow.Address, upstreamProtocol));
         using var client = Http2ProxyTests.H2Client(proxy);
 
         // The primary answers /held at once (no hold); the shadow's copies hang, and nobody waits for them.
