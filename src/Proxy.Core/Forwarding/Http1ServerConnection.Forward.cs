@@ -68,39 +68,23 @@ public sealed partial class Http1ServerConnection
         var cluster = action.Clusters[clusterIndex];
         var routeMetrics = action.Metrics[clusterIndex];
 
-        if (_routing.RateLimit is { } listenerLimit && !listenerLimit.TryAcquire())
+        // Rate limits, faults and the mirror, decided as for HTTP/2 clients (RouteAdmission).
+        var admission = RouteAdmission.Decide(_routing, action, ref view);
+        if (!admission.IsForward)
         {
-            _routing.RateLimited.Increment();
-            return await AnswerAsync(routeMetrics, 429, ResponseFlag.RateLimited, started, closeAfterAnswer, route.Name, cluster.Name).ConfigureAwait(false);
-        }
-
-        if (action.RateLimit is { } routeLimit && !routeLimit.TryAcquire())
-        {
-            action.Counters.RateLimited.Increment();
-            return await AnswerAsync(routeMetrics, 429, ResponseFlag.RateLimited, started, closeAfterAnswer, route.Name, cluster.Name).ConfigureAwait(false);
-        }
-
-        if (action.Fault is { } fault)
-        {
-            _request.TryGetValue(FaultInjector.DelayHeader, out var delayHeader);
-            _request.TryGetValue(FaultInjector.AbortHeader, out var abortHeader);
-            var decision = fault.Decide(FaultHeadersMatch(action), delayHeader, abortHeader);
-            if (decision.Delay > TimeSpan.Zero)
+            if (admission.Delay > TimeSpan.Zero)
             {
-                action.Counters.FaultDelays.Increment();
-                await Task.Delay(decision.Delay).ConfigureAwait(false);
+                await Task.Delay(admission.Delay).ConfigureAwait(false);
             }
 
-            if (decision.AbortStatus != 0)
+            if (admission.Status != 0)
             {
-                action.Counters.FaultAborts.Increment();
-                return await AnswerAsync(routeMetrics, decision.AbortStatus, ResponseFlag.FaultInjected, started, closeAfterAnswer, route.Name, cluster.Name).ConfigureAwait(false);
+                return await AnswerAsync(routeMetrics, admission.Status, admission.Flag, started, closeAfterAnswer, route.Name, cluster.Name).ConfigureAwait(false);
             }
         }
 
-        if (!hasBody && action.Mirror is { } mirror && action.MirrorCluster is { } mirrorCluster && mirror.ShouldMirror())
+        if (RouteAdmission.MirrorTarget(action, hasBody) is { } mirrorCluster)
         {
-            action.Counters.Mirrored.Increment();
             Mirror(mirrorCluster);
         }
 
@@ -424,20 +408,6 @@ public sealed partial class Http1ServerConnection
         }
 
         _activity.Value = Environment.TickCount64;
-        return true;
-    }
-
-    private bool FaultHeadersMatch(RouteRuntime action)
-    {
-        var view = new Http1RequestView(_request);
-        foreach (var matcher in action.FaultHeaders)
-        {
-            if (!matcher.Matches(ref view))
-            {
-                return false;
-            }
-        }
-
         return true;
     }
 

@@ -378,7 +378,8 @@ public sealed partial class Http1ServerConnection
             Http1HeaderField field = fields[i];
             if (field.IsHopByHop || field.Kind is KnownHeader.Host or KnownHeader.TransferEncoding ||
                 (field.Kind == KnownHeader.ContentLength && (!hasBody || _request.IsChunked)) ||
-                field.Kind is KnownHeader.XForwardedFor or KnownHeader.XForwardedProto or KnownHeader.TraceParent or KnownHeader.B3)
+                field.Kind is KnownHeader.XForwardedFor or KnownHeader.XForwardedProto or KnownHeader.TraceParent or KnownHeader.B3 ||
+                (field.Kind == KnownHeader.XForwardedHost && !_request.Host.IsEmpty))
             {
                 continue; // replaced below: the upstream sees the proxy's span, not the client's
             }
@@ -386,23 +387,9 @@ public sealed partial class Http1ServerConnection
             headers.AddLowercase(_request.GetName(i), _request.GetValue(i));
         }
 
-        if (_request.TryGetValue("x-forwarded-for"u8, out ReadOnlySpan<byte> forwarded))
-        {
-            Span<byte> joined = stackalloc byte[Math.Min(forwarded.Length + 2 + _clientAddressText.Length, 2048)];
-            if (forwarded.Length + 2 + _clientAddressText.Length <= joined.Length)
-            {
-                forwarded.CopyTo(joined);
-                ", "u8.CopyTo(joined[forwarded.Length..]);
-                _clientAddressText.CopyTo(joined[(forwarded.Length + 2)..]);
-                headers.Add("x-forwarded-for"u8, joined);
-            }
-        }
-        else
-        {
-            headers.Add("x-forwarded-for"u8, _clientAddressText);
-        }
-
-        headers.Add("x-forwarded-proto"u8, "http"u8);
+        // As the HTTP/1.1 head writer does: X-Forwarded-Host from Host, replacing the client's.
+        bool hasForwardedFor = _request.TryGetValue("x-forwarded-for"u8, out ReadOnlySpan<byte> forwardedFor);
+        Http2ForwardedFields.Add(headers, hasForwardedFor, forwardedFor, _clientAddressText, _request.Host);
         Span<byte> trace = stackalloc byte[RequestTrace.B3Length];
         headers.Add("traceparent"u8, trace[.._trace.FormatTraceParent(trace)]);
         if (_trace.FromB3)

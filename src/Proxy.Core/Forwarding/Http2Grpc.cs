@@ -51,13 +51,33 @@ public static class Http2Grpc
     }
 
     /// <summary>
-    /// The grpc-status for a proxy error flag, as gRPC maps the HTTP status the proxy would have sent
-    /// (grpc/doc/http-grpc-status-mapping.md): 403 is 7 PERMISSION_DENIED; timeouts are 4 DEADLINE_EXCEEDED; the rest 14 UNAVAILABLE.
+    /// The grpc-status of an answer the proxy makes with HTTP <paramref name="status"/> and <paramref name="flag"/>, as
+    /// Envoy's local replies give it: 4 DEADLINE_EXCEEDED for timeouts; 7 PERMISSION_DENIED for an authorization
+    /// denial (HTTP 403, as Envoy's RBAC filter answers a gRPC call); for an injected fault, the status its HTTP
+    /// code maps to (<see cref="FromHttpStatus"/>, as Envoy's fault filter with an <c>http_status</c> abort); 14
+    /// UNAVAILABLE for the rest, rate limiting included (429 maps to UNAVAILABLE in gRPC's HTTP mapping, and Envoy's
+    /// rate limit filters answer so unless <c>rate_limited_as_resource_exhausted</c> asks for RESOURCE_EXHAUSTED).
     /// </summary>
-    public static ReadOnlySpan<byte> StatusFor(ResponseFlag flag) => flag switch
+    public static ReadOnlySpan<byte> StatusFor(ResponseFlag flag, int status) => flag switch
     {
         ResponseFlag.UpstreamTimeout => "4"u8,
         ResponseFlag.AccessDenied => "7"u8,
+        ResponseFlag.FaultInjected => FromHttpStatus(status),
         _ => "14"u8,
+    };
+
+    /// <summary>
+    /// gRPC's mapping of an HTTP status to a grpc-status (grpc/doc/http-grpc-status-mapping.md, Envoy's
+    /// Grpc::Utility::httpToGrpcStatus): 400 INTERNAL, 401 UNAUTHENTICATED, 403 PERMISSION_DENIED, 404 UNIMPLEMENTED,
+    /// 429, 502, 503 and 504 UNAVAILABLE, anything else UNKNOWN.
+    /// </summary>
+    public static ReadOnlySpan<byte> FromHttpStatus(int status) => status switch
+    {
+        400 => "13"u8,
+        401 => "16"u8,
+        403 => "7"u8,
+        404 => "12"u8,
+        429 or 502 or 503 or 504 => "14"u8,
+        _ => "2"u8,
     };
 }

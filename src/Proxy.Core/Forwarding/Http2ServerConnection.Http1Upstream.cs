@@ -349,10 +349,11 @@ public sealed partial class Http2ServerConnection
     }
     /// <summary>
     /// "METHOD path HTTP/1.1", Host from :authority, the regular fields (cookies joined, 8.2.3; x-request-id among
-    /// them, see <see cref="AddRequestIdIfMissing"/>), framing, proxy fields, and the trace context of the proxy's
-    /// span in place of the client's (traceparent, and b3 when the client spoke B3), as the HTTP/1.1 forwarder writes.
+    /// them, see <see cref="AddRequestIdIfMissing"/>), framing, proxy fields (X-Forwarded-Host from the host), the
+    /// trace context of the proxy's span in place of the client's (traceparent, and b3 when the client spoke B3), as
+    /// the HTTP/1.1 forwarder writes, and <paramref name="connection"/> when given (a mirrored copy's "close").
     /// </summary>
-    private void WriteHttp1RequestHead(PipeWriter output, Http2HeaderList request, in RequestTrace trace, bool hasBody, long contentLength, bool chunked)
+    private void WriteHttp1RequestHead(IBufferWriter<byte> output, Http2HeaderList request, in RequestTrace trace, bool hasBody, long contentLength, bool chunked, ReadOnlySpan<byte> connection = default)
     {
         Write(output, request.Method);
         Write(output, " "u8);
@@ -371,7 +372,7 @@ public sealed partial class Http2ServerConnection
         {
             ReadOnlySpan<byte> name = request.GetName(i);
             KnownHeader kind = KnownHeaders.Classify(name);
-            if (kind is KnownHeader.Host or KnownHeader.TE or KnownHeader.ContentLength || IsReplacedRequestField(name))
+            if (kind is KnownHeader.Host or KnownHeader.TE or KnownHeader.ContentLength || IsReplacedRequestField(name, hasHost: !authority.IsEmpty))
             {
                 continue;
             }
@@ -412,7 +413,18 @@ public sealed partial class Http2ServerConnection
         }
 
         Write(output, _clientAddressText);
-        Write(output, "\r\nx-forwarded-proto: http\r\ntraceparent: "u8);
+        Write(output, "\r\nx-forwarded-proto: http\r\n"u8);
+        if (!authority.IsEmpty)
+        {
+            WriteField(output, "x-forwarded-host"u8, authority);
+        }
+
+        if (!connection.IsEmpty)
+        {
+            WriteField(output, "connection"u8, connection);
+        }
+
+        Write(output, "traceparent: "u8);
         Span<byte> value = stackalloc byte[RequestTrace.B3Length];
         Write(output, value[..trace.FormatTraceParent(value)]);
         if (trace.FromB3)
@@ -424,7 +436,7 @@ public sealed partial class Http2ServerConnection
         Write(output, "\r\n\r\n"u8);
     }
 
-    private static void WriteJoinedCookies(PipeWriter output, Http2HeaderList request)
+    private static void WriteJoinedCookies(IBufferWriter<byte> output, Http2HeaderList request)
     {
         Write(output, "cookie: "u8);
         bool first = true;

@@ -252,7 +252,7 @@ public sealed partial class Http2ServerConnection
             // is and then cut back, rather than copied field by field into another list first.
             received = request.GetMark();
             outgoing = request;
-            AddProxyFields(outgoing, request);
+            AddProxyFields(outgoing, request, request.Authority);
         }
         else
         {
@@ -428,7 +428,7 @@ public sealed partial class Http2ServerConnection
         for (int i = 0; i < request.Count; i++)
         {
             ReadOnlySpan<byte> name = request.GetName(i);
-            if (name.SequenceEqual("host"u8) || IsReplacedRequestField(name))
+            if (name.SequenceEqual("host"u8) || IsReplacedRequestField(name, hasHost: true))
             {
                 return false;
             }
@@ -466,7 +466,7 @@ public sealed partial class Http2ServerConnection
         for (int i = 0; i < request.Count; i++)
         {
             ReadOnlySpan<byte> name = request.GetName(i);
-            if (name.SequenceEqual("host"u8) || IsReplacedRequestField(name))
+            if (name.SequenceEqual("host"u8) || IsReplacedRequestField(name, hasHost: !authority.IsEmpty))
             {
                 continue;
             }
@@ -474,7 +474,7 @@ public sealed partial class Http2ServerConnection
             target.CopyField(request, i);
         }
 
-        AddProxyFields(target, request);
+        AddProxyFields(target, request, authority);
     }
 
     /// <summary>Sends <paramref name="source"/>'s trailers on <paramref name="target"/>, ending it (END_STREAM on the block).</summary>

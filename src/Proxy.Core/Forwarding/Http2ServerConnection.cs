@@ -6,6 +6,7 @@ using Proxy.Async;
 using Proxy.Http.Http2;
 using Proxy.LoadBalancing;
 using Proxy.Observability;
+using Proxy.Resilience;
 using Proxy.Runtime;
 using Proxy.Upstream;
 
@@ -120,6 +121,7 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
         AddRequestIdIfMissing(request);
         Http2StreamExchange exchange = Http2StreamExchange.Of(stream);
         exchange.Begin();
+        CircuitBreaker? heldBreaker = null; // the cluster's request limit, held until the stream is released
         try
         {
             var view = new Http2RequestView(request);
@@ -143,6 +145,25 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
             RouteMetrics routeMetrics = action.Metrics[clusterIndex];
             exchange.Route = route.Name;
             exchange.Cluster = cluster.Name;
+
+            // Rate limits, faults and the mirror, then the breaker's request limit, as for HTTP/1.1 clients.
+            if (!await AdmitAsync(stream, action, routeMetrics, grpc, started).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            CircuitBreaker? breaker = cluster.Resilience.Breaker;
+            if (breaker is not null)
+            {
+                if (breaker.TryAcquire(CircuitBreakerResource.Requests) != CircuitBreakerResource.None)
+                {
+                    await AnswerAsync(stream, routeMetrics, 503, ResponseFlag.UpstreamOverflow, grpc, started).ConfigureAwait(false);
+                    return;
+                }
+
+                heldBreaker = breaker;
+            }
+
             Endpoint? endpoint = cluster.Pick(PickContextFor(cluster, request));
             if (endpoint is null)
             {
@@ -173,6 +194,7 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
         }
         finally
         {
+            heldBreaker?.Release(CircuitBreakerResource.Requests);
             exchange.Clear();
             Volatile.Write(ref _lastActivity, Environment.TickCount64);
             await ReleaseStreamAsync(stream).ConfigureAwait(false);
@@ -193,7 +215,8 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
 
     /// <summary>
     /// Answers with a response the proxy generates. A gRPC call gets HTTP 200 with grpc-status in a trailers-only
-    /// response (14 UNAVAILABLE, or 4 DEADLINE_EXCEEDED on timeouts); others get the status and x-proxy-error.
+    /// response (<see cref="Http2Grpc.StatusFor"/>: 14 UNAVAILABLE, 4 DEADLINE_EXCEEDED on timeouts, an injected
+    /// fault's status mapped); others get the status and x-proxy-error.
     /// </summary>
     private async ValueTask AnswerAsync(Http2Stream stream, RouteMetrics metrics, int status, ResponseFlag flag, bool grpc, long started)
     {
@@ -203,7 +226,7 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
         if (grpc)
         {
             response.Add("content-type"u8, "application/grpc"u8);
-            response.Add("grpc-status"u8, Http2Grpc.StatusFor(flag));
+            response.Add("grpc-status"u8, Http2Grpc.StatusFor(flag, status));
             response.Add("grpc-message"u8, flag.HeaderValue());
         }
 
@@ -281,26 +304,15 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
         }
     }
 
-    /// <summary>Adds the fields the proxy appends to every forwarded request: X-Forwarded-* (X-Request-Id is already in the request, see <see cref="AddRequestIdIfMissing"/>).</summary>
-    private void AddProxyFields(Http2HeaderList target, Http2HeaderList request)
+    /// <summary>
+    /// Adds the fields the proxy appends to every forwarded request: X-Forwarded-For, -Proto and -Host
+    /// (<paramref name="authority"/>, :authority or Host; see <see cref="Http2ForwardedFields"/>). X-Request-Id is
+    /// already in the request, see <see cref="AddRequestIdIfMissing"/>.
+    /// </summary>
+    private void AddProxyFields(Http2HeaderList target, Http2HeaderList request, ReadOnlySpan<byte> authority)
     {
-        if (request.TryGetValue("x-forwarded-for"u8, out ReadOnlySpan<byte> forwarded))
-        {
-            Span<byte> joined = stackalloc byte[Math.Min(forwarded.Length + 2 + _clientAddressText.Length, 2048)];
-            if (forwarded.Length + 2 + _clientAddressText.Length <= joined.Length)
-            {
-                forwarded.CopyTo(joined);
-                ", "u8.CopyTo(joined[forwarded.Length..]);
-                _clientAddressText.CopyTo(joined[(forwarded.Length + 2)..]);
-                target.Add("x-forwarded-for"u8, joined);
-            }
-        }
-        else
-        {
-            target.Add("x-forwarded-for"u8, _clientAddressText);
-        }
-
-        target.Add("x-forwarded-proto"u8, "http"u8);
+        bool hasForwardedFor = request.TryGetValue("x-forwarded-for"u8, out ReadOnlySpan<byte> forwardedFor);
+        Http2ForwardedFields.Add(target, hasForwardedFor, forwardedFor, _clientAddressText, authority);
     }
 
     /// <summary>
@@ -320,14 +332,17 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
     }
 
     /// <summary>
-    /// True for the request fields the proxy replaces or that do not cross to the upstream: X-Forwarded-*, and the
-    /// client's traceparent and b3, which name the client's span where the upstream must see the proxy's.
+    /// True for the request fields the proxy replaces or that do not cross to the upstream: X-Forwarded-For and -Proto,
+    /// X-Forwarded-Host when the request has a host to put in its place (<paramref name="hasHost"/>; without one the
+    /// client's crosses, as <see cref="Http.Http1.Http1HeadWriter"/> does), and the client's traceparent and b3, which
+    /// name the client's span where the upstream must see the proxy's.
     /// </summary>
-    private static bool IsReplacedRequestField(ReadOnlySpan<byte> name) => name.Length switch
+    private static bool IsReplacedRequestField(ReadOnlySpan<byte> name, bool hasHost) => name.Length switch
     {
         2 => name.SequenceEqual("b3"u8),
         11 => name.SequenceEqual("traceparent"u8),
         15 => name.SequenceEqual("x-forwarded-for"u8),
+        16 => hasHost && name.SequenceEqual("x-forwarded-host"u8),
         17 => name.SequenceEqual("x-forwarded-proto"u8),
         _ => false,
     };

@@ -12,7 +12,7 @@ namespace Proxy.Resilience;
 /// <item><c>x-proxy-fault-abort: STATUS</c> answers it with STATUS (an integer 200-599).</item>
 /// </list>
 /// A header request always applies (no sampling) and replaces the configured delay or abort; a malformed value is
-/// ignored. The forwarder removes both headers before forwarding. Immutable; allocation-free.
+/// ignored. Both headers are forwarded like any other (HTTP/1.1 and HTTP/2 clients alike). Immutable; allocation-free.
 /// </summary>
 public sealed class FaultInjector
 {

@@ -21,4 +21,20 @@ public static class HttpConfigs
             load_balancer: {{loadBalancer}}
         {{clusterExtra}}
         """;
+
+    /// <summary>One http listener routing everything to "primary" (protocol http1 or http2) and mirroring every request to "shadow" (http1).</summary>
+    public static string Mirrored(string primary, string shadow, string primaryProtocol = "http1") => $$"""
+        admin: { address: 127.0.0.1:0 }
+        listeners:
+          - name: web
+            address: 127.0.0.1:0
+            protocol: http
+            routes:
+              - match: { path_prefix: / }
+                cluster: primary
+                mirror: { cluster: shadow, percent: 100 }
+        clusters:
+          - { name: primary, endpoints: [ {{primary}} ], protocol: {{primaryProtocol}} }
+          - { name: shadow, endpoints: [ {{shadow}} ] }
+        """;
 }

@@ -239,4 +239,57 @@ public class GrpcTests
             await invoker.AsyncUnaryCall(Unary, null, new CallOptions(), [7]));
         Assert.Equal(StatusCode.Unavailable, error.StatusCode);
     }
+
+    /// <summary>
+    /// A route's rate limit answers a gRPC call as a gRPC error: HTTP 200, trailers-only, grpc-status 14 UNAVAILABLE
+    /// (what Envoy's rate limit filters send by default), the flag as grpc-message.
+    /// </summary>
+    [Fact]
+    public async Task Grpc_RouteRateLimited_UnavailableFromProxy()
+    {
+        var (app, port) = await StartGrpcUpstreamAsync();
+        await using var _ = app;
+        await using var proxy = await RunningProxy.StartAsync(Http2Configs.Single($"127.0.0.1:{port}", "http2",
+            routeExtra: "        rate_limit: { requests_per_second: 1, burst: 1 }"));
+        var invoker = Invoker(proxy, out var channel);
+        using var __ = channel;
+
+        var limited = 0;
+        for (var i = 0; i < 5; i++)
+        {
+            try
+            {
+                Assert.Equal(new byte[] { 7, 7 }, await invoker.AsyncUnaryCall(Unary, null, new CallOptions(), [7]));
+            }
+            catch (RpcException error)
+            {
+                Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+                Assert.Equal("rate-limited", error.Status.Detail);
+                limited++;
+            }
+        }
+
+        Assert.InRange(limited, 1, 4); // the first call takes the only token; a later one may find it refilled
+        var metrics = await proxy.Admin.MetricsAsync();
+        Assert.Equal(limited, metrics.Value("proxy_rate_limited_total{listener=\"web\",route=\"route-0\"}"));
+        Assert.Equal(limited, metrics.Value("istio_requests_total{reporter=\"source\",listener=\"web\",route=\"route-0\",destination_service=\"backend\",request_protocol=\"grpc\",response_code=\"200\",response_flags=\"RL\"}"));
+    }
+
+    /// <summary>An injected abort answers a gRPC call with the grpc-status its HTTP status maps to (403: PERMISSION_DENIED).</summary>
+    [Fact]
+    public async Task Grpc_FaultAbort_StatusMappedFromHttp()
+    {
+        var (app, port) = await StartGrpcUpstreamAsync();
+        await using var _ = app;
+        await using var proxy = await RunningProxy.StartAsync(Http2Configs.Single($"127.0.0.1:{port}", "http2",
+            routeExtra: "        fault: { abort: { status: 503, percent: 0 } }"));
+        var invoker = Invoker(proxy, out var channel);
+        using var __ = channel;
+
+        Assert.Equal(new byte[] { 7, 7 }, await invoker.AsyncUnaryCall(Unary, null, new CallOptions(), [7]));
+        var error = await Assert.ThrowsAsync<RpcException>(async () =>
+            await invoker.AsyncUnaryCall(Unary, null, new CallOptions(new Metadata { { "x-proxy-fault-abort", "403" } }), [7]));
+        Assert.Equal(StatusCode.PermissionDenied, error.StatusCode);
+        Assert.Equal("fault-injected", error.Status.Detail);
+    }
 }

@@ -90,7 +90,7 @@ public class Http2RetryTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(2, tries.Count);
         Assert.Equal(tries[0], tries[1]);
-        foreach (string name in new[] { "x-forwarded-for", "x-forwarded-proto", "traceparent", "x-request-id", "user-agent" })
+        foreach (string name in new[] { "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "traceparent", "x-request-id", "user-agent" })
         {
             Assert.Single(tries[1], h => h.Name == name);
         }

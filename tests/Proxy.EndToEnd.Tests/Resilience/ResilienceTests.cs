@@ -196,20 +196,7 @@ public class ResilienceTests
         await using var primary = await KestrelUpstream.StartAsync("primary");
         await using var shadow = await KestrelUpstream.StartAsync("shadow");
         shadow.Hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously); // the shadow never answers until released
-        await using var proxy = await RunningProxy.StartAsync($$"""
-            admin: { address: 127.0.0.1:0 }
-            listeners:
-              - name: web
-                address: 127.0.0.1:0
-                protocol: http
-                routes:
-                  - match: { path_prefix: / }
-                    cluster: primary
-                    mirror: { cluster: shadow, percent: 100 }
-            clusters:
-              - { name: primary, endpoints: [ {{primary.Address}} ] }
-              - { name: shadow, endpoints: [ {{shadow.Address}} ] }
-            """);
+        await using var proxy = await RunningProxy.StartAsync(HttpConfigs.Mirrored(primary.Address, shadow.Address));
         using var client = Client(proxy);
 
         // The primary answers /held at once (no hold); the shadow's copies hang, and nobody waits for them.
