@@ -493,7 +493,7 @@ public sealed partial class Http1ServerConnection
             ForwardedProto = "http"u8,
             ForwardedHost = _request.Host,
             RequestId = _request.Contains(KnownHeader.XRequestId) ? default : GeneratedRequestId,
-            ReplaceTraceContext = true,
+            ReplaceTraceContext = RequestTrace.PropagatesOwnSpan(_telemetry),
             ExtraLines = TraceLines,
         };
         Http1HeadWriter.WriteRequest(output, _request, options);

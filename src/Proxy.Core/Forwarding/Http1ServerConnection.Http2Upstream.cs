@@ -367,6 +367,7 @@ public sealed partial class Http1ServerConnection
 
     private void BuildHttp2Request(Http2HeaderList headers, bool hasBody)
     {
+        bool replaceTrace = RequestTrace.PropagatesOwnSpan(_telemetry); // else the client's trace context crosses untouched
         headers.Reset();
         headers.Add(":method"u8, _request.MethodBytes);
         headers.Add(":scheme"u8, "http"u8);
@@ -378,7 +379,8 @@ public sealed partial class Http1ServerConnection
             Http1HeaderField field = fields[i];
             if (field.IsHopByHop || field.Kind is KnownHeader.Host or KnownHeader.TransferEncoding ||
                 (field.Kind == KnownHeader.ContentLength && (!hasBody || _request.IsChunked)) ||
-                field.Kind is KnownHeader.XForwardedFor or KnownHeader.XForwardedProto or KnownHeader.TraceParent or KnownHeader.B3 ||
+                field.Kind is KnownHeader.XForwardedFor or KnownHeader.XForwardedProto ||
+                (field.Kind is KnownHeader.TraceParent or KnownHeader.B3 && replaceTrace) ||
                 (field.Kind == KnownHeader.XForwardedHost && !_request.Host.IsEmpty))
             {
                 continue; // replaced below: the upstream sees the proxy's span, not the client's
@@ -390,11 +392,14 @@ public sealed partial class Http1ServerConnection
         // As the HTTP/1.1 head writer does: X-Forwarded-Host from Host, replacing the client's.
         bool hasForwardedFor = _request.TryGetValue("x-forwarded-for"u8, out ReadOnlySpan<byte> forwardedFor);
         Http2ForwardedFields.Add(headers, hasForwardedFor, forwardedFor, _clientAddressText, _request.Host);
-        Span<byte> trace = stackalloc byte[RequestTrace.B3Length];
-        headers.Add("traceparent"u8, trace[.._trace.FormatTraceParent(trace)]);
-        if (_trace.FromB3)
+        if (replaceTrace)
         {
-            headers.Add("b3"u8, trace[.._trace.FormatB3(trace)]);
+            Span<byte> trace = stackalloc byte[RequestTrace.B3Length];
+            headers.Add("traceparent"u8, trace[.._trace.FormatTraceParent(trace)]);
+            if (_trace.FromB3)
+            {
+                headers.Add("b3"u8, trace[.._trace.FormatB3(trace)]);
+            }
         }
 
         if (!_request.Contains(KnownHeader.XRequestId))

@@ -21,6 +21,11 @@ public sealed partial class Http1ServerConnection
         _attempts = 0;
         var view = new Http1RequestView(_request);
         _trace.Start(_telemetry, ref view);
+        if (!RequestTrace.PropagatesOwnSpan(_telemetry))
+        {
+            _traceLinesLength = 0; // the client's trace context crosses untouched
+            return;
+        }
 
         // traceparent always; b3 as well when the client spoke B3, so either kind of service downstream follows.
         Span<byte> lines = _traceLines;

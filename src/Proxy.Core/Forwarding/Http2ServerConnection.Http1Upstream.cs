@@ -368,11 +368,12 @@ public sealed partial class Http2ServerConnection
         Write(output, authority);
         Write(output, "\r\n"u8);
         bool cookieWritten = false;
+        bool replaceTrace = ReplacesTraceContext;
         for (int i = 0; i < request.Count; i++)
         {
             ReadOnlySpan<byte> name = request.GetName(i);
             KnownHeader kind = KnownHeaders.Classify(name);
-            if (kind is KnownHeader.Host or KnownHeader.TE or KnownHeader.ContentLength || IsReplacedRequestField(name, hasHost: !authority.IsEmpty))
+            if (kind is KnownHeader.Host or KnownHeader.TE or KnownHeader.ContentLength || IsReplacedRequestField(name, hasHost: !authority.IsEmpty, replaceTrace))
             {
                 continue;
             }
@@ -424,16 +425,21 @@ public sealed partial class Http2ServerConnection
             WriteField(output, "connection"u8, connection);
         }
 
-        Write(output, "traceparent: "u8);
-        Span<byte> value = stackalloc byte[RequestTrace.B3Length];
-        Write(output, value[..trace.FormatTraceParent(value)]);
-        if (trace.FromB3)
+        if (replaceTrace)
         {
-            Write(output, "\r\nb3: "u8);
-            Write(output, value[..trace.FormatB3(value)]);
+            Write(output, "traceparent: "u8);
+            Span<byte> value = stackalloc byte[RequestTrace.B3Length];
+            Write(output, value[..trace.FormatTraceParent(value)]);
+            if (trace.FromB3)
+            {
+                Write(output, "\r\nb3: "u8);
+                Write(output, value[..trace.FormatB3(value)]);
+            }
+
+            Write(output, "\r\n"u8);
         }
 
-        Write(output, "\r\n\r\n"u8);
+        Write(output, "\r\n"u8);
     }
 
     private static void WriteJoinedCookies(IBufferWriter<byte> output, Http2HeaderList request)

@@ -246,7 +246,7 @@ public sealed partial class Http2ServerConnection
         Http2HeaderList request = stream.ReceivedHeaders;
         Http2HeaderList outgoing;
         Http2HeaderList.Mark? received = null;
-        if (SendsAsReceived(request))
+        if (SendsAsReceived(request, ReplacesTraceContext))
         {
             // Nothing to drop or replace: the proxy's fields go on the end of the received list, which is sent as it
             // is and then cut back, rather than copied field by field into another list first.
@@ -418,7 +418,7 @@ public sealed partial class Http2ServerConnection
     /// True when the upstream request is the received one plus the proxy's fields: it has an :authority, and no field
     /// that is dropped (host) or that the proxy replaces (<see cref="IsReplacedRequestField"/>).
     /// </summary>
-    private static bool SendsAsReceived(Http2HeaderList request)
+    private static bool SendsAsReceived(Http2HeaderList request, bool replaceTrace)
     {
         if (request.Authority.IsEmpty)
         {
@@ -428,7 +428,7 @@ public sealed partial class Http2ServerConnection
         for (int i = 0; i < request.Count; i++)
         {
             ReadOnlySpan<byte> name = request.GetName(i);
-            if (name.SequenceEqual("host"u8) || IsReplacedRequestField(name, hasHost: true))
+            if (name.SequenceEqual("host"u8) || IsReplacedRequestField(name, hasHost: true, replaceTrace))
             {
                 return false;
             }
@@ -463,10 +463,11 @@ public sealed partial class Http2ServerConnection
             target.Add(":path"u8, request.Path);
         }
 
+        bool replaceTrace = ReplacesTraceContext;
         for (int i = 0; i < request.Count; i++)
         {
             ReadOnlySpan<byte> name = request.GetName(i);
-            if (name.SequenceEqual("host"u8) || IsReplacedRequestField(name, hasHost: !authority.IsEmpty))
+            if (name.SequenceEqual("host"u8) || IsReplacedRequestField(name, hasHost: !authority.IsEmpty, replaceTrace))
             {
                 continue;
             }

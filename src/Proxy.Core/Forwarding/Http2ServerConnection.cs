@@ -289,12 +289,23 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
     }
 
     /// <summary>
+    /// Whether the upstream gets the proxy's span as its parent (<see cref="RequestTrace.PropagatesOwnSpan"/>): only
+    /// when spans are exported. Otherwise the client's trace context crosses untouched.
+    /// </summary>
+    private bool ReplacesTraceContext => RequestTrace.PropagatesOwnSpan(_telemetry);
+
+    /// <summary>
     /// Adds the trace context of the proxy's span to an HTTP/2 upstream request, in place of the client's (see
     /// <see cref="IsReplacedRequestField"/>): traceparent, and b3 as well when the client spoke B3, as the HTTP/1.1
-    /// forwarder does.
+    /// forwarder does. Nothing when <see cref="ReplacesTraceContext"/> is false.
     /// </summary>
-    private static void AddTraceFields(Http2HeaderList target, Http2Stream stream)
+    private void AddTraceFields(Http2HeaderList target, Http2Stream stream)
     {
+        if (!ReplacesTraceContext)
+        {
+            return;
+        }
+
         ref readonly RequestTrace trace = ref Http2StreamExchange.Of(stream).Trace;
         Span<byte> value = stackalloc byte[RequestTrace.B3Length];
         target.Add("traceparent"u8, value[..trace.FormatTraceParent(value)]);
@@ -334,13 +345,14 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
     /// <summary>
     /// True for the request fields the proxy replaces or that do not cross to the upstream: X-Forwarded-For and -Proto,
     /// X-Forwarded-Host when the request has a host to put in its place (<paramref name="hasHost"/>; without one the
-    /// client's crosses, as <see cref="Http.Http1.Http1HeadWriter"/> does), and the client's traceparent and b3, which
-    /// name the client's span where the upstream must see the proxy's.
+    /// client's crosses, as <see cref="Http.Http1.Http1HeadWriter"/> does), and, when the proxy propagates its own
+    /// span (<paramref name="replaceTrace"/>), the client's traceparent and b3, which name the client's span where the
+    /// upstream must see the proxy's.
     /// </summary>
-    private static bool IsReplacedRequestField(ReadOnlySpan<byte> name, bool hasHost) => name.Length switch
+    private static bool IsReplacedRequestField(ReadOnlySpan<byte> name, bool hasHost, bool replaceTrace) => name.Length switch
     {
-        2 => name.SequenceEqual("b3"u8),
-        11 => name.SequenceEqual("traceparent"u8),
+        2 => replaceTrace && name.SequenceEqual("b3"u8),
+        11 => replaceTrace && name.SequenceEqual("traceparent"u8),
         15 => name.SequenceEqual("x-forwarded-for"u8),
         16 => hasHost && name.SequenceEqual("x-forwarded-host"u8),
         17 => name.SequenceEqual("x-forwarded-proto"u8),

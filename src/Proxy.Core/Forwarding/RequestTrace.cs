@@ -64,6 +64,14 @@ internal struct RequestTrace
         }
     }
 
+    /// <summary>
+    /// Whether the upstream gets the proxy's span as its parent (<c>traceparent</c>, and <c>b3</c> for a B3 client) in
+    /// place of the client's context: only when spans are exported (<c>tracing.collector</c>). A span that goes
+    /// nowhere would leave the app's spans pointing at a parent no backend ever receives, so without an exporter the
+    /// client's trace context crosses untouched, as Envoy and Linkerd leave it when tracing is off.
+    /// </summary>
+    public static bool PropagatesOwnSpan(RequestTelemetry telemetry) => telemetry.Exporter is not null;
+
     /// <summary>Writes the <c>traceparent</c> value naming the proxy's span (55 bytes); returns the length.</summary>
     public readonly int FormatTraceParent(Span<byte> destination) => W3CTraceContext.FormatTraceParent(Span, destination);
 

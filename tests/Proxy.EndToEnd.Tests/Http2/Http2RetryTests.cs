@@ -81,6 +81,7 @@ public class Http2RetryTests
         using var client = Http2ProxyTests.H2Client(proxy);
         using var request = new HttpRequestMessage(HttpMethod.Get, "/x") { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
         request.Headers.Add("user-agent", "retry-test");
+        request.Headers.Add("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
         if (clientSentForwardedFor)
         {
             request.Headers.Add("x-forwarded-for", "203.0.113.7");

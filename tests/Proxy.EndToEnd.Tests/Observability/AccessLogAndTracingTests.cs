@@ -82,7 +82,9 @@ public class AccessLogAndTracingTests
             seen.Enqueue(exchange.Headers);
             return exchange.RespondAsync(200, "ok");
         });
-        await using var proxy = await RunningProxy.StartAsync(Http2.Http2Configs.Single(upstream.Address, "http2"));
+        await using var collector = await OtlpCollector.StartAsync(); // the proxy's span is propagated only when exported
+        await using var proxy = await RunningProxy.StartAsync($"tracing: {{ collector: \"http://127.0.0.1:{collector.Port}\" }}\n"
+            + Http2.Http2Configs.Single(upstream.Address, "http2"));
         using var client = new HttpClient { BaseAddress = new Uri($"http://{proxy.Listener("web")}") };
 
         const string b3Trace = "463ac35c9f6413ad48485a3953bb6124";

@@ -163,6 +163,57 @@ public class Http2AccessLogAndTracingTests : IDisposable
         Assert.Equal("backend", entry.GetProperty("cluster").GetString());
     }
 
+    /// <summary>
+    /// Without a collector the proxy's span goes nowhere, so it must not become the upstream's parent: the app's
+    /// spans would point at a span no backend ever receives. The client's trace context crosses untouched (as Envoy
+    /// and Linkerd leave it when tracing is off), and none is made up for a request that came without one.
+    /// </summary>
+    [Theory]
+    [InlineData("http1", false)]
+    [InlineData("http1", true)]
+    [InlineData("http2", false)]
+    [InlineData("http2", true)]
+    public async Task NoCollector_ClientTraceContextCrossesUntouched(string clusterProtocol, bool http2Client)
+    {
+        var seen = new ConcurrentQueue<List<(string Name, string Value)>>();
+        await using var upstream = clusterProtocol == "http1"
+            ? new Upstream(ScriptedHttp1Upstream.Start(exchange =>
+            {
+                seen.Enqueue(FieldsOf(exchange.Head));
+                return exchange.SendAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            }))
+            : new Upstream(RawHttp2Upstream.Start(exchange =>
+            {
+                seen.Enqueue(exchange.Headers.Where(h => !h.Name.StartsWith(':')).ToList());
+                return exchange.RespondAsync(200, "ok");
+            }));
+        await using var proxy = await RunningProxy.StartAsync(Http2Configs.Single(upstream.Address, clusterProtocol, listenerProtocol: "auto"));
+        using var client = Http2ProxyTests.H2Client(proxy);
+        var version = http2Client ? HttpVersion.Version20 : HttpVersion.Version11;
+
+        string traceParent = $"00-{ClientTrace}-{ClientSpan}-01", b3 = $"{B3Trace}-{B3Span}-1";
+        using (var request = new HttpRequestMessage(HttpMethod.Get, "/with-context") { Version = version, VersionPolicy = HttpVersionPolicy.RequestVersionExact })
+        {
+            request.Headers.Add("traceparent", traceParent);
+            request.Headers.Add("tracestate", "vendor=1");
+            request.Headers.Add("b3", b3);
+            Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(request)).StatusCode);
+        }
+
+        using (var request = new HttpRequestMessage(HttpMethod.Get, "/without-context") { Version = version, VersionPolicy = HttpVersionPolicy.RequestVersionExact })
+        {
+            Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(request)).StatusCode);
+        }
+
+        var requests = seen.ToArray();
+        Assert.Equal(2, requests.Length);
+        var (withContext, withoutContext) = (requests[0], requests[1]);
+        Assert.Equal(traceParent, Assert.Single(withContext, f => f.Name == "traceparent").Value);
+        Assert.Equal("vendor=1", Assert.Single(withContext, f => f.Name == "tracestate").Value);
+        Assert.Equal(b3, Assert.Single(withContext, f => f.Name == "b3").Value);
+        Assert.DoesNotContain(withoutContext, f => f.Name is "traceparent" or "b3");
+    }
+
     private static (string TraceId, string SpanId) TraceParentOf(List<(string Name, string Value)> fields)
     {
         var parts = Assert.Single(fields, f => f.Name.Equals("traceparent", StringComparison.OrdinalIgnoreCase)).Value.Split('-');
