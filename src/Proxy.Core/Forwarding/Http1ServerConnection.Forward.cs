@@ -88,12 +88,14 @@ public sealed partial class Http1ServerConnection
             Mirror(mirrorCluster);
         }
 
-        action.Budget?.Deposit();
         var breaker = cluster.Resilience.Breaker;
         if (breaker is not null && breaker.TryAcquire(CircuitBreakerResource.Requests) != CircuitBreakerResource.None)
         {
             return await AnswerAsync(routeMetrics, 503, ResponseFlag.UpstreamOverflow, started, closeAfterAnswer, route.Name, cluster.Name).ConfigureAwait(false);
         }
+
+        // A request the breaker let through counts toward the retry budget, as on the HTTP/2 client paths.
+        action.Budget?.Deposit();
 
         try
         {
