@@ -304,10 +304,13 @@ public sealed partial class Http1ServerConnection
             }
 
             // With the request read whole, the client's side is watched meanwhile: its FIN or RST ends the wait.
-            attempt.Head = flush.IsCompleted
-                ? HeadReadResult.Closed
-                : await ReadResponseHeadAsync(upstream, timeout, watchClient: !hasBody || buffered).ConfigureAwait(false);
-            attempt.ClientGone = _clientGone;
+            attempt.Head = HeadReadResult.Closed;
+            if (!flush.IsCompleted)
+            {
+                attempt.Head = await ReadResponseHeadAsync(upstream, timeout, watchClient: !hasBody || buffered).ConfigureAwait(false);
+                attempt.ClientGone = _clientGone;
+            }
+
             if (attempt.Head == HeadReadResult.Closed && upstream.IsReused && staleRetryable && !attempt.ClientGone)
             {
                 upstream.Dispose();
