@@ -25,13 +25,13 @@ public sealed class ProxyHost : IAsyncDisposable
     private string? _lastText;
     private int _drainStarted;
 
-    private ProxyHost(string? configPath, Logger log, MetricsRegistry registry)
+    private ProxyHost(string? configPath, Logger log, MetricsRegistry registry, TimeProvider? time)
     {
         _configPath = configPath;
         _log = log;
         Registry = registry;
         _metrics = new ProxyMetrics(registry);
-        Runtime = new ProxyRuntime(_metrics, log);
+        Runtime = new ProxyRuntime(_metrics, log, time);
         ProcessMetrics.Register(registry);
     }
 
@@ -58,9 +58,9 @@ public sealed class ProxyHost : IAsyncDisposable
     /// <summary>
     /// Loads the configuration (a file, or <paramref name="configText"/> when given), binds the
     /// listeners and the admin server. Throws <see cref="ConfigRejectedException"/> listing every
-    /// error when the configuration is invalid.
+    /// error when the configuration is invalid. <paramref name="time"/> is for tests that script the forwarders' timers.
     /// </summary>
-    public static async Task<ProxyHost> StartAsync(string? configPath, string? configText, Logger log, bool watchFile)
+    public static async Task<ProxyHost> StartAsync(string? configPath, string? configText, Logger log, bool watchFile, TimeProvider? time = null)
     {
         var result = configText is not null
             ? ConfigLoader.LoadText(configText, configPath ?? "<embedded>")
@@ -72,7 +72,7 @@ public sealed class ProxyHost : IAsyncDisposable
 
         var config = result.Config!;
         ApplyLogSettings(log, config.Log);
-        var host = new ProxyHost(configText is null ? configPath : null, log, new MetricsRegistry());
+        var host = new ProxyHost(configText is null ? configPath : null, log, new MetricsRegistry(), time);
         host._lastText = configText ?? File.ReadAllText(configPath!);
         try
         {

@@ -28,6 +28,7 @@ public sealed partial class Http1ServerConnection
     private async ValueTask<bool> ForwardAsync()
     {
         var started = Stopwatch.GetTimestamp();
+        ResponseTimeout.Begin();
         RefreshRouting();
         StartTrace();
         _uploadError = Http1ParseError.None;
@@ -124,6 +125,15 @@ public sealed partial class Http1ServerConnection
         var policy = action.Retry;
         var routeName = action.Route.Name;
 
+        // Each try waits for its response head at most the per-try timeout or the route's, whichever is shorter.
+        TimeSpan? tryTimeout = action.Timeout;
+        bool perTryTimeout = false;
+        if (policy?.PerTryTimeout is { } perTry && (tryTimeout is null || perTry < tryTimeout))
+        {
+            tryTimeout = perTry;
+            perTryTimeout = true;
+        }
+
         // A small Content-Length body is read whole first, so a retry can send it again (bodies
         // over 64 KiB and chunked bodies stream once and are not retried, as in linkerd).
         var buffered = false;
@@ -156,7 +166,7 @@ public sealed partial class Http1ServerConnection
                 Attempt attempt;
                 try
                 {
-                    attempt = await AttemptAsync(endpoint, cluster, action, hasBody, buffered, keepAlive, policy?.PerTryTimeout ?? action.Timeout).ConfigureAwait(false);
+                    attempt = await AttemptAsync(endpoint, cluster, hasBody, buffered, keepAlive, tryTimeout).ConfigureAwait(false);
                 }
                 finally
                 {
@@ -169,8 +179,16 @@ public sealed partial class Http1ServerConnection
                     holdingRetry = false;
                 }
 
+                if (attempt.ClientGone)
+                {
+                    return FinishClientGone(attempt, endpoint, cluster, routeMetrics, routeName, started);
+                }
+
                 cluster.Resilience.Outliers?.Report(endpoint.Health, attempt.Outcome);
-                if (!attempt.ClientProblem && policy is not null && MayRetry(policy, action, cluster, attempt, retries, hasBody, buffered))
+
+                // A timeout that is not the per-try one left no time for another try.
+                if (!attempt.ClientProblem && (attempt.Head != HeadReadResult.TimedOut || perTryTimeout) &&
+                    policy is not null && MayRetry(policy, action, cluster, attempt, retries, hasBody, buffered))
                 {
                     holdingRetry = true;
                     attempt.Upstream?.Dispose();
@@ -215,12 +233,16 @@ public sealed partial class Http1ServerConnection
 
         /// <summary>The client's body broke the rules or was too large: answer the client, never retry.</summary>
         public bool ClientProblem;
+
+        /// <summary>The client closed its connection (FIN or RST) while the response head was awaited.</summary>
+        public bool ClientGone;
     }
 
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private async ValueTask<Attempt> AttemptAsync(Endpoint endpoint, Cluster cluster, RouteRuntime action, bool hasBody, bool buffered, bool keepAlive, TimeSpan? timeout)
+    private async ValueTask<Attempt> AttemptAsync(Endpoint endpoint, Cluster cluster, bool hasBody, bool buffered, bool keepAlive, TimeSpan? timeout)
     {
         var attempt = new Attempt { Idempotent = _request.Method.IsIdempotent() };
+        AwaitingUpstream(true); // the connect and the wait for the response head: not idle (see CheckIdle)
 
         // A request that is safe to repeat and has no body gets a second try on a fresh connection
         // when a pooled one turns out to have been closed by the upstream (not a policy retry).
@@ -233,6 +255,7 @@ public sealed partial class Http1ServerConnection
                 upstream = await ConnectAsync(endpoint, cluster).ConfigureAwait(false);
                 if (upstream is null)
                 {
+                    AwaitingUpstream(false);
                     attempt.Head = HeadReadResult.Closed;
                     attempt.Outcome = AttemptOutcome.ConnectFailure;
                     return attempt;
@@ -266,10 +289,15 @@ public sealed partial class Http1ServerConnection
                 attempt.Upload = UploadBodyAsync(upstream);
             }
 
-            StartRequestTimer(timeout);
-            attempt.Head = flush.IsCompleted ? HeadReadResult.Closed : await ReadResponseHeadAsync(upstream, keepAlive).ConfigureAwait(false);
-            StopRequestTimer(timeout);
-            if (attempt.Head == HeadReadResult.Closed && upstream.IsReused && staleRetryable)
+            // With the request read whole, the client's side is watched meanwhile: its FIN or RST ends the wait.
+            attempt.Head = HeadReadResult.Closed;
+            if (!flush.IsCompleted)
+            {
+                attempt.Head = await ReadResponseHeadAsync(upstream, timeout, watchClient: !hasBody || buffered).ConfigureAwait(false);
+                attempt.ClientGone = _clientGone;
+            }
+
+            if (attempt.Head == HeadReadResult.Closed && upstream.IsReused && staleRetryable && !attempt.ClientGone)
             {
                 upstream.Dispose();
                 _metrics.UpstreamRetries.WithLabels(cluster.Name).Increment();
@@ -279,6 +307,7 @@ public sealed partial class Http1ServerConnection
             break;
         }
 
+        AwaitingUpstream(false);
         attempt.ClientProblem = _uploadTooLarge || _uploadError != Http1ParseError.None;
         attempt.Outcome = attempt.Head switch
         {
@@ -332,7 +361,18 @@ public sealed partial class Http1ServerConnection
                 return await AnswerAsync(routeMetrics, status, flag, started, close: true, routeName, cluster.Name).ConfigureAwait(false);
             }
 
-            var result = await RelayResponseAsync(upstream!, keepAlive).ConfigureAwait(false);
+            RelayResult result;
+            try
+            {
+                result = await RelayResponseAsync(upstream!, keepAlive).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ConnectionErrors.IsConnectionLoss(ex))
+            {
+                // Writing to the client failed (its connection reset or closed): the relay's reads of the upstream
+                // catch their own errors. The response went out in part, so it is recorded with its status.
+                result = new RelayResult(false, false, _response.HeadLength, ResponseFlag.DownstreamDisconnect);
+            }
+
             var reusable = result.UpstreamReusable;
             var downstreamKeepAlive = result.DownstreamKeepAlive;
             if (attempt.Upload is { } upload)
@@ -369,7 +409,6 @@ public sealed partial class Http1ServerConnection
         }
         finally
         {
-            _awaitedUpstream = null;
             if (attempt.Upload is null || attempt.Upload.IsCompleted)
             {
                 upstream?.Close(); // nothing else uses it now: the orderly close throws nothing
@@ -379,6 +418,18 @@ public sealed partial class Http1ServerConnection
                 upstream?.Dispose(); // the upload may still be writing to it
             }
         }
+    }
+
+    /// <summary>
+    /// The client closed its connection while the response head was awaited: the upstream connection is closed (its
+    /// read may have been cancelled, and nobody is left to take the response), and the request recorded with status 0
+    /// and <see cref="ResponseFlag.DownstreamDisconnect"/>, as an HTTP/2 client's reset is. The connection ends.
+    /// </summary>
+    private bool FinishClientGone(in Attempt attempt, Endpoint endpoint, Cluster cluster, RouteMetrics routeMetrics, string? routeName, long started)
+    {
+        attempt.Upstream?.Dispose();
+        Record(routeMetrics, 0, ResponseFlag.DownstreamDisconnect, started, _request.HeadLength + _retryBody.Length, 0, routeName, cluster.Name, endpoint);
+        return false;
     }
 
     /// <summary>Reads a Content-Length body of at most 64 KiB into the retry buffer.</summary>

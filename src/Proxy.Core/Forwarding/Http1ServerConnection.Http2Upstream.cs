@@ -11,6 +11,7 @@ using Proxy.LoadBalancing;
 using Proxy.Observability;
 using Proxy.Resilience;
 using Proxy.Runtime;
+using Proxy.Transport;
 using Proxy.Upstream;
 
 namespace Proxy.Forwarding;
@@ -19,7 +20,6 @@ public sealed partial class Http1ServerConnection
 {
     private Http2HeaderList? _http2Request; // reused: one request at a time per HTTP/1.1 connection
     private StreamedBodyReplay? _replay;     // made by the first streamed body, then reused likewise
-    private ResponseHeadTimeout? _responseTimeout; // made by the first request whose route has a timeout, then reused
 
     // The flush of the last interim (1xx) response relayed to the client; awaited before the forwarder writes.
     private ValueTask<FlushResult> _interimFlush;
@@ -86,6 +86,20 @@ public sealed partial class Http1ServerConnection
                 try
                 {
                     attempt = await AttemptHttp2Async(endpoint, pool, cluster, hasBody, buffered, replay, tryTimeout).ConfigureAwait(false);
+                    if (attempt.ClientGone)
+                    {
+                        // The client closed its connection: the upstream stream is cancelled (if its response headers
+                        // came first, the timeout's object left it open), nobody is left to answer.
+                        if (attempt.Stream is { } cancelled)
+                        {
+                            await cancelled.Connection.ResetAsync(cancelled, Http2ErrorCode.Cancel).ConfigureAwait(false);
+                        }
+
+                        Record(routeMetrics, 0, ResponseFlag.DownstreamDisconnect, started, _request.HeadLength + (attempt.Stream?.SentBodyBytes ?? 0), 0,
+                            action.Route.Name, cluster.Name, endpoint);
+                        return false;
+                    }
+
                     if (holdingRetry)
                     {
                         cluster.Resilience.Breaker?.Release(CircuitBreakerResource.Retries);
@@ -195,12 +209,17 @@ public sealed partial class Http1ServerConnection
         public Task<bool>? Upload;
         public AttemptOutcome Outcome;
         public bool TimedOut;
+
+        /// <summary>The client closed its connection (FIN or RST) while the response headers were awaited.</summary>
+        public bool ClientGone;
     }
 
     /// <summary>
     /// h1 -> h2, one try: the request head becomes HEADERS (:authority from Host, hop-by-hop fields dropped, names
     /// lowercased), the body DATA frames, and the attempt waits for the final response headers. Interim responses
-    /// reach the client meanwhile (<see cref="IHttp2InterimResponseSink.OnInterimResponse"/>).
+    /// reach the client meanwhile (<see cref="IHttp2InterimResponseSink.OnInterimResponse"/>). With the request read
+    /// whole, the client's side is watched meanwhile (<see cref="WatchClientAsync"/>): its FIN or RST resets the
+    /// upstream stream with CANCEL and ends the wait.
     /// </summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<Http2Exchange> AttemptHttp2Async(Endpoint endpoint, Http2ConnectionPool pool, Cluster cluster, bool hasBody, bool buffered, StreamedBodyReplay? replay, TimeSpan? timeout)
@@ -209,9 +228,11 @@ public sealed partial class Http1ServerConnection
         Http2HeaderList headers = _http2Request ??= new Http2HeaderList();
         BuildHttp2Request(headers, hasBody);
         _interimFlush = default;
+        AwaitingUpstream(true); // the connect and the wait for the response headers: not idle (see CheckIdle)
         Http2Stream? stream = await pool.OpenStreamAsync(endpoint, headers, endStream: !hasBody, cluster.ConnectTimeout, cluster.Metrics, interimSink: this).ConfigureAwait(false);
         if (stream is null)
         {
+            AwaitingUpstream(false);
             attempt.Outcome = AttemptOutcome.ConnectFailure;
             return attempt;
         }
@@ -222,8 +243,11 @@ public sealed partial class Http1ServerConnection
         // A timeout is the connection's reused timer, which resets the upstream stream with CANCEL, so the wait ends
         // with false: no task or timer per request, and the stream's waiter always takes its result, so the stream
         // is recycled. The reset comes before the answer: no interim response is written to the client after it.
-        ResponseHeadTimeout? responseTimeout = timeout is null ? null : (_responseTimeout ??= new ResponseHeadTimeout());
-        responseTimeout?.Arm(stream, timeout);
+        // The client's going away resets it the same way, with or without a timeout.
+        bool watchClient = !hasBody || buffered;
+        ResponseHeadTimeout responseTimeout = ResponseTimeout;
+        responseTimeout.Arm(stream, timeout);
+        ValueTask<ClientWatch> watch = watchClient ? WatchClientAsync() : default;
         bool received;
         try
         {
@@ -231,10 +255,18 @@ public sealed partial class Http1ServerConnection
         }
         finally
         {
-            attempt.TimedOut = responseTimeout?.Disarm() == true;
+            attempt.TimedOut = responseTimeout.Disarm();
         }
 
+        attempt.ClientGone = (watchClient && await StopWatchingClientAsync(watch).ConfigureAwait(false)) || responseTimeout.DownstreamGone;
+        AwaitingUpstream(false);
         await AwaitInterimFlushAsync().ConfigureAwait(false);
+        if (attempt.ClientGone)
+        {
+            attempt.Outcome = AttemptOutcome.Reset;
+            return attempt;
+        }
+
         if (attempt.TimedOut)
         {
             attempt.Outcome = AttemptOutcome.PerTryTimeout;
@@ -294,18 +326,39 @@ public sealed partial class Http1ServerConnection
         WriteHttp1Response(response, status, chunked, keepAlive);
         long responseBytes = 0;
         bool complete = true;
-        if (!bodiless)
+        ResponseFlag flag = ResponseFlag.None;
+        try
         {
-            (complete, responseBytes) = await RelayHttp2BodyAsync(stream, chunked).ConfigureAwait(false);
+            if (!bodiless)
+            {
+                (complete, responseBytes) = await RelayHttp2BodyAsync(stream, chunked).ConfigureAwait(false);
+            }
+            else
+            {
+                complete = !(await _output.FlushAsync().ConfigureAwait(false)).IsCompleted;
+            }
+
+            if (!complete)
+            {
+                flag = await ClientWentAwayAsync().ConfigureAwait(false) ? ResponseFlag.DownstreamDisconnect : ResponseFlag.UpstreamReset;
+            }
         }
-        else
+        catch (Exception ex) when (ConnectionErrors.IsConnectionLoss(ex))
         {
-            await _output.FlushAsync().ConfigureAwait(false);
+            // Writing to the client failed; the relay's reads of the upstream stream catch their own errors.
+            complete = false;
+            flag = ResponseFlag.DownstreamDisconnect;
+        }
+
+        if (flag == ResponseFlag.DownstreamDisconnect)
+        {
+            // Nobody is left to take the rest of the response: the upstream stream is cancelled, not left to finish.
+            await stream.Connection.ResetAsync(stream, Http2ErrorCode.Cancel).ConfigureAwait(false);
         }
 
         Task<bool>? upload = attempt.Upload;
         bool uploaded = buffered || upload is null || (upload.IsCompleted && await upload.ConfigureAwait(false));
-        Record(routeMetrics, status, complete ? ResponseFlag.None : ResponseFlag.UpstreamReset, started,
+        Record(routeMetrics, status, flag, started,
             _request.HeadLength + stream.SentBodyBytes, responseBytes, action.Route.Name, cluster.Name, endpoint);
         return complete && keepAlive && uploaded;
     }

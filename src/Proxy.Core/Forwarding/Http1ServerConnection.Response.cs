@@ -14,70 +14,86 @@ public sealed partial class Http1ServerConnection
     /// <summary>
     /// Reads the final response head. Interim 1xx responses (100 Continue, 103 Early Hints) are
     /// relayed to the client as they come (RFC 9110 section 15.2); 101 ends the loop as final.
+    /// The route / per-try timeout, when there is one, cancels the pending read
+    /// (<see cref="ResponseHeadTimeout.Arm(PipeReader, TimeSpan?)"/>, one timer reused by every request of the
+    /// connection, which a late callback of an earlier wait cannot fire). With <paramref name="watchClient"/> (the
+    /// request was read whole) the client's side is watched meanwhile (<see cref="WatchClientAsync"/>): its FIN or
+    /// RST cancels the read too, and <see cref="_clientGone"/> says so.
     /// </summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private async ValueTask<HeadReadResult> ReadResponseHeadAsync(UpstreamConnection upstream, bool downstreamKeepAlive)
+    private async ValueTask<HeadReadResult> ReadResponseHeadAsync(UpstreamConnection upstream, TimeSpan? timeout, bool watchClient)
     {
         var input = upstream.Input;
-        _awaitedUpstream = input;
         var sawAnyByte = false;
-        while (true)
+        HeadReadResult head;
+        bool timedOut;
+        var responseTimeout = ResponseTimeout;
+        responseTimeout.Arm(input, timeout);
+        var watch = watchClient ? WatchClientAsync() : default;
+        try
         {
-            _response.Reset();
-            ReadResult result;
-            try
+            while (true)
             {
-                result = await input.ReadAsync().ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ConnectionErrors.IsConnectionLoss(ex))
-            {
-                _awaitedUpstream = null;
-                return sawAnyByte ? HeadReadResult.Truncated : HeadReadResult.Closed;
-            }
-
-            var buffer = result.Buffer;
-            var reader = new SequenceReader<byte>(buffer);
-            if (_response.TryParse(ref reader, out var error))
-            {
-                input.AdvanceTo(reader.Position);
-                var status = _response.StatusCode;
-                if (status is >= 100 and < 200 && status != 101)
+                _response.Reset();
+                ReadResult result;
+                try
                 {
-                    sawAnyByte = true;
-                    var options = new Http1ForwardOptions { Framing = Http1BodyFraming.None };
-                    Http1HeadWriter.WriteResponse(_output, _response, options);
-                    await _output.FlushAsync().ConfigureAwait(false);
-                    continue;
+                    result = await input.ReadAsync().ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ConnectionErrors.IsConnectionLoss(ex))
+                {
+                    head = sawAnyByte ? HeadReadResult.Truncated : HeadReadResult.Closed;
+                    break;
                 }
 
-                _awaitedUpstream = null;
-                return HeadReadResult.Parsed;
-            }
+                var buffer = result.Buffer;
+                var reader = new SequenceReader<byte>(buffer);
+                if (_response.TryParse(ref reader, out var error))
+                {
+                    input.AdvanceTo(reader.Position);
+                    var status = _response.StatusCode;
+                    if (status is >= 100 and < 200 && status != 101)
+                    {
+                        sawAnyByte = true;
+                        var options = new Http1ForwardOptions { Framing = Http1BodyFraming.None };
+                        Http1HeadWriter.WriteResponse(_output, _response, options);
+                        await _output.FlushAsync().ConfigureAwait(false);
+                        continue;
+                    }
 
-            if (error != Http1ParseError.None)
-            {
-                input.AdvanceTo(buffer.Start);
-                _awaitedUpstream = null;
-                return HeadReadResult.Invalid;
-            }
+                    head = HeadReadResult.Parsed;
+                    break;
+                }
 
-            if (Volatile.Read(ref _requestTimedOut) != 0)
-            {
-                input.AdvanceTo(buffer.Start);
-                _awaitedUpstream = null;
-                return HeadReadResult.TimedOut;
-            }
+                if (error != Http1ParseError.None)
+                {
+                    input.AdvanceTo(buffer.Start);
+                    head = HeadReadResult.Invalid;
+                    break;
+                }
 
-            sawAnyByte |= !buffer.IsEmpty;
-            if (result.IsCompleted || result.IsCanceled)
-            {
-                input.AdvanceTo(buffer.End);
-                _awaitedUpstream = null;
-                return sawAnyByte ? HeadReadResult.Truncated : HeadReadResult.Closed;
-            }
+                sawAnyByte |= !buffer.IsEmpty;
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    // A cancelled read is the timeout's (Disarm below says so) or the client's going away.
+                    input.AdvanceTo(buffer.End);
+                    head = sawAnyByte ? HeadReadResult.Truncated : HeadReadResult.Closed;
+                    break;
+                }
 
-            input.AdvanceTo(buffer.Start, buffer.End);
+                input.AdvanceTo(buffer.Start, buffer.End);
+            }
         }
+        finally
+        {
+            timedOut = responseTimeout.Disarm();
+        }
+
+        _clientGone = (watchClient && await StopWatchingClientAsync(watch).ConfigureAwait(false)) || responseTimeout.DownstreamGone;
+
+        // A timeout that fired as the head completed still counts: its cancellation may be pending on the
+        // connection, which is therefore closed rather than used for the body or pooled.
+        return timedOut ? HeadReadResult.TimedOut : head;
     }
 
     /// <summary>Writes the response head to the client and streams its body in the framing the client can read.</summary>
@@ -158,8 +174,9 @@ public sealed partial class Http1ServerConnection
         if (!complete)
         {
             // The upstream died mid-body: the client sees the connection close (a truncated body),
-            // which is the only honest signal once the status line has gone out.
-            return new RelayResult(false, false, responseBytes, ResponseFlag.UpstreamReset);
+            // which is the only honest signal once the status line has gone out. Or the client went away.
+            var flag = await ClientWentAwayAsync().ConfigureAwait(false) ? ResponseFlag.DownstreamDisconnect : ResponseFlag.UpstreamReset;
+            return new RelayResult(false, false, responseBytes, flag);
         }
 
         return new RelayResult(upstreamKeepAlive, keepAlive, responseBytes, ResponseFlag.None);

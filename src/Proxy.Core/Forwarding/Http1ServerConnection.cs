@@ -17,7 +17,8 @@ namespace Proxy.Forwarding;
 /// Serves one downstream HTTP/1.1 connection: reads request heads in order (pipelined requests wait
 /// in the pipe, so responses go back in order), routes each one, forwards it over a pooled upstream
 /// connection and streams the response back. One read loop owns the connection; only the timeout
-/// fields below are touched by other threads (the heartbeat and the request timer).
+/// fields below are touched by other threads (the heartbeat), and the wait for an upstream's response head
+/// (<see cref="ResponseTimeout"/>) by its timer and by the watch on the client's side (<see cref="WatchClientAsync"/>).
 /// </summary>
 public sealed partial class Http1ServerConnection : ITrackedConnection, Proxy.Http.Http2.IHttp2InterimResponseSink
 {
@@ -42,13 +43,14 @@ public sealed partial class Http1ServerConnection : ITrackedConnection, Proxy.Ht
     private readonly long _idleTimeoutMs;
     private readonly long _maxBodyBytes;
 
-    // Touched by the heartbeat and the request timer as well as the read loop.
-    private Timer? _requestTimer; // made by the first request whose route has a timeout
+    private readonly TimeProvider _time;
+    private ResponseHeadTimeout? _responseTimeout; // made by the first request forwarded, then reused
+
+    // Touched by the heartbeat as well as the read loop.
     private int _phase; // Phase values, below
     private long _phaseSince;
     private int _headerTimedOut;
-    private int _requestTimedOut;
-    private volatile PipeReader? _awaitedUpstream;
+    private volatile bool _awaitingUpstream; // a response head is awaited: the wait has its own timeout, if any
     private int _closed;
 
     private const int PhaseBetweenRequests = 0;
@@ -61,8 +63,10 @@ public sealed partial class Http1ServerConnection : ITrackedConnection, Proxy.Ht
     /// The running configuration, read at the start of each request so a long-lived keep-alive
     /// connection follows reloads of routes and clusters (the request in flight keeps what it began with).
     /// </param>
-    public Http1ServerConnection(IDuplexPipe transport, IDisposable connection, ListenerRuntime listener, ProxyMetrics metrics, IPAddress? clientAddress, Func<ProxySnapshot?>? currentSnapshot = null, RequestTelemetry? telemetry = null)
+    /// <param name="time">The clock and timers of the response-head timeout; the system's unless a test scripts them.</param>
+    public Http1ServerConnection(IDuplexPipe transport, IDisposable connection, ListenerRuntime listener, ProxyMetrics metrics, IPAddress? clientAddress, Func<ProxySnapshot?>? currentSnapshot = null, RequestTelemetry? telemetry = null, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
         _telemetry = telemetry ?? RequestTelemetry.None;
         _currentSnapshot = currentSnapshot;
         _downstream = connection;
@@ -94,11 +98,13 @@ public sealed partial class Http1ServerConnection : ITrackedConnection, Proxy.Ht
     {
         try
         {
+            // The first head is due within the header timeout of the connection's start; a later one within the
+            // header timeout of its first byte, the wait before that byte being the idle timeout's.
+            EnterPhase(PhaseReadingHead);
             while (Volatile.Read(ref _closed) == 0)
             {
                 _request.Reset();
                 _requestIdMade = false;
-                EnterPhase(PhaseReadingHead);
                 var head = await ReadRequestHeadAsync().ConfigureAwait(false);
                 switch (head)
                 {
@@ -133,7 +139,6 @@ public sealed partial class Http1ServerConnection : ITrackedConnection, Proxy.Ht
         finally
         {
             // The listener completes the output and waits for it to drain before closing the socket.
-            _requestTimer?.Dispose();
             _responseTimeout?.Dispose(); // disarmed: every wait disarms it before the request ends
             await _input.CompleteAsync().ConfigureAwait(false);
         }
@@ -236,9 +241,10 @@ public sealed partial class Http1ServerConnection : ITrackedConnection, Proxy.Ht
             _listener.Metrics.IdleTimeouts.Increment();
             Abort();
         }
-        else if (phase == PhaseForwarding && _idleTimeoutMs > 0 && nowMilliseconds - Math.Max(since, _activity.Value) > _idleTimeoutMs && _awaitedUpstream is null)
+        else if (phase == PhaseForwarding && _idleTimeoutMs > 0 && nowMilliseconds - Math.Max(since, _activity.Value) > _idleTimeoutMs && !_awaitingUpstream)
         {
-            // A body that stopped moving in both directions (the response wait has its own timer).
+            // A body that stopped moving in both directions. The wait for a response head, of either kind of
+            // upstream, is not idle: it has the route's timeout, or none.
             _listener.Metrics.IdleTimeouts.Increment();
             Abort();
         }
@@ -252,30 +258,17 @@ public sealed partial class Http1ServerConnection : ITrackedConnection, Proxy.Ht
         }
     }
 
-    private void OnRequestTimeout()
-    {
-        Volatile.Write(ref _requestTimedOut, 1);
-        _awaitedUpstream?.CancelPendingRead();
-    }
+    /// <summary>
+    /// The wait for the upstream's response head, of either kind of upstream: its route / per-try timeout, and the
+    /// client's going away (<see cref="WatchClientAsync"/>), on one object reused by every request of the connection.
+    /// </summary>
+    private ResponseHeadTimeout ResponseTimeout => _responseTimeout ??= new ResponseHeadTimeout(_time);
 
-    private void StartRequestTimer(TimeSpan? timeout)
+    /// <summary>Marks the wait for a response head, which the idle timeout leaves alone; its end counts as activity.</summary>
+    private void AwaitingUpstream(bool awaiting)
     {
-        Volatile.Write(ref _requestTimedOut, 0);
-        if (timeout is { } t)
-        {
-            // Most connections never see a route with a timeout (and a Connection: close client
-            // sends one request): the timer is made on first use, not for every connection.
-            _requestTimer ??= new Timer(static state => ((Http1ServerConnection)state!).OnRequestTimeout(), this, Timeout.Infinite, Timeout.Infinite);
-            _requestTimer.Change(t, Timeout.InfiniteTimeSpan);
-        }
-    }
-
-    private void StopRequestTimer(TimeSpan? timeout)
-    {
-        if (timeout is not null)
-        {
-            _requestTimer?.Change(Timeout.Infinite, Timeout.Infinite);
-        }
+        _activity.Value = Environment.TickCount64;
+        _awaitingUpstream = awaiting;
     }
 
     private static double ElapsedMilliseconds(long startTimestamp) =>

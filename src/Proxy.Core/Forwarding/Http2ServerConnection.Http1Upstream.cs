@@ -271,12 +271,20 @@ public sealed partial class Http2ServerConnection
         Task<bool>? upload = attempt.Upload;
         bool uploaded = upload is null || (upload.IsCompleted && await upload.ConfigureAwait(false));
         bool reusable = complete && uploaded && response.KeepAlive && framing is Http1BodyFraming.None or Http1BodyFraming.ContentLength or Http1BodyFraming.Chunked;
-        if (!complete)
+        ResponseFlag bodyFlag = ResponseFlag.None;
+        if (!complete && ClientGone(stream))
         {
+            // The client reset the stream (or left) during the body: its fault (DC), not the upstream's. The upstream
+            // connection, its response unfinished, is closed by the caller.
+            bodyFlag = ResponseFlag.DownstreamDisconnect;
+        }
+        else if (!complete)
+        {
+            bodyFlag = ResponseFlag.UpstreamReset;
             await ResetAsync(stream, Http2ErrorCode.InternalError).ConfigureAwait(false);
         }
 
-        Record(stream, metrics, response.StatusCode, complete ? ResponseFlag.None : ResponseFlag.UpstreamReset, grpc, started,
+        Record(stream, metrics, response.StatusCode, bodyFlag, grpc, started,
             stream.ReceivedHeaders.Size + stream.ReceivedBodyBytes, response.HeadLength + bytes, exchange.Endpoint);
         return reusable;
     }

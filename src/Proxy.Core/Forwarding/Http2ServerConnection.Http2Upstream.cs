@@ -324,16 +324,25 @@ public sealed partial class Http2ServerConnection
         }
 
         bool complete = noBody || await RelayBodyAsync(upstream, stream).ConfigureAwait(false);
-        if (!complete)
+        ResponseFlag flag = ResponseFlag.None;
+        if (!complete && ClientGone(stream))
+        {
+            // The client reset the stream (or left) during the body: nobody is left to take the rest, so the upstream
+            // stream is cancelled rather than left to finish, and the fault is the client's (DC), not the upstream's.
+            flag = ResponseFlag.DownstreamDisconnect;
+            await upstream.Connection.ResetAsync(upstream, Http2ErrorCode.Cancel).ConfigureAwait(false);
+        }
+        else if (!complete)
         {
             // The upstream's own reset code is passed on; one this side sent (a malformed response, 8.1.1) is not
             // the client's fault, so the client sees INTERNAL_ERROR.
+            flag = ResponseFlag.UpstreamReset;
             await ResetAsync(stream, upstream.ResetByPeer && upstream.ResetCode is { } code && code != Http2ErrorCode.NoError ? code : Http2ErrorCode.InternalError).ConfigureAwait(false);
         }
 
         // A request body still flowing once the response is complete is cut by the caller (RST_STREAM upstream,
         // and NO_ERROR downstream at release, 8.1).
-        Record(stream, metrics, status, complete ? ResponseFlag.None : ResponseFlag.UpstreamReset, grpc, started,
+        Record(stream, metrics, status, flag, grpc, started,
             request.Size + stream.ReceivedBodyBytes, upstreamHeaders.Size + upstream.ReceivedBodyBytes, Http2StreamExchange.Of(stream).Endpoint);
     }
 

@@ -20,16 +20,19 @@ internal sealed class ResponseHeadTimeout : IDisposable, IThreadPoolWorkItem
 {
     private const long MaxTimerDue = 0xFFFFFFFE; // the largest due time a Timer takes, in milliseconds (about 49 days)
 
+    private readonly TimeProvider _time;
+
     // Touched by the timer callback and the downstream-gone work item as well as the waiter, under _lock.
     private readonly Lock _lock = new();
-    private Timer? _timer; // made by the first wait that has a timeout
+    private ITimer? _timer; // made by the first wait that has a timeout
     // What the timer or the client's going away ends: an HTTP/1.1 upstream's read (a PipeReader, cancelled) or an
     // upstream Http2Stream (reset); null when disarmed. A stream's connection and generation are taken when armed: a
     // released stream forgets its connection, and the pooled object may serve another stream later.
     private object? _awaited;
     private Http2Connection? _awaitedConnection;
     private int _awaitedGeneration;
-    private long _deadline;
+    private long _armedAt; // the clock's timestamp when the wait began
+    private long _timeoutMilliseconds;
     private bool _timing; // the wait has a timeout
     private bool _timedOut;
     private int _request; // numbers the requests the owner serves (Begin), so a late report cannot touch a later one
@@ -37,6 +40,9 @@ internal sealed class ResponseHeadTimeout : IDisposable, IThreadPoolWorkItem
 
     // Written by the downstream read loop, under the downstream connection's lock (where _lock is not taken).
     private int _goneRequest;
+
+    /// <param name="time">The clock and the timer; the system's unless a test scripts them.</param>
+    public ResponseHeadTimeout(TimeProvider? time = null) => _time = time ?? TimeProvider.System;
 
     /// <summary>True when the client reset the stream (or its connection ended) during this request.</summary>
     public bool DownstreamGone => Volatile.Read(ref _downstreamGone);
@@ -52,7 +58,8 @@ internal sealed class ResponseHeadTimeout : IDisposable, IThreadPoolWorkItem
     }
 
     /// <summary>
-    /// Downstream read loop, under its connection's lock: the client reset the stream or its connection ended. The
+    /// Downstream read loop, under its connection's lock (or an HTTP/1.1 client's watch, under none): the client reset
+    /// the stream or its connection ended. The
     /// upstream side is cancelled off that lock (<see cref="IThreadPoolWorkItem.Execute"/>, at the end of the read
     /// batch), since cancelling takes the upstream connection's lock, which is held while an interim response is
     /// relayed downstream.
@@ -85,6 +92,7 @@ internal sealed class ResponseHeadTimeout : IDisposable, IThreadPoolWorkItem
     private void Arm(object awaited, Http2Connection? connection, int generation, TimeSpan? timeout)
     {
         long milliseconds = timeout is { } t ? (long)Math.Ceiling(t.TotalMilliseconds) : 0;
+        PipeReader? read = null;
         lock (_lock)
         {
             _awaited = awaited;
@@ -92,18 +100,21 @@ internal sealed class ResponseHeadTimeout : IDisposable, IThreadPoolWorkItem
             _awaitedGeneration = generation;
             _timedOut = false;
             _timing = timeout is not null;
-            _deadline = Environment.TickCount64 + milliseconds;
+            _armedAt = _time.GetTimestamp();
+            _timeoutMilliseconds = milliseconds;
             if (_downstreamGone)
             {
-                CancelAwaitedLocked(); // the client left before the request was sent: the wait ends at once
+                CancelAwaitedLocked(out read); // the client left before the request was sent: the wait ends at once
             }
         }
+
+        read?.CancelPendingRead(); // not begun yet: its first read ends at once
 
         if (timeout is not null)
         {
             // Most owners never see a route with a timeout: the timer is made on first use, then reused.
-            _timer ??= new Timer(static state => ((ResponseHeadTimeout)state!).OnTimer(), this, Timeout.Infinite, Timeout.Infinite);
-            _timer.Change(TimerDue(milliseconds), Timeout.Infinite);
+            _timer ??= _time.CreateTimer(static state => ((ResponseHeadTimeout)state!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _timer.Change(TimerDue(milliseconds), Timeout.InfiniteTimeSpan);
         }
     }
 
@@ -111,13 +122,14 @@ internal sealed class ResponseHeadTimeout : IDisposable, IThreadPoolWorkItem
     /// A due time the timer takes: a deadline further off than it can wait (about 49 days; a gRPC client may ask for
     /// 99999999H) is approached in steps, the callback setting the timer again until the deadline has passed.
     /// </summary>
-    private static long TimerDue(long milliseconds) => Math.Min(milliseconds, MaxTimerDue);
+    private static TimeSpan TimerDue(long milliseconds) => TimeSpan.FromMilliseconds(Math.Min(milliseconds, MaxTimerDue));
 
     /// <summary>
     /// Ends the wait started by <see cref="Arm(PipeReader, TimeSpan?)"/> or <see cref="Arm(Http2Stream, TimeSpan?)"/>;
     /// true when the timeout fired first, false when it did not (the client's going away is not a timeout) or nothing
     /// was armed. Once this returns, neither the timer nor the client's going away touches what it was armed on, so
-    /// the caller may release it.
+    /// the caller may release it; except an HTTP/1.1 read whose cancellation was decided (this returned true, or
+    /// <see cref="DownstreamGone"/> is set), which may still be cancelled: the caller closes that connection.
     /// </summary>
     public bool Disarm()
     {
@@ -138,7 +150,7 @@ internal sealed class ResponseHeadTimeout : IDisposable, IThreadPoolWorkItem
 
         if (timing)
         {
-            _timer!.Change(Timeout.Infinite, Timeout.Infinite);
+            _timer!.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         }
 
         return timedOut;
@@ -149,6 +161,7 @@ internal sealed class ResponseHeadTimeout : IDisposable, IThreadPoolWorkItem
 
     private void OnTimer()
     {
+        PipeReader? read;
         lock (_lock)
         {
             if (_awaited is null || _timedOut || !_timing)
@@ -158,17 +171,19 @@ internal sealed class ResponseHeadTimeout : IDisposable, IThreadPoolWorkItem
 
             // A callback that was already on its way when an earlier wait was disarmed may run during a later one
             // (on this request or the next the owner serves): the deadline tells, and the timer is set again.
-            long left = _deadline - Environment.TickCount64;
+            long left = _timeoutMilliseconds - (long)_time.GetElapsedTime(_armedAt).TotalMilliseconds;
             if (left > 0)
             {
-                _timer!.Change(TimerDue(left), Timeout.Infinite);
+                _timer!.Change(TimerDue(left), Timeout.InfiniteTimeSpan);
                 return;
             }
 
-            // Under the lock, so the cancellation cannot land on a read (or a stream) after Disarm. Not a timeout when
-            // the final headers arrived first (or the stream ended otherwise): they win.
-            _timedOut = CancelAwaitedLocked();
+            // Decided under the lock, so Disarm reports it whenever the waiter wakes. Not a timeout when the final
+            // headers arrived first (or the stream ended otherwise): they win.
+            _timedOut = CancelAwaitedLocked(out read);
         }
+
+        read?.CancelPendingRead();
     }
 
     /// <summary>
@@ -177,6 +192,7 @@ internal sealed class ResponseHeadTimeout : IDisposable, IThreadPoolWorkItem
     /// </summary>
     void IThreadPoolWorkItem.Execute()
     {
+        PipeReader? read;
         lock (_lock)
         {
             if (Volatile.Read(ref _goneRequest) != _request)
@@ -185,21 +201,28 @@ internal sealed class ResponseHeadTimeout : IDisposable, IThreadPoolWorkItem
             }
 
             _downstreamGone = true;
-            CancelAwaitedLocked();
+            CancelAwaitedLocked(out read);
         }
+
+        read?.CancelPendingRead();
     }
 
     // Ends the wait: the upstream stream is reset with CANCEL unless its final headers are in (for a client that went
-    // away, the forwarder then sees DownstreamGone and resets it itself), the HTTP/1.1 read is cancelled. True when
-    // it cancelled something.
-    private bool CancelAwaitedLocked()
+    // away, the forwarder then sees DownstreamGone and resets it itself). An HTTP/1.1 read is handed back in
+    // `read`, for the caller to cancel once it released the lock: the upstream sockets' pipes run their reader's
+    // continuation inline, so the waiter would wake on this thread, inside the lock, and disarm before the outcome
+    // was recorded. A cancellation that lands after the waiter disarmed is harmless: Disarm reported the timeout (or
+    // DownstreamGone the client's going away), and the waiter then closes that connection rather than read it again.
+    // True when it cancelled something (or is about to).
+    private bool CancelAwaitedLocked(out PipeReader? read)
     {
+        read = null;
         switch (_awaited)
         {
             case Http2Stream upstream:
                 return _awaitedConnection!.TryCancelBeforeResponse(upstream, _awaitedGeneration);
             case PipeReader input:
-                input.CancelPendingRead();
+                read = input;
                 return true;
             default:
                 return false;

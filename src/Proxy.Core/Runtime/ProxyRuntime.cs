@@ -27,13 +27,20 @@ public sealed class ProxyRuntime : IAsyncDisposable
     private Inbound.MeshSidecar? _mesh;
     private volatile bool _draining;
 
-    public ProxyRuntime(ProxyMetrics metrics, Logger log)
+    /// <param name="time">
+    /// The clock and timers of the forwarders' response-head timeouts; the system's unless a test scripts them.
+    /// </param>
+    public ProxyRuntime(ProxyMetrics metrics, Logger log, TimeProvider? time = null)
     {
         _metrics = metrics;
         _log = log;
+        Time = time ?? TimeProvider.System;
         TlsMetrics = new TlsMetrics(metrics.Registry);
         _poolSweeper = new Timer(static state => ((ProxyRuntime)state!).SweepPools(), this, PoolSweepPeriod, PoolSweepPeriod);
     }
+
+    /// <summary>The clock and timers the forwarders' response-head timeouts use.</summary>
+    public TimeProvider Time { get; }
 
     /// <summary>How often idle upstream connections are checked for expiry or an upstream close.</summary>
     public static readonly TimeSpan PoolSweepPeriod = TimeSpan.FromSeconds(1);
@@ -386,7 +393,7 @@ public sealed class ProxyRuntime : IAsyncDisposable
                             break;
                         }
 
-                        var http = new Http1ServerConnection(transport, owner, listener, runtime._metrics, client, runtime.SnapshotSource, runtime.Telemetry);
+                        var http = new Http1ServerConnection(transport, owner, listener, runtime._metrics, client, runtime.SnapshotSource, runtime.Telemetry, runtime.Time);
                         var id = runtime.Connections.Add(http);
                         try
                         {

@@ -36,6 +36,64 @@ public class ResponseHeadTimeoutTests
         Assert.True(timeout.Disarm());
     }
 
+    /// <summary>
+    /// A pipe that resumes its reader inline (as the upstream sockets' pipes do) wakes the waiter on the timer's thread,
+    /// inside the cancellation: the waiter disarms there, and must be told the timeout fired.
+    /// </summary>
+    [Fact]
+    public async Task Arm_Fires_InlineReaderDisarmsOnTheTimersThread_True()
+    {
+        var timeout = new ResponseHeadTimeout();
+        var pipe = new Pipe(new PipeOptions(readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline, useSynchronizationContext: false));
+        timeout.Arm(pipe.Reader, TimeSpan.FromMilliseconds(30));
+        var disarmed = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _ = WaitThenDisarmAsync();
+        Assert.True(await disarmed.Task.WaitAsync(TimeSpan.FromSeconds(10)));
+
+        async Task WaitThenDisarmAsync()
+        {
+            var result = await pipe.Reader.ReadAsync();
+            pipe.Reader.AdvanceTo(result.Buffer.Start);
+            disarmed.SetResult(result.IsCanceled && timeout.Disarm());
+        }
+    }
+
+    /// <summary>A callback of an earlier wait that runs during a later one, before its deadline, cancels nothing.</summary>
+    [Fact]
+    public async Task OnTimer_LateCallbackOfEarlierWait_LaterWaitLeftAlone()
+    {
+        var timers = new CapturingTimeProvider();
+        var timeout = new ResponseHeadTimeout(timers);
+        var first = new Pipe();
+        timeout.Arm(first.Reader, TimeSpan.FromMilliseconds(20));
+        Assert.False(timeout.Disarm());
+
+        var second = new Pipe();
+        timeout.Arm(second.Reader, TimeSpan.FromSeconds(30));
+        var read = second.Reader.ReadAsync();
+        timers.RunCallback(); // the first wait's callback, late
+        await Task.Delay(50);
+        Assert.False(read.IsCompleted);
+        Assert.False(timeout.Disarm());
+        second.Writer.Complete();
+        Assert.False((await read).IsCanceled);
+    }
+
+    /// <summary>The system's timers, remembering the callback so a test can run it when it likes.</summary>
+    private sealed class CapturingTimeProvider : TimeProvider
+    {
+        private TimerCallback? _callback;
+        private object? _state;
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            (_callback, _state) = (callback, state);
+            return System.CreateTimer(callback, state, dueTime, period);
+        }
+
+        public void RunCallback() => _callback!(_state);
+    }
+
     [Fact]
     public async Task Disarm_BeforeDeadline_NothingCancelledLater()
     {

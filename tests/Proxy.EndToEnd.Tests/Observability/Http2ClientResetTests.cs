@@ -27,8 +27,8 @@ public class Http2ClientResetTests : IDisposable
         var requestSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var upstreamCancelled = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var upstream = clusterProtocol == "http2"
-            ? SlowUpstream.Http2(requestSeen, upstreamCancelled)
-            : SlowUpstream.Http1(requestSeen, upstreamCancelled);
+            ? UnansweredUpstream.Http2(requestSeen, upstreamCancelled)
+            : UnansweredUpstream.Http1(requestSeen, upstreamCancelled);
         await using var proxy = await RunningProxy.StartAsync($$"""
             admin: { address: 127.0.0.1:0 }
             log: { access_log: {{AccessLog}} }
@@ -77,7 +77,7 @@ public class Http2ClientResetTests : IDisposable
     {
         var requestSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var upstreamCancelled = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var upstream = SlowUpstream.Http2(requestSeen, upstreamCancelled);
+        await using var upstream = UnansweredUpstream.Http2(requestSeen, upstreamCancelled);
         await using var proxy = await RunningProxy.StartAsync($$"""
             admin: { address: 127.0.0.1:0 }
             log: { access_log: {{AccessLog}} }
@@ -107,82 +107,50 @@ public class Http2ClientResetTests : IDisposable
             TimeSpan.FromSeconds(15)));
     }
 
+    /// <summary>
+    /// The client resets the stream once the response headers and some body reached it, while the upstream still
+    /// sends: the request is logged with the status that went out and <c>DC</c> (not <c>UC</c>: the upstream did
+    /// nothing wrong), and the upstream's sending is ended.
+    /// </summary>
+    [Theory]
+    [InlineData("http2")]
+    [InlineData("http1")]
+    public async Task Http2Client_ResetDuringResponseBody_LoggedAsDownstreamDisconnect(string clusterProtocol)
+    {
+        await using var upstream = DrippingUpstream.Start(clusterProtocol);
+        await using var proxy = await RunningProxy.StartAsync($$"""
+            admin: { address: 127.0.0.1:0 }
+            log: { access_log: {{AccessLog}} }
+            listeners:
+              - name: web
+                address: 127.0.0.1:0
+                protocol: http
+                routes:
+                  - { name: api, match: { path_prefix: /api }, cluster: backend }
+            clusters:
+              - { name: backend, protocol: {{clusterProtocol}}, endpoints: [ {{upstream.Address}} ] }
+            """);
+        using var client = Http2ProxyTests.H2Client(proxy);
+
+        using (var response = await client.GetAsync("/api/drip", HttpCompletionOption.ResponseHeadersRead))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var body = await response.Content.ReadAsStreamAsync();
+            Assert.True(await body.ReadAsync(new byte[64]) > 0);
+        } // disposed mid-body: HttpClient resets the stream with CANCEL
+
+        await upstream.Stopped.WaitAsync(TimeSpan.FromSeconds(15));
+        var entry = Assert.Single(await AccessLogAsync(1));
+        Assert.Equal(200, entry.GetProperty("status").GetInt32());
+        Assert.Equal("DC", entry.GetProperty("response_flags").GetString());
+        var metrics = await proxy.Admin.MetricsAsync();
+        Assert.Equal(1, metrics.Value("istio_requests_total{reporter=\"source\",listener=\"web\",route=\"api\",destination_service=\"backend\",request_protocol=\"http\",response_code=\"200\",response_flags=\"DC\"}"));
+
+        // The reset ended one stream, not the client's connection.
+        Assert.Equal(0, metrics.Value("proxy_listener_connections_closed_total{listener=\"web\"}"));
+    }
+
     private Task<List<JsonElement>> AccessLogAsync(int count) => _log.ReadAsync(count);
 
     public void Dispose() => _log.Dispose();
-
-    /// <summary>
-    /// An upstream that takes a request and never answers it, reporting how the proxy ended it: the RST_STREAM code
-    /// (HTTP/2), or "closed" when the proxy closed the connection (HTTP/1.1).
-    /// </summary>
-    private sealed class SlowUpstream : IAsyncDisposable
-    {
-        private readonly IAsyncDisposable _server;
-
-        private SlowUpstream(IAsyncDisposable server, string address) => (_server, Address) = (server, address);
-
-        public string Address { get; }
-
-        public static SlowUpstream Http2(TaskCompletionSource seen, TaskCompletionSource<string> cancelled)
-        {
-            var server = RawHttp2Upstream.Start(async exchange =>
-            {
-                seen.TrySetResult();
-                cancelled.TrySetResult((await exchange.Reset).ToString());
-            });
-            return new SlowUpstream(server, server.Address);
-        }
-
-        public static SlowUpstream Http1(TaskCompletionSource seen, TaskCompletionSource<string> cancelled)
-        {
-            var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            listener.Listen(8);
-            _ = ServeAsync(listener, seen, cancelled);
-            return new SlowUpstream(new DisposableSocket(listener), listener.LocalEndPoint!.ToString()!);
-        }
-
-        // Reads the request head, then waits for the proxy to close the connection without answering.
-        private static async Task ServeAsync(Socket listener, TaskCompletionSource seen, TaskCompletionSource<string> cancelled)
-        {
-            try
-            {
-                using var connection = await listener.AcceptAsync();
-                var buffer = new byte[16 * 1024];
-                var length = 0;
-                while (buffer.AsSpan(0, length).IndexOf("\r\n\r\n"u8) < 0)
-                {
-                    int read = await connection.ReceiveAsync(buffer.AsMemory(length), SocketFlags.None);
-                    if (read == 0)
-                    {
-                        return;
-                    }
-
-                    length += read;
-                }
-
-                seen.TrySetResult();
-                while (await connection.ReceiveAsync(buffer, SocketFlags.None) > 0)
-                {
-                }
-
-                cancelled.TrySetResult("closed");
-            }
-            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-            {
-                cancelled.TrySetResult("closed");
-            }
-        }
-
-        public ValueTask DisposeAsync() => _server.DisposeAsync();
-
-        private sealed class DisposableSocket(Socket socket) : IAsyncDisposable
-        {
-            public ValueTask DisposeAsync()
-            {
-                socket.Dispose();
-                return ValueTask.CompletedTask;
-            }
-        }
-    }
 }

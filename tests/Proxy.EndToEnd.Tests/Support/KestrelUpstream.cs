@@ -14,7 +14,7 @@ namespace Proxy.EndToEnd.Tests.Support;
 /// <summary>
 /// A real HTTP upstream for end-to-end tests: Kestrel on 127.0.0.1 with a port of its own, and
 /// endpoints for each behaviour the tests need (bodies of any size, chunked, HEAD, 204/304,
-/// WebSocket echo, slow answers, an abort mid-body).
+/// WebSocket echo, slow answers, slowly streamed bodies, an abort mid-body).
 /// </summary>
 public sealed class KestrelUpstream : IAsyncDisposable
 {
@@ -149,6 +149,16 @@ public sealed class KestrelUpstream : IAsyncDisposable
         {
             await Task.Delay(ms);
             return "slow";
+        });
+        app.MapGet("/drip/{chunks:int}/{ms:int}", async (int chunks, int ms, HttpResponse response) =>
+        {
+            // A body that keeps moving, slowly: a chunk of 10 bytes every ms milliseconds.
+            for (var i = 0; i < chunks; i++)
+            {
+                await response.Body.WriteAsync("drip-drip\n"u8.ToArray());
+                await response.Body.FlushAsync();
+                await Task.Delay(ms);
+            }
         });
         app.MapGet("/abort-mid-body", async (HttpContext context) =>
         {

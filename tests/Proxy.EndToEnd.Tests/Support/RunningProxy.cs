@@ -30,13 +30,14 @@ public sealed class RunningProxy : IAsyncDisposable
     /// <summary>What the proxy logged.</summary>
     public StringWriter Log { get; }
 
-    public static async Task<RunningProxy> StartAsync(string yaml, bool watchFile = false)
+    /// <param name="time">Scripts the forwarders' timers (see <see cref="ScriptedTimers"/>); the system's when null.</param>
+    public static async Task<RunningProxy> StartAsync(string yaml, bool watchFile = false, TimeProvider? time = null)
     {
         var folder = Directory.CreateTempSubdirectory("proxy-e2e-").FullName;
         var path = Path.Combine(folder, "proxy.yaml");
         await File.WriteAllTextAsync(path, yaml);
         var log = new StringWriter();
-        var host = await ProxyHost.StartAsync(path, null, new Logger(TextWriter.Synchronized(log), LogLevel.Debug), watchFile);
+        var host = await ProxyHost.StartAsync(path, null, new Logger(TextWriter.Synchronized(log), LogLevel.Debug), watchFile, time);
         return new RunningProxy(folder, path, host, log);
     }
 

@@ -1,0 +1,130 @@
+using System.Net;
+using Proxy.EndToEnd.Tests.Http2;
+using Proxy.EndToEnd.Tests.Support;
+
+namespace Proxy.EndToEnd.Tests.Http;
+
+/// <summary>
+/// Route and per-try timeouts on HTTP/1.1 clusters, from HTTP/1.1 and h2 clients: they cover the wait for the response
+/// head, and a timer callback that runs late cannot end a later request of the same keep-alive connection.
+/// </summary>
+public class Http1TimeoutTests
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
+
+    private static HttpClient OneConnectionClient(RunningProxy proxy) =>
+        new(new SocketsHttpHandler { MaxConnectionsPerServer = 1 })
+        {
+            BaseAddress = new Uri($"http://{proxy.Listener("web")}"),
+            Timeout = TimeSpan.FromSeconds(60),
+        };
+
+    /// <summary>
+    /// The first request's timer callback runs while the second request of the connection waits for its response
+    /// head (<see cref="ScriptedTimers.RunCallbacksNow"/> makes that moment, which a busy machine makes by chance):
+    /// the second request has its own deadline, far off, so it is answered by its upstream, not 504.
+    /// </summary>
+    [Fact]
+    public async Task RouteTimeout_LateTimerCallbackOfEarlierRequest_NextRequestNotCut()
+    {
+        var heldSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var upstream = ScriptedHttp1Upstream.Start(async exchange =>
+        {
+            if (exchange.Path == "/held")
+            {
+                heldSeen.TrySetResult();
+                await release.Task;
+            }
+
+            await exchange.SendAsync("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+        });
+        var timers = new ScriptedTimers();
+        await using var proxy = await RunningProxy.StartAsync(HttpConfigs.Single(upstream.Address, routeExtra: "        timeout: 30s"), time: timers);
+        using var client = OneConnectionClient(proxy);
+
+        Assert.Equal("ok", await client.GetStringAsync("/first"));
+        Assert.True(timers.Count > 0, "the route timeout made no timer");
+
+        var held = client.GetAsync("/held");
+        await heldSeen.Task.WaitAsync(Wait);
+        await Task.Delay(100); // the proxy is in its wait for the response head once the upstream has the request
+        await timers.RunCallbacksNow(); // the first request's callback, on its way when that request ended
+        await Task.Delay(100);
+        Assert.False(held.IsCompleted, "the late callback ended the second request");
+
+        release.TrySetResult();
+        using var response = await held.WaitAsync(Wait);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("ok", await response.Content.ReadAsStringAsync());
+        Assert.Equal(1, upstream.Connections);
+        var metrics = await proxy.Admin.MetricsAsync();
+        Assert.Equal(0, metrics.Value("istio_requests_total{reporter=\"source\",listener=\"web\",route=\"route-0\",destination_service=\"backend\",request_protocol=\"http\",response_code=\"504\",response_flags=\"UT\"}"));
+    }
+
+    /// <summary>
+    /// The route timeout ends a wait that outlasts it: 504, the upstream connection closed, and the client's connection
+    /// (HTTP/1.1) or stream's connection (h2) serves the next request. The upstream sockets' pipes resume their reader
+    /// inline, on the thread that cancels the read: the timeout is decided before that, or it would pass for a close.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Http2ProxyTests.Downstreams), MemberType = typeof(Http2ProxyTests))]
+    public async Task RouteTimeout_UpstreamNeverAnswers_504ThenConnectionServesNext(string downstream)
+    {
+        await using var upstream = ScriptedHttp1Upstream.Start(async exchange =>
+        {
+            if (exchange.Path == "/silent")
+            {
+                await exchange.ReadBodyAsync(1).ContinueWith(_ => { }); // until the proxy closes the connection
+                exchange.Close();
+                return;
+            }
+
+            await exchange.SendAsync("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+        });
+        await using var proxy = await RunningProxy.StartAsync(HttpConfigs.Single(upstream.Address, routeExtra: "        timeout: 300ms"));
+        using var client = downstream == "h2" ? Http2ProxyTests.H2Client(proxy) : OneConnectionClient(proxy);
+
+        Assert.Equal("ok", await client.GetStringAsync("/before"));
+        using var timedOut = await client.GetAsync("/silent");
+        Assert.Equal(HttpStatusCode.GatewayTimeout, timedOut.StatusCode);
+        Assert.Equal("upstream-timeout", timedOut.Headers.GetValues("x-proxy-error").Single());
+        Assert.Equal("ok", await client.GetStringAsync("/after"));
+        var metrics = await proxy.Admin.MetricsAsync();
+        Assert.Equal(1, metrics.Value("istio_requests_total{reporter=\"source\",listener=\"web\",route=\"route-0\",destination_service=\"backend\",request_protocol=\"http\",response_code=\"504\",response_flags=\"UT\"}"));
+    }
+
+    /// <summary>A per-try timeout is retried on the other endpoint; the unanswered try's connection is closed.</summary>
+    [Theory]
+    [MemberData(nameof(Http2ProxyTests.Downstreams), MemberType = typeof(Http2ProxyTests))]
+    public async Task PerTryTimeout_FirstTryUnanswered_RetriedOnTheOtherEndpoint(string downstream)
+    {
+        var tries = 0;
+        var silentClosed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Func<ScriptedHttp1Upstream.Exchange, Task> Handler(string name) => async exchange =>
+        {
+            if (Interlocked.Increment(ref tries) == 1)
+            {
+                // Unanswered: the proxy gives up on this try and closes the connection.
+                await exchange.ReadBodyAsync(1).ContinueWith(_ => silentClosed.TrySetResult());
+                exchange.Close();
+                return;
+            }
+
+            await exchange.SendAsync($"HTTP/1.1 200 OK\r\ncontent-length: {name.Length}\r\n\r\n{name}");
+        };
+        await using var a = ScriptedHttp1Upstream.Start(Handler("a"));
+        await using var b = ScriptedHttp1Upstream.Start(Handler("b"));
+        await using var proxy = await RunningProxy.StartAsync(HttpConfigs.Single($"{a.Address}, {b.Address}",
+            routeExtra: "        timeout: 10s\n        retries: { attempts: 1, retry_on: [5xx], per_try_timeout: 300ms, backoff_base: 1ms }"));
+        using var client = downstream == "h2" ? Http2ProxyTests.H2Client(proxy) : OneConnectionClient(proxy);
+
+        using var response = await client.GetAsync("/x");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(1, a.Requests);
+        Assert.Equal(1, b.Requests);
+        await silentClosed.Task.WaitAsync(Wait);
+        var metrics = await proxy.Admin.MetricsAsync();
+        Assert.Equal(1, metrics.Value("proxy_retries_total{cluster=\"backend\",reason=\"5xx\"}"));
+    }
+}
