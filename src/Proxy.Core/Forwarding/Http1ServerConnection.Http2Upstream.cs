@@ -389,7 +389,7 @@ public sealed partial class Http1ServerConnection
 
         // As the HTTP/1.1 head writer does: X-Forwarded-Host from Host, replacing the client's.
         bool hasForwardedFor = _request.TryGetValue("x-forwarded-for"u8, out ReadOnlySpan<byte> forwardedFor);
-        Http2ForwardedFields.Add(headers, hasForwardedFor, forwardedFor, _clientAddressText, _request.Host);
+        Http2ForwardedFields.Add(headers, hasForwardedFor, forwardedFor, _clientAddressText, ForwardedScheme.OfDownstream(_downstreamTls), _request.Host);
         Span<byte> trace = stackalloc byte[RequestTrace.B3Length];
         headers.Add("traceparent"u8, trace[.._trace.FormatTraceParent(trace)]);
         if (_trace.FromB3)

@@ -5,7 +5,8 @@ namespace Proxy.Forwarding;
 /// <summary>
 /// The X-Forwarded-* fields of a request the proxy sends upstream over HTTP/2, whichever protocol its client spoke,
 /// as <see cref="Http.Http1.Http1HeadWriter"/> writes them for HTTP/1.1: the client's X-Forwarded-For with the client's
-/// address appended, X-Forwarded-Proto, and X-Forwarded-Host from the request's host. The caller leaves the client's
+/// address appended, X-Forwarded-Proto (<see cref="ForwardedScheme.OfDownstream"/>), and X-Forwarded-Host from the
+/// request's host. The caller leaves the client's
 /// own X-Forwarded-For, X-Forwarded-Proto and (when <c>host</c> is not empty) X-Forwarded-Host out of the list.
 /// </summary>
 internal static class Http2ForwardedFields
@@ -17,7 +18,7 @@ internal static class Http2ForwardedFields
     /// Adds the fields to <paramref name="target"/>. <paramref name="forwardedFor"/> is the client's X-Forwarded-For
     /// when <paramref name="hasForwardedFor"/>; <paramref name="host"/> is :authority or Host, none written when empty.
     /// </summary>
-    public static void Add(Http2HeaderList target, bool hasForwardedFor, ReadOnlySpan<byte> forwardedFor, ReadOnlySpan<byte> clientAddress, ReadOnlySpan<byte> host)
+    public static void Add(Http2HeaderList target, bool hasForwardedFor, ReadOnlySpan<byte> forwardedFor, ReadOnlySpan<byte> clientAddress, ReadOnlySpan<byte> proto, ReadOnlySpan<byte> host)
     {
         if (hasForwardedFor)
         {
@@ -36,7 +37,7 @@ internal static class Http2ForwardedFields
             target.Add("x-forwarded-for"u8, clientAddress);
         }
 
-        target.Add("x-forwarded-proto"u8, "http"u8);
+        target.Add("x-forwarded-proto"u8, proto);
         if (!host.IsEmpty)
         {
             target.Add("x-forwarded-host"u8, host);

@@ -413,7 +413,8 @@ public sealed partial class Http2ServerConnection
         }
 
         Write(output, _clientAddressText);
-        Write(output, "\r\nx-forwarded-proto: http\r\n"u8);
+        Write(output, "\r\n"u8);
+        WriteField(output, "x-forwarded-proto"u8, ForwardedProto);
         if (!authority.IsEmpty)
         {
             WriteField(output, "x-forwarded-host"u8, authority);

@@ -1,0 +1,155 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Proxy.EndToEnd.Tests.Http2;
+using Proxy.EndToEnd.Tests.Support;
+using Proxy.Tls;
+
+namespace Proxy.EndToEnd.Tests.Http;
+
+/// <summary>
+/// X-Forwarded-Proto on every pairing of client and upstream
+/// protocol (HTTP/1.1 and HTTP/2 clients, http1 and http2 clusters), on plain and TLS listeners, with real clients and
+/// upstreams that record every field they were sent.
+/// </summary>
+public sealed class ForwardedFieldsTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("proxy-xfwd-e2e-").FullName;
+    private readonly CertificateAuthority _ca = CertificateAuthority.Create("xfwd e2e CA", TimeSpan.FromDays(1));
+
+    public ForwardedFieldsTests() => _ca.Save(Path.Combine(_dir, "ca"));
+
+    public void Dispose()
+    {
+        _ca.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    /// <summary>The four pairings, each on a plain listener and on a TLS one.</summary>
+    public static TheoryData<string, string, bool> PairingsPlainAndTls
+    {
+        get
+        {
+            var data = new TheoryData<string, string, bool>();
+            foreach (var downstream in new[] { "h1", "h2" })
+            {
+                foreach (var upstream in new[] { "http1", "http2" })
+                {
+                    data.Add(downstream, upstream, false);
+                    data.Add(downstream, upstream, true);
+                }
+            }
+
+            return data;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(PairingsPlainAndTls))]
+    public async Task XForwardedProto_SchemeOfTheClientsConnection_ReplacesTheClients(string downstream, string upstreamProtocol, bool tls)
+    {
+        await using var upstream = RecordingUpstream.Start(upstreamProtocol);
+        await using var proxy = await RunningProxy.StartAsync(Http2Configs.Single(upstream.Address, upstreamProtocol, listenerExtra: tls ? ListenerTls() : ""));
+        using var client = Client(proxy, tls);
+
+        // The client claims the other scheme: the proxy's view of its own connection wins.
+        using var request = Get(downstream, "/proto", ("x-forwarded-proto", tls ? "http" : "https"));
+        using var response = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(request.Version, response.Version);
+
+        var fields = Assert.Single(upstream.Received);
+        Assert.Equal(tls ? "https" : "http", Assert.Single(fields, f => f.Name == "x-forwarded-proto").Value);
+    }
+
+    /// <summary>A client of listener "web" (HTTP/1.1 and HTTP/2 alike: each request names its version), trusting any certificate.</summary>
+    private static HttpClient Client(RunningProxy proxy, bool tls) => new(new SocketsHttpHandler
+    {
+        EnableMultipleHttp2Connections = false,
+        SslOptions = { RemoteCertificateValidationCallback = static (_, _, _, _) => true },
+    })
+    {
+        BaseAddress = new Uri($"{(tls ? "https" : "http")}://{proxy.Listener("web")}"),
+        Timeout = TimeSpan.FromSeconds(30),
+    };
+
+    /// <summary>A GET over HTTP/2 ("h2": h2c, or ALPN h2 over TLS) or HTTP/1.1, exactly.</summary>
+    private static HttpRequestMessage Get(string downstream, string path, params (string Name, string Value)[] headers)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, path)
+        {
+            Version = downstream == "h2" ? HttpVersion.Version20 : HttpVersion.Version11,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+        foreach (var (name, value) in headers)
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        return request;
+    }
+
+    /// <summary>The listener's <c>tls</c> key (see <see cref="Http2Configs.Single"/>): one certificate, ALPN h2 and http/1.1.</summary>
+    private string ListenerTls()
+    {
+        var (cert, key) = Issue("listener", "proxy.test");
+        return $"    tls: {{ certificates: [ {{ cert: {cert}, key: {key} }} ] }}";
+    }
+
+    private (string Cert, string Key) Issue(string name, params string[] dns)
+    {
+        using var workload = _ca.Issue(SpiffeId.Parse($"spiffe://e2e.test/{name}"), TimeSpan.FromHours(1), dns);
+        workload.Save(Path.Combine(_dir, name));
+        return (Path.Combine(_dir, name, "cert.pem"), Path.Combine(_dir, name, "key.pem"));
+    }
+
+    /// <summary>
+    /// An upstream that records the fields of every request (names lower-cased, in the order received; pseudo-headers
+    /// too over HTTP/2) and answers 200 "ok": <see cref="ScriptedHttp1Upstream"/> or <see cref="RawHttp2Upstream"/>.
+    /// </summary>
+    private sealed class RecordingUpstream : IAsyncDisposable
+    {
+        private readonly ScriptedHttp1Upstream? _http1;
+        private readonly RawHttp2Upstream? _http2;
+
+        private RecordingUpstream(string protocol)
+        {
+            if (protocol == "http2")
+            {
+                _http2 = RawHttp2Upstream.Start(exchange =>
+                {
+                    Received.Enqueue(exchange.Headers);
+                    return exchange.RespondAsync(200, "ok");
+                });
+            }
+            else
+            {
+                _http1 = ScriptedHttp1Upstream.Start(exchange =>
+                {
+                    Received.Enqueue(exchange.Head.Split("\r\n").Skip(1).Where(l => l.Length > 0)
+                        .Select(l => (l[..l.IndexOf(':')].ToLowerInvariant(), l[(l.IndexOf(':') + 1)..].Trim())).ToList());
+                    return exchange.SendAsync("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+                });
+            }
+        }
+
+        public string Address => _http1?.Address ?? _http2!.Address;
+
+        /// <summary>The fields of each request, in arrival order.</summary>
+        public ConcurrentQueue<List<(string Name, string Value)>> Received { get; } = new();
+
+        public static RecordingUpstream Start(string protocol) => new(protocol);
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_http1 is not null)
+            {
+                await _http1.DisposeAsync();
+            }
+
+            if (_http2 is not null)
+            {
+                await _http2.DisposeAsync();
+            }
+        }
+    }
+}
