@@ -387,9 +387,8 @@ public sealed partial class Http1ServerConnection
             headers.AddLowercase(_request.GetName(i), _request.GetValue(i));
         }
 
-        // As the HTTP/1.1 head writer does: X-Forwarded-Host from Host, replacing the client's.
-        bool hasForwardedFor = _request.TryGetValue("x-forwarded-for"u8, out ReadOnlySpan<byte> forwardedFor);
-        Http2ForwardedFields.Add(headers, hasForwardedFor, forwardedFor, _clientAddressText, ForwardedScheme.OfDownstream(_downstreamTls), _request.Host);
+        // As the HTTP/1.1 head writer does: the whole X-Forwarded-For chain, X-Forwarded-Host from Host, replacing the client's.
+        Http2ForwardedFields.Add(headers, _request, _clientAddressText, ForwardedScheme.OfDownstream(_downstreamTls), _request.Host);
         Span<byte> trace = stackalloc byte[RequestTrace.B3Length];
         headers.Add("traceparent"u8, trace[.._trace.FormatTraceParent(trace)]);
         if (_trace.FromB3)

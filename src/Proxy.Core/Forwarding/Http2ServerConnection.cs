@@ -312,11 +312,8 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
     /// (<paramref name="authority"/>, :authority or Host; see <see cref="Http2ForwardedFields"/>). X-Request-Id is
     /// already in the request, see <see cref="AddRequestIdIfMissing"/>.
     /// </summary>
-    private void AddProxyFields(Http2HeaderList target, Http2HeaderList request, ReadOnlySpan<byte> authority)
-    {
-        bool hasForwardedFor = request.TryGetValue("x-forwarded-for"u8, out ReadOnlySpan<byte> forwardedFor);
-        Http2ForwardedFields.Add(target, hasForwardedFor, forwardedFor, _clientAddressText, ForwardedProto, authority);
-    }
+    private void AddProxyFields(Http2HeaderList target, Http2HeaderList request, ReadOnlySpan<byte> authority) =>
+        Http2ForwardedFields.Add(target, request, _clientAddressText, ForwardedProto, authority);
 
     /// <summary>X-Forwarded-Proto: the scheme of the client's connection (<see cref="ForwardedScheme.OfDownstream"/>).</summary>
     private ReadOnlySpan<byte> ForwardedProto => ForwardedScheme.OfDownstream(_downstreamTls);

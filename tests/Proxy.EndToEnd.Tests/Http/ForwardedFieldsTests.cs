@@ -7,7 +7,7 @@ using Proxy.Tls;
 namespace Proxy.EndToEnd.Tests.Http;
 
 /// <summary>
-/// X-Forwarded-Proto on every pairing of client and upstream
+/// X-Forwarded-For and X-Forwarded-Proto on every pairing of client and upstream
 /// protocol (HTTP/1.1 and HTTP/2 clients, http1 and http2 clusters), on plain and TLS listeners, with real clients and
 /// upstreams that record every field they were sent.
 /// </summary>
@@ -23,6 +23,15 @@ public sealed class ForwardedFieldsTests : IDisposable
         _ca.Dispose();
         Directory.Delete(_dir, recursive: true);
     }
+
+    /// <summary>The client ("h1": HTTP/1.1, "h2": HTTP/2) and the cluster's protocol: the four pairings.</summary>
+    public static TheoryData<string, string> Pairings => new()
+    {
+        { "h1", "http1" },
+        { "h1", "http2" },
+        { "h2", "http1" },
+        { "h2", "http2" },
+    };
 
     /// <summary>The four pairings, each on a plain listener and on a TLS one.</summary>
     public static TheoryData<string, string, bool> PairingsPlainAndTls
@@ -59,6 +68,56 @@ public sealed class ForwardedFieldsTests : IDisposable
 
         var fields = Assert.Single(upstream.Received);
         Assert.Equal(tls ? "https" : "http", Assert.Single(fields, f => f.Name == "x-forwarded-proto").Value);
+    }
+
+    [Theory]
+    [MemberData(nameof(Pairings))]
+    public async Task XForwardedFor_ChainLongerThanTwoKiB_KeptWholeWithTheClientAppended(string downstream, string upstreamProtocol)
+    {
+        await using var upstream = RecordingUpstream.Start(upstreamProtocol);
+        await using var proxy = await RunningProxy.StartAsync(Http2Configs.Single(upstream.Address, upstreamProtocol));
+        using var client = Client(proxy, tls: false);
+
+        // 400 hops, about 4.5 KiB: past any small fixed buffer, well inside the 64 KiB header limit.
+        var chain = string.Join(", ", Enumerable.Range(0, 400).Select(i => $"10.{i / 256}.{i % 256}.1"));
+        Assert.True(chain.Length > 4096);
+        using var request = Get(downstream, "/chain", ("x-forwarded-for", chain));
+        using var response = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        var fields = Assert.Single(upstream.Received);
+        Assert.Equal(chain + ", 127.0.0.1", Assert.Single(fields, f => f.Name == "x-forwarded-for").Value);
+    }
+
+    /// <summary>
+    /// Several X-Forwarded-For fields are one list (RFC 9110 5.3): all of them, in order, then the client. HttpClient
+    /// joins repeated values into one field itself, so the client here is a raw one.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Pairings))]
+    public async Task XForwardedFor_SeveralFields_AllJoinedInOrderWithTheClientAppended(string downstream, string upstreamProtocol)
+    {
+        await using var upstream = RecordingUpstream.Start(upstreamProtocol);
+        await using var proxy = await RunningProxy.StartAsync(Http2Configs.Single(upstream.Address, upstreamProtocol));
+        if (downstream == "h1")
+        {
+            using var socket = await TcpClientHelpers.ConnectAsync(proxy.Listener("web"));
+            await socket.SendAsync("GET /chain HTTP/1.1\r\nHost: example.test\r\nX-Forwarded-For: 203.0.113.1\r\nUser-Agent: chain-test\r\n"
+                + "X-Forwarded-For: 198.51.100.2, 192.0.2.3\r\nConnection: close\r\n\r\n");
+            Assert.StartsWith("HTTP/1.1 200", await socket.ReadToEndAsync());
+        }
+        else
+        {
+            using var client = await RawHttp2Client.ConnectAsync(proxy.Listener("web"));
+            client.Headers(1, client.RequestBlock("GET", "/chain", ("x-forwarded-for", "203.0.113.1"), ("user-agent", "chain-test"), ("x-forwarded-for", "198.51.100.2, 192.0.2.3")), endStream: true);
+            await client.FlushAsync();
+            var events = await client.ReadStreamAsync(1);
+            Assert.Equal("200", events.Status(0));
+        }
+
+        var fields = Assert.Single(upstream.Received);
+        Assert.Equal("203.0.113.1, 198.51.100.2, 192.0.2.3, 127.0.0.1", Assert.Single(fields, f => f.Name == "x-forwarded-for").Value);
+        Assert.Equal("chain-test", Assert.Single(fields, f => f.Name == "user-agent").Value);
     }
 
     /// <summary>A client of listener "web" (HTTP/1.1 and HTTP/2 alike: each request names its version), trusting any certificate.</summary>
