@@ -207,9 +207,9 @@ public sealed partial class Http1ServerConnection
     {
         var attempt = default(Http2Exchange);
         Http2HeaderList headers = _http2Request ??= new Http2HeaderList();
-        BuildHttp2Request(headers, hasBody);
+        BuildHttp2Request(headers, hasBody, ForwardedScheme.OfUpstream(cluster));
         _interimFlush = default;
-        Http2Stream? stream = await pool.OpenStreamAsync(endpoint, headers, endStream: !hasBody, cluster.ConnectTimeout, cluster.Metrics, interimSink: this).ConfigureAwait(false);
+        Http2Stream? stream = await pool.OpenStreamAsync(endpoint, headers, endStream: !hasBody, cluster.ConnectTimeout, cluster.Metrics, cluster.Settings.Tls, interimSink: this).ConfigureAwait(false);
         if (stream is null)
         {
             attempt.Outcome = AttemptOutcome.ConnectFailure;
@@ -365,11 +365,11 @@ public sealed partial class Http1ServerConnection
         }
     }
 
-    private void BuildHttp2Request(Http2HeaderList headers, bool hasBody)
+    private void BuildHttp2Request(Http2HeaderList headers, bool hasBody, ReadOnlySpan<byte> scheme)
     {
         headers.Reset();
         headers.Add(":method"u8, _request.MethodBytes);
-        headers.Add(":scheme"u8, "http"u8);
+        headers.Add(":scheme"u8, scheme);
         headers.Add(":authority"u8, _request.Host.IsEmpty ? _request.Authority : _request.Host);
         headers.Add(":path"u8, _request.PathAndQuery.IsEmpty ? "/"u8 : _request.PathAndQuery);
         ReadOnlySpan<Http1HeaderField> fields = _request.Fields;

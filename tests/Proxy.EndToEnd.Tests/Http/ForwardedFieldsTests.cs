@@ -1,5 +1,11 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Logging;
 using Proxy.EndToEnd.Tests.Http2;
 using Proxy.EndToEnd.Tests.Support;
 using Proxy.Tls;
@@ -7,7 +13,7 @@ using Proxy.Tls;
 namespace Proxy.EndToEnd.Tests.Http;
 
 /// <summary>
-/// X-Forwarded-For and X-Forwarded-Proto on every pairing of client and upstream
+/// X-Forwarded-For, X-Forwarded-Proto and the upstream's <c>:scheme</c> on every pairing of client and upstream
 /// protocol (HTTP/1.1 and HTTP/2 clients, http1 and http2 clusters), on plain and TLS listeners, with real clients and
 /// upstreams that record every field they were sent.
 /// </summary>
@@ -120,6 +126,53 @@ public sealed class ForwardedFieldsTests : IDisposable
         Assert.Equal("chain-test", Assert.Single(fields, f => f.Name == "user-agent").Value);
     }
 
+    /// <summary>
+    /// An HTTP/2 upstream is sent the scheme of the proxy's connection to it (RFC 9113 8.3.1), whatever the client's:
+    /// <c>http</c> to an h2c cluster although the client came over TLS (its own <c>:scheme</c> was <c>https</c>).
+    /// </summary>
+    [Theory]
+    [InlineData("h1")]
+    [InlineData("h2")]
+    public async Task Scheme_PlainHttp2Cluster_HttpAlthoughTheClientCameOverTls(string downstream)
+    {
+        await using var upstream = RecordingUpstream.Start("http2");
+        await using var proxy = await RunningProxy.StartAsync(Http2Configs.Single(upstream.Address, "http2", listenerExtra: ListenerTls()));
+        using var client = Client(proxy, tls: true);
+
+        using var request = Get(downstream, "/scheme");
+        using var response = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        var fields = Assert.Single(upstream.Received);
+        Assert.Equal("http", Assert.Single(fields, f => f.Name == ":scheme").Value);
+        Assert.Equal("https", Assert.Single(fields, f => f.Name == "x-forwarded-proto").Value);
+    }
+
+    /// <summary>
+    /// An http2 cluster with <c>tls</c> is reached over TLS (ALPN h2) and sent <c>:scheme https</c>, which Kestrel
+    /// checks against its connection (a mismatch resets the stream), from plain-text clients of either protocol.
+    /// </summary>
+    [Theory]
+    [InlineData("h1")]
+    [InlineData("h2")]
+    public async Task Scheme_TlsHttp2Cluster_HttpsOverTls(string downstream)
+    {
+        var server = Issue("upstream", "upstream.test");
+        await using var app = await StartHttpsHttp2UpstreamAsync(server.Cert, server.Key);
+        var port = app.Urls.Select(u => new Uri(u).Port).First();
+        await using var proxy = await RunningProxy.StartAsync(Http2Configs.Single($"127.0.0.1:{port}", "http2",
+            clusterExtra: $"    tls: {{ sni: upstream.test, ca: {Path.Combine(_dir, "ca", "ca.pem")} }}"));
+        using var client = Client(proxy, tls: false);
+
+        for (var i = 0; i < 2; i++)
+        {
+            using var request = Get(downstream, "/whoami");
+            using var response = await client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("https HTTP/2 upstream.test http", await response.Content.ReadAsStringAsync());
+        }
+    }
+
     /// <summary>A client of listener "web" (HTTP/1.1 and HTTP/2 alike: each request names its version), trusting any certificate.</summary>
     private static HttpClient Client(RunningProxy proxy, bool tls) => new(new SocketsHttpHandler
     {
@@ -159,6 +212,29 @@ public sealed class ForwardedFieldsTests : IDisposable
         using var workload = _ca.Issue(SpiffeId.Parse($"spiffe://e2e.test/{name}"), TimeSpan.FromHours(1), dns);
         workload.Save(Path.Combine(_dir, name));
         return (Path.Combine(_dir, name, "cert.pem"), Path.Combine(_dir, name, "key.pem"));
+    }
+
+    /// <summary>Kestrel speaking only HTTP/2 over TLS; /whoami answers the request's scheme, protocol, SNI and X-Forwarded-Proto.</summary>
+    private static async Task<WebApplication> StartHttpsHttp2UpstreamAsync(string cert, string key)
+    {
+        var certificate = X509Certificate2.CreateFromPemFile(cert, key);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        string? serverName = null;
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, o =>
+        {
+            o.Protocols = HttpProtocols.Http2;
+            o.UseHttps(https => https.ServerCertificateSelector = (_, name) =>
+            {
+                serverName = name;
+                return certificate;
+            });
+        }));
+        var app = builder.Build();
+        app.MapGet("/whoami", (HttpContext context) =>
+            $"{context.Request.Scheme} {context.Request.Protocol} {serverName} {context.Request.Headers["x-forwarded-proto"]}");
+        await app.StartAsync();
+        return app;
     }
 
     /// <summary>
