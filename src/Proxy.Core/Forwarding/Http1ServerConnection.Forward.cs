@@ -543,7 +543,7 @@ public sealed partial class Http1ServerConnection
             ForwardUpgrade = _request.IsUpgradeRequest,
             Connection = !connection.IsEmpty ? connection : _request.IsUpgradeRequest ? "upgrade"u8 : default,
             ForwardedFor = _clientAddressText,
-            ForwardedProto = "http"u8,
+            ForwardedProto = ForwardedScheme.OfDownstream(_downstreamTls),
             ForwardedHost = _request.Host,
             RequestId = _request.Contains(KnownHeader.XRequestId) ? default : GeneratedRequestId,
             ReplaceTraceContext = RequestTrace.PropagatesOwnSpan(_telemetry),

@@ -226,10 +226,10 @@ public sealed partial class Http1ServerConnection
     {
         var attempt = default(Http2Exchange);
         Http2HeaderList headers = _http2Request ??= new Http2HeaderList();
-        BuildHttp2Request(headers, hasBody);
+        BuildHttp2Request(headers, hasBody, ForwardedScheme.OfUpstream(cluster));
         _interimFlush = default;
         AwaitingUpstream(true); // the connect and the wait for the response headers: not idle (see CheckIdle)
-        Http2Stream? stream = await pool.OpenStreamAsync(endpoint, headers, endStream: !hasBody, cluster.ConnectTimeout, cluster.Metrics, interimSink: this).ConfigureAwait(false);
+        Http2Stream? stream = await pool.OpenStreamAsync(endpoint, headers, endStream: !hasBody, cluster.ConnectTimeout, cluster.Metrics, cluster.Settings.Tls, interimSink: this).ConfigureAwait(false);
         if (stream is null)
         {
             AwaitingUpstream(false);
@@ -418,12 +418,12 @@ public sealed partial class Http1ServerConnection
         }
     }
 
-    private void BuildHttp2Request(Http2HeaderList headers, bool hasBody)
+    private void BuildHttp2Request(Http2HeaderList headers, bool hasBody, ReadOnlySpan<byte> scheme)
     {
         bool replaceTrace = RequestTrace.PropagatesOwnSpan(_telemetry); // else the client's trace context crosses untouched
         headers.Reset();
         headers.Add(":method"u8, _request.MethodBytes);
-        headers.Add(":scheme"u8, "http"u8);
+        headers.Add(":scheme"u8, scheme);
         headers.Add(":authority"u8, _request.Host.IsEmpty ? _request.Authority : _request.Host);
         headers.Add(":path"u8, _request.PathAndQuery.IsEmpty ? "/"u8 : _request.PathAndQuery);
         ReadOnlySpan<Http1HeaderField> fields = _request.Fields;
@@ -442,9 +442,8 @@ public sealed partial class Http1ServerConnection
             headers.AddLowercase(_request.GetName(i), _request.GetValue(i));
         }
 
-        // As the HTTP/1.1 head writer does: X-Forwarded-Host from Host, replacing the client's.
-        bool hasForwardedFor = _request.TryGetValue("x-forwarded-for"u8, out ReadOnlySpan<byte> forwardedFor);
-        Http2ForwardedFields.Add(headers, hasForwardedFor, forwardedFor, _clientAddressText, _request.Host);
+        // As the HTTP/1.1 head writer does: the whole X-Forwarded-For chain, X-Forwarded-Host from Host, replacing the client's.
+        Http2ForwardedFields.Add(headers, _request, _clientAddressText, ForwardedScheme.OfDownstream(_downstreamTls), _request.Host);
         if (replaceTrace)
         {
             Span<byte> trace = stackalloc byte[RequestTrace.B3Length];

@@ -31,6 +31,7 @@ public sealed partial class Http1ServerConnection : ITrackedConnection, Proxy.Ht
     private readonly ProxyMetrics _metrics;
     private readonly IPAddress? _clientAddress;
     private readonly byte[] _clientAddressText;
+    private readonly bool _downstreamTls; // the client came over TLS: X-Forwarded-Proto is https
     private string? _clientAddressString;
     private readonly Http1RequestHead _request;
     private readonly Http1ResponseHead _response;
@@ -59,12 +60,13 @@ public sealed partial class Http1ServerConnection : ITrackedConnection, Proxy.Ht
 
     /// <param name="transport">The downstream byte stream: a socket's pipes, or TLS over them.</param>
     /// <param name="connection">Closes the downstream connection (abort on timeouts and drain).</param>
+    /// <param name="downstreamTls">True when <paramref name="transport"/> is TLS the proxy terminated (X-Forwarded-Proto https).</param>
     /// <param name="currentSnapshot">
     /// The running configuration, read at the start of each request so a long-lived keep-alive
     /// connection follows reloads of routes and clusters (the request in flight keeps what it began with).
     /// </param>
     /// <param name="time">The clock and timers of the response-head timeout; the system's unless a test scripts them.</param>
-    public Http1ServerConnection(IDuplexPipe transport, IDisposable connection, ListenerRuntime listener, ProxyMetrics metrics, IPAddress? clientAddress, Func<ProxySnapshot?>? currentSnapshot = null, RequestTelemetry? telemetry = null, TimeProvider? time = null)
+    public Http1ServerConnection(IDuplexPipe transport, IDisposable connection, ListenerRuntime listener, ProxyMetrics metrics, IPAddress? clientAddress, bool downstreamTls, Func<ProxySnapshot?>? currentSnapshot = null, RequestTelemetry? telemetry = null, TimeProvider? time = null)
     {
         _time = time ?? TimeProvider.System;
         _telemetry = telemetry ?? RequestTelemetry.None;
@@ -77,6 +79,7 @@ public sealed partial class Http1ServerConnection : ITrackedConnection, Proxy.Ht
         _metrics = metrics;
         _clientAddress = clientAddress;
         _clientAddressText = AddressText(clientAddress);
+        _downstreamTls = downstreamTls;
         _request = new Http1RequestHead(_routing.Limits);
         _response = new Http1ResponseHead(Http1Limits.Default);
         _requestChunks = new ChunkedDecoder(_routing.Limits);

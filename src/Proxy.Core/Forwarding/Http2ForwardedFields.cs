@@ -1,42 +1,69 @@
+using Proxy.Http;
+using Proxy.Http.Http1;
 using Proxy.Http.Http2;
 
 namespace Proxy.Forwarding;
 
 /// <summary>
 /// The X-Forwarded-* fields of a request the proxy sends upstream over HTTP/2, whichever protocol its client spoke,
-/// as <see cref="Http.Http1.Http1HeadWriter"/> writes them for HTTP/1.1: the client's X-Forwarded-For with the client's
-/// address appended, X-Forwarded-Proto, and X-Forwarded-Host from the request's host. The caller leaves the client's
-/// own X-Forwarded-For, X-Forwarded-Proto and (when <c>host</c> is not empty) X-Forwarded-Host out of the list.
+/// as <see cref="Http1HeadWriter"/> writes them for HTTP/1.1: X-Forwarded-For with all of the client's X-Forwarded-For
+/// values in order and then the client's address, X-Forwarded-Proto (<see cref="ForwardedScheme.OfDownstream"/>), and
+/// X-Forwarded-Host from the request's host. The caller leaves the client's own X-Forwarded-For, X-Forwarded-Proto
+/// and (when <c>host</c> is not empty) X-Forwarded-Host out of the list.
 /// </summary>
 internal static class Http2ForwardedFields
 {
-    /// <summary>Longest X-Forwarded-For made by joining (kept on the stack); a longer chain is dropped.</summary>
-    private const int MaxForwardedFor = 2048;
-
-    /// <summary>
-    /// Adds the fields to <paramref name="target"/>. <paramref name="forwardedFor"/> is the client's X-Forwarded-For
-    /// when <paramref name="hasForwardedFor"/>; <paramref name="host"/> is :authority or Host, none written when empty.
-    /// </summary>
-    public static void Add(Http2HeaderList target, bool hasForwardedFor, ReadOnlySpan<byte> forwardedFor, ReadOnlySpan<byte> clientAddress, ReadOnlySpan<byte> host)
+    /// <summary>Adds the fields for an HTTP/1.1 client's request; <paramref name="host"/> is its Host, none written when empty.</summary>
+    public static void Add(Http2HeaderList target, Http1Head request, ReadOnlySpan<byte> clientAddress, ReadOnlySpan<byte> proto, ReadOnlySpan<byte> host)
     {
-        if (hasForwardedFor)
+        // The value grows in the list's own buffer, so a chain of any length the head limits let in crosses whole.
+        target.Add("x-forwarded-for"u8, default);
+        ReadOnlySpan<Http1HeaderField> fields = request.Fields;
+        for (int i = 0; i < fields.Length; i++)
         {
-            int length = forwardedFor.Length + 2 + clientAddress.Length;
-            if (length <= MaxForwardedFor)
+            // As Http1HeadWriter: a field named by Connection is hop-by-hop and dropped, an empty one adds no hop.
+            if (fields[i].Kind == KnownHeader.XForwardedFor && !fields[i].IsHopByHop && fields[i].ValueLength != 0)
             {
-                Span<byte> joined = stackalloc byte[length];
-                forwardedFor.CopyTo(joined);
-                ", "u8.CopyTo(joined[forwardedFor.Length..]);
-                clientAddress.CopyTo(joined[(forwardedFor.Length + 2)..]);
-                target.Add("x-forwarded-for"u8, joined);
+                target.AppendToLastValue(request.GetValue(i));
+                target.AppendToLastValue(", "u8);
             }
         }
-        else
+
+        target.AppendToLastValue(clientAddress);
+        AddProtoAndHost(target, proto, host);
+    }
+
+    /// <summary>
+    /// Adds the fields for an HTTP/2 client's request; <paramref name="host"/> is its :authority or Host, none written
+    /// when empty. <paramref name="target"/> may be <paramref name="request"/> itself (fields appended to the received list).
+    /// </summary>
+    public static void Add(Http2HeaderList target, Http2HeaderList request, ReadOnlySpan<byte> clientAddress, ReadOnlySpan<byte> proto, ReadOnlySpan<byte> host)
+    {
+        int count = request.Count; // the client's fields, before any added here
+        target.Add("x-forwarded-for"u8, default);
+        for (int i = 0; i < count; i++)
         {
-            target.Add("x-forwarded-for"u8, clientAddress);
+            if (IsClientHop(request, i))
+            {
+                target.AppendToLastValue(request.GetValue(i));
+                target.AppendToLastValue(", "u8);
+            }
         }
 
-        target.Add("x-forwarded-proto"u8, "http"u8);
+        target.AppendToLastValue(clientAddress);
+        AddProtoAndHost(target, proto, host);
+    }
+
+    /// <summary>
+    /// True when field <paramref name="index"/> of an HTTP/2 client's request is an X-Forwarded-For value to keep in
+    /// front of the client's address: every such field counts, in order (RFC 9110 5.3), except empty ones.
+    /// </summary>
+    public static bool IsClientHop(Http2HeaderList request, int index) =>
+        request.GetName(index).SequenceEqual("x-forwarded-for"u8) && !request.GetValue(index).IsEmpty;
+
+    private static void AddProtoAndHost(Http2HeaderList target, ReadOnlySpan<byte> proto, ReadOnlySpan<byte> host)
+    {
+        target.Add("x-forwarded-proto"u8, proto);
         if (!host.IsEmpty)
         {
             target.Add("x-forwarded-host"u8, host);

@@ -414,15 +414,20 @@ public sealed partial class Http2ServerConnection
             }
         }
 
+        // The client's whole chain, every field in order, then its address (Http2ForwardedFields for HTTP/2 upstreams).
         Write(output, "x-forwarded-for: "u8);
-        if (request.TryGetValue("x-forwarded-for"u8, out ReadOnlySpan<byte> forwarded))
+        for (int i = 0; i < request.Count; i++)
         {
-            Write(output, forwarded);
-            Write(output, ", "u8);
+            if (Http2ForwardedFields.IsClientHop(request, i))
+            {
+                Write(output, request.GetValue(i));
+                Write(output, ", "u8);
+            }
         }
 
         Write(output, _clientAddressText);
-        Write(output, "\r\nx-forwarded-proto: http\r\n"u8);
+        Write(output, "\r\n"u8);
+        WriteField(output, "x-forwarded-proto"u8, ForwardedProto);
         if (!authority.IsEmpty)
         {
             WriteField(output, "x-forwarded-host"u8, authority);

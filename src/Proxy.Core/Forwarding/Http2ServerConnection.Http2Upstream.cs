@@ -246,7 +246,7 @@ public sealed partial class Http2ServerConnection
         Http2HeaderList request = stream.ReceivedHeaders;
         Http2HeaderList outgoing;
         Http2HeaderList.Mark? received = null;
-        if (SendsAsReceived(request, ReplacesTraceContext))
+        if (SendsAsReceived(request, ForwardedScheme.OfUpstream(cluster), ReplacesTraceContext))
         {
             // Nothing to drop or replace: the proxy's fields go on the end of the received list, which is sent as it
             // is and then cut back, rather than copied field by field into another list first.
@@ -257,7 +257,7 @@ public sealed partial class Http2ServerConnection
         else
         {
             outgoing = stream.Outgoing;
-            BuildUpstreamRequest(outgoing, request);
+            BuildUpstreamRequest(outgoing, request, ForwardedScheme.OfUpstream(cluster));
         }
 
         AddTraceFields(outgoing, stream);
@@ -266,7 +266,7 @@ public sealed partial class Http2ServerConnection
         {
             // The downstream stream is the sink of the upstream one's 1xx responses (RFC 9113 8.1).
             upstream = endpoint.Http2Pool is { } pool
-                ? await pool.OpenStreamAsync(endpoint, outgoing, bodiless, cluster.ConnectTimeout, cluster.Metrics, interimSink: stream).ConfigureAwait(false)
+                ? await pool.OpenStreamAsync(endpoint, outgoing, bodiless, cluster.ConnectTimeout, cluster.Metrics, cluster.Settings.Tls, interimSink: stream).ConfigureAwait(false)
                 : null; // a reload made the cluster HTTP/1.1 meanwhile: nothing was sent
         }
         finally
@@ -424,12 +424,13 @@ public sealed partial class Http2ServerConnection
     }
 
     /// <summary>
-    /// True when the upstream request is the received one plus the proxy's fields: it has an :authority, and no field
-    /// that is dropped (host) or that the proxy replaces (<see cref="IsReplacedRequestField"/>).
+    /// True when the upstream request is the received one plus the proxy's fields: it has an :authority, the
+    /// <paramref name="scheme"/> of the upstream connection, and no field that is dropped (host) or that the proxy
+    /// replaces (<see cref="IsReplacedRequestField"/>).
     /// </summary>
-    private static bool SendsAsReceived(Http2HeaderList request, bool replaceTrace)
+    private static bool SendsAsReceived(Http2HeaderList request, ReadOnlySpan<byte> scheme, bool replaceTrace)
     {
-        if (request.Authority.IsEmpty)
+        if (request.Authority.IsEmpty || !request.Scheme.SequenceEqual(scheme))
         {
             return false;
         }
@@ -446,8 +447,11 @@ public sealed partial class Http2ServerConnection
         return true;
     }
 
-    /// <summary>The upstream request: pseudo-headers (authority from :authority or host), the fields, the proxy's fields.</summary>
-    private void BuildUpstreamRequest(Http2HeaderList target, Http2HeaderList request)
+    /// <summary>
+    /// The upstream request: pseudo-headers (<paramref name="scheme"/>, the upstream connection's, in place of the
+    /// client's; authority from :authority or host), the fields, the proxy's fields.
+    /// </summary>
+    private void BuildUpstreamRequest(Http2HeaderList target, Http2HeaderList request, ReadOnlySpan<byte> scheme)
     {
         target.Reset();
         target.Add(":method"u8, request.Method);
@@ -459,7 +463,7 @@ public sealed partial class Http2ServerConnection
 
         if (!request.Scheme.IsEmpty)
         {
-            target.Add(":scheme"u8, request.Scheme);
+            target.Add(":scheme"u8, scheme); // none for CONNECT (RFC 9113 8.5)
         }
 
         if (!authority.IsEmpty)

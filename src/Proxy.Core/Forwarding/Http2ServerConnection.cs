@@ -24,6 +24,7 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
     private readonly ProxyMetrics _metrics;
     private readonly IPAddress? _clientAddress;
     private readonly byte[] _clientAddressText;
+    private readonly bool _downstreamTls; // the client came over TLS: X-Forwarded-Proto is https
     private string? _clientAddressString; // for spans: made once per connection, and only when a request is traced
     private readonly RequestTelemetry _telemetry;
     private readonly Func<bool>? _isDraining;
@@ -36,9 +37,10 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
     /// <param name="listener">The listener's runtime (routes, limits, metrics).</param>
     /// <param name="metrics">Process metrics.</param>
     /// <param name="clientAddress">The peer address, for X-Forwarded-For and hashing.</param>
+    /// <param name="downstreamTls">True when <paramref name="transport"/> is TLS the proxy terminated (X-Forwarded-Proto https).</param>
     /// <param name="isDraining">Polled by the heartbeat: true starts a graceful GOAWAY.</param>
     /// <param name="telemetry">The access log and the trace exporter (none when null).</param>
-    public Http2ServerConnection(IDuplexPipe transport, IDisposable connection, ListenerRuntime listener, ProxyMetrics metrics, IPAddress? clientAddress, Func<bool>? isDraining = null, RequestTelemetry? telemetry = null)
+    public Http2ServerConnection(IDuplexPipe transport, IDisposable connection, ListenerRuntime listener, ProxyMetrics metrics, IPAddress? clientAddress, bool downstreamTls, Func<bool>? isDraining = null, RequestTelemetry? telemetry = null)
         : base(transport, connection, isServer: true, OptionsFor(listener))
     {
         _telemetry = telemetry ?? RequestTelemetry.None;
@@ -47,6 +49,7 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
         _metrics = metrics;
         _clientAddress = clientAddress;
         _clientAddressText = Encoding.ASCII.GetBytes(clientAddress?.ToString() ?? "unknown");
+        _downstreamTls = downstreamTls;
         _isDraining = isDraining;
         _idleTimeoutMs = (long)listener.Config.IdleTimeout.TotalMilliseconds;
     }
@@ -320,11 +323,11 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
     /// (<paramref name="authority"/>, :authority or Host; see <see cref="Http2ForwardedFields"/>). X-Request-Id is
     /// already in the request, see <see cref="AddRequestIdIfMissing"/>.
     /// </summary>
-    private void AddProxyFields(Http2HeaderList target, Http2HeaderList request, ReadOnlySpan<byte> authority)
-    {
-        bool hasForwardedFor = request.TryGetValue("x-forwarded-for"u8, out ReadOnlySpan<byte> forwardedFor);
-        Http2ForwardedFields.Add(target, hasForwardedFor, forwardedFor, _clientAddressText, authority);
-    }
+    private void AddProxyFields(Http2HeaderList target, Http2HeaderList request, ReadOnlySpan<byte> authority) =>
+        Http2ForwardedFields.Add(target, request, _clientAddressText, ForwardedProto, authority);
+
+    /// <summary>X-Forwarded-Proto: the scheme of the client's connection (<see cref="ForwardedScheme.OfDownstream"/>).</summary>
+    private ReadOnlySpan<byte> ForwardedProto => ForwardedScheme.OfDownstream(_downstreamTls);
 
     /// <summary>
     /// Gives a request that came without an x-request-id a new one, added to its received fields as if the client had

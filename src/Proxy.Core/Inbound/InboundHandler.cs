@@ -117,7 +117,7 @@ public sealed class InboundHandler : IConnectionHandler
                 if (protocol is DetectedProtocol.Http1 or DetectedProtocol.Http2)
                 {
                     _mesh.InboundConnections.WithLabels(peer.Principal, _localIdentity?.Value ?? "unknown", peer.SecurityPolicy, portText).Increment();
-                    await ServeHttpAsync(protocol, transport, owner, socket, peer, port, portText).ConfigureAwait(false);
+                    await ServeHttpAsync(protocol, transport, owner, downstreamTls: tls is not null, socket, peer, port, portText).ConfigureAwait(false);
                     return;
                 }
             }
@@ -143,8 +143,11 @@ public sealed class InboundHandler : IConnectionHandler
         }
     }
 
-    /// <summary>Serves an inbound HTTP connection to the local app, checking every request against the policy.</summary>
-    private async Task ServeHttpAsync(DetectedProtocol protocol, IDuplexPipe transport, IDisposable owner, Socket socket, PeerIdentity peer, int port, string portText)
+    /// <summary>
+    /// Serves an inbound HTTP connection to the local app, checking every request against the policy. The app sees
+    /// X-Forwarded-Proto https for a peer that came over mutual TLS (<paramref name="downstreamTls"/>), http for plain text.
+    /// </summary>
+    private async Task ServeHttpAsync(DetectedProtocol protocol, IDuplexPipe transport, IDisposable owner, bool downstreamTls, Socket socket, PeerIdentity peer, int port, string portText)
     {
         var client = (socket.RemoteEndPoint as IPEndPoint)?.Address;
         RequestAuthorizer authorize = (method, target) => AuthorizeRequest(peer, port, portText, method, target);
@@ -152,12 +155,12 @@ public sealed class InboundHandler : IConnectionHandler
         Func<Task> run;
         if (protocol == DetectedProtocol.Http2)
         {
-            var h2 = new Http2ServerConnection(transport, owner, InboundHttpListener(port, http2: true), _metrics, client) { Authorize = authorize };
+            var h2 = new Http2ServerConnection(transport, owner, InboundHttpListener(port, http2: true), _metrics, client, downstreamTls) { Authorize = authorize };
             (http, run) = (h2, h2.RunAsync);
         }
         else
         {
-            var h1 = new Http1ServerConnection(transport, owner, InboundHttpListener(port, http2: false), _metrics, client) { Authorize = authorize };
+            var h1 = new Http1ServerConnection(transport, owner, InboundHttpListener(port, http2: false), _metrics, client, downstreamTls) { Authorize = authorize };
             (http, run) = (h1, h1.RunAsync);
         }
 

@@ -379,7 +379,7 @@ public sealed class ProxyRuntime : IAsyncDisposable
                         var client = (socket.RemoteEndPoint as IPEndPoint)?.Address;
                         if (await Http.Http2.Http2PrefaceDetector.IsHttp2Async(transport.Input, listener.Config.Limits.HeaderTimeout).ConfigureAwait(false))
                         {
-                            var h2 = new Http2ServerConnection(transport, owner, listener, runtime._metrics, client, () => runtime.IsDraining, runtime.Telemetry);
+                            var h2 = new Http2ServerConnection(transport, owner, listener, runtime._metrics, client, downstreamTls: tls is not null, () => runtime.IsDraining, runtime.Telemetry);
                             var h2Id = runtime.Connections.Add(h2);
                             try
                             {
@@ -393,7 +393,7 @@ public sealed class ProxyRuntime : IAsyncDisposable
                             break;
                         }
 
-                        var http = new Http1ServerConnection(transport, owner, listener, runtime._metrics, client, runtime.SnapshotSource, runtime.Telemetry, runtime.Time);
+                        var http = new Http1ServerConnection(transport, owner, listener, runtime._metrics, client, downstreamTls: tls is not null, runtime.SnapshotSource, runtime.Telemetry, runtime.Time);
                         var id = runtime.Connections.Add(http);
                         try
                         {

@@ -1,6 +1,8 @@
+using System.IO.Pipelines;
 using System.Net.Sockets;
 using Proxy.Http.Http2;
 using Proxy.Observability;
+using Proxy.Tls;
 using Proxy.Transport;
 
 namespace Proxy.Upstream;
@@ -28,10 +30,11 @@ public sealed class Http2ConnectionPool
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>
-    /// Opens a stream on a connection with room, connecting when all are full, and sends <paramref name="headers"/>.
-    /// Returns null when the endpoint cannot be reached. <paramref name="interimSink"/> receives 1xx responses.
+    /// Opens a stream on a connection with room, connecting when all are full (over TLS when <paramref name="tls"/> is
+    /// set, the cluster's), and sends <paramref name="headers"/>. Returns null when the endpoint cannot be reached or
+    /// the handshake failed. <paramref name="interimSink"/> receives 1xx responses.
     /// </summary>
-    public async ValueTask<Http2Stream?> OpenStreamAsync(Endpoint endpoint, Http2HeaderList headers, bool endStream, TimeSpan connectTimeout, ClusterMetrics metrics, IHttp2InterimResponseSink? interimSink = null)
+    public async ValueTask<Http2Stream?> OpenStreamAsync(Endpoint endpoint, Http2HeaderList headers, bool endStream, TimeSpan connectTimeout, ClusterMetrics metrics, TlsClientPolicy? tls, IHttp2InterimResponseSink? interimSink = null)
     {
         for (int attempt = 0; attempt < 8; attempt++)
         {
@@ -53,7 +56,7 @@ public sealed class Http2ConnectionPool
                 // connection: scan again instead of opening a second one.
                 connecting = _connecting is null && !ReferenceEquals(seen, _connections)
                     ? null
-                    : _connecting ??= ConnectAsync(endpoint, connectTimeout, metrics);
+                    : _connecting ??= ConnectAsync(endpoint, connectTimeout, metrics, tls);
             }
 
             if (connecting is null)
@@ -135,16 +138,38 @@ public sealed class Http2ConnectionPool
         }
     }
 
-    private async Task<Http2ClientConnection?> ConnectAsync(Endpoint endpoint, TimeSpan timeout, ClusterMetrics metrics)
+    private async Task<Http2ClientConnection?> ConnectAsync(Endpoint endpoint, TimeSpan timeout, ClusterMetrics metrics, TlsClientPolicy? tls)
     {
         await Task.Yield(); // the caller holds the pool lock
         long started = Environment.TickCount64;
         try
         {
             var socket = await Connector.ConnectAsync(endpoint.Address, timeout).ConfigureAwait(false);
+            IDuplexPipe transport = socket;
+            IDisposable owner = socket;
+            if (tls is not null)
+            {
+                // As for HTTP/1.1 endpoints (Http1ServerConnection.ConnectAsync): a failed handshake closes the socket
+                // and counts as refused. The policy offers ALPN h2 unless the cluster's tls.alpn says otherwise.
+                var secured = await TlsHandshake.ConnectAsync(socket, tls, endpoint, timeout).ConfigureAwait(false);
+                if (secured is null)
+                {
+                    metrics.ConnectRefused.Increment();
+                    lock (_lock)
+                    {
+                        _connecting = null;
+                    }
+
+                    return null;
+                }
+
+                transport = secured;
+                owner = secured;
+            }
+
             metrics.Connections.Increment();
             metrics.ConnectDuration.Observe(Environment.TickCount64 - started);
-            var connection = new Http2ClientConnection(socket, socket, _options);
+            var connection = new Http2ClientConnection(transport, owner, _options);
             connection.Closed += Remove;
 
             // Start first: it writes the client preface and SETTINGS into the output before it returns. Published

@@ -42,7 +42,7 @@ public sealed class MeshNamespaceTests
             File.WriteAllText(Path.Combine(www, "secret.txt"), Marker + "\n");
             net.Start(net.Server, Python, "-m", "http.server", "8080", "--directory", www);
             net.Start(net.Server, Python, "-c", ServerFirstApp);
-            File.WriteAllText(Path.Combine(dir, "nginx.conf"), Http2AppConfig(dir));
+            File.WriteAllText(Path.Combine(dir, "nginx.conf"), NginxConfig(dir));
             net.Start(net.Server, "nginx", "-c", Path.Combine(dir, "nginx.conf"), "-p", dir);
 
             File.WriteAllText(Path.Combine(dir, "server.yaml"), ServerConfig(dir, "permissive"));
@@ -59,6 +59,7 @@ public sealed class MeshNamespaceTests
             WaitForPort(net.Server, 8080);
             WaitForPort(net.Server, 2525);
             WaitForPort(net.Server, 8081);
+            WaitForPort(net.Server, 8082);
 
             // 1. Plain HTTP from the client app, mutual TLS on the wire.
             var capturePath = Path.Combine(dir, "veth.bin");
@@ -95,6 +96,13 @@ public sealed class MeshNamespaceTests
             Assert.True(h2Codes.GetValueOrDefault("/ok") == "200" && h2Codes.GetValueOrDefault("/forbidden/h2") == "403", h2);
             var (h2Code, h2Body) = AsApp(net.Client, "curl", "-s", "--http2-prior-knowledge", "-m", "10", $"http://{NetnsTopology.ServerAddress}:8081/ok");
             Assert.True(h2Code == 0 && h2Body.Contains("h2-app"), $"HTTP/2 through both sidecars: curl exit {h2Code}: {h2Body}");
+
+            // The app learns its peer came over mutual TLS: the inbound sidecar sends X-Forwarded-Proto https, over
+            // HTTP/1.1 and HTTP/2 alike (nginx answers the value it got).
+            var (_, proto1) = AsApp(net.Client, "curl", "-s", "-m", "10", $"http://{NetnsTopology.ServerAddress}:8082/proto");
+            Assert.Equal("https", proto1.Trim());
+            var (_, proto2) = AsApp(net.Client, "curl", "-s", "--http2-prior-knowledge", "-m", "10", $"http://{NetnsTopology.ServerAddress}:8081/proto");
+            Assert.Equal("https", proto2.Trim());
 
             // Rules see the path the app will act on: dot segments, doubled slashes and escaped letters do not
             // get around a denied prefix (the request is forwarded as sent; only the decision normalizes).
@@ -180,6 +188,7 @@ public sealed class MeshNamespaceTests
         clusters:
           - { name: server-app, endpoints: [ {{NetnsTopology.ServerAddress}}:8080 ] }
           - { name: server-h2-app, endpoints: [ {{NetnsTopology.ServerAddress}}:8081 ] }
+          - { name: server-h1-app, endpoints: [ {{NetnsTopology.ServerAddress}}:8082 ] }
         mesh:
           identity: { cert: {{dir}}/client/cert.pem, key: {{dir}}/client/key.pem, ca: {{dir}}/ca/ca.pem }
           inbound: { port: 15006, mode: permissive }
@@ -188,10 +197,14 @@ public sealed class MeshNamespaceTests
             services:
               - { address: "{{NetnsTopology.ServerAddress}}:8080", cluster: server-app, identity: "{{ServerId}}" }
               - { address: "{{NetnsTopology.ServerAddress}}:8081", cluster: server-h2-app, identity: "{{ServerId}}" }
+              - { address: "{{NetnsTopology.ServerAddress}}:8082", cluster: server-h1-app, identity: "{{ServerId}}" }
         """;
 
-    /// <summary>The server namespace's HTTP/2 app: nginx speaking h2c with prior knowledge on 8081 (one process, as root).</summary>
-    private static string Http2AppConfig(string dir) => $$"""
+    /// <summary>
+    /// The server namespace's nginx apps (one process, as root): h2c with prior knowledge on 8081, HTTP/1.1 on 8082;
+    /// /proto on either answers the X-Forwarded-Proto it was sent.
+    /// </summary>
+    private static string NginxConfig(string dir) => $$"""
         daemon off;
         master_process off;
         pid {{dir}}/nginx.pid;
@@ -206,7 +219,12 @@ public sealed class MeshNamespaceTests
             scgi_temp_path {{dir}}/nginx-scgi;
             server {
                 listen 0.0.0.0:8081 http2;
+                location = /proto { return 200 "$http_x_forwarded_proto"; }
                 location / { return 200 "h2-app"; }
+            }
+            server {
+                listen 0.0.0.0:8082;
+                location = /proto { return 200 "$http_x_forwarded_proto"; }
             }
         }
         """;

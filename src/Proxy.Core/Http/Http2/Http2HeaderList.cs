@@ -190,6 +190,28 @@ public sealed class Http2HeaderList
     }
 
     /// <summary>
+    /// Appends <paramref name="more"/> to the value of the regular field added last, in the list's own buffer: a value
+    /// joined from pieces (an X-Forwarded-For chain) needs no staging copy and has no bound but the list's.
+    /// </summary>
+    public void AppendToLastValue(ReadOnlySpan<byte> more)
+    {
+        if (_count == 0 || _fields[_count - 1].ValueStart + _fields[_count - 1].ValueLength != _length)
+        {
+            ThrowNotLastValue();
+        }
+
+        ref Field last = ref _fields[_count - 1];
+        Append(more);
+        last = last with { ValueLength = last.ValueLength + more.Length };
+        _size += more.Length;
+    }
+
+    [System.Diagnostics.StackTraceHidden]
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void ThrowNotLastValue() =>
+        throw new InvalidOperationException("Only the value of the regular field added last can be appended to.");
+
+    /// <summary>
     /// Where the list ends now, for <see cref="TruncateTo"/>: a forwarder appends its own fields to a received list,
     /// sends it as it is, then takes them off again (the list stays what the peer sent, for logs and retries).
     /// </summary>

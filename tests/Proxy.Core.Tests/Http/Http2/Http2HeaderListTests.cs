@@ -85,4 +85,30 @@ public class Http2HeaderListTests
         Assert.Equal("content-type"u8.ToArray(), list.GetName(0).ToArray());
         Assert.True(list.Validate(Http2HeaderBlockKind.Response));
     }
+
+    [Fact]
+    public void AppendToLastValue_PiecesPastTheBuffer_OneValueSizeCounted()
+    {
+        var list = List([.. Request, ("x-a", "1")]);
+        long size = list.Size;
+        var piece = new string('9', 300); // past the list's first buffer: the append grows it
+        list.Add("x-forwarded-for"u8, "10.0.0.1"u8);
+        list.AppendToLastValue(", "u8);
+        list.AppendToLastValue(Encoding.ASCII.GetBytes(piece));
+        Assert.Equal(2, list.Count);
+        Assert.Equal("x-forwarded-for", Encoding.ASCII.GetString(list.GetName(1)));
+        Assert.Equal("10.0.0.1, " + piece, Encoding.ASCII.GetString(list.GetValue(1)));
+        Assert.Equal("1", Encoding.ASCII.GetString(list.GetValue(0)));
+        Assert.Equal(size + "x-forwarded-for".Length + 10 + piece.Length + 32, list.Size);
+        Assert.True(list.Validate(Http2HeaderBlockKind.Request));
+    }
+
+    [Fact]
+    public void AppendToLastValue_NoRegularFieldLast_Throws()
+    {
+        Assert.Throws<InvalidOperationException>(() => new Http2HeaderList().AppendToLastValue("x"u8));
+        var list = List((":method", "GET"), ("x-a", "1"));
+        list.Add(":path"u8, "/"u8); // misplaced, but its value now ends the buffer
+        Assert.Throws<InvalidOperationException>(() => list.AppendToLastValue("x"u8));
+    }
 }

@@ -1,0 +1,23 @@
+using Proxy.Upstream;
+
+namespace Proxy.Forwarding;
+
+/// <summary>
+/// The schemes the forwarders write: X-Forwarded-Proto names the client's connection to the proxy, an HTTP/2
+/// upstream's <c>:scheme</c> the proxy's connection to it. Static literals, so choosing one allocates nothing.
+/// </summary>
+internal static class ForwardedScheme
+{
+    /// <summary>
+    /// The X-Forwarded-Proto of a client connection: <c>https</c> when the proxy terminated TLS on it (an edge TLS
+    /// listener, or mesh mTLS inbound), else <c>http</c>. It replaces whatever the client sent, as Envoy does for
+    /// clients it does not trust.
+    /// </summary>
+    public static ReadOnlySpan<byte> OfDownstream(bool tls) => tls ? "https"u8 : "http"u8;
+
+    /// <summary>
+    /// The <c>:scheme</c> of a request to an HTTP/2 upstream: that of the connection it travels on (RFC 9113 8.3.1),
+    /// <c>https</c> when the cluster originates TLS, whatever scheme the client used (Envoy's <c>match_upstream</c>).
+    /// </summary>
+    public static ReadOnlySpan<byte> OfUpstream(Cluster cluster) => cluster.Settings.Tls is not null ? "https"u8 : "http"u8;
+}
