@@ -54,7 +54,7 @@ mesh:
     port: 15006
     mode: strict
     authorization:
-      - deny: { paths: [ /admin ] }
+      - deny: { ports: [ 8080 ], paths: [ /admin ] }
       - allow: { principals: [ spiffe://demo.local/ns/shop/sa/web ] }
   outbound: { port: 15001 }
 YAML
