@@ -148,12 +148,6 @@ public sealed partial class Http1ServerConnection
             Endpoint? triedLast = null, triedBefore = null;
             while (true)
             {
-                if (retries > 0 && !deadline.HasTimeLeft())
-                {
-                    // The deadline passed in the backoff: no further try.
-                    return await AnswerAsync(routeMetrics, 504, ResponseFlag.UpstreamTimeout, started, close: true, routeName, cluster.Name).ConfigureAwait(false);
-                }
-
                 var endpoint = PickForAttempt(cluster, triedLast, triedBefore);
                 if (endpoint is null)
                 {
@@ -195,7 +189,13 @@ public sealed partial class Http1ServerConnection
                     triedBefore = triedLast;
                     triedLast = endpoint;
                     retries++;
-                    await Task.Delay(deadline.CapBackoff(policy.Backoff(retries, SharedRandomSource.Instance))).ConfigureAwait(false);
+                    await Task.Delay(deadline.CapBackoff(policy.Backoff(retries, SharedRandomSource.Instance), out var reachesDeadline)).ConfigureAwait(false);
+                    if (reachesDeadline || !deadline.HasTimeLeft())
+                    {
+                        // The deadline passed in the backoff: no further try.
+                        return await AnswerAsync(routeMetrics, 504, ResponseFlag.UpstreamTimeout, started, close: true, routeName, cluster.Name).ConfigureAwait(false);
+                    }
+
                     continue;
                 }
 

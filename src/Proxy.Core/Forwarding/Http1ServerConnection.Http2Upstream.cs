@@ -145,12 +145,13 @@ public sealed partial class Http1ServerConnection
                     endpoint.OnRequestCompletedSince(latencyStart);
                 }
 
+                bool reachesDeadline = false;
                 if (policy is not null && retries > 0)
                 {
-                    await Task.Delay(deadline.CapBackoff(policy.Backoff(retries, SharedRandomSource.Instance))).ConfigureAwait(false);
+                    await Task.Delay(deadline.CapBackoff(policy.Backoff(retries, SharedRandomSource.Instance), out reachesDeadline)).ConfigureAwait(false);
                 }
 
-                if (!deadline.HasTimeLeft())
+                if (reachesDeadline || !deadline.HasTimeLeft())
                 {
                     // The deadline passed in the backoff: no further try.
                     return await AnswerAsync(routeMetrics, 504, ResponseFlag.UpstreamTimeout, started, close: true, action.Route.Name, cluster.Name).ConfigureAwait(false);

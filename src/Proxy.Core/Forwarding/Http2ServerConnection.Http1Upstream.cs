@@ -116,8 +116,8 @@ public sealed partial class Http2ServerConnection
                     endpoint.OnRequestCompletedSince(latencyStart);
                 }
 
-                await Task.Delay(deadline.CapBackoff(policy.Backoff(retries, SharedRandomSource.Instance))).ConfigureAwait(false);
-                if (!deadline.HasTimeLeft())
+                await Task.Delay(deadline.CapBackoff(policy.Backoff(retries, SharedRandomSource.Instance), out bool reachesDeadline)).ConfigureAwait(false);
+                if (reachesDeadline || !deadline.HasTimeLeft())
                 {
                     // The deadline passed in the backoff: no further try (gRPC: DEADLINE_EXCEEDED).
                     await AnswerAsync(stream, metrics, 504, ResponseFlag.UpstreamTimeout, grpc, started).ConfigureAwait(false);

@@ -163,12 +163,13 @@ public sealed partial class Http2ServerConnection
                     endpoint.OnRequestCompletedSince(latencyStart);
                 }
 
+                bool reachesDeadline = false;
                 if (policy is not null && retries > 0)
                 {
-                    await Task.Delay(deadline.CapBackoff(policy.Backoff(retries, SharedRandomSource.Instance))).ConfigureAwait(false);
+                    await Task.Delay(deadline.CapBackoff(policy.Backoff(retries, SharedRandomSource.Instance), out reachesDeadline)).ConfigureAwait(false);
                 }
 
-                if (!deadline.HasTimeLeft())
+                if (reachesDeadline || !deadline.HasTimeLeft())
                 {
                     // The deadline passed in the backoff: no further try (gRPC: DEADLINE_EXCEEDED).
                     await AnswerAsync(stream, metrics, 504, ResponseFlag.UpstreamTimeout, grpc, started).ConfigureAwait(false);

@@ -59,10 +59,15 @@ internal readonly struct RequestDeadline
         return _perTry is { } perTry && perTry < left.Value ? perTry : left;
     }
 
-    /// <summary>The backoff before the next try, cut to the time left: a backoff that reaches the deadline ends at it.</summary>
-    public TimeSpan CapBackoff(TimeSpan backoff)
+    /// <summary>
+    /// The backoff before the next try, cut to the time left: a backoff that reaches the deadline ends at it, and
+    /// <paramref name="reachesDeadline"/> tells the caller to answer then rather than try again (a timer may wake a
+    /// little before the deadline by the clock, which must not start a try with next to no time).
+    /// </summary>
+    public TimeSpan CapBackoff(TimeSpan backoff, out bool reachesDeadline)
     {
         TimeSpan? left = Remaining(Stopwatch.GetTimestamp());
-        return left is { } l && l < backoff ? l : backoff;
+        reachesDeadline = left is { } l && l <= backoff;
+        return reachesDeadline ? left!.Value : backoff;
     }
 }
