@@ -125,15 +125,6 @@ public sealed partial class Http1ServerConnection
         var policy = action.Retry;
         var routeName = action.Route.Name;
 
-        // Each try waits for its response head at most the per-try timeout or the route's, whichever is shorter.
-        TimeSpan? tryTimeout = action.Timeout;
-        bool perTryTimeout = false;
-        if (policy?.PerTryTimeout is { } perTry && (tryTimeout is null || perTry < tryTimeout))
-        {
-            tryTimeout = perTry;
-            perTryTimeout = true;
-        }
-
         // A small Content-Length body is read whole first, so a retry can send it again (bodies
         // over 64 KiB and chunked bodies stream once and are not retried, as in linkerd).
         var buffered = false;
@@ -147,6 +138,9 @@ public sealed partial class Http1ServerConnection
             buffered = true;
         }
 
+        // The route timeout is a deadline for all the tries and the backoff between them, from here; each try waits
+        // for its response head at most the per-try timeout or the time left, whichever is shorter.
+        var deadline = RequestDeadline.StartNow(action.Timeout, policy?.PerTryTimeout);
         var retries = 0;
         var holdingRetry = false;
         try
@@ -166,7 +160,7 @@ public sealed partial class Http1ServerConnection
                 Attempt attempt;
                 try
                 {
-                    attempt = await AttemptAsync(endpoint, cluster, hasBody, buffered, keepAlive, tryTimeout).ConfigureAwait(false);
+                    attempt = await AttemptAsync(endpoint, cluster, hasBody, buffered, keepAlive, deadline).ConfigureAwait(false);
                 }
                 finally
                 {
@@ -186,8 +180,8 @@ public sealed partial class Http1ServerConnection
 
                 cluster.Resilience.Outliers?.Report(endpoint.Health, attempt.Outcome);
 
-                // A timeout that is not the per-try one left no time for another try.
-                if (!attempt.ClientProblem && (attempt.Head != HeadReadResult.TimedOut || perTryTimeout) &&
+                // A retry needs time left before the deadline: a timeout with none left was the deadline's, not the per-try one.
+                if (!attempt.ClientProblem && deadline.HasTimeLeft() &&
                     policy is not null && MayRetry(policy, action, cluster, attempt, retries, hasBody, buffered))
                 {
                     holdingRetry = true;
@@ -195,7 +189,13 @@ public sealed partial class Http1ServerConnection
                     triedBefore = triedLast;
                     triedLast = endpoint;
                     retries++;
-                    await Task.Delay(policy.Backoff(retries, SharedRandomSource.Instance)).ConfigureAwait(false);
+                    await Task.Delay(deadline.CapBackoff(policy.Backoff(retries, SharedRandomSource.Instance), out var reachesDeadline)).ConfigureAwait(false);
+                    if (reachesDeadline || !deadline.HasTimeLeft())
+                    {
+                        // The deadline passed in the backoff: no further try.
+                        return await AnswerAsync(routeMetrics, 504, ResponseFlag.UpstreamTimeout, started, close: true, routeName, cluster.Name).ConfigureAwait(false);
+                    }
+
                     continue;
                 }
 
@@ -239,7 +239,7 @@ public sealed partial class Http1ServerConnection
     }
 
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private async ValueTask<Attempt> AttemptAsync(Endpoint endpoint, Cluster cluster, bool hasBody, bool buffered, bool keepAlive, TimeSpan? timeout)
+    private async ValueTask<Attempt> AttemptAsync(Endpoint endpoint, Cluster cluster, bool hasBody, bool buffered, bool keepAlive, RequestDeadline deadline)
     {
         var attempt = new Attempt { Idempotent = _request.Method.IsIdempotent() };
         AwaitingUpstream(true); // the connect and the wait for the response head: not idle (see CheckIdle)
@@ -293,7 +293,8 @@ public sealed partial class Http1ServerConnection
             attempt.Head = HeadReadResult.Closed;
             if (!flush.IsCompleted)
             {
-                attempt.Head = await ReadResponseHeadAsync(upstream, timeout, watchClient: !hasBody || buffered).ConfigureAwait(false);
+                // The try's bound is taken once the request is sent: the connect counts against the deadline.
+                attempt.Head = await ReadResponseHeadAsync(upstream, deadline.TryTimeout(), watchClient: !hasBody || buffered).ConfigureAwait(false);
                 attempt.ClientGone = _clientGone;
             }
 

@@ -57,14 +57,9 @@ public sealed partial class Http1ServerConnection
             _requestChunks.Reset();
         }
 
-        TimeSpan? tryTimeout = action.Timeout;
-        bool perTryTimeout = false;
-        if (policy?.PerTryTimeout is { } perTry && (tryTimeout is null || perTry < tryTimeout))
-        {
-            tryTimeout = perTry;
-            perTryTimeout = true;
-        }
-
+        // The route timeout is a deadline for all the tries and the backoff between them, from here; each try waits
+        // for its response headers at most the per-try timeout or the time left, whichever is shorter.
+        RequestDeadline deadline = RequestDeadline.StartNow(action.Timeout, policy?.PerTryTimeout);
         bool idempotent = _request.Method.IsIdempotent();
         Endpoint? endpoint = cluster.Pick(PickContextFor(cluster));
         Endpoint? triedLast = null, triedBefore = null;
@@ -85,7 +80,7 @@ public sealed partial class Http1ServerConnection
                 Http2Exchange attempt = default;
                 try
                 {
-                    attempt = await AttemptHttp2Async(endpoint, pool, cluster, hasBody, buffered, replay, tryTimeout).ConfigureAwait(false);
+                    attempt = await AttemptHttp2Async(endpoint, pool, cluster, hasBody, buffered, replay, deadline).ConfigureAwait(false);
                     if (attempt.ClientGone)
                     {
                         // The client closed its connection: the upstream stream is cancelled (if its response headers
@@ -114,12 +109,12 @@ public sealed partial class Http1ServerConnection
                         await EndUploadAsync(attempt, buffered).ConfigureAwait(false);
                     }
 
-                    // A timeout that is not the per-try one left no time for another try; a body the client got
-                    // wrong (too large, malformed) is answered, never retried.
+                    // A retry needs time left before the deadline (a timeout with none left was the deadline's, not the
+                    // per-try one); a body the client got wrong (too large, malformed) is answered, never retried.
                     bool replayable = !hasBody || buffered || attempt.Outcome.Failure == AttemptFailure.ConnectFailure || replay?.CanReplay == true;
                     bool clientProblem = _uploadTooLarge || _uploadError != Http1ParseError.None;
                     bool retry = false;
-                    if ((!attempt.TimedOut || perTryTimeout) && !clientProblem)
+                    if (!clientProblem && deadline.HasTimeLeft())
                     {
                         if (policy is not null && RetryGate.MayRetry(policy, action, cluster, attempt.Outcome, retries, idempotent, replayable))
                         {
@@ -150,9 +145,16 @@ public sealed partial class Http1ServerConnection
                     endpoint.OnRequestCompletedSince(latencyStart);
                 }
 
+                bool reachesDeadline = false;
                 if (policy is not null && retries > 0)
                 {
-                    await Task.Delay(policy.Backoff(retries, SharedRandomSource.Instance)).ConfigureAwait(false);
+                    await Task.Delay(deadline.CapBackoff(policy.Backoff(retries, SharedRandomSource.Instance), out reachesDeadline)).ConfigureAwait(false);
+                }
+
+                if (reachesDeadline || !deadline.HasTimeLeft())
+                {
+                    // The deadline passed in the backoff: no further try.
+                    return await AnswerAsync(routeMetrics, 504, ResponseFlag.UpstreamTimeout, started, close: true, action.Route.Name, cluster.Name).ConfigureAwait(false);
                 }
 
                 triedBefore = triedLast;
@@ -222,7 +224,7 @@ public sealed partial class Http1ServerConnection
     /// upstream stream with CANCEL and ends the wait.
     /// </summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private async ValueTask<Http2Exchange> AttemptHttp2Async(Endpoint endpoint, Http2ConnectionPool pool, Cluster cluster, bool hasBody, bool buffered, StreamedBodyReplay? replay, TimeSpan? timeout)
+    private async ValueTask<Http2Exchange> AttemptHttp2Async(Endpoint endpoint, Http2ConnectionPool pool, Cluster cluster, bool hasBody, bool buffered, StreamedBodyReplay? replay, RequestDeadline deadline)
     {
         var attempt = default(Http2Exchange);
         Http2HeaderList headers = _http2Request ??= new Http2HeaderList();
@@ -246,7 +248,7 @@ public sealed partial class Http1ServerConnection
         // The client's going away resets it the same way, with or without a timeout.
         bool watchClient = !hasBody || buffered;
         ResponseHeadTimeout responseTimeout = ResponseTimeout;
-        responseTimeout.Arm(stream, timeout);
+        responseTimeout.Arm(stream, deadline.TryTimeout()); // taken once the stream is open: its connect counts against the deadline
         ValueTask<ClientWatch> watch = watchClient ? WatchClientAsync() : default;
         bool received;
         try

@@ -59,13 +59,11 @@ public sealed partial class Http2ServerConnection
         bool chunked = hasBody && contentLength < 0;
         RequestMethod method = RequestMethods.Parse(request.Method);
         bool idempotent = method.IsIdempotent();
-        TimeSpan? tryTimeout = timeout;
-        bool perTryTimeout = false;
-        if (policy?.PerTryTimeout is { } perTry && (timeout is null || perTry < timeout))
-        {
-            tryTimeout = perTry;
-            perTryTimeout = true;
-        }
+
+        // The route timeout (or the client's tighter grpc-timeout) is a deadline for all the tries and the backoff
+        // between them, from here; each try waits for its response head at most the per-try timeout or the time left,
+        // whichever is shorter.
+        RequestDeadline deadline = RequestDeadline.StartNow(timeout, policy?.PerTryTimeout);
 
         Endpoint endpoint = first;
         Endpoint? triedLast = null, triedBefore = null;
@@ -82,7 +80,7 @@ public sealed partial class Http2ServerConnection
                 bool reusable = false;
                 try
                 {
-                    attempt = await AttemptHttp1Async(stream, exchange, endpoint, cluster, hasBody, inHand, contentLength, chunked, idempotent, tryTimeout).ConfigureAwait(false);
+                    attempt = await AttemptHttp1Async(stream, exchange, endpoint, cluster, hasBody, inHand, contentLength, chunked, idempotent, deadline).ConfigureAwait(false);
                     if (ClientGone(stream))
                     {
                         // The client reset the stream, which cancelled the wait: the connection is closed, not reused
@@ -99,9 +97,10 @@ public sealed partial class Http2ServerConnection
 
                     cluster.Resilience.Outliers?.Report(endpoint.Health, attempt.Outcome);
 
-                    // A timeout that is not the per-try one left no time for another try.
+                    // A retry needs time left before the deadline: a timeout with none left was the deadline's, not the
+                    // per-try one.
                     bool replayable = !hasBody || inHand || attempt.Outcome.Failure == AttemptFailure.ConnectFailure;
-                    if (policy is null || (attempt.Head == HeadReadResult.TimedOut && !perTryTimeout) ||
+                    if (policy is null || !deadline.HasTimeLeft() ||
                         !RetryGate.MayRetry(policy, action, cluster, attempt.Outcome, retries, idempotent, replayable))
                     {
                         reusable = await FinishHttp1Async(stream, exchange, attempt, method, metrics, grpc, started).ConfigureAwait(false);
@@ -117,7 +116,14 @@ public sealed partial class Http2ServerConnection
                     endpoint.OnRequestCompletedSince(latencyStart);
                 }
 
-                await Task.Delay(policy.Backoff(retries, SharedRandomSource.Instance)).ConfigureAwait(false);
+                await Task.Delay(deadline.CapBackoff(policy.Backoff(retries, SharedRandomSource.Instance), out bool reachesDeadline)).ConfigureAwait(false);
+                if (reachesDeadline || !deadline.HasTimeLeft())
+                {
+                    // The deadline passed in the backoff: no further try (gRPC: DEADLINE_EXCEEDED).
+                    await AnswerAsync(stream, metrics, 504, ResponseFlag.UpstreamTimeout, grpc, started).ConfigureAwait(false);
+                    return;
+                }
+
                 triedBefore = triedLast;
                 triedLast = endpoint;
                 if (RetryGate.PickForAttempt(cluster, PickContextFor(cluster, request), triedLast, triedBefore) is not { } next)
@@ -154,7 +160,7 @@ public sealed partial class Http2ServerConnection
     /// one turns out to have been closed by the upstream before any response byte, as the HTTP/1.1 forwarder does.
     /// </summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private async ValueTask<Http1Attempt> AttemptHttp1Async(Http2Stream stream, Http2StreamExchange exchange, Endpoint endpoint, Cluster cluster, bool hasBody, bool inHand, long contentLength, bool chunked, bool idempotent, TimeSpan? timeout)
+    private async ValueTask<Http1Attempt> AttemptHttp1Async(Http2Stream stream, Http2StreamExchange exchange, Endpoint endpoint, Cluster cluster, bool hasBody, bool inHand, long contentLength, bool chunked, bool idempotent, RequestDeadline deadline)
     {
         var attempt = default(Http1Attempt);
         bool staleRetryable = (!hasBody || inHand) && idempotent;
@@ -192,7 +198,7 @@ public sealed partial class Http2ServerConnection
             attempt.Upload = hasBody && !inHand && !flush.IsCompleted ? UploadToHttp1Async(stream, upstream.Output, chunked) : null;
             attempt.Head = flush.IsCompleted
                 ? HeadReadResult.Closed
-                : await ReadHttp1ResponseHeadAsync(upstream.Input, exchange, stream, timeout).ConfigureAwait(false);
+                : await ReadHttp1ResponseHeadAsync(upstream.Input, exchange, stream, deadline.TryTimeout()).ConfigureAwait(false); // the connect counts against the deadline
             if (attempt.Head == HeadReadResult.Closed && upstream.IsReused && staleRetryable && !ClientGone(stream))
             {
                 upstream.Dispose();

@@ -44,14 +44,11 @@ public sealed partial class Http2ServerConnection
         bool bodiless = stream.EndStreamReceived && stream.ReceivedBodyBytes == 0 && !stream.HasTrailers;
         bool inHand = stream.EndStreamReceived;
         bool idempotent = RequestMethods.Parse(request.Method).IsIdempotent();
-        TimeSpan? tryTimeout = timeout;
-        bool perTryTimeout = false;
-        if (policy?.PerTryTimeout is { } perTry && (timeout is null || perTry < timeout))
-        {
-            tryTimeout = perTry;
-            perTryTimeout = true;
-        }
 
+        // The route timeout (or the client's tighter grpc-timeout) is a deadline for all the tries and the backoff
+        // between them, from here; each try waits for its response headers at most the per-try timeout or the time
+        // left, whichever is shorter.
+        RequestDeadline deadline = RequestDeadline.StartNow(timeout, policy?.PerTryTimeout);
         // A body that streams is kept as it goes, for a retry (it leaves the stream's pipe as it is sent).
         StreamedBodyReplay? replay = inHand ? null : StreamedBodyReplay.Rent();
         Endpoint endpoint = first;
@@ -78,7 +75,7 @@ public sealed partial class Http2ServerConnection
                         // which resets the upstream stream with CANCEL, so the wait ends with false: no task or timer
                         // per request, and the stream's waiter always takes its result, so the stream is recycled.
                         // The reset comes before the answer: no interim response can reach the downstream after it.
-                        exchange.ResponseTimeout.Arm(sent, tryTimeout);
+                        exchange.ResponseTimeout.Arm(sent, deadline.TryTimeout());
                         bool received;
                         try
                         {
@@ -130,10 +127,11 @@ public sealed partial class Http2ServerConnection
                         await EndUploadAsync(stream, attempt, streamed: true).ConfigureAwait(false);
                     }
 
-                    // A timeout that is not the per-try one left no time for another try.
+                    // A retry needs time left before the deadline: a timeout with none left was the deadline's, not the
+                    // per-try one.
                     bool replayable = inHand || attempt.Outcome.Failure == AttemptFailure.ConnectFailure || replay?.CanReplay == true;
                     bool retry = false;
-                    if (!attempt.TimedOut || perTryTimeout)
+                    if (deadline.HasTimeLeft())
                     {
                         if (policy is not null && RetryGate.MayRetry(policy, action, cluster, attempt.Outcome, retries, idempotent, replayable))
                         {
@@ -165,9 +163,17 @@ public sealed partial class Http2ServerConnection
                     endpoint.OnRequestCompletedSince(latencyStart);
                 }
 
+                bool reachesDeadline = false;
                 if (policy is not null && retries > 0)
                 {
-                    await Task.Delay(policy.Backoff(retries, SharedRandomSource.Instance)).ConfigureAwait(false);
+                    await Task.Delay(deadline.CapBackoff(policy.Backoff(retries, SharedRandomSource.Instance), out reachesDeadline)).ConfigureAwait(false);
+                }
+
+                if (reachesDeadline || !deadline.HasTimeLeft())
+                {
+                    // The deadline passed in the backoff: no further try (gRPC: DEADLINE_EXCEEDED).
+                    await AnswerAsync(stream, metrics, 504, ResponseFlag.UpstreamTimeout, grpc, started).ConfigureAwait(false);
+                    return;
                 }
 
                 triedBefore = triedLast;

@@ -174,7 +174,7 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
                 return;
             }
 
-            // gRPC carries its own deadline; the tighter of it and the route timeout applies.
+            // gRPC carries its own deadline; the tighter of it and the route timeout applies, to the whole call (RequestDeadline).
             TimeSpan? timeout = action.Timeout;
             if (grpc && Http2Grpc.TryGetTimeout(request, out TimeSpan deadline) && (timeout is null || deadline < timeout))
             {

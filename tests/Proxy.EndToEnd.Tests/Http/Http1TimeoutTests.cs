@@ -127,4 +127,58 @@ public class Http1TimeoutTests
         var metrics = await proxy.Admin.MetricsAsync();
         Assert.Equal(1, metrics.Value("proxy_retries_total{cluster=\"backend\",reason=\"5xx\"}"));
     }
+
+    /// <summary>
+    /// The route timeout is a deadline for all the tries (Envoy's route timeout over retry_policy.per_try_timeout):
+    /// with 1 s of it and 400 ms per try, an upstream that never answers gets at most three tries (0, 0.4, 0.8 s, the
+    /// last cut to the 0.2 s left), not the six the five retries allow, and the client its 504 after about 1 s, not
+    /// the 2.4 s six whole tries take.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Http2ProxyTests.Downstreams), MemberType = typeof(Http2ProxyTests))]
+    public async Task RouteTimeout_PerTryTimeoutsRetried_DeadlineBoundsAllTries(string downstream)
+    {
+        await using var upstream = ScriptedHttp1Upstream.Start(async exchange =>
+        {
+            await exchange.ReadBodyAsync(1).ContinueWith(_ => { }); // unanswered, until the proxy closes the connection
+            exchange.Close();
+        });
+        await using var proxy = await RunningProxy.StartAsync(HttpConfigs.Single(upstream.Address,
+            routeExtra: "        timeout: 1s\n        retries: { attempts: 5, retry_on: [5xx], per_try_timeout: 400ms, backoff_base: 1ms, backoff_max: 1ms }"));
+        using var client = downstream == "h2" ? Http2ProxyTests.H2Client(proxy) : OneConnectionClient(proxy);
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var response = await client.GetAsync("/x");
+        var elapsed = clock.Elapsed;
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+        Assert.Equal("upstream-timeout", response.Headers.GetValues("x-proxy-error").Single());
+        Assert.InRange(upstream.Requests, 1, 3); // 1: a cold first try (connect, JIT) that took 600 ms
+        Assert.True(elapsed < TimeSpan.FromSeconds(2.2), $"answered after {elapsed}: the tries outlasted the route timeout");
+    }
+
+    /// <summary>
+    /// A backoff is cut to the time left before the deadline, which then ends the request: 504 UT after the route's
+    /// 2 s, not the upstream's 503 after backoffs of up to 30 s each, and no try after the deadline. (A 503 that
+    /// arrives after the deadline would be relayed as it is: 2 s leaves a cold first try plenty of room.)
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Http2ProxyTests.Downstreams), MemberType = typeof(Http2ProxyTests))]
+    public async Task RouteTimeout_DeadlinePassesInBackoff_504WithoutAnotherTry(string downstream)
+    {
+        await using var upstream = ScriptedHttp1Upstream.Start(exchange =>
+            exchange.SendAsync("HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n"));
+        await using var proxy = await RunningProxy.StartAsync(HttpConfigs.Single(upstream.Address,
+            routeExtra: "        timeout: 2s\n        retries: { attempts: 3, retry_on: [5xx], backoff_base: 30s, backoff_max: 30s }"));
+        using var client = downstream == "h2" ? Http2ProxyTests.H2Client(proxy) : OneConnectionClient(proxy);
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var response = await client.GetAsync("/x").WaitAsync(Wait);
+        var elapsed = clock.Elapsed;
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+        Assert.Equal("upstream-timeout", response.Headers.GetValues("x-proxy-error").Single());
+        Assert.True(elapsed < TimeSpan.FromSeconds(10), $"answered after {elapsed}: the backoff outlasted the route timeout");
+        Assert.InRange(upstream.Requests, 1, 4); // a backoff shorter than the time left (a jitter under 2 s) allows another try
+    }
 }

@@ -115,4 +115,63 @@ public class Http2TimeoutTests
             Assert.Equal(Http2ErrorCode.Cancel, await exchange.Reset.WaitAsync(Wait));
         }
     }
+
+    /// <summary>
+    /// The route timeout is a deadline for all the tries: with 1 s of it and 400 ms per try, an upstream that never
+    /// answers gets at most three tries, each reset with CANCEL, and the client its 504 after about 1 s, not the
+    /// 2.4 s the six tries of five retries take.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Http2ProxyTests.Downstreams), MemberType = typeof(Http2ProxyTests))]
+    public async Task RouteTimeout_PerTryTimeoutsRetried_DeadlineBoundsAllTries(string downstream)
+    {
+        await using var upstream = RawHttp2Upstream.Start(_ => Task.CompletedTask);
+        await using var proxy = await RunningProxy.StartAsync(Http2Configs.Single(upstream.Address, "http2",
+            routeExtra: "        timeout: 1s\n        retries: { attempts: 5, retry_on: [5xx], per_try_timeout: 400ms, backoff_base: 1ms, backoff_max: 1ms }"));
+        using var client = Http2ProxyTests.Client(proxy, downstream);
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var response = await client.GetAsync("/x");
+        var elapsed = clock.Elapsed;
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+        Assert.Equal("upstream-timeout", response.Headers.GetValues("x-proxy-error").Single());
+        Assert.InRange(upstream.Requests, 1, 3); // 1: a cold first try (connect, JIT) that took 600 ms
+        Assert.True(elapsed < TimeSpan.FromSeconds(2.2), $"answered after {elapsed}: the tries outlasted the route timeout");
+    }
+
+    /// <summary>
+    /// A gRPC client's grpc-timeout is a deadline for the whole call too: 1 s of it over 400 ms tries gives at most
+    /// three tries and DEADLINE_EXCEEDED (grpc-status 4) after about 1 s.
+    /// </summary>
+    [Fact]
+    public async Task GrpcTimeout_PerTryTimeoutsRetried_DeadlineExceededAfterTheCallsTime()
+    {
+        await using var upstream = RawHttp2Upstream.Start(_ => Task.CompletedTask);
+        await using var proxy = await RunningProxy.StartAsync(Http2Configs.Single(upstream.Address, "http2",
+            routeExtra: "        retries: { attempts: 5, retry_on: [5xx], per_try_timeout: 400ms, backoff_base: 1ms, backoff_max: 1ms }"));
+        using var client = Http2ProxyTests.H2Client(proxy);
+
+        // A GET, so the per-try timeouts are retried (a POST that may have reached the upstream is not).
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/test.Echo/Unary")
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact, // h2c with prior knowledge
+            Content = new ByteArrayContent([]),
+        };
+        request.Content.Headers.ContentType = new("application/grpc");
+        request.Headers.TryAddWithoutValidation("te", "trailers");
+        request.Headers.TryAddWithoutValidation("grpc-timeout", "1S");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var response = await client.SendAsync(request);
+        await response.Content.ReadAsByteArrayAsync();
+        var elapsed = clock.Elapsed;
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var status = response.Headers.TryGetValues("grpc-status", out var inHeaders) ? inHeaders.Single()
+            : response.TrailingHeaders.GetValues("grpc-status").Single();
+        Assert.Equal("4", status);
+        Assert.InRange(upstream.Requests, 1, 3); // 1: a cold first try (connect, JIT) that took 600 ms
+        Assert.True(elapsed < TimeSpan.FromSeconds(2.2), $"answered after {elapsed}: the tries outlasted grpc-timeout");
+    }
 }
