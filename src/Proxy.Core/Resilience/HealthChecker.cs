@@ -19,11 +19,12 @@ public sealed class HealthChecker : IAsyncDisposable
     private Task? _loop;
     private long _rounds;
 
-    public HealthChecker(EndpointHealth[] endpoints, HealthCheckConfig config, ClusterResilienceMetrics? metrics = null, TimeProvider? time = null)
+    /// <param name="tls">The cluster's TLS policy (probes then go over TLS); null for plain text.</param>
+    public HealthChecker(EndpointHealth[] endpoints, HealthCheckConfig config, ClusterResilienceMetrics? metrics = null, TimeProvider? time = null, Tls.TlsClientPolicy? tls = null)
     {
         _endpoints = endpoints;
         _config = config;
-        _probe = new HealthProbe(config);
+        _probe = new HealthProbe(config, tls);
         _metrics = metrics ?? ClusterResilienceMetrics.Detached();
         _time = time ?? TimeProvider.System;
     }

@@ -1,24 +1,32 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Text;
 using Proxy.Configuration;
+using Proxy.Tls;
 
 namespace Proxy.Resilience;
 
 /// <summary>
-/// One active health probe over a real socket: a TCP connect, or an HTTP/1.1 GET whose status line decides.
-/// Runs off the request path (on the health checker's timer), so it may allocate.
+/// One active health probe over a real socket: a TCP connect, or an HTTP/1.1 GET whose status line decides. On a
+/// cluster with <c>tls</c> the GET goes over TLS with the cluster's own policy (server verification, SNI, client
+/// certificate), as the cluster's requests do: a plain-text probe to a TLS port would fail and mark every endpoint
+/// unhealthy. Runs off the request path (on the health checker's timer), so it may allocate.
 /// </summary>
 public sealed class HealthProbe
 {
     private const int MaxStatusLine = 1024;
 
     private readonly HealthCheckConfig _config;
+    private readonly TlsClientPolicy? _tls;
     private readonly int[] _expected;
 
-    public HealthProbe(HealthCheckConfig config)
+    /// <param name="config">What to probe and when it counts as healthy.</param>
+    /// <param name="tls">The cluster's TLS policy; null for plain text.</param>
+    public HealthProbe(HealthCheckConfig config, TlsClientPolicy? tls = null)
     {
         _config = config;
+        _tls = tls;
         _expected = [.. config.ExpectedStatuses];
     }
 
@@ -53,31 +61,59 @@ public sealed class HealthProbe
             return HealthProbeResult.Healthy;
         }
 
+        await using var network = new NetworkStream(socket, ownsSocket: false);
+        Stream stream = network;
+        SslStream? ssl = null;
         try
         {
-            return await HttpCheckAsync(socket, authority, timeout.Token).ConfigureAwait(false);
+            if (_tls is not null)
+            {
+                ssl = new SslStream(network, leaveInnerStreamOpen: true);
+                SslClientAuthenticationOptions options = _tls.OptionsFor(TlsHandshake.HostOf(authority));
+                options.ApplicationProtocols = [SslApplicationProtocol.Http11]; // the probe speaks HTTP/1.1 whatever the cluster's ALPN
+                try
+                {
+                    await ssl.AuthenticateAsClientAsync(options, timeout.Token).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException && TlsHandshake.IsHandshakeFailure(ex))
+                {
+                    return HealthProbeResult.ConnectFailed; // refused, or a certificate the cluster's policy does not accept
+                }
+
+                stream = ssl;
+            }
+
+            return await HttpCheckAsync(stream, authority, timeout.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             return HealthProbeResult.Timeout;
         }
-        catch (SocketException)
+        catch (Exception ex) when (ex is SocketException or IOException)
         {
             return HealthProbeResult.BadResponse;
         }
+        finally
+        {
+            if (ssl is not null)
+            {
+                await ssl.DisposeAsync().ConfigureAwait(false);
+            }
+        }
     }
 
-    private async Task<HealthProbeResult> HttpCheckAsync(Socket socket, string authority, CancellationToken cancellationToken)
+    private async Task<HealthProbeResult> HttpCheckAsync(Stream stream, string authority, CancellationToken cancellationToken)
     {
         // RFC 9112 section 3: request line, Host, and close so the server ends the exchange.
         string request = $"GET {_config.Path ?? "/"} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: proxy-health-check\r\nConnection: close\r\n\r\n";
-        await socket.SendAsync(Encoding.ASCII.GetBytes(request), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(request), cancellationToken).ConfigureAwait(false);
+        await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
 
         var buffer = new byte[MaxStatusLine];
         int length = 0;
         while (length < buffer.Length)
         {
-            int read = await socket.ReceiveAsync(buffer.AsMemory(length), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            int read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
             if (read == 0)
             {
                 break;

@@ -105,7 +105,7 @@ public static class SnapshotCompiler
         var resilience = new ClusterResilience(
             config.CircuitBreaker is { } breaker ? CircuitBreaker.FromConfig(breaker, resilienceMetrics) : null,
             config.OutlierDetection is { } outliers ? new OutlierDetector(health, outliers, null, resilienceMetrics) : null,
-            config.HealthCheck is { } check ? new HealthChecker(health, check, resilienceMetrics) : null,
+            config.HealthCheck is { } check ? new HealthChecker(health, check, resilienceMetrics, tls: tls) : null,
             resilienceMetrics);
         var settings = new ClusterSettings
         {

@@ -126,6 +126,45 @@ public sealed class EdgeTlsTests : IDisposable
         Assert.Equal("https upstream.test", await h2.GetStringAsync("/whoami"));
     }
 
+    /// <summary>
+    /// Active health checks of a TLS cluster go over TLS with the cluster's policy. Before, they were plain text to a
+    /// TLS port: every probe failed and the endpoint left rotation (503 for every request). A server that fails the
+    /// cluster's verification fails the probe too.
+    /// </summary>
+    [Theory]
+    [InlineData("upstream.test", true)]
+    [InlineData("someone-else.test", false)]
+    public async Task Cluster_TlsHealthCheck_ProbesOverTlsWithTheClustersPolicy(string sni, bool healthy)
+    {
+        var server = Issue("upstream", "upstream.test");
+        await using var app = await StartHttpsUpstreamAsync(server.Cert, server.Key);
+        var port = app.Urls.Select(u => new Uri(u).Port).First();
+        await using var proxy = await RunningProxy.StartAsync($$"""
+            admin: { address: 127.0.0.1:0 }
+            listeners:
+              - name: web
+                address: 127.0.0.1:0
+                routes: [ { match: { path_prefix: / }, cluster: secure } ]
+            clusters:
+              - name: secure
+                endpoints: [ 127.0.0.1:{{port}} ]
+                tls: { sni: {{sni}}, ca: {{CaPath}} }
+                health_check: { type: http, path: /whoami, interval: 200ms, timeout: 2s, healthy_threshold: 1, unhealthy_threshold: 2 }
+            """);
+
+        var result = healthy ? "success" : "failure";
+        Assert.True(await TcpClientHelpers.EventuallyAsync(async () =>
+            (await proxy.Admin.MetricsAsync()).Value($"proxy_health_checks_total{{cluster=\"secure\",result=\"{result}\"}}") >= 3));
+        var metrics = await proxy.Admin.MetricsAsync();
+        Assert.Equal(0, metrics.Value($"proxy_health_checks_total{{cluster=\"secure\",result=\"{(healthy ? "failure" : "success")}\"}}"));
+        Assert.Contains($"127.0.0.1:{port}::healthy={(healthy ? "true" : "false")}", (await proxy.Admin.GetAsync("/clusters")).Body);
+        if (healthy)
+        {
+            using var http = new HttpClient();
+            Assert.Equal("https upstream.test", await http.GetStringAsync($"http://{proxy.Listener("web")}/whoami"));
+        }
+    }
+
     [Fact]
     public async Task Cluster_TlsWrongName_502()
     {
