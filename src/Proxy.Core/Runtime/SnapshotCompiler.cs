@@ -49,12 +49,19 @@ public static class SnapshotCompiler
     {
         Cluster? old = null;
         previous?.Clusters.TryGetValue(config.Name, out old);
+
+        // Endpoints (and the connections pooled in them) carry over a reload only while the cluster's TLS settings
+        // stay the same: a connection made under the old ones (plain text, another CA or name, another client
+        // certificate) must not serve requests under the new ones. Otherwise every endpoint is made anew, and the
+        // old ones give back their idle connections below.
+        var oldConfig = previous?.Config.Clusters.FirstOrDefault(c => c.Name == config.Name);
+        var reusable = oldConfig is not null && SameTls(oldConfig.Tls, config.Tls) ? old : null;
         var endpoints = new Endpoint[config.Endpoints.Count];
         for (var i = 0; i < endpoints.Length; i++)
         {
             var spec = config.Endpoints[i];
             var authority = spec.Address.ToString();
-            var endpoint = FindReusable(old, authority, spec.Weight)
+            var endpoint = FindReusable(reusable, authority, spec.Weight)
                 ?? new Endpoint(authority, AddressResolver.ForConnect(spec.Address), spec.Weight);
             if (!endpoint.HasPool || endpoint.Pool.MaxIdle != config.Pool.MaxIdle)
             {
@@ -226,6 +233,12 @@ public static class SnapshotCompiler
             Split = split,
         };
     }
+
+    /// <summary>Whether two clusters' TLS settings make the same connections (record equality, the ALPN list by content).</summary>
+    private static bool SameTls(TlsClientConfig? a, TlsClientConfig? b) =>
+        a is null || b is null
+            ? a is null && b is null
+            : a with { Alpn = b.Alpn } == b && a.Alpn.SequenceEqual(b.Alpn);
 
     private static Endpoint? FindReusable(Cluster? old, string authority, int weight)
     {

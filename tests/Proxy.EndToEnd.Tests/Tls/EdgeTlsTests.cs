@@ -165,6 +165,39 @@ public sealed class EdgeTlsTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// A reload that changes a cluster's TLS settings does not leave requests on connections made under the old ones:
+    /// here the new name is one the upstream's certificate does not carry, so the next request must fail its
+    /// handshake (502) rather than ride the pooled connection verified for the old name.
+    /// </summary>
+    [Fact]
+    public async Task Reload_ClusterTlsChanged_PooledConnectionsNotReused()
+    {
+        var server = Issue("upstream", "upstream.test");
+        await using var app = await StartHttpsUpstreamAsync(server.Cert, server.Key);
+        var upstreamPort = app.Urls.Select(u => new Uri(u).Port).First();
+        string Config(string sni, int listenerPort) => $$"""
+            admin: { address: 127.0.0.1:0 }
+            listeners:
+              - name: web
+                address: 127.0.0.1:{{listenerPort}}
+                routes: [ { match: { path_prefix: / }, cluster: secure } ]
+            clusters:
+              - name: secure
+                endpoints: [ 127.0.0.1:{{upstreamPort}} ]
+                tls: { sni: {{sni}}, ca: {{CaPath}} }
+            """;
+        await using var proxy = await RunningProxy.StartAsync(Config("upstream.test", 0));
+        using var http = new HttpClient();
+        var url = $"http://{proxy.Listener("web")}/whoami";
+        Assert.Equal("https upstream.test", await http.GetStringAsync(url)); // leaves a verified connection in the pool
+
+        await proxy.RewriteConfig(Config("someone-else.test", proxy.Listener("web").Port));
+        Assert.True(await proxy.Host.ReloadAsync(), proxy.Log.ToString());
+        using var response = await http.GetAsync(url);
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+    }
+
     [Fact]
     public async Task Cluster_TlsWrongName_502()
     {
