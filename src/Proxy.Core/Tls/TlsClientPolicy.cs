@@ -53,25 +53,8 @@ public sealed class TlsClientPolicy
         ClientCertificateContext = _clientCertificate?.Current.Context,
         RemoteCertificateValidationCallback = _validate,
         CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-        CertificateChainPolicy = _ca is null || _insecureSkipVerify ? null : ChainPolicy(_ca.Roots),
+        CertificateChainPolicy = _ca is null || _insecureSkipVerify ? null : _ca.ChainPolicy(peerIsClient: false),
     };
-
-    /// <summary>The CA bundle's chain policy (see <see cref="TrustBundle.ChainPolicyFor"/>), made again only when the bundle changes.</summary>
-    private X509ChainPolicy ChainPolicy(X509Certificate2Collection roots)
-    {
-        var cached = Volatile.Read(ref _chainPolicy);
-        if (cached is null || !ReferenceEquals(cached.Roots, roots))
-        {
-            cached = new CachedPolicy(roots, TrustBundle.ChainPolicyFor(roots, peerIsClient: false));
-            Volatile.Write(ref _chainPolicy, cached);
-        }
-
-        return cached.Policy;
-    }
-
-    private CachedPolicy? _chainPolicy;
-
-    private sealed record CachedPolicy(X509Certificate2Collection Roots, X509ChainPolicy Policy);
 
     private bool ValidateServerCertificate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
     {

@@ -65,9 +65,9 @@ public sealed class TlsServerPolicy
     {
         var entry = _entries[IndexFor(serverName)];
         var certificate = entry.Source.Current;
-        var roots = _clientCa?.Roots;
+        var chainPolicy = _clientCa?.ChainPolicy(peerIsClient: true);
         var cached = Volatile.Read(ref entry.Options);
-        if (cached is not null && cached.Version == certificate.Version && ReferenceEquals(cached.Roots, roots))
+        if (cached is not null && cached.Version == certificate.Version && ReferenceEquals(cached.ChainPolicy, chainPolicy))
         {
             return cached.Options;
         }
@@ -80,9 +80,9 @@ public sealed class TlsServerPolicy
             ApplicationProtocols = _alpn,
             EnabledSslProtocols = _protocols,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-            CertificateChainPolicy = roots is null ? null : TrustBundle.ChainPolicyFor(roots, peerIsClient: true),
+            CertificateChainPolicy = chainPolicy,
         };
-        Volatile.Write(ref entry.Options, new CachedOptions(certificate.Version, roots, options));
+        Volatile.Write(ref entry.Options, new CachedOptions(certificate.Version, chainPolicy, options));
         return options;
     }
 
@@ -151,5 +151,5 @@ public sealed class TlsServerPolicy
         public CachedOptions? Options;
     }
 
-    private sealed record CachedOptions(int Version, X509Certificate2Collection? Roots, SslServerAuthenticationOptions Options);
+    private sealed record CachedOptions(int Version, X509ChainPolicy? ChainPolicy, SslServerAuthenticationOptions Options);
 }

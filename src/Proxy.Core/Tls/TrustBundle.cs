@@ -10,7 +10,7 @@ namespace Proxy.Tls;
 public sealed class TrustBundle
 {
     private readonly ReloadingFile _file;
-    private X509Certificate2Collection _roots;
+    private Trust _trust;
 
     /// <summary>Loads the bundle now; throws when it is unreadable or holds no certificate.</summary>
     public TrustBundle(string path)
@@ -18,33 +18,24 @@ public sealed class TrustBundle
         Path = path;
         _file = new ReloadingFile(path);
         _file.Changed();
-        _roots = Load(path);
+        _trust = Trust.From(Load(path));
     }
 
     public string Path { get; }
 
-    /// <summary>The CA certificates in effect.</summary>
-    public X509Certificate2Collection Roots => Volatile.Read(ref _roots);
-
     /// <summary>
-    /// The chain policy for SslStream's own check of a peer certificate (its <c>CertificateChainPolicy</c>): these
-    /// roots only (the system store plays no part), no revocation check, and the extended key usage the peer's role
-    /// needs (clientAuth for a client, serverAuth for a server), as OpenSSL's purpose check does for Envoy. With it
-    /// the handshake builds one chain, against a one-certificate store, instead of one against the system store
-    /// (hundreds of roots, searched and sorted by name on every handshake) and a second against these roots.
-    /// SslStream copies the policy per handshake; build a new one when <see cref="Roots"/> changes.
+    /// The chain policy for SslStream's own check of a peer certificate (its <c>CertificateChainPolicy</c>): this
+    /// bundle's roots only (the system store plays no part), no revocation check, and the extended key usage the
+    /// peer's role needs (clientAuth for a client, serverAuth for a server), as OpenSSL's purpose check does for
+    /// Envoy. With it the handshake builds one chain, against a one-certificate store, instead of one against the
+    /// system store (hundreds of roots, searched and sorted by name on every handshake) and a second against these
+    /// roots. SslStream copies the policy per handshake. Made once per load of the bundle: a reload gives a new
+    /// object, which is how the TLS policies know to refresh what they cached.
     /// </summary>
-    public static X509ChainPolicy ChainPolicyFor(X509Certificate2Collection roots, bool peerIsClient)
+    public X509ChainPolicy ChainPolicy(bool peerIsClient)
     {
-        var policy = new X509ChainPolicy
-        {
-            TrustMode = X509ChainTrustMode.CustomRootTrust,
-            RevocationMode = X509RevocationMode.NoCheck,
-            DisableCertificateDownloads = true,
-        };
-        policy.CustomTrustStore.AddRange(roots);
-        policy.ApplicationPolicy.Add(new Oid(peerIsClient ? "1.3.6.1.5.5.7.3.2" : "1.3.6.1.5.5.7.3.1"));
-        return policy;
+        var trust = Volatile.Read(ref _trust);
+        return peerIsClient ? trust.ClientPeers : trust.ServerPeers;
     }
 
     /// <summary>The last reload failure, or null.</summary>
@@ -60,7 +51,7 @@ public sealed class TrustBundle
 
         try
         {
-            Volatile.Write(ref _roots, Load(Path));
+            Volatile.Write(ref _trust, Trust.From(Load(Path)));
             LastError = null;
             return true;
         }
@@ -82,5 +73,24 @@ public sealed class TrustBundle
         }
 
         return roots;
+    }
+
+    /// <summary>The chain policies of one load of the bundle, for each role of the peer.</summary>
+    private sealed record Trust(X509ChainPolicy ClientPeers, X509ChainPolicy ServerPeers)
+    {
+        public static Trust From(X509Certificate2Collection roots) => new(PolicyFor(roots, "1.3.6.1.5.5.7.3.2"), PolicyFor(roots, "1.3.6.1.5.5.7.3.1"));
+
+        private static X509ChainPolicy PolicyFor(X509Certificate2Collection roots, string extendedKeyUsage)
+        {
+            var policy = new X509ChainPolicy
+            {
+                TrustMode = X509ChainTrustMode.CustomRootTrust,
+                RevocationMode = X509RevocationMode.NoCheck,
+                DisableCertificateDownloads = true,
+            };
+            policy.CustomTrustStore.AddRange(roots);
+            policy.ApplicationPolicy.Add(new Oid(extendedKeyUsage));
+            return policy;
+        }
     }
 }

@@ -25,11 +25,11 @@ public sealed class MeshCommandTests : IDisposable
         var eku = leaf.Extensions.OfType<X509EnhancedKeyUsageExtension>().Single();
         Assert.Contains(eku.EnhancedKeyUsages.Cast<System.Security.Cryptography.Oid>(), o => o.Value == "1.3.6.1.5.5.7.3.1");
         Assert.Contains(eku.EnhancedKeyUsages.Cast<System.Security.Cryptography.Oid>(), o => o.Value == "1.3.6.1.5.5.7.3.2");
-        var roots = new TrustBundle(Path.Combine(_dir, "web", "ca.pem")).Roots;
+        var bundle = new TrustBundle(Path.Combine(_dir, "web", "ca.pem"));
         foreach (var peerIsClient in new[] { true, false })
         {
             // The chain checks SslStream runs in the handshake, for either role of the workload.
-            using var chain = new X509Chain { ChainPolicy = TrustBundle.ChainPolicyFor(roots, peerIsClient) };
+            using var chain = new X509Chain { ChainPolicy = bundle.ChainPolicy(peerIsClient).Clone() };
             Assert.True(chain.Build(leaf), string.Join(", ", chain.ChainStatus.Select(s => s.StatusInformation)));
         }
         if (!OperatingSystem.IsWindows())
