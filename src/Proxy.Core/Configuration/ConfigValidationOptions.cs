@@ -10,9 +10,18 @@ public sealed record ConfigValidationOptions
     public static IReadOnlyCollection<string> BuiltInLoadBalancers { get; } =
         new ConfigList<string>(["round_robin", "random", "least_request", "peak_ewma", "ring_hash", "maglev"]);
 
+    /// <summary>
+    /// (Declared before <see cref="Default"/>, which reads it.) The names a listener's <c>http_filters</c> may hold: the built-in filters, and any the runtime's filter
+    /// registry adds when a filter is registered (it writes here, so configuration needs no runtime type).
+    /// </summary>
+    public static HttpFilterNameSet KnownHttpFilters { get; } = new(["rate_limit", "fault", "mirror", "circuit_breaker"]);
+
     /// <summary>Options with the built-in names.</summary>
     public static ConfigValidationOptions Default { get; } = new();
 
     /// <summary>Accepted <c>load_balancer</c> values.</summary>
     public IReadOnlyCollection<string> LoadBalancers { get; init; } = BuiltInLoadBalancers;
+
+    /// <summary>Accepted <c>http_filters</c> names.</summary>
+    public IReadOnlyCollection<string> HttpFilters { get; init; } = KnownHttpFilters;
 }

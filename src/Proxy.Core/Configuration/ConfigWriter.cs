@@ -112,6 +112,10 @@ public static partial class ConfigWriter
         Duration(w, "header_timeout", listener.Limits.HeaderTimeout);
         w.WriteEndObject();
         WriteRateLimit(w, listener.RateLimit);
+        if (listener.HttpFilters is { } filters)
+        {
+            Strings(w, "http_filters", filters);
+        }
         w.WriteEndObject();
     }
 

@@ -32,4 +32,10 @@ public sealed record ListenerConfig
 
     /// <summary>Listener-wide request rate limit; null for none.</summary>
     public RateLimitConfig? RateLimit { get; init; }
+
+    /// <summary>
+    /// The HTTP filters every request passes before the router, in order (Envoy's <c>http_filters</c>); null for the
+    /// default chain (rate_limit, fault, mirror, circuit_breaker).
+    /// </summary>
+    public IReadOnlyList<string>? HttpFilters { get; init; }
 }

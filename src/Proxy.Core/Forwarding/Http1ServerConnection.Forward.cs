@@ -39,11 +39,6 @@ public sealed partial class Http1ServerConnection
         var keepAlive = _request.KeepAlive;
         var closeAfterAnswer = hasBody || !keepAlive;
 
-        if (Authorize is { } authorize && !authorize(_request.MethodBytes, _request.PathAndQuery))
-        {
-            return await AnswerAsync(_routing.NoRoute, 403, ResponseFlag.AccessDenied, started, closeAfterAnswer, null, null).ConfigureAwait(false);
-        }
-
         if (_maxBodyBytes > 0 && framing == Http1BodyFraming.ContentLength && _request.ContentLength > _maxBodyBytes)
         {
             return await AnswerAsync(_routing.NoRoute, 413, ResponseFlag.RequestTooLarge, started, close: true, null, null).ConfigureAwait(false);
@@ -57,54 +52,44 @@ public sealed partial class Http1ServerConnection
             return false;
         }
 
+        // The route and the cluster are chosen before the filters run (they read the route's policies); a request that
+        // matched none is answered 404 by the router, after the filters (authorization answers first).
         var view = new Http1RequestView(_request);
         var route = _routing.Table.Match(ref view);
-        if (route is null)
+        var exchange = _exchange;
+        exchange.Begin(_routing, started, hasBody, closeAfterAnswer);
+        RouteRuntime? action = null;
+        Cluster? cluster = null;
+        var routeMetrics = _routing.NoRoute;
+        if (route is not null)
         {
-            return await AnswerAsync(_routing.NoRoute, 404, ResponseFlag.NoRoute, started, closeAfterAnswer, null, null).ConfigureAwait(false);
+            action = _routing.Actions[route.Index];
+            var clusterIndex = route.Clusters.Count == 1 ? 0 : route.PickClusterIndex((uint)Random.Shared.Next());
+            cluster = action.Clusters[clusterIndex];
+            routeMetrics = action.Metrics[clusterIndex];
         }
 
-        var action = _routing.Actions[route.Index];
-        var clusterIndex = route.Clusters.Count == 1 ? 0 : route.PickClusterIndex((uint)Random.Shared.Next());
-        var cluster = action.Clusters[clusterIndex];
-        var routeMetrics = action.Metrics[clusterIndex];
-
-        // Rate limits, faults and the mirror, decided as for HTTP/2 clients (RouteAdmission).
-        var admission = RouteAdmission.Decide(_routing, action, ref view);
-        if (!admission.IsForward)
-        {
-            if (admission.Delay > TimeSpan.Zero)
-            {
-                await Task.Delay(admission.Delay).ConfigureAwait(false);
-            }
-
-            if (admission.Status != 0)
-            {
-                return await AnswerAsync(routeMetrics, admission.Status, admission.Flag, started, closeAfterAnswer, route.Name, cluster.Name).ConfigureAwait(false);
-            }
-        }
-
-        if (RouteAdmission.MirrorTarget(action, hasBody) is { } mirrorCluster)
-        {
-            Mirror(mirrorCluster);
-        }
-
-        var breaker = cluster.Resilience.Breaker;
-        if (breaker is not null && breaker.TryAcquire(CircuitBreakerResource.Requests) != CircuitBreakerResource.None)
-        {
-            return await AnswerAsync(routeMetrics, 503, ResponseFlag.UpstreamOverflow, started, closeAfterAnswer, route.Name, cluster.Name).ConfigureAwait(false);
-        }
-
-        // A request the breaker let through counts toward the retry budget, as on the HTTP/2 client paths.
-        action.Budget?.Deposit();
-
+        exchange.SetRoute(route, action, cluster, routeMetrics);
+        var filters = _routing.Filters;
         try
         {
+            if (!await filters.RunAsync(exchange).ConfigureAwait(false))
+            {
+                return exchange.KeepAliveAfterAnswer;
+            }
+
+            if (action is null || cluster is null)
+            {
+                return await AnswerAsync(_routing.NoRoute, 404, ResponseFlag.NoRoute, started, closeAfterAnswer, null, null).ConfigureAwait(false);
+            }
+
+            // A request the filters let through counts toward the retry budget, as on the HTTP/2 client paths.
+            action.Budget?.Deposit();
             return await ExchangeAsync(cluster, action, routeMetrics, hasBody, keepAlive, started).ConfigureAwait(false);
         }
         finally
         {
-            breaker?.Release(CircuitBreakerResource.Requests);
+            filters.Complete(exchange);
             _retryBody.Reset();
         }
     }
@@ -123,7 +108,6 @@ public sealed partial class Http1ServerConnection
         }
 
         var policy = action.Retry;
-        var routeName = action.Route.Name;
 
         // A small Content-Length body is read whole first, so a retry can send it again (bodies
         // over 64 KiB and chunked bodies stream once and are not retried, as in linkerd).
@@ -141,86 +125,20 @@ public sealed partial class Http1ServerConnection
         // The route timeout is a deadline for all the tries and the backoff between them, from here; each try waits
         // for its response head at most the per-try timeout or the time left, whichever is shorter.
         var deadline = RequestDeadline.StartNow(action.Timeout, policy?.PerTryTimeout);
-        var retries = 0;
-        var holdingRetry = false;
+        var attempts = _http1Attempts ??= new Http1UpstreamAttempts(this);
+        attempts.Begin(cluster, action, routeMetrics, hasBody, buffered, keepAlive, started);
         try
         {
-            Endpoint? triedLast = null, triedBefore = null;
-            while (true)
-            {
-                var endpoint = PickForAttempt(cluster, triedLast, triedBefore);
-                if (endpoint is null)
-                {
-                    return await AnswerAsync(routeMetrics, 503, ResponseFlag.NoHealthyEndpoint, started, hasBody || !keepAlive, routeName, cluster.Name).ConfigureAwait(false);
-                }
-
-                _attempts++;
-                endpoint.OnRequestStarted();
-                var latencyStart = Stopwatch.GetTimestamp();
-                Attempt attempt;
-                try
-                {
-                    attempt = await AttemptAsync(endpoint, cluster, hasBody, buffered, keepAlive, deadline).ConfigureAwait(false);
-                }
-                finally
-                {
-                    endpoint.OnRequestCompletedSince(latencyStart);
-                }
-
-                if (holdingRetry)
-                {
-                    cluster.Resilience.Breaker?.Release(CircuitBreakerResource.Retries);
-                    holdingRetry = false;
-                }
-
-                if (attempt.ClientGone)
-                {
-                    return FinishClientGone(attempt, endpoint, cluster, routeMetrics, routeName, started);
-                }
-
-                cluster.Resilience.Outliers?.Report(endpoint.Health, attempt.Outcome);
-
-                // A retry needs time left before the deadline: a timeout with none left was the deadline's, not the per-try one.
-                if (!attempt.ClientProblem && deadline.HasTimeLeft() &&
-                    policy is not null && MayRetry(policy, action, cluster, attempt, retries, hasBody, buffered))
-                {
-                    holdingRetry = true;
-                    attempt.Upstream?.Dispose();
-                    triedBefore = triedLast;
-                    triedLast = endpoint;
-                    retries++;
-                    await Task.Delay(deadline.CapBackoff(policy.Backoff(retries, SharedRandomSource.Instance), out var reachesDeadline)).ConfigureAwait(false);
-                    if (reachesDeadline || !deadline.HasTimeLeft())
-                    {
-                        // The deadline passed in the backoff: no further try.
-                        return await AnswerAsync(routeMetrics, 504, ResponseFlag.UpstreamTimeout, started, close: true, routeName, cluster.Name).ConfigureAwait(false);
-                    }
-
-                    continue;
-                }
-
-                return await FinishAsync(attempt, endpoint, cluster, action, routeMetrics, keepAlive, started).ConfigureAwait(false);
-            }
+            var pick = PickContextFor(cluster);
+            return await AttemptDriver.RunAsync(attempts, action, cluster, cluster.Pick(pick), pick, deadline, _request.Method.IsIdempotent(), _metrics).ConfigureAwait(false);
         }
         finally
         {
-            if (holdingRetry)
-            {
-                cluster.Resilience.Breaker?.Release(CircuitBreakerResource.Retries);
-            }
+            attempts.End();
         }
     }
 
-    /// <summary>Picks the endpoint of an attempt, avoiding the ones that just failed (see <see cref="RetryGate.PickForAttempt"/>).</summary>
-    private Endpoint? PickForAttempt(Cluster cluster, Endpoint? triedLast, Endpoint? triedBefore) =>
-        RetryGate.PickForAttempt(cluster, PickContextFor(cluster), triedLast, triedBefore);
-
-    /// <summary>The retry policy, then the budget, then the breaker's retry limit must all agree.</summary>
-    private static bool MayRetry(RetryPolicy policy, RouteRuntime action, Cluster cluster, in Attempt attempt, int retries, bool hasBody, bool buffered)
-    {
-        var replayable = !hasBody || buffered || attempt.Outcome.Failure == AttemptFailure.ConnectFailure;
-        return RetryGate.MayRetry(policy, action, cluster, attempt.Outcome, retries, attempt.Idempotent, replayable);
-    }
+    private Http1UpstreamAttempts? _http1Attempts; // made by the first request to an HTTP/1.1 cluster, then reused
 
     /// <summary>One try: a connection, the request, and the response head (or why there is none).</summary>
     private struct Attempt
@@ -252,7 +170,7 @@ public sealed partial class Http1ServerConnection
             var upstream = endpoint.Pool.TryRent(Environment.TickCount64);
             if (upstream is null)
             {
-                upstream = await ConnectAsync(endpoint, cluster).ConfigureAwait(false);
+                upstream = await ConnectAsync(endpoint, cluster, deadline.ConnectTimeout(cluster.ConnectTimeout)).ConfigureAwait(false);
                 if (upstream is null)
                 {
                     AwaitingUpstream(false);
@@ -433,58 +351,6 @@ public sealed partial class Http1ServerConnection
         return false;
     }
 
-    /// <summary>Reads a Content-Length body of at most 64 KiB into the retry buffer.</summary>
-    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> BufferBodyAsync(long length)
-    {
-        var remaining = length;
-        while (remaining > 0)
-        {
-            ReadResult result;
-            try
-            {
-                result = await _input.ReadAsync().ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ConnectionErrors.IsConnectionLoss(ex))
-            {
-                return false;
-            }
-
-            var buffer = result.Buffer;
-            var take = buffer.Length > remaining ? buffer.Slice(0, remaining) : buffer;
-            _retryBody.Append(take);
-            remaining -= take.Length;
-            _input.AdvanceTo(take.End);
-            if (remaining > 0 && (result.IsCompleted || result.IsCanceled))
-            {
-                return false;
-            }
-        }
-
-        _activity.Value = Environment.TickCount64;
-        return true;
-    }
-
-    /// <summary>Validates the chunked body bytes already buffered, without consuming them.</summary>
-    private Http1ParseError PeekChunkedError()
-    {
-        if (!_input.TryRead(out var result))
-        {
-            return Http1ParseError.None;
-        }
-
-        var reader = new SequenceReader<byte>(result.Buffer);
-        _requestChunks.Reset();
-        while (_requestChunks.Decode(ref reader, out _) == ChunkedDecodeStatus.Data)
-        {
-        }
-
-        var error = _requestChunks.Error;
-        _requestChunks.Reset();
-        _input.AdvanceTo(result.Buffer.Start);
-        return error;
-    }
-
     private PickContext PickContextFor(Cluster cluster)
     {
         if (cluster.HashHeader is { } header && _request.TryGetValue(header, out var value))
@@ -497,83 +363,9 @@ public sealed partial class Http1ServerConnection
             : PickContext.None;
     }
 
-    /// <summary>Opens a connection to an HTTP/1.1 endpoint (TLS when the cluster says so); null when that failed, counted.</summary>
-    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    internal static async ValueTask<UpstreamConnection?> ConnectAsync(Endpoint endpoint, Cluster cluster)
-    {
-        var started = Environment.TickCount64;
-        try
-        {
-            var socket = await Connector.ConnectAsync(endpoint.Address, cluster.ConnectTimeout).ConfigureAwait(false);
-            IDuplexPipe transport = socket;
-            if (cluster.Settings.Tls is { } tls)
-            {
-                var secured = await Tls.TlsHandshake.ConnectAsync(socket, tls, endpoint, cluster.ConnectTimeout).ConfigureAwait(false);
-                if (secured is null)
-                {
-                    cluster.Metrics.ConnectRefused.Increment(); // the handshake failed; the socket is closed
-                    return null;
-                }
-
-                transport = secured;
-            }
-
-            cluster.Metrics.Connections.Increment();
-            cluster.Metrics.ConnectDuration.Observe(Environment.TickCount64 - started);
-            return new UpstreamConnection(socket, transport, endpoint);
-        }
-        catch (TimeoutException)
-        {
-            cluster.Metrics.ConnectTimeouts.Increment();
-        }
-        catch (SocketException)
-        {
-            cluster.Metrics.ConnectRefused.Increment();
-        }
-
-        return null;
-    }
-
-    /// <summary>Writes the forwarded request head: original field lines, framing re-derived, X-Forwarded-* and trace context added.</summary>
-    private void WriteRequestHead(IBufferWriter<byte> output, bool hasBody, ReadOnlySpan<byte> connection = default)
-    {
-        var options = new Http1ForwardOptions
-        {
-            Framing = !hasBody ? Http1BodyFraming.None : _request.IsChunked ? Http1BodyFraming.Chunked : Http1BodyFraming.ContentLength,
-            ContentLength = _request.ContentLength,
-            ForwardUpgrade = _request.IsUpgradeRequest,
-            Connection = !connection.IsEmpty ? connection : _request.IsUpgradeRequest ? "upgrade"u8 : default,
-            ForwardedFor = _clientAddressText,
-            ForwardedProto = ForwardedScheme.OfDownstream(_downstreamTls),
-            ForwardedHost = _request.Host,
-            RequestId = _request.Contains(KnownHeader.XRequestId) ? default : GeneratedRequestId,
-            ReplaceTraceContext = RequestTrace.PropagatesOwnSpan(_telemetry),
-            ExtraLines = TraceLines,
-        };
-        Http1HeadWriter.WriteRequest(output, _request, options);
-    }
-
-    /// <summary>
-    /// The x-request-id of a request that came without one: made on first use, then the same for every attempt,
-    /// the mirrored copy and the access-log entry, so the upstream's logs and the proxy's agree on it.
-    /// </summary>
-    private ReadOnlySpan<byte> GeneratedRequestId
-    {
-        get
-        {
-            if (!_requestIdMade)
-            {
-                RequestIds.Write(_requestId);
-                _requestIdMade = true;
-            }
-
-            return _requestId;
-        }
-    }
-
     /// <summary>Answers with a response the proxy generates (404, 413, 429, 502, 503, 504...), with its flag.</summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> AnswerAsync(RouteMetrics metrics, int status, ResponseFlag flag, long started, bool close, string? route, string? cluster)
+    internal async ValueTask<bool> AnswerAsync(RouteMetrics metrics, int status, ResponseFlag flag, long started, bool close, string? route, string? cluster)
     {
         if (_request.Method == RequestMethod.Head)
         {

@@ -1,25 +1,15 @@
 using System.Buffers;
-using Proxy.LoadBalancing;
-using Proxy.Upstream;
 
 namespace Proxy.Forwarding;
 
 public sealed partial class Http1ServerConnection
 {
     /// <summary>
-    /// Sends a copy of the current (bodiless) request to a shadow cluster, fire-and-forget (<see cref="RequestMirror"/>).
-    /// The copy's head is built here (one allocation per mirrored request; mirroring is sampled).
+    /// Writes the current request as a bodiless HTTP/1.1 head with <c>Connection: close</c>, as an upstream would get
+    /// it (the proxy's fields included): the copy a mirror sends (<see cref="Filters.MirrorFilter"/>).
     /// </summary>
-    private void Mirror(Cluster cluster)
-    {
-        var endpoint = cluster.Pick(PickContext.None);
-        if (endpoint is null)
-        {
-            return;
-        }
+    internal void WriteCopyHead(IBufferWriter<byte> output) => WriteRequestHead(output, hasBody: false, connection: "close"u8);
 
-        var head = new ArrayBufferWriter<byte>(_request.HeadLength + 512);
-        WriteRequestHead(head, hasBody: false, connection: "close"u8);
-        RequestMirror.Send(endpoint, cluster, head.WrittenMemory);
-    }
+    /// <summary>The current request as the HTTP/2 fields of a bodiless copy, for a mirror cluster that speaks HTTP/2.</summary>
+    internal void WriteHttp2CopyHeaders(Http.Http2.Http2HeaderList target, ReadOnlySpan<byte> scheme) => BuildHttp2Request(target, hasBody: false, scheme);
 }

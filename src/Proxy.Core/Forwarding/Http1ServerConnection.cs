@@ -37,6 +37,7 @@ public sealed partial class Http1ServerConnection : ITrackedConnection, Proxy.Ht
     private readonly Http1ResponseHead _response;
     private readonly ChunkedDecoder _requestChunks;
     private readonly ChunkedDecoder _responseChunks;
+    private readonly Http1Exchange _exchange; // this connection's request as the filters see it, reused by each request
     private readonly byte[] _requestId = new byte[RequestIds.Length];
     private bool _requestIdMade; // _requestId holds this request's id; cleared for each request
     private readonly StrongBox<long> _activity = new(Environment.TickCount64);
@@ -87,6 +88,7 @@ public sealed partial class Http1ServerConnection : ITrackedConnection, Proxy.Ht
         _headerTimeoutMs = (long)listener.Config.Limits.HeaderTimeout.TotalMilliseconds;
         _idleTimeoutMs = (long)listener.Config.IdleTimeout.TotalMilliseconds;
         _maxBodyBytes = listener.Config.Limits.MaxBodyBytes;
+        _exchange = new Http1Exchange(this, _request, clientAddress, downstreamTls);
     }
 
     /// <summary>The client address as X-Forwarded-For text, formatted straight to bytes (no string per connection).</summary>
@@ -150,10 +152,14 @@ public sealed partial class Http1ServerConnection : ITrackedConnection, Proxy.Ht
     private Http1ParseError _parseError;
 
     /// <summary>
-    /// Checked for every request before routing (the mesh inbound side's authorization policy);
-    /// false answers 403 <c>rbac-access-denied</c>.
+    /// The verified identity of the mesh peer on this connection (mutual TLS), which the filters see (the mesh inbound
+    /// side's authorization); null at the edge.
     /// </summary>
-    public RequestAuthorizer? Authorize { get; init; }
+    public Tls.PeerIdentity? Peer
+    {
+        get => _exchange.Peer;
+        init => _exchange.Peer = value;
+    }
 
     /// <summary>Reads and parses the next request head; bytes after it stay in the pipe (pipelining).</summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]

@@ -58,94 +58,25 @@ public sealed partial class Http2ServerConnection
         bool inHand = stream.EndStreamReceived;
         bool chunked = hasBody && contentLength < 0;
         RequestMethod method = RequestMethods.Parse(request.Method);
-        bool idempotent = method.IsIdempotent();
 
         // The route timeout (or the client's tighter grpc-timeout) is a deadline for all the tries and the backoff
         // between them, from here; each try waits for its response head at most the per-try timeout or the time left,
         // whichever is shorter.
         RequestDeadline deadline = RequestDeadline.StartNow(timeout, policy?.PerTryTimeout);
-
-        Endpoint endpoint = first;
-        Endpoint? triedLast = null, triedBefore = null;
-        int retries = 0;
-        bool holdingRetry = false;
+        Http1UpstreamAttempts attempts = exchange.Http1Attempts;
+        attempts.Begin(this, stream, exchange, cluster, metrics, method, hasBody, inHand, contentLength, chunked, grpc, started);
         try
         {
-            while (true)
-            {
-                exchange.OnAttempt(endpoint);
-                endpoint.OnRequestStarted();
-                long latencyStart = Stopwatch.GetTimestamp();
-                Http1Attempt attempt = default;
-                bool reusable = false;
-                try
-                {
-                    attempt = await AttemptHttp1Async(stream, exchange, endpoint, cluster, hasBody, inHand, contentLength, chunked, idempotent, deadline).ConfigureAwait(false);
-                    if (ClientGone(stream))
-                    {
-                        // The client reset the stream, which cancelled the wait: the connection is closed, not reused
-                        // (a cancellation may still be pending on it), and nobody is left to answer.
-                        RecordDownstreamDisconnect(stream, metrics, grpc, started);
-                        return;
-                    }
-
-                    if (holdingRetry)
-                    {
-                        cluster.Resilience.Breaker?.Release(CircuitBreakerResource.Retries);
-                        holdingRetry = false;
-                    }
-
-                    cluster.Resilience.Outliers?.Report(endpoint.Health, attempt.Outcome);
-
-                    // A retry needs time left before the deadline: a timeout with none left was the deadline's, not the
-                    // per-try one.
-                    bool replayable = !hasBody || inHand || attempt.Outcome.Failure == AttemptFailure.ConnectFailure;
-                    if (policy is null || !deadline.HasTimeLeft() ||
-                        !RetryGate.MayRetry(policy, action, cluster, attempt.Outcome, retries, idempotent, replayable))
-                    {
-                        reusable = await FinishHttp1Async(stream, exchange, attempt, method, metrics, grpc, started).ConfigureAwait(false);
-                        return;
-                    }
-
-                    holdingRetry = true;
-                    retries++;
-                }
-                finally
-                {
-                    await EndHttp1AttemptAsync(stream, attempt, reusable).ConfigureAwait(false);
-                    endpoint.OnRequestCompletedSince(latencyStart);
-                }
-
-                await Task.Delay(deadline.CapBackoff(policy.Backoff(retries, SharedRandomSource.Instance), out bool reachesDeadline)).ConfigureAwait(false);
-                if (reachesDeadline || !deadline.HasTimeLeft())
-                {
-                    // The deadline passed in the backoff: no further try (gRPC: DEADLINE_EXCEEDED).
-                    await AnswerAsync(stream, metrics, 504, ResponseFlag.UpstreamTimeout, grpc, started).ConfigureAwait(false);
-                    return;
-                }
-
-                triedBefore = triedLast;
-                triedLast = endpoint;
-                if (RetryGate.PickForAttempt(cluster, PickContextFor(cluster, request), triedLast, triedBefore) is not { } next)
-                {
-                    await AnswerAsync(stream, metrics, 503, ResponseFlag.NoHealthyEndpoint, grpc, started).ConfigureAwait(false);
-                    return;
-                }
-
-                endpoint = next;
-            }
+            await AttemptDriver.RunAsync(attempts, action, cluster, first, PickContextFor(cluster, request), deadline, method.IsIdempotent(), _metrics).ConfigureAwait(false);
         }
         finally
         {
-            if (holdingRetry)
-            {
-                cluster.Resilience.Breaker?.Release(CircuitBreakerResource.Retries);
-            }
+            attempts.End();
         }
     }
 
     /// <summary>One try on an HTTP/1.1 connection: the connection, the request on it, and the response head (or why there is none).</summary>
-    private struct Http1Attempt
+    internal struct Http1Attempt
     {
         public UpstreamConnection? Upstream;
         public Task<bool>? Upload;
@@ -160,14 +91,14 @@ public sealed partial class Http2ServerConnection
     /// one turns out to have been closed by the upstream before any response byte, as the HTTP/1.1 forwarder does.
     /// </summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private async ValueTask<Http1Attempt> AttemptHttp1Async(Http2Stream stream, Http2StreamExchange exchange, Endpoint endpoint, Cluster cluster, bool hasBody, bool inHand, long contentLength, bool chunked, bool idempotent, RequestDeadline deadline)
+    internal async ValueTask<Http1Attempt> AttemptHttp1Async(Http2Stream stream, Http2StreamExchange exchange, Endpoint endpoint, Cluster cluster, bool hasBody, bool inHand, long contentLength, bool chunked, bool idempotent, RequestDeadline deadline)
     {
         var attempt = default(Http1Attempt);
         bool staleRetryable = (!hasBody || inHand) && idempotent;
         while (true)
         {
             UpstreamConnection? upstream = endpoint.Pool.TryRent(Environment.TickCount64)
-                ?? await Http1ServerConnection.ConnectAsync(endpoint, cluster).ConfigureAwait(false);
+                ?? await Http1ServerConnection.ConnectAsync(endpoint, cluster, deadline.ConnectTimeout(cluster.ConnectTimeout)).ConfigureAwait(false);
             if (upstream is null)
             {
                 attempt.Head = HeadReadResult.Closed;
@@ -180,7 +111,7 @@ public sealed partial class Http2ServerConnection
             FlushResult flush;
             try
             {
-                WriteHttp1RequestHead(upstream.Output, stream.ReceivedHeaders, exchange.Trace, hasBody, contentLength, chunked);
+                WriteHttp1RequestHead(upstream.Output, stream.ReceivedHeaders, exchange, hasBody, contentLength, chunked);
                 if (hasBody && inHand)
                 {
                     WriteBodyInHand(upstream.Output, stream, chunked);
@@ -233,7 +164,7 @@ public sealed partial class Http2ServerConnection
     /// True when the upstream connection can go back to the pool.
     /// </summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> FinishHttp1Async(Http2Stream stream, Http2StreamExchange exchange, Http1Attempt attempt, RequestMethod method, RouteMetrics metrics, bool grpc, long started)
+    internal async ValueTask<bool> FinishHttp1Async(Http2Stream stream, Http2StreamExchange exchange, Http1Attempt attempt, RequestMethod method, RouteMetrics metrics, bool grpc, long started)
     {
         if (attempt.Upstream is not { } upstream)
         {
@@ -300,7 +231,7 @@ public sealed partial class Http2ServerConnection
     /// An upload still running (the exchange ended before the request body did) is stopped first.
     /// </summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder))]
-    private async ValueTask EndHttp1AttemptAsync(Http2Stream stream, Http1Attempt attempt, bool reusable)
+    internal async ValueTask EndHttp1AttemptAsync(Http2Stream stream, Http1Attempt attempt, bool reusable)
     {
         if (attempt.Upstream is not { } upstream)
         {
@@ -329,193 +260,6 @@ public sealed partial class Http2ServerConnection
             await ResetAsync(stream, Http2ErrorCode.Cancel).ConfigureAwait(false);
             stream.Input.CancelPendingRead();
             await upload.ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>
-    /// Writes a request body that arrived whole (END_STREAM received), as it is or as one chunk and the last chunk
-    /// with the trailers, without consuming it from the stream: a retry writes it again.
-    /// </summary>
-    private static void WriteBodyInHand(PipeWriter output, Http2Stream stream, bool chunked)
-    {
-        // After END_STREAM the body pipe is complete and stays so (a later reset does not fail it, see
-        // Http2Stream.Abort): the read returns at once.
-        if (!stream.Input.TryRead(out ReadResult result))
-        {
-            return;
-        }
-
-        ReadOnlySequence<byte> body = result.Buffer;
-        if (chunked)
-        {
-            ChunkedEncoder.WriteChunk(output, body);
-            WriteLastChunk(output, stream);
-        }
-        else
-        {
-            foreach (ReadOnlyMemory<byte> segment in body)
-            {
-                output.Write(segment.Span);
-            }
-        }
-
-        stream.Input.AdvanceTo(body.Start, body.End);
-    }
-    /// <summary>
-    /// "METHOD path HTTP/1.1", Host from :authority, the regular fields (cookies joined, 8.2.3; x-request-id among
-    /// them, see <see cref="AddRequestIdIfMissing"/>), framing, proxy fields (X-Forwarded-Host from the host), the
-    /// trace context of the proxy's span in place of the client's (traceparent, and b3 when the client spoke B3), as
-    /// the HTTP/1.1 forwarder writes, and <paramref name="connection"/> when given (a mirrored copy's "close").
-    /// </summary>
-    private void WriteHttp1RequestHead(IBufferWriter<byte> output, Http2HeaderList request, in RequestTrace trace, bool hasBody, long contentLength, bool chunked, ReadOnlySpan<byte> connection = default)
-    {
-        Write(output, request.Method);
-        Write(output, " "u8);
-        Write(output, request.Path);
-        Write(output, " HTTP/1.1\r\nhost: "u8);
-        ReadOnlySpan<byte> authority = request.Authority;
-        if (authority.IsEmpty)
-        {
-            request.TryGetValue("host"u8, out authority);
-        }
-
-        Write(output, authority);
-        Write(output, "\r\n"u8);
-        bool cookieWritten = false;
-        bool replaceTrace = ReplacesTraceContext;
-        for (int i = 0; i < request.Count; i++)
-        {
-            ReadOnlySpan<byte> name = request.GetName(i);
-            KnownHeader kind = KnownHeaders.Classify(name);
-            if (kind is KnownHeader.Host or KnownHeader.TE or KnownHeader.ContentLength || IsReplacedRequestField(name, hasHost: !authority.IsEmpty, replaceTrace))
-            {
-                continue;
-            }
-
-            if (name.SequenceEqual("cookie"u8))
-            {
-                if (!cookieWritten)
-                {
-                    WriteJoinedCookies(output, request);
-                    cookieWritten = true;
-                }
-
-                continue;
-            }
-
-            WriteField(output, name, request.GetValue(i));
-        }
-
-        if (hasBody)
-        {
-            if (chunked)
-            {
-                Write(output, "transfer-encoding: chunked\r\n"u8);
-            }
-            else
-            {
-                Span<byte> digits = stackalloc byte[20];
-                Utf8Formatter.TryFormat(contentLength, digits, out int written);
-                WriteField(output, "content-length"u8, digits[..written]);
-            }
-        }
-
-        // The client's whole chain, every field in order, then its address (Http2ForwardedFields for HTTP/2 upstreams).
-        Write(output, "x-forwarded-for: "u8);
-        for (int i = 0; i < request.Count; i++)
-        {
-            if (Http2ForwardedFields.IsClientHop(request, i))
-            {
-                Write(output, request.GetValue(i));
-                Write(output, ", "u8);
-            }
-        }
-
-        Write(output, _clientAddressText);
-        Write(output, "\r\n"u8);
-        WriteField(output, "x-forwarded-proto"u8, ForwardedProto);
-        if (!authority.IsEmpty)
-        {
-            WriteField(output, "x-forwarded-host"u8, authority);
-        }
-
-        if (!connection.IsEmpty)
-        {
-            WriteField(output, "connection"u8, connection);
-        }
-
-        if (replaceTrace)
-        {
-            Write(output, "traceparent: "u8);
-            Span<byte> value = stackalloc byte[RequestTrace.B3Length];
-            Write(output, value[..trace.FormatTraceParent(value)]);
-            if (trace.FromB3)
-            {
-                Write(output, "\r\nb3: "u8);
-                Write(output, value[..trace.FormatB3(value)]);
-            }
-
-            Write(output, "\r\n"u8);
-        }
-
-        Write(output, "\r\n"u8);
-    }
-
-    private static void WriteJoinedCookies(IBufferWriter<byte> output, Http2HeaderList request)
-    {
-        Write(output, "cookie: "u8);
-        bool first = true;
-        for (int i = 0; i < request.Count; i++)
-        {
-            if (request.GetName(i).SequenceEqual("cookie"u8))
-            {
-                if (!first)
-                {
-                    Write(output, "; "u8);
-                }
-
-                Write(output, request.GetValue(i));
-                first = false;
-            }
-        }
-
-        Write(output, "\r\n"u8);
-    }
-
-    private static void WriteField(IBufferWriter<byte> output, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
-    {
-        Write(output, name);
-        Write(output, ": "u8);
-        Write(output, value);
-        Write(output, "\r\n"u8);
-    }
-
-    private static void Write(IBufferWriter<byte> output, ReadOnlySpan<byte> bytes)
-    {
-        if (!bytes.IsEmpty)
-        {
-            output.Write(bytes);
-        }
-    }
-
-    /// <summary>
-    /// Stages an HTTP/1.1 response head as an HTTP/2 block: :status, then the fields with lowercased names (RFC 9113
-    /// 8.2.1), without the hop-by-hop and connection-specific ones (8.2.2), and without a Content-Length unless it
-    /// describes the body that follows (<paramref name="keepContentLength"/>).
-    /// </summary>
-    private static void StageResponseHead(Http2HeaderList headers, Http1ResponseHead response, bool keepContentLength)
-    {
-        headers.AddStatus(response.StatusCode);
-        ReadOnlySpan<Http1HeaderField> fields = response.Fields;
-        for (int i = 0; i < fields.Length; i++)
-        {
-            Http1HeaderField field = fields[i];
-            if (field.IsHopByHop || field.Kind == KnownHeader.TransferEncoding || (field.Kind == KnownHeader.ContentLength && !keepContentLength))
-            {
-                continue;
-            }
-
-            headers.AddLowercase(response.GetName(i), response.GetValue(i));
         }
     }
 
@@ -606,232 +350,5 @@ public sealed partial class Http2ServerConnection
         bool parsed = response.TryParse(ref reader, out error);
         end = reader.Position;
         return parsed;
-    }
-
-    /// <summary>Streams the downstream body to the HTTP/1.1 upstream, as it is or chunked with trailers.</summary>
-    private async Task<bool> UploadToHttp1Async(Http2Stream stream, PipeWriter output, bool chunked)
-    {
-        try
-        {
-            while (true)
-            {
-                ReadResult result = await stream.Input.ReadAsync().ConfigureAwait(false);
-                ReadOnlySequence<byte> buffer = result.Buffer;
-                int length = (int)buffer.Length;
-                if (length > 0)
-                {
-                    if (chunked)
-                    {
-                        ChunkedEncoder.WriteChunk(output, buffer);
-                    }
-                    else
-                    {
-                        foreach (ReadOnlyMemory<byte> segment in buffer)
-                        {
-                            output.Write(segment.Span);
-                        }
-                    }
-                }
-
-                stream.Input.AdvanceTo(buffer.End);
-                if (result.IsCanceled)
-                {
-                    return false; // the exchange ended first (see ForwardToHttp1Async)
-                }
-
-                if (result.IsCompleted)
-                {
-                    if (chunked)
-                    {
-                        WriteLastChunk(output, stream);
-                    }
-
-                    await output.FlushAsync().ConfigureAwait(false);
-                    await OnDataConsumed(stream, length).ConfigureAwait(false);
-                    return true;
-                }
-
-                if ((await output.FlushAsync().ConfigureAwait(false)).IsCompleted)
-                {
-                    return false;
-                }
-
-                await OnDataConsumed(stream, length).ConfigureAwait(false);
-            }
-        }
-        catch (Exception ex) when (ex is Http2StreamResetException || IsConnectionLoss(ex))
-        {
-            return false;
-        }
-    }
-
-    private static void WriteLastChunk(PipeWriter output, Http2Stream stream)
-    {
-        if (!stream.HasTrailers || stream.ReceivedTrailers.Count == 0)
-        {
-            ChunkedEncoder.WriteLastChunk(output);
-            return;
-        }
-
-        Write(output, "0\r\n"u8);
-        Http2HeaderList trailers = stream.ReceivedTrailers;
-        for (int i = 0; i < trailers.Count; i++)
-        {
-            WriteField(output, trailers.GetName(i), trailers.GetValue(i));
-        }
-
-        Write(output, "\r\n"u8);
-    }
-
-    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> CopyLengthAsync(PipeReader input, Http2Stream stream, long length)
-    {
-        long remaining = length;
-        while (remaining > 0)
-        {
-            ReadResult result;
-            try
-            {
-                result = await input.ReadAsync().ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ConnectionErrors.IsConnectionLoss(ex))
-            {
-                return false;
-            }
-
-            ReadOnlySequence<byte> buffer = result.Buffer;
-            if (buffer.Length > remaining)
-            {
-                buffer = buffer.Slice(0, remaining);
-            }
-
-            if (!buffer.IsEmpty)
-            {
-                remaining -= buffer.Length;
-                bool sent = await SendDataAsync(stream, buffer, endStream: remaining == 0).ConfigureAwait(false);
-                input.AdvanceTo(buffer.End);
-                if (!sent)
-                {
-                    return false;
-                }
-            }
-            else
-            {
-                input.AdvanceTo(buffer.End);
-            }
-
-            if (remaining > 0 && (result.IsCompleted || result.IsCanceled))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private async ValueTask<(bool Complete, long Bytes)> CopyChunkedAsync(PipeReader input, Http2Stream stream, ChunkedDecoder decoder)
-    {
-        decoder.Reset();
-        long bytes = 0;
-        while (true)
-        {
-            ReadResult result;
-            try
-            {
-                result = await input.ReadAsync().ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ConnectionErrors.IsConnectionLoss(ex))
-            {
-                return (false, bytes);
-            }
-
-            ReadOnlySequence<byte> buffer = result.Buffer;
-            ChunkedDecodeStatus status;
-            SequencePosition consumed;
-            while (true)
-            {
-                status = DecodeOne(decoder, buffer, out ReadOnlySequence<byte> data, out consumed);
-                if (status != ChunkedDecodeStatus.Data)
-                {
-                    break;
-                }
-
-                bytes += data.Length;
-                bool sent = await SendDataAsync(stream, data, endStream: false).ConfigureAwait(false);
-                buffer = buffer.Slice(consumed);
-                if (!sent)
-                {
-                    input.AdvanceTo(consumed);
-                    return (false, bytes);
-                }
-            }
-
-            input.AdvanceTo(consumed, buffer.End);
-            if (status == ChunkedDecodeStatus.Completed)
-            {
-                bool ended;
-                if (decoder.Trailers.Length > 0)
-                {
-                    Http2HeaderList trailers = stream.Outgoing;
-                    trailers.Reset();
-                    for (int i = 0; i < decoder.Trailers.Length; i++)
-                    {
-                        if (!HopByHop.IsAlwaysHopByHop(decoder.GetTrailerName(i)))
-                        {
-                            trailers.AddLowercase(decoder.GetTrailerName(i), decoder.GetTrailerValue(i));
-                        }
-                    }
-
-                    ended = await SendHeadersAsync(stream, trailers, endStream: true).ConfigureAwait(false);
-                }
-                else
-                {
-                    ended = await SendDataAsync(stream, ReadOnlySequence<byte>.Empty, endStream: true).ConfigureAwait(false);
-                }
-
-                return (ended, bytes);
-            }
-
-            if (status == ChunkedDecodeStatus.Invalid || result.IsCompleted || result.IsCanceled)
-            {
-                return (false, bytes);
-            }
-        }
-    }
-
-    private static ChunkedDecodeStatus DecodeOne(ChunkedDecoder decoder, in ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> data, out SequencePosition consumed)
-    {
-        var reader = new SequenceReader<byte>(buffer);
-        ChunkedDecodeStatus status = decoder.Decode(ref reader, out data);
-        consumed = reader.Position;
-        return status;
-    }
-
-    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private async ValueTask<(bool Complete, long Bytes)> CopyUntilCloseAsync(PipeReader input, Http2Stream stream)
-    {
-        long bytes = 0;
-        while (true)
-        {
-            ReadResult result;
-            try
-            {
-                result = await input.ReadAsync().ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ConnectionErrors.IsConnectionLoss(ex))
-            {
-                return (false, bytes);
-            }
-
-            ReadOnlySequence<byte> buffer = result.Buffer;
-            bytes += buffer.Length;
-            bool sent = await SendDataAsync(stream, buffer, endStream: result.IsCompleted).ConfigureAwait(false);
-            input.AdvanceTo(buffer.End);
-            if (!sent || result.IsCompleted || result.IsCanceled)
-            {
-                return (sent && result.IsCompleted, bytes);
-            }
-        }
     }
 }

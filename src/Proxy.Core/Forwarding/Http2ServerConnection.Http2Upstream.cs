@@ -51,149 +51,16 @@ public sealed partial class Http2ServerConnection
         RequestDeadline deadline = RequestDeadline.StartNow(timeout, policy?.PerTryTimeout);
         // A body that streams is kept as it goes, for a retry (it leaves the stream's pipe as it is sent).
         StreamedBodyReplay? replay = inHand ? null : StreamedBodyReplay.Rent();
-        Endpoint endpoint = first;
-        Endpoint? triedLast = null, triedBefore = null;
-        int retries = 0, refusedRetries = 0;
-        bool holdingRetry = false;
+        Http2StreamExchange exchange = Http2StreamExchange.Of(stream);
+        Http2UpstreamAttempts attempts = exchange.Http2Attempts;
+        attempts.Begin(this, stream, exchange, cluster, metrics, replay, bodiless, inHand, grpc, started);
         try
         {
-            while (true)
-            {
-                Http2StreamExchange exchange = Http2StreamExchange.Of(stream);
-                exchange.OnAttempt(endpoint);
-                endpoint.OnRequestStarted();
-                long latencyStart = Stopwatch.GetTimestamp();
-                Http2Attempt attempt = default;
-                try
-                {
-                    attempt = await StartAttemptAsync(stream, endpoint, cluster, bodiless, replay).ConfigureAwait(false);
-                    if (attempt.Upstream is { } sent)
-                    {
-                        // The wait for the response is in this method's frame, not the attempt's: a request in flight
-                        // holds one suspended state machine, not two (both are cold in the CPU cache when the
-                        // response arrives, thousands of requests later). A timeout is the exchange's reused timer,
-                        // which resets the upstream stream with CANCEL, so the wait ends with false: no task or timer
-                        // per request, and the stream's waiter always takes its result, so the stream is recycled.
-                        // The reset comes before the answer: no interim response can reach the downstream after it.
-                        exchange.ResponseTimeout.Arm(sent, deadline.TryTimeout());
-                        bool received;
-                        try
-                        {
-                            received = await sent.HeadersReceived.ConfigureAwait(false);
-                        }
-                        finally
-                        {
-                            attempt.TimedOut = exchange.ResponseTimeout.Disarm();
-                        }
-
-                        if (attempt.TimedOut)
-                        {
-                            attempt.Outcome = AttemptOutcome.PerTryTimeout;
-                        }
-                        else
-                        {
-                            attempt.Outcome = RetryGate.OutcomeOf(sent, received);
-                            if (received)
-                            {
-                                // No retry replays the body after the response headers: the replay buffer's memory goes back now.
-                                replay?.Discard();
-                            }
-                        }
-                    }
-
-                    if (ClientGone(stream))
-                    {
-                        // The client reset the stream (or left): the upstream one is cancelled, nobody is left to answer.
-                        if (attempt.Upstream is { } cancelled)
-                        {
-                            await cancelled.Connection.ResetAsync(cancelled, Http2ErrorCode.Cancel).ConfigureAwait(false);
-                        }
-
-                        RecordDownstreamDisconnect(stream, metrics, grpc, started);
-                        return;
-                    }
-
-                    if (holdingRetry)
-                    {
-                        cluster.Resilience.Breaker?.Release(CircuitBreakerResource.Retries);
-                        holdingRetry = false;
-                    }
-
-                    cluster.Resilience.Outliers?.Report(endpoint.Health, attempt.Outcome);
-
-                    // What a failed attempt's upload took from the client is known once the upload has stopped.
-                    if (replay is not null && attempt.Outcome.Failure != AttemptFailure.None)
-                    {
-                        await EndUploadAsync(stream, attempt, streamed: true).ConfigureAwait(false);
-                    }
-
-                    // A retry needs time left before the deadline: a timeout with none left was the deadline's, not the
-                    // per-try one.
-                    bool replayable = inHand || attempt.Outcome.Failure == AttemptFailure.ConnectFailure || replay?.CanReplay == true;
-                    bool retry = false;
-                    if (deadline.HasTimeLeft())
-                    {
-                        if (policy is not null && RetryGate.MayRetry(policy, action, cluster, attempt.Outcome, retries, idempotent, replayable))
-                        {
-                            holdingRetry = true;
-                            retries++;
-                            retry = true;
-                        }
-                        else
-                        {
-                            retry = RetryGate.MayRetryRefused(attempt.Outcome, ref refusedRetries, replayable, cluster, _metrics);
-                        }
-                    }
-
-                    if (!retry)
-                    {
-                        await FinishHttp2Async(stream, attempt, metrics, grpc, started).ConfigureAwait(false);
-                        return;
-                    }
-                }
-                finally
-                {
-                    // Streams go back to the pool once released, so the upload ends first.
-                    await EndUploadAsync(stream, attempt, streamed: replay is not null).ConfigureAwait(false);
-                    if (attempt.Upstream is { } upstream)
-                    {
-                        await upstream.Connection.ReleaseStreamAsync(upstream).ConfigureAwait(false);
-                    }
-
-                    endpoint.OnRequestCompletedSince(latencyStart);
-                }
-
-                bool reachesDeadline = false;
-                if (policy is not null && retries > 0)
-                {
-                    await Task.Delay(deadline.CapBackoff(policy.Backoff(retries, SharedRandomSource.Instance), out reachesDeadline)).ConfigureAwait(false);
-                }
-
-                if (reachesDeadline || !deadline.HasTimeLeft())
-                {
-                    // The deadline passed in the backoff: no further try (gRPC: DEADLINE_EXCEEDED).
-                    await AnswerAsync(stream, metrics, 504, ResponseFlag.UpstreamTimeout, grpc, started).ConfigureAwait(false);
-                    return;
-                }
-
-                triedBefore = triedLast;
-                triedLast = endpoint;
-                if (RetryGate.PickForAttempt(cluster, PickContextFor(cluster, request), triedLast, triedBefore) is not { } next)
-                {
-                    await AnswerAsync(stream, metrics, 503, ResponseFlag.NoHealthyEndpoint, grpc, started).ConfigureAwait(false);
-                    return;
-                }
-
-                endpoint = next;
-            }
+            await AttemptDriver.RunAsync(attempts, action, cluster, first, PickContextFor(cluster, request), deadline, idempotent, _metrics).ConfigureAwait(false);
         }
         finally
         {
-            if (holdingRetry)
-            {
-                cluster.Resilience.Breaker?.Release(CircuitBreakerResource.Retries);
-            }
-
+            attempts.End();
             if (replay is not null)
             {
                 StreamedBodyReplay.Return(replay);
@@ -207,7 +74,7 @@ public sealed partial class Http2ServerConnection
     /// that arrived whole is only read, never consumed, so it needs no cancel.
     /// </summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder))]
-    private static async ValueTask EndUploadAsync(Http2Stream stream, Http2Attempt attempt, bool streamed)
+    internal static async ValueTask EndUploadAsync(Http2Stream stream, Http2Attempt attempt, bool streamed)
     {
         if (attempt.Upload is not { } upload)
         {
@@ -233,7 +100,7 @@ public sealed partial class Http2ServerConnection
     }
 
     /// <summary>One try: an upstream stream, the request on it, and the response headers (or why there are none).</summary>
-    private struct Http2Attempt
+    internal struct Http2Attempt
     {
         public Http2Stream? Upstream;
         public Task<bool>? Upload;
@@ -246,7 +113,7 @@ public sealed partial class Http2ServerConnection
     /// <paramref name="replay"/> keeping it). No upstream stream in the result: the endpoint could not be reached.
     /// </summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private async ValueTask<Http2Attempt> StartAttemptAsync(Http2Stream stream, Endpoint endpoint, Cluster cluster, bool bodiless, StreamedBodyReplay? replay)
+    internal async ValueTask<Http2Attempt> StartAttemptAsync(Http2Stream stream, Endpoint endpoint, Cluster cluster, bool bodiless, StreamedBodyReplay? replay, RequestDeadline deadline)
     {
         var attempt = default(Http2Attempt);
         Http2HeaderList request = stream.ReceivedHeaders;
@@ -267,12 +134,14 @@ public sealed partial class Http2ServerConnection
         }
 
         AddTraceFields(outgoing, stream);
+        Http2StreamExchange.Of(stream).RequestHeadersToAdd.AddTo(outgoing);
         Http2Stream? upstream;
         try
         {
             // The downstream stream is the sink of the upstream one's 1xx responses (RFC 9113 8.1).
             upstream = endpoint.Http2Pool is { } pool
-                ? await pool.OpenStreamAsync(endpoint, outgoing, bodiless, cluster.ConnectTimeout, cluster.Metrics, cluster.Settings.Tls, interimSink: stream).ConfigureAwait(false)
+                ? await pool.OpenStreamAsync(endpoint, outgoing, bodiless, cluster.ConnectTimeout, cluster.Metrics, cluster.Settings.Tls, interimSink: stream,
+                    waitLimit: deadline.ConnectTimeout(cluster.ConnectTimeout)).ConfigureAwait(false)
                 : null; // a reload made the cluster HTTP/1.1 meanwhile: nothing was sent
         }
         finally
@@ -296,7 +165,7 @@ public sealed partial class Http2ServerConnection
 
     /// <summary>Relays the last attempt's response downstream, or answers the error it ended with.</summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder))]
-    private async ValueTask FinishHttp2Async(Http2Stream stream, Http2Attempt attempt, RouteMetrics metrics, bool grpc, long started)
+    internal async ValueTask FinishHttp2Async(Http2Stream stream, Http2Attempt attempt, RouteMetrics metrics, bool grpc, long started)
     {
         if (attempt.Upstream is not { } upstream)
         {
@@ -350,83 +219,6 @@ public sealed partial class Http2ServerConnection
         // and NO_ERROR downstream at release, 8.1).
         Record(stream, metrics, status, flag, grpc, started,
             request.Size + stream.ReceivedBodyBytes, upstreamHeaders.Size + upstream.ReceivedBodyBytes, Http2StreamExchange.Of(stream).Endpoint);
-    }
-
-    /// <summary>
-    /// Waits until the whole request body is buffered in the stream (END_STREAM), without consuming it, so each
-    /// attempt can send it. The bytes are credited back to the connection window as they arrive, so streams that
-    /// wait do not starve the others; the content-length (checked by the codec, 8.1.1) bounds what one holds.
-    /// False when the client reset the stream.
-    /// </summary>
-    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private static async ValueTask<bool> AwaitWholeBodyAsync(Http2Stream stream)
-    {
-        long credited = 0;
-        while (true)
-        {
-            ReadResult result;
-            try
-            {
-                result = await stream.Input.ReadAsync().ConfigureAwait(false);
-            }
-            catch (Http2StreamResetException)
-            {
-                return false;
-            }
-
-            ReadOnlySequence<byte> buffer = result.Buffer;
-            stream.Input.AdvanceTo(buffer.Start, buffer.End);
-            if (buffer.Length > credited)
-            {
-                await stream.Connection.OnDataConsumed(stream, (int)(buffer.Length - credited)).ConfigureAwait(false);
-                credited = buffer.Length;
-            }
-
-            if (result.IsCompleted)
-            {
-                return true;
-            }
-
-            if (result.IsCanceled)
-            {
-                return false;
-            }
-        }
-    }
-
-    /// <summary>
-    /// Sends a request body that arrived whole (and its trailers) without consuming it from the downstream stream,
-    /// so a retry can send it again. False when the upstream stream can no longer take it.
-    /// </summary>
-    private static async Task<bool> SendBodyInHandAsync(Http2Stream source, Http2Stream target)
-    {
-        ReadResult result;
-        try
-        {
-            result = await source.Input.ReadAsync().ConfigureAwait(false);
-        }
-        catch (Http2StreamResetException)
-        {
-            return false;
-        }
-
-        ReadOnlySequence<byte> body = result.Buffer;
-        bool sent;
-        try
-        {
-            sent = await target.Connection.SendDataAsync(target, body, endStream: !source.HasTrailers).ConfigureAwait(false);
-        }
-        finally
-        {
-            source.Input.AdvanceTo(body.Start, body.End);
-        }
-
-        if (!sent || !source.HasTrailers)
-        {
-            return sent;
-        }
-
-        return await ForwardTrailersAsync(source, target).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -495,152 +287,5 @@ public sealed partial class Http2ServerConnection
         }
 
         AddProxyFields(target, request, authority);
-    }
-
-    /// <summary>Sends <paramref name="source"/>'s trailers on <paramref name="target"/>, ending it (END_STREAM on the block).</summary>
-    private static ValueTask<bool> ForwardTrailersAsync(Http2Stream source, Http2Stream target)
-    {
-        Http2HeaderList trailers = target.Outgoing;
-        trailers.Reset();
-        CopyRegularFields(trailers, source.ReceivedTrailers);
-        return target.Connection.SendHeadersAsync(target, trailers, endStream: true);
-    }
-
-    private static void CopyRegularFields(Http2HeaderList target, Http2HeaderList source)
-    {
-        for (int i = 0; i < source.Count; i++)
-        {
-            target.CopyField(source, i);
-        }
-    }
-
-    /// <summary>
-    /// Streams the client's request body to the upstream stream, its trailers or END_STREAM last. Every byte taken
-    /// from the client is recorded in <paramref name="replay"/>; on a retry the bytes earlier attempts took go first.
-    /// On failure the upstream stream is reset.
-    /// </summary>
-    private static async Task<bool> UploadToHttp2Async(Http2Stream source, Http2Stream target, StreamedBodyReplay replay)
-    {
-        try
-        {
-            if (await replay.SendHeldAsync(target, endStream: false).ConfigureAwait(false) &&
-                await RelayRequestBodyAsync(source, target, replay).ConfigureAwait(false))
-            {
-                return true;
-            }
-        }
-        catch (Exception ex) when (IsConnectionLoss(ex))
-        {
-            // The client's connection went away, or a send threw before what it took was recorded: no replay.
-            replay.Discard();
-        }
-
-        await target.Connection.ResetAsync(target, Http2ErrorCode.Cancel).ConfigureAwait(false);
-        return false;
-    }
-
-    /// <summary>
-    /// <see cref="RelayBodyAsync"/> for the request side: each read is recorded for a retry, and a cancelled read
-    /// (the forwarder ending the upload) takes nothing, so its bytes are still there for the next attempt.
-    /// </summary>
-    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private static async ValueTask<bool> RelayRequestBodyAsync(Http2Stream source, Http2Stream target, StreamedBodyReplay replay)
-    {
-        while (true)
-        {
-            ReadResult result;
-            try
-            {
-                result = await source.Input.ReadAsync().ConfigureAwait(false);
-            }
-            catch (Http2StreamResetException)
-            {
-                replay.Discard(); // the client reset its stream: nothing a retry could complete
-                return false;
-            }
-
-            ReadOnlySequence<byte> buffer = result.Buffer;
-            if (result.IsCanceled)
-            {
-                source.Input.AdvanceTo(buffer.Start);
-                return false;
-            }
-
-            bool end = result.IsCompleted;
-            bool last = end && !source.HasTrailers;
-            bool sent = true;
-            if (!buffer.IsEmpty || last)
-            {
-                sent = await target.Connection.SendDataAsync(target, buffer, last).ConfigureAwait(false);
-            }
-
-            // Taken from the client whether or not the send got through: a retry sends it.
-            replay.Record(buffer);
-            int length = (int)buffer.Length;
-            source.Input.AdvanceTo(buffer.End);
-            await source.Connection.OnDataConsumed(source, length).ConfigureAwait(false);
-            if (!sent)
-            {
-                return false;
-            }
-
-            if (end)
-            {
-                if (!source.HasTrailers)
-                {
-                    return true;
-                }
-
-                return await ForwardTrailersAsync(source, target).ConfigureAwait(false);
-            }
-        }
-    }
-
-    /// <summary>
-    /// Copies the body of <paramref name="source"/> to <paramref name="target"/> (they live on different connections),
-    /// crediting the source's windows as bytes leave, then its trailers or END_STREAM. False on a reset either side.
-    /// </summary>
-    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private static async ValueTask<bool> RelayBodyAsync(Http2Stream source, Http2Stream target)
-    {
-        while (true)
-        {
-            ReadResult result;
-            try
-            {
-                result = await source.Input.ReadAsync().ConfigureAwait(false);
-            }
-            catch (Http2StreamResetException)
-            {
-                return false;
-            }
-
-            ReadOnlySequence<byte> buffer = result.Buffer;
-            bool end = result.IsCompleted;
-            bool last = end && !source.HasTrailers;
-            bool sent = true;
-            if (!buffer.IsEmpty || last)
-            {
-                sent = await target.Connection.SendDataAsync(target, buffer, last).ConfigureAwait(false);
-            }
-
-            int length = (int)buffer.Length;
-            source.Input.AdvanceTo(buffer.End);
-            await source.Connection.OnDataConsumed(source, length).ConfigureAwait(false);
-            if (!sent || result.IsCanceled)
-            {
-                return false;
-            }
-
-            if (end)
-            {
-                if (!source.HasTrailers)
-                {
-                    return true;
-                }
-
-                return await ForwardTrailersAsync(source, target).ConfigureAwait(false);
-            }
-        }
     }
 }

@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Text;
 using Proxy.Async;
+using Proxy.Filters;
 using Proxy.Http.Http2;
 using Proxy.LoadBalancing;
 using Proxy.Observability;
@@ -55,10 +56,10 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
     }
 
     /// <summary>
-    /// Checked for every request stream before routing (the mesh inbound side's authorization policy);
-    /// false answers 403 <c>rbac-access-denied</c>, or grpc-status 7 PERMISSION_DENIED for a gRPC call.
+    /// The verified identity of the mesh peer on this connection (mutual TLS), which the filters see (the mesh inbound
+    /// side's authorization); null at the edge.
     /// </summary>
-    public RequestAuthorizer? Authorize { get; init; }
+    public Tls.PeerIdentity? Peer { get; init; }
 
     /// <summary>Serves streams until the client closes, an error ends the connection, or a graceful shutdown completes.</summary>
     public Task RunAsync() => RunConnectionAsync();
@@ -123,48 +124,40 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
         bool grpc = Http2Grpc.IsGrpc(request);
         AddRequestIdIfMissing(request);
         Http2StreamExchange exchange = Http2StreamExchange.Of(stream);
-        exchange.Begin();
-        CircuitBreaker? heldBreaker = null; // the cluster's request limit, held until the stream is released
+        exchange.Begin(stream, this, _routing, started, grpc, _clientAddress, _downstreamTls, Peer);
+        HttpFilterChain filters = _routing.Filters;
         try
         {
             var view = new Http2RequestView(request);
             exchange.Trace.Start(_telemetry, ref view);
-            if (Authorize is { } authorize && !authorize(request.Method, request.Path))
+
+            // The route and the cluster are chosen before the filters run (they read the route's policies); a request
+            // that matched none is answered 404 by the router, after the filters (authorization answers first).
+            var route = _routing.Table.Match(ref view);
+            RouteRuntime? action = null;
+            Cluster? cluster = null;
+            RouteMetrics routeMetrics = _routing.NoRoute;
+            if (route is not null)
             {
-                await AnswerAsync(stream, _routing.NoRoute, 403, ResponseFlag.AccessDenied, grpc, started).ConfigureAwait(false);
+                action = _routing.Actions[route.Index];
+                int clusterIndex = route.Clusters.Count == 1 ? 0 : route.PickClusterIndex((uint)Random.Shared.Next());
+                cluster = action.Clusters[clusterIndex];
+                routeMetrics = action.Metrics[clusterIndex];
+            }
+
+            exchange.SetRoute(route, action, cluster, routeMetrics);
+
+            // Runs on the downstream read loop until a filter awaits (no await before it here), so the stream's receive
+            // state the filters read is the one its HEADERS frame left.
+            if (!await filters.RunAsync(exchange).ConfigureAwait(false))
+            {
                 return;
             }
 
-            var route = _routing.Table.Match(ref view);
-            if (route is null)
+            if (action is null || cluster is null)
             {
                 await AnswerAsync(stream, _routing.NoRoute, 404, ResponseFlag.NoRoute, grpc, started).ConfigureAwait(false);
                 return;
-            }
-
-            RouteRuntime action = _routing.Actions[route.Index];
-            int clusterIndex = route.Clusters.Count == 1 ? 0 : route.PickClusterIndex((uint)Random.Shared.Next());
-            Cluster cluster = action.Clusters[clusterIndex];
-            RouteMetrics routeMetrics = action.Metrics[clusterIndex];
-            exchange.Route = route.Name;
-            exchange.Cluster = cluster.Name;
-
-            // Rate limits, faults and the mirror, then the breaker's request limit, as for HTTP/1.1 clients.
-            if (!await AdmitAsync(stream, action, routeMetrics, grpc, started).ConfigureAwait(false))
-            {
-                return;
-            }
-
-            CircuitBreaker? breaker = cluster.Resilience.Breaker;
-            if (breaker is not null)
-            {
-                if (breaker.TryAcquire(CircuitBreakerResource.Requests) != CircuitBreakerResource.None)
-                {
-                    await AnswerAsync(stream, routeMetrics, 503, ResponseFlag.UpstreamOverflow, grpc, started).ConfigureAwait(false);
-                    return;
-                }
-
-                heldBreaker = breaker;
             }
 
             Endpoint? endpoint = cluster.Pick(PickContextFor(cluster, request));
@@ -197,7 +190,7 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
         }
         finally
         {
-            heldBreaker?.Release(CircuitBreakerResource.Requests);
+            filters.Complete(exchange);
             exchange.Clear();
             Volatile.Write(ref _lastActivity, Environment.TickCount64);
             await ReleaseStreamAsync(stream).ConfigureAwait(false);
@@ -221,7 +214,7 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
     /// response (<see cref="Http2Grpc.StatusFor"/>: 14 UNAVAILABLE, 4 DEADLINE_EXCEEDED on timeouts, an injected
     /// fault's status mapped); others get the status and x-proxy-error.
     /// </summary>
-    private async ValueTask AnswerAsync(Http2Stream stream, RouteMetrics metrics, int status, ResponseFlag flag, bool grpc, long started)
+    internal async ValueTask AnswerAsync(Http2Stream stream, RouteMetrics metrics, int status, ResponseFlag flag, bool grpc, long started)
     {
         Http2HeaderList response = stream.Outgoing;
         response.Reset();
@@ -242,13 +235,13 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
     /// True when the client reset the stream or its connection ended: seen on the stream itself at once, and through
     /// the exchange once its upstream side was cancelled (<see cref="Http2StreamExchange.OnDownstreamGone"/>).
     /// </summary>
-    private bool ClientGone(Http2Stream stream) => stream.ResetByPeer || IsClosed || Http2StreamExchange.Of(stream).DownstreamGone;
+    internal bool ClientGone(Http2Stream stream) => stream.ResetByPeer || IsClosed || Http2StreamExchange.Of(stream).DownstreamGone;
 
     /// <summary>
     /// Records a request whose client reset the stream (or lost its connection) before any response reached it: status
     /// 0 and <see cref="ResponseFlag.DownstreamDisconnect"/> (Envoy's <c>DC</c>), with the last attempt's endpoint.
     /// </summary>
-    private void RecordDownstreamDisconnect(Http2Stream stream, RouteMetrics metrics, bool grpc, long started) =>
+    internal void RecordDownstreamDisconnect(Http2Stream stream, RouteMetrics metrics, bool grpc, long started) =>
         Record(stream, metrics, 0, ResponseFlag.DownstreamDisconnect, grpc, started,
             stream.ReceivedHeaders.Size + stream.ReceivedBodyBytes, 0, Http2StreamExchange.Of(stream).Endpoint);
 
@@ -284,8 +277,8 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
             BytesSent = responseBytes,
             Attempts = exchange.Attempts,
             Listener = _listener.Name,
-            Route = exchange.Route,
-            Cluster = exchange.Cluster,
+            Route = exchange.Route?.Name,
+            Cluster = exchange.Cluster?.Name,
             Endpoint = endpoint,
         };
         exchange.Trace.Publish(_telemetry, finished, _clientAddress, ref _clientAddressString);

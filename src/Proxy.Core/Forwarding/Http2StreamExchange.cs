@@ -1,5 +1,9 @@
+using System.Buffers;
+using System.Net;
 using Proxy.Http.Http1;
 using Proxy.Http.Http2;
+using Proxy.Runtime;
+using Proxy.Tls;
 using Proxy.Upstream;
 
 namespace Proxy.Forwarding;
@@ -18,8 +22,11 @@ namespace Proxy.Forwarding;
 /// the upstream side being waited for, as the timeout would (the upstream stream is reset with CANCEL, the HTTP/1.1
 /// read cancelled), so the forwarder wakes at once and records the request (<see cref="DownstreamGone"/>).
 /// </remarks>
-internal sealed class Http2StreamExchange
+internal sealed class Http2StreamExchange : HttpExchange
 {
+    private Http2Stream _stream = null!;
+    private Http2ServerConnection _connection = null!;
+
     private Http1ResponseHead? _responseHead;
     private ChunkedDecoder? _responseChunks;
 
@@ -32,11 +39,15 @@ internal sealed class Http2StreamExchange
     /// <summary>The endpoint of the latest attempt.</summary>
     public Endpoint? Endpoint { get; private set; }
 
-    /// <summary>The matched route's name, or null before routing and when none matched.</summary>
-    public string? Route { get; set; }
+    /// <summary>The tries of this stream's requests on HTTP/2 upstreams (h2 -> h2), made on first use.</summary>
+    public Http2ServerConnection.Http2UpstreamAttempts Http2Attempts => _http2Attempts ??= new();
 
-    /// <summary>The chosen cluster's name, or null.</summary>
-    public string? Cluster { get; set; }
+    private Http2ServerConnection.Http2UpstreamAttempts? _http2Attempts;
+
+    /// <summary>The tries of this stream's requests on HTTP/1.1 upstreams (h2 -> h1), made on first use.</summary>
+    public Http2ServerConnection.Http1UpstreamAttempts Http1Attempts => _http1Attempts ??= new();
+
+    private Http2ServerConnection.Http1UpstreamAttempts? _http1Attempts;
 
     /// <summary>The HTTP/1.1 upstream's response head, reset by each parse.</summary>
     public Http1ResponseHead ResponseHead => _responseHead ??= new Http1ResponseHead(Http1Limits.Default);
@@ -75,7 +86,45 @@ internal sealed class Http2StreamExchange
     public bool DownstreamGone => ResponseTimeout.DownstreamGone;
 
     /// <summary>Starts a request on this object (on the downstream read loop, before it reads another frame).</summary>
-    public void Begin() => ResponseTimeout.Begin();
+    public void Begin(Http2Stream stream, Http2ServerConnection connection, HttpRouting routing, long started, bool grpc, IPAddress? clientAddress, bool downstreamTls, PeerIdentity? peer)
+    {
+        ResponseTimeout.Begin();
+        _stream = stream;
+        _connection = connection;
+        Routing = routing;
+        Started = started;
+        IsGrpc = grpc;
+        ClientAddress = clientAddress;
+        DownstreamTls = downstreamTls;
+        Peer = peer;
+    }
+
+    public override ReadOnlySpan<byte> Host => new Http2RequestView(_stream.ReceivedHeaders).Host;
+
+    public override ReadOnlySpan<byte> Path => new Http2RequestView(_stream.ReceivedHeaders).Path;
+
+    public override ReadOnlySpan<byte> Target => _stream.ReceivedHeaders.Path;
+
+    public override ReadOnlySpan<byte> Method => _stream.ReceivedHeaders.Method;
+
+    public override bool TryGetHeader(ReadOnlySpan<byte> lowerName, out ReadOnlySpan<byte> value) => _stream.ReceivedHeaders.TryGetValue(lowerName, out value);
+
+    /// <summary>Bodiless as HTTP/1.1 judges it from the head: the HEADERS frame ended the stream.</summary>
+    public override bool HasBody => !(_stream.EndStreamReceived && _stream.ReceivedBodyBytes == 0 && !_stream.HasTrailers);
+
+    public override string Protocol => "HTTP/2";
+
+    public override int HeadSizeHint => (int)Math.Min(_stream.ReceivedHeaders.Size, 64 * 1024);
+
+    public override ValueTask AnswerAsync(int status, ResponseFlag flag) => _connection.AnswerAsync(_stream, Metrics, status, flag, IsGrpc, Started);
+
+    public override bool ClientGone => _connection.ClientGone(_stream);
+
+    public override void RecordClientGone() => _connection.RecordDownstreamDisconnect(_stream, Metrics, IsGrpc, Started);
+
+    public override void WriteHttp1CopyHead(IBufferWriter<byte> output) => _connection.WriteHttp1CopyHead(output, _stream, this);
+
+    public override void WriteHttp2CopyHeaders(Http2HeaderList target, ReadOnlySpan<byte> scheme) => _connection.WriteHttp2CopyHeaders(target, _stream, this, scheme);
 
     /// <summary>
     /// Downstream read loop, under its connection's lock: the client reset the stream or its connection ended. The
@@ -86,10 +135,13 @@ internal sealed class Http2StreamExchange
     /// <summary>Forgets the finished request, so an idle pooled stream keeps no endpoint or snapshot alive.</summary>
     public void Clear()
     {
+        ClearRequest();
+        _stream = null!;
+        _connection = null!;
+        Peer = null;
+        ClientAddress = null;
         Attempts = 0;
         Endpoint = null;
-        Route = null;
-        Cluster = null;
         Trace = default;
     }
 }

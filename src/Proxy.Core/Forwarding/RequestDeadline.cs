@@ -43,6 +43,36 @@ internal readonly struct RequestDeadline
     public bool HasTimeLeft() => Remaining(Stopwatch.GetTimestamp()) is not { } left || left > TimeSpan.Zero;
 
     /// <summary>
+    /// True once the deadline has passed (never without one): a response head that arrives now came too late to be
+    /// relayed, and a connect that failed now used up the time left; both are answered 504.
+    /// </summary>
+    public bool HasPassed() => !HasTimeLeft();
+
+    /// <summary>
+    /// True when the deadline has passed or is within a few milliseconds (never without one): a connect cut to the time
+    /// left ends on a timer that may fire a hair before the deadline by this clock, and a failure then is the deadline's.
+    /// </summary>
+    public bool IsAtHand() => Remaining(Stopwatch.GetTimestamp()) is { } left && left < AtHand;
+
+    private static readonly TimeSpan AtHand = TimeSpan.FromMilliseconds(15);
+
+    /// <summary>
+    /// How long a try's connect may take: the cluster's <paramref name="connectTimeout"/>, or the time left before the
+    /// deadline when that is shorter (at least a millisecond, so a connect is never given no time at all).
+    /// </summary>
+    public TimeSpan ConnectTimeout(TimeSpan connectTimeout)
+    {
+        if (Remaining(Stopwatch.GetTimestamp()) is not { } left || left >= connectTimeout)
+        {
+            return connectTimeout;
+        }
+
+        return left > MinimumConnect ? left : MinimumConnect;
+    }
+
+    private static readonly TimeSpan MinimumConnect = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>
     /// How long a try starting its wait for the response head now may wait: the per-try timeout or the time left,
     /// whichever is shorter; null when neither applies. A try that runs into this bound while time is left (see
     /// <see cref="HasTimeLeft"/> after it) ran into the per-try timeout and may be retried; one that used up

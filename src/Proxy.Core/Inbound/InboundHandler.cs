@@ -11,6 +11,7 @@ using System.Text;
 using Pipelines.Sockets.Unofficial;
 using Proxy.Configuration;
 using Proxy.Detection;
+using Proxy.Filters;
 using Proxy.Interception;
 using Proxy.LoadBalancing;
 using Proxy.Observability;
@@ -150,17 +151,16 @@ public sealed class InboundHandler : IConnectionHandler
     private async Task ServeHttpAsync(DetectedProtocol protocol, IDuplexPipe transport, IDisposable owner, bool downstreamTls, Socket socket, PeerIdentity peer, int port, string portText)
     {
         var client = (socket.RemoteEndPoint as IPEndPoint)?.Address;
-        RequestAuthorizer authorize = (method, target) => AuthorizeRequest(peer, port, portText, method, target);
         ITrackedConnection http;
         Func<Task> run;
         if (protocol == DetectedProtocol.Http2)
         {
-            var h2 = new Http2ServerConnection(transport, owner, InboundHttpListener(port, http2: true), _metrics, client, downstreamTls) { Authorize = authorize };
+            var h2 = new Http2ServerConnection(transport, owner, InboundHttpListener(port, http2: true), _metrics, client, downstreamTls) { Peer = peer };
             (http, run) = (h2, h2.RunAsync);
         }
         else
         {
-            var h1 = new Http1ServerConnection(transport, owner, InboundHttpListener(port, http2: false), _metrics, client, downstreamTls) { Authorize = authorize };
+            var h1 = new Http1ServerConnection(transport, owner, InboundHttpListener(port, http2: false), _metrics, client, downstreamTls) { Peer = peer };
             (http, run) = (h1, h1.RunAsync);
         }
 
@@ -188,18 +188,6 @@ public sealed class InboundHandler : IConnectionHandler
         return new Cluster(name, [endpoint], PickerRegistry.Create(PickerRegistry.DefaultName, [endpoint], PickerOptions.Default), new ClusterSettings(), new ClusterMetrics(self._metrics, name));
     }, (this, http2));
 
-    /// <summary>The policy's answer for one HTTP request (method and path become strings: mesh inbound with HTTP rules only).</summary>
-    private bool AuthorizeRequest(PeerIdentity peer, int port, string portText, ReadOnlySpan<byte> method, ReadOnlySpan<byte> target)
-    {
-        if (_authorization.Evaluate(peer, port, Encoding.ASCII.GetString(method), AuthorizationPath.Normalize(target)) == AuthorizationDecision.Allow)
-        {
-            return true;
-        }
-
-        _mesh.InboundDenied.WithLabels(peer.Principal, portText, "authorization").Increment();
-        return false;
-    }
-
     /// <summary>The HTTP view of the local app on <paramref name="port"/>: one catch-all route, made once per port and protocol.</summary>
     private ListenerRuntime InboundHttpListener(int port, bool http2) => (http2 ? _http2Listeners : _http1Listeners).GetOrAdd(port, static (p, state) =>
     {
@@ -208,6 +196,9 @@ public sealed class InboundHandler : IConnectionHandler
         var route = RouteTable.Build([new RouteDefinition { Name = "inbound", Cluster = cluster.Name }]);
         var metrics = new RouteMetrics(self._metrics.Requests, Name, "inbound", cluster.Name, reporter: "destination");
         var routing = new HttpRouting(route, [new RouteRuntime(route.Routes[0], [cluster], null, [metrics])], Http1Limits.Default, metrics);
+
+        // Every request passes the policy first (the peer's identity is on the exchange); a denial never reaches the app.
+        routing.Filters = new HttpFilterChain([new AuthorizationFilter(self._authorization, p, self._mesh.InboundDenied)]);
         var config = new ListenerConfig { Name = Name, Address = new HostPort("0.0.0.0", p), Protocol = ListenerProtocol.Http };
         return new ListenerRuntime(config, null, self._listenerMetrics, routing);
     }, (this, http2));

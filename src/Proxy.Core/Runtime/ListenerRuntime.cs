@@ -50,4 +50,7 @@ public sealed class HttpRouting(RouteTable table, RouteRuntime[] actions, Http1L
     public Resilience.TokenBucket? RateLimit { get; init; }
 
     public Observability.Metrics.Counter RateLimited { get; init; } = new();
+
+    /// <summary>The listener's HTTP filters, run between routing and the router for every request.</summary>
+    public Filters.HttpFilterChain Filters { get; internal set; } = Proxy.Filters.HttpFilterChain.Empty;
 }

@@ -168,11 +168,13 @@ public static class SnapshotCompiler
             MaxHeaderBytes = listener.Limits.MaxHeaderBytes,
             MaxRequestTargetLength = listener.Limits.MaxRequestTargetBytes,
         };
-        return new HttpRouting(table, actions, limits, new RouteMetrics(metrics.Requests, listener.Name, "-", "-"))
+        var routing = new HttpRouting(table, actions, limits, new RouteMetrics(metrics.Requests, listener.Name, "-", "-"))
         {
             RateLimit = listener.RateLimit is { } rateLimit ? TokenBucket.FromConfig(rateLimit) : null,
             RateLimited = metrics.Resilience.RateLimited.WithLabels(listener.Name, "-"),
         };
+        routing.Filters = Filters.HttpFilterRegistry.Build(listener.HttpFilters, routing);
+        return routing;
     }
 
     private static HeaderMatcher[] CompileHeaderMatchers(IReadOnlyList<HeaderMatchConfig> headers)

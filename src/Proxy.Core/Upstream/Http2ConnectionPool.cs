@@ -34,7 +34,12 @@ public sealed class Http2ConnectionPool
     /// set, the cluster's), and sends <paramref name="headers"/>. Returns null when the endpoint cannot be reached or
     /// the handshake failed. <paramref name="interimSink"/> receives 1xx responses.
     /// </summary>
-    public async ValueTask<Http2Stream?> OpenStreamAsync(Endpoint endpoint, Http2HeaderList headers, bool endStream, TimeSpan connectTimeout, ClusterMetrics metrics, TlsClientPolicy? tls, IHttp2InterimResponseSink? interimSink = null)
+    /// <param name="waitLimit">
+    /// How long this caller waits for a connect when it must wait for one (the time left before its request's deadline,
+    /// when shorter than <paramref name="connectTimeout"/>): the connect itself, shared with other callers, keeps the
+    /// cluster's timeout; only this caller gives up (null) when the limit passes.
+    /// </param>
+    public async ValueTask<Http2Stream?> OpenStreamAsync(Endpoint endpoint, Http2HeaderList headers, bool endStream, TimeSpan connectTimeout, ClusterMetrics metrics, TlsClientPolicy? tls, IHttp2InterimResponseSink? interimSink = null, TimeSpan? waitLimit = null)
     {
         for (int attempt = 0; attempt < 8; attempt++)
         {
@@ -64,7 +69,22 @@ public sealed class Http2ConnectionPool
                 continue;
             }
 
-            if (await connecting.ConfigureAwait(false) is null)
+            if (waitLimit is { } limit && limit < connectTimeout && !connecting.IsCompleted)
+            {
+                try
+                {
+                    // Allocates a timer, on the connect path only, and only for a request whose deadline is near.
+                    if (await connecting.WaitAsync(limit).ConfigureAwait(false) is null)
+                    {
+                        return null;
+                    }
+                }
+                catch (TimeoutException)
+                {
+                    return null; // this request's time ran out; the connect goes on for the others
+                }
+            }
+            else if (await connecting.ConfigureAwait(false) is null)
             {
                 return null;
             }

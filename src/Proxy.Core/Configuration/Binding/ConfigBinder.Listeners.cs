@@ -6,7 +6,7 @@ namespace Proxy.Configuration.Binding;
 internal static partial class ConfigBinder
 {
     private static readonly string[] ListenerKeys =
-        ["name", "address", "protocol", "cluster", "routes", "tls", "idle_timeout", "connect_timeout", "limits", "rate_limit"];
+        ["name", "address", "protocol", "cluster", "routes", "tls", "idle_timeout", "connect_timeout", "limits", "rate_limit", "http_filters"];
     private static readonly string[] LimitsKeys = ["max_header_bytes", "max_request_target_bytes", "max_body_bytes", "header_timeout"];
     private static readonly string[] RateLimitKeys = ["requests_per_second", "burst"];
     private static readonly string[] TlsServerKeys = ["certificates", "client_ca", "require_client_cert", "alpn"];
@@ -120,7 +120,47 @@ internal static partial class ConfigBinder
             ConnectTimeout = map.OptionalDuration("connect_timeout"),
             Limits = map.Get("limits") is { } limits ? BindLimits(ctx, limits, map.ChildPath("limits")) : new HttpLimitsConfig(),
             RateLimit = map.Get("rate_limit") is { } rateLimit ? BindRateLimit(ctx, rateLimit, map.ChildPath("rate_limit")) : null,
+            HttpFilters = map.Get("http_filters") is { } filters ? BindHttpFilters(ctx, filters, map.ChildPath("http_filters")) : null,
         };
+    }
+
+    /// <summary>
+    /// A listener's HTTP filter chain: registered names, each at most once, in the order they run (the router is
+    /// always last and is not named). An empty list runs no filter.
+    /// </summary>
+    private static ConfigList<string>? BindHttpFilters(BindContext ctx, ConfigNode node, string path)
+    {
+        var items = ctx.ReadSequence(node, path, allowSingle: true);
+        if (items is null)
+        {
+            return null;
+        }
+        var names = new List<string>(items.Count);
+        for (int i = 0; i < items.Count; i++)
+        {
+            string itemPath = BindContext.Index(path, i);
+            if (ctx.ReadString(items[i], itemPath) is not { } name)
+            {
+                continue;
+            }
+            if (name == "router")
+            {
+                ctx.Error(items[i], itemPath, "the router always runs last and is not listed in 'http_filters'; remove it");
+            }
+            else if (!ctx.Options.HttpFilters.Contains(name))
+            {
+                ctx.Error(items[i], itemPath, $"unknown HTTP filter '{name}'; known filters are: {string.Join(", ", ctx.Options.HttpFilters)}");
+            }
+            else if (names.Contains(name))
+            {
+                ctx.Error(items[i], itemPath, $"the HTTP filter '{name}' is listed twice; list each filter once, in the order it should run");
+            }
+            else
+            {
+                names.Add(name);
+            }
+        }
+        return ConfigList<string>.From(names);
     }
 
     // Two binds on one port clash when the hosts are equal or either is a wildcard address. Port 0

@@ -37,6 +37,9 @@ public ref struct Http1ForwardOptions
     /// <summary>Complete field lines ("name: value" CRLF each) appended verbatim.</summary>
     public ReadOnlySpan<byte> ExtraLines;
 
+    /// <summary>More complete field lines appended verbatim after <see cref="ExtraLines"/> (the filter chain's additions).</summary>
+    public ReadOnlySpan<byte> AddedLines;
+
     /// <summary>Drop the incoming traceparent and B3 fields: the caller writes its own in <see cref="ExtraLines"/>.</summary>
     public bool ReplaceTraceContext;
 }

@@ -163,6 +163,7 @@ public static class Http1HeadWriter
 
         if (!options.Connection.IsEmpty) w.WriteField(HeaderNames.Connection, options.Connection);
         w.Write(options.ExtraLines);
+        w.Write(options.AddedLines);
         w.WriteCrlf();
     }
 
@@ -193,5 +194,5 @@ public static class Http1HeadWriter
 
     private static int OptionsLength(scoped in Http1ForwardOptions o) =>
         o.Connection.Length + o.ForwardedFor.Length + o.ForwardedProto.Length + o.ForwardedHost.Length
-        + o.RequestId.Length + o.Via.Length + o.ExtraLines.Length;
+        + o.RequestId.Length + o.Via.Length + o.ExtraLines.Length + o.AddedLines.Length;
 }

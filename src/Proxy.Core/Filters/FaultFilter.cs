@@ -1,0 +1,62 @@
+using Proxy.Forwarding;
+using Proxy.Resilience;
+using Proxy.Routing;
+using Proxy.Runtime;
+
+namespace Proxy.Filters;
+
+/// <summary>
+/// Fault injection (Envoy's fault filter): the route's delay and abort, at their percentages, for requests matching
+/// the fault's header conditions, with the client's override fields. Each delay and abort is counted on the route. A
+/// delay holds only its own request; an abort answers with the fault's status and flag <c>FI</c>.
+/// </summary>
+public sealed class FaultFilter : IHttpFilter
+{
+    public const string FilterName = "fault";
+
+    private static readonly FaultFilter Instance = new();
+
+    public string Name => FilterName;
+
+    /// <summary>The filter, or null when no route of the listener injects faults.</summary>
+    public static IHttpFilter? Create(HttpRouting routing) =>
+        routing.Actions.Any(static a => a.Fault is not null) ? Instance : null;
+
+    public FilterVerdict OnRequest(HttpExchange exchange)
+    {
+        if (exchange.Action is not { } action || action.Fault is not { } fault)
+        {
+            return FilterVerdict.Continue;
+        }
+
+        exchange.TryGetHeader(FaultInjector.DelayHeader, out var delayHeader);
+        exchange.TryGetHeader(FaultInjector.AbortHeader, out var abortHeader);
+        var decision = fault.Decide(HeadersMatch(action, exchange), delayHeader, abortHeader);
+        if (decision.Delay > TimeSpan.Zero)
+        {
+            action.Counters.FaultDelays.Increment();
+        }
+
+        if (decision.AbortStatus != 0)
+        {
+            action.Counters.FaultAborts.Increment();
+            return new FilterVerdict(decision.AbortStatus, ResponseFlag.FaultInjected, decision.Delay);
+        }
+
+        return new FilterVerdict(0, ResponseFlag.None, decision.Delay);
+    }
+
+    /// <summary>True when the request matches every header condition of the route's fault (true when there are none).</summary>
+    private static bool HeadersMatch(RouteRuntime action, HttpExchange exchange)
+    {
+        foreach (HeaderMatcher matcher in action.FaultHeaders)
+        {
+            if (!matcher.Matches(ref exchange))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,82 @@
+using System.Runtime.CompilerServices;
+using Proxy.Async;
+using Proxy.Forwarding;
+
+namespace Proxy.Filters;
+
+/// <summary>
+/// A listener's HTTP filters in their configured order, run for every request between routing and the router (Envoy's
+/// http_connection_manager). Each filter may pass the request on, answer it, or delay it; the first answer ends the
+/// chain. The filters that passed a request are told when it completes, in reverse order, whoever ended it.
+/// A request that every filter passes at once costs no allocation and no await.
+/// </summary>
+public sealed class HttpFilterChain
+{
+    private readonly IHttpFilter[] _filters;
+
+    public HttpFilterChain(IHttpFilter[] filters) => _filters = filters;
+
+    /// <summary>A chain with no filter: only the router.</summary>
+    public static HttpFilterChain Empty { get; } = new([]);
+
+    /// <summary>The filters, in order.</summary>
+    public IReadOnlyList<IHttpFilter> Filters => _filters;
+
+    /// <summary>
+    /// Runs the filters over the request. True: every filter let it through, on to the router. False: a filter answered
+    /// it (the answer is sent and recorded), or its client left during a filter's delay (recorded as such).
+    /// </summary>
+    public ValueTask<bool> RunAsync(HttpExchange exchange)
+    {
+        var filters = _filters;
+        for (var i = exchange.FiltersPassed; i < filters.Length; i++)
+        {
+            var verdict = filters[i].OnRequest(exchange);
+            if (!verdict.IsContinue)
+            {
+                return FinishSlowAsync(exchange, verdict);
+            }
+
+            exchange.FiltersPassed = i + 1;
+        }
+
+        return new ValueTask<bool>(true);
+    }
+
+    /// <summary>A delay, then the answer or the rest of the chain; or the answer at once.</summary>
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> FinishSlowAsync(HttpExchange exchange, FilterVerdict verdict)
+    {
+        if (verdict.Delay > TimeSpan.Zero)
+        {
+            await Task.Delay(verdict.Delay).ConfigureAwait(false);
+            if (exchange.ClientGone)
+            {
+                exchange.RecordClientGone();
+                return false;
+            }
+        }
+
+        if (verdict.Status != 0)
+        {
+            await exchange.AnswerAsync(verdict.Status, verdict.Flag).ConfigureAwait(false);
+            return false;
+        }
+
+        // The filter that delayed the request lets it through: the chain goes on after it.
+        exchange.FiltersPassed++;
+        return await RunAsync(exchange).ConfigureAwait(false);
+    }
+
+    /// <summary>Tells the filters that passed the request that it completed, last first.</summary>
+    public void Complete(HttpExchange exchange)
+    {
+        var filters = _filters;
+        for (var i = Math.Min(exchange.FiltersPassed, filters.Length) - 1; i >= 0; i--)
+        {
+            filters[i].OnComplete(exchange);
+        }
+
+        exchange.FiltersPassed = 0;
+    }
+}

@@ -1,0 +1,128 @@
+using System.Buffers;
+using System.Net;
+using Proxy.Observability;
+using Proxy.Routing;
+using Proxy.Runtime;
+using Proxy.Tls;
+using Proxy.Upstream;
+
+namespace Proxy.Forwarding;
+
+/// <summary>
+/// One request and its response as the request path sees it, whatever the codecs: the request head as a view over
+/// the downstream codec's own storage (no copy to a common format), the facts of the client's connection, the route
+/// and cluster the request took, and what the filter chain adds to the upstream request. The downstream adapters
+/// implement it: <see cref="Http1Exchange"/> (one per HTTP/1.1 connection, reused by each of its requests) and
+/// <see cref="Http2StreamExchange"/> (one per pooled HTTP/2 stream object). So a request allocates none of it.
+/// </summary>
+/// <remarks>
+/// Filters (<see cref="Filters.IHttpFilter"/>) read and act on this type only: they know nothing of codecs, and one
+/// filter serves HTTP/1.1 and HTTP/2 clients, and both kinds of upstream, alike (Envoy's split of codec,
+/// http_connection_manager and router).
+/// </remarks>
+public abstract class HttpExchange : IRouteRequest
+{
+    /// <summary>The authority: Host (HTTP/1.1) or :authority (HTTP/2, host when absent). Empty when absent.</summary>
+    public abstract ReadOnlySpan<byte> Host { get; }
+
+    /// <summary>The path of the request target, without query or fragment, not decoded.</summary>
+    public abstract ReadOnlySpan<byte> Path { get; }
+
+    /// <summary>The request target as sent: origin-form path and query (HTTP/1.1), or :path (HTTP/2).</summary>
+    public abstract ReadOnlySpan<byte> Target { get; }
+
+    /// <summary>The method token ("GET").</summary>
+    public abstract ReadOnlySpan<byte> Method { get; }
+
+    /// <summary>Finds a request field by its lowercase name; the first one when repeated (see <see cref="IRouteRequest"/>).</summary>
+    public abstract bool TryGetHeader(ReadOnlySpan<byte> lowerName, out ReadOnlySpan<byte> value);
+
+    /// <summary>True when the request has (or may have) a body, as its head tells.</summary>
+    public abstract bool HasBody { get; }
+
+    /// <summary>True for a gRPC call: proxy answers become gRPC statuses.</summary>
+    public bool IsGrpc { get; protected set; }
+
+    /// <summary>"HTTP/1.1", "HTTP/1.0" or "HTTP/2": the protocol the client spoke.</summary>
+    public abstract string Protocol { get; }
+
+    /// <summary>The client's address, or null when unknown.</summary>
+    public IPAddress? ClientAddress { get; protected set; }
+
+    /// <summary>The verified identity of a mesh peer (mutual TLS), or null.</summary>
+    public PeerIdentity? Peer { get; internal set; }
+
+    /// <summary>True when the client's connection is TLS the proxy terminated.</summary>
+    public bool DownstreamTls { get; protected set; }
+
+    /// <summary>When the request began (<see cref="System.Diagnostics.Stopwatch"/> timestamp).</summary>
+    public long Started { get; protected set; }
+
+    /// <summary>The listener's compiled routes and filter chain that serve this request.</summary>
+    public HttpRouting Routing { get; protected set; } = null!;
+
+    /// <summary>The matched route, or null when none matched (the router answers 404).</summary>
+    public Route? Route { get; private set; }
+
+    /// <summary>The matched route's runtime (policies, clusters), or null.</summary>
+    public RouteRuntime? Action { get; private set; }
+
+    /// <summary>The cluster the route chose (a weighted split is decided once per request), or null.</summary>
+    public Cluster? Cluster { get; private set; }
+
+    /// <summary>The metrics of the route and cluster, or of requests that matched no route.</summary>
+    public RouteMetrics Metrics { get; private set; } = null!;
+
+    /// <summary>How many filters of the chain let the request through; those are told when it completes.</summary>
+    internal int FiltersPassed;
+
+    /// <summary>Fields the filter chain adds to the upstream request (every attempt, every kind of upstream).</summary>
+    public RequestHeaderAdditions RequestHeadersToAdd { get; } = new();
+
+    /// <summary>
+    /// Answers the request with a response the proxy makes (status and flag; a gRPC call gets its gRPC status), and
+    /// records it. Filters use it to answer locally.
+    /// </summary>
+    public abstract ValueTask AnswerAsync(int status, ResponseFlag flag);
+
+    /// <summary>True when the client has left (reset its stream, or closed its connection) during the request.</summary>
+    public abstract bool ClientGone { get; }
+
+    /// <summary>Records a request whose client left before any answer (status 0, <see cref="ResponseFlag.DownstreamDisconnect"/>).</summary>
+    public abstract void RecordClientGone();
+
+    /// <summary>
+    /// Writes this request as an HTTP/1.1 head without a body, with <c>Connection: close</c> and the proxy's fields,
+    /// as an HTTP/1.1 upstream would receive it: the copy a mirror sends.
+    /// </summary>
+    public abstract void WriteHttp1CopyHead(IBufferWriter<byte> output);
+
+    /// <summary>
+    /// Writes this request as the HTTP/2 fields of a bodiless copy, with the proxy's fields, as an HTTP/2 upstream
+    /// would receive it (<paramref name="scheme"/>: that upstream connection's): the copy a mirror sends to an HTTP/2
+    /// cluster.
+    /// </summary>
+    public abstract void WriteHttp2CopyHeaders(Http.Http2.Http2HeaderList target, ReadOnlySpan<byte> scheme);
+
+    /// <summary>The exact size the request head takes, for a copy's buffer.</summary>
+    public abstract int HeadSizeHint { get; }
+
+    /// <summary>Sets the route the request matched and the cluster chosen for it, before the filter chain runs.</summary>
+    internal void SetRoute(Route? route, RouteRuntime? action, Cluster? cluster, RouteMetrics metrics)
+    {
+        Route = route;
+        Action = action;
+        Cluster = cluster;
+        Metrics = metrics;
+    }
+
+    /// <summary>Forgets the finished request's route and additions, so nothing of it lives on in a reused object.</summary>
+    protected void ClearRequest()
+    {
+        Route = null;
+        Action = null;
+        Cluster = null;
+        FiltersPassed = 0;
+        RequestHeadersToAdd.Clear();
+    }
+}
