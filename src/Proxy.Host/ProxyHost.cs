@@ -62,9 +62,11 @@ public sealed class ProxyHost : IAsyncDisposable
     /// </summary>
     public static async Task<ProxyHost> StartAsync(string? configPath, string? configText, Logger log, bool watchFile, TimeProvider? time = null)
     {
+        // The files the configuration names are checked here, as by validate: a missing or mismatched
+        // certificate is an error with its location, not a failure once listeners are half bound.
         var result = configText is not null
-            ? ConfigLoader.LoadText(configText, configPath ?? "<embedded>")
-            : ConfigLoader.LoadFile(configPath!);
+            ? ConfigLoader.LoadText(configText, configPath ?? "<embedded>", ConfigValidationOptions.ForRunning)
+            : ConfigLoader.LoadFile(configPath!, ConfigValidationOptions.ForRunning);
         if (!result.Success)
         {
             throw new ConfigRejectedException(result.Errors);
@@ -137,7 +139,7 @@ public sealed class ProxyHost : IAsyncDisposable
                 return true;
             }
 
-            var result = ConfigLoader.LoadText(text, _configPath);
+            var result = ConfigLoader.LoadText(text, _configPath, ConfigValidationOptions.ForRunning);
             if (!result.Success)
             {
                 foreach (var error in result.Errors)

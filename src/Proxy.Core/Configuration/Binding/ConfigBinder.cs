@@ -1,3 +1,4 @@
+using Proxy.Configuration.Files;
 using Proxy.Configuration.Syntax;
 
 namespace Proxy.Configuration.Binding;
@@ -60,6 +61,10 @@ internal static partial class ConfigBinder
             "stdout" => "stdout",
             string file => ctx.ResolveFile(file),
         };
+        if (accessLog is not null and not "stdout" && ctx.Options.CheckFiles)
+        {
+            ConfiguredFiles.CheckLogFile(map, "access_log", accessLog);
+        }
         return new LogConfig
         {
             Format = map.Word("format", defaults.Format, LogFormats),
