@@ -16,7 +16,7 @@ public class ConfigErrorTests
         [
             (1, "admin.address", "has no port"),
             (2, "drain_timeout", "is not a duration"),
-            (3, "colour", "unknown key 'colour'; allowed keys: admin, listeners, clusters, mesh, log, drain_timeout"),
+            (3, "colour", "unknown key 'colour'; allowed keys: admin, stats, listeners, clusters, mesh, log, drain_timeout"),
             (7, "listeners[0].protocol", "unknown value 'htp'; expected one of: tcp, http, auto"),
             (9, "listeners[0].routes[0].match.headers[0].regex", "invalid regular expression"),
             (10, "listeners[0].routes[0].cluster", "unknown cluster 'nowhere'"),
