@@ -15,21 +15,66 @@ public sealed class ConfigFileWatcher : IDisposable
 
     private readonly FileSystemWatcher _watcher;
     private readonly Timer _debounce;
+    private readonly string _path;
+    private readonly string _name;
 
     public ConfigFileWatcher(string configPath, Action changed)
     {
-        var directory = Path.GetDirectoryName(Path.GetFullPath(configPath))!;
+        _path = Path.GetFullPath(configPath);
+        _name = Path.GetFileName(_path);
+        var directory = Path.GetDirectoryName(_path)!;
         _debounce = new Timer(_ => changed());
         _watcher = new FileSystemWatcher(directory)
         {
             NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.Size | NotifyFilters.CreationTime,
         };
-        FileSystemEventHandler onEvent = (_, _) => _debounce.Change(Debounce, Timeout.InfiniteTimeSpan);
+        FileSystemEventHandler onEvent = (_, e) => Touched(e.Name);
         _watcher.Changed += onEvent;
         _watcher.Created += onEvent;
         _watcher.Deleted += onEvent;
-        _watcher.Renamed += (_, _) => _debounce.Change(Debounce, Timeout.InfiniteTimeSpan);
+        _watcher.Renamed += (_, e) =>
+        {
+            Touched(e.Name);
+            Touched(e.OldName);
+        };
         _watcher.EnableRaisingEvents = true;
+    }
+
+    private void Touched(string? name)
+    {
+        if (name is not null && IsRelevant(name))
+        {
+            _debounce.Change(Debounce, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>
+    /// Whether a change to <paramref name="name"/> in the directory can change what the file reads:
+    /// the file itself, the kubelet's <c>..data</c> links and timestamped directories, or the first
+    /// step of the file's own symlink target. Anything else (an access log written beside the file,
+    /// say) is ignored: it would keep pushing the debounce back.
+    /// </summary>
+    private bool IsRelevant(string name)
+    {
+        if (name == _name || name.StartsWith("..", StringComparison.Ordinal))
+        {
+            return true;
+        }
+
+        try
+        {
+            if (new FileInfo(_path).LinkTarget is { } target && !Path.IsPathRooted(target))
+            {
+                int slash = target.IndexOf('/');
+                return name == (slash < 0 ? target : target[..slash]);
+            }
+        }
+        catch (IOException)
+        {
+            // The link is being replaced; the events that follow name it.
+        }
+
+        return false;
     }
 
     public void Dispose()

@@ -64,4 +64,32 @@ public sealed class ConfigMapReloadTests : IDisposable
         Assert.Equal("b", await after.ReadLineAsync());
         Assert.Contains("config reloaded", log.ToString());
     }
+
+    [Fact]
+    public async Task Reload_OtherFileInTheDirectoryKeepsChanging_ConfigChangeStillNoticed()
+    {
+        // The directory is watched; a file written beside the config (an access log, say) must not
+        // keep pushing the debounce back so that the config's own change is never read.
+        await using var a = TcpUpstream.Named("a");
+        await using var b = TcpUpstream.Named("b");
+        await using var proxy = await RunningProxy.StartAsync(Config(a.Address), watchFile: true);
+        var port = proxy.Listener("tcp").Port;
+        using var stop = new CancellationTokenSource();
+        var noise = Task.Run(async () =>
+        {
+            var other = Path.Combine(Path.GetDirectoryName(proxy.ConfigPath)!, "access.log");
+            while (!stop.IsCancellationRequested)
+            {
+                await File.AppendAllTextAsync(other, "a line\n");
+                await Task.Delay(20);
+            }
+        });
+
+        await proxy.RewriteConfig(Config(b.Address, port));
+
+        var reloaded = await TcpClientHelpers.EventuallyAsync(() => Task.FromResult(proxy.Host.Runtime.Current?.Generation == 2), TimeSpan.FromSeconds(5));
+        stop.Cancel();
+        await noise;
+        Assert.True(reloaded, "the config change was not noticed while another file kept changing");
+    }
 }
