@@ -3,7 +3,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 log=$(mktemp)
-if ! dotnet publish src/Proxy.Host/Proxy.Host.csproj -c Release -r linux-x64 -o artifacts/publish -nologo -v quiet >"$log" 2>&1; then
+# The commit `proxy version` names: "-dirty" when the tree has uncommitted changes, "unknown" outside git.
+commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+if [ "$commit" != unknown ] && ! git diff --quiet HEAD -- 2>/dev/null; then
+  commit="$commit-dirty"
+fi
+if ! dotnet publish src/Proxy.Host/Proxy.Host.csproj -c Release -r linux-x64 -o artifacts/publish -nologo -v quiet -p:SourceCommit="$commit" >"$log" 2>&1; then
   cat "$log" >&2
   echo "publish: failed" >&2
   exit 1

@@ -19,9 +19,11 @@ public sealed class ProxyHost : IAsyncDisposable
     private readonly SemaphoreSlim _reloadLock = new(1, 1);
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _shutdown = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly long _startTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
+    private readonly DateTimeOffset _startTime = DateTimeOffset.UtcNow;
     private AdminServer? _admin;
-    private FileSystemWatcher? _watcher;
-    private Timer? _debounce;
+    private AdminServer? _stats;
+    private ConfigFileWatcher? _watcher;
     private string? _lastText;
     private int _drainStarted;
 
@@ -40,6 +42,9 @@ public sealed class ProxyHost : IAsyncDisposable
     public MetricsRegistry Registry { get; }
 
     public IPEndPoint AdminAddress => _admin!.LocalEndPoint;
+
+    /// <summary>Where the stats-only listener is bound; null without <c>stats</c>.</summary>
+    public IPEndPoint? StatsAddress => _stats?.LocalEndPoint;
 
     /// <summary>Completes when a drain (SIGTERM or POST /drain) has finished.</summary>
     public Task Drained => _drained.Task;
@@ -62,9 +67,11 @@ public sealed class ProxyHost : IAsyncDisposable
     /// </summary>
     public static async Task<ProxyHost> StartAsync(string? configPath, string? configText, Logger log, bool watchFile, TimeProvider? time = null)
     {
+        // The files the configuration names are checked here, as by validate: a missing or mismatched
+        // certificate is an error with its location, not a failure once listeners are half bound.
         var result = configText is not null
-            ? ConfigLoader.LoadText(configText, configPath ?? "<embedded>")
-            : ConfigLoader.LoadFile(configPath!);
+            ? ConfigLoader.LoadText(configText, configPath ?? "<embedded>", ConfigValidationOptions.ForRunning)
+            : ConfigLoader.LoadFile(configPath!, ConfigValidationOptions.ForRunning);
         if (!result.Success)
         {
             throw new ConfigRejectedException(result.Errors);
@@ -77,9 +84,7 @@ public sealed class ProxyHost : IAsyncDisposable
         try
         {
             await host.Runtime.ApplyAsync(config).ConfigureAwait(false);
-            host._admin = new AdminServer(AddressResolver.ForBind(config.Admin.Address), new AdminRoutes(host.Runtime, host.Registry, host.BeginDrainAsync, host.RequestShutdownAsync), log);
-            host._admin.Start();
-            log.Info("admin listening", ("address", host._admin.LocalEndPoint));
+            host.StartAdmin(config, configPath);
         }
         catch
         {
@@ -93,6 +98,33 @@ public sealed class ProxyHost : IAsyncDisposable
         }
 
         return host;
+    }
+
+    /// <summary>Binds the admin server and, when configured, the stats-only listener. Their addresses are read at start only.</summary>
+    private void StartAdmin(ProxyConfig config, string? configPath)
+    {
+        var routes = new AdminRoutes(Runtime, Registry, _log, BeginDrainAsync, RequestShutdownAsync)
+        {
+            ConfigPath = configPath,
+            StartTimestamp = _startTimestamp,
+            StartTime = _startTime,
+        };
+        _admin = new AdminServer(AddressResolver.ForBind(config.Admin.Address), routes.HandleAsync, _log);
+        _admin.Start();
+        _log.Info("admin listening", ("address", _admin.LocalEndPoint));
+        if (!IPAddress.IsLoopback(_admin.LocalEndPoint.Address))
+        {
+            // The admin API shows the configuration and certificates; anyone who reaches it reads them.
+            _log.Warn("the admin server is bound to a non-loopback address: every client that reaches it can read the configuration and certificates; keep admin.address on 127.0.0.1 and give scrapers the stats listener (stats.address)",
+                ("address", _admin.LocalEndPoint), ("remote_control", config.Admin.AllowRemoteControl ? "allowed" : "loopback only"));
+        }
+
+        if (config.Stats is { } stats)
+        {
+            _stats = new AdminServer(AddressResolver.ForBind(stats.Address), new StatsRoutes(Registry).HandleAsync, _log);
+            _stats.Start();
+            _log.Info("stats listening", ("address", _stats.LocalEndPoint), ("paths", "/metrics /stats/prometheus"));
+        }
     }
 
     private static void ApplyLogSettings(Logger log, LogConfig config)
@@ -137,7 +169,7 @@ public sealed class ProxyHost : IAsyncDisposable
                 return true;
             }
 
-            var result = ConfigLoader.LoadText(text, _configPath);
+            var result = ConfigLoader.LoadText(text, _configPath, ConfigValidationOptions.ForRunning);
             if (!result.Success)
             {
                 foreach (var error in result.Errors)
@@ -176,23 +208,7 @@ public sealed class ProxyHost : IAsyncDisposable
         return false;
     }
 
-    private void WatchConfigFile()
-    {
-        var full = Path.GetFullPath(_configPath!);
-        _debounce = new Timer(_ => _ = ReloadAsync(onlyIfChanged: true));
-        _watcher = new FileSystemWatcher(Path.GetDirectoryName(full)!, Path.GetFileName(full))
-        {
-            NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.FileName | NotifyFilters.Size | NotifyFilters.CreationTime,
-        };
-
-        // Editors save by writing in place or by renaming a temporary file over the original; both
-        // fire several events, so wait for a quiet 200 ms before reading.
-        FileSystemEventHandler changed = (_, _) => _debounce.Change(TimeSpan.FromMilliseconds(200), Timeout.InfiniteTimeSpan);
-        _watcher.Changed += changed;
-        _watcher.Created += changed;
-        _watcher.Renamed += (_, _) => _debounce.Change(TimeSpan.FromMilliseconds(200), Timeout.InfiniteTimeSpan);
-        _watcher.EnableRaisingEvents = true;
-    }
+    private void WatchConfigFile() => _watcher = new ConfigFileWatcher(_configPath!, () => _ = ReloadAsync(onlyIfChanged: true));
 
     /// <summary>
     /// Starts a drain once: listeners stop accepting, /ready answers 503, live connections get the
@@ -218,10 +234,14 @@ public sealed class ProxyHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _watcher?.Dispose();
-        _debounce?.Dispose();
         if (_admin is not null)
         {
             await _admin.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_stats is not null)
+        {
+            await _stats.DisposeAsync().ConfigureAwait(false);
         }
 
         await Runtime.DisposeAsync().ConfigureAwait(false);

@@ -19,6 +19,19 @@ public sealed record ConfigValidationOptions
     /// <summary>Options with the built-in names.</summary>
     public static ConfigValidationOptions Default { get; } = new();
 
+    /// <summary>
+    /// Options for a configuration about to run: <see cref="Default"/> plus <see cref="CheckFiles"/>
+    /// (<c>proxy validate</c>, start and reload).
+    /// </summary>
+    public static ConfigValidationOptions ForRunning { get; } = new() { CheckFiles = true };
+
+    /// <summary>
+    /// Whether the files the configuration names (certificates, keys, CA bundles, the access log)
+    /// are opened and checked: readable, parseable, each key matching its certificate. Off for
+    /// configurations only inspected (tests of the format, examples with placeholder paths).
+    /// </summary>
+    public bool CheckFiles { get; init; }
+
     /// <summary>Accepted <c>load_balancer</c> values.</summary>
     public IReadOnlyCollection<string> LoadBalancers { get; init; } = BuiltInLoadBalancers;
 

@@ -47,6 +47,10 @@ public static partial class ConfigWriter
                 w.WriteNumber("min_per_second", budget.MinPerSecond);
                 w.WriteEndObject();
             }
+            else
+            {
+                w.WriteString("budget", "none");
+            }
             w.WriteEndObject();
         }
         if (route.Fault is { } fault)

@@ -29,7 +29,14 @@ public static partial class ConfigWriter
         w.WriteStartObject();
         w.WriteStartObject("admin");
         w.WriteString("address", config.Admin.Address.ToString());
+        w.WriteBoolean("allow_remote_control", config.Admin.AllowRemoteControl);
         w.WriteEndObject();
+        if (config.Stats is { } stats)
+        {
+            w.WriteStartObject("stats");
+            w.WriteString("address", stats.Address.ToString());
+            w.WriteEndObject();
+        }
         w.WriteStartArray("listeners");
         foreach (var listener in config.Listeners)
         {

@@ -6,6 +6,9 @@ public sealed record ProxyConfig
     /// <summary>The admin server (<c>admin</c>).</summary>
     public AdminConfig Admin { get; init; } = new();
 
+    /// <summary>The stats-only listener; null when there is none (<c>stats</c>).</summary>
+    public StatsConfig? Stats { get; init; }
+
     /// <summary>The listeners, in file order (<c>listeners</c>).</summary>
     public IReadOnlyList<ListenerConfig> Listeners { get; init; } = ConfigList<ListenerConfig>.Empty;
 

@@ -21,6 +21,9 @@ public sealed record RetryConfig
     /// <summary>Backoff ceiling (default 250ms).</summary>
     public TimeSpan BackoffMax { get; init; } = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>Retry budget; null for none (only <see cref="Attempts"/> bounds retries).</summary>
-    public RetryBudgetConfig? Budget { get; init; }
+    /// <summary>
+    /// Retry budget; Linkerd's default (20 % of requests plus 10 per second) unless the route says
+    /// <c>budget: none</c>, which is null here (then only <see cref="Attempts"/> bounds retries).
+    /// </summary>
+    public RetryBudgetConfig? Budget { get; init; } = RetryBudgetConfig.Default;
 }

@@ -66,10 +66,27 @@ public sealed class CertificateAuthority : IDisposable
     /// </summary>
     public WorkloadCertificate Issue(SpiffeId id, TimeSpan lifetime, IReadOnlyList<string>? dnsNames = null)
     {
-        var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest(new X500DistinguishedName(SubjectFor(id)), key, HashAlgorithmName.SHA256);
         var san = new SubjectAlternativeNameBuilder();
         san.AddUri(new Uri(id.Value));
+        AddDnsNames(san, dnsNames);
+        return Sign(SubjectFor(id), san, [ServerAuth, ClientAuth], lifetime);
+    }
+
+    /// <summary>
+    /// Issues an edge (server) certificate for <paramref name="dnsNames"/>, without a SPIFFE ID:
+    /// ECDSA P-256, the names as DNS SANs (the first also as the subject CN), serverAuth EKU only,
+    /// for a listener's <c>tls</c> that browsers and other non-mesh clients connect to.
+    /// </summary>
+    public WorkloadCertificate IssueServer(IReadOnlyList<string> dnsNames, TimeSpan lifetime)
+    {
+        ArgumentOutOfRangeException.ThrowIfZero(dnsNames.Count);
+        var san = new SubjectAlternativeNameBuilder();
+        AddDnsNames(san, dnsNames);
+        return Sign($"CN={dnsNames[0]}", san, [ServerAuth], lifetime);
+    }
+
+    private static void AddDnsNames(SubjectAlternativeNameBuilder san, IReadOnlyList<string>? dnsNames)
+    {
         if (dnsNames is not null)
         {
             foreach (var name in dnsNames)
@@ -77,11 +94,22 @@ public sealed class CertificateAuthority : IDisposable
                 san.AddDnsName(name);
             }
         }
+    }
+
+    private WorkloadCertificate Sign(string subject, SubjectAlternativeNameBuilder san, Oid[] usages, TimeSpan lifetime)
+    {
+        var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest(new X500DistinguishedName(subject), key, HashAlgorithmName.SHA256);
+        var extendedUsages = new OidCollection();
+        foreach (var usage in usages)
+        {
+            extendedUsages.Add(usage);
+        }
 
         request.CertificateExtensions.Add(san.Build(critical: false));
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyAgreement, true));
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([ServerAuth, ClientAuth], false));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(extendedUsages, false));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(Certificate, true, false));
 

@@ -56,6 +56,15 @@ public sealed class CertificateStore : IDisposable
         }
     }
 
+    /// <summary>Every certificate and CA bundle loaded so far, for the admin /certs page.</summary>
+    public (CertificateSource[] Certificates, TrustBundle[] Bundles) Loaded()
+    {
+        lock (_lock)
+        {
+            return ([.. _certificates.Values], [.. _bundles.Values]);
+        }
+    }
+
     /// <summary>Checks every file now; returns how many certificates or bundles were replaced.</summary>
     public int Poll()
     {

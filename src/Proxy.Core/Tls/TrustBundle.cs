@@ -38,6 +38,9 @@ public sealed class TrustBundle
         return peerIsClient ? trust.ClientPeers : trust.ServerPeers;
     }
 
+    /// <summary>The CA certificates of the current load (the admin /certs page lists them).</summary>
+    public X509Certificate2Collection Roots => Volatile.Read(ref _trust).ServerPeers.CustomTrustStore;
+
     /// <summary>The last reload failure, or null.</summary>
     public string? LastError { get; private set; }
 

@@ -6,22 +6,23 @@ using Proxy.Observability;
 namespace Proxy.Host.Admin;
 
 /// <summary>
-/// The admin endpoint (loopback by default): GET /ready, /metrics, /config, /clusters; POST /drain.
-/// A deliberately small HTTP/1.1 server, one request per connection, off the proxy's hot path:
-/// scrapes and probes are rare, and it must keep answering while the proxy drains.
+/// The admin endpoint (loopback by default; see <see cref="AdminRoutes"/>) and the stats-only
+/// listener (<see cref="StatsRoutes"/>): a deliberately small HTTP/1.1 server, one request per
+/// connection, off the proxy's hot path: scrapes and probes are rare, and it must keep answering
+/// while the proxy drains. What each path answers is the handler's business.
 /// </summary>
 public sealed class AdminServer : IAsyncDisposable
 {
     private const int MaxHeadBytes = 16 * 1024;
     private readonly Socket _socket;
-    private readonly AdminRoutes _routes;
+    private readonly Func<AdminRequest, Task<AdminResponse>> _handle;
     private readonly Logger _log;
     private readonly CancellationTokenSource _stop = new();
     private Task _loop = Task.CompletedTask;
 
-    public AdminServer(IPEndPoint address, AdminRoutes routes, Logger log)
+    public AdminServer(IPEndPoint address, Func<AdminRequest, Task<AdminResponse>> handle, Logger log)
     {
-        _routes = routes;
+        _handle = handle;
         _log = log;
         _socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
@@ -86,7 +87,7 @@ public sealed class AdminServer : IAsyncDisposable
                 var firstLine = head[..head.IndexOf("\r\n", StringComparison.Ordinal)];
                 var parts = firstLine.Split(' ');
                 response = parts.Length == 3
-                    ? await _routes.HandleAsync(parts[0], parts[1]).ConfigureAwait(false)
+                    ? await _handle(AdminRequest.From(parts[0], parts[1], (client.RemoteEndPoint as IPEndPoint)?.Address)).ConfigureAwait(false)
                     : AdminResponse.Text(400, "bad request line\n");
             }
 
@@ -134,6 +135,7 @@ public sealed class AdminServer : IAsyncDisposable
         200 => "OK",
         202 => "Accepted",
         400 => "Bad Request",
+        403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
         503 => "Service Unavailable",

@@ -7,7 +7,8 @@ namespace Proxy.Host.Cli;
 /// <summary>
 /// <c>proxy certs ca --out DIR</c> makes a mesh root CA (ECDSA P-256, PEM);
 /// <c>proxy certs issue --ca DIR --spiffe-id ID --out DIR [--ttl 24h] [--dns NAME]</c> issues a
-/// short-lived workload certificate with the SPIFFE URI SAN and client+server EKU.
+/// short-lived workload certificate with the SPIFFE URI SAN and client+server EKU; with <c>--dns</c>
+/// and no <c>--spiffe-id</c>, an edge (server) certificate for those names.
 /// </summary>
 public static class CertsCommand
 {
@@ -17,7 +18,9 @@ public static class CertsCommand
     {
         if (args.Length == 0 || args[0] is not ("ca" or "issue"))
         {
-            stderr.WriteLine("proxy certs: expected 'ca' or 'issue'");
+            stderr.WriteLine(args.Length == 0
+                ? "proxy certs: expected 'ca' or 'issue' (proxy certs --help describes them)"
+                : $"proxy certs: unknown subcommand '{args[0]}'; expected 'ca' or 'issue' (proxy certs --help describes them)");
             return 2;
         }
 
@@ -72,22 +75,38 @@ public static class CertsCommand
             return 2;
         }
 
-        if (caDir is null || output is null || idText is null)
+        if (caDir is null || output is null || (idText is null && dns.Count == 0))
         {
-            stderr.WriteLine("proxy certs issue: --ca DIR, --spiffe-id ID and --out DIR are required");
+            stderr.WriteLine("proxy certs issue: --ca DIR, --out DIR and --spiffe-id ID (a mesh workload) or --dns NAME (an edge certificate) are required");
             return 2;
         }
 
-        if (!SpiffeId.TryParse(idText, out var id, out var idError))
+        SpiffeId? id = null;
+        if (idText is not null)
         {
-            stderr.WriteLine($"proxy certs issue: --spiffe-id '{idText}': {idError}");
-            return 2;
+            if (!SpiffeId.TryParse(idText, out var parsed, out var idError))
+            {
+                stderr.WriteLine($"proxy certs issue: --spiffe-id '{idText}': {idError}");
+                return 2;
+            }
+
+            id = parsed;
+        }
+
+        foreach (var name in dns)
+        {
+            if (!HostPort.IsValidHost(name.StartsWith("*.", StringComparison.Ordinal) ? name[2..] : name))
+            {
+                stderr.WriteLine($"proxy certs issue: --dns '{name}' is not a DNS name");
+                return 2;
+            }
         }
 
         using var ca = CertificateAuthority.Load(caDir);
-        using var workload = ca.Issue(id, ttl, dns);
-        workload.Save(output);
-        stdout.WriteLine($"wrote {Path.Combine(output, CertificateAuthority.CertFile)} for {id} (valid until {workload.Certificate.NotAfter:u})");
+        using var issued = id is not null ? ca.Issue(id, ttl, dns) : ca.IssueServer(dns, ttl);
+        issued.Save(output);
+        var subject = id is not null ? id.Value : "DNS " + string.Join(", ", dns);
+        stdout.WriteLine($"wrote {Path.Combine(output, CertificateAuthority.CertFile)}, {CertificateAuthority.KeyFile}, {CertificateAuthority.CaFile} for {subject} (valid until {issued.Certificate.NotAfter:u})");
         return 0;
     }
 

@@ -19,22 +19,37 @@ public static class CommandLine
                                start sample upstreams and the proxy in front of them, print what to try
           certs ca --out DIR [--ttl 8760h]
                                make a mesh root CA (ECDSA P-256, PEM)
-          certs issue --ca DIR --spiffe-id spiffe://DOMAIN/ns/NS/sa/SA --out DIR [--ttl 24h] [--dns NAME]
-                               issue a workload certificate with the SPIFFE URI SAN
+          certs issue --ca DIR --out DIR (--spiffe-id spiffe://DOMAIN/ns/NS/sa/SA | --dns NAME) [--ttl 24h]
+                               issue a workload certificate with the SPIFFE URI SAN, or with
+                               --dns alone an edge certificate for those names
           init --proxy-uid UID [--dry-run] [--remove] [--iptables-mode nft|legacy] ...
                                write the nat-table rules of transparent interception (see proxy init --help)
           wait-ready [--admin 127.0.0.1:15000] [--timeout 60s]
                                exit 0 once the admin server's /ready answers 200, 1 on timeout
-          version              print the version
+          version              print the version and the commit it was built from
+
+        proxy COMMAND --help describes a command.
 
         """;
 
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
     {
+        if (args.Length > 1 && args[0] == "help" && CommandHelp.For(args[1], args.AsSpan(2)) is { } commandHelp)
+        {
+            stdout.Write(commandHelp);
+            return 0;
+        }
+
         if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
         {
             stdout.Write(Usage);
             return args.Length == 0 ? 2 : 0;
+        }
+
+        if (CommandHelp.Asked(args.AsSpan(1)) && CommandHelp.For(args[0], args.AsSpan(1)) is { } help)
+        {
+            stdout.Write(help);
+            return 0;
         }
 
         // Commands with their own options parse them themselves.
@@ -76,7 +91,7 @@ public static class CommandLine
             case "demo":
                 return await DemoCommand.ExecuteAsync(options, stdout, stderr).ConfigureAwait(false);
             case "version" or "--version":
-                stdout.WriteLine($"proxy {typeof(CommandLine).Assembly.GetName().Version}");
+                stdout.WriteLine(BuildInfo.Describe());
                 return 0;
             default:
                 stderr.WriteLine($"proxy: unknown command '{args[0]}'");

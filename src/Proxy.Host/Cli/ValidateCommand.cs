@@ -2,7 +2,7 @@ using Proxy.Configuration;
 
 namespace Proxy.Host.Cli;
 
-/// <summary><c>proxy validate --config FILE</c>: every error with its location; exit 1 if any.</summary>
+/// <summary><c>proxy validate --config FILE</c>: every error with its location, the files it names included; exit 1 if any.</summary>
 public static class ValidateCommand
 {
     public static int Execute(CommandOptions options, TextWriter stdout, TextWriter stderr)
@@ -13,7 +13,7 @@ public static class ValidateCommand
             return 2;
         }
 
-        var result = ConfigLoader.LoadFile(options.ConfigPath);
+        var result = ConfigLoader.LoadFile(options.ConfigPath, ConfigValidationOptions.ForRunning);
         if (result.Success)
         {
             stdout.WriteLine($"{options.ConfigPath}: valid ({result.Config!.Listeners.Count} listener(s), {result.Config.Clusters.Count} cluster(s))");

@@ -16,7 +16,7 @@ public class ConfigErrorTests
         [
             (1, "admin.address", "has no port"),
             (2, "drain_timeout", "is not a duration"),
-            (3, "colour", "unknown key 'colour'; allowed keys: admin, listeners, clusters, mesh, log, drain_timeout"),
+            (3, "colour", "unknown key 'colour'; allowed keys: admin, stats, listeners, clusters, mesh, log, drain_timeout"),
             (7, "listeners[0].protocol", "unknown value 'htp'; expected one of: tcp, http, auto"),
             (9, "listeners[0].routes[0].match.headers[0].regex", "invalid regular expression"),
             (10, "listeners[0].routes[0].cluster", "unknown cluster 'nowhere'"),
@@ -30,11 +30,11 @@ public class ConfigErrorTests
             (16, "listeners[1].address", "clashes with listener 'web'"),
             (18, "listeners[2].name", "missing required key 'name'"),
             (18, "listeners[2].address", "port '99999' is out of range"),
-            (20, "listeners[2].routes", "expected a sequence, found a mapping"),
+            (20, "listeners[2].routes[0]", "expected a mapping, found a scalar"),
             (24, "clusters[0].load_balancer", "unknown load balancer 'fastest'; known: round_robin, random, least_request, peak_ewma, ring_hash, maglev"),
             (25, "clusters[0].connect_timeout", "'soon' is not a duration"),
             (26, "clusters[1].name", "duplicate cluster name 'api'"),
-            (27, "clusters[1].endpoints", "expected a sequence, found a scalar"),
+            (27, "clusters[1].endpoints[0]", "'10.0.0.6' has no port"),
             (29, "mesh.identity.ca", "missing required key 'ca'"),
             (30, "mesh.inbound.mode", "unknown value 'lax'; expected one of: strict, permissive"),
             (33, "mesh.outbound.services[0].cluster", "unknown cluster 'missing'"),
@@ -136,7 +136,7 @@ public class ConfigErrorTests
     [Theory]
     // Wrong types.
     [InlineData("admin: 5", "admin", "expected a mapping, found a scalar")]
-    [InlineData("listeners: { name: a }", "listeners", "expected a sequence, found a mapping")]
+    [InlineData("listeners: [ [ a ] ]", "listeners[0]", "expected a mapping, found a sequence")]
     [InlineData("log: { level: [ info ] }", "log.level", "expected a string, found a sequence")]
     [InlineData("clusters: [ { name: a, endpoints: [ 1.2.3.4:5 ], pool: { max_idle: many } } ]", "clusters[0].pool.max_idle", "expected a whole number, found 'many'")]
     [InlineData("clusters: [ { name: a, endpoints: [ 1.2.3.4:5 ], pool: { max_idle: { a: 1 } } } ]", "clusters[0].pool.max_idle", "expected a number, found a mapping")]
@@ -233,6 +233,7 @@ public class ConfigErrorTests
     [InlineData("{ cluster: a, retries: { attempts: -1 } }", "routes[0].retries.attempts", "out of range")]
     [InlineData("{ cluster: a, retries: { backoff_base: 1s, backoff_max: 100ms } }", "routes[0].retries.backoff_max", "less than backoff_base")]
     [InlineData("{ cluster: a, retries: { budget: { ratio: 2 } } }", "routes[0].retries.budget.ratio", "out of range (0 to 1)")]
+    [InlineData("{ cluster: a, retries: { budget: always } }", "routes[0].retries.budget", "expected 'none' or a mapping { ratio, min_per_second }, found 'always'")]
     [InlineData("{ cluster: a, fault: { } }", "routes[0].fault", "a fault needs 'delay' or 'abort'")]
     [InlineData("{ cluster: a, fault: { delay: { percent: 5 } } }", "routes[0].fault.delay.duration", "missing required key 'duration'")]
     [InlineData("{ cluster: a, fault: { delay: { duration: 1s, percent: 100.5 } } }", "routes[0].fault.delay.percent", "out of range (0 to 100)")]

@@ -204,14 +204,18 @@ internal sealed class BindContext
         return indexes;
     }
 
-    /// <summary>Reads a sequence; with <paramref name="allowSingle"/> a lone scalar counts as a one-item list.</summary>
-    public IReadOnlyList<ConfigNode>? ReadSequence(ConfigNode node, string path, bool allowSingle = false)
+    /// <summary>
+    /// Reads a sequence. Every list in the file accepts its one item written alone, a scalar
+    /// (<c>endpoints: 10.0.0.5:9000</c>) or a mapping (<c>certificates: { cert: a.pem, key: a.key }</c>),
+    /// so no list key behaves differently from another.
+    /// </summary>
+    public IReadOnlyList<ConfigNode>? ReadSequence(ConfigNode node, string path)
     {
         if (node is ConfigSequence sequence)
         {
             return sequence.Items;
         }
-        if (allowSingle && node is ConfigScalar)
+        if (node is ConfigScalar or ConfigMapping)
         {
             return [node];
         }
@@ -221,7 +225,7 @@ internal sealed class BindContext
 
     public ConfigList<string> ReadStringList(ConfigNode node, string path)
     {
-        var items = ReadSequence(node, path, allowSingle: true);
+        var items = ReadSequence(node, path);
         if (items is null)
         {
             return ConfigList<string>.Empty;
@@ -239,7 +243,7 @@ internal sealed class BindContext
 
     public ConfigList<int> ReadIntList(ConfigNode node, string path, int min, int max)
     {
-        var items = ReadSequence(node, path, allowSingle: true);
+        var items = ReadSequence(node, path);
         if (items is null)
         {
             return ConfigList<int>.Empty;

@@ -1,3 +1,4 @@
+using Proxy.Configuration.Files;
 using Proxy.Configuration.Syntax;
 
 namespace Proxy.Configuration.Binding;
@@ -94,6 +95,15 @@ internal static partial class ConfigBinder
             }
         }
         var protocol = map.Enum("protocol", ClusterProtocol.Http1, ClusterProtocolNames, ClusterProtocolValues);
+
+        // Bound before a missing name drops the cluster, so every mistake in it is reported at once.
+        var connectTimeout = map.Duration("connect_timeout", TimeSpan.FromSeconds(1));
+        var idleTimeout = map.Duration("idle_timeout", TimeSpan.FromHours(1));
+        var pool = map.Get("pool") is { } poolNode ? BindPool(ctx, poolNode, map.ChildPath("pool")) : new PoolConfig();
+        var tls = map.Get("tls") is { } tlsNode ? BindTlsClient(ctx, tlsNode, map.ChildPath("tls")) : null;
+        var circuitBreaker = map.Get("circuit_breaker") is { } cb ? BindCircuitBreaker(ctx, cb, map.ChildPath("circuit_breaker")) : null;
+        var outlierDetection = map.Get("outlier_detection") is { } od ? BindOutlierDetection(ctx, od, map.ChildPath("outlier_detection")) : null;
+        var healthCheck = map.Get("health_check") is { } hc ? BindHealthCheck(ctx, hc, map.ChildPath("health_check")) : null;
         if (name is null)
         {
             return null;
@@ -105,13 +115,13 @@ internal static partial class ConfigBinder
             Protocol = protocol,
             LoadBalancer = loadBalancer,
             HashOn = hashOn,
-            ConnectTimeout = map.Duration("connect_timeout", TimeSpan.FromSeconds(1)),
-            IdleTimeout = map.Duration("idle_timeout", TimeSpan.FromHours(1)),
-            Pool = map.Get("pool") is { } pool ? BindPool(ctx, pool, map.ChildPath("pool")) : new PoolConfig(),
-            Tls = map.Get("tls") is { } tls ? BindTlsClient(ctx, tls, map.ChildPath("tls")) : null,
-            CircuitBreaker = map.Get("circuit_breaker") is { } cb ? BindCircuitBreaker(ctx, cb, map.ChildPath("circuit_breaker")) : null,
-            OutlierDetection = map.Get("outlier_detection") is { } od ? BindOutlierDetection(ctx, od, map.ChildPath("outlier_detection")) : null,
-            HealthCheck = map.Get("health_check") is { } hc ? BindHealthCheck(ctx, hc, map.ChildPath("health_check")) : null,
+            ConnectTimeout = connectTimeout,
+            IdleTimeout = idleTimeout,
+            Pool = pool,
+            Tls = tls,
+            CircuitBreaker = circuitBreaker,
+            OutlierDetection = outlierDetection,
+            HealthCheck = healthCheck,
         };
     }
 
@@ -136,9 +146,11 @@ internal static partial class ConfigBinder
                 // Short form: "- 10.0.0.5:9000".
                 endpoint = ctx.ReadAddress(items[i], itemPath) is { } address ? new EndpointConfig { Address = address } : null;
             }
-            else if (MappingView.Open(ctx, items[i], itemPath, EndpointKeys) is { } map && map.Address("address", required: true) is { } address)
+            else if (MappingView.Open(ctx, items[i], itemPath, EndpointKeys) is { } map)
             {
-                endpoint = new EndpointConfig { Address = address, Weight = map.Int("weight", 1, 1, 1_000_000) };
+                var address = map.Address("address", required: true);
+                int weight = map.Int("weight", 1, 1, 1_000_000);
+                endpoint = address is null ? null : new EndpointConfig { Address = address.Value, Weight = weight };
             }
             if (endpoint is null)
             {
@@ -243,10 +255,22 @@ internal static partial class ConfigBinder
         {
             map.Error(cert is null ? "key" : "cert", "a client certificate needs both 'cert' and 'key'");
         }
+        string? ca = map.File("ca");
+        if (ctx.Options.CheckFiles)
+        {
+            if (ca is not null)
+            {
+                ConfiguredFiles.CheckCaBundle(map, "ca", ca);
+            }
+            if (cert is not null && key is not null)
+            {
+                ConfiguredFiles.CheckCertificateAndKey(map, "cert", cert, "key", key);
+            }
+        }
         return new TlsClientConfig
         {
             Sni = map.String("sni"),
-            Ca = map.File("ca"),
+            Ca = ca,
             Cert = cert,
             Key = key,
             InsecureSkipVerify = map.Bool("insecure_skip_verify", false),

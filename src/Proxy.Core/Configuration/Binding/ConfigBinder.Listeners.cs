@@ -1,3 +1,4 @@
+using Proxy.Configuration.Files;
 using Proxy.Configuration.Syntax;
 
 namespace Proxy.Configuration.Binding;
@@ -104,6 +105,14 @@ internal static partial class ConfigBinder
             }
         }
 
+        // Every part is bound before a missing name or address drops the listener, so a file
+        // reports all of the listener's mistakes at once, not one per fix.
+        var tls = map.Get("tls") is { } tlsNode ? BindTlsServer(ctx, tlsNode, map.ChildPath("tls")) : null;
+        var idleTimeout = map.Duration("idle_timeout", TimeSpan.FromSeconds(300));
+        var connectTimeout = map.OptionalDuration("connect_timeout");
+        var limits = map.Get("limits") is { } limitsNode ? BindLimits(ctx, limitsNode, map.ChildPath("limits")) : new HttpLimitsConfig();
+        var rateLimit = map.Get("rate_limit") is { } rateLimitNode ? BindRateLimit(ctx, rateLimitNode, map.ChildPath("rate_limit")) : null;
+        var httpFilters = map.Get("http_filters") is { } filtersNode ? BindHttpFilters(ctx, filtersNode, map.ChildPath("http_filters")) : null;
         if (name is null || address is null)
         {
             return null;
@@ -115,12 +124,12 @@ internal static partial class ConfigBinder
             Protocol = protocol,
             Cluster = cluster,
             Routes = routes,
-            Tls = map.Get("tls") is { } tls ? BindTlsServer(ctx, tls, map.ChildPath("tls")) : null,
-            IdleTimeout = map.Duration("idle_timeout", TimeSpan.FromSeconds(300)),
-            ConnectTimeout = map.OptionalDuration("connect_timeout"),
-            Limits = map.Get("limits") is { } limits ? BindLimits(ctx, limits, map.ChildPath("limits")) : new HttpLimitsConfig(),
-            RateLimit = map.Get("rate_limit") is { } rateLimit ? BindRateLimit(ctx, rateLimit, map.ChildPath("rate_limit")) : null,
-            HttpFilters = map.Get("http_filters") is { } filters ? BindHttpFilters(ctx, filters, map.ChildPath("http_filters")) : null,
+            Tls = tls,
+            IdleTimeout = idleTimeout,
+            ConnectTimeout = connectTimeout,
+            Limits = limits,
+            RateLimit = rateLimit,
+            HttpFilters = httpFilters,
         };
     }
 
@@ -210,6 +219,10 @@ internal static partial class ConfigBinder
             map.Error("certificates", "at least one certificate is needed");
         }
         string? clientCa = map.File("client_ca");
+        if (clientCa is not null && ctx.Options.CheckFiles)
+        {
+            ConfiguredFiles.CheckCaBundle(map, "client_ca", clientCa);
+        }
         bool requireClientCert = map.Bool("require_client_cert", false);
         if (requireClientCert && clientCa is null)
         {
@@ -234,12 +247,16 @@ internal static partial class ConfigBinder
         string? cert = map.File("cert", required: true);
         string? key = map.File("key", required: true);
         var sni = map.StringList("sni");
+        if (cert is not null && key is not null && ctx.Options.CheckFiles)
+        {
+            ConfiguredFiles.CheckCertificateAndKey(map, "cert", cert, "key", key);
+        }
         return cert is null || key is null ? null : new TlsCertificateConfig { Cert = cert, Key = key, Sni = sni };
     }
 
     private static ConfigList<string> BindAlpn(BindContext ctx, ConfigNode node, string path)
     {
-        var items = ctx.ReadSequence(node, path, allowSingle: true);
+        var items = ctx.ReadSequence(node, path);
         var list = new List<string>();
         for (int i = 0; items is not null && i < items.Count; i++)
         {

@@ -1,3 +1,4 @@
+using Proxy.Configuration.Files;
 using Proxy.Configuration.Syntax;
 
 namespace Proxy.Configuration.Binding;
@@ -28,6 +29,17 @@ internal static partial class ConfigBinder
             string? cert = id.File("cert", required: true);
             string? key = id.File("key", required: true);
             string? ca = id.File("ca", required: true);
+            if (ctx.Options.CheckFiles)
+            {
+                if (cert is not null && key is not null)
+                {
+                    ConfiguredFiles.CheckCertificateAndKey(id, "cert", cert, "key", key);
+                }
+                if (ca is not null)
+                {
+                    ConfiguredFiles.CheckCaBundle(id, "ca", ca);
+                }
+            }
             if (cert is not null && key is not null && ca is not null)
             {
                 identity = new MeshIdentityConfig { Cert = cert, Key = key, Ca = ca };

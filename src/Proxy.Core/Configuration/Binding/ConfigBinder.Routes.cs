@@ -247,7 +247,7 @@ internal static partial class ConfigBinder
         if (map.Get("retry_on") is { } retryOnNode)
         {
             var list = new List<string>();
-            var items = ctx.ReadSequence(retryOnNode, map.ChildPath("retry_on"), allowSingle: true);
+            var items = ctx.ReadSequence(retryOnNode, map.ChildPath("retry_on"));
             for (int i = 0; items is not null && i < items.Count; i++)
             {
                 if (ctx.ReadWord(items[i], BindContext.Index(map.ChildPath("retry_on"), i), RetryOnNames) is { } condition)
@@ -276,7 +276,7 @@ internal static partial class ConfigBinder
             PerTryTimeout = map.OptionalDuration("per_try_timeout"),
             BackoffBase = backoffBase,
             BackoffMax = backoffMax,
-            Budget = map.Get("budget") is { } budget ? BindBudget(ctx, budget, map.ChildPath("budget")) : null,
+            Budget = map.Get("budget") is { } budget ? BindBudget(ctx, budget, map.ChildPath("budget")) : defaults.Budget,
         };
     }
 
@@ -292,8 +292,17 @@ internal static partial class ConfigBinder
         return false;
     }
 
+    /// <summary><c>budget: none</c> turns the budget off; a mapping sets it (absent keys take Linkerd's defaults).</summary>
     private static RetryBudgetConfig? BindBudget(BindContext ctx, ConfigNode node, string path)
     {
+        if (node is ConfigScalar scalar)
+        {
+            if (scalar.Value != "none")
+            {
+                ctx.Error(node, path, $"expected 'none' or a mapping {{ ratio, min_per_second }}, found '{scalar.Value}'");
+            }
+            return null;
+        }
         var map = MappingView.Open(ctx, node, path, BudgetKeys);
         var defaults = new RetryBudgetConfig();
         return map is null ? null : new RetryBudgetConfig

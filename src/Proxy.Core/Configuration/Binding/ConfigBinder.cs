@@ -1,3 +1,4 @@
+using Proxy.Configuration.Files;
 using Proxy.Configuration.Syntax;
 
 namespace Proxy.Configuration.Binding;
@@ -10,9 +11,10 @@ namespace Proxy.Configuration.Binding;
 /// </summary>
 internal static partial class ConfigBinder
 {
-    private static readonly string[] RootKeys = ["admin", "listeners", "clusters", "mesh", "log", "drain_timeout", "tracing"];
+    private static readonly string[] RootKeys = ["admin", "stats", "listeners", "clusters", "mesh", "log", "drain_timeout", "tracing"];
     private static readonly string[] TracingKeys = ["collector", "service_name", "sample_percent"];
-    private static readonly string[] AdminKeys = ["address"];
+    private static readonly string[] AdminKeys = ["address", "allow_remote_control"];
+    private static readonly string[] StatsKeys = ["address"];
     private static readonly string[] LogKeys = ["format", "level", "access_log"];
     private static readonly string[] LogFormats = ["text", "json"];
     private static readonly string[] LogLevels = ["debug", "info", "warn", "error"];
@@ -28,6 +30,7 @@ internal static partial class ConfigBinder
         var config = new ProxyConfig
         {
             Admin = map.Get("admin") is { } admin ? BindAdmin(ctx, admin, "admin") : new AdminConfig(),
+            Stats = map.Get("stats") is { } stats ? BindStats(ctx, stats, "stats") : null,
             Listeners = map.Get("listeners") is { } listeners ? BindListeners(ctx, listeners, "listeners") : ConfigList<ListenerConfig>.Empty,
             Clusters = map.Get("clusters") is { } clusters ? BindClusters(ctx, clusters, "clusters") : ConfigList<ClusterConfig>.Empty,
             Mesh = map.Get("mesh") is { } mesh ? BindMesh(ctx, mesh, "mesh") : null,
@@ -36,6 +39,7 @@ internal static partial class ConfigBinder
             Tracing = map.Get("tracing") is { } tracing ? BindTracing(ctx, tracing, "tracing") : new TracingConfig(),
         };
         CheckClusterReferences(ctx, config.Clusters);
+        CheckStatsAddress(ctx, map.Node, config);
         return config;
     }
 
@@ -43,7 +47,37 @@ internal static partial class ConfigBinder
     {
         var map = MappingView.Open(ctx, node, path, AdminKeys);
         var defaults = new AdminConfig();
-        return map is null ? defaults : new AdminConfig { Address = map.Address("address", required: false) ?? defaults.Address };
+        return map is null ? defaults : new AdminConfig
+        {
+            Address = map.Address("address", required: false) ?? defaults.Address,
+            AllowRemoteControl = map.Bool("allow_remote_control", defaults.AllowRemoteControl),
+        };
+    }
+
+    private static StatsConfig? BindStats(BindContext ctx, ConfigNode node, string path)
+    {
+        var map = MappingView.Open(ctx, node, path, StatsKeys);
+        return map?.Address("address", required: true) is { } address ? new StatsConfig { Address = address } : null;
+    }
+
+    /// <summary>The stats listener needs a port of its own, apart from the admin server's and every listener's.</summary>
+    private static void CheckStatsAddress(BindContext ctx, ConfigMapping root, ProxyConfig config)
+    {
+        if (config.Stats is not { } stats || root.Find("stats") is not ConfigMapping statsNode || statsNode.Find("address") is not { } at)
+        {
+            return;
+        }
+        if (AddressesClash(stats.Address, config.Admin.Address))
+        {
+            ctx.Error(at, "stats.address", $"address {stats.Address} clashes with the admin server's ({config.Admin.Address})");
+        }
+        foreach (var listener in config.Listeners)
+        {
+            if (AddressesClash(stats.Address, listener.Address))
+            {
+                ctx.Error(at, "stats.address", $"address {stats.Address} clashes with listener '{listener.Name}' ({listener.Address})");
+            }
+        }
     }
 
     private static LogConfig BindLog(BindContext ctx, ConfigNode node, string path)
@@ -60,6 +94,10 @@ internal static partial class ConfigBinder
             "stdout" => "stdout",
             string file => ctx.ResolveFile(file),
         };
+        if (accessLog is not null and not "stdout" && ctx.Options.CheckFiles)
+        {
+            ConfiguredFiles.CheckLogFile(map, "access_log", accessLog);
+        }
         return new LogConfig
         {
             Format = map.Word("format", defaults.Format, LogFormats),
