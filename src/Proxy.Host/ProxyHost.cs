@@ -77,7 +77,15 @@ public sealed class ProxyHost : IAsyncDisposable
         try
         {
             await host.Runtime.ApplyAsync(config).ConfigureAwait(false);
-            host._admin = new AdminServer(AddressResolver.ForBind(config.Admin.Address), new AdminRoutes(host.Runtime, host.Registry, host.BeginDrainAsync, host.RequestShutdownAsync), log);
+            try
+            {
+                host._admin = new AdminServer(AddressResolver.ForBind(config.Admin.Address), new AdminRoutes(host.Runtime, host.Registry, host.BeginDrainAsync, host.RequestShutdownAsync), log);
+            }
+            catch (System.Net.Sockets.SocketException ex)
+            {
+                throw new ListenerBindException([Transport.BindFailure.Describe("the admin server (admin.address)", config.Admin.Address.ToString(), ex)]);
+            }
+
             host._admin.Start();
             log.Info("admin listening", ("address", host._admin.LocalEndPoint));
         }
@@ -127,9 +135,9 @@ public sealed class ProxyHost : IAsyncDisposable
             {
                 text = await File.ReadAllTextAsync(_configPath).ConfigureAwait(false);
             }
-            catch (IOException ex)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                return Failed($"cannot read {_configPath}: {ex.Message}");
+                return Failed(FileReadError.Describe("the configuration file", _configPath, ex));
             }
 
             if (onlyIfChanged && text == _lastText)

@@ -39,9 +39,20 @@ public static class RunCommand
             stderr.WriteLine($"{ex.Errors.Count} error(s); not starting");
             return 1;
         }
-        catch (Exception ex) when (ex is Runtime.ListenerBindException or System.Net.Sockets.SocketException or IOException)
+        catch (Runtime.ListenerBindException ex)
         {
-            stderr.WriteLine($"proxy: cannot start: {ex.Message}");
+            // Each failure is a sentence naming its listener (or file) and the fix.
+            foreach (var failure in ex.Failures)
+            {
+                stderr.WriteLine($"proxy: cannot start: {failure}");
+            }
+
+            return 1;
+        }
+        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException or UnauthorizedAccessException)
+        {
+            // Not expected (binds and files are reported above); never show the runtime's text, which is a resource key.
+            stderr.WriteLine($"proxy: cannot start: {(ex is System.Net.Sockets.SocketException socket ? $"a socket operation failed (errno {socket.NativeErrorCode})" : "a file could not be read or written")}; run with log.level debug and report it");
             return 1;
         }
 
