@@ -504,7 +504,7 @@ public sealed partial class Http1ServerConnection
         var started = Environment.TickCount64;
         try
         {
-            var socket = await Connector.ConnectAsync(endpoint.Address, cluster.ConnectTimeout).ConfigureAwait(false);
+            var socket = await Connector.ConnectAsync(endpoint, cluster.ConnectTimeout).ConfigureAwait(false);
             IDuplexPipe transport = socket;
             if (cluster.Settings.Tls is { } tls)
             {

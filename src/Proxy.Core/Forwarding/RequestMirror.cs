@@ -23,7 +23,7 @@ internal static class RequestMirror
         SocketConnection? connection = null;
         try
         {
-            connection = await Connector.ConnectAsync(endpoint.Address, cluster.ConnectTimeout).ConfigureAwait(false);
+            connection = await Connector.ConnectAsync(endpoint, cluster.ConnectTimeout).ConfigureAwait(false);
             await connection.Output.WriteAsync(head).ConfigureAwait(false);
             using var timeout = new CancellationTokenSource(Timeout);
             while (true)

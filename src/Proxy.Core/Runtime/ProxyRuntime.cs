@@ -139,7 +139,7 @@ public sealed class ProxyRuntime : IAsyncDisposable
                 throw new InvalidOperationException("the proxy is draining; configuration changes are refused");
             }
 
-            var snapshot = SnapshotCompiler.Compile(config, Current, _metrics, Certificates);
+            var snapshot = SnapshotCompiler.Compile(config, Current, _metrics, Certificates, _log);
             var bound = new Dictionary<string, Listener>(StringComparer.Ordinal);
             var failures = new List<string>();
             foreach (var listener in config.Listeners)
