@@ -62,6 +62,7 @@ public sealed partial class UserErrorMessageTests : IDisposable
     }
 
     [SkippableFact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     public async Task Run_UnreadableCaBundle_SaysPermissionDenied()
     {
         Skip.If(Environment.UserName == "root", "root reads every file");
