@@ -11,9 +11,10 @@ public static class FileReadError
     /// The sentence for <paramref name="ex"/>, thrown while reading <paramref name="path"/>, which is the
     /// <paramref name="role"/> ("the configuration file", "the certificate file", ...).
     /// </summary>
-    public static string Describe(string role, string path, Exception ex) => ex switch
+    /// <param name="relativeTo">What a relative path is resolved against, for the hint of a missing file.</param>
+    public static string Describe(string role, string path, Exception ex, string relativeTo = "the directory of the configuration file") => ex switch
     {
-        FileNotFoundException => $"{role} {path} does not exist; check the path (a relative path is resolved against the directory of the configuration file)",
+        FileNotFoundException => $"{role} {path} does not exist; check the path (a relative path is resolved against {relativeTo})",
         DirectoryNotFoundException => $"{role} {path} does not exist: its directory {Path.GetDirectoryName(path)} is missing; check the path",
         UnauthorizedAccessException when Directory.Exists(path) => $"{role} {path} is a directory; name the file inside it",
         UnauthorizedAccessException => $"{role} {path} cannot be read: permission denied; make it readable by the user the proxy runs as ({Environment.UserName})",
