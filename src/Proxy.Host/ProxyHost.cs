@@ -47,6 +47,16 @@ public sealed class ProxyHost : IAsyncDisposable
     /// <summary>Completes when the process should exit: a shutdown was asked for and the drain is done.</summary>
     public Task ShutdownCompleted => _shutdown.Task;
 
+    /// <summary>SIGUSR1: reopen the access log file (after logrotate moved it away); nothing when it goes to stdout.</summary>
+    public void ReopenAccessLog()
+    {
+        if (Runtime.Telemetry.AccessLog is { } accessLog)
+        {
+            accessLog.RequestReopen();
+            _log.Info("access log reopen requested");
+        }
+    }
+
     /// <summary>SIGTERM: drain (if not already draining), then complete <see cref="ShutdownCompleted"/>.</summary>
     public async Task RequestShutdownAsync()
     {

@@ -154,7 +154,7 @@ public sealed partial class Http1ServerConnection
                     return await AnswerAsync(routeMetrics, 503, ResponseFlag.NoHealthyEndpoint, started, hasBody || !keepAlive, routeName, cluster.Name).ConfigureAwait(false);
                 }
 
-                _attempts++;
+                CountAttempt(endpoint);
                 endpoint.OnRequestStarted();
                 var latencyStart = Stopwatch.GetTimestamp();
                 Attempt attempt;
@@ -575,16 +575,10 @@ public sealed partial class Http1ServerConnection
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<bool> AnswerAsync(RouteMetrics metrics, int status, ResponseFlag flag, long started, bool close, string? route, string? cluster)
     {
-        if (_request.Method == RequestMethod.Head)
-        {
-            Http1HeadWriter.WriteErrorResponse(_output, status, flag.HeaderValue(), " "u8, close);
-        }
-        else
-        {
-            Http1HeadWriter.WriteErrorResponse(_output, status, flag.HeaderValue(), default, close);
-        }
-
-        Record(metrics, status, flag, started, _request.HeadLength, 0, route, cluster, null);
+        int sent = _request.Method == RequestMethod.Head
+            ? Http1HeadWriter.WriteErrorResponse(_output, status, flag.HeaderValue(), " "u8, close)
+            : Http1HeadWriter.WriteErrorResponse(_output, status, flag.HeaderValue(), default, close);
+        Record(metrics, status, flag, started, _request.HeadLength, sent, route, cluster, null);
         var flush = await _output.FlushAsync().ConfigureAwait(false);
         return !close && !flush.IsCompleted;
     }

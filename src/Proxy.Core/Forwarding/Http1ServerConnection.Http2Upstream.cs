@@ -74,7 +74,7 @@ public sealed partial class Http1ServerConnection
                     return await AnswerAsync(routeMetrics, 503, ResponseFlag.NoHealthyEndpoint, started, (hasBody && !buffered) || !keepAlive, action.Route.Name, cluster.Name).ConfigureAwait(false);
                 }
 
-                _attempts++;
+                CountAttempt(endpoint);
                 endpoint.OnRequestStarted();
                 long latencyStart = Stopwatch.GetTimestamp();
                 Http2Exchange attempt = default;

@@ -9,6 +9,9 @@ namespace Proxy.Host.Cli;
 /// </summary>
 public static class RunCommand
 {
+    // SIGUSR1 has no PosixSignal member; raw signal numbers are accepted (10 on Linux).
+    private const PosixSignal Sigusr1 = (PosixSignal)10;
+
     public static async Task<int> ExecuteAsync(CommandOptions options, TextWriter stderr)
     {
         if (options.ConfigPath is null)
@@ -60,6 +63,7 @@ public static class RunCommand
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; _ = host.RequestShutdownAsync(); });
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; _ = host.RequestShutdownAsync(); });
         using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context => { context.Cancel = true; _ = host.ReloadAsync(); });
+        using var user1 = PosixSignalRegistration.Create(Sigusr1, context => { context.Cancel = true; host.ReopenAccessLog(); });
 
         if (onStarted is not null)
         {
