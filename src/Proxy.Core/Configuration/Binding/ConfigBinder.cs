@@ -13,7 +13,7 @@ internal static partial class ConfigBinder
     private static readonly string[] RootKeys = ["admin", "listeners", "clusters", "mesh", "log", "drain_timeout", "tracing"];
     private static readonly string[] TracingKeys = ["collector", "service_name", "sample_percent"];
     private static readonly string[] AdminKeys = ["address"];
-    private static readonly string[] LogKeys = ["format", "level", "access_log"];
+    private static readonly string[] LogKeys = ["format", "level", "access_log", "access_log_format"];
     private static readonly string[] LogFormats = ["text", "json"];
     private static readonly string[] LogLevels = ["debug", "info", "warn", "error"];
 
@@ -60,11 +60,25 @@ internal static partial class ConfigBinder
             "stdout" => "stdout",
             string file => ctx.ResolveFile(file),
         };
+        var accessLogFormat = map.String("access_log_format");
+        if (accessLogFormat is not null)
+        {
+            if (!Observability.AccessLog.AccessLogFormat.TryCompile(accessLogFormat, out _, out var formatError))
+            {
+                map.Error("access_log_format", formatError!);
+            }
+            else if (accessLog is null)
+            {
+                map.Error("access_log_format", "a format needs an access log: set access_log to stdout or a file");
+            }
+        }
+
         return new LogConfig
         {
             Format = map.Word("format", defaults.Format, LogFormats),
             Level = map.Word("level", defaults.Level, LogLevels),
             AccessLog = accessLog,
+            AccessLogFormat = accessLogFormat,
         };
     }
 

@@ -96,11 +96,21 @@ public sealed class AccessLogWriter : IAsyncDisposable
     {
     }
 
-    /// <summary>A writer for the <c>log.access_log</c> setting: <c>stdout</c>, or a file path (appended to).</summary>
-    public static AccessLogWriter Open(string target, Counter? written = null, Counter? dropped = null) =>
-        target == "stdout"
+    /// <summary>
+    /// A writer for the <c>log.access_log</c> setting: <c>stdout</c>, or a file path (appended to); lines are JSON, or
+    /// written by <paramref name="format"/> (<c>log.access_log_format</c>) when given.
+    /// </summary>
+    public static AccessLogWriter Open(string target, Counter? written = null, Counter? dropped = null, AccessLogFormat? format = null)
+    {
+        var writer = target == "stdout"
             ? new AccessLogWriter(Console.OpenStandardOutput(), true, DefaultCapacity, written, dropped)
             : new AccessLogWriter(target, DefaultCapacity, written, dropped);
+        writer.Format = format;
+        return writer;
+    }
+
+    /// <summary>The text format of the lines; null for JSON. Set before the first entry is published.</summary>
+    public AccessLogFormat? Format { get; private set; }
 
     /// <summary>Times the file was reopened (moved away, or asked for).</summary>
     public long Reopens => _file?.Reopens ?? 0;
@@ -214,10 +224,17 @@ public sealed class AccessLogWriter : IAsyncDisposable
         int lines = 0;
         while (_ready.TryDequeue(out var entry))
         {
-            _json.Reset(_buffer);
-            AccessLogFormatter.Write(_json, entry);
-            _json.Flush();
-            _buffer.Write("\n"u8);
+            if (Format is { } format)
+            {
+                format.Write(_buffer, entry);
+            }
+            else
+            {
+                _json.Reset(_buffer);
+                AccessLogFormatter.Write(_json, entry);
+                _json.Flush();
+                _buffer.Write("\n"u8);
+            }
             entry.Clear();
             _free.TryEnqueue(entry);
             lines++;
