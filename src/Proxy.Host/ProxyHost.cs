@@ -52,6 +52,16 @@ public sealed class ProxyHost : IAsyncDisposable
     /// <summary>Completes when the process should exit: a shutdown was asked for and the drain is done.</summary>
     public Task ShutdownCompleted => _shutdown.Task;
 
+    /// <summary>SIGUSR1: reopen the access log file (after logrotate moved it away); nothing when it goes to stdout.</summary>
+    public void ReopenAccessLog()
+    {
+        if (Runtime.Telemetry.AccessLog is { } accessLog)
+        {
+            accessLog.RequestReopen();
+            _log.Info("access log reopen requested");
+        }
+    }
+
     /// <summary>SIGTERM: drain (if not already draining), then complete <see cref="ShutdownCompleted"/>.</summary>
     public async Task RequestShutdownAsync()
     {
@@ -109,7 +119,15 @@ public sealed class ProxyHost : IAsyncDisposable
             StartTimestamp = _startTimestamp,
             StartTime = _startTime,
         };
-        _admin = new AdminServer(AddressResolver.ForBind(config.Admin.Address), routes.HandleAsync, _log);
+        try
+        {
+            _admin = new AdminServer(AddressResolver.ForBind(config.Admin.Address), routes.HandleAsync, _log);
+        }
+        catch (System.Net.Sockets.SocketException ex)
+        {
+            throw new ListenerBindException([Transport.BindFailure.Describe("the admin server (admin.address)", config.Admin.Address.ToString(), ex)]);
+        }
+
         _admin.Start();
         _log.Info("admin listening", ("address", _admin.LocalEndPoint));
         if (!IPAddress.IsLoopback(_admin.LocalEndPoint.Address))
@@ -121,7 +139,15 @@ public sealed class ProxyHost : IAsyncDisposable
 
         if (config.Stats is { } stats)
         {
-            _stats = new AdminServer(AddressResolver.ForBind(stats.Address), new StatsRoutes(Registry).HandleAsync, _log);
+            try
+            {
+                _stats = new AdminServer(AddressResolver.ForBind(stats.Address), new StatsRoutes(Registry).HandleAsync, _log);
+            }
+            catch (System.Net.Sockets.SocketException ex)
+            {
+                throw new ListenerBindException([Transport.BindFailure.Describe("the stats listener (stats.address)", stats.Address.ToString(), ex)]);
+            }
+
             _stats.Start();
             _log.Info("stats listening", ("address", _stats.LocalEndPoint), ("paths", "/metrics /stats/prometheus"));
         }
@@ -159,9 +185,9 @@ public sealed class ProxyHost : IAsyncDisposable
             {
                 text = await File.ReadAllTextAsync(_configPath).ConfigureAwait(false);
             }
-            catch (IOException ex)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                return Failed($"cannot read {_configPath}: {ex.Message}");
+                return Failed(FileReadError.Describe("the configuration file", _configPath, ex));
             }
 
             if (onlyIfChanged && text == _lastText)

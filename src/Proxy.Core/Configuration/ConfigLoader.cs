@@ -20,7 +20,7 @@ public static class ConfigLoader
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return new ConfigLoadResult(null, [new ConfigError(path, 0, 0, "", "cannot read the file: " + e.Message)]);
+            return new ConfigLoadResult(null, [new ConfigError(path, 0, 0, "", FileReadError.Describe("the configuration file", path, e, relativeTo: "the current directory"))]);
         }
         return LoadText(text, path, options);
     }

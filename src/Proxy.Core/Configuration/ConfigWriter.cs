@@ -57,6 +57,11 @@ public static partial class ConfigWriter
         w.WriteString("format", config.Log.Format);
         w.WriteString("level", config.Log.Level);
         w.WriteString("access_log", config.Log.AccessLog ?? "none");
+        if (config.Log.AccessLogFormat is { } accessLogFormat)
+        {
+            w.WriteString("access_log_format", accessLogFormat);
+        }
+
         w.WriteEndObject();
         Duration(w, "drain_timeout", config.DrainTimeout);
         w.WriteStartObject("tracing");

@@ -11,4 +11,7 @@ public sealed record LogConfig
 
     /// <summary><c>stdout</c>, an absolute file path, or null for no access log (default).</summary>
     public string? AccessLog { get; init; }
+
+    /// <summary>An Envoy-style format string for access log lines (checked when the file is loaded); null for JSON lines.</summary>
+    public string? AccessLogFormat { get; init; }
 }

@@ -367,16 +367,10 @@ public sealed partial class Http1ServerConnection
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     internal async ValueTask<bool> AnswerAsync(RouteMetrics metrics, int status, ResponseFlag flag, long started, bool close, string? route, string? cluster)
     {
-        if (_request.Method == RequestMethod.Head)
-        {
-            Http1HeadWriter.WriteErrorResponse(_output, status, flag.HeaderValue(), " "u8, close);
-        }
-        else
-        {
-            Http1HeadWriter.WriteErrorResponse(_output, status, flag.HeaderValue(), default, close);
-        }
-
-        Record(metrics, status, flag, started, _request.HeadLength, 0, route, cluster, null);
+        int sent = _request.Method == RequestMethod.Head
+            ? Http1HeadWriter.WriteErrorResponse(_output, status, flag.HeaderValue(), " "u8, close)
+            : Http1HeadWriter.WriteErrorResponse(_output, status, flag.HeaderValue(), default, close);
+        Record(metrics, status, flag, started, _request.HeadLength, sent, route, cluster, null);
         var flush = await _output.FlushAsync().ConfigureAwait(false);
         return !close && !flush.IsCompleted;
     }

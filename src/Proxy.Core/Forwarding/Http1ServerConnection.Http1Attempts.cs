@@ -45,7 +45,7 @@ public sealed partial class Http1ServerConnection
         [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
         public async ValueTask<AttemptOutcome> TryAsync(Endpoint endpoint, RequestDeadline deadline)
         {
-            connection._attempts++;
+            connection.CountAttempt(endpoint);
             _attempt = await connection.AttemptAsync(endpoint, _cluster, _hasBody, _buffered, _keepAlive, deadline).ConfigureAwait(false);
             return _attempt.Outcome;
         }

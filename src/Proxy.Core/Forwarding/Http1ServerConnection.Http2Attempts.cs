@@ -49,7 +49,7 @@ public sealed partial class Http1ServerConnection
         [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
         public async ValueTask<AttemptOutcome> TryAsync(Endpoint endpoint, RequestDeadline deadline)
         {
-            connection._attempts++;
+            connection.CountAttempt(endpoint);
             if (endpoint.Http2Pool is not { } pool)
             {
                 // A reload made the cluster HTTP/1.1 meanwhile: nothing was sent.

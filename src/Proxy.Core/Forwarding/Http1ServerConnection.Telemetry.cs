@@ -12,6 +12,7 @@ public sealed partial class Http1ServerConnection
     private int _traceLinesLength;
     private RequestTrace _trace;
     private int _attempts;
+    private Endpoint? _triedEndpoint;
 
     /// <summary>
     /// Sets up this request's span (<see cref="RequestTrace.Start"/>) and the header lines that carry it upstream.
@@ -19,6 +20,7 @@ public sealed partial class Http1ServerConnection
     private void StartTrace()
     {
         _attempts = 0;
+        _triedEndpoint = null;
         var view = new Http1RequestView(_request);
         _trace.Start(_telemetry, ref view);
         if (!RequestTrace.PropagatesOwnSpan(_telemetry))
@@ -44,6 +46,13 @@ public sealed partial class Http1ServerConnection
         }
 
         _traceLinesLength = length;
+    }
+
+    /// <summary>Counts an attempt on <paramref name="endpoint"/>, which the access log names when the proxy answers for it (UF, UT).</summary>
+    private void CountAttempt(Endpoint endpoint)
+    {
+        _attempts++;
+        _triedEndpoint = endpoint;
     }
 
     private ReadOnlySpan<byte> TraceLines => _traceLines.AsSpan(0, _traceLinesLength);
@@ -74,7 +83,7 @@ public sealed partial class Http1ServerConnection
             Listener = _listener.Name,
             Route = route,
             Cluster = cluster,
-            Endpoint = endpoint,
+            Endpoint = endpoint ?? _triedEndpoint, // a local answer after attempts (UF, UT) names the endpoint tried last
         };
         _trace.Publish(_telemetry, finished, _clientAddress, ref _clientAddressString);
     }

@@ -25,7 +25,7 @@ public sealed partial class Http1ServerConnection
         var started = Environment.TickCount64;
         try
         {
-            var socket = await Connector.ConnectAsync(endpoint.Address, connectTimeout).ConfigureAwait(false);
+            var socket = await Connector.ConnectAsync(endpoint, connectTimeout).ConfigureAwait(false);
             IDuplexPipe transport = socket;
             if (cluster.Settings.Tls is { } tls)
             {

@@ -207,8 +207,8 @@ public sealed partial class Http1ServerConnection : ITrackedConnection, Proxy.Ht
     /// <summary>Answers a bad request with its status and the reason, then the connection closes.</summary>
     private ValueTask<FlushResult> RejectAsync(int status, ReadOnlySpan<byte> reason, ResponseFlag flag)
     {
-        Http1HeadWriter.WriteErrorResponse(_output, status, reason);
-        Record(_routing.NoRoute, status, flag, Stopwatch.GetTimestamp(), _request.HeadLength, 0, null, null, null);
+        int sent = Http1HeadWriter.WriteErrorResponse(_output, status, reason);
+        Record(_routing.NoRoute, status, flag, Stopwatch.GetTimestamp(), _request.HeadLength, sent, null, null, null);
         return _output.FlushAsync();
     }
 

@@ -227,7 +227,8 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
         }
 
         response.Add("x-proxy-error"u8, flag.HeaderValue());
-        Record(stream, metrics, grpc ? 200 : status, flag, grpc, started, stream.ReceivedHeaders.Size, 0, endpoint: null);
+        // A local answer after attempts (UF, UT) names the endpoint tried last; its bytes are the header list sent.
+        Record(stream, metrics, grpc ? 200 : status, flag, grpc, started, stream.ReceivedHeaders.Size, response.Size, Http2StreamExchange.Of(stream).Endpoint);
         await SendHeadersAsync(stream, response, endStream: true).ConfigureAwait(false);
     }
 

@@ -47,7 +47,7 @@ public sealed class MeshSidecar
             workload = certificates.Certificate(config.Identity.Cert, config.Identity.Key);
             ca = certificates.Bundle(config.Identity.Ca);
         }
-        catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException or InvalidDataException or ArgumentException)
+        catch (UnusableFileException ex)
         {
             throw new ListenerBindException([$"mesh.identity: {ex.Message}"]);
         }
@@ -56,9 +56,11 @@ public sealed class MeshSidecar
         var inboundHandler = new InboundHandler(config, workload, ca, mesh, metrics, tracker);
         var outboundHandler = new OutboundHandler(config, snapshot.Clusters, workload, ca, mesh, metrics, tracker);
         Listener? inbound = null;
+        var binding = (Owner: "the mesh inbound listener (mesh.inbound.port)", Port: config.Inbound.Port);
         try
         {
             inbound = new Listener(InboundHandler.Name, new IPEndPoint(IPAddress.Any, config.Inbound.Port), inboundHandler, metrics.AcceptErrors.WithLabels(InboundHandler.Name), log);
+            binding = ("the mesh outbound listener (mesh.outbound.port)", config.Outbound.Port);
             var outbound = new Listener(OutboundHandler.Name, new IPEndPoint(IPAddress.Any, config.Outbound.Port), outboundHandler, metrics.AcceptErrors.WithLabels(OutboundHandler.Name), log);
             inbound.Start();
             outbound.Start();
@@ -68,7 +70,7 @@ public sealed class MeshSidecar
         catch (SocketException ex)
         {
             inbound?.StopAsync().GetAwaiter().GetResult();
-            throw new ListenerBindException([$"mesh: cannot bind: {ex.Message}"]);
+            throw new ListenerBindException([BindFailure.Describe(binding.Owner, $"0.0.0.0:{binding.Port}", ex)]);
         }
     }
 

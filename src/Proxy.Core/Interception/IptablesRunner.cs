@@ -102,7 +102,12 @@ public sealed class IptablesRunner(IptablesMode mode, bool ipv6 = false)
         }
         catch (Win32Exception ex)
         {
-            return (false, $"cannot run {file}: {ex.Message} (is iptables installed?)");
+            return (false, ex.NativeErrorCode switch
+            {
+                2 => $"cannot run {file}: it is not on the PATH; install iptables (or iptables-nft)",
+                13 => $"cannot run {file}: permission denied; run as root or with CAP_NET_ADMIN",
+                _ => $"cannot run {file} (errno {ex.NativeErrorCode}); check that iptables is installed and runnable",
+            });
         }
     }
 }

@@ -31,8 +31,15 @@ public sealed class RequestTelemetry : IAsyncDisposable
 
     public static RequestTelemetry Create(ProxyConfig config, Resilience.ResilienceMetrics metrics)
     {
+        // The format was checked when the configuration loaded; compiled here once, for the writer's lifetime.
+        AccessLogFormat? format = null;
+        if (config.Log.AccessLogFormat is { } text && !AccessLogFormat.TryCompile(text, out format, out var error))
+        {
+            throw new ArgumentException(error, nameof(config));
+        }
+
         var accessLog = config.Log.AccessLog is { } target
-            ? AccessLogWriter.Open(target, metrics.AccessLogEntries.WithLabels("written"), metrics.AccessLogEntries.WithLabels("dropped"))
+            ? AccessLogWriter.Open(target, metrics.AccessLogEntries.WithLabels("written"), metrics.AccessLogEntries.WithLabels("dropped"), format)
             : null;
         var exporter = config.Tracing.Collector is { } collector
             ? new OtlpExporter(new Uri(collector), config.Tracing.ServiceName,

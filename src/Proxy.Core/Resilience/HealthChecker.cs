@@ -15,6 +15,7 @@ public sealed class HealthChecker : IAsyncDisposable
     private readonly HealthProbe _probe;
     private readonly ClusterResilienceMetrics _metrics;
     private readonly TimeProvider _time;
+    private readonly bool _probeUsesTls;
     private readonly CancellationTokenSource _stop = new();
     private Task? _loop;
     private long _rounds;
@@ -25,6 +26,7 @@ public sealed class HealthChecker : IAsyncDisposable
         _endpoints = endpoints;
         _config = config;
         _probe = new HealthProbe(config, tls);
+        _probeUsesTls = tls is not null;
         _metrics = metrics ?? ClusterResilienceMetrics.Detached();
         _time = time ?? TimeProvider.System;
     }
@@ -77,6 +79,7 @@ public sealed class HealthChecker : IAsyncDisposable
             if (endpoint.IsActiveUnhealthy && endpoint.CheckSuccesses >= _config.HealthyThreshold && endpoint.SetActiveUnhealthy(false))
             {
                 _metrics.BecameHealthy.Increment();
+                endpoint.Endpoint.Events.HealthChanged(endpoint.Endpoint, healthy: true, $"{endpoint.CheckSuccesses} health checks passed in a row");
                 return true;
             }
         }
@@ -87,12 +90,23 @@ public sealed class HealthChecker : IAsyncDisposable
             if (!endpoint.IsActiveUnhealthy && endpoint.CheckFailures >= _config.UnhealthyThreshold && endpoint.SetActiveUnhealthy(true))
             {
                 _metrics.BecameUnhealthy.Increment();
+                endpoint.Endpoint.Events.HealthChanged(endpoint.Endpoint, healthy: false, $"{endpoint.CheckFailures} health checks failed in a row, the last one: {Describe(result)}");
                 return true;
             }
         }
 
         return false;
     }
+
+    private string Describe(HealthProbeResult result) => result switch
+    {
+        HealthProbeResult.UnexpectedStatus => $"{_config.Path ?? "/"} answered with a status that is not expected",
+        HealthProbeResult.ConnectFailed => _config.Type == HealthCheckType.Tcp || _probeUsesTls
+            ? "the connect (or TLS handshake) failed"
+            : "the connect failed",
+        HealthProbeResult.Timeout => $"no answer within {_config.Timeout.TotalMilliseconds:0} ms",
+        _ => "the answer was not an HTTP/1.x response",
+    };
 
     /// <summary>Stops the timer and waits for the round in progress.</summary>
     public async ValueTask DisposeAsync()

@@ -93,12 +93,12 @@ public sealed class OutlierDetector
             : ResetGateway(endpoint);
         if (_consecutiveGatewayErrors > 0 && gateways >= _consecutiveGatewayErrors)
         {
-            return TryEject(endpoint, _metrics.EjectionsGatewayErrors);
+            return TryEject(endpoint, _metrics.EjectionsGatewayErrors, gatewayErrors: true);
         }
 
         if (_consecutive5xx > 0 && fives >= _consecutive5xx)
         {
-            return TryEject(endpoint, _metrics.Ejections5xx);
+            return TryEject(endpoint, _metrics.Ejections5xx, gatewayErrors: false);
         }
 
         return false;
@@ -141,6 +141,7 @@ public sealed class OutlierDetector
                     {
                         Interlocked.Decrement(ref _ejected);
                         _metrics.Ejected.Decrement();
+                        endpoint.Endpoint.Events.Returned(endpoint.Endpoint);
                     }
                 }
                 else
@@ -163,7 +164,7 @@ public sealed class OutlierDetector
         return 0;
     }
 
-    private bool TryEject(EndpointHealth endpoint, Observability.Metrics.Counter reason)
+    private bool TryEject(EndpointHealth endpoint, Observability.Metrics.Counter reason, bool gatewayErrors)
     {
         if (endpoint.IsEjected)
         {
@@ -208,6 +209,10 @@ public sealed class OutlierDetector
         reason.Increment();
         _metrics.Ejected.Increment();
         LowerNextExpiry(now + duration);
+        endpoint.Endpoint.Events.Ejected(
+            endpoint.Endpoint,
+            gatewayErrors ? $"{_consecutiveGatewayErrors} gateway errors in a row (connect failures, resets, 502/503/504)" : $"{_consecutive5xx} 5xx responses in a row",
+            TimeSpan.FromSeconds(duration / (double)Stopwatch.Frequency));
         return true;
     }
 

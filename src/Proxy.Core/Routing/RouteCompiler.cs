@@ -306,14 +306,19 @@ internal static class RouteCompiler
             // Whole-value match, like Envoy's safe_regex: "canary" does not match "not-canary".
             return new Regex($@"\A(?:{pattern})\z", HeaderRegexOptions);
         }
-        catch (ArgumentException e)
+        catch (RegexParseException e)
         {
-            errors.Add(new RouteDefinitionError(index, field, $"'{pattern}' does not compile: {e.Message}"));
+            // Spelled from the error code and offset: the message text is a resource key in the native binary.
+            errors.Add(new RouteDefinitionError(index, field, $"'{pattern}' does not compile: {e.Error} at offset {e.Offset}"));
         }
-        catch (NotSupportedException e)
+        catch (ArgumentException)
+        {
+            errors.Add(new RouteDefinitionError(index, field, $"'{pattern}' does not compile; check its syntax"));
+        }
+        catch (NotSupportedException)
         {
             // NonBacktracking rejects backreferences, lookarounds, atomic groups and conditionals.
-            errors.Add(new RouteDefinitionError(index, field, $"'{pattern}' uses a construct without a linear-time match: {e.Message}"));
+            errors.Add(new RouteDefinitionError(index, field, $"'{pattern}' uses a construct without a linear-time match (a backreference, lookaround, atomic group or conditional); rewrite it without one"));
         }
 
         return null;

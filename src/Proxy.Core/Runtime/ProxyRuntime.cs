@@ -139,12 +139,22 @@ public sealed class ProxyRuntime : IAsyncDisposable
                 throw new InvalidOperationException("the proxy is draining; configuration changes are refused");
             }
 
-            var snapshot = SnapshotCompiler.Compile(config, Current, _metrics, Certificates);
+            var snapshot = SnapshotCompiler.Compile(config, Current, _metrics, Certificates, _log);
             var bound = new Dictionary<string, Listener>(StringComparer.Ordinal);
             var failures = new List<string>();
             foreach (var listener in config.Listeners)
             {
-                var wanted = AddressResolver.ForBind(listener.Address);
+                IPEndPoint wanted;
+                try
+                {
+                    wanted = AddressResolver.ForBind(listener.Address);
+                }
+                catch (SocketException ex)
+                {
+                    failures.Add(BindFailure.Describe($"listener {listener.Name}", listener.Address.ToString(), ex));
+                    continue;
+                }
+
                 if (_listeners.TryGetValue(listener.Name, out var existing) && SameAddress(existing.LocalEndPoint, wanted, listener.Address.Port))
                 {
                     continue; // keep the socket: the dispatcher reads the new snapshot by name
@@ -156,7 +166,7 @@ public sealed class ProxyRuntime : IAsyncDisposable
                 }
                 catch (SocketException ex)
                 {
-                    failures.Add($"listener {listener.Name}: cannot bind {listener.Address}: {ex.Message}");
+                    failures.Add(BindFailure.Describe($"listener {listener.Name}", listener.Address.ToString(), ex));
                 }
             }
 

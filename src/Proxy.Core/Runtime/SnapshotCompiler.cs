@@ -17,14 +17,15 @@ namespace Proxy.Runtime;
 public static class SnapshotCompiler
 {
     /// <param name="certificates">Where TLS files are loaded from (shared across reloads); null when no listener or cluster uses TLS.</param>
-    public static ProxySnapshot Compile(ProxyConfig config, ProxySnapshot? previous, ProxyMetrics metrics, CertificateStore? certificates = null)
+    /// <param name="log">Where upstream failures, health changes and ejections are logged (<see cref="UpstreamEventLog"/>); null for nowhere.</param>
+    public static ProxySnapshot Compile(ProxyConfig config, ProxySnapshot? previous, ProxyMetrics metrics, CertificateStore? certificates = null, Logger? log = null)
     {
         var tlsErrors = new List<string>();
         var clusters = new Dictionary<string, Cluster>(StringComparer.Ordinal);
         foreach (var cluster in config.Clusters)
         {
             var tls = cluster.Tls is { } clientTls ? TlsPolicies.Client(clientTls, cluster.Protocol, certificates, $"cluster {cluster.Name}", tlsErrors) : null;
-            clusters[cluster.Name] = CompileCluster(cluster, previous, metrics, tls);
+            clusters[cluster.Name] = CompileCluster(cluster, previous, metrics, tls, new UpstreamEventLog(log, cluster.Name));
         }
 
         var listeners = new Dictionary<string, ListenerRuntime>(StringComparer.Ordinal);
@@ -45,7 +46,7 @@ public static class SnapshotCompiler
         return new ProxySnapshot(config, listeners, clusters, (previous?.Generation ?? 0) + 1);
     }
 
-    private static Cluster CompileCluster(ClusterConfig config, ProxySnapshot? previous, ProxyMetrics metrics, TlsClientPolicy? tls)
+    private static Cluster CompileCluster(ClusterConfig config, ProxySnapshot? previous, ProxyMetrics metrics, TlsClientPolicy? tls, UpstreamEventLog events)
     {
         Cluster? old = null;
         previous?.Clusters.TryGetValue(config.Name, out old);
@@ -63,6 +64,7 @@ public static class SnapshotCompiler
             var authority = spec.Address.ToString();
             var endpoint = FindReusable(reusable, authority, spec.Weight)
                 ?? new Endpoint(authority, AddressResolver.ForConnect(spec.Address), spec.Weight);
+            endpoint.Events = events;
             if (!endpoint.HasPool || endpoint.Pool.MaxIdle != config.Pool.MaxIdle)
             {
                 endpoint.Pool = new ConnectionPool(config.Pool.MaxIdle);

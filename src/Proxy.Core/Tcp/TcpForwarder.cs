@@ -116,7 +116,7 @@ public sealed class TcpForwarder : ITrackedConnection
         var connectStarted = Environment.TickCount64;
         try
         {
-            _upstream = await Connector.ConnectAsync(endpoint.Address, _cluster.ConnectTimeout).ConfigureAwait(false);
+            _upstream = await Connector.ConnectAsync(endpoint, _cluster.ConnectTimeout).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {

@@ -44,9 +44,11 @@ public sealed class CertificateAuthority : IDisposable
     /// <summary>Loads a CA written by <see cref="Save"/> (cert.pem and key.pem in <paramref name="directory"/>).</summary>
     public static CertificateAuthority Load(string directory)
     {
-        var certificate = X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(directory, CertFile)));
-        var key = ECDsa.Create();
-        key.ImportFromPem(File.ReadAllText(Path.Combine(directory, KeyFile)));
+        var certPath = Path.Combine(directory, CertFile);
+        var keyPath = Path.Combine(directory, KeyFile);
+        var (certificate, _) = PemFiles.LoadCertificateWithKey(certPath, keyPath);
+        var key = certificate.GetECDsaPrivateKey()
+            ?? throw new Configuration.UnusableFileException($"the CA key {keyPath} is not an ECDSA key; make the CA with 'proxy certs ca'");
         return new CertificateAuthority(certificate, key);
     }
 

@@ -1,6 +1,6 @@
 using System.Net.Security;
 using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
+using Proxy.Configuration;
 
 namespace Proxy.Tls;
 
@@ -15,7 +15,7 @@ public sealed class CertificateSource
     private readonly ReloadingFile _files;
     private LoadedCertificate _current;
 
-    /// <summary>Loads the files now; throws <see cref="CryptographicException"/> or <see cref="IOException"/> when they are unusable.</summary>
+    /// <summary>Loads the files now; throws <see cref="UnusableFileException"/> (a sentence naming the file and the fix) when they are unusable.</summary>
     public CertificateSource(string certPath, string keyPath)
     {
         CertPath = certPath;
@@ -50,7 +50,7 @@ public sealed class CertificateSource
             LastError = null;
             return true;
         }
-        catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException or ArgumentException)
+        catch (UnusableFileException ex)
         {
             LastError = ex.Message;
             _files.Reset(); // a half-rotated pair: try again on the next poll
@@ -60,17 +60,19 @@ public sealed class CertificateSource
 
     private static LoadedCertificate Load(string certPath, string keyPath, int version)
     {
-        var leaf = X509Certificate2.CreateFromPemFile(certPath, keyPath);
-        var all = new X509Certificate2Collection();
-        all.ImportFromPemFile(certPath);
-        var intermediates = new X509Certificate2Collection();
-        for (var i = 1; i < all.Count; i++)
-        {
-            intermediates.Add(all[i]);
-        }
+        var (leaf, intermediates) = PemFiles.LoadCertificateWithKey(certPath, keyPath);
 
         // offline: the chain is built from what the file holds; no AIA fetches on a socket thread.
-        var context = SslStreamCertificateContext.Create(leaf, intermediates, offline: true);
+        SslStreamCertificateContext context;
+        try
+        {
+            context = SslStreamCertificateContext.Create(leaf, intermediates, offline: true);
+        }
+        catch (CryptographicException ex)
+        {
+            throw new UnusableFileException($"the certificate {certPath} with its key {keyPath} cannot serve TLS (the system's TLS library refused the pair); check that it is a TLS server or client certificate", ex);
+        }
+
         return new LoadedCertificate(leaf, context, SpiffeId.FromCertificate(leaf), version);
     }
 }

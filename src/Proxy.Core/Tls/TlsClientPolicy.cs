@@ -65,7 +65,7 @@ public sealed class TlsClientPolicy
 
         if (certificate is not X509Certificate2 full)
         {
-            return false;
+            return Refuse(sender, SslPolicyErrors.RemoteCertificateNotAvailable, null, chain);
         }
 
         // With a CA bundle, SslStream built the chain against it (CertificateChainPolicy), else against the system
@@ -73,10 +73,36 @@ public sealed class TlsClientPolicy
         if (ExpectedIdentity is not null)
         {
             // Mesh: the name that matters is the SPIFFE ID, not a DNS name.
-            return (errors & SslPolicyErrors.RemoteCertificateChainErrors) == 0
-                && ExpectedIdentity.Equals(SpiffeId.FromCertificate(full));
+            if ((errors & SslPolicyErrors.RemoteCertificateChainErrors) != 0)
+            {
+                return Refuse(sender, SslPolicyErrors.RemoteCertificateChainErrors, full, chain);
+            }
+
+            var presented = SpiffeId.FromCertificate(full);
+            if (!ExpectedIdentity.Equals(presented))
+            {
+                if (sender is VerifyingSslStream stream)
+                {
+                    stream.VerificationFailure = TlsFailureReason.WrongIdentity(ExpectedIdentity, presented);
+                }
+
+                return false;
+            }
+
+            return true;
         }
 
-        return errors == SslPolicyErrors.None;
+        return errors == SslPolicyErrors.None || Refuse(sender, errors, full, chain);
+    }
+
+    /// <summary>Records why the certificate is refused on the connection's stream (failure path only); returns false.</summary>
+    private bool Refuse(object sender, SslPolicyErrors errors, X509Certificate2? certificate, X509Chain? chain)
+    {
+        if (sender is VerifyingSslStream stream)
+        {
+            stream.VerificationFailure = TlsFailureReason.Certificate(errors, certificate, chain, stream.TargetHostName, customCa: _ca is not null);
+        }
+
+        return false;
     }
 }

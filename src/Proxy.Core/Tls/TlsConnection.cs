@@ -17,7 +17,7 @@ public sealed class TlsConnection : IDuplexPipe, IDisposable
 {
     private readonly IDuplexPipe _transport;
     private readonly IDisposable _owner;
-    private readonly SslStream _ssl;
+    private readonly VerifyingSslStream _ssl;
     private readonly Pipe _inbound = new(TransportOptions.Pipe);
     private readonly Pipe _outbound = new(TransportOptions.Pipe);
     private Task _sending = Task.CompletedTask;
@@ -27,7 +27,7 @@ public sealed class TlsConnection : IDuplexPipe, IDisposable
     {
         _transport = transport;
         _owner = owner;
-        _ssl = new SslStream(new DuplexPipeStream(transport), leaveInnerStreamOpen: true);
+        _ssl = new VerifyingSslStream(new DuplexPipeStream(transport), leaveInnerStreamOpen: true);
     }
 
     /// <summary>Plain text from the peer.</summary>
@@ -87,6 +87,12 @@ public sealed class TlsConnection : IDuplexPipe, IDisposable
             await connection._ssl.AuthenticateAsClientAsync(policy.OptionsFor(host), deadline.Token).ConfigureAwait(false);
             connection.Start();
             return connection;
+        }
+        catch (Exception ex) when (connection._ssl.VerificationFailure is { } reason)
+        {
+            // The policy refused the server's certificate: say why (the runtime's exception does not).
+            connection._ssl.Dispose();
+            throw new TlsVerificationException(reason, ex);
         }
         catch
         {

@@ -18,6 +18,12 @@ public static class TlsHandshake
         catch (Exception ex) when (IsHandshakeFailure(ex))
         {
             socket.Dispose();
+            if (endpoint.Events.ShouldLogFailure(endpoint, out var suppressed))
+            {
+                var reason = ex is TlsVerificationException refused ? refused.Reason : TlsFailureReason.Handshake(ex, timeout);
+                endpoint.Events.ConnectFailed(endpoint, "TLS handshake", reason, suppressed);
+            }
+
             return null;
         }
     }

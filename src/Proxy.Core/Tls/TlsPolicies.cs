@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Proxy.Configuration;
 
 namespace Proxy.Tls;
@@ -67,7 +66,7 @@ public static class TlsPolicies
         {
             return load();
         }
-        catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException or InvalidDataException or ArgumentException)
+        catch (UnusableFileException ex)
         {
             errors.Add($"{owner}: tls: {ex.Message}");
             return null;

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Proxy.Configuration;
 
 namespace Proxy.Tls;
 
@@ -12,7 +13,7 @@ public sealed class TrustBundle
     private readonly ReloadingFile _file;
     private Trust _trust;
 
-    /// <summary>Loads the bundle now; throws when it is unreadable or holds no certificate.</summary>
+    /// <summary>Loads the bundle now; throws <see cref="UnusableFileException"/> when it is unreadable or holds no certificate.</summary>
     public TrustBundle(string path)
     {
         Path = path;
@@ -58,7 +59,7 @@ public sealed class TrustBundle
             LastError = null;
             return true;
         }
-        catch (Exception ex) when (ex is CryptographicException or IOException or UnauthorizedAccessException or InvalidDataException)
+        catch (UnusableFileException ex)
         {
             LastError = ex.Message;
             _file.Reset(); // a half-rotated pair: try again on the next poll
@@ -66,17 +67,7 @@ public sealed class TrustBundle
         }
     }
 
-    private static X509Certificate2Collection Load(string path)
-    {
-        var roots = new X509Certificate2Collection();
-        roots.ImportFromPemFile(path);
-        if (roots.Count == 0)
-        {
-            throw new InvalidDataException($"{path} holds no PEM certificate");
-        }
-
-        return roots;
-    }
+    private static X509Certificate2Collection Load(string path) => PemFiles.LoadBundle(path);
 
     /// <summary>The chain policies of one load of the bundle, for each role of the peer.</summary>
     private sealed record Trust(X509ChainPolicy ClientPeers, X509ChainPolicy ServerPeers)

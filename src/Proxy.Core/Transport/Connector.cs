@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Pipelines.Sockets.Unofficial;
+using Proxy.Upstream;
 
 namespace Proxy.Transport;
 
@@ -11,7 +12,17 @@ public static class Connector
     /// Connects to <paramref name="address"/>; throws <see cref="TimeoutException"/> when the timeout
     /// passes first and <see cref="SocketException"/> when the connect is refused or fails.
     /// </summary>
-    public static async ValueTask<SocketConnection> ConnectAsync(EndPoint address, TimeSpan timeout, CancellationToken cancellation = default)
+    public static ValueTask<SocketConnection> ConnectAsync(EndPoint address, TimeSpan timeout, CancellationToken cancellation = default) =>
+        ConnectAsync(address, null, timeout, cancellation);
+
+    /// <summary>
+    /// Connects to <paramref name="endpoint"/> as the other overload does, and logs a failure with its reason (refused,
+    /// timeout, DNS) through the endpoint's cluster log, rate-limited; a successful connect does no more.
+    /// </summary>
+    public static ValueTask<SocketConnection> ConnectAsync(Endpoint endpoint, TimeSpan timeout, CancellationToken cancellation = default) =>
+        ConnectAsync(endpoint.Address, endpoint, timeout, cancellation);
+
+    private static async ValueTask<SocketConnection> ConnectAsync(EndPoint address, Endpoint? endpoint, TimeSpan timeout, CancellationToken cancellation)
     {
         var socket = address is DnsEndPoint
             ? new Socket(SocketType.Stream, ProtocolType.Tcp)
@@ -26,7 +37,15 @@ public static class Connector
         catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)
         {
             socket.Dispose();
-            throw new TimeoutException($"connect to {address} timed out after {timeout.TotalMilliseconds:0} ms");
+            var timedOut = new TimeoutException($"connect to {address} timed out after {timeout.TotalMilliseconds:0} ms");
+            LogFailure(endpoint, timedOut, timeout);
+            throw timedOut;
+        }
+        catch (SocketException ex)
+        {
+            socket.Dispose();
+            LogFailure(endpoint, ex, timeout);
+            throw;
         }
         catch
         {
@@ -35,5 +54,13 @@ public static class Connector
         }
 
         return SocketConnection.Create(socket, TransportOptions.Pipe, TransportOptions.Pipe, TransportOptions.Connection);
+    }
+
+    private static void LogFailure(Endpoint? endpoint, Exception ex, TimeSpan timeout)
+    {
+        if (endpoint is not null && endpoint.Events.ShouldLogFailure(endpoint, out var suppressed))
+        {
+            endpoint.Events.ConnectFailed(endpoint, "connect", ConnectFailureReason.Describe(ex, endpoint.Address, timeout), suppressed);
+        }
     }
 }

@@ -164,7 +164,7 @@ public sealed class Http2ConnectionPool
         long started = Environment.TickCount64;
         try
         {
-            var socket = await Connector.ConnectAsync(endpoint.Address, timeout).ConfigureAwait(false);
+            var socket = await Connector.ConnectAsync(endpoint, timeout).ConfigureAwait(false);
             IDuplexPipe transport = socket;
             IDisposable owner = socket;
             if (tls is not null)

@@ -36,9 +36,21 @@ public static class CertsCommand
         {
             return verb == "ca" ? CreateCa(options, stdout, stderr) : Issue(options, stdout, stderr);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException or ArgumentException)
+        catch (UnusableFileException ex)
         {
             stderr.WriteLine($"proxy certs {verb}: {ex.Message}");
+            return 1;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Reading went through PemFiles (UnusableFileException): this is a write into --out.
+            stderr.WriteLine($"proxy certs {verb}: cannot write the files into {options.Value("--out")}: "
+                + (ex is UnauthorizedAccessException ? "permission denied; choose a directory you may write to" : "the disk refused the write; check its free space"));
+            return 1;
+        }
+        catch (Exception ex) when (ex is CryptographicException or ArgumentException)
+        {
+            stderr.WriteLine($"proxy certs {verb}: the certificate could not be made from these options; check --spiffe-id, --dns and --ttl");
             return 1;
         }
     }

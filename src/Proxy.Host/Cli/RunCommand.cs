@@ -9,6 +9,9 @@ namespace Proxy.Host.Cli;
 /// </summary>
 public static class RunCommand
 {
+    // SIGUSR1 has no PosixSignal member; raw signal numbers are accepted (10 on Linux).
+    private const PosixSignal Sigusr1 = (PosixSignal)10;
+
     public static async Task<int> ExecuteAsync(CommandOptions options, TextWriter stderr)
     {
         if (options.ConfigPath is null)
@@ -39,9 +42,20 @@ public static class RunCommand
             stderr.WriteLine($"{ex.Errors.Count} error(s); not starting");
             return 1;
         }
-        catch (Exception ex) when (ex is Runtime.ListenerBindException or System.Net.Sockets.SocketException or IOException)
+        catch (Runtime.ListenerBindException ex)
         {
-            stderr.WriteLine($"proxy: cannot start: {ex.Message}");
+            // Each failure is a sentence naming its listener (or file) and the fix.
+            foreach (var failure in ex.Failures)
+            {
+                stderr.WriteLine($"proxy: cannot start: {failure}");
+            }
+
+            return 1;
+        }
+        catch (Exception ex) when (ex is System.Net.Sockets.SocketException or IOException or UnauthorizedAccessException)
+        {
+            // Not expected (binds and files are reported above); never show the runtime's text, which is a resource key.
+            stderr.WriteLine($"proxy: cannot start: {(ex is System.Net.Sockets.SocketException socket ? $"a socket operation failed (errno {socket.NativeErrorCode})" : "a file could not be read or written")}; run with log.level debug and report it");
             return 1;
         }
 
@@ -49,6 +63,7 @@ public static class RunCommand
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; _ = host.RequestShutdownAsync(); });
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; _ = host.RequestShutdownAsync(); });
         using var hangup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context => { context.Cancel = true; _ = host.ReloadAsync(); });
+        using var user1 = PosixSignalRegistration.Create(Sigusr1, context => { context.Cancel = true; host.ReopenAccessLog(); });
 
         if (onStarted is not null)
         {

@@ -57,7 +57,13 @@ public static class WaitReadyCommand
             }
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or SocketException)
             {
-                last = ex.Message;
+                last = ex switch
+                {
+                    TaskCanceledException => "no answer within 2 s",
+                    HttpRequestException { InnerException: SocketException { SocketErrorCode: SocketError.ConnectionRefused } } or SocketException { SocketErrorCode: SocketError.ConnectionRefused }
+                        => "connection refused: nothing listens there yet",
+                    _ => "the admin server did not answer over HTTP",
+                };
             }
 
             if (DateTime.UtcNow + PollInterval > deadline)

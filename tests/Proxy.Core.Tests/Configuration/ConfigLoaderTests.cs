@@ -304,6 +304,8 @@ public class ConfigLoaderTests
         var result = ConfigLoader.LoadFile(ConfigTestData.PathOf("does-not-exist.yaml"));
 
         Assert.False(result.Success);
-        Assert.Contains("cannot read the file", Assert.Single(result.Errors).Message);
+        var message = Assert.Single(result.Errors).Message;
+        Assert.Contains("the configuration file", message);
+        Assert.Contains("does-not-exist.yaml does not exist", message);
     }
 }

@@ -58,6 +58,9 @@ public sealed class BinaryProxy : IDisposable
         return proxy;
     }
 
+    /// <summary>The process id, for signals.</summary>
+    public int ProcessId => _process.Id;
+
     /// <summary>True once the process has ended (crashed: nothing here stops it but <see cref="Dispose"/>).</summary>
     public bool HasExited => _process.HasExited;
 

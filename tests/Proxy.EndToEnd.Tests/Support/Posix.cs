@@ -6,6 +6,7 @@ namespace Proxy.EndToEnd.Tests.Support;
 public static partial class Posix
 {
     public const int SIGHUP = 1;
+    public const int SIGUSR1 = 10;
     public const int SIGTERM = 15;
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]

@@ -139,7 +139,7 @@ internal static partial class ConfigBinder
     /// </summary>
     private static ConfigList<string>? BindHttpFilters(BindContext ctx, ConfigNode node, string path)
     {
-        var items = ctx.ReadSequence(node, path, allowSingle: true);
+        var items = ctx.ReadSequence(node, path);
         if (items is null)
         {
             return null;

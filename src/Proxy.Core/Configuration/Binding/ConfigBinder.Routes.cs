@@ -228,9 +228,9 @@ internal static partial class ConfigBinder
             map.Error(key, $"invalid regular expression: {e.Error} at offset {e.Offset}");
             return null;
         }
-        catch (ArgumentException e)
+        catch (ArgumentException)
         {
-            map.Error(key, $"invalid regular expression: {e.Message}");
+            map.Error(key, "invalid regular expression; check its syntax");
             return null;
         }
     }

@@ -15,7 +15,7 @@ internal static partial class ConfigBinder
     private static readonly string[] TracingKeys = ["collector", "service_name", "sample_percent"];
     private static readonly string[] AdminKeys = ["address", "allow_remote_control"];
     private static readonly string[] StatsKeys = ["address"];
-    private static readonly string[] LogKeys = ["format", "level", "access_log"];
+    private static readonly string[] LogKeys = ["format", "level", "access_log", "access_log_format"];
     private static readonly string[] LogFormats = ["text", "json"];
     private static readonly string[] LogLevels = ["debug", "info", "warn", "error"];
 
@@ -98,11 +98,26 @@ internal static partial class ConfigBinder
         {
             ConfiguredFiles.CheckLogFile(map, "access_log", accessLog);
         }
+
+        var accessLogFormat = map.String("access_log_format");
+        if (accessLogFormat is not null)
+        {
+            if (!Observability.AccessLog.AccessLogFormat.TryCompile(accessLogFormat, out _, out var formatError))
+            {
+                map.Error("access_log_format", formatError!);
+            }
+            else if (accessLog is null)
+            {
+                map.Error("access_log_format", "a format needs an access log: set access_log to stdout or a file");
+            }
+        }
+
         return new LogConfig
         {
             Format = map.Word("format", defaults.Format, LogFormats),
             Level = map.Word("level", defaults.Level, LogLevels),
             AccessLog = accessLog,
+            AccessLogFormat = accessLogFormat,
         };
     }
 

@@ -65,7 +65,7 @@ public static class Http1HeadWriter
     /// status line, content-type, "x-proxy-error: flag", content-length, connection: close, then the
     /// body (the reason phrase when <paramref name="body"/> is empty).
     /// </summary>
-    public static void WriteErrorResponse(IBufferWriter<byte> output, int statusCode, ReadOnlySpan<byte> flag, ReadOnlySpan<byte> body = default, bool close = true)
+    public static int WriteErrorResponse(IBufferWriter<byte> output, int statusCode, ReadOnlySpan<byte> flag, ReadOnlySpan<byte> body = default, bool close = true)
     {
         ReadOnlySpan<byte> reason = ReasonPhrases.Get(statusCode);
         bool defaultBody = body.IsEmpty;
@@ -89,6 +89,7 @@ public static class Http1HeadWriter
         w.Write(body);
         if (defaultBody) w.WriteByte((byte)'\n');
         output.Advance(w.Position);
+        return w.Position;
     }
 
     /// <summary>

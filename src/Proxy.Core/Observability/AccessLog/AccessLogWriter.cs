@@ -32,7 +32,8 @@ public sealed class AccessLogWriter : IAsyncDisposable
 
     private readonly BoundedQueue<AccessLogEntry> _free;
     private readonly BoundedQueue<AccessLogEntry> _ready;
-    private readonly Stream _output;
+    private readonly AccessLogFile? _file;
+    private Stream _output;
     private readonly bool _ownsOutput;
     private readonly ArrayBufferWriter<byte> _buffer = new(WriteThreshold * 2);
     private readonly Utf8JsonWriter _json;
@@ -52,8 +53,14 @@ public sealed class AccessLogWriter : IAsyncDisposable
     /// <param name="dropped">Counts lines dropped (detached when null).</param>
     /// <param name="flushInterval">Longest wait before queued lines are written (default 200 ms).</param>
     public AccessLogWriter(Stream output, bool ownsOutput = true, int capacity = DefaultCapacity, Counter? written = null, Counter? dropped = null, TimeSpan? flushInterval = null)
+        : this(output, null, ownsOutput, capacity, written, dropped, flushInterval)
+    {
+    }
+
+    private AccessLogWriter(Stream output, AccessLogFile? file, bool ownsOutput, int capacity, Counter? written, Counter? dropped, TimeSpan? flushInterval)
     {
         _output = output;
+        _file = file;
         _ownsOutput = ownsOutput;
         _free = new BoundedQueue<AccessLogEntry>(capacity);
         _ready = new BoundedQueue<AccessLogEntry>(_free.Capacity);
@@ -79,11 +86,45 @@ public sealed class AccessLogWriter : IAsyncDisposable
     /// <summary>Writes to the output that failed (their lines are lost).</summary>
     public Counter WriteErrors { get; } = new();
 
-    /// <summary>A writer for the <c>log.access_log</c> setting: <c>stdout</c>, or a file path (appended to).</summary>
-    public static AccessLogWriter Open(string target, Counter? written = null, Counter? dropped = null) =>
-        target == "stdout"
+    /// <summary>
+    /// A writer appending to the file at <paramref name="path"/>, reopened when it is moved away or deleted
+    /// (logrotate without copytruncate: checked at most once a second, before lines are written) and on
+    /// <see cref="RequestReopen"/> (SIGUSR1).
+    /// </summary>
+    public AccessLogWriter(string path, int capacity = DefaultCapacity, Counter? written = null, Counter? dropped = null, TimeSpan? flushInterval = null)
+        : this(AccessLogFile.Open(path, out var file), file, true, capacity, written, dropped, flushInterval)
+    {
+    }
+
+    /// <summary>
+    /// A writer for the <c>log.access_log</c> setting: <c>stdout</c>, or a file path (appended to); lines are JSON, or
+    /// written by <paramref name="format"/> (<c>log.access_log_format</c>) when given.
+    /// </summary>
+    public static AccessLogWriter Open(string target, Counter? written = null, Counter? dropped = null, AccessLogFormat? format = null)
+    {
+        var writer = target == "stdout"
             ? new AccessLogWriter(Console.OpenStandardOutput(), true, DefaultCapacity, written, dropped)
-            : new AccessLogWriter(new FileStream(target, FileMode.Append, FileAccess.Write, FileShare.Read, 1, FileOptions.None), true, DefaultCapacity, written, dropped);
+            : new AccessLogWriter(target, DefaultCapacity, written, dropped);
+        writer.Format = format;
+        return writer;
+    }
+
+    /// <summary>The text format of the lines; null for JSON. Set before the first entry is published.</summary>
+    public AccessLogFormat? Format { get; private set; }
+
+    /// <summary>Times the file was reopened (moved away, or asked for).</summary>
+    public long Reopens => _file?.Reopens ?? 0;
+
+    /// <summary>Asks the writer thread to reopen the file before it writes again (SIGUSR1); nothing for stdout.</summary>
+    public void RequestReopen()
+    {
+        if (_file is not null)
+        {
+            _file.RequestReopen();
+            Interlocked.Exchange(ref _state, Awake);
+            _wake.Release();
+        }
+    }
 
     /// <summary>A cleared entry to fill, or null (counted as dropped) when all are in use: skip logging this request.</summary>
     public AccessLogEntry? TryRent()
@@ -138,6 +179,7 @@ public sealed class AccessLogWriter : IAsyncDisposable
             {
                 // After writing lines, gather the next batch for a flush interval; after finding none, sleep
                 // until a publish (or stop) wakes the thread.
+                ReopenIfNeeded();
                 int lines = Drain();
                 if (lines > 0)
                 {
@@ -165,16 +207,34 @@ public sealed class AccessLogWriter : IAsyncDisposable
         }
     }
 
+    // Writer thread only: a rotated or deleted file, or a reopen request, swaps the output before the next lines.
+    private void ReopenIfNeeded()
+    {
+        if (_file is not null && _file.TryReopen(_output) is { } reopened)
+        {
+            Flush();
+            _output.Dispose();
+            _output = reopened;
+        }
+    }
+
     // Formats and writes everything queued; returns the lines written. Only the writer thread (or dispose, after it) calls it.
     private int Drain()
     {
         int lines = 0;
         while (_ready.TryDequeue(out var entry))
         {
-            _json.Reset(_buffer);
-            AccessLogFormatter.Write(_json, entry);
-            _json.Flush();
-            _buffer.Write("\n"u8);
+            if (Format is { } format)
+            {
+                format.Write(_buffer, entry);
+            }
+            else
+            {
+                _json.Reset(_buffer);
+                AccessLogFormatter.Write(_json, entry);
+                _json.Flush();
+                _buffer.Write("\n"u8);
+            }
             entry.Clear();
             _free.TryEnqueue(entry);
             lines++;
