@@ -34,8 +34,9 @@ public static class Http1DifferentialTarget
     {
         if (proxy.Outcome != reference.Outcome)
         {
-            // The proxy enforces its size limits before a head is complete; the simple reading only once it is.
-            return proxy.Outcome == ReferenceOutcome.Reject && proxy.End == "limit" && reference.Outcome == ReferenceOutcome.NeedMore;
+            // Rejecting before the head is complete (the proxy at a size limit, the simple reading at a bare CR) and
+            // waiting for the rest are both right: only accepting a head the other side does not is a disagreement.
+            return proxy.Outcome != ReferenceOutcome.Accept && reference.Outcome != ReferenceOutcome.Accept;
         }
 
         if (proxy.Outcome != ReferenceOutcome.Accept)

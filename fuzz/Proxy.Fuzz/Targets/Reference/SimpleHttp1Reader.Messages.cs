@@ -135,6 +135,15 @@ public static partial class SimpleHttp1Reader
             return ReferenceVerdict.Reject("status line");
         }
 
+        // reason-phrase = 1*( HTAB / SP / VCHAR / obs-text )
+        foreach (char c in text[Math.Min(13, text.Length)..])
+        {
+            if (!(c is '\t' or ' ' || (c >= 0x21 && c <= 0x7E) || c >= 0x80))
+            {
+                return ReferenceVerdict.Reject("reason phrase has a control byte");
+            }
+        }
+
         int status = int.Parse(code, System.Globalization.CultureInfo.InvariantCulture);
 
         // 6.3 rules 1 and 2: HEAD, 1xx, 204 and 304 have no body; a 2xx to CONNECT is a tunnel.

@@ -120,6 +120,11 @@ public class Http1ResponseHeadTests
         { "\r\nHTTP/1.1 200 OK\r\n\r\n", Http1ParseError.InvalidStatusLine },
         { "HTTX/1.1 200 OK\r\n\r\n", Http1ParseError.InvalidVersion },
         { "HTTP/2.0 200 OK\r\n\r\n", Http1ParseError.UnsupportedVersion },
+
+        // Found by the differential fuzz target: RFC 9112 6.1 holds the framing of any HTTP/1.0 message with
+        // Transfer-Encoding faulty, a response's too.
+        { "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", Http1ParseError.TransferEncodingInHttp10 },
+        { "HTTP/1.0 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", Http1ParseError.TransferEncodingInHttp10 },
     };
 
     [Theory]
