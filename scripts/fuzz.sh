@@ -145,7 +145,7 @@ repro() {
 case "$target" in
   list)
     [ -f "$bin/Proxy.Fuzz.dll" ] || { install_tools; build_harness; }
-    dotnet "$bin/Proxy.Fuzz.dll" --list 2>&1 | sed 's/^usage.*one of: //' | tr ',' '\n' | sed 's/^ *//'
+    dotnet "$bin/Proxy.Fuzz.dll" --list
     exit 0
     ;;
   repro)

@@ -12,6 +12,16 @@ public static class Program
 {
     public static int Main(string[] args)
     {
+        if (args is ["--list"])
+        {
+            foreach (FuzzTarget each in FuzzTargets.All)
+            {
+                Console.WriteLine($"{each.Name,-20} {each.Summary}");
+            }
+
+            return 0;
+        }
+
         if (args.Length != 1 || !FuzzTargets.TryGet(args[0], out FuzzTarget? target))
         {
             Console.Error.WriteLine("usage: dotnet Proxy.Fuzz.dll TARGET, where TARGET is one of: " + string.Join(", ", FuzzTargets.Names));
