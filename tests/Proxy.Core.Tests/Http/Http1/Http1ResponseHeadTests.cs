@@ -159,4 +159,20 @@ public class Http1ResponseHeadTests
     }
 
     private static string Describe(byte[] data) => HeadDescriber.Describe(Parse(Text(data)));
+
+    [Fact]
+    public void TryParse_BareLineFeedPastHeaderLimit_SameErrorWholeOrSplit()
+    {
+        // Found by fuzzing: with the bare LF beyond the header limit, whole input said BareLineFeed and input cut
+        // before the LF said HeadersTooLarge. The limit now wins both ways.
+        var limits = new Http1Limits { MaxHeaderBytes = 16 };
+        byte[] response = Bytes("HTTP/1.1 200 OK\r\nX-Long: " + new string('a', 40) + "\nX: 1\r\n\r\n");
+        for (int at = 0; at <= response.Length; at++)
+        {
+            using var head = new Http1ResponseHead(limits);
+            var reader = new SequenceReader<byte>(Split(response, at));
+            Assert.False(head.TryParse(ref reader, out Http1ParseError error));
+            Assert.Equal(Http1ParseError.HeadersTooLarge, error);
+        }
+    }
 }
