@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Command (2): the whole test suite. Installs what is missing, builds with warnings as errors,
 # publishes the native AOT binary (zero trim/AOT warnings), runs unit and end-to-end tests (the
-# end-to-end tests include a smoke test of the published binary), then a short smoke run of the
-# benchmark harness. .ci/run calls this.
+# end-to-end tests include a smoke test of the published binary), a short fuzzing run of every parser, then a
+# short smoke run of the benchmark harness. .ci/run calls this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -19,6 +19,14 @@ for project in tests/Proxy.Core.Tests tests/Proxy.EndToEnd.Tests; do
     status=1
   fi
 done
+
+# Fuzzing smoke (docs/fuzzing.md): every fuzz target for 18 s from the committed corpus (about 5 minutes with the
+# harness build), failing on any crash, then the check that the same short run finds a planted bug.
+echo "== fuzz smoke"
+if ! scripts/fuzz.sh all --seconds 18 --ci; then
+  echo "fuzz smoke: a target crashed or the planted bug was not found; inputs in artifacts/fuzz/crashes" >&2
+  status=1
+fi
 
 # Benchmark harness smoke (no thresholds: it proves the harness works, the numbers are noise at
 # this length): a short run-bench.sh and a dry BenchmarkDotNet job on a few hot-path benchmarks.

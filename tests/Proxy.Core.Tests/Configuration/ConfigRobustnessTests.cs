@@ -30,4 +30,19 @@ public class ConfigRobustnessTests
 
         Assert.Contains("nesting deeper than", Assert.Single(result.Errors).Message);
     }
+
+    [Theory]
+    [InlineData(": {\n0")]
+    [InlineData("a: [ {\nb")]
+    public void LoadText_ScannerFailureInYamlDotNet_ReportsSyntaxError(string text)
+    {
+        // Found by fuzzing: YamlDotNet's scanner throws InvalidOperationException on an open flow collection ending in
+        // a plain scalar; proxy validate crashed on it instead of naming the problem.
+        var result = ConfigLoader.LoadText(text, "open-flow.yaml");
+
+        Assert.False(result.Success);
+        ConfigError error = Assert.Single(result.Errors);
+        Assert.StartsWith("syntax error", error.Message);
+        Assert.True(error.Line >= 1);
+    }
 }

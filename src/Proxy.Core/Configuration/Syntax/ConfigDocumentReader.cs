@@ -19,7 +19,7 @@ internal static class ConfigDocumentReader
     /// </summary>
     public static ConfigNode? Read(string text, string source, List<ConfigError> errors)
     {
-        var parser = new Parser(new StringReader(text));
+        var parser = new GuardedParser(new StringReader(text));
         var anchors = new Dictionary<string, ConfigNode>(StringComparer.Ordinal);
         try
         {

@@ -68,9 +68,12 @@ public abstract partial class Http1Head
 
         // An overlong request line: if a method and a space came first, the target is what is too
         // long (414); if not, the line is garbage (400).
-        ReadOnlySpan<byte> start = input.UnreadSpan;
-        start = start[Math.Min(_prefixLength, start.Length)..];
-        start = start[..Math.Min(start.Length, 32)];
+        // Read across segments: the first one may end before the space.
+        ReadOnlySequence<byte> rest = input.UnreadSequence;
+        rest = rest.Slice(Math.Min(_prefixLength, rest.Length));
+        Span<byte> start = stackalloc byte[32];
+        start = start[..(int)Math.Min(start.Length, rest.Length)];
+        rest.Slice(0, start.Length).CopyTo(start);
         return start.Contains((byte)' ') ? Http1ParseError.RequestTargetTooLong : Http1ParseError.InvalidRequestLine;
     }
 
@@ -86,6 +89,15 @@ public abstract partial class Http1Head
 
             int lfIndex = i + relative;
             int lf = chunkBase + lfIndex;
+
+            // The size limits first, with the same bounds as the checks on incomplete input below (which run where
+            // a segment ends): otherwise a head over a limit got 431 or 400 depending on where the network cut it
+            // (found by fuzzing whole against split input).
+            if (_startLineEnd < 0 ? lf - _prefixLength > Limits.MaxStartLineLength : lf - _startLineEnd > Limits.MaxHeaderBytes + 2)
+            {
+                return _startLineEnd < 0 ? Http1ParseError.StartLineTooLong : Http1ParseError.HeadersTooLarge;
+            }
+
             byte before = lfIndex > 0 ? chunk[lfIndex - 1] : _previousByte;
 
             // RFC 9112 2.2 lets a recipient accept a bare LF; a proxy that did so would disagree with

@@ -65,7 +65,7 @@ public enum Http1ParseError : byte
     InvalidTransferEncoding,
     /// <summary>A transfer coding other than chunked, which the proxy does not decode (501 for requests).</summary>
     UnsupportedTransferCoding,
-    /// <summary>Transfer-Encoding in an HTTP/1.0 request: framing is faulty (RFC 9112 6.1).</summary>
+    /// <summary>Transfer-Encoding in an HTTP/1.0 request or response: framing is faulty (RFC 9112 6.1).</summary>
     TransferEncodingInHttp10,
 
     // Chunked body (RFC 9112 section 7.1).

@@ -232,17 +232,34 @@ public sealed class Http1RequestHead : Http1Head
     // Host = uri-host [ ":" port ] (RFC 9110 7.2); empty is allowed when the target URI has no authority.
     private static bool IsHostValue(ReadOnlySpan<byte> host) => host.IsEmpty || IsHostAndPort(host, requirePort: false);
 
+    /// <summary>
+    /// uri-host [ ":" port ] (RFC 9110 7.2, RFC 3986 3.2.2): uri-host is an IP-literal in brackets or a reg-name of
+    /// unreserved, pct-encoded and sub-delims characters (an IPv4 address is one); an empty host is invalid in an
+    /// http URI (RFC 9110 4.2.1). RFC 9112 3.2 requires 400 for an invalid Host, so "[::1", "a:b:80" and "%zz" are refused.
+    /// </summary>
     private static bool IsHostAndPort(ReadOnlySpan<byte> value, bool requirePort)
     {
-        if (value.IsEmpty || value.ContainsAnyExcept(HttpCharacters.HostChar)) return false;
+        ReadOnlySpan<byte> port;
+        if (!value.IsEmpty && value[0] == (byte)'[')
+        {
+            // IP-literal = "[" ( IPv6address / IPvFuture ) "]", checked for its characters: hex digits, ':' and the
+            // dots of an embedded IPv4 address. IPvFuture ("v1.x") has no use in HTTP.
+            int close = value.IndexOf((byte)']');
+            if (close < 2 || value[1..close].ContainsAnyExcept(HttpCharacters.IpLiteralChar)) return false;
+            port = value[(close + 1)..];
+            if (!port.IsEmpty && port[0] != (byte)':') return false;
+        }
+        else
+        {
+            int colon = value.IndexOf((byte)':');
+            ReadOnlySpan<byte> host = colon < 0 ? value : value[..colon];
+            if (host.IsEmpty || !HttpCharacters.IsRegName(host)) return false;
+            port = colon < 0 ? default : value[colon..];
+        }
 
-        // The port is after the last colon unless that colon is inside an IPv6 literal.
-        int colon = value.LastIndexOf((byte)':');
-        if (colon < 0 || colon < value.LastIndexOf((byte)']')) return !requirePort;
-        if (colon == 0) return false;
-
-        ReadOnlySpan<byte> port = value[(colon + 1)..];
-        if (port.IsEmpty) return !requirePort;
+        // port = *DIGIT after the colon; more than 5 digits cannot be a port number.
+        if (port.Length <= 1) return !requirePort;
+        port = port[1..];
         return port.Length <= 5 && !port.ContainsAnyExceptInRange((byte)'0', (byte)'9');
     }
 }

@@ -87,6 +87,10 @@ public sealed class Http1ResponseHead : Http1Head
 
     private protected override Http1ParseError Validate()
     {
+        // RFC 9112 6.1: Transfer-Encoding in an HTTP/1.0 message means its framing is faulty, for a response as for
+        // a request; the proxy cannot know where such a body ends, so the response is refused (502).
+        if (HasTransferEncoding && Version == Http1Version.Http10) return Http1ParseError.TransferEncodingInHttp10;
+
         // A coding besides chunked: the proxy cannot re-frame that body safely (it drops the
         // hop-by-hop Transfer-Encoding), so the response is refused rather than corrupted.
         if (HasTransferEncoding && IsChunked && TransferCodingOther) return Http1ParseError.UnsupportedTransferCoding;

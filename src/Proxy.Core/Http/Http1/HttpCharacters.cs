@@ -71,10 +71,25 @@ internal static class HttpCharacters
     // reason-phrase = 1*( HTAB / SP / VCHAR / obs-text ) (RFC 9112 4); same class as a field value.
     internal static SearchValues<byte> ReasonPhrase => FieldValue;
 
-    // Host = uri-host [ ":" port ]; uri-host is reg-name / IPv4 / IP-literal (RFC 3986 3.2.2):
-    // unreserved / pct-encoded / sub-delims, plus ":" and brackets for IPv6 literals.
-    internal static readonly SearchValues<byte> HostChar = SearchValues.Create(
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~%!$&'()*+,;=:[]"u8);
+    // reg-name = *( unreserved / pct-encoded / sub-delims ) (RFC 3986 3.2.2); '%' is checked to start an escape.
+    internal static readonly SearchValues<byte> RegNameChar = SearchValues.Create(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~%!$&'()*+,;="u8);
+
+    // The inside of an IP-literal: IPv6address, with an embedded IPv4 address's dots (RFC 3986 3.2.2).
+    internal static readonly SearchValues<byte> IpLiteralChar = SearchValues.Create("0123456789ABCDEFabcdef:."u8);
+
+    /// <summary>True when <paramref name="host"/> is a reg-name: allowed characters, and every '%' starts "%" HEXDIG HEXDIG.</summary>
+    internal static bool IsRegName(ReadOnlySpan<byte> host)
+    {
+        if (host.ContainsAnyExcept(RegNameChar)) return false;
+        for (int i = host.IndexOf((byte)'%'); i >= 0; i = host.IndexOf((byte)'%'))
+        {
+            if (i + 2 >= host.Length || !char.IsAsciiHexDigit((char)host[i + 1]) || !char.IsAsciiHexDigit((char)host[i + 2])) return false;
+            host = host[(i + 3)..];
+        }
+
+        return true;
+    }
 
     // qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text (RFC 9110 5.6.4)
     internal static bool IsQuotedText(byte b) => b == 0x09 || b == 0x20 || b == 0x21 || (b >= 0x23 && b <= 0x5B) || (b >= 0x5D && b != 0x7F);

@@ -253,6 +253,20 @@ public class Http1RequestHeadTests
         { "GET / HTTP/1.1\r\nHost: user@a\r\n\r\n", Http1ParseError.InvalidHost, 400 },
         { "GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", Http1ParseError.InvalidHost, 400 },
 
+        // Host values the differential fuzz target found accepted against RFC 9112 3.2 (uri-host, RFC 3986 3.2.2).
+        { "GET / HTTP/1.1\r\nHost: [\r\n\r\n", Http1ParseError.InvalidHost, 400 },
+        { "GET / HTTP/1.1\r\nHost: [::1\r\n\r\n", Http1ParseError.InvalidHost, 400 },
+        { "GET / HTTP/1.1\r\nHost: []\r\n\r\n", Http1ParseError.InvalidHost, 400 },
+        { "GET / HTTP/1.1\r\nHost: [::1]x\r\n\r\n", Http1ParseError.InvalidHost, 400 },
+        { "GET / HTTP/1.1\r\nHost: [v1.x]\r\n\r\n", Http1ParseError.InvalidHost, 400 },
+        { "GET / HTTP/1.1\r\nHost: a]b\r\n\r\n", Http1ParseError.InvalidHost, 400 },
+        { "GET / HTTP/1.1\r\nHost: %h\r\n\r\n", Http1ParseError.InvalidHost, 400 },
+        { "GET / HTTP/1.1\r\nHost: a%2\r\n\r\n", Http1ParseError.InvalidHost, 400 },
+        { "GET / HTTP/1.1\r\nHost: a:b:80\r\n\r\n", Http1ParseError.InvalidHost, 400 },
+        { "GET / HTTP/1.1\r\nHost: :80\r\n\r\n", Http1ParseError.InvalidHost, 400 },
+        { "GET http://[::1/x HTTP/1.1\r\nHost: h\r\n\r\n", Http1ParseError.InvalidRequestTarget, 400 },
+        { "CONNECT a:b:443 HTTP/1.1\r\nHost: h\r\n\r\n", Http1ParseError.InvalidRequestTarget, 400 },
+
         // Request line.
         { "GET  / HTTP/1.1\r\nHost: h\r\n\r\n", Http1ParseError.InvalidRequestLine, 400 },
         { " GET / HTTP/1.1\r\nHost: h\r\n\r\n", Http1ParseError.InvalidRequestLine, 400 },

@@ -120,6 +120,11 @@ public class Http1ResponseHeadTests
         { "\r\nHTTP/1.1 200 OK\r\n\r\n", Http1ParseError.InvalidStatusLine },
         { "HTTX/1.1 200 OK\r\n\r\n", Http1ParseError.InvalidVersion },
         { "HTTP/2.0 200 OK\r\n\r\n", Http1ParseError.UnsupportedVersion },
+
+        // Found by the differential fuzz target: RFC 9112 6.1 holds the framing of any HTTP/1.0 message with
+        // Transfer-Encoding faulty, a response's too.
+        { "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", Http1ParseError.TransferEncodingInHttp10 },
+        { "HTTP/1.0 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", Http1ParseError.TransferEncodingInHttp10 },
     };
 
     [Theory]
@@ -154,4 +159,20 @@ public class Http1ResponseHeadTests
     }
 
     private static string Describe(byte[] data) => HeadDescriber.Describe(Parse(Text(data)));
+
+    [Fact]
+    public void TryParse_BareLineFeedPastHeaderLimit_SameErrorWholeOrSplit()
+    {
+        // Found by fuzzing: with the bare LF beyond the header limit, whole input said BareLineFeed and input cut
+        // before the LF said HeadersTooLarge. The limit now wins both ways.
+        var limits = new Http1Limits { MaxHeaderBytes = 16 };
+        byte[] response = Bytes("HTTP/1.1 200 OK\r\nX-Long: " + new string('a', 40) + "\nX: 1\r\n\r\n");
+        for (int at = 0; at <= response.Length; at++)
+        {
+            using var head = new Http1ResponseHead(limits);
+            var reader = new SequenceReader<byte>(Split(response, at));
+            Assert.False(head.TryParse(ref reader, out Http1ParseError error));
+            Assert.Equal(Http1ParseError.HeadersTooLarge, error);
+        }
+    }
 }

@@ -1,0 +1,46 @@
+using Proxy.Fuzz.Targets;
+using SharpFuzz;
+
+namespace Proxy.Fuzz;
+
+/// <summary>
+/// <c>dotnet Proxy.Fuzz.dll TARGET</c>: runs one fuzz target under AFL++ (SharpFuzz's out-of-process fork server,
+/// so a hang or a FailFast kills only the child and is saved, not fatal). Outside AFL++ it runs the target once on
+/// standard input, which is how a saved crash is replayed: <c>dotnet Proxy.Fuzz.dll TARGET &lt; crash-file</c>.
+/// </summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        if (args is ["--list"])
+        {
+            foreach (FuzzTarget each in FuzzTargets.All)
+            {
+                Console.WriteLine($"{each.Name,-20} {each.Summary}");
+            }
+
+            return 0;
+        }
+
+        if (args.Length != 1 || !FuzzTargets.TryGet(args[0], out FuzzTarget? target))
+        {
+            Console.Error.WriteLine("usage: dotnet Proxy.Fuzz.dll TARGET, where TARGET is one of: " + string.Join(", ", FuzzTargets.Names));
+            return 2;
+        }
+
+        byte[] buffer = new byte[64 * 1024];
+        Fuzzer.OutOfProcess.Run(stream =>
+        {
+            // The input is read whole into a reused buffer; AFL++ inputs are small (they are capped at 64 KiB here).
+            int length = 0;
+            int read;
+            while (length < buffer.Length && (read = stream.Read(buffer, length, buffer.Length - length)) > 0)
+            {
+                length += read;
+            }
+
+            target.Run(buffer.AsSpan(0, length));
+        });
+        return 0;
+    }
+}

@@ -1,0 +1,32 @@
+using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
+
+namespace Proxy.Configuration.Syntax;
+
+/// <summary>
+/// YamlDotNet's event parser, with every failure reported as a <see cref="YamlException"/>. On some malformed text
+/// (found by fuzzing: ": {\n0", a flow mapping left open with a plain scalar at the end of the text) its scanner throws
+/// <see cref="InvalidOperationException"/> instead; <c>proxy validate</c> must answer with a located syntax error,
+/// not crash, so that exception becomes a syntax error at the end of the last event read.
+/// </summary>
+internal sealed class GuardedParser : IParser
+{
+    private readonly Parser _inner;
+
+    public GuardedParser(TextReader input) => _inner = new Parser(input);
+
+    public ParsingEvent? Current => _inner.Current;
+
+    public bool MoveNext()
+    {
+        Mark after = _inner.Current?.End ?? Mark.Empty;
+        try
+        {
+            return _inner.MoveNext();
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new YamlException(after, after, "the YAML text cannot be read past this point", e);
+        }
+    }
+}
