@@ -177,7 +177,7 @@ done
 
 if [ $ci = 1 ]; then
   # The planted bug (fuzz/Proxy.Fuzz/Targets/PlantedBugTarget.cs) must be found, or the short runs prove nothing.
-  if ! PROXY_FUZZ_PLANTED_BUG=1 EXPECT_CRASH=1 STOP_ON_CRASH=1 run_target planted-bug $(( seconds * 3 / 2 )); then
+  if ! PROXY_FUZZ_PLANTED_BUG=1 EXPECT_CRASH=1 STOP_ON_CRASH=1 run_target planted-bug $(( seconds * 4 )); then
     status=1
   elif [ "$crashes" -eq 0 ]; then
     echo "fuzz: the planted bug was NOT found: the short runs cannot be trusted to find real ones" >&2

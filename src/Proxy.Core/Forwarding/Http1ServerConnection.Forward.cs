@@ -55,21 +55,12 @@ public sealed partial class Http1ServerConnection
         // The route and the cluster are chosen before the filters run (they read the route's policies); a request that
         // matched none is answered 404 by the router, after the filters (authorization answers first).
         var view = new Http1RequestView(_request);
-        var route = _routing.Table.Match(ref view);
         var exchange = _exchange;
         exchange.Begin(_routing, started, hasBody, closeAfterAnswer);
-        RouteRuntime? action = null;
-        Cluster? cluster = null;
-        var routeMetrics = _routing.NoRoute;
-        if (route is not null)
-        {
-            action = _routing.Actions[route.Index];
-            var clusterIndex = route.Clusters.Count == 1 ? 0 : route.PickClusterIndex((uint)Random.Shared.Next());
-            cluster = action.Clusters[clusterIndex];
-            routeMetrics = action.Metrics[clusterIndex];
-        }
-
-        exchange.SetRoute(route, action, cluster, routeMetrics);
+        exchange.MatchRoute(ref view);
+        var action = exchange.Action;
+        var cluster = exchange.Cluster;
+        var routeMetrics = exchange.Metrics;
         var filters = _routing.Filters;
         try
         {

@@ -133,19 +133,10 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
 
             // The route and the cluster are chosen before the filters run (they read the route's policies); a request
             // that matched none is answered 404 by the router, after the filters (authorization answers first).
-            var route = _routing.Table.Match(ref view);
-            RouteRuntime? action = null;
-            Cluster? cluster = null;
-            RouteMetrics routeMetrics = _routing.NoRoute;
-            if (route is not null)
-            {
-                action = _routing.Actions[route.Index];
-                int clusterIndex = route.Clusters.Count == 1 ? 0 : route.PickClusterIndex((uint)Random.Shared.Next());
-                cluster = action.Clusters[clusterIndex];
-                routeMetrics = action.Metrics[clusterIndex];
-            }
-
-            exchange.SetRoute(route, action, cluster, routeMetrics);
+            exchange.MatchRoute(ref view);
+            RouteRuntime? action = exchange.Action;
+            Cluster? cluster = exchange.Cluster;
+            RouteMetrics routeMetrics = exchange.Metrics;
 
             // Runs on the downstream read loop until a filter awaits (no await before it here), so the stream's receive
             // state the filters read is the one its HEADERS frame left.

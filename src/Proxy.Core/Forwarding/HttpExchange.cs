@@ -107,6 +107,25 @@ public abstract class HttpExchange : IRouteRequest
     /// <summary>The exact size the request head takes, for a copy's buffer.</summary>
     public abstract int HeadSizeHint { get; }
 
+    /// <summary>
+    /// Matches the request against the routing's table and chooses the route's cluster (a weighted split is decided
+    /// here, once per request), before the filter chain runs; no match leaves the route null for the router's 404.
+    /// </summary>
+    internal void MatchRoute<TRequest>(scoped ref TRequest view)
+        where TRequest : IRouteRequest, allows ref struct
+    {
+        var routing = Routing;
+        if (routing.Table.Match(ref view) is not { } route)
+        {
+            SetRoute(null, null, null, routing.NoRoute);
+            return;
+        }
+
+        var action = routing.Actions[route.Index];
+        var clusterIndex = route.Clusters.Count == 1 ? 0 : route.PickClusterIndex((uint)Random.Shared.Next());
+        SetRoute(route, action, action.Clusters[clusterIndex], action.Metrics[clusterIndex]);
+    }
+
     /// <summary>Sets the route the request matched and the cluster chosen for it, before the filter chain runs.</summary>
     internal void SetRoute(Route? route, RouteRuntime? action, Cluster? cluster, RouteMetrics metrics)
     {

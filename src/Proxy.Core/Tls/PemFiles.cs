@@ -32,6 +32,9 @@ public static class PemFiles
         return (leaf, intermediates);
     }
 
+    /// <summary>The certificate chain of a certificate file (leaf first), without its key: at least one certificate.</summary>
+    public static X509Certificate2Collection LoadCertificateChain(string certPath) => LoadCertificates("the certificate file", certPath);
+
     /// <summary>Every certificate of a CA bundle (at least one).</summary>
     public static X509Certificate2Collection LoadBundle(string path) => LoadCertificates("the CA bundle", path);
 
@@ -74,9 +77,18 @@ public static class PemFiles
         throw new UnusableFileException(NotPem(role, path, text, "-----BEGIN CERTIFICATE-----"));
     }
 
-    private static X509Certificate2 AttachKey(X509Certificate2 certificate, string certPath, string keyText, string keyPath)
+    /// <summary>
+    /// Checks a private key file on its own (readable PEM, one unencrypted RSA or ECDSA key), for when its certificate
+    /// cannot be read, so both files' problems are reported at once. <paramref name="certPath"/> is named in advice.
+    /// </summary>
+    public static void CheckKeyFile(string keyPath, string certPath)
     {
-        var keyAlgorithm = certificate.GetKeyAlgorithm();
+        using var key = ReadKey(ReadText("the private key file", keyPath), keyPath, certPath);
+    }
+
+    /// <summary>The first private key block of <paramref name="keyText"/>, imported; or why there is none usable.</summary>
+    private static AsymmetricAlgorithm ReadKey(string keyText, string keyPath, string certPath)
+    {
         string? label = null;
         byte[]? data = null;
         var sawCertificate = false;
@@ -103,12 +115,14 @@ public static class PemFiles
             throw new UnusableFileException($"the private key in {keyPath} is encrypted with a passphrase, which the proxy cannot use; write it unencrypted (openssl pkey -in {keyPath} -out key.pem) and keep the file private");
         }
 
-        using var key = ImportKey(label, data);
-        if (key is null)
-        {
-            throw new UnusableFileException($"the private key in {keyPath} cannot be parsed as an RSA or ECDSA key ({label}); give a PEM key in PKCS#8 (BEGIN PRIVATE KEY), PKCS#1 (BEGIN RSA PRIVATE KEY) or SEC1 (BEGIN EC PRIVATE KEY) form");
-        }
+        return ImportKey(label, data)
+            ?? throw new UnusableFileException($"the private key in {keyPath} cannot be parsed as an RSA or ECDSA key ({label}); give a PEM key in PKCS#8 (BEGIN PRIVATE KEY), PKCS#1 (BEGIN RSA PRIVATE KEY) or SEC1 (BEGIN EC PRIVATE KEY) form");
+    }
 
+    private static X509Certificate2 AttachKey(X509Certificate2 certificate, string certPath, string keyText, string keyPath)
+    {
+        var keyAlgorithm = certificate.GetKeyAlgorithm();
+        using var key = ReadKey(keyText, keyPath, certPath);
         var keyIsRsa = key is RSA;
         if (keyAlgorithm != RsaOid && keyAlgorithm != EcOid)
         {

@@ -55,7 +55,7 @@ public sealed class ValidateFilesTests : IDisposable
         Assert.Contains($"{path}:2:", text);
         Assert.Contains($"log.access_log: the directory of the access log, {Path.Combine(_dir, "logs")}, does not exist", text);
         Assert.Contains($"{path}:8:", text);
-        Assert.Contains($"listeners[0].tls.certificates[0].cert: {missing} does not exist", text);
+        Assert.Contains($"listeners[0].tls.certificates[0].cert: the certificate file {missing} does not exist", text);
         Assert.Contains("2 error(s)", text);
 
         // With the certificate present, the key of another one is named as such.
@@ -69,7 +69,7 @@ public sealed class ValidateFilesTests : IDisposable
         stderr = new StringWriter();
         Assert.Equal(1, await CommandLine.RunAsync(["validate", "--config", path], new StringWriter(), stderr));
         Assert.Contains($"{path}:9:", stderr.ToString());
-        Assert.Contains($"listeners[0].tls.certificates[0].key: the private key in {Path.Combine(_dir, "other", "key.pem")} does not belong to the certificate in {cert}", stderr.ToString());
+        Assert.Contains($"listeners[0].tls.certificates[0].key: the private key in {Path.Combine(_dir, "other", "key.pem")} does not match the certificate {cert}", stderr.ToString());
     }
 
     [Fact]
@@ -89,7 +89,7 @@ public sealed class ValidateFilesTests : IDisposable
 
         Assert.Equal(1, exit);
         Assert.Contains($"{path}:9:", stderr.ToString());
-        Assert.Contains($"listeners[0].tls.certificates[0].key: {key} does not exist", stderr.ToString());
+        Assert.Contains($"listeners[0].tls.certificates[0].key: the private key file {key} does not exist; check the path", stderr.ToString());
         Assert.Contains("not starting", stderr.ToString());
     }
 
