@@ -125,6 +125,18 @@ public abstract partial class Http2Connection
 
     private bool IsPeerInitiated(int streamId) => _isServer ? (streamId & 1) == 1 : (streamId & 1) == 0;
 
+    /// <summary>What a frame on <paramref name="streamId"/>, used before and no longer in the table, finds (5.1).</summary>
+    private Http2ClosedStreamKind ClassifyClosedLocked(int streamId)
+    {
+        // 6.8: streams the peer opened after our GOAWAY were never processed; their frames are discarded.
+        if (_goAwaySent && IsPeerInitiated(streamId) && streamId > _goAwayLastStreamId)
+        {
+            return Http2ClosedStreamKind.Unknown;
+        }
+
+        return _closedStreams.Classify(streamId, Environment.TickCount64);
+    }
+
     private bool ProcessData(in Http2Frame frame)
     {
         if (_guard.OnPayloadFrame(frame.Payload.Length == 0 && !frame.EndStream))
@@ -150,7 +162,15 @@ public abstract partial class Http2Connection
                     return false;
                 }
 
-                // A stream we reset or finished: the peer may not know yet; give the bytes back and ignore them.
+                // 5.1, 6.1: DATA on a closed stream. Frames the peer sent before our RST_STREAM reached it are ignored
+                // (their bytes go back to the connection window); a stream both sides ended, or the peer reset, can
+                // have none in flight: a connection error of type STREAM_CLOSED.
+                if (ClassifyClosedLocked(frame.StreamId) is Http2ClosedStreamKind.Closed or Http2ClosedStreamKind.NeverOpened)
+                {
+                    FailLocked(Http2ErrorCode.StreamClosed, "DATA on a closed stream");
+                    return false;
+                }
+
                 CreditConnectionLocked(flowLength);
                 return true;
             }
@@ -261,6 +281,7 @@ public abstract partial class Http2Connection
         Http2Stream? stream;
         bool isNew = false;
         bool refused = false;
+        Http2ClosedStreamKind? late = null; // set when the block is for a stream that has closed
         int generation;
         lock (_sync)
         {
@@ -274,10 +295,22 @@ public abstract partial class Http2Connection
                         FailLocked(Http2ErrorCode.ProtocolError, "HEADERS on an idle stream");
                         return false;
                     }
+
+                    late = ClassifyClosedLocked(id);
                 }
-                else if (id > _lastPeerStreamId)
+                else if (id <= _lastPeerStreamId)
                 {
-                    // 5.1.1: a new stream; its id must exceed every earlier one, which this check guarantees.
+                    late = ClassifyClosedLocked(id);
+                }
+                else
+                {
+                    // 5.1.1: a new stream; its id must exceed every earlier one, which this check guarantees. The ids
+                    // it skips are closed without ever opening: remembered, so HEADERS on one can be told apart.
+                    if (id - _lastPeerStreamId > 2)
+                    {
+                        _closedStreams.OnGap(_lastPeerStreamId + 1, id - 1);
+                    }
+
                     _lastPeerStreamId = id;
                     if (_goAwaySent)
                     {
@@ -336,7 +369,7 @@ public abstract partial class Http2Connection
 
         if (stream is null)
         {
-            return true; // a closed stream's late block, or after GOAWAY: decoded and dropped
+            return late is not { } lateKind || LateHeaderBlock(id, lateKind); // null: a stream opened after our GOAWAY, dropped
         }
 
         if (_blockStreamError != Http2ErrorCode.NoError)
@@ -436,6 +469,31 @@ public abstract partial class Http2Connection
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// A whole field block (decoded, so HPACK stays in step) for a stream that has closed: RFC 9113 5.1 and 5.1.1 say
+    /// what it means. False when it ends the connection.
+    /// </summary>
+    private bool LateHeaderBlock(int id, Http2ClosedStreamKind kind)
+    {
+        switch (kind)
+        {
+            case Http2ClosedStreamKind.NeverOpened:
+                // 5.1.1: a new stream must have an identifier above every one the peer used.
+                return Fail(Http2ErrorCode.ProtocolError, "HEADERS opening a stream below one already used");
+            case Http2ClosedStreamKind.Closed:
+                return Fail(Http2ErrorCode.StreamClosed, "HEADERS on a closed stream");
+            case Http2ClosedStreamKind.ResetHere when _isServer && !_blockEndStream:
+                // 8.1: a request's second HEADERS without END_STREAM is malformed whatever the stream's state (the
+                // peer cannot have meant it as trailers). We reset the stream already, so answering with a stream
+                // error changes nothing for the peer but the reason it reads. On the client side a HEADERS without
+                // END_STREAM may be the final response after an interim one: ignored there.
+                ResetStream(id, Http2ErrorCode.ProtocolError);
+                return true;
+            default:
+                return true; // in flight when our RST_STREAM left, or cannot tell: ignored
+        }
     }
 
     /// <summary>
