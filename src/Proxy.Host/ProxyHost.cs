@@ -77,7 +77,15 @@ public sealed class ProxyHost : IAsyncDisposable
         try
         {
             await host.Runtime.ApplyAsync(config).ConfigureAwait(false);
-            host._admin = new AdminServer(AddressResolver.ForBind(config.Admin.Address), new AdminRoutes(host.Runtime, host.Registry, host.BeginDrainAsync, host.RequestShutdownAsync), log);
+            try
+            {
+                host._admin = new AdminServer(AddressResolver.ForBind(config.Admin.Address), new AdminRoutes(host.Runtime, host.Registry, host.BeginDrainAsync, host.RequestShutdownAsync), log);
+            }
+            catch (System.Net.Sockets.SocketException ex)
+            {
+                throw new ListenerBindException([$"admin server: cannot bind {config.Admin.Address}: {Transport.ListenSocket.Describe(ex)}"]);
+            }
+
             host._admin.Start();
             log.Info("admin listening", ("address", host._admin.LocalEndPoint));
         }

@@ -56,9 +56,11 @@ public sealed class MeshSidecar
         var inboundHandler = new InboundHandler(config, workload, ca, mesh, metrics, tracker);
         var outboundHandler = new OutboundHandler(config, snapshot.Clusters, workload, ca, mesh, metrics, tracker);
         Listener? inbound = null;
+        string binding = $"mesh.inbound.port: cannot bind 0.0.0.0:{config.Inbound.Port}";
         try
         {
             inbound = new Listener(InboundHandler.Name, new IPEndPoint(IPAddress.Any, config.Inbound.Port), inboundHandler, metrics.AcceptErrors.WithLabels(InboundHandler.Name), log);
+            binding = $"mesh.outbound.port: cannot bind 0.0.0.0:{config.Outbound.Port}";
             var outbound = new Listener(OutboundHandler.Name, new IPEndPoint(IPAddress.Any, config.Outbound.Port), outboundHandler, metrics.AcceptErrors.WithLabels(OutboundHandler.Name), log);
             inbound.Start();
             outbound.Start();
@@ -68,7 +70,7 @@ public sealed class MeshSidecar
         catch (SocketException ex)
         {
             inbound?.StopAsync().GetAwaiter().GetResult();
-            throw new ListenerBindException([$"mesh: cannot bind: {ex.Message}"]);
+            throw new ListenerBindException([$"{binding}: {ListenSocket.Describe(ex)}"]);
         }
     }
 
