@@ -51,6 +51,7 @@ public static partial class ConfigWriter
         w.WriteString("level", config.Log.Level);
         w.WriteString("access_log", config.Log.AccessLog ?? "none");
         w.WriteEndObject();
+        Duration(w, "drain_time", config.DrainTime);
         Duration(w, "drain_timeout", config.DrainTimeout);
         w.WriteStartObject("tracing");
         if (config.Tracing.Collector is { } collector)

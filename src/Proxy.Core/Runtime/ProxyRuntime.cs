@@ -243,14 +243,24 @@ public sealed class ProxyRuntime : IAsyncDisposable
     }
 
     /// <summary>
-    /// Stops accepting (ready turns false), waits up to <paramref name="timeout"/> for live connections
-    /// to finish, then closes the rest. Returns the number closed by force.
+    /// Drains (ready turns false): every connection is asked to close once its work is done (HTTP/1.1 responses say
+    /// <c>Connection: close</c>, idle keep-alive connections close, HTTP/2 gets GOAWAY); listeners keep accepting for
+    /// <paramref name="window"/> and serve new connections the same way, so an app still shutting down can reach its
+    /// dependencies; then the listeners close, live connections get up to <paramref name="timeout"/> to finish, and
+    /// the rest are closed. Returns the number closed by force.
     /// </summary>
-    public async Task<int> DrainAsync(TimeSpan timeout)
+    public async Task<int> DrainAsync(TimeSpan timeout, TimeSpan window = default)
     {
         _draining = true;
+        Connections.BeginDrain();
+        _log.Info("draining", ("connections", Connections.Count), ("window_ms", (long)window.TotalMilliseconds), ("timeout_ms", (long)timeout.TotalMilliseconds));
+        if (window > TimeSpan.Zero)
+        {
+            await Task.Delay(window).ConfigureAwait(false);
+        }
+
         await StopListenersAsync().ConfigureAwait(false);
-        _log.Info("draining", ("connections", Connections.Count), ("timeout_ms", (long)timeout.TotalMilliseconds));
+        _log.Info("listeners closed for the drain", ("connections", Connections.Count));
         if (await Connections.WaitForEmptyAsync(timeout).ConfigureAwait(false))
         {
             return 0;

@@ -35,6 +35,7 @@ public class ConfigLoaderTests
         string dir = Path.GetDirectoryName(ConfigTestData.PathOf("full.yaml"))!;
 
         Assert.Equal(new HostPort("127.0.0.1", 15090), config.Admin.Address);
+        Assert.Equal(TimeSpan.FromSeconds(20), config.DrainTime);
         Assert.Equal(TimeSpan.FromSeconds(10), config.DrainTimeout);
         Assert.Equal(new LogConfig { Format = "json", Level = "debug", AccessLog = Path.Combine(dir, "logs", "access.log") }, config.Log);
 
@@ -123,6 +124,7 @@ public class ConfigLoaderTests
         var config = ConfigTestData.LoadValid(Minimal);
 
         Assert.Equal(new HostPort("127.0.0.1", 15000), config.Admin.Address);
+        Assert.Equal(TimeSpan.FromSeconds(5), config.DrainTime);
         Assert.Equal(TimeSpan.FromSeconds(5), config.DrainTimeout);
         Assert.Equal(new LogConfig { Format = "text", Level = "info", AccessLog = null }, config.Log);
         Assert.Null(config.Mesh);

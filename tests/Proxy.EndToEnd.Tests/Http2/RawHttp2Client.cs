@@ -22,7 +22,8 @@ internal sealed class RawHttp2Client : IDisposable
     public ArrayBufferWriter<byte> Output => _pending;
 
     /// <summary>Connects and sends the connection preface (<paramref name="preface"/> in place of the real one when given) and an empty SETTINGS.</summary>
-    public static async Task<RawHttp2Client> ConnectAsync(IPEndPoint address, byte[]? preface = null)
+    /// <remarks>With <paramref name="flush"/> false the preface waits in <see cref="Output"/> for the caller's first frames (one write).</remarks>
+    public static async Task<RawHttp2Client> ConnectAsync(IPEndPoint address, byte[]? preface = null, bool flush = true)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         await socket.ConnectAsync(address);
@@ -37,7 +38,11 @@ internal sealed class RawHttp2Client : IDisposable
         }
 
         Http2FrameWriter.WriteSettings(client._pending, ReadOnlySpan<Http2Setting>.Empty);
-        await client.FlushAsync();
+        if (flush)
+        {
+            await client.FlushAsync();
+        }
+
         return client;
     }
 
