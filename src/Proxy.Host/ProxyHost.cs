@@ -237,8 +237,9 @@ public sealed class ProxyHost : IAsyncDisposable
     private void WatchConfigFile() => _watcher = new ConfigFileWatcher(_configPath!, () => _ = ReloadAsync(onlyIfChanged: true));
 
     /// <summary>
-    /// Starts a drain once: listeners stop accepting, /ready answers 503, live connections get the
-    /// configured drain timeout, then the rest are closed. <see cref="Drained"/> completes after.
+    /// Starts a drain once: /ready answers 503, connections are asked to close, listeners keep accepting for
+    /// <c>drain_time</c> then close, live connections get <c>drain_timeout</c> more, then the rest are closed.
+    /// <see cref="Drained"/> completes after.
     /// </summary>
     public Task BeginDrainAsync()
     {
@@ -246,9 +247,10 @@ public sealed class ProxyHost : IAsyncDisposable
         {
             Runtime.BeginDrain();
             var timeout = Runtime.Current?.Config.DrainTimeout ?? TimeSpan.FromSeconds(5);
+            var window = Runtime.Current?.Config.DrainTime ?? TimeSpan.Zero;
             _ = Task.Run(async () =>
             {
-                var forced = await Runtime.DrainAsync(timeout).ConfigureAwait(false);
+                var forced = await Runtime.DrainAsync(timeout, window).ConfigureAwait(false);
                 _log.Info("drained", ("closed_by_force", forced));
                 _drained.TrySetResult();
             });

@@ -63,6 +63,7 @@ public static partial class ConfigWriter
         }
 
         w.WriteEndObject();
+        Duration(w, "drain_time", config.DrainTime);
         Duration(w, "drain_timeout", config.DrainTimeout);
         w.WriteStartObject("tracing");
         if (config.Tracing.Collector is { } collector)

@@ -21,7 +21,13 @@ public sealed record ProxyConfig
     /// <summary>Process and access logging (<c>log</c>).</summary>
     public LogConfig Log { get; init; } = new();
 
-    /// <summary>How long in-flight work may finish on shutdown or drain (<c>drain_timeout</c>, default 5s).</summary>
+    /// <summary>
+    /// How long listeners keep accepting once a drain starts (<c>drain_time</c>, Envoy's <c>--drain-time-s</c>,
+    /// default 5s): every connection, old or new, is asked to close after its current request meanwhile.
+    /// </summary>
+    public TimeSpan DrainTime { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long in-flight work may finish once the listeners closed (<c>drain_timeout</c>, default 5s).</summary>
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Trace propagation and export.</summary>

@@ -36,7 +36,7 @@ public sealed partial class Http1ServerConnection
         _uploadedBytes = 0;
         var framing = _request.BodyFraming;
         var hasBody = framing == Http1BodyFraming.Chunked || (framing == Http1BodyFraming.ContentLength && _request.ContentLength > 0);
-        var keepAlive = _request.KeepAlive;
+        var keepAlive = _request.KeepAlive && !_draining; // a drain ends keep-alive: this response says Connection: close
         var closeAfterAnswer = hasBody || !keepAlive;
 
         if (_maxBodyBytes > 0 && framing == Http1BodyFraming.ContentLength && _request.ContentLength > _maxBodyBytes)
@@ -358,6 +358,7 @@ public sealed partial class Http1ServerConnection
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     internal async ValueTask<bool> AnswerAsync(RouteMetrics metrics, int status, ResponseFlag flag, long started, bool close, string? route, string? cluster)
     {
+        close |= _draining;
         int sent = _request.Method == RequestMethod.Head
             ? Http1HeadWriter.WriteErrorResponse(_output, status, flag.HeaderValue(), " "u8, close)
             : Http1HeadWriter.WriteErrorResponse(_output, status, flag.HeaderValue(), default, close);

@@ -228,7 +228,7 @@ public sealed partial class Http1ServerConnection
         bool bodiless = _request.Method == RequestMethod.Head || status is 204 or 304;
         bool hasLength = response.TryGetValue("content-length"u8, out _);
         bool chunked = !bodiless && !hasLength && _request.Version == Http1Version.Http11;
-        bool keepAlive = downstreamKeepAlive && (bodiless || hasLength || chunked);
+        bool keepAlive = downstreamKeepAlive && !_draining && (bodiless || hasLength || chunked);
         WriteHttp1Response(response, status, chunked, keepAlive);
         long responseBytes = 0;
         bool complete = true;

@@ -129,7 +129,7 @@ public sealed partial class Http1ServerConnection
             Http1BodyFraming.Chunked or Http1BodyFraming.CloseDelimited => clientIsHttp11 ? Http1BodyFraming.Chunked : Http1BodyFraming.CloseDelimited,
             _ => Http1BodyFraming.None,
         };
-        var keepAlive = downstreamKeepAlive && downstreamFraming != Http1BodyFraming.CloseDelimited;
+        var keepAlive = downstreamKeepAlive && !_draining && downstreamFraming != Http1BodyFraming.CloseDelimited;
 
         var options = new Http1ForwardOptions
         {

@@ -53,6 +53,7 @@ public sealed partial class Http1ServerConnection : ITrackedConnection, Proxy.Ht
     private long _phaseSince;
     private int _headerTimedOut;
     private volatile bool _awaitingUpstream; // a response head is awaited: the wait has its own timeout, if any
+    private volatile bool _draining; // Drain(): the response in progress, or the next one, is the last (Connection: close)
     private int _closed;
 
     private const int PhaseBetweenRequests = 0;
@@ -250,11 +251,29 @@ public sealed partial class Http1ServerConnection : ITrackedConnection, Proxy.Ht
             _listener.Metrics.IdleTimeouts.Increment();
             Abort();
         }
+        else if (phase == PhaseBetweenRequests && _draining && since != 0)
+        {
+            Abort(); // went idle just as the drain began (its keep-alive was decided before): closed here
+        }
         else if (phase == PhaseForwarding && _idleTimeoutMs > 0 && nowMilliseconds - Math.Max(since, _activity.Value) > _idleTimeoutMs && !_awaitingUpstream)
         {
             // A body that stopped moving in both directions. The wait for a response head, of either kind of
             // upstream, is not idle: it has the route's timeout, or none.
             _listener.Metrics.IdleTimeouts.Increment();
+            Abort();
+        }
+    }
+
+    /// <summary>
+    /// The proxy drains: an idle keep-alive connection closes now; one with a request in progress answers it with
+    /// <c>Connection: close</c> and closes; one accepted during the drain (not started, <c>_phaseSince</c> still 0)
+    /// serves its first request the same way.
+    /// </summary>
+    public void Drain()
+    {
+        _draining = true;
+        if (Volatile.Read(ref _phase) == PhaseBetweenRequests && Volatile.Read(ref _phaseSince) != 0)
+        {
             Abort();
         }
     }

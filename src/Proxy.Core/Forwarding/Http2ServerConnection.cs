@@ -32,6 +32,7 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
     private readonly long _idleTimeoutMs;
     private long _lastActivity = Environment.TickCount64;
     private int _shutdownStarted;
+    private volatile bool _drainRequested; // Drain(): GOAWAY once the preface exchange is done (see OnStreamStarted)
 
     /// <param name="transport">The downstream byte stream: a socket's pipes, or TLS over them (ALPN "h2").</param>
     /// <param name="connection">Closes the downstream connection.</param>
@@ -69,13 +70,26 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
     {
         if (_isDraining?.Invoke() == true)
         {
-            BeginShutdown();
+            Drain();
             return;
         }
 
         if (_idleTimeoutMs > 0 && ActiveStreams == 0 && nowMilliseconds - Volatile.Read(ref _lastActivity) > _idleTimeoutMs)
         {
             _listener.Metrics.IdleTimeouts.Increment();
+            BeginShutdown();
+        }
+    }
+
+    /// <summary>
+    /// The proxy drains: GOAWAY now, or, on a connection accepted during the drain whose preface exchange has not
+    /// happened yet (a GOAWAY may not precede our SETTINGS), right after its first stream starts, which it then serves.
+    /// </summary>
+    public void Drain()
+    {
+        _drainRequested = true;
+        if (PeerSettingsKnown)
+        {
             BeginShutdown();
         }
     }
@@ -101,6 +115,10 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
     {
         Volatile.Write(ref _lastActivity, Environment.TickCount64);
         _ = ServeStreamAsync(stream);
+        if (_drainRequested)
+        {
+            BeginShutdown(); // GOAWAY naming this stream as the last: it is served, no other one is
+        }
     }
 
     /// <summary>

@@ -13,6 +13,7 @@ public sealed class ConnectionTracker : IDisposable
     private readonly Timer _heartbeat;
     private long _nextId;
     private TaskCompletionSource? _emptied;
+    private volatile bool _draining;
 
     public ConnectionTracker(TimeSpan? heartbeat = null)
     {
@@ -26,7 +27,22 @@ public sealed class ConnectionTracker : IDisposable
     {
         var id = Interlocked.Increment(ref _nextId);
         _live[id] = connection;
+        if (_draining)
+        {
+            connection.Drain(); // accepted during the drain window: served, then closed like the rest
+        }
+
         return id;
+    }
+
+    /// <summary>Asks every connection, and every one added from now on, to close once its work is done (<see cref="ITrackedConnection.Drain"/>).</summary>
+    public void BeginDrain()
+    {
+        _draining = true;
+        foreach (var connection in _live.Values)
+        {
+            connection.Drain();
+        }
     }
 
     public void Remove(long id)

@@ -8,4 +8,12 @@ public interface ITrackedConnection
 
     /// <summary>Closes the connection now (drain deadline passed, or shutdown).</summary>
     void Abort();
+
+    /// <summary>
+    /// The proxy drains: finish what is in flight and close at the next boundary the protocol has (an HTTP/1.1
+    /// response with <c>Connection: close</c>, an idle keep-alive connection at once, HTTP/2 GOAWAY). Called once
+    /// when the drain starts, and right after <see cref="ConnectionTracker.Add"/> for a connection accepted during it,
+    /// possibly before the connection runs; it must not block.
+    /// </summary>
+    void Drain();
 }

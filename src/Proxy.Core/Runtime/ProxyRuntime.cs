@@ -140,45 +140,12 @@ public sealed class ProxyRuntime : IAsyncDisposable
             }
 
             var snapshot = SnapshotCompiler.Compile(config, Current, _metrics, Certificates, _log);
-            var bound = new Dictionary<string, Listener>(StringComparer.Ordinal);
-            var failures = new List<string>();
-            foreach (var listener in config.Listeners)
-            {
-                IPEndPoint wanted;
-                try
-                {
-                    wanted = AddressResolver.ForBind(listener.Address);
-                }
-                catch (SocketException ex)
-                {
-                    failures.Add(BindFailure.Describe($"listener {listener.Name}", listener.Address.ToString(), ex));
-                    continue;
-                }
-
-                if (_listeners.TryGetValue(listener.Name, out var existing) && SameAddress(existing.LocalEndPoint, wanted, listener.Address.Port))
-                {
-                    continue; // keep the socket: the dispatcher reads the new snapshot by name
-                }
-
-                try
-                {
-                    bound[listener.Name] = new Listener(listener.Name, wanted, new Dispatcher(this, listener.Name), snapshot.Listeners[listener.Name].Metrics.AcceptErrors, _log);
-                }
-                catch (SocketException ex)
-                {
-                    failures.Add(BindFailure.Describe($"listener {listener.Name}", listener.Address.ToString(), ex));
-                }
-            }
-
-            if (failures.Count > 0)
-            {
-                foreach (var fresh in bound.Values)
-                {
-                    await fresh.StopAsync().ConfigureAwait(false);
-                }
-
-                throw new ListenerBindException(failures);
-            }
+            var previousSnapshot = Current;
+            var plan = await ListenerBindPlan.BindAsync(
+                config.Listeners,
+                _listeners,
+                (name, address) => new Listener(name, address, new Dispatcher(this, name), snapshot.Listeners[name].Metrics.AcceptErrors, _log),
+                (name, address) => new Listener(name, address, new Dispatcher(this, name), previousSnapshot!.Listeners[name].Metrics.AcceptErrors, _log)).ConfigureAwait(false);
 
             if (config.Mesh is { } meshConfig && _mesh is null)
             {
@@ -189,16 +156,12 @@ public sealed class ProxyRuntime : IAsyncDisposable
                 }
                 catch (ListenerBindException)
                 {
-                    foreach (var fresh in bound.Values)
-                    {
-                        await fresh.StopAsync().ConfigureAwait(false);
-                    }
-
+                    await plan.AbandonAsync().ConfigureAwait(false);
                     throw;
                 }
             }
 
-            var previous = Current;
+            var previous = previousSnapshot;
             if (Telemetry == RequestTelemetry.None && (config.Log.AccessLog is not null || config.Tracing.Collector is not null))
             {
                 Telemetry = RequestTelemetry.Create(config, _metrics.Resilience);
@@ -223,35 +186,51 @@ public sealed class ProxyRuntime : IAsyncDisposable
                 }
             }
 
-            var retired = new List<Listener>();
+            // Listeners that leave: removed, replaced by a fresh socket, or renamed away from theirs; a socket
+            // adopted under a new name is not stopped (see ListenerBindPlan).
+            var leaving = new List<(string Name, Listener Listener)>();
             lock (_listeners)
             {
                 foreach (var (name, listener) in _listeners)
                 {
-                    if (!snapshot.Listeners.ContainsKey(name) || bound.ContainsKey(name))
+                    if (!snapshot.Listeners.ContainsKey(name) || plan.Bound.ContainsKey(name) || plan.Adopted.ContainsKey(name) || plan.Adopted.ContainsValue(listener))
                     {
-                        retired.Add(listener);
+                        leaving.Add((name, listener));
                     }
                 }
 
-                foreach (var old in retired)
+                foreach (var (name, _) in leaving)
                 {
-                    _listeners.Remove(old.Name);
+                    _listeners.Remove(name);
                 }
 
-                foreach (var (name, listener) in bound)
+                foreach (var (name, listener) in plan.Bound)
                 {
+                    _listeners[name] = listener;
+                }
+
+                foreach (var (name, listener) in plan.Adopted)
+                {
+                    listener.Retarget(name, new Dispatcher(this, name), snapshot.Listeners[name].Metrics.AcceptErrors);
                     _listeners[name] = listener;
                 }
             }
 
-            foreach (var old in retired)
+            foreach (var (name, old) in leaving)
             {
-                await old.StopAsync().ConfigureAwait(false);
-                _log.Info("listener closed", ("name", old.Name), ("address", old.LocalEndPoint));
+                if (!plan.Adopted.ContainsValue(old))
+                {
+                    await old.StopAsync().ConfigureAwait(false);
+                    _log.Info("listener closed", ("name", name), ("address", old.LocalEndPoint));
+                }
             }
 
-            foreach (var (name, listener) in bound)
+            foreach (var (name, listener) in plan.Adopted)
+            {
+                _log.Info("listener renamed, socket kept", ("name", name), ("address", listener.LocalEndPoint));
+            }
+
+            foreach (var (name, listener) in plan.Bound)
             {
                 listener.Start();
                 _log.Info("listener bound", ("name", name), ("address", listener.LocalEndPoint), ("protocol", snapshot.Listeners[name].Config.Protocol.ToString().ToLowerInvariant()));
@@ -263,18 +242,25 @@ public sealed class ProxyRuntime : IAsyncDisposable
         }
     }
 
-    private static bool SameAddress(IPEndPoint bound, IPEndPoint wanted, int configuredPort) =>
-        bound.Address.Equals(wanted.Address) && (configuredPort == 0 || bound.Port == wanted.Port);
-
     /// <summary>
-    /// Stops accepting (ready turns false), waits up to <paramref name="timeout"/> for live connections
-    /// to finish, then closes the rest. Returns the number closed by force.
+    /// Drains (ready turns false): every connection is asked to close once its work is done (HTTP/1.1 responses say
+    /// <c>Connection: close</c>, idle keep-alive connections close, HTTP/2 gets GOAWAY); listeners keep accepting for
+    /// <paramref name="window"/> and serve new connections the same way, so an app still shutting down can reach its
+    /// dependencies; then the listeners close, live connections get up to <paramref name="timeout"/> to finish, and
+    /// the rest are closed. Returns the number closed by force.
     /// </summary>
-    public async Task<int> DrainAsync(TimeSpan timeout)
+    public async Task<int> DrainAsync(TimeSpan timeout, TimeSpan window = default)
     {
         _draining = true;
+        Connections.BeginDrain();
+        _log.Info("draining", ("connections", Connections.Count), ("window_ms", (long)window.TotalMilliseconds), ("timeout_ms", (long)timeout.TotalMilliseconds));
+        if (window > TimeSpan.Zero)
+        {
+            await Task.Delay(window).ConfigureAwait(false);
+        }
+
         await StopListenersAsync().ConfigureAwait(false);
-        _log.Info("draining", ("connections", Connections.Count), ("timeout_ms", (long)timeout.TotalMilliseconds));
+        _log.Info("listeners closed for the drain", ("connections", Connections.Count));
         if (await Connections.WaitForEmptyAsync(timeout).ConfigureAwait(false))
         {
             return 0;

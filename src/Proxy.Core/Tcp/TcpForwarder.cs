@@ -252,6 +252,11 @@ public sealed class TcpForwarder : ITrackedConnection
         }
     }
 
+    /// <summary>An opaque stream has no boundary at which to close it politely: it gets the drain timeout.</summary>
+    public void Drain()
+    {
+    }
+
     public void Abort()
     {
         Interlocked.CompareExchange(ref _closeReason, 2, 0);

@@ -13,8 +13,8 @@ namespace Proxy.Transport;
 public sealed class Listener : IAsyncDisposable
 {
     private readonly Socket _socket;
-    private readonly IConnectionHandler _handler;
-    private readonly Counter _acceptErrors;
+    private volatile IConnectionHandler _handler;
+    private volatile Counter _acceptErrors;
     private readonly Logger _log;
     private Task _acceptLoop = Task.CompletedTask;
     private volatile bool _stopping;
@@ -26,29 +26,23 @@ public sealed class Listener : IAsyncDisposable
         _handler = handler;
         _acceptErrors = acceptErrors;
         _log = log;
-        _socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            // Rebinding a port that still has TIME_WAIT connections from a previous run must work.
-            _socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-            if (address is IPEndPoint { Address: var ip } && ip.Equals(IPAddress.IPv6Any))
-            {
-                _socket.DualMode = true;
-            }
-
-            _socket.Bind(address);
-            _socket.Listen(backlog);
-        }
-        catch
-        {
-            _socket.Dispose();
-            throw;
-        }
-
+        _socket = ListenSocket.Open(address, backlog);
         LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
     }
 
-    public string Name { get; }
+    public string Name { get; private set; }
+
+    /// <summary>
+    /// Serves the same socket under another listener's name (a reload that renamed a listener but kept its address:
+    /// binding the address again while this socket holds it would fail). Connections accepted from now on go to
+    /// <paramref name="handler"/>; those already accepted keep theirs.
+    /// </summary>
+    public void Retarget(string name, IConnectionHandler handler, Counter acceptErrors)
+    {
+        Name = name;
+        _acceptErrors = acceptErrors;
+        _handler = handler;
+    }
 
     /// <summary>Longest wait for a closing connection's last bytes to reach a client that does not read.</summary>
     public static readonly TimeSpan SendDrainTimeout = TimeSpan.FromSeconds(10);

@@ -24,19 +24,7 @@ public sealed class AdminServer : IAsyncDisposable
     {
         _handle = handle;
         _log = log;
-        _socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            _socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-            _socket.Bind(address);
-            _socket.Listen(64);
-        }
-        catch
-        {
-            _socket.Dispose();
-            throw;
-        }
-
+        _socket = Transport.ListenSocket.Open(address, 64);
         LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
     }
 

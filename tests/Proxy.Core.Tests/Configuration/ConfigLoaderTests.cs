@@ -37,6 +37,7 @@ public class ConfigLoaderTests
         Assert.Equal(new HostPort("127.0.0.1", 15090), config.Admin.Address);
         Assert.True(config.Admin.AllowRemoteControl);
         Assert.Equal(new HostPort("0.0.0.0", 15091), config.Stats!.Address);
+        Assert.Equal(TimeSpan.FromSeconds(20), config.DrainTime);
         Assert.Equal(TimeSpan.FromSeconds(10), config.DrainTimeout);
         Assert.Equal(new LogConfig { Format = "json", Level = "debug", AccessLog = Path.Combine(dir, "logs", "access.log") }, config.Log);
 
@@ -127,6 +128,7 @@ public class ConfigLoaderTests
         Assert.Equal(new HostPort("127.0.0.1", 15000), config.Admin.Address);
         Assert.False(config.Admin.AllowRemoteControl);
         Assert.Null(config.Stats);
+        Assert.Equal(TimeSpan.FromSeconds(5), config.DrainTime);
         Assert.Equal(TimeSpan.FromSeconds(5), config.DrainTimeout);
         Assert.Equal(new LogConfig { Format = "text", Level = "info", AccessLog = null }, config.Log);
         Assert.Null(config.Mesh);

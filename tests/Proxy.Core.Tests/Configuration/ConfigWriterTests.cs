@@ -44,6 +44,7 @@ public class ConfigWriterTests
         var root = document.RootElement;
 
         Assert.Equal("127.0.0.1:15090", root.GetProperty("admin").GetProperty("address").GetString());
+        Assert.Equal("20s", root.GetProperty("drain_time").GetString());
         Assert.Equal("10s", root.GetProperty("drain_timeout").GetString());
         var route = root.GetProperty("listeners")[0].GetProperty("routes")[1];
         Assert.Equal("^v[0-9]+$", route.GetProperty("match").GetProperty("headers")[2].GetProperty("regex").GetString());

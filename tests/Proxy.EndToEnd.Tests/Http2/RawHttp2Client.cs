@@ -21,14 +21,28 @@ internal sealed class RawHttp2Client : IDisposable
 
     public ArrayBufferWriter<byte> Output => _pending;
 
-    public static async Task<RawHttp2Client> ConnectAsync(IPEndPoint address)
+    /// <summary>Connects and sends the connection preface (<paramref name="preface"/> in place of the real one when given) and an empty SETTINGS.</summary>
+    /// <remarks>With <paramref name="flush"/> false the preface waits in <see cref="Output"/> for the caller's first frames (one write).</remarks>
+    public static async Task<RawHttp2Client> ConnectAsync(IPEndPoint address, byte[]? preface = null, bool flush = true)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         await socket.ConnectAsync(address);
         var client = new RawHttp2Client(socket);
-        Http2ConnectionPreface.Write(client._pending);
+        if (preface is null)
+        {
+            Http2ConnectionPreface.Write(client._pending);
+        }
+        else
+        {
+            client._pending.Write(preface);
+        }
+
         Http2FrameWriter.WriteSettings(client._pending, ReadOnlySpan<Http2Setting>.Empty);
-        await client.FlushAsync();
+        if (flush)
+        {
+            await client.FlushAsync();
+        }
+
         return client;
     }
 
@@ -41,6 +55,18 @@ internal sealed class RawHttp2Client : IDisposable
         _encoder.Encode(block, ":authority"u8, "test"u8);
         _encoder.Encode(block, ":path"u8, System.Text.Encoding.ASCII.GetBytes(path));
         foreach (var (name, value) in extra)
+        {
+            _encoder.Encode(block, System.Text.Encoding.ASCII.GetBytes(name), System.Text.Encoding.ASCII.GetBytes(value));
+        }
+
+        return block.WrittenSpan.ToArray();
+    }
+
+    /// <summary>An encoded block of regular fields only (trailers).</summary>
+    public byte[] FieldBlock(params (string Name, string Value)[] fields)
+    {
+        var block = new ArrayBufferWriter<byte>();
+        foreach (var (name, value) in fields)
         {
             _encoder.Encode(block, System.Text.Encoding.ASCII.GetBytes(name), System.Text.Encoding.ASCII.GetBytes(value));
         }
@@ -190,6 +216,68 @@ internal sealed class RawHttp2Client : IDisposable
         }
     }
 
+    /// <summary>
+    /// Sends PING <paramref name="data"/> and reads every frame until its ACK, a GOAWAY, or the end of the connection.
+    /// The proxy processes frames in order, so what it did about the frames sent before the PING is in the list: a
+    /// frame it ignored leaves no trace, one it refused shows as RST_STREAM or GOAWAY.
+    /// </summary>
+    public async Task<List<FrameSeen>> PingAndReadAsync(ulong data = 0x5150_5150, TimeSpan? timeout = null)
+    {
+        Http2FrameWriter.WritePing(_pending, data, ack: false);
+        await FlushAsync();
+        return await ReadUntilAsync(f => (f.Type == Http2FrameType.Ping && f.Ack) || f.Type == Http2FrameType.GoAway, timeout);
+    }
+
+    /// <summary>Reads frames (decoding header blocks to keep HPACK in step) until <paramref name="stop"/> matches one or the connection ends.</summary>
+    public async Task<List<FrameSeen>> ReadUntilAsync(Func<FrameSeen, bool> stop, TimeSpan? timeout = null)
+    {
+        using var deadline = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(15));
+        var seen = new List<FrameSeen>();
+        while (true)
+        {
+            var sequence = new SequenceReader<byte>(new ReadOnlySequence<byte>(_readBuffer, 0, _readLength));
+            while (_reader.TryReadFrame(ref sequence, out var frame, out _) is Http2ReadStatus.Frame or Http2ReadStatus.StreamError)
+            {
+                if (frame.Type == Http2FrameType.Headers)
+                {
+                    var collector = new Collector([]);
+                    _decoder.Decode(frame.Payload.ToArray(), ref collector);
+                }
+
+                var summary = new FrameSeen(frame.Type, frame.StreamId, frame.EndStream, frame.IsAck,
+                    frame.Type is Http2FrameType.RstStream or Http2FrameType.GoAway ? frame.ErrorCode : null);
+                seen.Add(summary);
+                if (stop(summary))
+                {
+                    Consume((int)sequence.Consumed);
+                    return seen;
+                }
+            }
+
+            Consume((int)sequence.Consumed);
+            int read;
+            try
+            {
+                read = await _socket.ReceiveAsync(_readBuffer.AsMemory(_readLength), deadline.Token);
+            }
+            catch (SocketException)
+            {
+                read = 0;
+            }
+
+            if (read == 0)
+            {
+                Closed = true;
+                return seen;
+            }
+
+            _readLength += read;
+        }
+    }
+
+    /// <summary>True once a read found the connection closed.</summary>
+    public bool Closed { get; private set; }
+
     private void Consume(int consumed)
     {
         Buffer.BlockCopy(_readBuffer, consumed, _readBuffer, 0, _readLength - consumed);
@@ -197,6 +285,9 @@ internal sealed class RawHttp2Client : IDisposable
     }
 
     public void Dispose() => _socket.Dispose();
+
+    /// <summary>One frame as a test looks at it.</summary>
+    internal readonly record struct FrameSeen(Http2FrameType Type, int StreamId, bool EndStream, bool Ack, Http2ErrorCode? ErrorCode);
 
     /// <summary>What one stream received.</summary>
     internal sealed class StreamEvents

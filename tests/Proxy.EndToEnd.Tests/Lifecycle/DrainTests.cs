@@ -8,6 +8,7 @@ public class DrainTests
 {
     private static string Config(string endpoint, string drain) => $$"""
         admin: { address: 127.0.0.1:0 }
+        drain_time: 0s
         drain_timeout: {{drain}}
         listeners:
           - { name: tcp, address: 127.0.0.1:0, protocol: tcp, cluster: backend }

@@ -11,7 +11,7 @@ namespace Proxy.Configuration.Binding;
 /// </summary>
 internal static partial class ConfigBinder
 {
-    private static readonly string[] RootKeys = ["admin", "stats", "listeners", "clusters", "mesh", "log", "drain_timeout", "tracing"];
+    private static readonly string[] RootKeys = ["admin", "stats", "listeners", "clusters", "mesh", "log", "drain_timeout", "drain_time", "tracing"];
     private static readonly string[] TracingKeys = ["collector", "service_name", "sample_percent"];
     private static readonly string[] AdminKeys = ["address", "allow_remote_control"];
     private static readonly string[] StatsKeys = ["address"];
@@ -35,6 +35,7 @@ internal static partial class ConfigBinder
             Clusters = map.Get("clusters") is { } clusters ? BindClusters(ctx, clusters, "clusters") : ConfigList<ClusterConfig>.Empty,
             Mesh = map.Get("mesh") is { } mesh ? BindMesh(ctx, mesh, "mesh") : null,
             Log = map.Get("log") is { } log ? BindLog(ctx, log, "log") : new LogConfig(),
+            DrainTime = map.Duration("drain_time", TimeSpan.FromSeconds(5), positive: false),
             DrainTimeout = map.Duration("drain_timeout", TimeSpan.FromSeconds(5), positive: false),
             Tracing = map.Get("tracing") is { } tracing ? BindTracing(ctx, tracing, "tracing") : new TracingConfig(),
         };

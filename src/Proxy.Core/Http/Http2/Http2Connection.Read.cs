@@ -150,7 +150,15 @@ public abstract partial class Http2Connection
                     return false;
                 }
 
-                // A stream we reset or finished: the peer may not know yet; give the bytes back and ignore them.
+                // 5.1, 6.1: DATA on a closed stream. Frames the peer sent before our RST_STREAM reached it are ignored
+                // (their bytes go back to the connection window); a stream both sides ended, or the peer reset, can
+                // have none in flight: a connection error of type STREAM_CLOSED.
+                if (ClassifyClosedLocked(frame.StreamId) is Http2ClosedStreamKind.Closed or Http2ClosedStreamKind.NeverOpened)
+                {
+                    FailLocked(Http2ErrorCode.StreamClosed, "DATA on a closed stream");
+                    return false;
+                }
+
                 CreditConnectionLocked(flowLength);
                 return true;
             }
@@ -261,6 +269,7 @@ public abstract partial class Http2Connection
         Http2Stream? stream;
         bool isNew = false;
         bool refused = false;
+        Http2ClosedStreamKind? late = null; // set when the block is for a stream that has closed
         int generation;
         lock (_sync)
         {
@@ -274,10 +283,22 @@ public abstract partial class Http2Connection
                         FailLocked(Http2ErrorCode.ProtocolError, "HEADERS on an idle stream");
                         return false;
                     }
+
+                    late = ClassifyClosedLocked(id);
                 }
-                else if (id > _lastPeerStreamId)
+                else if (id <= _lastPeerStreamId)
                 {
-                    // 5.1.1: a new stream; its id must exceed every earlier one, which this check guarantees.
+                    late = ClassifyClosedLocked(id);
+                }
+                else
+                {
+                    // 5.1.1: a new stream; its id must exceed every earlier one, which this check guarantees. The ids
+                    // it skips are closed without ever opening: remembered, so HEADERS on one can be told apart.
+                    if (id - _lastPeerStreamId > 2)
+                    {
+                        _closedStreams.OnGap(_lastPeerStreamId + 1, id - 1);
+                    }
+
                     _lastPeerStreamId = id;
                     if (_goAwaySent)
                     {
@@ -336,7 +357,7 @@ public abstract partial class Http2Connection
 
         if (stream is null)
         {
-            return true; // a closed stream's late block, or after GOAWAY: decoded and dropped
+            return late is not { } lateKind || LateHeaderBlock(id, lateKind); // null: a stream opened after our GOAWAY, dropped
         }
 
         if (_blockStreamError != Http2ErrorCode.NoError)

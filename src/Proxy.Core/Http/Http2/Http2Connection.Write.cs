@@ -512,6 +512,7 @@ public abstract partial class Http2Connection
             else if (!_closed)
             {
                 Http2FrameWriter.WriteRstStream(_output, streamId, code);
+                _closedStreams.OnReset(streamId, Environment.TickCount64);
             }
         }
     }
@@ -526,6 +527,7 @@ public abstract partial class Http2Connection
         if (!_closed)
         {
             Http2FrameWriter.WriteRstStream(_output, stream.Id, code);
+            _closedStreams.OnReset(stream.Id, Environment.TickCount64); // the peer's frames in flight are ignored (5.1)
         }
 
         stream.ResetCode ??= code;

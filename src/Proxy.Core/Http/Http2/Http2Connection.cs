@@ -36,11 +36,13 @@ public abstract partial class Http2Connection : IThreadPoolWorkItem
     private readonly Http2HeaderList _discard = new();
     private Http2HeaderList _scratch = new(); // the read loop decodes here, then swaps the list into its stream
     private readonly Lock _sync = new();
+    private readonly Http2ClosedStreams _closedStreams = new();
 
     // Guarded by _sync.
     private Http2FlowWindow _sendWindow = new(Http2Settings.DefaultInitialWindowSize);
     private Http2FlowWindow _receiveWindow;
     private int _lastPeerStreamId;
+    private int _goAwayLastStreamId; // the last stream our first GOAWAY promised to process (6.8)
     private int _nextStreamId = 1;
     private bool _goAwaySent;
     private bool _goAwayReceived;
@@ -218,6 +220,7 @@ public abstract partial class Http2Connection : IThreadPoolWorkItem
             }
 
             _goAwaySent = true;
+            _goAwayLastStreamId = _lastPeerStreamId;
             _closeCode = Http2ErrorCode.NoError;
             Http2FrameWriter.WriteGoAway(_output, _lastPeerStreamId, Http2ErrorCode.NoError);
             StopReadingIfIdleLocked();
@@ -310,6 +313,11 @@ public abstract partial class Http2Connection : IThreadPoolWorkItem
         _closeCode = code;
         if (!_goAwaySent || code != Http2ErrorCode.NoError)
         {
+            if (!_goAwaySent)
+            {
+                _goAwayLastStreamId = _lastPeerStreamId;
+            }
+
             _goAwaySent = true;
             Span<byte> debug = stackalloc byte[Math.Min(reason.Length, 128)];
             int length = Encoding.ASCII.GetBytes(reason.AsSpan(0, debug.Length), debug);

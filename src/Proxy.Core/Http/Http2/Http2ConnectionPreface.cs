@@ -32,6 +32,26 @@ public static class Http2ConnectionPreface
         return Check(ref input, copy[..available]);
     }
 
+    /// <summary>Length of the preface's first line, "PRI * HTTP/2.0" (without its CRLF).</summary>
+    public const int RequestLineLength = 14;
+
+    /// <summary>
+    /// True when <paramref name="input"/> opens with the preface's first line, "PRI * HTTP/2.0": no HTTP/1.1 client
+    /// sends that (RFC 9113 3.4 chose it to fail on HTTP/1.1 servers), so bytes that start so and then differ come
+    /// from a broken HTTP/2 client, which is owed a GOAWAY with PROTOCOL_ERROR rather than an HTTP/1.1 answer.
+    /// </summary>
+    public static bool StartsLikePreface(in ReadOnlySequence<byte> input)
+    {
+        if (input.Length < RequestLineLength)
+        {
+            return false;
+        }
+
+        Span<byte> start = stackalloc byte[RequestLineLength];
+        input.Slice(0, RequestLineLength).CopyTo(start);
+        return start.SequenceEqual(Bytes[..RequestLineLength]);
+    }
+
     /// <summary>Writes the preface (the client side sends it first, then its SETTINGS).</summary>
     public static void Write(IBufferWriter<byte> output)
     {

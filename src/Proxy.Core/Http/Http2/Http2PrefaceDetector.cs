@@ -10,7 +10,7 @@ namespace Proxy.Http.Http2;
 public static class Http2PrefaceDetector
 {
     /// <summary>
-    /// Waits for enough bytes to decide. True for the preface; false for anything else, for a connection that
+    /// Waits for enough bytes to decide. True for the preface (or a broken one, see <see cref="IsHttp2"/>); false for anything else, for a connection that
     /// closed, or when <paramref name="timeout"/> passed first (the HTTP/1.1 handler then applies its own limits).
     /// </summary>
     public static ValueTask<bool> IsHttp2Async(PipeReader input, TimeSpan timeout)
@@ -23,8 +23,9 @@ public static class Http2PrefaceDetector
             var status = Http2ConnectionPreface.TryRead(ref reader);
             if (status != Http2PrefaceStatus.NeedMoreData || ready.IsCompleted || ready.IsCanceled)
             {
+                bool http2 = IsHttp2(status, ready.Buffer);
                 input.AdvanceTo(ready.Buffer.Start);
-                return ValueTask.FromResult(status == Http2PrefaceStatus.Valid);
+                return ValueTask.FromResult(http2);
             }
 
             input.AdvanceTo(ready.Buffer.Start, ready.Buffer.End);
@@ -32,6 +33,13 @@ public static class Http2PrefaceDetector
 
         return WaitAndDetectAsync(input, timeout);
     }
+
+    /// <summary>
+    /// The preface, or bytes that begin like it and then differ: the HTTP/2 connection rejects those with GOAWAY
+    /// PROTOCOL_ERROR (RFC 9113 3.4) instead of HTTP/1.1 answering a request line it never could.
+    /// </summary>
+    private static bool IsHttp2(Http2PrefaceStatus status, in ReadOnlySequence<byte> buffer) =>
+        status == Http2PrefaceStatus.Valid || (status == Http2PrefaceStatus.Invalid && Http2ConnectionPreface.StartsLikePreface(buffer));
 
     private static async ValueTask<bool> WaitAndDetectAsync(PipeReader input, TimeSpan timeout)
     {
@@ -48,8 +56,9 @@ public static class Http2PrefaceDetector
                 // Nothing consumed and nothing examined either when decided, so the next read returns these bytes at once.
                 if (status != Http2PrefaceStatus.NeedMoreData || result.IsCompleted || result.IsCanceled)
                 {
+                    bool http2 = IsHttp2(status, buffer);
                     input.AdvanceTo(buffer.Start);
-                    return status == Http2PrefaceStatus.Valid;
+                    return http2;
                 }
 
                 input.AdvanceTo(buffer.Start, buffer.End);

@@ -43,6 +43,22 @@ public class Http2ConnectionPrefaceTests
         Assert.Equal(0, reader.Consumed);
     }
 
+    [Theory]
+    [InlineData("PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n", true)]
+    [InlineData("PRI * HTTP/2.0\r\nHost: a\r\n\r\n", true)]
+    [InlineData("PRI * HTTP/2.", false)]
+    [InlineData("PRI * HTTP/1.1\r\n\r\n", false)]
+    [InlineData("PRI /x HTTP/1.1\r\n\r\n", false)]
+    [InlineData("GET / HTTP/1.1\r\n\r\n", false)]
+    public void StartsLikePreface_OnlyTheFirstLineOfThePreface(string text, bool expected)
+    {
+        byte[] input = Encoding.ASCII.GetBytes(text);
+        for (int split = 0; split <= input.Length; split++)
+        {
+            Assert.Equal(expected, Http2ConnectionPreface.StartsLikePreface(Http2TestData.Split(input, split)));
+        }
+    }
+
     [Fact]
     public void Write_WritesThePreface()
     {
