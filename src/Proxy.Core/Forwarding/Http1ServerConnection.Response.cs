@@ -46,42 +46,19 @@ public sealed partial class Http1ServerConnection
                     break;
                 }
 
-                var buffer = result.Buffer;
-                var reader = new SequenceReader<byte>(buffer);
-                if (_response.TryParse(ref reader, out var error))
+                var step = Http1ResponseHeadStep.Parse(input, _response, result, ref sawAnyByte, out head);
+                if (step == Http1ResponseHeadStep.Outcome.Interim)
                 {
-                    input.AdvanceTo(reader.Position);
-                    var status = _response.StatusCode;
-                    if (status is >= 100 and < 200 && status != 101)
-                    {
-                        sawAnyByte = true;
-                        var options = new Http1ForwardOptions { Framing = Http1BodyFraming.None };
-                        Http1HeadWriter.WriteResponse(_output, _response, options);
-                        await _output.FlushAsync().ConfigureAwait(false);
-                        continue;
-                    }
-
-                    head = HeadReadResult.Parsed;
-                    break;
+                    var options = new Http1ForwardOptions { Framing = Http1BodyFraming.None };
+                    Http1HeadWriter.WriteResponse(_output, _response, options);
+                    await _output.FlushAsync().ConfigureAwait(false);
+                    continue;
                 }
 
-                if (error != Http1ParseError.None)
+                if (step == Http1ResponseHeadStep.Outcome.Done)
                 {
-                    input.AdvanceTo(buffer.Start);
-                    head = HeadReadResult.Invalid;
                     break;
                 }
-
-                sawAnyByte |= !buffer.IsEmpty;
-                if (result.IsCompleted || result.IsCanceled)
-                {
-                    // A cancelled read is the timeout's (Disarm below says so) or the client's going away.
-                    input.AdvanceTo(buffer.End);
-                    head = sawAnyByte ? HeadReadResult.Truncated : HeadReadResult.Closed;
-                    break;
-                }
-
-                input.AdvanceTo(buffer.Start, buffer.End);
             }
         }
         finally

@@ -294,44 +294,22 @@ public sealed partial class Http2ServerConnection
                     break;
                 }
 
-                ReadOnlySequence<byte> buffer = result.Buffer;
-                if (TryParseHead(response, buffer, out SequencePosition end, out Http1ParseError error))
+                Http1ResponseHeadStep.Outcome step = Http1ResponseHeadStep.Parse(input, response, result, ref sawAnyByte, out head);
+                if (step == Http1ResponseHeadStep.Outcome.Interim)
                 {
-                    input.AdvanceTo(end);
-                    if (response.StatusCode is >= 100 and < 200 && response.StatusCode != 101)
-                    {
-                        // RFC 9113 8.1: each interim response is a HEADERS block without END_STREAM, as many as come
-                        // before the final one. RFC 9110 8.6: a 1xx has no content, so no Content-Length goes with it.
-                        sawAnyByte = true;
-                        Http2HeaderList interim = stream.Outgoing;
-                        interim.Reset();
-                        StageResponseHead(interim, response, keepContentLength: false);
-                        RelayInterimResponse(stream, interim);
-                        continue;
-                    }
-
-                    head = HeadReadResult.Parsed;
-                    break;
+                    // RFC 9113 8.1: each interim response is a HEADERS block without END_STREAM, as many as come
+                    // before the final one. RFC 9110 8.6: a 1xx has no content, so no Content-Length goes with it.
+                    Http2HeaderList interim = stream.Outgoing;
+                    interim.Reset();
+                    StageResponseHead(interim, response, keepContentLength: false);
+                    RelayInterimResponse(stream, interim);
+                    continue;
                 }
 
-                if (error != Http1ParseError.None)
+                if (step == Http1ResponseHeadStep.Outcome.Done)
                 {
-                    input.AdvanceTo(buffer.Start);
-                    head = HeadReadResult.Invalid;
                     break;
                 }
-
-                sawAnyByte |= !buffer.IsEmpty;
-                if (result.IsCompleted || result.IsCanceled)
-                {
-                    // A cancelled read is the timeout's (Disarm below says so) or the client's going away (the caller
-                    // checks for it).
-                    input.AdvanceTo(buffer.End);
-                    head = sawAnyByte ? HeadReadResult.Truncated : HeadReadResult.Closed;
-                    break;
-                }
-
-                input.AdvanceTo(buffer.Start, buffer.End);
             }
         }
         finally
@@ -342,13 +320,5 @@ public sealed partial class Http2ServerConnection
         // A timeout that fired as the head completed still counts: its cancellation may be pending on the
         // connection, which is therefore closed rather than used for the body or pooled.
         return timedOut ? HeadReadResult.TimedOut : head;
-    }
-
-    private static bool TryParseHead(Http1ResponseHead response, in ReadOnlySequence<byte> buffer, out SequencePosition end, out Http1ParseError error)
-    {
-        var reader = new SequenceReader<byte>(buffer);
-        bool parsed = response.TryParse(ref reader, out error);
-        end = reader.Position;
-        return parsed;
     }
 }
