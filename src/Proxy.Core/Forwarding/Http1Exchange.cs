@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Net;
 using System.Runtime.CompilerServices;
 using Proxy.Async;
-using Proxy.Http;
 using Proxy.Http.Http1;
 using Proxy.Runtime;
 

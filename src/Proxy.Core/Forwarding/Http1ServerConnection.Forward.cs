@@ -1,7 +1,5 @@
-using System.Buffers;
 using System.Diagnostics;
 using System.IO.Pipelines;
-using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using Proxy.Async;
 using Proxy.Http.Http1;

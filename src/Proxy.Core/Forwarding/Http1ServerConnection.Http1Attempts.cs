@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using Proxy.Async;
-using Proxy.Http.Http1;
 using Proxy.Observability;
 using Proxy.Resilience;
 using Proxy.Runtime;

@@ -1,13 +1,10 @@
 using System.Buffers.Text;
 using System.Buffers;
-using System.Diagnostics;
 using System.IO.Pipelines;
-using System.Runtime.CompilerServices;
 using Proxy.Async;
 using Proxy.Http.Http1;
 using Proxy.Http.Http2;
 using Proxy.Http;
-using Proxy.LoadBalancing;
 using Proxy.Observability;
 using Proxy.Resilience;
 using Proxy.Runtime;

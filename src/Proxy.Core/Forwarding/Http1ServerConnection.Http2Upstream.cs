@@ -1,6 +1,4 @@
-using System.Buffers.Text;
 using System.Buffers;
-using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using Proxy.Async;

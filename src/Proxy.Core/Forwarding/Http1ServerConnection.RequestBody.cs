@@ -1,17 +1,13 @@
 using System.Buffers;
-using System.Diagnostics;
 using System.IO.Pipelines;
-using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using Proxy.Async;
 using Proxy.Http.Http1;
-using Proxy.Http;
 using Proxy.LoadBalancing;
 using Proxy.Observability;
 using Proxy.Resilience;
 using Proxy.Runtime;
 using Proxy.Transport;
-using Proxy.Upstream;
 
 namespace Proxy.Forwarding;
 

@@ -3,7 +3,6 @@ using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using Proxy.Async;
 using Proxy.Http.Http1;
-using Proxy.Http;
 using Proxy.Transport;
 using Proxy.Upstream;
 

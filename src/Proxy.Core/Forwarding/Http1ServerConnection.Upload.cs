@@ -1,6 +1,5 @@
 using Proxy.Transport;
 using System.Buffers;
-using System.IO.Pipelines;
 using Proxy.Http.Http1;
 
 namespace Proxy.Forwarding;

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Buffers.Text;
 using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
@@ -7,12 +6,10 @@ using Proxy.Async;
 using Proxy.Http;
 using Proxy.Http.Http1;
 using Proxy.Http.Http2;
-using Proxy.LoadBalancing;
 using Proxy.Observability;
 using Proxy.Resilience;
 using Proxy.Runtime;
 using Proxy.Transport;
-using Proxy.Upstream;
 
 namespace Proxy.Forwarding;
 

@@ -7,7 +7,6 @@ using Proxy.Filters;
 using Proxy.Http.Http2;
 using Proxy.LoadBalancing;
 using Proxy.Observability;
-using Proxy.Resilience;
 using Proxy.Runtime;
 using Proxy.Upstream;
 
