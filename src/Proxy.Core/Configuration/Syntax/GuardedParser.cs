@@ -4,10 +4,11 @@ using YamlDotNet.Core.Events;
 namespace Proxy.Configuration.Syntax;
 
 /// <summary>
-/// YamlDotNet's event parser, with every failure reported as a <see cref="YamlException"/>. On some malformed text
-/// (found by fuzzing: ": {\n0", a flow mapping left open with a plain scalar at the end of the text) its scanner throws
-/// <see cref="InvalidOperationException"/> instead; <c>proxy validate</c> must answer with a located syntax error,
-/// not crash, so that exception becomes a syntax error at the end of the last event read.
+/// YamlDotNet's event parser, with every failure reported as a <see cref="YamlException"/>. On some malformed text its
+/// scanner and parser throw other exceptions, found by fuzzing: <see cref="InvalidOperationException"/> for ": {\n0" (a
+/// flow mapping left open with a plain scalar at the end of the text), <see cref="ArgumentException"/> for a tag such
+/// as "!!str]" that is not a valid URI. <c>proxy validate</c> and a reload must answer with a located syntax error, not
+/// crash, whatever the library throws, so any such exception becomes a syntax error at the end of the last event read.
 /// </summary>
 internal sealed class GuardedParser : IParser
 {
@@ -24,7 +25,7 @@ internal sealed class GuardedParser : IParser
         {
             return _inner.MoveNext();
         }
-        catch (InvalidOperationException e)
+        catch (Exception e) when (e is not YamlException)
         {
             throw new YamlException(after, after, "the YAML text cannot be read past this point", e);
         }
