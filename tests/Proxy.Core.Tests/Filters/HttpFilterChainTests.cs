@@ -124,6 +124,31 @@ public class HttpFilterChainTests
     }
 
     [Fact]
+    public void Validate_SectionWhoseFilterIsLeftOut_ErrorNamesTheFilterToAdd()
+    {
+        var result = ConfigLoader.LoadText("""
+            listeners:
+              - name: web
+                address: 127.0.0.1:0
+                http_filters: [ circuit_breaker ]
+                rate_limit: { requests_per_second: 5 }
+                routes:
+                  - match: { path_prefix: / }
+                    cluster: backend
+                    fault: { abort: { status: 503, percent: 100 } }
+                    mirror: { cluster: backend }
+            clusters:
+              - name: backend
+                endpoints: [ 127.0.0.1:9 ]
+            """, "test.yaml");
+
+        Assert.Contains(result.Errors, e => e.Path == "listeners[0].rate_limit" && e.Message.Contains("leaves out 'rate_limit'", StringComparison.Ordinal));
+        Assert.Contains(result.Errors, e => e.Path == "listeners[0].routes[0].fault" && e.Message.Contains("leaves out 'fault'", StringComparison.Ordinal) && e.Line == 9);
+        Assert.Contains(result.Errors, e => e.Path == "listeners[0].routes[0].mirror" && e.Message.Contains("leaves out 'mirror'", StringComparison.Ordinal));
+        Assert.Equal(3, result.Errors.Count);
+    }
+
+    [Fact]
     public void Registry_RegisteredFilter_AcceptedByValidationAndBuiltInConfiguredOrder()
     {
         HttpFilterRegistry.Register("chain_test_marker", static _ => new ScriptedFilter("chain_test_marker", FilterVerdict.Continue, []));

@@ -113,6 +113,10 @@ internal static partial class ConfigBinder
         var limits = map.Get("limits") is { } limitsNode ? BindLimits(ctx, limitsNode, map.ChildPath("limits")) : new HttpLimitsConfig();
         var rateLimit = map.Get("rate_limit") is { } rateLimitNode ? BindRateLimit(ctx, rateLimitNode, map.ChildPath("rate_limit")) : null;
         var httpFilters = map.Get("http_filters") is { } filtersNode ? BindHttpFilters(ctx, filtersNode, map.ChildPath("http_filters")) : null;
+        if (httpFilters is not null)
+        {
+            CheckSectionsHaveTheirFilters(ctx, map, httpFilters, rateLimit is not null, routes);
+        }
         if (name is null || address is null)
         {
             return null;
@@ -131,6 +135,41 @@ internal static partial class ConfigBinder
             RateLimit = rateLimit,
             HttpFilters = httpFilters,
         };
+    }
+
+    /// <summary>
+    /// A section that only a filter acts on (a rate limit, a fault, a mirror) on a listener whose <c>http_filters</c>
+    /// leaves that filter out would do nothing without a word: an error that names the filter to add, rather than a
+    /// fault or limit the operator believes is on.
+    /// </summary>
+    private static void CheckSectionsHaveTheirFilters(BindContext ctx, MappingView map, IReadOnlyList<string> filters, bool listenerRateLimit, IReadOnlyList<RouteConfig> routes)
+    {
+        if (listenerRateLimit && !filters.Contains("rate_limit"))
+        {
+            map.Error("rate_limit", "this rate limit does nothing: the listener's http_filters leaves out 'rate_limit'; add it to http_filters or remove this section");
+        }
+
+        if (map.Get("routes") is not ConfigSequence { } routeNodes)
+        {
+            return;
+        }
+
+        for (int i = 0; i < routes.Count && i < routeNodes.Items.Count; i++)
+        {
+            if (routeNodes.Items[i] is not ConfigMapping routeNode)
+            {
+                continue;
+            }
+
+            string routePath = BindContext.Index(map.ChildPath("routes"), i);
+            foreach (var (key, filter, present) in new[] { ("rate_limit", "rate_limit", routes[i].RateLimit is not null), ("fault", "fault", routes[i].Fault is not null), ("mirror", "mirror", routes[i].Mirror is not null) })
+            {
+                if (present && !filters.Contains(filter) && routeNode.Find(key) is { } node)
+                {
+                    ctx.Error(node, routePath + "." + key, $"this {key.Replace('_', ' ')} does nothing: the listener's http_filters leaves out '{filter}'; add it to http_filters or remove this section");
+                }
+            }
+        }
     }
 
     /// <summary>
