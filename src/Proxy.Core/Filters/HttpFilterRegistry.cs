@@ -35,12 +35,6 @@ public static class HttpFilterRegistry
         Configuration.ConfigValidationOptions.KnownHttpFilters.Add(name);
     }
 
-    /// <summary>True when <paramref name="name"/> names a registered filter.</summary>
-    public static bool IsKnown(string name) => Factories.ContainsKey(name);
-
-    /// <summary>The registered names, sorted, for error messages.</summary>
-    public static IReadOnlyList<string> Names => Factories.Keys.Order(StringComparer.Ordinal).ToArray();
-
     /// <summary>
     /// The chain for one listener: the named filters in the given order (the default order when
     /// <paramref name="names"/> is null), leaving out those with nothing to do. Names are checked by validation first;

@@ -15,9 +15,6 @@ public sealed class RequestHeaderAdditions
     private (int NameStart, int NameLength, int ValueStart, int ValueLength)[] _fields = [];
     private int _count;
 
-    /// <summary>How many fields were added.</summary>
-    public int Count => _count;
-
     /// <summary>The added fields as HTTP/1.1 field lines ("name: value" CRLF each).</summary>
     public ReadOnlySpan<byte> Http1Lines => _lines.AsSpan(0, _length);
 
