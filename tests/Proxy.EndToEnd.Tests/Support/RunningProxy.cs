@@ -44,6 +44,13 @@ public sealed class RunningProxy : IAsyncDisposable
     /// <summary>Where listener <paramref name="name"/> is bound.</summary>
     public IPEndPoint Listener(string name) => Host.Runtime.BoundAddresses[name];
 
+    /// <summary>
+    /// True once the log holds <paramref name="text"/>. The logger writes from a background task,
+    /// so a line logged during start-up may reach the sink a moment after <see cref="StartAsync"/> returns.
+    /// </summary>
+    public Task<bool> LoggedAsync(string text) =>
+        TcpClientHelpers.EventuallyAsync(() => Task.FromResult(Log.ToString().Contains(text, StringComparison.Ordinal)));
+
     public Task RewriteConfig(string yaml) => File.WriteAllTextAsync(ConfigPath, yaml);
 
     public async ValueTask DisposeAsync()
