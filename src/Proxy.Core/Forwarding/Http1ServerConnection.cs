@@ -107,7 +107,10 @@ public sealed partial class Http1ServerConnection : ITrackedConnection, Proxy.Ht
             EnterPhase(PhaseReadingHead);
             while (Volatile.Read(ref _closed) == 0)
             {
-                _request.Reset();
+                // Between requests the connection holds no head buffer: both go back to the pool and are rented again
+                // by the next parse (no allocation in steady state), so an idle keep-alive connection costs little.
+                _request.Dispose();
+                _response.Dispose();
                 _requestIdMade = false;
                 var head = await ReadRequestHeadAsync().ConfigureAwait(false);
                 switch (head)
@@ -144,6 +147,8 @@ public sealed partial class Http1ServerConnection : ITrackedConnection, Proxy.Ht
         {
             // The listener completes the output and waits for it to drain before closing the socket.
             _responseTimeout?.Dispose(); // disarmed: every wait disarms it before the request ends
+            _request.Dispose();
+            _response.Dispose();
             await _input.CompleteAsync().ConfigureAwait(false);
         }
     }

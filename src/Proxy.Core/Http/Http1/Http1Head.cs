@@ -31,7 +31,7 @@ public abstract partial class Http1Head : IResettable, IDisposable, Headers.IFie
     private protected Http1Head(Http1Limits? limits)
     {
         Limits = limits ?? Http1Limits.Default;
-        _buffer = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
+        _buffer = []; // rented by the first parse (GrowBuffer), so a head that waits holds no buffer
         _fields = new Http1HeaderField[Math.Max(1, Math.Min(InitialFieldCapacity, Limits.MaxHeaderCount))];
         ClearMessage();
     }
@@ -384,7 +384,7 @@ public abstract partial class Http1Head : IResettable, IDisposable, Headers.IFie
     private void GrowBuffer(int needed)
     {
         byte[] old = _buffer;
-        _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(needed, old.Length * 2));
+        _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(needed, Math.Max(InitialBufferSize, old.Length * 2)));
         if (old.Length > 0) ArrayPool<byte>.Shared.Return(old);
     }
 }
