@@ -37,6 +37,12 @@ public sealed class RouteRuntime(Route route, Cluster[] clusters, TimeSpan? time
     public Cluster? MirrorCluster { get; init; }
 
     public ResilienceCounters Counters { get; init; } = ResilienceCounters.Detached;
+
+    /// <summary>
+    /// The redirect or direct response the route answers with, after the filters, instead of forwarding; null for a
+    /// route that forwards. Such a route has no clusters and one entry in <see cref="Metrics"/> (cluster "-").
+    /// </summary>
+    public LocalResponse? LocalResponse { get; init; }
 }
 
 /// <summary>The per-route counters of rate limiting, faults and mirroring, resolved once.</summary>
