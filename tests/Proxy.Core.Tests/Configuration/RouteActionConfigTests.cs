@@ -112,6 +112,7 @@ public class RouteActionConfigTests
     [InlineData("{ match: { path_exact: /a }, redirect: { prefix_rewrite: /b/ } }", "routes[0].redirect.prefix_rewrite", "matches path_exact; use 'path' instead")]
     [InlineData("{ redirect: { https_redirect: true, scheme: ftp } }", "routes[0].redirect.scheme", "either 'https_redirect: true' or 'scheme', not both")]
     [InlineData("{ redirect: { https_redirect: false } }", "routes[0].redirect.https_redirect", "only 'https_redirect: true' means something")]
+    [InlineData("{ redirect: { https_redirect: maybe } }", "routes[0].redirect.https_redirect", "expected true or false, found 'maybe'")]
     [InlineData("{ redirect: { scheme: '1http' } }", "routes[0].redirect.scheme", "is not a URI scheme")]
     [InlineData("{ redirect: { host: 'b.example:8080' } }", "routes[0].redirect.host", "write the port under 'port'")]
     [InlineData("{ redirect: { port: 70000 } }", "routes[0].redirect.port", "70000 is out of range (1 to 65535)")]

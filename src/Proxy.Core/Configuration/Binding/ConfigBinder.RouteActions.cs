@@ -62,7 +62,8 @@ internal static partial class ConfigBinder
             return null;
         }
 
-        bool https = map.Bool("https_redirect", false);
+        bool? httpsValue = map.Get("https_redirect") is { } httpsNode ? ctx.ReadBool(httpsNode, map.ChildPath("https_redirect")) : null;
+        bool https = httpsValue == true;
         string? scheme = map.String("scheme")?.ToLowerInvariant();
         if (scheme is not null && !IsScheme(scheme))
         {
@@ -72,7 +73,7 @@ internal static partial class ConfigBinder
         {
             map.Error("scheme", "set either 'https_redirect: true' or 'scheme', not both");
         }
-        if (map.Has("https_redirect") && !https)
+        if (httpsValue == false)
         {
             map.Error("https_redirect", "only 'https_redirect: true' means something; remove the key to keep the request's scheme");
         }
