@@ -12,8 +12,9 @@ internal static partial class ConfigBinder
     private static readonly string[] RedirectKeys = ["https_redirect", "scheme", "host", "port", "path", "prefix_rewrite", "strip_query", "status"];
     private static readonly string[] DirectResponseKeys = ["status", "body", "body_file", "content_type"];
 
-    /// <summary>The keys of a route that only mean something when it forwards.</summary>
-    private static readonly string[] ForwardingOnlyKeys = ["timeout", "retries", "mirror"];
+    /// <summary>The keys of a route that only mean something when it forwards (response_headers: relayed responses only, for now).</summary>
+    private static readonly string[] ForwardingOnlyKeys =
+        ["timeout", "retries", "mirror", "request_headers", "response_headers", "prefix_rewrite", "regex_rewrite", "host_rewrite", "auto_host_rewrite"];
 
     /// <summary>Reports a route with no action, or with more than one (at each extra one, naming the first).</summary>
     private static void CheckRouteAction(MappingView map)
@@ -48,7 +49,9 @@ internal static partial class ConfigBinder
             {
                 if (map.Has(key))
                 {
-                    map.Error(key, $"a route with '{first}' forwards nothing, so '{key}' has no effect; remove it or route to a cluster");
+                    map.Error(key, key == "response_headers"
+                        ? $"a route with '{first}' answers by itself, and 'response_headers' change only responses relayed from a cluster; remove it"
+                        : $"a route with '{first}' forwards nothing, so '{key}' has no effect; remove it or route to a cluster");
                 }
             }
         }
