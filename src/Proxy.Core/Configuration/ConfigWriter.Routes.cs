@@ -18,7 +18,8 @@ public static partial class ConfigWriter
         Strings(w, "methods", match.Methods);
         w.WriteEndObject();
         OptionalString(w, "cluster", route.Cluster);
-        if (route.Cluster is null)
+        WriteLocalAction(w, route);
+        if (route.Cluster is null && !route.AnswersLocally)
         {
             w.WriteStartArray("split");
             foreach (var target in route.Split)
@@ -86,6 +87,7 @@ public static partial class ConfigWriter
                 w.WriteEndObject();
             }
             WriteHeaderMatches(w, fault.Headers);
+            w.WriteBoolean("header_control", fault.HeaderControl);
             w.WriteEndObject();
         }
         if (route.Mirror is { } mirror)

@@ -1,6 +1,8 @@
 namespace Proxy.Configuration;
 
-/// <summary>A route: a match and an action (one cluster or a weighted split) with its policies.</summary>
+/// <summary>
+/// A route: a match and an action (one cluster, a weighted split, a redirect or a direct response) with its policies.
+/// </summary>
 public sealed record RouteConfig
 {
     /// <summary>Optional name, for metrics and logs.</summary>
@@ -9,11 +11,20 @@ public sealed record RouteConfig
     /// <summary>What requests this route takes (default: all).</summary>
     public RouteMatchConfig Match { get; init; } = new();
 
-    /// <summary>The target cluster; exactly one of this and <see cref="Split"/> is set.</summary>
+    /// <summary>The target cluster; exactly one of this, <see cref="Split"/>, <see cref="Redirect"/> and <see cref="DirectResponse"/> is set.</summary>
     public string? Cluster { get; init; }
 
     /// <summary>Weighted targets; empty when <see cref="Cluster"/> is set.</summary>
     public IReadOnlyList<WeightedClusterConfig> Split { get; init; } = ConfigList<WeightedClusterConfig>.Empty;
+
+    /// <summary>Answer with a redirect instead of forwarding; null for none.</summary>
+    public RedirectConfig? Redirect { get; init; }
+
+    /// <summary>Answer with a fixed response instead of forwarding; null for none.</summary>
+    public DirectResponseConfig? DirectResponse { get; init; }
+
+    /// <summary>True when the route answers itself (a redirect or a direct response) and forwards nothing.</summary>
+    public bool AnswersLocally => Redirect is not null || DirectResponse is not null;
 
     /// <summary>Whole-request timeout including retries; null for none.</summary>
     public TimeSpan? Timeout { get; init; }

@@ -7,7 +7,7 @@ namespace Proxy.Filters;
 
 /// <summary>
 /// Fault injection (Envoy's fault filter): the route's delay and abort, at their percentages, for requests matching
-/// the fault's header conditions, with the client's override fields. Each delay and abort is counted on the route. A
+/// the fault's header conditions, with the client's override fields when the route's <c>header_control</c> allows them. Each delay and abort is counted on the route. A
 /// delay holds only its own request; an abort answers with the fault's status and flag <c>FI</c>.
 /// </summary>
 public sealed class FaultFilter : IHttpFilter
@@ -29,8 +29,16 @@ public sealed class FaultFilter : IHttpFilter
             return FilterVerdict.Continue;
         }
 
-        exchange.TryGetHeader(FaultInjector.DelayHeader, out var delayHeader);
-        exchange.TryGetHeader(FaultInjector.AbortHeader, out var abortHeader);
+        // The client's own fault fields count only where the route allows them (header_control): an edge's clients
+        // must not be able to delay or fail its routes at will. Elsewhere they are forwarded as any other field.
+        ReadOnlySpan<byte> delayHeader = default;
+        ReadOnlySpan<byte> abortHeader = default;
+        if (fault.HeaderControl)
+        {
+            exchange.TryGetHeader(FaultInjector.DelayHeader, out delayHeader);
+            exchange.TryGetHeader(FaultInjector.AbortHeader, out abortHeader);
+        }
+
         var decision = fault.Decide(HeadersMatch(action, exchange), delayHeader, abortHeader);
         if (decision.Delay > TimeSpan.Zero)
         {

@@ -24,7 +24,8 @@ public sealed class HttpFilterChain
 
     /// <summary>
     /// Runs the filters over the request. True: every filter let it through, on to the router. False: a filter answered
-    /// it (the answer is sent and recorded), or its client left during a filter's delay (recorded as such).
+    /// it, or its route answers by itself (a redirect or direct response; the answer is sent and recorded), or its
+    /// client left during a filter's delay (recorded as such).
     /// </summary>
     public ValueTask<bool> RunAsync(HttpExchange exchange)
     {
@@ -40,7 +41,23 @@ public sealed class HttpFilterChain
             exchange.FiltersPassed = i + 1;
         }
 
+        // The router's first step, taken here at the end of every chain (configured, default, or the mesh inbound one):
+        // a route that redirects or answers directly is answered now, after every filter, so rate limits, faults and
+        // authorization apply to it as in Envoy, whose router (last in the chain) answers such routes. Here rather than
+        // in each downstream adapter, since they already read false as "answered".
+        if (exchange.Action?.LocalResponse is { } local)
+        {
+            return AnswerLocallyAsync(exchange, local);
+        }
+
         return new ValueTask<bool>(true);
+    }
+
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+    private static async ValueTask<bool> AnswerLocallyAsync(HttpExchange exchange, Routing.LocalResponse response)
+    {
+        await exchange.AnswerAsync(response).ConfigureAwait(false);
+        return false;
     }
 
     /// <summary>A delay, then the answer or the rest of the chain; or the answer at once.</summary>

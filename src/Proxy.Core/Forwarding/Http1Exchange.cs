@@ -75,6 +75,10 @@ internal sealed class Http1Exchange : HttpExchange
     public override async ValueTask AnswerAsync(int status, ResponseFlag flag) =>
         KeepAliveAfterAnswer = await _connection.AnswerAsync(Metrics, status, flag, Started, CloseAfterAnswer, Route?.Name, Cluster?.Name).ConfigureAwait(false);
 
+    [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder))]
+    public override async ValueTask AnswerAsync(Routing.LocalResponse response) =>
+        KeepAliveAfterAnswer = await _connection.AnswerLocallyAsync(this, response, CloseAfterAnswer).ConfigureAwait(false);
+
     public override void WriteHttp1CopyHead(IBufferWriter<byte> output) => _connection.WriteCopyHead(output);
 
     public override void WriteHttp2CopyHeaders(Http.Http2.Http2HeaderList target, ReadOnlySpan<byte> scheme) => _connection.WriteHttp2CopyHeaders(target, scheme);

@@ -123,6 +123,8 @@ internal sealed class Http2StreamExchange : HttpExchange
 
     public override ValueTask AnswerAsync(int status, ResponseFlag flag) => _connection.AnswerAsync(_stream, Metrics, status, flag, IsGrpc, Started);
 
+    public override ValueTask AnswerAsync(Routing.LocalResponse response) => _connection.AnswerLocallyAsync(_stream, this, response);
+
     public override bool ClientGone => _connection.ClientGone(_stream);
 
     public override void RecordClientGone() => _connection.RecordDownstreamDisconnect(_stream, Metrics, IsGrpc, Started);

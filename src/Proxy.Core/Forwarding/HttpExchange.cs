@@ -108,6 +108,13 @@ public abstract class HttpExchange : IRouteRequest, IFieldLookup
     /// </summary>
     public abstract ValueTask AnswerAsync(int status, ResponseFlag flag);
 
+    /// <summary>
+    /// Answers the request with a route's redirect or direct response (<see cref="LocalResponse"/>: its status, fields
+    /// and body as configured, the Location built from this request; no body to HEAD), and records it with no response
+    /// flag, as Envoy does. A gRPC call gets it as it is: it is explicit configuration, not an error.
+    /// </summary>
+    public abstract ValueTask AnswerAsync(LocalResponse response);
+
     /// <summary>True when the client has left (reset its stream, or closed its connection) during the request.</summary>
     public abstract bool ClientGone { get; }
 
@@ -145,6 +152,12 @@ public abstract class HttpExchange : IRouteRequest, IFieldLookup
         }
 
         var action = routing.Actions[route.Index];
+        if (action.Clusters.Length == 0)
+        {
+            SetRoute(route, action, null, action.Metrics[0]); // a route that answers by itself (redirect, direct response)
+            return;
+        }
+
         var clusterIndex = route.Clusters.Count == 1 ? 0 : route.PickClusterIndex((uint)Random.Shared.Next());
         SetRoute(route, action, action.Clusters[clusterIndex], action.Metrics[clusterIndex]);
         PrepareForward();

@@ -5,8 +5,8 @@ namespace Proxy.Resilience;
 
 /// <summary>
 /// Fault injection of one route (the <c>fault</c> section): delays and/or aborts a sampled percentage of the
-/// requests that match its headers. A request may also ask for a fault itself, when the route has a
-/// <c>fault</c> section (so production routes without one ignore the headers):
+/// requests that match its headers. A request may also ask for a fault itself, when the route's
+/// <c>fault</c> section has <c>header_control: true</c> (<see cref="HeaderControl"/>; routes without it ignore the headers):
 /// <list type="bullet">
 /// <item><c>x-proxy-fault-delay: MS</c> delays it by MS milliseconds (an integer, at most <see cref="MaxHeaderDelayMs"/>).</item>
 /// <item><c>x-proxy-fault-abort: STATUS</c> answers it with STATUS (an integer 200-599).</item>
@@ -34,8 +34,9 @@ public sealed class FaultInjector
     private readonly int _abortStatus;
     private readonly int _abortPerTenThousand;
 
-    public FaultInjector(TimeSpan delay, double delayPercent, int abortStatus, double abortPercent, IRandomSource? random = null)
+    public FaultInjector(TimeSpan delay, double delayPercent, int abortStatus, double abortPercent, IRandomSource? random = null, bool headerControl = false)
     {
+        HeaderControl = headerControl;
         _delay = delay;
         _delayPerTenThousand = ToPerTenThousand(delay > TimeSpan.Zero ? delayPercent : 0);
         _abortStatus = abortStatus;
@@ -45,7 +46,10 @@ public sealed class FaultInjector
 
     /// <summary>The injector of a route's <c>fault</c> section (header matching stays with the route's compiled matchers).</summary>
     public static FaultInjector FromConfig(FaultConfig config, IRandomSource? random = null) =>
-        new(config.Delay?.Duration ?? TimeSpan.Zero, config.Delay?.Percent ?? 0, config.Abort?.Status ?? 0, config.Abort?.Percent ?? 0, random);
+        new(config.Delay?.Duration ?? TimeSpan.Zero, config.Delay?.Percent ?? 0, config.Abort?.Status ?? 0, config.Abort?.Percent ?? 0, random, config.HeaderControl);
+
+    /// <summary>Whether requests may ask for a fault with <see cref="DelayHeader"/> and <see cref="AbortHeader"/> (<c>header_control</c>).</summary>
+    public bool HeaderControl { get; }
 
     /// <summary>
     /// Chooses the fault of one request. <paramref name="headersMatch"/> is whether the request matches the

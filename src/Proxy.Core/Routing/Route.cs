@@ -59,7 +59,7 @@ public sealed class Route
     /// <summary>Weights parallel to <see cref="Clusters"/> (1 for a plain route).</summary>
     public IReadOnlyList<int> Weights => _weights;
 
-    /// <summary>Sum of <see cref="Weights"/>; always positive.</summary>
+    /// <summary>Sum of <see cref="Weights"/>; positive, except 0 for a route that answers by itself (no clusters).</summary>
     public uint TotalWeight => _totalWeight;
 
     /// <summary>

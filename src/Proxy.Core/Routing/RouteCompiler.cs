@@ -326,6 +326,16 @@ internal static class RouteCompiler
 
     private static (string[] Clusters, int[] Weights) CompileAction(int index, RouteDefinition definition, List<RouteDefinitionError> errors)
     {
+        if (definition.AnswersLocally)
+        {
+            if (definition.Cluster is not null || definition.Split is not null)
+            {
+                errors.Add(new RouteDefinitionError(index, definition.Cluster is not null ? "cluster" : "split", "a route that answers by itself names no cluster"));
+            }
+
+            return ([], []);
+        }
+
         if (definition.Cluster is not null && definition.Split is not null)
         {
             errors.Add(new RouteDefinitionError(index, "cluster", "set cluster or split, not both"));

@@ -23,4 +23,10 @@ public sealed record RouteDefinition
 
     /// <summary>A weighted split over clusters. Exactly one of <see cref="Cluster"/> and <see cref="Split"/> is set.</summary>
     public IReadOnlyList<WeightedClusterDefinition>? Split { get; init; }
+
+    /// <summary>
+    /// The route answers by itself (a redirect or a direct response) and names no cluster: neither
+    /// <see cref="Cluster"/> nor <see cref="Split"/> is set, and the compiled route has no clusters.
+    /// </summary>
+    public bool AnswersLocally { get; init; }
 }

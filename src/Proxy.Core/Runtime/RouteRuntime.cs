@@ -38,6 +38,12 @@ public sealed class RouteRuntime(Route route, Cluster[] clusters, TimeSpan? time
 
     public ResilienceCounters Counters { get; init; } = ResilienceCounters.Detached;
 
+    /// <summary>
+    /// The redirect or direct response the route answers with, after the filters, instead of forwarding; null for a
+    /// route that forwards. Such a route has no clusters and one entry in <see cref="Metrics"/> (cluster "-").
+    /// </summary>
+    public LocalResponse? LocalResponse { get; init; }
+
     /// <summary>The route's and its listener's changes to the fields of forwarded requests; null for none.</summary>
     public Headers.FieldChanges? RequestChanges { get; init; }
 

@@ -140,7 +140,9 @@ public static class SnapshotCompiler
         {
             var config = listener.Routes[route.Index];
             var routeClusters = new Cluster[route.Clusters.Count];
-            var routeMetrics = new RouteMetrics[routeClusters.Length];
+            var routeMetrics = routeClusters.Length == 0
+                ? [new RouteMetrics(metrics.Requests, listener.Name, route.Name, "-")] // a route that answers by itself
+                : new RouteMetrics[routeClusters.Length];
             for (var c = 0; c < routeClusters.Length; c++)
             {
                 routeClusters[c] = clusters[route.Clusters[c]];
@@ -157,6 +159,7 @@ public static class SnapshotCompiler
                 FaultHeaders = config.Fault is { } f ? CompileHeaderMatchers(f.Headers) : [],
                 Mirror = config.Mirror is { } mirror ? MirrorPolicy.FromConfig(mirror) : null,
                 MirrorCluster = config.Mirror is { } m ? clusters[m.Cluster] : null,
+                LocalResponse = LocalResponses.FromConfig(config),
                 Counters = new ResilienceCounters(
                     resilience.RateLimited.WithLabels(listener.Name, route.Name),
                     resilience.FaultsInjected.WithLabels(listener.Name, route.Name, "delay"),
@@ -239,6 +242,7 @@ public static class SnapshotCompiler
             },
             Cluster = route.Cluster,
             Split = split,
+            AnswersLocally = route.AnswersLocally,
         };
     }
 

@@ -107,7 +107,7 @@ public class BuiltInFilterTests
     [Fact]
     public void Decide_FaultDelayOnly_DelayThenForward()
     {
-        var (routing, action) = Build(fault: new FaultInjector(TimeSpan.Zero, 0, 503, 0));
+        var (routing, action) = Build(fault: new FaultInjector(TimeSpan.Zero, 0, 503, 0, headerControl: true));
         FilterVerdict verdict = Decide(routing, action, ("x-proxy-fault-delay", "250"));
         Assert.Equal(new FilterVerdict(0, ResponseFlag.None, TimeSpan.FromMilliseconds(250)), verdict);
         Assert.False(verdict.IsContinue);
@@ -118,13 +118,35 @@ public class BuiltInFilterTests
     [Fact]
     public void Decide_FaultHeadersNotMatched_NothingInjectedEvenWhenAsked()
     {
-        var (routing, action) = Build(fault: new FaultInjector(TimeSpan.Zero, 0, 503, 100), faultHeaders: [HeaderMatcher.Exact("x-fault", "yes")]);
+        var (routing, action) = Build(fault: new FaultInjector(TimeSpan.Zero, 0, 503, 100, headerControl: true), faultHeaders: [HeaderMatcher.Exact("x-fault", "yes")]);
         Assert.True(Decide(routing, action, ("x-proxy-fault-abort", "418")).IsContinue);
 
         FilterVerdict matched = Decide(routing, action, ("x-fault", "yes"), ("x-proxy-fault-abort", "418"));
         Assert.Equal(418, matched.Status);
         Assert.Equal(ResponseFlag.FaultInjected, matched.Flag);
         Assert.Equal(1, action.Counters.FaultAborts.Value);
+    }
+
+    [Fact]
+    public void Decide_HeaderControlOff_RequestedFaultsIgnored()
+    {
+        // The default: a client's x-proxy-fault-* fields are forwarded as any other, never obeyed.
+        var (routing, action) = Build(fault: new FaultInjector(TimeSpan.Zero, 0, 503, 0));
+        Assert.False(action.Fault!.HeaderControl);
+        Assert.Equal(FilterVerdict.Continue, Decide(routing, action, ("x-proxy-fault-delay", "250"), ("x-proxy-fault-abort", "418")));
+        Assert.Equal(0, action.Counters.FaultDelays.Value);
+        Assert.Equal(0, action.Counters.FaultAborts.Value);
+    }
+
+    [Fact]
+    public void Decide_HeaderControlFromConfig_OffByDefaultOnWhenSet()
+    {
+        var abort = new Proxy.Configuration.FaultAbortConfig { Status = 503, Percent = 0 };
+        var (routing, off) = Build(fault: FaultInjector.FromConfig(new Proxy.Configuration.FaultConfig { Abort = abort }));
+        Assert.True(Decide(routing, off, ("x-proxy-fault-abort", "418")).IsContinue);
+
+        var (routing2, on) = Build(fault: FaultInjector.FromConfig(new Proxy.Configuration.FaultConfig { Abort = abort, HeaderControl = true }));
+        Assert.Equal(418, Decide(routing2, on, ("x-proxy-fault-abort", "418")).Status);
     }
 
     [Fact]

@@ -73,6 +73,15 @@ internal sealed class TestExchange : HttpExchange
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>The local responses (redirects, direct responses) the request was answered with.</summary>
+    public List<LocalResponse> LocalAnswers { get; } = [];
+
+    public override ValueTask AnswerAsync(LocalResponse response)
+    {
+        LocalAnswers.Add(response);
+        return ValueTask.CompletedTask;
+    }
+
     public override void RecordClientGone() => GoneRecorded++;
 
     public override void WriteHttp1CopyHead(IBufferWriter<byte> output) => output.Write("GET / HTTP/1.1\r\nhost: example.test\r\nconnection: close\r\n\r\n"u8);

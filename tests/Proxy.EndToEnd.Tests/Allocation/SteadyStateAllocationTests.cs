@@ -244,6 +244,36 @@ public class SteadyStateAllocationTests
         Assert.True(perRoundTrip / streams < AllowedBytesPerRequest, $"{perRoundTrip / streams:F1} bytes allocated per stream");
     }
 
+    /// <summary>
+    /// A route that answers by itself: the redirect's Location is built from each request straight into the response
+    /// (HTTP/1.1) or a pooled buffer (HTTP/2), the direct response's bytes were made at load. Nothing per request.
+    /// </summary>
+    [SkippableTheory]
+    [InlineData("redirect: { https_redirect: true, prefix_rewrite: /v2/, status: 308 }")]
+    [InlineData("direct_response: { status: 503, body: down for maintenance }")]
+    public async Task LocalAnswers_SteadyState_AllocateNothing(string action)
+    {
+        Skip.If(BinaryProxy.Path is null, "PROXY_BINARY not set: run the README test command to publish the AOT binary first");
+        int listenPort = TcpClientHelpers.UnusedPort(), adminPort = TcpClientHelpers.UnusedPort();
+        using var proxy = await BinaryProxy.StartAsync($$"""
+            admin: { address: 127.0.0.1:{{adminPort}} }
+            log: { level: error }
+            listeners:
+              - name: web
+                address: 127.0.0.1:{{listenPort}}
+                protocol: http
+                routes: [ { match: { path_prefix: /api }, {{action}} } ]
+            """, adminPort);
+        double perRequest = await MeasureHttp1KeepAliveAsync(proxy, listenPort);
+        Assert.True(perRequest < AllowedBytesPerRequest, $"HTTP/1.1: {perRequest:F1} bytes allocated per request");
+
+        using var client = new RawHttp2Client("alloc.test", "/api/items?id=7");
+        await client.ConnectAsync(new IPEndPoint(IPAddress.Loopback, listenPort));
+        const int streams = 16;
+        double perRoundTrip = await MeasureAsync(proxy, () => client.RoundTripAsync(streams), requests: 2_000);
+        Assert.True(perRoundTrip / streams < AllowedBytesPerRequest, $"HTTP/2: {perRoundTrip / streams:F1} bytes allocated per stream");
+    }
+
     /// <summary>Calls of the request <see cref="MeasureAsync"/> makes for <paramref name="requests"/>: a warm-up quarter and three windows.</summary>
     private static int MeasuredRequests(int requests) => requests / 4 + 3 * requests;
 

@@ -282,7 +282,7 @@ public class GrpcTests
         var (app, port) = await StartGrpcUpstreamAsync();
         await using var _ = app;
         await using var proxy = await RunningProxy.StartAsync(Http2Configs.Single($"127.0.0.1:{port}", "http2",
-            routeExtra: "        fault: { abort: { status: 503, percent: 0 } }"));
+            routeExtra: "        fault: { abort: { status: 503, percent: 0 }, header_control: true }"));
         var invoker = Invoker(proxy, out var channel);
         using var __ = channel;
 

@@ -95,6 +95,7 @@ public class Http2RouteFeatureTests
                     fault:
                       abort: { status: 503, percent: 100 }
                       headers: { x-fault: "yes" }
+                      header_control: true
             """));
         using var client = Http2ProxyTests.H2Client(proxy);
 
@@ -132,6 +133,7 @@ public class Http2RouteFeatureTests
                     fault:
                       delay: { duration: 2s, percent: 100 }
                       headers: { x-fault: "delay" }
+                      header_control: true
             """));
         using var client = Http2ProxyTests.H2Client(proxy); // one connection: every stream shares it
 

@@ -219,7 +219,7 @@ public class ResilienceTests
     {
         await using var b = await KestrelUpstream.StartAsync("b");
         await using var proxy = await RunningProxy.StartAsync(HttpConfigs.Single(b.Address,
-            routeExtra: "        fault: { abort: { status: 503, percent: 25 } }"));
+            routeExtra: "        fault: { abort: { status: 503, percent: 25 }, header_control: true }"));
         using var client = Client(proxy);
 
         var aborted = 0;

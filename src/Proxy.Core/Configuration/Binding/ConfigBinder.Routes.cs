@@ -7,7 +7,7 @@ namespace Proxy.Configuration.Binding;
 internal static partial class ConfigBinder
 {
     private static readonly string[] RouteKeys =
-        ["name", "match", "cluster", "split", "timeout", "retries", "fault", "mirror", "rate_limit",
+        ["name", "match", "cluster", "split", "redirect", "direct_response", "timeout", "retries", "fault", "mirror", "rate_limit",
          "request_headers", "response_headers", "prefix_rewrite", "regex_rewrite", "host_rewrite", "auto_host_rewrite"];
     private static readonly string[] MatchKeys = ["host", "path_prefix", "path_exact", "headers", "method", "methods"];
     private static readonly string[] HeaderMatchKeys = ["name", "exact", "prefix", "regex", "present"];
@@ -15,7 +15,7 @@ internal static partial class ConfigBinder
     private static readonly string[] RetryKeys =
         ["attempts", "retry_on", "status_codes", "per_try_timeout", "backoff_base", "backoff_max", "budget"];
     private static readonly string[] BudgetKeys = ["ratio", "min_per_second"];
-    private static readonly string[] FaultKeys = ["delay", "abort", "headers"];
+    private static readonly string[] FaultKeys = ["delay", "abort", "headers", "header_control"];
     private static readonly string[] DelayKeys = ["duration", "percent"];
     private static readonly string[] AbortKeys = ["status", "percent"];
     private static readonly string[] MirrorKeys = ["cluster", "percent"];
@@ -36,23 +36,21 @@ internal static partial class ConfigBinder
         }
         string? cluster = map.ClusterName("cluster", required: false);
         var split = map.Get("split") is { } splitNode ? BindList(ctx, splitNode, map.ChildPath("split"), BindSplit) : ConfigList<WeightedClusterConfig>.Empty;
-        if (map.Has("cluster") == map.Has("split"))
-        {
-            _ = map.Has("cluster")
-                ? Fail(map, "split", "a route takes either 'cluster' or 'split', not both")
-                : Fail(map, "cluster", "a route needs 'cluster' or 'split'");
-        }
-        else if (map.Get("split") is ConfigSequence { Items.Count: 0 })
+        CheckRouteAction(map);
+        if (map.Get("split") is ConfigSequence { Items.Count: 0 })
         {
             map.Error("split", "a split needs at least one cluster");
         }
+        var match = map.Get("match") is { } matchNode ? BindMatch(ctx, matchNode, map.ChildPath("match")) : new RouteMatchConfig();
         var rewrites = BindRewrites(ctx, map);
         return new RouteConfig
         {
             Name = map.String("name"),
-            Match = map.Get("match") is { } match ? BindMatch(ctx, match, map.ChildPath("match")) : new RouteMatchConfig(),
+            Match = match,
             Cluster = cluster,
             Split = split,
+            Redirect = map.Get("redirect") is { } redirect ? BindRedirect(ctx, redirect, map.ChildPath("redirect"), match) : null,
+            DirectResponse = map.Get("direct_response") is { } direct ? BindDirectResponse(ctx, direct, map.ChildPath("direct_response")) : null,
             Timeout = map.OptionalDuration("timeout"),
             Retries = map.Get("retries") is { } retries ? BindRetries(ctx, retries, map.ChildPath("retries")) : null,
             Fault = map.Get("fault") is { } fault ? BindFault(ctx, fault, map.ChildPath("fault")) : null,
@@ -65,12 +63,6 @@ internal static partial class ConfigBinder
             HostRewrite = rewrites.Host,
             AutoHostRewrite = rewrites.AutoHost,
         };
-    }
-
-    private static bool Fail(MappingView map, string key, string message)
-    {
-        map.Error(key, message);
-        return false;
     }
 
     private static WeightedClusterConfig? BindSplit(BindContext ctx, ConfigNode node, string path)
@@ -349,6 +341,7 @@ internal static partial class ConfigBinder
             Delay = delay,
             Abort = abort,
             Headers = map.Get("headers") is { } headers ? BindHeaderMatches(ctx, headers, map.ChildPath("headers")) : ConfigList<HeaderMatchConfig>.Empty,
+            HeaderControl = map.Bool("header_control", false),
         };
     }
 
