@@ -357,9 +357,7 @@ public sealed partial class Http1ServerConnection
     internal async ValueTask<bool> AnswerAsync(RouteMetrics metrics, int status, ResponseFlag flag, long started, bool close, string? route, string? cluster)
     {
         close |= _draining;
-        int sent = _request.Method == RequestMethod.Head
-            ? Http1HeadWriter.WriteErrorResponse(_output, status, flag.HeaderValue(), " "u8, close)
-            : Http1HeadWriter.WriteErrorResponse(_output, status, flag.HeaderValue(), default, close);
+        int sent = Http1HeadWriter.WriteErrorResponse(_output, status, flag.HeaderValue(), default, close, headOnly: _request.Method == RequestMethod.Head);
         Record(metrics, status, flag, started, _request.HeadLength, sent, route, cluster, null);
         var flush = await _output.FlushAsync().ConfigureAwait(false);
         return !close && !flush.IsCompleted;

@@ -70,7 +70,11 @@ public static class Http1HeadWriter
     /// status line, content-type, "x-proxy-error: flag", content-length, connection: close, then the
     /// body (the reason phrase when <paramref name="body"/> is empty).
     /// </summary>
-    public static int WriteErrorResponse(IBufferWriter<byte> output, int statusCode, ReadOnlySpan<byte> flag, ReadOnlySpan<byte> body = default, bool close = true)
+    /// <param name="headOnly">
+    /// The answer to a HEAD request: the content-length of the body a GET would get, and no body (RFC 9110 9.3.2), so a
+    /// kept-alive connection's next response is not read from stray bytes.
+    /// </param>
+    public static int WriteErrorResponse(IBufferWriter<byte> output, int statusCode, ReadOnlySpan<byte> flag, ReadOnlySpan<byte> body = default, bool close = true, bool headOnly = false)
     {
         ReadOnlySpan<byte> reason = ReasonPhrases.Get(statusCode);
         bool defaultBody = body.IsEmpty;
@@ -91,8 +95,12 @@ public static class Http1HeadWriter
         w.WriteCrlf();
         w.WriteField(HeaderNames.Connection, close ? "close"u8 : "keep-alive"u8);
         w.WriteCrlf();
-        w.Write(body);
-        if (defaultBody) w.WriteByte((byte)'\n');
+        if (!headOnly)
+        {
+            w.Write(body);
+            if (defaultBody) w.WriteByte((byte)'\n');
+        }
+
         output.Advance(w.Position);
         return w.Position;
     }
