@@ -162,7 +162,7 @@ public sealed partial class Http1ServerConnection
             attempt.TimedOut = responseTimeout.Disarm();
         }
 
-        attempt.ClientGone = (watchClient && await StopWatchingClientAsync(watch).ConfigureAwait(false)) || responseTimeout.DownstreamGone;
+        attempt.ClientGone = (watchClient && await StopWatchingClientAsync(watch).ConfigureAwait(false)) || responseTimeout.DownstreamGone || _clientLeftMidBody;
         AwaitingUpstream(false);
         await AwaitInterimFlushAsync().ConfigureAwait(false);
         if (attempt.ClientGone)
