@@ -67,12 +67,11 @@ public sealed partial class Http2ServerConnection
                 }
 
                 FlushResult flush = await output.FlushAsync().ConfigureAwait(false);
+                await OnDataConsumed(stream, length).ConfigureAwait(false); // taken: the client's window gets it back either way
                 if (flush.IsCompleted || flush.IsCanceled)
                 {
                     return false; // the upstream closed, or the forwarder ended the upload
                 }
-
-                await OnDataConsumed(stream, length).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is Http2StreamResetException || IsConnectionLoss(ex))
