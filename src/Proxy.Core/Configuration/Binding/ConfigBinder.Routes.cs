@@ -7,7 +7,8 @@ namespace Proxy.Configuration.Binding;
 internal static partial class ConfigBinder
 {
     private static readonly string[] RouteKeys =
-        ["name", "match", "cluster", "split", "timeout", "retries", "fault", "mirror", "rate_limit"];
+        ["name", "match", "cluster", "split", "timeout", "retries", "fault", "mirror", "rate_limit",
+         "request_headers", "response_headers", "prefix_rewrite", "regex_rewrite", "host_rewrite", "auto_host_rewrite"];
     private static readonly string[] MatchKeys = ["host", "path_prefix", "path_exact", "headers", "method", "methods"];
     private static readonly string[] HeaderMatchKeys = ["name", "exact", "prefix", "regex", "present"];
     private static readonly string[] SplitKeys = ["cluster", "weight"];
@@ -45,6 +46,7 @@ internal static partial class ConfigBinder
         {
             map.Error("split", "a split needs at least one cluster");
         }
+        var rewrites = BindRewrites(ctx, map);
         return new RouteConfig
         {
             Name = map.String("name"),
@@ -56,6 +58,12 @@ internal static partial class ConfigBinder
             Fault = map.Get("fault") is { } fault ? BindFault(ctx, fault, map.ChildPath("fault")) : null,
             Mirror = map.Get("mirror") is { } mirror ? BindMirror(ctx, mirror, map.ChildPath("mirror")) : null,
             RateLimit = map.Get("rate_limit") is { } rateLimit ? BindRateLimit(ctx, rateLimit, map.ChildPath("rate_limit")) : null,
+            RequestHeaders = map.Get("request_headers") is { } requestHeaders ? BindHeaderChanges(ctx, requestHeaders, map.ChildPath("request_headers"), forResponse: false) : null,
+            ResponseHeaders = map.Get("response_headers") is { } responseHeaders ? BindHeaderChanges(ctx, responseHeaders, map.ChildPath("response_headers"), forResponse: true) : null,
+            PrefixRewrite = rewrites.Prefix,
+            RegexRewrite = rewrites.Regex,
+            HostRewrite = rewrites.Host,
+            AutoHostRewrite = rewrites.AutoHost,
         };
     }
 
