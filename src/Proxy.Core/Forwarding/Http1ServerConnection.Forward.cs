@@ -213,7 +213,8 @@ public sealed partial class Http1ServerConnection
             {
                 // The try's bound is taken once the request is sent: the connect counts against the deadline.
                 attempt.Head = await ReadResponseHeadAsync(upstream, deadline.TryTimeout(), watchClient: !hasBody || buffered).ConfigureAwait(false);
-                attempt.ClientGone = _clientGone || _clientLeftMidBody;
+                var goneAfterUpload = attempt.Upload is not null && await StopWatchAfterUploadAsync().ConfigureAwait(false);
+                attempt.ClientGone = _clientGone || _clientLeftMidBody || goneAfterUpload;
             }
 
             if (attempt.Head == HeadReadResult.Closed && upstream.IsReused && staleRetryable && !attempt.ClientGone)

@@ -25,6 +25,7 @@ public sealed partial class Http1ServerConnection
         Http2Connection connection = stream.Connection;
         bool reading = false; // awaiting the client: a connection loss then is the client's going away
         bool first = true;    // the first read may find bytes an earlier try examined and left (see ReadClientAsync)
+        BeginUploadWatch();
         try
         {
             if (!_request.IsChunked)
@@ -70,6 +71,7 @@ public sealed partial class Http1ServerConnection
                     }
                 }
 
+                await WatchAfterUploadAsync().ConfigureAwait(false);
                 return true;
             }
 
@@ -81,6 +83,7 @@ public sealed partial class Http1ServerConnection
 
             if (ended)
             {
+                await WatchAfterUploadAsync().ConfigureAwait(false);
                 return true;
             }
 
@@ -124,7 +127,13 @@ public sealed partial class Http1ServerConnection
                 _input.AdvanceTo(consumed, buffer.End);
                 if (status == ChunkedDecodeStatus.Completed)
                 {
-                    return await connection.SendDataAsync(stream, ReadOnlySequence<byte>.Empty, endStream: true).ConfigureAwait(false);
+                    bool endSent = await connection.SendDataAsync(stream, ReadOnlySequence<byte>.Empty, endStream: true).ConfigureAwait(false);
+                    if (endSent)
+                    {
+                        await WatchAfterUploadAsync().ConfigureAwait(false);
+                    }
+
+                    return endSent;
                 }
 
                 if (status == ChunkedDecodeStatus.Invalid || result.IsCompleted)

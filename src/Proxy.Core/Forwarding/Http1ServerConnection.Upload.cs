@@ -32,6 +32,7 @@ public sealed partial class Http1ServerConnection
     {
         var upstream = connection.Output;
         var chunked = _request.IsChunked;
+        BeginUploadWatch();
         try
         {
             replay?.WriteHeld(upstream, chunked);
@@ -40,6 +41,7 @@ public sealed partial class Http1ServerConnection
                 // An earlier try took the whole body: the held bytes were all of it.
                 ChunkedEncoder.WriteLastChunk(upstream, _requestChunks.TrailerBytes);
                 await upstream.FlushAsync().ConfigureAwait(false);
+                await WatchAfterUploadAsync().ConfigureAwait(false);
                 return true;
             }
 
@@ -50,6 +52,7 @@ public sealed partial class Http1ServerConnection
                 {
                     // An earlier try took the whole body: the held bytes were all of it.
                     await upstream.FlushAsync().ConfigureAwait(false);
+                    await WatchAfterUploadAsync().ConfigureAwait(false);
                     return true;
                 }
 
@@ -77,6 +80,7 @@ public sealed partial class Http1ServerConnection
                 if (ended == BodyStep.Completed)
                 {
                     await upstream.FlushAsync().ConfigureAwait(false); // written whole: an upstream that closed now answered already
+                    await WatchAfterUploadAsync().ConfigureAwait(false);
                     return true;
                 }
 

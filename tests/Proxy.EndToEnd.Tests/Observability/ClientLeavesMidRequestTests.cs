@@ -7,8 +7,9 @@ namespace Proxy.EndToEnd.Tests.Observability;
 
 /// <summary>
 /// A client that leaves while its request is still with the upstream, at moments the wait for the response head alone
-/// would not see: an HTTP/1.1 client that closes its connection mid-body (the body streaming upstream), or after
-/// sending the bytes of a pipelined next request, and an HTTP/2 client that resets its stream mid-body. The proxy
+/// would not see: an HTTP/1.1 client that closes its connection mid-body (the body streaming upstream), once its
+/// streamed body went upstream whole, or after sending the bytes of a pipelined next request, and an HTTP/2 client that
+/// resets its stream mid-body. The proxy
 /// notices at once: the upstream request is cancelled (the HTTP/1.1 upstream connection closed, the HTTP/2 upstream
 /// stream reset with CANCEL), and the request is recorded with status 0 and <c>DC</c>. The upstream never answers,
 /// so only the client's going away can end its request: the bound on the wait is not a timing assertion.
@@ -113,6 +114,29 @@ public class ClientLeavesMidRequestTests : IDisposable
 
         Assert.Equal(Cancelled(clusterProtocol), await upstreamCancelled.Task.WaitAsync(Wait));
         await AssertLoggedAsDownstreamDisconnectAsync(proxy, "GET", "/api/slow", "HTTP/1.1"); // the pipelined one never went upstream
+    }
+
+    /// <summary>
+    /// An upload: the whole chunked body went upstream, then the bytes of a pipelined next request, then the client
+    /// leaves while the upstream has not answered.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(ClustersAndCloses))]
+    public async Task Http1Client_LeavesAfterUploadAndPipelinedBytes_UpstreamCancelledAtOnceAndLoggedAsDownstreamDisconnect(string clusterProtocol, string close)
+    {
+        var requestSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var upstreamCancelled = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var upstream = Unanswered(clusterProtocol, requestSeen, upstreamCancelled);
+        await using var proxy = await RunningProxy.StartAsync(Config(upstream.Address, clusterProtocol));
+        var client = await TcpClientHelpers.ConnectAsync(proxy.Listener("web"));
+        await client.SendAsync("PUT /api/upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
+        await requestSeen.Task.WaitAsync(Wait);
+        await client.SendAsync("0\r\n\r\nGET /api/next HTTP/1.1\r\nHost: a\r\n\r\n");
+        await Task.Delay(200);
+        await CloseAsync(client, close);
+
+        Assert.Equal(Cancelled(clusterProtocol), await upstreamCancelled.Task.WaitAsync(Wait));
+        await AssertLoggedAsDownstreamDisconnectAsync(proxy, "PUT", "/api/upload", "HTTP/1.1");
     }
 
     [Theory]
