@@ -1,6 +1,7 @@
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using Proxy.Async;
+using Proxy.Http;
 using Proxy.Transport;
 
 namespace Proxy.Forwarding;
@@ -32,34 +33,48 @@ public sealed partial class Http1ServerConnection
     /// completes, or throws) is a disconnect, as Envoy and nginx treat it: the wait is ended at once
     /// (<see cref="ResponseHeadTimeout.OnDownstreamGone"/> cancels the upstream read or resets the upstream stream)
     /// and the request is recorded with <see cref="ResponseFlag.DownstreamDisconnect"/>. Bytes of a pipelined next
-    /// request are not: the watch ends without examining them, so the next head read sees them at once (a client that
-    /// leaves after them is noticed when the response is written). <see cref="StopWatchingClientAsync"/> ends the
-    /// watch otherwise. Nothing is allocated: the read is the pipe's own, the state machine pooled.
+    /// request are not: they are looked at but not taken, and the watch goes on, so a client that leaves after sending
+    /// them is noticed at once too; the next head read takes them (it tries what is there first,
+    /// <see cref="ReadRequestHeadAsync"/>). A request that may become a tunnel (an upgrade, CONNECT) stops watching at
+    /// its first bytes instead, which the tunnel then reads, and so does one whose pipelined bytes outgrow a request head. <see cref="StopWatchingClientAsync"/> ends the watch
+    /// otherwise. Nothing is allocated: the read is the pipe's own, the state machine pooled.
     /// </summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<ClientWatch> WatchClientAsync()
     {
-        ReadResult result;
-        try
+        var throughPipelined = !_request.IsUpgradeRequest && _request.Method != RequestMethod.Connect;
+        while (true)
         {
-            result = await _input.ReadAsync().ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ConnectionErrors.IsConnectionLoss(ex))
-        {
-            ResponseTimeout.OnDownstreamGone();
-            return ClientWatch.Gone;
-        }
+            ReadResult result;
+            try
+            {
+                result = await _input.ReadAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ConnectionErrors.IsConnectionLoss(ex))
+            {
+                ResponseTimeout.OnDownstreamGone();
+                return ClientWatch.Gone;
+            }
 
-        // Consumed and examined nothing: had the watch examined bytes, the pipe would hold the next read until more
-        // arrived, and a pipelined request already here would wait for bytes that never come.
-        _input.AdvanceTo(result.Buffer.Start);
-        if (result.IsCompleted)
-        {
-            ResponseTimeout.OnDownstreamGone();
-            return ClientWatch.Gone;
-        }
+            if (result.IsCompleted)
+            {
+                _input.AdvanceTo(result.Buffer.Start);
+                ResponseTimeout.OnDownstreamGone();
+                return ClientWatch.Gone;
+            }
 
-        return result.IsCanceled ? ClientWatch.Stopped : ClientWatch.Bytes;
+            // Examined bytes no longer count toward the pipe's pause threshold: the watch goes on only while what
+            // it looked at fits a request head, so a client cannot make the proxy buffer without limit meanwhile.
+            if (result.IsCanceled || !throughPipelined || result.Buffer.Length > _routing.Limits.MaxHeaderBytes)
+            {
+                // Consumed and examined nothing, so the next read sees whatever is here at once.
+                _input.AdvanceTo(result.Buffer.Start);
+                return result.IsCanceled ? ClientWatch.Stopped : ClientWatch.Bytes;
+            }
+
+            // Examined, not consumed: the next read waits for more bytes, the client's FIN or RST, or the stop.
+            _input.AdvanceTo(result.Buffer.Start, result.Buffer.End);
+        }
     }
 
     /// <summary>

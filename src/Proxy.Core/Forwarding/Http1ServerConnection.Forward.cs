@@ -32,6 +32,7 @@ public sealed partial class Http1ServerConnection
         _uploadError = Http1ParseError.None;
         _uploadTooLarge = false;
         _uploadedBytes = 0;
+        _clientLeftMidBody = false;
         var framing = _request.BodyFraming;
         var hasBody = framing == Http1BodyFraming.Chunked || (framing == Http1BodyFraming.ContentLength && _request.ContentLength > 0);
         var keepAlive = _request.KeepAlive && !_draining; // a drain ends keep-alive: this response says Connection: close
@@ -98,8 +99,7 @@ public sealed partial class Http1ServerConnection
 
         var policy = action.Retry;
 
-        // A small Content-Length body is read whole first, so a retry can send it again (bodies
-        // over 64 KiB and chunked bodies stream once and are not retried, as in linkerd).
+        // A small Content-Length body is read whole first, so a retry can send it again.
         var buffered = false;
         if (hasBody && policy is not null && !_request.IsChunked && _request.ContentLength <= RetryBodyBuffer.DefaultLimit)
         {
@@ -111,11 +111,21 @@ public sealed partial class Http1ServerConnection
             buffered = true;
         }
 
+        // Any other body (chunked, or larger than 64 KiB) streams, and when the route retries, what each
+        // try takes of it is kept for the next (up to 64 KiB, as for HTTP/2 clusters). The chunked decoder's state, like
+        // the content-length left, carries over from one try to the next.
+        StreamedBodyReplay? replay = null;
+        if (hasBody && !buffered)
+        {
+            _requestChunks.Reset();
+            replay = policy is null ? null : _replay ??= new StreamedBodyReplay();
+        }
+
         // The route timeout is a deadline for all the tries and the backoff between them, from here; each try waits
         // for its response head at most the per-try timeout or the time left, whichever is shorter.
         var deadline = RequestDeadline.StartNow(action.Timeout, policy?.PerTryTimeout);
         var attempts = _http1Attempts ??= new Http1UpstreamAttempts(this);
-        attempts.Begin(cluster, action, routeMetrics, hasBody, buffered, keepAlive, started);
+        attempts.Begin(cluster, action, routeMetrics, replay, hasBody, buffered, keepAlive, started);
         try
         {
             var pick = PickContextFor(cluster);
@@ -124,6 +134,7 @@ public sealed partial class Http1ServerConnection
         finally
         {
             attempts.End();
+            replay?.Reset();
         }
     }
 
@@ -146,7 +157,7 @@ public sealed partial class Http1ServerConnection
     }
 
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    private async ValueTask<Attempt> AttemptAsync(Endpoint endpoint, Cluster cluster, bool hasBody, bool buffered, bool keepAlive, RequestDeadline deadline)
+    private async ValueTask<Attempt> AttemptAsync(Endpoint endpoint, Cluster cluster, bool hasBody, bool buffered, StreamedBodyReplay? replay, bool keepAlive, RequestDeadline deadline)
     {
         var attempt = new Attempt { Idempotent = _request.Method.IsIdempotent() };
         AwaitingUpstream(true); // the connect and the wait for the response head: not idle (see CheckIdle)
@@ -193,7 +204,7 @@ public sealed partial class Http1ServerConnection
             {
                 // The body streams while we wait for the response: the upstream may answer early
                 // (or send 100 Continue first, which the client waits for).
-                attempt.Upload = UploadBodyAsync(upstream);
+                attempt.Upload = UploadBodyAsync(upstream, replay);
             }
 
             // With the request read whole, the client's side is watched meanwhile: its FIN or RST ends the wait.
@@ -202,7 +213,8 @@ public sealed partial class Http1ServerConnection
             {
                 // The try's bound is taken once the request is sent: the connect counts against the deadline.
                 attempt.Head = await ReadResponseHeadAsync(upstream, deadline.TryTimeout(), watchClient: !hasBody || buffered).ConfigureAwait(false);
-                attempt.ClientGone = _clientGone;
+                var goneAfterUpload = attempt.Upload is not null && await StopWatchAfterUploadAsync().ConfigureAwait(false);
+                attempt.ClientGone = _clientGone || _clientLeftMidBody || goneAfterUpload;
             }
 
             if (attempt.Head == HeadReadResult.Closed && upstream.IsReused && staleRetryable && !attempt.ClientGone)
@@ -216,6 +228,12 @@ public sealed partial class Http1ServerConnection
         }
 
         AwaitingUpstream(false);
+        if (attempt.Head is HeadReadResult.Parsed or HeadReadResult.Truncated or HeadReadResult.Invalid)
+        {
+            // Response bytes came: no retry replays the body after them, so the replay buffer's memory goes back now.
+            replay?.Discard();
+        }
+
         attempt.ClientProblem = _uploadTooLarge || _uploadError != Http1ParseError.None;
         attempt.Outcome = attempt.Head switch
         {
@@ -336,7 +354,7 @@ public sealed partial class Http1ServerConnection
     private bool FinishClientGone(in Attempt attempt, Endpoint endpoint, Cluster cluster, RouteMetrics routeMetrics, string? routeName, long started)
     {
         attempt.Upstream?.Dispose();
-        Record(routeMetrics, 0, ResponseFlag.DownstreamDisconnect, started, _request.HeadLength + _retryBody.Length, 0, routeName, cluster.Name, endpoint);
+        Record(routeMetrics, 0, ResponseFlag.DownstreamDisconnect, started, _request.HeadLength + _retryBody.Length + _uploadedBytes, 0, routeName, cluster.Name, endpoint);
         return false;
     }
 

@@ -11,23 +11,28 @@ public sealed partial class Http1ServerConnection
 {
     /// <summary>
     /// h1 -> h1, the tries as the router drives them (<see cref="AttemptDriver"/>): each try is the request on a
-    /// pooled or new connection of the endpoint. One object per client connection, reused by its requests.
+    /// pooled or new connection of the endpoint, its body buffered (sent again on a retry) or streamed with
+    /// <see cref="StreamedBodyReplay"/> keeping what each try took. One object per client connection, reused by its requests.
     /// </summary>
     private sealed class Http1UpstreamAttempts(Http1ServerConnection connection) : IUpstreamAttempts
     {
         private Cluster _cluster = null!;
         private RouteRuntime _action = null!;
         private RouteMetrics _metrics = null!;
+        private StreamedBodyReplay? _replay;
         private bool _hasBody;
         private bool _buffered;
         private bool _keepAlive;
         private long _started;
         private Attempt _attempt;
 
-        /// <summary>Starts a request's tries: its body is <paramref name="buffered"/> (sent again on a retry) or streams once.</summary>
-        public void Begin(Cluster cluster, RouteRuntime action, RouteMetrics metrics, bool hasBody, bool buffered, bool keepAlive, long started)
+        /// <summary>
+        /// Starts a request's tries: its body is <paramref name="buffered"/> (sent again on a retry), or streams with
+        /// <paramref name="replay"/> keeping it (null: the route does not retry, so it streams once).
+        /// </summary>
+        public void Begin(Cluster cluster, RouteRuntime action, RouteMetrics metrics, StreamedBodyReplay? replay, bool hasBody, bool buffered, bool keepAlive, long started)
         {
-            (_cluster, _action, _metrics) = (cluster, action, metrics);
+            (_cluster, _action, _metrics, _replay) = (cluster, action, metrics, replay);
             (_hasBody, _buffered, _keepAlive, _started) = (hasBody, buffered, keepAlive, started);
             _attempt = default;
         }
@@ -38,6 +43,7 @@ public sealed partial class Http1ServerConnection
             _cluster = null!;
             _action = null!;
             _metrics = null!;
+            _replay = null;
             _attempt = default;
         }
 
@@ -45,7 +51,7 @@ public sealed partial class Http1ServerConnection
         public async ValueTask<AttemptOutcome> TryAsync(Endpoint endpoint, RequestDeadline deadline)
         {
             connection.CountAttempt(endpoint);
-            _attempt = await connection.AttemptAsync(endpoint, _cluster, _hasBody, _buffered, _keepAlive, deadline).ConfigureAwait(false);
+            _attempt = await connection.AttemptAsync(endpoint, _cluster, _hasBody, _buffered, _replay, _keepAlive, deadline).ConfigureAwait(false);
             return _attempt.Outcome;
         }
 
@@ -59,8 +65,17 @@ public sealed partial class Http1ServerConnection
             return default;
         }
 
-        public ValueTask<bool> ReplayableAsync(AttemptOutcome outcome) =>
-            new(!_hasBody || _buffered || outcome.Failure == AttemptFailure.ConnectFailure);
+        /// <summary>What a failed try's upload took from the client is known once the upload has stopped.</summary>
+        [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
+        public async ValueTask<bool> ReplayableAsync(AttemptOutcome outcome)
+        {
+            if (_replay is not null && outcome.Failure != AttemptFailure.None)
+            {
+                await connection.EndUploadAsync(_attempt).ConfigureAwait(false);
+            }
+
+            return !_hasBody || _buffered || outcome.Failure == AttemptFailure.ConnectFailure || _replay?.CanReplay == true;
+        }
 
         public bool ClientProblem => _attempt.ClientProblem;
 

@@ -23,6 +23,9 @@ public sealed partial class Http1ServerConnection
     private async Task<bool> UploadToHttp2Async(Http2Stream stream, StreamedBodyReplay replay)
     {
         Http2Connection connection = stream.Connection;
+        bool reading = false; // awaiting the client: a connection loss then is the client's going away
+        bool first = true;    // the first read may find bytes an earlier try examined and left (see ReadClientAsync)
+        BeginUploadWatch();
         try
         {
             if (!_request.IsChunked)
@@ -35,7 +38,9 @@ public sealed partial class Http1ServerConnection
 
                 while (remaining > 0)
                 {
-                    ReadResult result = await _input.ReadAsync().ConfigureAwait(false);
+                    reading = true;
+                    ReadResult result = await ReadClientAsync(first).ConfigureAwait(false);
+                    (reading, first) = (false, false);
                     if (result.IsCanceled)
                     {
                         _input.AdvanceTo(result.Buffer.Start);
@@ -60,12 +65,13 @@ public sealed partial class Http1ServerConnection
                     {
                         // The client closed mid-body: nothing a retry could complete, and the upstream would wait
                         // for the rest; its stream is reset (RFC 9113 8.1), which also ends the response wait.
-                        replay.Discard();
+                        OnClientLeftMidBody(replay);
                         await connection.ResetAsync(stream, Http2ErrorCode.Cancel).ConfigureAwait(false);
                         return false;
                     }
                 }
 
+                await WatchAfterUploadAsync().ConfigureAwait(false);
                 return true;
             }
 
@@ -77,12 +83,15 @@ public sealed partial class Http1ServerConnection
 
             if (ended)
             {
+                await WatchAfterUploadAsync().ConfigureAwait(false);
                 return true;
             }
 
             while (true)
             {
-                ReadResult result = await _input.ReadAsync().ConfigureAwait(false);
+                reading = true;
+                ReadResult result = await ReadClientAsync(first).ConfigureAwait(false);
+                (reading, first) = (false, false);
                 ReadOnlySequence<byte> buffer = result.Buffer;
                 if (result.IsCanceled)
                 {
@@ -118,7 +127,13 @@ public sealed partial class Http1ServerConnection
                 _input.AdvanceTo(consumed, buffer.End);
                 if (status == ChunkedDecodeStatus.Completed)
                 {
-                    return await connection.SendDataAsync(stream, ReadOnlySequence<byte>.Empty, endStream: true).ConfigureAwait(false);
+                    bool endSent = await connection.SendDataAsync(stream, ReadOnlySequence<byte>.Empty, endStream: true).ConfigureAwait(false);
+                    if (endSent)
+                    {
+                        await WatchAfterUploadAsync().ConfigureAwait(false);
+                    }
+
+                    return endSent;
                 }
 
                 if (status == ChunkedDecodeStatus.Invalid || result.IsCompleted)
@@ -126,10 +141,14 @@ public sealed partial class Http1ServerConnection
                     // A malformed or truncated body: nothing a retry could complete. The upstream stream is reset
                     // (RFC 9113 8.1: the request can never be complete), which also ends the wait for its response;
                     // a malformed one is answered 400.
-                    replay.Discard();
                     if (status == ChunkedDecodeStatus.Invalid)
                     {
+                        replay.Discard();
                         _uploadError = _requestChunks.Error;
+                    }
+                    else
+                    {
+                        OnClientLeftMidBody(replay); // the client closed before its last chunk
                     }
 
                     await connection.ResetAsync(stream, Http2ErrorCode.Cancel).ConfigureAwait(false);
@@ -140,6 +159,11 @@ public sealed partial class Http1ServerConnection
         catch (Exception ex) when (Http2Connection.IsConnectionLoss(ex))
         {
             // The client went away, or a send threw before what it took was recorded: no replay.
+            if (reading)
+            {
+                OnClientLeftMidBody(replay); // the response wait ends, and the upstream stream is reset with it
+            }
+
             replay.Discard();
             return false;
         }

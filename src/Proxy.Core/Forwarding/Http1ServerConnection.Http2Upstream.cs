@@ -162,7 +162,8 @@ public sealed partial class Http1ServerConnection
             attempt.TimedOut = responseTimeout.Disarm();
         }
 
-        attempt.ClientGone = (watchClient && await StopWatchingClientAsync(watch).ConfigureAwait(false)) || responseTimeout.DownstreamGone;
+        bool goneAfterUpload = attempt.Upload is not null && !buffered && await StopWatchAfterUploadAsync().ConfigureAwait(false);
+        attempt.ClientGone = (watchClient && await StopWatchingClientAsync(watch).ConfigureAwait(false)) || responseTimeout.DownstreamGone || _clientLeftMidBody || goneAfterUpload;
         AwaitingUpstream(false);
         await AwaitInterimFlushAsync().ConfigureAwait(false);
         if (attempt.ClientGone)

@@ -169,9 +169,13 @@ public sealed partial class Http1ServerConnection : ITrackedConnection, Proxy.Ht
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<HeadReadResult> ReadRequestHeadAsync()
     {
+        // The first read takes what is already there: pipelined bytes a read before examined and left (the watch on the
+        // client, a chunked body's last read) would not wake ReadAsync again until more arrive.
+        var first = true;
         while (true)
         {
-            var result = await _input.ReadAsync().ConfigureAwait(false);
+            var result = first && _input.TryRead(out var ready) ? ready : await _input.ReadAsync().ConfigureAwait(false);
+            first = false;
             var buffer = result.Buffer;
             var reader = new SequenceReader<byte>(buffer);
             if (_request.TryParse(ref reader, out var error))

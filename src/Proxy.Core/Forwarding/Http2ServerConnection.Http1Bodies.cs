@@ -15,15 +15,27 @@ namespace Proxy.Forwarding;
 
 public sealed partial class Http2ServerConnection
 {
-    /// <summary>Streams the downstream body to the HTTP/1.1 upstream, as it is or chunked with trailers.</summary>
-    private async Task<bool> UploadToHttp1Async(Http2Stream stream, PipeWriter output, bool chunked)
+    /// <summary>
+    /// Streams the downstream body to the HTTP/1.1 upstream, as it is or chunked with trailers. Every byte taken from
+    /// the client is recorded in <paramref name="replay"/> (when the route retries); on a retry the bytes earlier tries
+    /// took go first (<see cref="StreamedBodyReplay.WriteHeld"/>). A cancelled read (the forwarder ending the upload
+    /// before a retry) takes nothing, so those bytes are still there for the next try.
+    /// </summary>
+    private async Task<bool> UploadToHttp1Async(Http2Stream stream, PipeWriter output, bool chunked, StreamedBodyReplay? replay)
     {
         try
         {
+            replay?.WriteHeld(output, chunked);
             while (true)
             {
                 ReadResult result = await stream.Input.ReadAsync().ConfigureAwait(false);
                 ReadOnlySequence<byte> buffer = result.Buffer;
+                if (result.IsCanceled)
+                {
+                    stream.Input.AdvanceTo(buffer.Start);
+                    return false; // the exchange ended first, or a retry follows (see Http1UpstreamAttempts)
+                }
+
                 int length = (int)buffer.Length;
                 if (length > 0)
                 {
@@ -40,12 +52,8 @@ public sealed partial class Http2ServerConnection
                     }
                 }
 
+                replay?.Record(buffer); // taken from the client whether or not the send gets through: a retry sends it
                 stream.Input.AdvanceTo(buffer.End);
-                if (result.IsCanceled)
-                {
-                    return false; // the exchange ended first (see ForwardToHttp1Async)
-                }
-
                 if (result.IsCompleted)
                 {
                     if (chunked)
@@ -58,16 +66,17 @@ public sealed partial class Http2ServerConnection
                     return true;
                 }
 
-                if ((await output.FlushAsync().ConfigureAwait(false)).IsCompleted)
+                FlushResult flush = await output.FlushAsync().ConfigureAwait(false);
+                await OnDataConsumed(stream, length).ConfigureAwait(false); // taken: the client's window gets it back either way
+                if (flush.IsCompleted || flush.IsCanceled)
                 {
-                    return false;
+                    return false; // the upstream closed, or the forwarder ended the upload
                 }
-
-                await OnDataConsumed(stream, length).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is Http2StreamResetException || IsConnectionLoss(ex))
         {
+            replay?.Discard(); // the client reset its stream, or a write threw: no replay
             return false;
         }
     }

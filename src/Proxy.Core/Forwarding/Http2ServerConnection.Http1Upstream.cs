@@ -21,7 +21,8 @@ public sealed partial class Http2ServerConnection
     /// trailers); the response head becomes HEADERS with lowercased names and chunked trailers become a trailing
     /// HEADERS frame. Interim responses (100, 103) are relayed as they arrive; a 101 is answered 502. Failed attempts
     /// are retried as on the other pairings (<see cref="RetryGate"/>) while the request can be sent again: it has no
-    /// body, or its body arrived whole before the first attempt.
+    /// body, its body arrived whole before the first attempt, or the attempt failed before any response byte while no
+    /// more of its streamed body was taken than the replay buffer holds (<see cref="StreamedBodyReplay"/>).
     /// </summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder))]
     private async ValueTask ForwardToHttp1Async(Http2Stream stream, Http2StreamExchange exchange, Endpoint first, Cluster cluster, RouteRuntime action, RouteMetrics metrics, TimeSpan? timeout, bool grpc, long started)
@@ -40,7 +41,7 @@ public sealed partial class Http2ServerConnection
 
         // As on the h2 -> h2 path: when the route retries, a small body is awaited whole before the first attempt so
         // a retry can send it again (the HTTP/1.1 forwarder buffers one the same way); larger or unannounced bodies
-        // stream once, and so does the body of a client waiting for 100 Continue, which sends none until the upstream
+        // stream, and so does the body of a client waiting for 100 Continue, which sends none until the upstream
         // asks for it (RFC 9110 10.1.1). An empty one (content-length: 0) is only its END_STREAM away.
         long declared = stream.DeclaredContentLength;
         bool awaitBody = declared == 0 ||
@@ -60,8 +61,11 @@ public sealed partial class Http2ServerConnection
         // between them, from here; each try waits for its response head at most the per-try timeout or the time left,
         // whichever is shorter.
         RequestDeadline deadline = RequestDeadline.StartNow(timeout, policy?.PerTryTimeout);
+
+        // A body that streams is kept as it goes when the route retries (it leaves the stream's pipe as it is sent).
+        StreamedBodyReplay? replay = hasBody && !inHand && policy is not null ? StreamedBodyReplay.Rent() : null;
         Http1UpstreamAttempts attempts = exchange.Http1Attempts;
-        attempts.Begin(this, stream, exchange, cluster, metrics, method, hasBody, inHand, contentLength, chunked, grpc, started);
+        attempts.Begin(this, stream, exchange, cluster, metrics, replay, method, hasBody, inHand, contentLength, chunked, grpc, started);
         try
         {
             await AttemptDriver.RunAsync(attempts, action, cluster, first, PickContextFor(cluster, request), deadline, method.IsIdempotent(), _metrics).ConfigureAwait(false);
@@ -69,6 +73,10 @@ public sealed partial class Http2ServerConnection
         finally
         {
             attempts.End();
+            if (replay is not null)
+            {
+                StreamedBodyReplay.Return(replay);
+            }
         }
     }
 
@@ -88,7 +96,7 @@ public sealed partial class Http2ServerConnection
     /// one turns out to have been closed by the upstream before any response byte, as the HTTP/1.1 forwarder does.
     /// </summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
-    internal async ValueTask<Http1Attempt> AttemptHttp1Async(Http2Stream stream, Http2StreamExchange exchange, Endpoint endpoint, Cluster cluster, bool hasBody, bool inHand, long contentLength, bool chunked, bool idempotent, RequestDeadline deadline)
+    internal async ValueTask<Http1Attempt> AttemptHttp1Async(Http2Stream stream, Http2StreamExchange exchange, Endpoint endpoint, Cluster cluster, bool hasBody, bool inHand, long contentLength, bool chunked, bool idempotent, StreamedBodyReplay? replay, RequestDeadline deadline)
     {
         var attempt = default(Http1Attempt);
         bool staleRetryable = (!hasBody || inHand) && idempotent;
@@ -123,7 +131,7 @@ public sealed partial class Http2ServerConnection
                 flush = new FlushResult(isCanceled: false, isCompleted: true);
             }
 
-            attempt.Upload = hasBody && !inHand && !flush.IsCompleted ? UploadToHttp1Async(stream, upstream.Output, chunked) : null;
+            attempt.Upload = hasBody && !inHand && !flush.IsCompleted ? UploadToHttp1Async(stream, upstream.Output, chunked, replay) : null;
             attempt.Head = flush.IsCompleted
                 ? HeadReadResult.Closed
                 : await ReadHttp1ResponseHeadAsync(upstream.Input, exchange, stream, deadline.TryTimeout()).ConfigureAwait(false); // the connect counts against the deadline
@@ -136,6 +144,12 @@ public sealed partial class Http2ServerConnection
             }
 
             break;
+        }
+
+        if (attempt.Head is HeadReadResult.Parsed or HeadReadResult.Truncated or HeadReadResult.Invalid)
+        {
+            // Response bytes came: no retry replays the body after them, so the replay buffer's memory goes back now.
+            replay?.Discard();
         }
 
         // RFC 9113 8.6: HTTP/2 has no 101 (Switching Protocols). No Upgrade crosses from an HTTP/2 request (8.2.2),

@@ -2,15 +2,17 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using Proxy.Async;
+using Proxy.Http.Http1;
 using Proxy.Http.Http2;
 using Proxy.Resilience;
 
 namespace Proxy.Forwarding;
 
 /// <summary>
-/// The part of a streamed request body already taken from the client, kept until the response headers arrive so
-/// that an HTTP/2 attempt that failed before them (a refused stream, RFC 9113 8.7, or a reset or per-try timeout
-/// the route retries) can send the body again: the retry replays these bytes, then streams the rest from the client.
+/// The part of a streamed request body already taken from the client, kept until the response head arrives so that
+/// a try that failed before it (on an HTTP/2 cluster a refused stream, RFC 9113 8.7, or a reset or per-try timeout the
+/// route retries; on an HTTP/1.1 cluster a connection closed or reset before any response byte, or a per-try timeout)
+/// can send the body again: the retry replays these bytes, then streams the rest from the client.
 /// Envoy's per-request retry buffer. Bounded by <see cref="RetryBodyBuffer.DefaultLimit"/>: once more was taken, or
 /// once the response headers arrived, the memory goes back to the pool and the body cannot be replayed.
 /// </summary>
@@ -136,6 +138,33 @@ internal sealed class StreamedBodyReplay
                 {
                     _held.Reset(); // discarded while the bytes were being sent
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Upload of a retry to an HTTP/1.1 upstream: copies the bytes earlier tries took from the client into
+    /// <paramref name="output"/> (the new connection's), before it reads the client again: as they are under a
+    /// content-length, as one chunk when the request is <paramref name="chunked"/> (the held bytes are the decoded
+    /// body, RFC 9112 7.1). The copy is made here, under the lock, so a discard meanwhile waits for it.
+    /// </summary>
+    public void WriteHeld(PipeWriter output, bool chunked)
+    {
+        lock (_sync)
+        {
+            ReadOnlySpan<byte> held = _held.Buffered.Span;
+            if (held.IsEmpty)
+            {
+                return;
+            }
+
+            if (chunked)
+            {
+                ChunkedEncoder.WriteChunk(output, held);
+            }
+            else
+            {
+                output.Write(held);
             }
         }
     }

@@ -35,6 +35,38 @@ public class StreamedBodyReplayTests
         Assert.Equal(0, replay.Length);
     }
 
+    [Theory]
+    [InlineData(false, "hello, world")]
+    [InlineData(true, "c\r\nhello, world\r\n")]
+    public async Task WriteHeld_HttpOneUpstream_WritesTheHeldBytesInTheRequestsFraming(bool chunked, string expected)
+    {
+        var replay = new StreamedBodyReplay(limit: 100);
+        replay.Record(new ReadOnlySequence<byte>("hello, "u8.ToArray()));
+        replay.Record(new ReadOnlySequence<byte>("world"u8.ToArray()));
+        var pipe = new Pipe();
+
+        replay.WriteHeld(pipe.Writer, chunked);
+        await pipe.Writer.CompleteAsync();
+
+        var result = await pipe.Reader.ReadAsync();
+        Assert.Equal(expected, System.Text.Encoding.ASCII.GetString(result.Buffer.ToArray()));
+        Assert.True(replay.CanReplay); // kept: a later try may need them again
+        Assert.Equal(12, replay.Length);
+    }
+
+    [Fact]
+    public async Task WriteHeld_NothingHeld_WritesNothingNotEvenAnEmptyChunk()
+    {
+        var replay = new StreamedBodyReplay(limit: 100);
+        var pipe = new Pipe();
+
+        replay.WriteHeld(pipe.Writer, chunked: true);
+        await pipe.Writer.CompleteAsync();
+
+        var result = await pipe.Reader.ReadAsync();
+        Assert.True(result.Buffer.IsEmpty); // an empty chunk would end the body (RFC 9112 7.1)
+    }
+
     [Fact]
     public void Discard_ThenReset_ReadyForTheNextRequest()
     {
