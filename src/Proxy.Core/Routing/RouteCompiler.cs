@@ -171,7 +171,7 @@ internal static partial class RouteCompiler
         int kinds = (match.PathExact is null ? 0 : 1) + (match.PathPrefix is null ? 0 : 1) + (match.PathRegex is null ? 0 : 1);
         if (kinds > 1)
         {
-            errors.Add(new RouteDefinitionError(index, "match", "set one of path_exact, path_prefix and path_regex, not several"));
+            errors.Add(new RouteDefinitionError(index, "match", $"set one of path_exact, path_prefix and path_regex, not {(kinds == 2 ? "both" : "all three")}"));
             return default;
         }
 

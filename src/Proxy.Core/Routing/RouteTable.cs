@@ -39,13 +39,13 @@ public sealed class RouteTable
 
     /// <summary>Validates and compiles plain routes, as one virtual host whose domain is "*".</summary>
     /// <exception cref="RouteTableBuildException">One or more definitions are invalid; every error is listed.</exception>
-    public static RouteTable Build(IReadOnlyList<RouteDefinition> definitions) => Build(AsOneVirtualHost(definitions));
+    public static RouteTable Build(IReadOnlyList<RouteDefinition> definitions) => BuildVirtualHosts(AsOneVirtualHost(definitions));
 
     /// <summary>Validates and compiles virtual hosts.</summary>
     /// <exception cref="RouteTableBuildException">One or more definitions are invalid; every error is listed.</exception>
-    public static RouteTable Build(IReadOnlyList<VirtualHostDefinition> virtualHosts)
+    public static RouteTable BuildVirtualHosts(IReadOnlyList<VirtualHostDefinition> virtualHosts)
     {
-        if (!TryBuild(virtualHosts, out RouteTable? table, out IReadOnlyList<RouteDefinitionError> errors))
+        if (!TryBuildVirtualHosts(virtualHosts, out RouteTable? table, out IReadOnlyList<RouteDefinitionError> errors))
         {
             throw new RouteTableBuildException(errors);
         }
@@ -61,10 +61,10 @@ public sealed class RouteTable
         IReadOnlyList<RouteDefinition> definitions,
         [NotNullWhen(true)] out RouteTable? table,
         out IReadOnlyList<RouteDefinitionError> errors) =>
-        TryBuild(AsOneVirtualHost(definitions), out table, out errors);
+        TryBuildVirtualHosts(AsOneVirtualHost(definitions), out table, out errors);
 
     /// <summary>Validates and compiles <paramref name="virtualHosts"/>, collecting every error.</summary>
-    public static bool TryBuild(
+    public static bool TryBuildVirtualHosts(
         IReadOnlyList<VirtualHostDefinition> virtualHosts,
         [NotNullWhen(true)] out RouteTable? table,
         out IReadOnlyList<RouteDefinitionError> errors)

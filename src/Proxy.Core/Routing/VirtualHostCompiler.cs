@@ -12,6 +12,8 @@ internal static class VirtualHostCompiler
         IReadOnlyList<VirtualHostDefinition> definitions, List<RouteDefinitionError> errors)
     {
         var hosts = new VirtualHost[definitions.Count];
+        var compiledRoutes = new Route[definitions.Count][];
+        var names = new string[definitions.Count];
         var domains = new DomainPattern[definitions.Count][];
         var routes = new List<Route>();
         var routeNames = new HashSet<string>(StringComparer.Ordinal);
@@ -37,7 +39,14 @@ internal static class VirtualHostCompiler
             domains[v] = CompileDomains(prefix, v, definition.Domains, seen, errors);
             Route[] compiled = RouteCompiler.Compile(definition.Routes ?? [], routes.Count, v, routeNames, errors);
             routes.AddRange(compiled);
-            hosts[v] = new VirtualHost(v, name, definition.Domains ?? [], compiled);
+            compiledRoutes[v] = compiled;
+            names[v] = name;
+        }
+
+        // Indexes are built over complete routes only; after an error the results are not used.
+        for (int v = 0; v < hosts.Length && errors.Count == 0; v++)
+        {
+            hosts[v] = new VirtualHost(v, names[v], definitions[v].Domains, compiledRoutes[v]);
         }
 
         return (hosts, routes.ToArray(), domains);

@@ -2,7 +2,7 @@ namespace Proxy.Routing;
 
 /// <summary>
 /// The input form of one virtual host (Envoy's <c>VirtualHost</c>): the domains it answers and its routes, tried in
-/// order. <see cref="RouteTable.Build(IReadOnlyList{VirtualHostDefinition})"/> validates and compiles it.
+/// order. <see cref="RouteTable.BuildVirtualHosts"/> validates and compiles it.
 /// </summary>
 /// <remarks>
 /// Per-virtual-host policy (retry and timeout defaults, header changes) is not carried here, as per-route policy is
