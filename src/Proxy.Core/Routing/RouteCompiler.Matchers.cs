@@ -59,9 +59,10 @@ internal static partial class RouteCompiler
                     matchers[i] = HeaderMatcher.Absent(header.Name);
                     break;
                 case HeaderMatchKind.Prefix:
-                    if (string.IsNullOrEmpty(header.Value) || !IsFieldValue(header.Value))
+                    // Trailing whitespace is fine in a prefix ("Bearer "): only the whole value's ends are trimmed.
+                    if (string.IsNullOrEmpty(header.Value) || !IsFieldValue(header.Value + "x"))
                     {
-                        errors.Add(new RouteDefinitionError(index, field + ".prefix", "a prefix match needs a non-empty value without control characters or surrounding whitespace"));
+                        errors.Add(new RouteDefinitionError(index, field + ".prefix", "a prefix match needs a non-empty value without control characters or leading whitespace"));
                         continue;
                     }
 
