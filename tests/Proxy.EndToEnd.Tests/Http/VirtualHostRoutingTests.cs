@@ -31,6 +31,9 @@ public class VirtualHostRoutingTests
                   - name: by-grpc
                     match: { grpc: true, path_prefix: /echo }
                     cluster: canary
+                  - name: by-header
+                    match: { path_prefix: /headers, headers: [ { name: x-client, prefix: beta- }, { name: x-env, exact: prod, invert: true } ] }
+                    cluster: canary
                   - name: api-rest
                     cluster: api
               - name: api-on-9999
@@ -45,10 +48,15 @@ public class VirtualHostRoutingTests
           - { name: canary, endpoints: [ {{canary.Address}} ] }
         """;
 
-    private static async Task<(HttpStatusCode Status, string? Upstream)> SendAsync(HttpClient client, HttpMethod method, string host, string target, string? contentType = null)
+    private static async Task<(HttpStatusCode Status, string? Upstream)> SendAsync(HttpClient client, HttpMethod method, string host, string target, string? contentType = null, params (string Name, string Value)[] headers)
     {
         using var request = new HttpRequestMessage(method, target) { Version = client.DefaultRequestVersion, VersionPolicy = client.DefaultVersionPolicy };
         request.Headers.Host = host;
+        foreach (var (name, value) in headers)
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+
         if (contentType is not null)
         {
             request.Content = new ByteArrayContent([0, 0, 0, 0, 0]);
@@ -105,6 +113,12 @@ public class VirtualHostRoutingTests
 
         Assert.Equal((HttpStatusCode.OK, "canary"), await SendAsync(client, HttpMethod.Post, Host, "/echo", "application/grpc+proto"));
         Assert.Equal((HttpStatusCode.OK, "api"), await SendAsync(client, HttpMethod.Post, Host, "/echo", "application/json"));
+
+        // A header prefix is a prefix (it used to compile to a whole-value match), and invert takes a missing header.
+        Assert.Equal((HttpStatusCode.OK, "canary"), await SendAsync(client, HttpMethod.Get, Host, "/headers", null, ("x-client", "beta-7")));
+        Assert.Equal((HttpStatusCode.OK, "canary"), await SendAsync(client, HttpMethod.Get, Host, "/headers", null, ("x-client", "beta-7"), ("x-env", "staging")));
+        Assert.Equal((HttpStatusCode.OK, "api"), await SendAsync(client, HttpMethod.Get, Host, "/headers", null, ("x-client", "beta-7"), ("x-env", "prod")));
+        Assert.Equal((HttpStatusCode.OK, "api"), await SendAsync(client, HttpMethod.Get, Host, "/headers", null, ("x-client", "alpha")));
     }
 
     [Fact]
