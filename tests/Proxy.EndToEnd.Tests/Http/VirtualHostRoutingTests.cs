@@ -122,6 +122,24 @@ public class VirtualHostRoutingTests
     }
 
     [Fact]
+    public async Task AdminConfig_VirtualHostsAndMatchers_RoundTrip()
+    {
+        await using var api = await KestrelUpstream.StartAsync("api");
+        await using var web = await KestrelUpstream.StartAsync("web");
+        await using var canary = await KestrelUpstream.StartAsync("canary");
+        string yaml = Config(api, web, canary);
+        await using var proxy = await RunningProxy.StartAsync(yaml);
+
+        var (status, json) = await proxy.Admin.GetAsync("/config");
+
+        Assert.Equal(200, status);
+        var written = Proxy.Configuration.ConfigLoader.LoadText(json, proxy.ConfigPath);
+        Assert.True(written.Success, string.Join("\n", written.Errors) + "\n" + json);
+        Assert.Equal(Proxy.Configuration.ConfigLoader.LoadText(yaml, proxy.ConfigPath).Config, written.Config);
+        Assert.Equal(3, written.Config!.Listeners[0].VirtualHosts.Count);
+    }
+
+    [Fact]
     public async Task PathRegex_HostileLongPath_AnsweredAndConnectionStaysUsable()
     {
         await using var api = await KestrelUpstream.StartAsync("api");
