@@ -41,6 +41,21 @@ public static partial class ConfigWriter
             w.WriteEndArray();
         }
         OptionalDuration(w, "timeout", route.Timeout);
+        WriteHeaderChanges(w, "request_headers", route.RequestHeaders);
+        WriteHeaderChanges(w, "response_headers", route.ResponseHeaders);
+        OptionalString(w, "prefix_rewrite", route.PrefixRewrite);
+        if (route.RegexRewrite is { } regexRewrite)
+        {
+            w.WriteStartObject("regex_rewrite");
+            w.WriteString("pattern", regexRewrite.Pattern);
+            w.WriteString("substitution", regexRewrite.Substitution);
+            w.WriteEndObject();
+        }
+        OptionalString(w, "host_rewrite", route.HostRewrite);
+        if (route.AutoHostRewrite)
+        {
+            w.WriteBoolean("auto_host_rewrite", true);
+        }
         WriteRetries(w, route.Retries);
         if (route.Fault is { } fault)
         {
@@ -179,6 +194,34 @@ public static partial class ConfigWriter
             WriteRoute(w, route);
         }
         w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    /// <summary>A request_headers or response_headers section, as the file would say it.</summary>
+    private static void WriteHeaderChanges(Utf8JsonWriter w, string key, HeaderChangesConfig? changes)
+    {
+        if (changes is null)
+        {
+            return;
+        }
+        w.WriteStartObject(key);
+        foreach (var (verb, fields) in new[] { ("add", changes.Add), ("set", changes.Set), ("set_if_absent", changes.SetIfAbsent) })
+        {
+            if (fields.Count == 0)
+            {
+                continue;
+            }
+            w.WriteStartObject(verb);
+            foreach (var field in fields)
+            {
+                w.WriteString(field.Name, field.Value);
+            }
+            w.WriteEndObject();
+        }
+        if (changes.Remove.Count > 0)
+        {
+            Strings(w, "remove", changes.Remove);
+        }
         w.WriteEndObject();
     }
 }

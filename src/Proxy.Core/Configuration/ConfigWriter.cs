@@ -133,6 +133,8 @@ public static partial class ConfigWriter
         w.WriteNumber("max_body_bytes", listener.Limits.MaxBodyBytes);
         Duration(w, "header_timeout", listener.Limits.HeaderTimeout);
         w.WriteEndObject();
+        WriteHeaderChanges(w, "request_headers", listener.RequestHeaders);
+        WriteHeaderChanges(w, "response_headers", listener.ResponseHeaders);
         WriteRateLimit(w, listener.RateLimit);
         if (listener.HttpFilters is { } filters)
         {

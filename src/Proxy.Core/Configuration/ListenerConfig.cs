@@ -45,4 +45,10 @@ public sealed record ListenerConfig
     /// default chain (rate_limit, fault, mirror, circuit_breaker).
     /// </summary>
     public IReadOnlyList<string>? HttpFilters { get; init; }
+
+    /// <summary>Changes to every forwarded request's fields, applied after the route's; null for none.</summary>
+    public HeaderChangesConfig? RequestHeaders { get; init; }
+
+    /// <summary>Changes to every relayed response's fields, applied after the route's; null for none.</summary>
+    public HeaderChangesConfig? ResponseHeaders { get; init; }
 }

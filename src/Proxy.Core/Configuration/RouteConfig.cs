@@ -29,4 +29,22 @@ public sealed record RouteConfig
 
     /// <summary>Per-route rate limit; null for none.</summary>
     public RateLimitConfig? RateLimit { get; init; }
+
+    /// <summary>Changes to the request's fields before it is forwarded; null for none.</summary>
+    public HeaderChangesConfig? RequestHeaders { get; init; }
+
+    /// <summary>Changes to the upstream response's fields before they are relayed; null for none.</summary>
+    public HeaderChangesConfig? ResponseHeaders { get; init; }
+
+    /// <summary>Replaces the part of the path the route's path match took (Envoy's <c>prefix_rewrite</c>); null for none.</summary>
+    public string? PrefixRewrite { get; init; }
+
+    /// <summary>Rewrites the path by regular expression (Envoy's <c>regex_rewrite</c>); null for none.</summary>
+    public RegexRewriteConfig? RegexRewrite { get; init; }
+
+    /// <summary>The Host (<c>:authority</c>) sent upstream in place of the client's (Envoy's <c>host_rewrite_literal</c>); null to keep it.</summary>
+    public string? HostRewrite { get; init; }
+
+    /// <summary>Sends the chosen endpoint's host and port as Host (Envoy's <c>auto_host_rewrite</c>).</summary>
+    public bool AutoHostRewrite { get; init; }
 }

@@ -40,6 +40,10 @@ internal sealed class Http1Exchange : HttpExchange
 
     public override int HeadSizeHint => _request.HeadLength;
 
+    public override ReadOnlySpan<byte> ClientAddressText => _connection.ClientAddressText;
+
+    public override ReadOnlySpan<byte> RequestId => _connection.RequestId;
+
     /// <summary>An answer closes the connection afterwards (the request has a body left unread, or no keep-alive).</summary>
     public bool CloseAfterAnswer { get; private set; }
 

@@ -174,7 +174,7 @@ public sealed partial class Http1ServerConnection
             FlushResult flush;
             try
             {
-                WriteRequestHead(upstream.Output, hasBody);
+                WriteRequestHead(upstream.Output, hasBody, endpoint: upstream.Endpoint);
                 if (buffered)
                 {
                     _retryBody.WriteTo(upstream.Output);

@@ -19,14 +19,16 @@ public sealed partial class Http1ServerConnection
     /// The request as HTTP/2 fields: pseudo-headers from the request line and Host, the fields less hop-by-hop ones
     /// (names lowercased), the proxy's fields, the filters' additions.
     /// </summary>
-    private void BuildHttp2Request(Http2HeaderList headers, bool hasBody, ReadOnlySpan<byte> scheme)
+    private void BuildHttp2Request(Http2HeaderList headers, bool hasBody, ReadOnlySpan<byte> scheme, Upstream.Endpoint? endpoint = null)
     {
+        var rewrite = _exchange.UpstreamTarget;
+        var removed = _exchange.RequestFieldsRemoved;
         bool replaceTrace = RequestTrace.PropagatesOwnSpan(_telemetry); // else the client's trace context crosses untouched
         headers.Reset();
         headers.Add(":method"u8, _request.MethodBytes);
         headers.Add(":scheme"u8, scheme);
-        headers.Add(":authority"u8, _request.Host.IsEmpty ? _request.Authority : _request.Host);
-        headers.Add(":path"u8, _request.PathAndQuery.IsEmpty ? "/"u8 : _request.PathAndQuery);
+        headers.Add(":authority"u8, rewrite.HostOr(_request.Host.IsEmpty ? _request.Authority : _request.Host, endpoint));
+        headers.Add(":path"u8, rewrite.TargetOr(_request.PathAndQuery.IsEmpty ? "/"u8 : _request.PathAndQuery));
         ReadOnlySpan<Http1HeaderField> fields = _request.Fields;
         for (int i = 0; i < fields.Length; i++)
         {
@@ -38,6 +40,11 @@ public sealed partial class Http1ServerConnection
                 (field.Kind == KnownHeader.XForwardedHost && !_request.Host.IsEmpty))
             {
                 continue; // replaced below: the upstream sees the proxy's span, not the client's
+            }
+
+            if (removed is not null && removed.Contains(_request.GetName(i)))
+            {
+                continue; // the route removes or replaces it
             }
 
             headers.AddLowercase(_request.GetName(i), _request.GetValue(i));
@@ -63,16 +70,29 @@ public sealed partial class Http1ServerConnection
         _exchange.RequestHeadersToAdd.AddTo(headers);
     }
 
-    private void WriteHttp1Response(Http2HeaderList response, int status, bool chunked, bool keepAlive)
+    /// <summary>The HTTP/2 response as an HTTP/1.1 head, with the route's changes to its fields (<paramref name="endpoint"/> answered).</summary>
+    private void WriteHttp1Response(Http2HeaderList response, int status, bool chunked, bool keepAlive, Upstream.Endpoint endpoint)
     {
         PipeWriter output = _output;
         WriteStatusLine(output, status);
+        var lookup = response;
+        var removed = _exchange.PrepareResponse(ref lookup, endpoint) ? _exchange.ResponseChanges!.Removed : null;
         for (int i = 0; i < response.Count; i++)
         {
+            if (removed is not null && removed.Contains(response.GetName(i)))
+            {
+                continue;
+            }
+
             output.Write(response.GetName(i));
             output.Write(": "u8);
             output.Write(response.GetValue(i));
             output.Write("\r\n"u8);
+        }
+
+        if (removed is not null)
+        {
+            output.Write(_exchange.ResponseHeadersToAdd.Http1Lines);
         }
 
         if (chunked)

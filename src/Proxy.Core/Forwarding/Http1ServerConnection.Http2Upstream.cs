@@ -129,7 +129,7 @@ public sealed partial class Http1ServerConnection
     {
         var attempt = default(Http2Exchange);
         Http2HeaderList headers = _http2Request ??= new Http2HeaderList();
-        BuildHttp2Request(headers, hasBody, ForwardedScheme.OfUpstream(cluster));
+        BuildHttp2Request(headers, hasBody, ForwardedScheme.OfUpstream(cluster), endpoint);
         _interimFlush = default;
         AwaitingUpstream(true); // the connect and the wait for the response headers: not idle (see CheckIdle)
         Http2Stream? stream = await pool.OpenStreamAsync(endpoint, headers, endStream: !hasBody, cluster.ConnectTimeout, cluster.Metrics, cluster.Settings.Tls, interimSink: this,
@@ -227,7 +227,7 @@ public sealed partial class Http1ServerConnection
         bool hasLength = response.TryGetValue("content-length"u8, out _);
         bool chunked = !bodiless && !hasLength && _request.Version == Http1Version.Http11;
         bool keepAlive = downstreamKeepAlive && !_draining && (bodiless || hasLength || chunked);
-        WriteHttp1Response(response, status, chunked, keepAlive);
+        WriteHttp1Response(response, status, chunked, keepAlive, endpoint);
         long responseBytes = 0;
         bool complete = true;
         ResponseFlag flag = ResponseFlag.None;

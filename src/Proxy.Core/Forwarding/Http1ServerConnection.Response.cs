@@ -120,6 +120,14 @@ public sealed partial class Http1ServerConnection
             options.Framing = Http1BodyFraming.ContentLength;
         }
 
+        // The route's changes to the response's fields: its own ones it removes or replaces left out, its additions after.
+        var response = _response;
+        if (_exchange.PrepareResponse(ref response, upstream.Endpoint))
+        {
+            options.Removed = _exchange.ResponseChanges!.Removed;
+            options.AddedLines = _exchange.ResponseHeadersToAdd.Http1Lines;
+        }
+
         Http1HeadWriter.WriteResponse(_output, _response, options);
         long responseBytes = _response.HeadLength;
         bool complete;

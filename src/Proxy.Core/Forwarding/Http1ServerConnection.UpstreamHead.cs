@@ -53,9 +53,14 @@ public sealed partial class Http1ServerConnection
         return null;
     }
 
-    /// <summary>Writes the forwarded request head: original field lines, framing re-derived, X-Forwarded-* and trace context added.</summary>
-    private void WriteRequestHead(IBufferWriter<byte> output, bool hasBody, ReadOnlySpan<byte> connection = default)
+    /// <summary>
+    /// Writes the forwarded request head: original field lines less the route's removals, framing re-derived,
+    /// X-Forwarded-* and trace context added, then the filters' and the route's additions; the target and Host as the
+    /// route rewrites them (<paramref name="endpoint"/>: the one this try goes to, for auto_host_rewrite).
+    /// </summary>
+    private void WriteRequestHead(IBufferWriter<byte> output, bool hasBody, ReadOnlySpan<byte> connection = default, Upstream.Endpoint? endpoint = null)
     {
+        var rewrite = _exchange.UpstreamTarget;
         var options = new Http1ForwardOptions
         {
             Framing = !hasBody ? Http1BodyFraming.None : _request.IsChunked ? Http1BodyFraming.Chunked : Http1BodyFraming.ContentLength,
@@ -69,9 +74,18 @@ public sealed partial class Http1ServerConnection
             ReplaceTraceContext = RequestTrace.PropagatesOwnSpan(_telemetry),
             ExtraLines = TraceLines,
             AddedLines = _exchange.RequestHeadersToAdd.Http1Lines,
+            Target = rewrite.TargetOr(default),
+            Host = rewrite.HostOr(default, endpoint),
+            Removed = _exchange.RequestFieldsRemoved,
         };
         Http1HeadWriter.WriteRequest(output, _request, options);
     }
+
+    /// <summary>The client's address as X-Forwarded-For carries it.</summary>
+    internal ReadOnlySpan<byte> ClientAddressText => _clientAddressText;
+
+    /// <summary>The request's x-request-id: the client's, or the one made for it (<see cref="GeneratedRequestId"/>).</summary>
+    internal ReadOnlySpan<byte> RequestId => _request.TryGetValue(HeaderNames.XRequestId, out var id) ? id : GeneratedRequestId;
 
     /// <summary>
     /// The x-request-id of a request that came without one: made on first use, then the same for every attempt,

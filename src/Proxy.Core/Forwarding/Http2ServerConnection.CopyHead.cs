@@ -15,7 +15,7 @@ public sealed partial class Http2ServerConnection
     /// <summary>The stream's request as the HTTP/2 fields of a bodiless copy (trace context and the filters' additions included).</summary>
     internal void WriteHttp2CopyHeaders(Http2HeaderList target, Http2Stream stream, Http2StreamExchange exchange, ReadOnlySpan<byte> scheme)
     {
-        BuildUpstreamRequest(target, stream.ReceivedHeaders, scheme);
+        BuildUpstreamRequest(target, stream.ReceivedHeaders, scheme, exchange, endpoint: null);
         AddTraceFields(target, stream);
         exchange.RequestHeadersToAdd.AddTo(target);
     }

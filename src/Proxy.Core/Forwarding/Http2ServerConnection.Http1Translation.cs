@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Text;
 using System.IO.Pipelines;
 using Proxy.Async;
+using Proxy.Headers;
 using Proxy.Http;
 using Proxy.Http.Http1;
 using Proxy.Http.Http2;
@@ -50,11 +51,11 @@ public sealed partial class Http2ServerConnection
     /// trace context of the proxy's span in place of the client's (traceparent, and b3 when the client spoke B3), as
     /// the HTTP/1.1 forwarder writes, and <paramref name="connection"/> when given (a mirrored copy's "close").
     /// </summary>
-    private void WriteHttp1RequestHead(IBufferWriter<byte> output, Http2HeaderList request, Http2StreamExchange exchange, bool hasBody, long contentLength, bool chunked, ReadOnlySpan<byte> connection = default)
+    private void WriteHttp1RequestHead(IBufferWriter<byte> output, Http2HeaderList request, Http2StreamExchange exchange, bool hasBody, long contentLength, bool chunked, ReadOnlySpan<byte> connection = default, Endpoint? endpoint = null)
     {
         Write(output, request.Method);
         Write(output, " "u8);
-        Write(output, request.Path);
+        Write(output, exchange.UpstreamTarget.TargetOr(request.Path));
         Write(output, " HTTP/1.1\r\nhost: "u8);
         ReadOnlySpan<byte> authority = request.Authority;
         if (authority.IsEmpty)
@@ -62,16 +63,18 @@ public sealed partial class Http2ServerConnection
             request.TryGetValue("host"u8, out authority);
         }
 
-        Write(output, authority);
+        Write(output, exchange.UpstreamTarget.HostOr(authority, endpoint));
         Write(output, "\r\n"u8);
         ref readonly RequestTrace trace = ref exchange.Trace;
         bool cookieWritten = false;
         bool replaceTrace = ReplacesTraceContext;
+        FieldNameSet? removed = exchange.RequestFieldsRemoved;
         for (int i = 0; i < request.Count; i++)
         {
             ReadOnlySpan<byte> name = request.GetName(i);
             KnownHeader kind = KnownHeaders.Classify(name);
-            if (kind is KnownHeader.Host or KnownHeader.TE or KnownHeader.ContentLength || IsReplacedRequestField(name, hasHost: !authority.IsEmpty, replaceTrace))
+            if (kind is KnownHeader.Host or KnownHeader.TE or KnownHeader.ContentLength || IsReplacedRequestField(name, hasHost: !authority.IsEmpty, replaceTrace)
+                || (removed is not null && removed.Contains(name)))
             {
                 continue;
             }
@@ -188,14 +191,16 @@ public sealed partial class Http2ServerConnection
     /// 8.2.1), without the hop-by-hop and connection-specific ones (8.2.2), and without a Content-Length unless it
     /// describes the body that follows (<paramref name="keepContentLength"/>).
     /// </summary>
-    private static void StageResponseHead(Http2HeaderList headers, Http1ResponseHead response, bool keepContentLength)
+    /// <param name="removed">The fields the route removes or replaces; null for none.</param>
+    private static void StageResponseHead(Http2HeaderList headers, Http1ResponseHead response, bool keepContentLength, FieldNameSet? removed)
     {
         headers.AddStatus(response.StatusCode);
         ReadOnlySpan<Http1HeaderField> fields = response.Fields;
         for (int i = 0; i < fields.Length; i++)
         {
             Http1HeaderField field = fields[i];
-            if (field.IsHopByHop || field.Kind == KnownHeader.TransferEncoding || (field.Kind == KnownHeader.ContentLength && !keepContentLength))
+            if (field.IsHopByHop || field.Kind == KnownHeader.TransferEncoding || (field.Kind == KnownHeader.ContentLength && !keepContentLength)
+                || (removed is not null && removed.Contains(response.GetName(i))))
             {
                 continue;
             }

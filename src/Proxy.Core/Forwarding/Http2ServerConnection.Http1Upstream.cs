@@ -108,7 +108,7 @@ public sealed partial class Http2ServerConnection
             FlushResult flush;
             try
             {
-                WriteHttp1RequestHead(upstream.Output, stream.ReceivedHeaders, exchange, hasBody, contentLength, chunked);
+                WriteHttp1RequestHead(upstream.Output, stream.ReceivedHeaders, exchange, hasBody, contentLength, chunked, endpoint: upstream.Endpoint);
                 if (hasBody && inHand)
                 {
                     WriteBodyInHand(upstream.Output, stream, chunked);
@@ -185,7 +185,14 @@ public sealed partial class Http2ServerConnection
         Http1BodyFraming framing = response.GetBodyFraming(method);
         Http2HeaderList headers = stream.Outgoing;
         headers.Reset();
-        StageResponseHead(headers, response, keepContentLength: framing is Http1BodyFraming.ContentLength or Http1BodyFraming.None);
+        var lookup = response;
+        bool changed = exchange.PrepareResponse(ref lookup, upstream.Endpoint);
+        StageResponseHead(headers, response, keepContentLength: framing is Http1BodyFraming.ContentLength or Http1BodyFraming.None, changed ? exchange.ResponseChanges!.Removed : null);
+        if (changed)
+        {
+            exchange.ResponseHeadersToAdd.AddTo(headers);
+        }
+
         bool noBody = framing == Http1BodyFraming.None || (framing == Http1BodyFraming.ContentLength && response.ContentLength == 0);
         if (!await SendHeadersAsync(stream, headers, noBody).ConfigureAwait(false))
         {
@@ -298,7 +305,7 @@ public sealed partial class Http2ServerConnection
                     // before the final one. RFC 9110 8.6: a 1xx has no content, so no Content-Length goes with it.
                     Http2HeaderList interim = stream.Outgoing;
                     interim.Reset();
-                    StageResponseHead(interim, response, keepContentLength: false);
+                    StageResponseHead(interim, response, keepContentLength: false, removed: null);
                     RelayInterimResponse(stream, interim);
                     continue;
                 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using Proxy.Async;
+using Proxy.Headers;
 using Proxy.Http.Http2;
 using Proxy.Http;
 using Proxy.Observability;
@@ -117,7 +118,8 @@ public sealed partial class Http2ServerConnection
         Http2HeaderList request = stream.ReceivedHeaders;
         Http2HeaderList outgoing;
         Http2HeaderList.Mark? received = null;
-        if (SendsAsReceived(request, ForwardedScheme.OfUpstream(cluster), ReplacesTraceContext))
+        Http2StreamExchange exchange = Http2StreamExchange.Of(stream);
+        if (SendsAsReceived(request, ForwardedScheme.OfUpstream(cluster), ReplacesTraceContext) && !exchange.UpstreamTarget.IsRewritten && exchange.RequestFieldsRemoved is null)
         {
             // Nothing to drop or replace: the proxy's fields go on the end of the received list, which is sent as it
             // is and then cut back, rather than copied field by field into another list first.
@@ -128,11 +130,11 @@ public sealed partial class Http2ServerConnection
         else
         {
             outgoing = stream.Outgoing;
-            BuildUpstreamRequest(outgoing, request, ForwardedScheme.OfUpstream(cluster));
+            BuildUpstreamRequest(outgoing, request, ForwardedScheme.OfUpstream(cluster), exchange, endpoint);
         }
 
         AddTraceFields(outgoing, stream);
-        Http2StreamExchange.Of(stream).RequestHeadersToAdd.AddTo(outgoing);
+        exchange.RequestHeadersToAdd.AddTo(outgoing);
         Http2Stream? upstream;
         try
         {
@@ -189,8 +191,16 @@ public sealed partial class Http2ServerConnection
         bool noBody = upstream.EndStreamReceived && upstream.ReceivedBodyBytes == 0 && !upstream.HasTrailers;
 
         // The upstream's block is sent as it was decoded: validated (8.2, 8.3), it holds :status and the fields to
-        // relay and nothing else, so it is encoded straight from the upstream stream's list, without a copy.
-        if (!await SendHeadersAsync(stream, upstreamHeaders, noBody).ConfigureAwait(false))
+        // relay and nothing else, so it is encoded straight from the upstream stream's list, without a copy; unless the
+        // route changes response fields, when it is copied less those it removes, with its additions.
+        Http2HeaderList relayed = upstreamHeaders;
+        Http2StreamExchange exchange = Http2StreamExchange.Of(stream);
+        if (exchange.PrepareResponse(ref upstreamHeaders, exchange.Endpoint))
+        {
+            relayed = StageChangedResponse(stream.Outgoing, upstreamHeaders, exchange);
+        }
+
+        if (!await SendHeadersAsync(stream, relayed, noBody).ConfigureAwait(false))
         {
             RecordDownstreamDisconnect(stream, metrics, grpc, started); // the client reset the stream meanwhile
             return;
@@ -247,7 +257,8 @@ public sealed partial class Http2ServerConnection
     /// The upstream request: pseudo-headers (<paramref name="scheme"/>, the upstream connection's, in place of the
     /// client's; authority from :authority or host), the fields, the proxy's fields.
     /// </summary>
-    private void BuildUpstreamRequest(Http2HeaderList target, Http2HeaderList request, ReadOnlySpan<byte> scheme)
+    /// <param name="endpoint">The endpoint of this try (auto_host_rewrite); null for a mirrored copy.</param>
+    private void BuildUpstreamRequest(Http2HeaderList target, Http2HeaderList request, ReadOnlySpan<byte> scheme, Http2StreamExchange exchange, Endpoint? endpoint)
     {
         target.Reset();
         target.Add(":method"u8, request.Method);
@@ -264,19 +275,20 @@ public sealed partial class Http2ServerConnection
 
         if (!authority.IsEmpty)
         {
-            target.Add(":authority"u8, authority);
+            target.Add(":authority"u8, exchange.UpstreamTarget.HostOr(authority, endpoint));
         }
 
         if (!request.Path.IsEmpty)
         {
-            target.Add(":path"u8, request.Path);
+            target.Add(":path"u8, exchange.UpstreamTarget.TargetOr(request.Path));
         }
 
         bool replaceTrace = ReplacesTraceContext;
+        FieldNameSet? removed = exchange.RequestFieldsRemoved;
         for (int i = 0; i < request.Count; i++)
         {
             ReadOnlySpan<byte> name = request.GetName(i);
-            if (name.SequenceEqual("host"u8) || IsReplacedRequestField(name, hasHost: !authority.IsEmpty, replaceTrace))
+            if (name.SequenceEqual("host"u8) || IsReplacedRequestField(name, hasHost: !authority.IsEmpty, replaceTrace) || (removed is not null && removed.Contains(name)))
             {
                 continue;
             }
@@ -285,5 +297,23 @@ public sealed partial class Http2ServerConnection
         }
 
         AddProxyFields(target, request, authority);
+    }
+
+    /// <summary>The upstream's response copied into <paramref name="target"/> with the route's changes to its fields.</summary>
+    private static Http2HeaderList StageChangedResponse(Http2HeaderList target, Http2HeaderList response, Http2StreamExchange exchange)
+    {
+        FieldNameSet removed = exchange.ResponseChanges!.Removed;
+        target.Reset();
+        target.AddStatus(response.Status);
+        for (int i = 0; i < response.Count; i++)
+        {
+            if (!removed.Contains(response.GetName(i)))
+            {
+                target.CopyField(response, i);
+            }
+        }
+
+        exchange.ResponseHeadersToAdd.AddTo(target);
+        return target;
     }
 }

@@ -24,6 +24,9 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
     private readonly ProxyMetrics _metrics;
     private readonly IPAddress? _clientAddress;
     private readonly byte[] _clientAddressText;
+
+    /// <summary>The client's address as X-Forwarded-For carries it.</summary>
+    internal ReadOnlySpan<byte> ClientAddressText => _clientAddressText;
     private readonly bool _downstreamTls; // the client came over TLS: X-Forwarded-Proto is https
     private string? _clientAddressString; // for spans: made once per connection, and only when a request is traced
     private readonly RequestTelemetry _telemetry;

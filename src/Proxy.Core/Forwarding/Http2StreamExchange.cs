@@ -114,6 +114,11 @@ internal sealed class Http2StreamExchange : HttpExchange
 
     public override string Protocol => "HTTP/2";
 
+    public override ReadOnlySpan<byte> ClientAddressText => _connection.ClientAddressText;
+
+    /// <summary>The stream's x-request-id: the client's, or the one added to its fields on arrival (AddRequestIdIfMissing).</summary>
+    public override ReadOnlySpan<byte> RequestId => _stream.ReceivedHeaders.TryGetValue("x-request-id"u8, out var id) ? id : default;
+
     public override int HeadSizeHint => (int)Math.Min(_stream.ReceivedHeaders.Size, 64 * 1024);
 
     public override ValueTask AnswerAsync(int status, ResponseFlag flag) => _connection.AnswerAsync(_stream, Metrics, status, flag, IsGrpc, Started);

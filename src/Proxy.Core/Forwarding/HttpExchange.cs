@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Net;
+using Proxy.Headers;
 using Proxy.Observability;
+using Proxy.Rewrites;
 using Proxy.Routing;
 using Proxy.Runtime;
 using Proxy.Tls;
@@ -20,7 +22,7 @@ namespace Proxy.Forwarding;
 /// filter serves HTTP/1.1 and HTTP/2 clients, and both kinds of upstream, alike (Envoy's split of codec,
 /// http_connection_manager and router).
 /// </remarks>
-public abstract class HttpExchange : IRouteRequest
+public abstract class HttpExchange : IRouteRequest, IFieldLookup
 {
     /// <summary>The authority: Host (HTTP/1.1) or :authority (HTTP/2, host when absent). Empty when absent.</summary>
     public abstract ReadOnlySpan<byte> Host { get; }
@@ -79,8 +81,29 @@ public abstract class HttpExchange : IRouteRequest
     /// <summary>How many filters of the chain let the request through; those are told when it completes.</summary>
     internal int FiltersPassed;
 
-    /// <summary>Fields the filter chain adds to the upstream request (every attempt, every kind of upstream).</summary>
-    public RequestHeaderAdditions RequestHeadersToAdd { get; } = new();
+    /// <summary>Fields the filter chain and the route add to the upstream request (every attempt, every kind of upstream).</summary>
+    public FieldAdditions RequestHeadersToAdd { get; } = new();
+
+    /// <summary>Names of the client's fields the route removes or replaces, left out of the upstream request; null for none.</summary>
+    public FieldNameSet? RequestFieldsRemoved { get; private set; }
+
+    /// <summary>The route's changes to the upstream response's fields; null for none (the response is relayed as it came).</summary>
+    public FieldChanges? ResponseChanges { get; private set; }
+
+    /// <summary>Fields added to the response, rendered by <see cref="PrepareResponse"/> when the response head arrives.</summary>
+    public FieldAdditions ResponseHeadersToAdd { get; } = new();
+
+    /// <summary>The client's address as text ("203.0.113.7"), as X-Forwarded-For carries it.</summary>
+    public abstract ReadOnlySpan<byte> ClientAddressText { get; }
+
+    /// <summary>The request's x-request-id: the client's, or the one the proxy made for it.</summary>
+    public abstract ReadOnlySpan<byte> RequestId { get; }
+
+    /// <summary>The route's path and host rewrite, as the upstream request carries it (<see cref="PrepareForward"/>).</summary>
+    public UpstreamTarget UpstreamTarget { get; } = new();
+
+    /// <inheritdoc/>
+    public bool Contains(ReadOnlySpan<byte> lowerName) => TryGetHeader(lowerName, out _);
 
     /// <summary>
     /// Answers the request with a response the proxy makes (status and flag; a gRPC call gets its gRPC status), and
@@ -127,6 +150,7 @@ public abstract class HttpExchange : IRouteRequest
         var action = routing.Actions[route.Index];
         var clusterIndex = route.Clusters.Count == 1 ? 0 : route.PickClusterIndex((uint)Random.Shared.Next());
         SetRoute(route, action, action.Clusters[clusterIndex], action.Metrics[clusterIndex]);
+        PrepareForward();
     }
 
     /// <summary>Sets the route the request matched and the cluster chosen for it, before the filter chain runs.</summary>
@@ -138,6 +162,54 @@ public abstract class HttpExchange : IRouteRequest
         Metrics = metrics;
     }
 
+    /// <summary>
+    /// Once the route is known: its field changes rendered for this request, its path rewritten (the original kept in
+    /// x-envoy-original-path), its host rewrite noted. Every kind of upstream writes the request from what this leaves
+    /// (Envoy's router: finalizeRequestHeaders), and so does a mirror, whose copy is the request as forwarded.
+    /// </summary>
+    private void PrepareForward()
+    {
+        if (Action is not { } action)
+        {
+            return;
+        }
+
+        if (action.RequestChanges is { } changes)
+        {
+            RequestFieldsRemoved = changes.Removed;
+            var self = this;
+            changes.AddTo(RequestHeadersToAdd, this, null, ref self);
+        }
+
+        ResponseChanges = action.ResponseChanges;
+        if (action.Rewrite is { } rewrite)
+        {
+            if (rewrite.RewritesPath)
+            {
+                RequestHeadersToAdd.Add(RequestRewrite.OriginalPathField, Target);
+            }
+
+            UpstreamTarget.Apply(rewrite, Path, Target);
+        }
+    }
+
+    /// <summary>
+    /// Renders the route's additions to a response whose head has arrived from <paramref name="endpoint"/>; false when
+    /// the route changes no response field (the head is relayed as it came).
+    /// </summary>
+    internal bool PrepareResponse<TMessage>(scoped ref TMessage response, Endpoint? endpoint)
+        where TMessage : IFieldLookup, allows ref struct
+    {
+        if (ResponseChanges is not { } changes)
+        {
+            return false;
+        }
+
+        ResponseHeadersToAdd.Clear();
+        changes.AddTo(ResponseHeadersToAdd, this, endpoint, ref response);
+        return true;
+    }
+
     /// <summary>Forgets the finished request's route and additions, so nothing of it lives on in a reused object.</summary>
     protected void ClearRequest()
     {
@@ -146,5 +218,9 @@ public abstract class HttpExchange : IRouteRequest
         Cluster = null;
         FiltersPassed = 0;
         RequestHeadersToAdd.Clear();
+        RequestFieldsRemoved = null;
+        ResponseChanges = null;
+        ResponseHeadersToAdd.Clear();
+        UpstreamTarget.Clear();
     }
 }

@@ -37,6 +37,15 @@ public sealed class RouteRuntime(Route route, Cluster[] clusters, TimeSpan? time
     public Cluster? MirrorCluster { get; init; }
 
     public ResilienceCounters Counters { get; init; } = ResilienceCounters.Detached;
+
+    /// <summary>The route's and its listener's changes to the fields of forwarded requests; null for none.</summary>
+    public Headers.FieldChanges? RequestChanges { get; init; }
+
+    /// <summary>The route's and its listener's changes to the fields of relayed responses; null for none.</summary>
+    public Headers.FieldChanges? ResponseChanges { get; init; }
+
+    /// <summary>The route's path and host rewrite; null for none.</summary>
+    public Rewrites.RequestRewrite? Rewrite { get; init; }
 }
 
 /// <summary>The per-route counters of rate limiting, faults and mirroring, resolved once.</summary>

@@ -14,12 +14,16 @@ public sealed partial class Endpoint
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(weight, 1);
         Authority = authority;
+        AuthorityBytes = System.Text.Encoding.ASCII.GetBytes(authority);
         Address = address;
         Weight = weight;
     }
 
     /// <summary>The address as configured ("10.0.0.5:9000", "api.local:80"); also the metrics label.</summary>
     public string Authority { get; }
+
+    /// <summary><see cref="Authority"/> as ASCII bytes: the Host an <c>auto_host_rewrite</c> route sends, the value of <c>%UPSTREAM_REMOTE_ADDRESS%</c>.</summary>
+    public byte[] AuthorityBytes { get; }
 
     /// <summary>The address the connector dials.</summary>
     public EndPoint Address { get; }

@@ -34,7 +34,7 @@ public static class CommandHelp
     };
 
     private const string Run = """
-        usage: proxy run --config FILE [--log-format text|json] [--exit-when-app-gone IP:PORT]
+        usage: proxy run [--config] FILE [--log-format text|json] [--exit-when-app-gone IP:PORT]
 
         Runs the proxy with a configuration file (YAML or JSON; see docs/configuration.md). The file is
         validated whole first, the files it names included (exit 1 listing every error).
@@ -50,7 +50,7 @@ public static class CommandHelp
         """;
 
     private const string Validate = """
-        usage: proxy validate --config FILE
+        usage: proxy validate [--config] FILE
 
         Checks a configuration file without running it: syntax, keys, types, references, and the
         files it names (certificates, keys, CA bundles, the access log's directory). Prints every

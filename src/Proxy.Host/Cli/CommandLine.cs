@@ -9,11 +9,11 @@ public static class CommandLine
     public const string Usage = """
         usage: proxy <command> [options]
 
-          run --config FILE [--log-format text|json] [--exit-when-app-gone IP:PORT]
+          run [--config] FILE [--log-format text|json] [--exit-when-app-gone IP:PORT]
                                run with a config file (YAML or JSON); SIGHUP or a file change reloads;
                                with --exit-when-app-gone, drain and exit once the application at
                                IP:PORT has stopped listening and no connection is left (batch jobs)
-          validate --config FILE
+          validate [--config] FILE
                                print every error with its location; exit 1 if any, 0 when valid
           demo [--log-format text|json]
                                start sample upstreams and the proxy in front of them, print what to try

@@ -17,6 +17,20 @@ public sealed class CommandOptions
         for (var i = 0; i < args.Length; i++)
         {
             var name = args[i];
+
+            // "proxy validate proxy.yaml": a bare word is the config file, as --config gives it.
+            if (!name.StartsWith('-'))
+            {
+                if (options.ConfigPath is not null)
+                {
+                    error = $"unexpected argument '{name}'; give one config file, as --config FILE or a bare FILE";
+                    return options;
+                }
+
+                options.ConfigPath = name;
+                continue;
+            }
+
             string? value = null;
             var eq = name.IndexOf('=');
             if (eq > 0)

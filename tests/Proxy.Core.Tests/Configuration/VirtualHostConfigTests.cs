@@ -186,4 +186,11 @@ public class VirtualHostConfigTests
     {
         AssertError(Listener($"    routes:\n      - match: {match}\n        cluster: web\n"), at, path, message);
     }
+
+    [Fact]
+    public void Validate_PrefixRewriteOnRegexRoute_SaysToUseRegexRewrite()
+    {
+        AssertError(Listener("    routes:\n      - match: { path_regex: \"/v[0-9]+/.*\" }\n        prefix_rewrite: /api/\n        cluster: web\n"),
+            "/api/", "listeners[0].routes[0].prefix_rewrite", "with path_regex use regex_rewrite");
+    }
 }

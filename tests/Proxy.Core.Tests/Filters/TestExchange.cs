@@ -59,6 +59,10 @@ internal sealed class TestExchange : HttpExchange
 
     public override string Protocol => "HTTP/1.1";
 
+    public override ReadOnlySpan<byte> ClientAddressText => "192.0.2.10"u8;
+
+    public override ReadOnlySpan<byte> RequestId => TryGetHeader("x-request-id"u8, out var id) ? id : "generated-id"u8;
+
     public override int HeadSizeHint => 256;
 
     public override bool ClientGone => Gone;

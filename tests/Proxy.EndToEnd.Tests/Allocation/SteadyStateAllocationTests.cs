@@ -45,7 +45,23 @@ public class SteadyStateAllocationTests
     [SkippableFact]
     public Task Http1KeepAliveRequests_WithAccessLogToFile_AllocateNothing() => Http1KeepAliveRequestsAsync(accessLog: true);
 
-    private static async Task Http1KeepAliveRequestsAsync(bool accessLog, bool routeTimeout = false)
+    /// <summary>
+    /// Field changes with variables, a set_if_absent, a removal and a path rewrite on the route, and a response field
+    /// naming the endpoint: rendered into the exchange's reused buffers, nothing per request.
+    /// </summary>
+    [SkippableFact]
+    public Task Http1KeepAliveRequests_WithHeaderChangesAndRewrite_AllocateNothing() => Http1KeepAliveRequestsAsync(accessLog: false, routeExtra: RouteChanges);
+
+    /// <summary>The HTTP/2 side of <see cref="Http1KeepAliveRequests_WithHeaderChangesAndRewrite_AllocateNothing"/>.</summary>
+    [SkippableFact]
+    public Task Http2Streams_WithHeaderChangesAndRewrite_AllocateNothing() => Http2StreamsAsync(routeTimeout: false, accessLog: false, routeExtra: RouteChanges);
+
+    private const string RouteChanges =
+        ", name: api, prefix_rewrite: /v2/api, request_headers: { set: { x-env: prod, x-route: \"%ROUTE_NAME%\", x-client: \"%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%\" }, "
+        + "set_if_absent: { x-tenant: a }, add: { x-id: \"%REQ(x-request-id)%\" }, remove: [ user-agent ] }, "
+        + "response_headers: { add: { x-served-by: \"%UPSTREAM_REMOTE_ADDRESS%\" }, set: { x-env: prod } }";
+
+    private static async Task Http1KeepAliveRequestsAsync(bool accessLog, bool routeTimeout = false, string routeExtra = "")
     {
         Skip.If(BinaryProxy.Path is null, "PROXY_BINARY not set: run the README test command to publish the AOT binary first");
         using var log = new AccessLogFile(accessLog);
@@ -62,7 +78,7 @@ public class SteadyStateAllocationTests
               - name: web
                 address: 127.0.0.1:{{listenPort}}
                 protocol: http
-                routes: [ { match: { path_prefix: /api }, cluster: api{{timeout}} } ]
+                routes: [ { match: { path_prefix: /api }, cluster: api{{timeout}}{{routeExtra}} } ]
             clusters:
               - { name: api, endpoints: [ {{upstream.LocalEndPoint}} ] }
             """, adminPort);
@@ -72,10 +88,12 @@ public class SteadyStateAllocationTests
     }
 
     [SkippableTheory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task Http1KeepAliveRequestsToHttp2Upstream_SteadyState_AllocateNothing(bool routeTimeout)
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public async Task Http1KeepAliveRequestsToHttp2Upstream_SteadyState_AllocateNothing(bool routeTimeout, bool routeChanges)
     {
+        string routeExtra = routeChanges ? RouteChanges : "";
         Skip.If(BinaryProxy.Path is null, "PROXY_BINARY not set: run the README test command to publish the AOT binary first");
         using var upstream = new LoopbackHttp2Upstream();
         int listenPort = TcpClientHelpers.UnusedPort(), adminPort = TcpClientHelpers.UnusedPort();
@@ -90,7 +108,7 @@ public class SteadyStateAllocationTests
               - name: web
                 address: 127.0.0.1:{{listenPort}}
                 protocol: http
-                routes: [ { match: { path_prefix: /api }, cluster: api{{timeout}} } ]
+                routes: [ { match: { path_prefix: /api }, cluster: api{{timeout}}{{routeExtra}} } ]
             clusters:
               - { name: api, protocol: http2, endpoints: [ 127.0.0.1:{{upstream.Port}} ] }
             """, adminPort);
@@ -107,7 +125,7 @@ public class SteadyStateAllocationTests
     [SkippableFact]
     public Task Http2Streams_WithAccessLogToFile_AllocateNothing() => Http2StreamsAsync(routeTimeout: false, accessLog: true);
 
-    private static async Task Http2StreamsAsync(bool routeTimeout, bool accessLog)
+    private static async Task Http2StreamsAsync(bool routeTimeout, bool accessLog, string routeExtra = "")
     {
         Skip.If(BinaryProxy.Path is null, "PROXY_BINARY not set: run the README test command to publish the AOT binary first");
         using var log = new AccessLogFile(accessLog);
@@ -124,7 +142,7 @@ public class SteadyStateAllocationTests
               - name: web
                 address: 127.0.0.1:{{listenPort}}
                 protocol: http
-                routes: [ { match: { path_prefix: /api }, cluster: api{{timeout}} } ]
+                routes: [ { match: { path_prefix: /api }, cluster: api{{timeout}}{{routeExtra}} } ]
             clusters:
               - { name: api, protocol: http2, endpoints: [ 127.0.0.1:{{upstream.Port}} ] }
             """, adminPort);
@@ -191,10 +209,12 @@ public class SteadyStateAllocationTests
     }
 
     [SkippableTheory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task Http2StreamsToHttp1Upstream_SteadyState_AllocateNothing(bool routeTimeout)
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    public async Task Http2StreamsToHttp1Upstream_SteadyState_AllocateNothing(bool routeTimeout, bool routeChanges)
     {
+        string routeExtra = routeChanges ? RouteChanges : "";
         Skip.If(BinaryProxy.Path is null, "PROXY_BINARY not set: run the README test command to publish the AOT binary first");
         using var upstream = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         upstream.Bind(new IPEndPoint(IPAddress.Loopback, 0));
@@ -211,7 +231,7 @@ public class SteadyStateAllocationTests
               - name: web
                 address: 127.0.0.1:{{listenPort}}
                 protocol: http
-                routes: [ { match: { path_prefix: /api }, cluster: api{{timeout}} } ]
+                routes: [ { match: { path_prefix: /api }, cluster: api{{timeout}}{{routeExtra}} } ]
             clusters:
               - { name: api, endpoints: [ {{upstream.LocalEndPoint}} ] }
             """, adminPort);

@@ -44,6 +44,21 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public async Task Validate_BareFileName_TakenAsTheConfig()
+    {
+        var file = Path.Combine(_dir, "proxy.yaml");
+        File.WriteAllText(file, "listeners:\n  - { name: t, address: 127.0.0.1:0, protocol: tcp, cluster: c }\nclusters:\n  - { name: c, endpoints: [ 127.0.0.1:9 ] }\n");
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+
+        Assert.Equal(0, await CommandLine.RunAsync(["validate", file], stdout, stderr));
+        Assert.Contains("proxy.yaml: valid", stdout.ToString());
+
+        Assert.Equal(2, await CommandLine.RunAsync(["validate", file, "other.yaml"], new StringWriter(), stderr));
+        Assert.Contains("unexpected argument 'other.yaml'; give one config file", stderr.ToString());
+    }
+
+    [Fact]
     public async Task Certs_UnknownSubcommand_NamesItAndPointsToHelp()
     {
         var stderr = new StringWriter();

@@ -7,7 +7,8 @@ namespace Proxy.Configuration.Binding;
 internal static partial class ConfigBinder
 {
     private static readonly string[] ListenerKeys =
-        ["name", "address", "protocol", "cluster", "routes", "virtual_hosts", "tls", "idle_timeout", "connect_timeout", "limits", "rate_limit", "http_filters"];
+        ["name", "address", "protocol", "cluster", "routes", "virtual_hosts", "tls", "idle_timeout", "connect_timeout", "limits", "rate_limit", "http_filters",
+         "request_headers", "response_headers"];
     private static readonly string[] LimitsKeys = ["max_header_bytes", "max_request_target_bytes", "max_body_bytes", "header_timeout"];
     private static readonly string[] RateLimitKeys = ["requests_per_second", "burst"];
     private static readonly string[] TlsServerKeys = ["certificates", "client_ca", "require_client_cert", "alpn"];
@@ -135,6 +136,12 @@ internal static partial class ConfigBinder
         {
             CheckSectionsHaveTheirFilters(ctx, map, httpFilters, rateLimit is not null);
         }
+        var requestHeaders = map.Get("request_headers") is { } requestNode ? BindHeaderChanges(ctx, requestNode, map.ChildPath("request_headers"), forResponse: false) : null;
+        var responseHeaders = map.Get("response_headers") is { } responseNode ? BindHeaderChanges(ctx, responseNode, map.ChildPath("response_headers"), forResponse: true) : null;
+        if (protocol == ListenerProtocol.Tcp && (requestHeaders is not null || responseHeaders is not null))
+        {
+            map.Error(requestHeaders is not null ? "request_headers" : "response_headers", "a tcp listener carries bytes, not HTTP messages: header changes need protocol http or auto");
+        }
         if (name is null || address is null)
         {
             return null;
@@ -153,6 +160,8 @@ internal static partial class ConfigBinder
             Limits = limits,
             RateLimit = rateLimit,
             HttpFilters = httpFilters,
+            RequestHeaders = requestHeaders,
+            ResponseHeaders = responseHeaders,
         };
     }
 

@@ -7,7 +7,8 @@ namespace Proxy.Configuration.Binding;
 internal static partial class ConfigBinder
 {
     private static readonly string[] RouteKeys =
-        ["name", "match", "cluster", "split", "timeout", "retries", "fault", "mirror", "rate_limit"];
+        ["name", "match", "cluster", "split", "timeout", "retries", "fault", "mirror", "rate_limit",
+         "request_headers", "response_headers", "prefix_rewrite", "regex_rewrite", "host_rewrite", "auto_host_rewrite"];
     private static readonly string[] MatchKeys =
         ["host", "path_prefix", "path_exact", "path_regex", "case_sensitive", "headers", "query", "grpc", "method", "methods"];
     private static readonly string[] HeaderMatchKeys = ["name", "exact", "prefix", "regex", "present", "absent", "invert"];
@@ -46,10 +47,17 @@ internal static partial class ConfigBinder
         {
             map.Error("split", "a split needs at least one cluster");
         }
+        var rewrites = BindRewrites(ctx, map);
+        var routeMatch = map.Get("match") is { } match ? BindMatch(ctx, match, map.ChildPath("match")) : new RouteMatchConfig();
+        if (routeMatch.PathRegex is not null && rewrites.Prefix is not null)
+        {
+            // The prefix rewrite replaces what the path match took; a regex takes no fixed prefix.
+            map.Error("prefix_rewrite", "prefix_rewrite replaces the matched path_prefix or path_exact; with path_regex use regex_rewrite");
+        }
         return new RouteConfig
         {
             Name = map.String("name"),
-            Match = map.Get("match") is { } match ? BindMatch(ctx, match, map.ChildPath("match")) : new RouteMatchConfig(),
+            Match = routeMatch,
             Cluster = cluster,
             Split = split,
             Timeout = map.OptionalDuration("timeout"),
@@ -57,6 +65,12 @@ internal static partial class ConfigBinder
             Fault = map.Get("fault") is { } fault ? BindFault(ctx, fault, map.ChildPath("fault")) : null,
             Mirror = map.Get("mirror") is { } mirror ? BindMirror(ctx, mirror, map.ChildPath("mirror")) : null,
             RateLimit = map.Get("rate_limit") is { } rateLimit ? BindRateLimit(ctx, rateLimit, map.ChildPath("rate_limit")) : null,
+            RequestHeaders = map.Get("request_headers") is { } requestHeaders ? BindHeaderChanges(ctx, requestHeaders, map.ChildPath("request_headers"), forResponse: false) : null,
+            ResponseHeaders = map.Get("response_headers") is { } responseHeaders ? BindHeaderChanges(ctx, responseHeaders, map.ChildPath("response_headers"), forResponse: true) : null,
+            PrefixRewrite = rewrites.Prefix,
+            RegexRewrite = rewrites.Regex,
+            HostRewrite = rewrites.Host,
+            AutoHostRewrite = rewrites.AutoHost,
         };
     }
 

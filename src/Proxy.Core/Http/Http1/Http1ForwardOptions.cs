@@ -42,4 +42,13 @@ public ref struct Http1ForwardOptions
 
     /// <summary>Drop the incoming traceparent and B3 fields: the caller writes its own in <see cref="ExtraLines"/>.</summary>
     public bool ReplaceTraceContext;
+
+    /// <summary>The request target to send in place of the client's (a route's path rewrite); empty to keep it.</summary>
+    public ReadOnlySpan<byte> Target;
+
+    /// <summary>The Host to send in place of the client's (a route's host rewrite); empty to keep it.</summary>
+    public ReadOnlySpan<byte> Host;
+
+    /// <summary>Names of fields left out (a route's removals and replacements); null for none.</summary>
+    public Headers.FieldNameSet? Removed;
 }

@@ -16,7 +16,7 @@ namespace Proxy.Http.Http1;
 /// examined)); the head remembers how far it already scanned, so a head trickled in byte by byte
 /// costs linear, not quadratic, time. <see cref="Reset"/> forgets that progress.
 /// </remarks>
-public abstract partial class Http1Head : IResettable, IDisposable
+public abstract partial class Http1Head : IResettable, IDisposable, Headers.IFieldLookup
 {
     private const int InitialBufferSize = 2048;
     private const int InitialFieldCapacity = 32;
@@ -117,6 +117,9 @@ public abstract partial class Http1Head : IResettable, IDisposable
     }
 
     /// <summary>True when a field of this kind is present.</summary>
+    /// <summary>True when the head has a field named <paramref name="lowerName"/> (any case).</summary>
+    public bool Contains(ReadOnlySpan<byte> lowerName) => TryGetValue(lowerName, out _);
+
     public bool Contains(KnownHeader kind)
     {
         foreach (ref readonly Http1HeaderField f in Fields)

@@ -21,12 +21,17 @@ public static class Http1HeadWriter
     public static void WriteRequest(IBufferWriter<byte> output, Http1RequestHead head, scoped in Http1ForwardOptions options)
     {
         bool absolute = head.TargetForm == RequestTargetForm.Absolute;
-        int bound = head.HeadLength + FixedOverhead + OptionsLength(options) + (absolute ? head.Authority.Length : 0);
+        ReadOnlySpan<byte> host = !options.Host.IsEmpty ? options.Host : absolute ? head.Authority : default;
+        int bound = head.HeadLength + FixedOverhead + OptionsLength(options) + host.Length + options.Target.Length;
         var w = new SpanWriter(output.GetSpan(bound));
 
         w.Write(head.MethodBytes);
         w.WriteByte((byte)' ');
-        if (absolute)
+        if (!options.Target.IsEmpty)
+        {
+            w.Write(options.Target);
+        }
+        else if (absolute)
         {
             ReadOnlySpan<byte> pathAndQuery = head.PathAndQuery;
             if (pathAndQuery.IsEmpty || pathAndQuery[0] != (byte)'/') w.WriteByte((byte)'/');
@@ -38,8 +43,8 @@ public static class Http1HeadWriter
         }
 
         w.Write(" HTTP/1.1\r\n"u8);
-        WriteFields(ref w, head, absolute, options);
-        if (absolute) w.WriteField(HeaderNames.Host, head.Authority);
+        WriteFields(ref w, head, rewriteHost: !host.IsEmpty, options);
+        if (!host.IsEmpty) w.WriteField(HeaderNames.Host, host);
         WriteProxyFields(ref w, head, options);
         output.Advance(w.Position);
     }
@@ -106,7 +111,7 @@ public static class Http1HeadWriter
         for (int i = 0; i < fields.Length; i++)
         {
             ref readonly Http1HeaderField f = ref fields[i];
-            if (IsDropped(f, rewriteHost, options))
+            if (IsDropped(f, rewriteHost, options) || (options.Removed is { } removed && removed.Contains(bytes.Slice(f.NameStart, f.NameLength))))
             {
                 continue;
             }

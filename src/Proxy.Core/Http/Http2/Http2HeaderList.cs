@@ -7,7 +7,7 @@ namespace Proxy.Http.Http2;
 /// the regular fields in order. Used for both directions: the read loop decodes a received block into one, and a
 /// forwarder stages the block it will send in another. Reused per stream; grows only to the largest block seen.
 /// </summary>
-public sealed class Http2HeaderList
+public sealed class Http2HeaderList : Headers.IFieldLookup
 {
     // Small at first: lists live in pooled streams and grow once to the largest block their stream sees.
     private byte[] _buffer = new byte[256];
@@ -81,6 +81,9 @@ public sealed class Http2HeaderList
     public bool IsNeverIndexed(int index) => _fields[index].NeverIndexed;
 
     /// <summary>Finds the first regular field named <paramref name="lowerName"/>.</summary>
+    /// <summary>True when the list has a regular field named <paramref name="lowerName"/>.</summary>
+    public bool Contains(ReadOnlySpan<byte> lowerName) => TryGetValue(lowerName, out _);
+
     public bool TryGetValue(ReadOnlySpan<byte> lowerName, out ReadOnlySpan<byte> value)
     {
         for (int i = 0; i < _count; i++)
