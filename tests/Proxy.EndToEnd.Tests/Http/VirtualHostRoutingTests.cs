@@ -42,6 +42,12 @@ public class VirtualHostRoutingTests
               - name: www
                 domains: [ "www.*" ]
                 routes: [ { match: { path_exact: /HELLO, case_sensitive: false }, cluster: web } ]
+              - name: slow
+                domains: [ "slow.test" ]
+                timeout: 300ms
+                routes:
+                  - { match: { path_prefix: /slow/1000 }, cluster: api, timeout: 10s }
+                  - { cluster: api }
         clusters:
           - { name: api, endpoints: [ {{api.Address}} ] }
           - { name: web, endpoints: [ {{web.Address}} ] }
@@ -122,6 +128,20 @@ public class VirtualHostRoutingTests
     }
 
     [Fact]
+    public async Task VirtualHostTimeout_IsTheDefaultOfItsRoutes_ARouteTimeoutWins()
+    {
+        await using var api = await KestrelUpstream.StartAsync("api");
+        await using var web = await KestrelUpstream.StartAsync("web");
+        await using var canary = await KestrelUpstream.StartAsync("canary");
+        await using var proxy = await RunningProxy.StartAsync(Config(api, web, canary));
+        using var client = Http2ProxyTests.Client(proxy, "h1");
+
+        Assert.Equal((HttpStatusCode.GatewayTimeout, null), await SendAsync(client, HttpMethod.Get, "slow.test", "/slow/3000"));
+        Assert.Equal((HttpStatusCode.OK, "api"), await SendAsync(client, HttpMethod.Get, "slow.test", "/slow/1000"));
+        Assert.Equal((HttpStatusCode.OK, "api"), await SendAsync(client, HttpMethod.Get, "api.example.test", "/slow/1000"));
+    }
+
+    [Fact]
     public async Task AdminConfig_VirtualHostsAndMatchers_RoundTrip()
     {
         await using var api = await KestrelUpstream.StartAsync("api");
@@ -136,7 +156,8 @@ public class VirtualHostRoutingTests
         var written = Proxy.Configuration.ConfigLoader.LoadText(json, proxy.ConfigPath);
         Assert.True(written.Success, string.Join("\n", written.Errors) + "\n" + json);
         Assert.Equal(Proxy.Configuration.ConfigLoader.LoadText(yaml, proxy.ConfigPath).Config, written.Config);
-        Assert.Equal(3, written.Config!.Listeners[0].VirtualHosts.Count);
+        Assert.Equal(4, written.Config!.Listeners[0].VirtualHosts.Count);
+        Assert.Equal(TimeSpan.FromMilliseconds(300), written.Config.Listeners[0].VirtualHosts[3].Timeout);
     }
 
     [Fact]
