@@ -5,12 +5,13 @@ namespace Proxy.Benchmarks.Routing;
 
 /// <summary>
 /// A request view shaped like a parsed HTTP/1 head: spans over pre-encoded bytes and a linear
-/// header scan with case-insensitive names, as the real head type does.
+/// header scan with case-insensitive names, as the real head type does. A path with a '?' is split into path and query.
 /// </summary>
 public readonly struct BenchRequest : IRouteRequest
 {
     private readonly byte[] _host;
     private readonly byte[] _path;
+    private readonly byte[] _query;
     private readonly byte[] _method;
     private readonly byte[][] _names;
     private readonly byte[][] _values;
@@ -18,7 +19,9 @@ public readonly struct BenchRequest : IRouteRequest
     public BenchRequest(string host, string path, string method, params (string Name, string Value)[] headers)
     {
         _host = Encoding.ASCII.GetBytes(host);
-        _path = Encoding.ASCII.GetBytes(path);
+        int question = path.IndexOf('?');
+        _path = Encoding.ASCII.GetBytes(question < 0 ? path : path[..question]);
+        _query = question < 0 ? [] : Encoding.ASCII.GetBytes(path[(question + 1)..]);
         _method = Encoding.ASCII.GetBytes(method);
         _names = new byte[headers.Length][];
         _values = new byte[headers.Length][];
@@ -32,6 +35,8 @@ public readonly struct BenchRequest : IRouteRequest
     public ReadOnlySpan<byte> Host => _host;
 
     public ReadOnlySpan<byte> Path => _path;
+
+    public ReadOnlySpan<byte> Query => _query;
 
     public ReadOnlySpan<byte> Method => _method;
 

@@ -14,7 +14,17 @@ public static partial class ConfigWriter
         OptionalString(w, "host", match.Host);
         OptionalString(w, "path_prefix", match.PathPrefix);
         OptionalString(w, "path_exact", match.PathExact);
+        OptionalString(w, "path_regex", match.PathRegex);
+        if (!match.CaseSensitive)
+        {
+            w.WriteBoolean("case_sensitive", false);
+        }
+        if (match.Grpc)
+        {
+            w.WriteBoolean("grpc", true);
+        }
         WriteHeaderMatches(w, match.Headers);
+        WriteQueryMatches(w, match.Query);
         Strings(w, "methods", match.Methods);
         w.WriteEndObject();
         OptionalString(w, "cluster", route.Cluster);
@@ -47,28 +57,7 @@ public static partial class ConfigWriter
         {
             w.WriteBoolean("auto_host_rewrite", true);
         }
-        if (route.Retries is { } retries)
-        {
-            w.WriteStartObject("retries");
-            w.WriteNumber("attempts", retries.Attempts);
-            Strings(w, "retry_on", retries.RetryOn);
-            Numbers(w, "status_codes", retries.StatusCodes);
-            OptionalDuration(w, "per_try_timeout", retries.PerTryTimeout);
-            Duration(w, "backoff_base", retries.BackoffBase);
-            Duration(w, "backoff_max", retries.BackoffMax);
-            if (retries.Budget is { } budget)
-            {
-                w.WriteStartObject("budget");
-                w.WriteNumber("ratio", budget.Ratio);
-                w.WriteNumber("min_per_second", budget.MinPerSecond);
-                w.WriteEndObject();
-            }
-            else
-            {
-                w.WriteString("budget", "none");
-            }
-            w.WriteEndObject();
-        }
+        WriteRetries(w, route.Retries);
         if (route.Fault is { } fault)
         {
             w.WriteStartObject("fault");
@@ -101,6 +90,33 @@ public static partial class ConfigWriter
         w.WriteEndObject();
     }
 
+    private static void WriteRetries(Utf8JsonWriter w, RetryConfig? policy)
+    {
+        if (policy is not { } retries)
+        {
+            return;
+        }
+        w.WriteStartObject("retries");
+        w.WriteNumber("attempts", retries.Attempts);
+        Strings(w, "retry_on", retries.RetryOn);
+        Numbers(w, "status_codes", retries.StatusCodes);
+        OptionalDuration(w, "per_try_timeout", retries.PerTryTimeout);
+        Duration(w, "backoff_base", retries.BackoffBase);
+        Duration(w, "backoff_max", retries.BackoffMax);
+        if (retries.Budget is { } budget)
+        {
+            w.WriteStartObject("budget");
+            w.WriteNumber("ratio", budget.Ratio);
+            w.WriteNumber("min_per_second", budget.MinPerSecond);
+            w.WriteEndObject();
+        }
+        else
+        {
+            w.WriteString("budget", "none");
+        }
+        w.WriteEndObject();
+    }
+
     // Always the long form, which can express every kind.
     private static void WriteHeaderMatches(Utf8JsonWriter w, IReadOnlyList<HeaderMatchConfig> headers)
     {
@@ -114,6 +130,9 @@ public static partial class ConfigWriter
                 case HeaderMatchKind.Present:
                     w.WriteBoolean("present", true);
                     break;
+                case HeaderMatchKind.Absent:
+                    w.WriteBoolean("absent", true);
+                    break;
                 case HeaderMatchKind.Prefix:
                     w.WriteString("prefix", header.Value);
                     break;
@@ -124,9 +143,60 @@ public static partial class ConfigWriter
                     w.WriteString("exact", header.Value);
                     break;
             }
+            if (header.Invert)
+            {
+                w.WriteBoolean("invert", true);
+            }
             w.WriteEndObject();
         }
         w.WriteEndArray();
+    }
+
+    private static void WriteQueryMatches(Utf8JsonWriter w, IReadOnlyList<QueryMatchConfig> query)
+    {
+        if (query.Count == 0)
+        {
+            return;
+        }
+        w.WriteStartArray("query");
+        foreach (var parameter in query)
+        {
+            w.WriteStartObject();
+            w.WriteString("name", parameter.Name);
+            switch (parameter.Kind)
+            {
+                case QueryMatchKind.Present:
+                    w.WriteBoolean("present", true);
+                    break;
+                case QueryMatchKind.Prefix:
+                    w.WriteString("prefix", parameter.Value);
+                    break;
+                case QueryMatchKind.Regex:
+                    w.WriteString("regex", parameter.Value);
+                    break;
+                default:
+                    w.WriteString("exact", parameter.Value);
+                    break;
+            }
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    }
+
+    private static void WriteVirtualHost(Utf8JsonWriter w, VirtualHostConfig host)
+    {
+        w.WriteStartObject();
+        w.WriteString("name", host.Name);
+        Strings(w, "domains", host.Domains);
+        OptionalDuration(w, "timeout", host.Timeout);
+        WriteRetries(w, host.Retries);
+        w.WriteStartArray("routes");
+        foreach (var route in host.Routes)
+        {
+            WriteRoute(w, route);
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
     }
 
     /// <summary>A request_headers or response_headers section, as the file would say it.</summary>

@@ -89,7 +89,16 @@ public static partial class ConfigWriter
             _ => "http",
         });
         OptionalString(w, "cluster", listener.Cluster);
-        if (listener.Protocol != ListenerProtocol.Tcp)
+        if (listener.VirtualHosts.Count > 0)
+        {
+            w.WriteStartArray("virtual_hosts");
+            foreach (var host in listener.VirtualHosts)
+            {
+                WriteVirtualHost(w, host);
+            }
+            w.WriteEndArray();
+        }
+        else if (listener.Protocol != ListenerProtocol.Tcp)
         {
             w.WriteStartArray("routes");
             foreach (var route in listener.Routes)

@@ -14,4 +14,7 @@ public enum HeaderMatchKind
 
     /// <summary>The header is present, whatever its value.</summary>
     Present,
+
+    /// <summary>The header is absent.</summary>
+    Absent,
 }

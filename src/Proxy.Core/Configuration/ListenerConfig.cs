@@ -15,8 +15,15 @@ public sealed record ListenerConfig
     /// <summary>Target cluster of a tcp listener (and of opaque traffic on an auto listener).</summary>
     public string? Cluster { get; init; }
 
-    /// <summary>Routes of an http or auto listener, tried in order; the first match wins.</summary>
+    /// <summary>Routes of an http or auto listener, tried in order; the first match wins. Empty when <see cref="VirtualHosts"/> is used.</summary>
     public IReadOnlyList<RouteConfig> Routes { get; init; } = ConfigList<RouteConfig>.Empty;
+
+    /// <summary>Routes grouped by the request's Host; empty when the listener has plain <see cref="Routes"/>.</summary>
+    public IReadOnlyList<VirtualHostConfig> VirtualHosts { get; init; } = ConfigList<VirtualHostConfig>.Empty;
+
+    /// <summary>The listener's virtual hosts, or its plain routes as the one virtual host <c>*</c>.</summary>
+    public IReadOnlyList<VirtualHostConfig> EffectiveVirtualHosts =>
+        VirtualHosts.Count > 0 ? VirtualHosts : [VirtualHostConfig.ForPlainRoutes(Routes)];
 
     /// <summary>TLS termination; null for plain text.</summary>
     public TlsServerConfig? Tls { get; init; }

@@ -9,8 +9,20 @@ public sealed record RouteMatchConfig
     /// <summary>Path prefix; null for any.</summary>
     public string? PathPrefix { get; init; }
 
-    /// <summary>Exact path; null for any. Not combined with <see cref="PathPrefix"/>.</summary>
+    /// <summary>Exact path; null for any. Not combined with <see cref="PathPrefix"/> or <see cref="PathRegex"/>.</summary>
     public string? PathExact { get; init; }
+
+    /// <summary>A regular expression the whole path must match (Envoy's <c>safe_regex</c>); null for any.</summary>
+    public string? PathRegex { get; init; }
+
+    /// <summary>False compares <see cref="PathPrefix"/> and <see cref="PathExact"/> ignoring ASCII case (default true).</summary>
+    public bool CaseSensitive { get; init; } = true;
+
+    /// <summary>True takes only gRPC requests (content-type application/grpc).</summary>
+    public bool Grpc { get; init; }
+
+    /// <summary>Query parameter conditions, all of which must hold.</summary>
+    public IReadOnlyList<QueryMatchConfig> Query { get; init; } = ConfigList<QueryMatchConfig>.Empty;
 
     /// <summary>Header conditions, all of which must hold.</summary>
     public IReadOnlyList<HeaderMatchConfig> Headers { get; init; } = ConfigList<HeaderMatchConfig>.Empty;

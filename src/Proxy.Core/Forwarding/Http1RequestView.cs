@@ -10,6 +10,8 @@ public readonly struct Http1RequestView(Http1RequestHead head) : IRouteRequest
 
     public ReadOnlySpan<byte> Path => head.Path;
 
+    public ReadOnlySpan<byte> Query => RequestTargetQuery.Of(head.PathAndQuery);
+
     public ReadOnlySpan<byte> Method => head.MethodBytes;
 
     public bool TryGetHeader(ReadOnlySpan<byte> lowerName, out ReadOnlySpan<byte> value) => head.TryGetValue(lowerName, out value);

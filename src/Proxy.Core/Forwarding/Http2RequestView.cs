@@ -3,7 +3,7 @@ using Proxy.Routing;
 
 namespace Proxy.Forwarding;
 
-/// <summary>The route matcher's view of a decoded HTTP/2 request: :authority (or host), :path without the query, :method.</summary>
+/// <summary>The route matcher's view of a decoded HTTP/2 request: :authority (or host), :path without the query, its query, :method.</summary>
 public readonly struct Http2RequestView(Http2HeaderList headers) : IRouteRequest
 {
     public ReadOnlySpan<byte> Host
@@ -29,6 +29,8 @@ public readonly struct Http2RequestView(Http2HeaderList headers) : IRouteRequest
             return end < 0 ? path : path[..end];
         }
     }
+
+    public ReadOnlySpan<byte> Query => RequestTargetQuery.Of(headers.Path);
 
     public ReadOnlySpan<byte> Method => headers.Method;
 

@@ -33,6 +33,9 @@ public abstract class HttpExchange : IRouteRequest, IFieldLookup
     /// <summary>The request target as sent: origin-form path and query (HTTP/1.1), or :path (HTTP/2).</summary>
     public abstract ReadOnlySpan<byte> Target { get; }
 
+    /// <summary>The query of <see cref="Target"/>: after its first '?', without a fragment, not decoded; empty when none.</summary>
+    public ReadOnlySpan<byte> Query => RequestTargetQuery.Of(Target);
+
     /// <summary>The method token ("GET").</summary>
     public abstract ReadOnlySpan<byte> Method { get; }
 

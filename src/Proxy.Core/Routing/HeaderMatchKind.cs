@@ -11,4 +11,10 @@ public enum HeaderMatchKind
 
     /// <summary>The header is present and the whole value matches a regular expression.</summary>
     Regex,
+
+    /// <summary>The header is present and its value starts with the configured bytes (case-sensitive).</summary>
+    Prefix,
+
+    /// <summary>The header is not in the request (Envoy's <c>present_match: false</c>).</summary>
+    Absent,
 }

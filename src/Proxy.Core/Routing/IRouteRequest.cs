@@ -13,6 +13,9 @@ public interface IRouteRequest
     /// <summary>The path part of the request target only: no query string, no fragment, not decoded.</summary>
     ReadOnlySpan<byte> Path { get; }
 
+    /// <summary>The query string: the bytes after the first '?' of the request target, without a fragment, not decoded. Empty when absent.</summary>
+    ReadOnlySpan<byte> Query { get; }
+
     /// <summary>The method token ("GET").</summary>
     ReadOnlySpan<byte> Method { get; }
 

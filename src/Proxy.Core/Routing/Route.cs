@@ -11,6 +11,8 @@ public sealed class Route
     private readonly PathMatcher _path;
     private readonly MethodMatcher _method;
     private readonly HeaderMatcher[] _headers;
+    private readonly QueryParameterMatcher[] _query;
+    private readonly bool _grpc;
     private readonly string[] _clusters;
     private readonly int[] _weights;
 
@@ -25,11 +27,17 @@ public sealed class Route
         PathMatcher path,
         MethodMatcher method,
         HeaderMatcher[] headers,
+        QueryParameterMatcher[] query,
+        bool grpc,
         string[] clusters,
-        int[] weights)
+        int[] weights,
+        int virtualHostIndex = 0)
     {
         Index = index;
         Name = name;
+        VirtualHostIndex = virtualHostIndex;
+        _query = query;
+        _grpc = grpc;
         _host = host;
         _path = path;
         _method = method;
@@ -47,8 +55,11 @@ public sealed class Route
         _totalWeight = sum;
     }
 
-    /// <summary>Position of the route's definition in the list given to <see cref="RouteTable.Build"/>.</summary>
+    /// <summary>Position of the route's definition in the list given to <see cref="RouteTable.Build(IReadOnlyList{RouteDefinition})"/>.</summary>
     public int Index { get; }
+
+    /// <summary>Position of the route's virtual host in <see cref="RouteTable.VirtualHosts"/> (0 for a table built from plain routes).</summary>
+    public int VirtualHostIndex { get; }
 
     /// <summary>The configured name, or "route-N" when none was given.</summary>
     public string Name { get; }
@@ -103,7 +114,13 @@ public sealed class Route
         scoped ref TRequest request)
         where TRequest : IRouteRequest, allows ref struct
     {
-        if (!_path.Matches(path) || !_host.Matches(host) || !_method.Matches(method))
+        // Cheapest first: a path regex runs only for requests whose host and method already fit.
+        if (!_host.Matches(host) || !_method.Matches(method) || !_path.Matches(path))
+        {
+            return false;
+        }
+
+        if (_grpc && !IsGrpc(ref request))
         {
             return false;
         }
@@ -117,8 +134,37 @@ public sealed class Route
             }
         }
 
+        QueryParameterMatcher[] query = _query;
+        if (query.Length != 0)
+        {
+            ReadOnlySpan<byte> queryString = request.Query;
+            for (int i = 0; i < query.Length; i++)
+            {
+                if (!query[i].Matches(queryString))
+                {
+                    return false;
+                }
+            }
+        }
+
         return true;
     }
+
+    // gRPC over HTTP/2 ("Requests" in grpc/doc/PROTOCOL-HTTP2.md): Content-Type is "application/grpc", optionally
+    // followed by "+proto", "+json" or parameters. Media types are case-insensitive (RFC 9110 section 8.3.1).
+    private static bool IsGrpc<TRequest>(scoped ref TRequest request)
+        where TRequest : IRouteRequest, allows ref struct
+    {
+        if (!request.TryGetHeader("content-type"u8, out ReadOnlySpan<byte> type) || type.Length < GrpcMediaType.Length
+            || !System.Text.Ascii.EqualsIgnoreCase(type.Slice(0, GrpcMediaType.Length), GrpcMediaType))
+        {
+            return false;
+        }
+
+        return type.Length == GrpcMediaType.Length || type[GrpcMediaType.Length] is (byte)'+' or (byte)';';
+    }
+
+    private static ReadOnlySpan<byte> GrpcMediaType => "application/grpc"u8;
 
     /// <inheritdoc />
     public override string ToString() => Name;

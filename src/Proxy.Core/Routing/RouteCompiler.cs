@@ -6,33 +6,37 @@ namespace Proxy.Routing;
 /// Turns <see cref="RouteDefinition"/>s into <see cref="Route"/>s, checking every field and collecting every
 /// error (a bad configuration is rejected whole, with all its problems listed at once). Build time only.
 /// </summary>
-internal static class RouteCompiler
+internal static partial class RouteCompiler
 {
     // NonBacktracking: matching is linear in the input, so a hostile header cannot cause catastrophic
     // backtracking, and it runs without generated IL (native AOT). It rejects backreferences and lookarounds.
     private const RegexOptions HeaderRegexOptions = RegexOptions.CultureInvariant | RegexOptions.NonBacktracking;
 
-    /// <summary>Compiles all definitions; the returned array is only meaningful when no error was added.</summary>
-    public static Route[] Compile(IReadOnlyList<RouteDefinition> definitions, List<RouteDefinitionError> errors)
+    /// <summary>
+    /// Compiles one virtual host's definitions; route i gets index <paramref name="firstIndex"/> + i. Route names are
+    /// checked against <paramref name="names"/>, shared by the listener's virtual hosts. The returned array is only
+    /// meaningful when no error was added.
+    /// </summary>
+    public static Route[] Compile(
+        IReadOnlyList<RouteDefinition> definitions, int firstIndex, int virtualHostIndex, HashSet<string> names, List<RouteDefinitionError> errors)
     {
         var routes = new Route[definitions.Count];
-        var names = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < routes.Length; i++)
         {
             RouteDefinition? definition = definitions[i];
             if (definition is null)
             {
-                errors.Add(new RouteDefinitionError(i, "route", "is null"));
+                errors.Add(new RouteDefinitionError(firstIndex + i, "route", "is null"));
                 continue;
             }
 
-            routes[i] = CompileRoute(i, definition, names, errors)!;
+            routes[i] = CompileRoute(firstIndex + i, virtualHostIndex, definition, names, errors)!;
         }
 
         return routes;
     }
 
-    private static Route? CompileRoute(int index, RouteDefinition definition, HashSet<string> names, List<RouteDefinitionError> errors)
+    private static Route? CompileRoute(int index, int virtualHostIndex, RouteDefinition definition, HashSet<string> names, List<RouteDefinitionError> errors)
     {
         int errorCount = errors.Count;
         string name = definition.Name ?? $"route-{index}";
@@ -53,10 +57,11 @@ internal static class RouteCompiler
         PathMatcher path = CompilePath(index, match, errors);
         MethodMatcher method = CompileMethods(index, match.Methods, errors);
         HeaderMatcher[] headers = CompileHeaders(index, match.Headers, errors);
+        QueryParameterMatcher[] query = CompileQuery(index, match.Query, errors);
         (string[] clusters, int[] weights) = CompileAction(index, definition, errors);
 
         return errors.Count == errorCount
-            ? new Route(index, name, host, path, method, headers, clusters, weights)
+            ? new Route(index, name, host, path, method, headers, query, match.Grpc, clusters, weights, virtualHostIndex)
             : null;
     }
 
@@ -163,20 +168,32 @@ internal static class RouteCompiler
 
     private static PathMatcher CompilePath(int index, RouteMatchDefinition match, List<RouteDefinitionError> errors)
     {
-        if (match.PathExact is not null && match.PathPrefix is not null)
+        int kinds = (match.PathExact is null ? 0 : 1) + (match.PathPrefix is null ? 0 : 1) + (match.PathRegex is null ? 0 : 1);
+        if (kinds > 1)
         {
-            errors.Add(new RouteDefinitionError(index, "match", "set path_exact or path_prefix, not both"));
+            errors.Add(new RouteDefinitionError(index, "match", $"set one of path_exact, path_prefix and path_regex, not {(kinds == 2 ? "both" : "all three")}"));
             return default;
+        }
+
+        if (match.PathRegex is not null)
+        {
+            if (!match.CaseSensitive)
+            {
+                errors.Add(new RouteDefinitionError(index, "match.case_sensitive", "applies to path_exact and path_prefix; for path_regex write '(?i)' at the start of the pattern"));
+                return default;
+            }
+
+            return CompileRegex(index, "match.path_regex", match.PathRegex, errors) is { } regex ? PathMatcher.Pattern(regex) : default;
         }
 
         if (match.PathExact is not null)
         {
-            return CheckPath(index, "match.path_exact", match.PathExact, errors) ? PathMatcher.Exact(match.PathExact) : default;
+            return CheckPath(index, "match.path_exact", match.PathExact, errors) ? PathMatcher.Exact(match.PathExact, !match.CaseSensitive) : default;
         }
 
         if (match.PathPrefix is not null)
         {
-            return CheckPath(index, "match.path_prefix", match.PathPrefix, errors) ? PathMatcher.Prefix(match.PathPrefix) : default;
+            return CheckPath(index, "match.path_prefix", match.PathPrefix, errors) ? PathMatcher.Prefix(match.PathPrefix, !match.CaseSensitive) : default;
         }
 
         return PathMatcher.Any;
@@ -226,102 +243,6 @@ internal static class RouteCompiler
         }
 
         return valid ? MethodMatcher.OneOf(methods) : default;
-    }
-
-    private static HeaderMatcher[] CompileHeaders(int index, IReadOnlyList<HeaderMatchDefinition>? headers, List<RouteDefinitionError> errors)
-    {
-        if (headers is null || headers.Count == 0)
-        {
-            return [];
-        }
-
-        var matchers = new HeaderMatcher[headers.Count];
-        for (int i = 0; i < matchers.Length; i++)
-        {
-            string field = $"match.headers[{i}]";
-            HeaderMatchDefinition? header = headers[i];
-            if (header is null)
-            {
-                errors.Add(new RouteDefinitionError(index, field, "is null"));
-                continue;
-            }
-
-            if (!IsToken(header.Name))
-            {
-                errors.Add(new RouteDefinitionError(index, field + ".name", $"'{header.Name}' is not a header field name"));
-                continue;
-            }
-
-            switch (header.Kind)
-            {
-                case HeaderMatchKind.Exact:
-                    if (header.Value is null || !IsFieldValue(header.Value))
-                    {
-                        errors.Add(new RouteDefinitionError(index, field + ".value", "an exact match needs a value without control characters or surrounding whitespace"));
-                        continue;
-                    }
-
-                    matchers[i] = HeaderMatcher.Exact(header.Name, header.Value);
-                    break;
-                case HeaderMatchKind.Present:
-                    if (header.Value is not null)
-                    {
-                        errors.Add(new RouteDefinitionError(index, field + ".value", "a presence match takes no value"));
-                        continue;
-                    }
-
-                    matchers[i] = HeaderMatcher.Present(header.Name);
-                    break;
-                case HeaderMatchKind.Regex:
-                    Regex? regex = CompileRegex(index, field + ".regex", header.Value, errors);
-                    if (regex is null)
-                    {
-                        continue;
-                    }
-
-                    matchers[i] = HeaderMatcher.Regex(header.Name, regex);
-                    break;
-                default:
-                    errors.Add(new RouteDefinitionError(index, field, $"unknown match kind {header.Kind}"));
-                    break;
-            }
-        }
-
-        return matchers;
-    }
-
-    private static Regex? CompileRegex(int index, string field, string? pattern, List<RouteDefinitionError> errors)
-    {
-        if (string.IsNullOrEmpty(pattern))
-        {
-            errors.Add(new RouteDefinitionError(index, field, "a regex match needs a pattern"));
-            return null;
-        }
-
-        try
-        {
-            // Parse the pattern alone first, so an unbalanced ')' cannot escape the anchoring group below.
-            _ = new Regex(pattern, HeaderRegexOptions);
-
-            // Whole-value match, like Envoy's safe_regex: "canary" does not match "not-canary".
-            return new Regex($@"\A(?:{pattern})\z", HeaderRegexOptions);
-        }
-        catch (RegexParseException e)
-        {
-            // Spelled from the error code and offset: the message text is a resource key in the native binary.
-            errors.Add(new RouteDefinitionError(index, field, $"'{pattern}' does not compile: {e.Error} at offset {e.Offset}"));
-        }
-        catch (ArgumentException)
-        {
-            errors.Add(new RouteDefinitionError(index, field, $"'{pattern}' does not compile; check its syntax"));
-        }
-        catch (NotSupportedException)
-        {
-            // NonBacktracking rejects backreferences, lookarounds, atomic groups and conditionals.
-            errors.Add(new RouteDefinitionError(index, field, $"'{pattern}' uses a construct without a linear-time match (a backreference, lookaround, atomic group or conditional); rewrite it without one"));
-        }
-
-        return null;
     }
 
     private static (string[] Clusters, int[] Weights) CompileAction(int index, RouteDefinition definition, List<RouteDefinitionError> errors)

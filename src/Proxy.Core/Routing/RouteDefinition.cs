@@ -2,13 +2,13 @@ namespace Proxy.Routing;
 
 /// <summary>
 /// The input form of one HTTP route: a match and an action (one cluster or a weighted split).
-/// The configuration layer maps its model onto these records; <see cref="RouteTable.Build"/>
+/// The configuration layer maps its model onto these records; <see cref="RouteTable.Build(IReadOnlyList{RouteDefinition})"/>
 /// validates them and compiles them into <see cref="Route"/> objects.
 /// </summary>
 /// <remarks>
 /// Per-route policy (timeouts, retries) is deliberately not carried here: the compiled
 /// <see cref="Route.Index"/> equals this definition's position in the list given to
-/// <see cref="RouteTable.Build"/>, so the caller keeps its own policy array in the same order.
+/// <see cref="RouteTable.Build(IReadOnlyList{RouteDefinition})"/>, so the caller keeps its own policy array in the same order.
 /// </remarks>
 public sealed record RouteDefinition
 {

@@ -15,14 +15,32 @@ public sealed record RouteMatchDefinition
     /// </summary>
     public string? Host { get; init; }
 
-    /// <summary>The whole path, byte for byte (case-sensitive, no query string). Not with <see cref="PathPrefix"/>.</summary>
+    /// <summary>The whole path, byte for byte (case-sensitive, no query string). Not with the other path kinds.</summary>
     public string? PathExact { get; init; }
 
     /// <summary>
     /// A path prefix, case-sensitive. Segment-aware: "/api" matches "/api", "/api/" and "/api/x" but not
-    /// "/apix". A prefix ending in '/' ("/api/", "/") is a plain byte prefix. Not with <see cref="PathExact"/>.
+    /// "/apix". A prefix ending in '/' ("/api/", "/") is a plain byte prefix. Not with the other path kinds.
     /// </summary>
     public string? PathPrefix { get; init; }
+
+    /// <summary>
+    /// A regular expression the whole path must match (Envoy's <c>RouteMatch.safe_regex</c>), run with
+    /// <c>RegexOptions.NonBacktracking</c>, so matching is linear in the path. Not with the other path kinds.
+    /// </summary>
+    public string? PathRegex { get; init; }
+
+    /// <summary>False compares <see cref="PathExact"/> and <see cref="PathPrefix"/> ignoring ASCII case (Envoy's <c>case_sensitive</c>).</summary>
+    public bool CaseSensitive { get; init; } = true;
+
+    /// <summary>Query parameter conditions (Envoy's <c>query_parameters</c>); all must hold.</summary>
+    public IReadOnlyList<QueryMatchDefinition>? Query { get; init; }
+
+    /// <summary>
+    /// Only gRPC requests (Envoy's <c>RouteMatch.grpc</c>): content-type is application/grpc, alone or followed by
+    /// '+' or ';' ("application/grpc+proto").
+    /// </summary>
+    public bool Grpc { get; init; }
 
     /// <summary>Header conditions; all must hold.</summary>
     public IReadOnlyList<HeaderMatchDefinition>? Headers { get; init; }

@@ -1,6 +1,6 @@
 namespace Proxy.Routing;
 
-/// <summary>Thrown by <see cref="RouteTable.Build"/> when definitions are invalid; carries every error, not just the first.</summary>
+/// <summary>Thrown by <see cref="RouteTable.Build(IReadOnlyList{RouteDefinition})"/> when definitions are invalid; carries every error, not just the first.</summary>
 public sealed class RouteTableBuildException : Exception
 {
     /// <summary>Creates the exception from the collected errors.</summary>

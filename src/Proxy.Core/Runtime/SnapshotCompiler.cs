@@ -128,17 +128,30 @@ public static class SnapshotCompiler
 
     private static HttpRouting CompileRouting(ListenerConfig listener, Dictionary<string, Cluster> clusters, ProxyMetrics metrics)
     {
-        var definitions = new RouteDefinition[listener.Routes.Count];
-        for (var i = 0; i < definitions.Length; i++)
+        // Plain routes are the one virtual host '*'. Route.Index runs on across virtual hosts, in this order.
+        var hosts = listener.EffectiveVirtualHosts;
+        var definitions = new VirtualHostDefinition[hosts.Count];
+        var routeConfigs = new List<RouteConfig>();
+        for (var v = 0; v < definitions.Length; v++)
         {
-            definitions[i] = ToDefinition(listener.Routes[i], i);
+            var routes = new RouteDefinition[hosts[v].Routes.Count];
+            for (var i = 0; i < routes.Length; i++)
+            {
+                routes[i] = ToDefinition(hosts[v].Routes[i], routeConfigs.Count);
+                routeConfigs.Add(hosts[v].Routes[i]);
+            }
+
+            definitions[v] = new VirtualHostDefinition { Name = hosts[v].Name, Domains = hosts[v].Domains, Routes = routes };
         }
 
-        var table = RouteTable.Build(definitions);
+        var table = RouteTable.BuildVirtualHosts(definitions);
         var actions = new RouteRuntime[table.Routes.Count];
         foreach (var route in table.Routes)
         {
-            var config = listener.Routes[route.Index];
+            // A route's own retries and timeout win; its virtual host's are the defaults.
+            var host = hosts[route.VirtualHostIndex];
+            var config = routeConfigs[route.Index];
+            config = config with { Timeout = config.Timeout ?? host.Timeout, Retries = config.Retries ?? host.Retries };
             var routeClusters = new Cluster[route.Clusters.Count];
             var routeMetrics = routeClusters.Length == 0
                 ? [new RouteMetrics(metrics.Requests, listener.Name, route.Name, "-")] // a route that answers by itself
@@ -195,10 +208,15 @@ public static class SnapshotCompiler
             matchers[i] = header.Kind switch
             {
                 Configuration.HeaderMatchKind.Present => HeaderMatcher.Present(header.Name),
+                Configuration.HeaderMatchKind.Absent => HeaderMatcher.Absent(header.Name),
                 Configuration.HeaderMatchKind.Regex => HeaderMatcher.Regex(header.Name, new System.Text.RegularExpressions.Regex($"\\A(?:{header.Value})\\z", System.Text.RegularExpressions.RegexOptions.CultureInvariant | System.Text.RegularExpressions.RegexOptions.NonBacktracking)),
                 Configuration.HeaderMatchKind.Prefix => HeaderMatcher.Regex(header.Name, new System.Text.RegularExpressions.Regex("\\A" + System.Text.RegularExpressions.Regex.Escape(header.Value!), System.Text.RegularExpressions.RegexOptions.CultureInvariant | System.Text.RegularExpressions.RegexOptions.NonBacktracking)),
                 _ => HeaderMatcher.Exact(header.Name, header.Value!),
             };
+            if (header.Invert)
+            {
+                matchers[i] = matchers[i].Inverted();
+            }
         }
 
         return matchers;
@@ -210,13 +228,27 @@ public static class SnapshotCompiler
         for (var h = 0; h < headers.Length; h++)
         {
             var header = route.Match.Headers[h];
-            headers[h] = header.Kind switch
+            headers[h] = new HeaderMatchDefinition(header.Name, header.Kind switch
             {
-                Configuration.HeaderMatchKind.Present => HeaderMatchDefinition.Present(header.Name),
-                Configuration.HeaderMatchKind.Regex => HeaderMatchDefinition.Regex(header.Name, header.Value!),
-                Configuration.HeaderMatchKind.Prefix => HeaderMatchDefinition.Regex(header.Name, "^" + System.Text.RegularExpressions.Regex.Escape(header.Value!)),
-                _ => HeaderMatchDefinition.Exact(header.Name, header.Value!),
-            };
+                Configuration.HeaderMatchKind.Present => Routing.HeaderMatchKind.Present,
+                Configuration.HeaderMatchKind.Absent => Routing.HeaderMatchKind.Absent,
+                Configuration.HeaderMatchKind.Regex => Routing.HeaderMatchKind.Regex,
+                Configuration.HeaderMatchKind.Prefix => Routing.HeaderMatchKind.Prefix,
+                _ => Routing.HeaderMatchKind.Exact,
+            }, header.Value) { Invert = header.Invert };
+        }
+
+        var query = new QueryMatchDefinition[route.Match.Query.Count];
+        for (var q = 0; q < query.Length; q++)
+        {
+            var parameter = route.Match.Query[q];
+            query[q] = new QueryMatchDefinition(parameter.Name, parameter.Kind switch
+            {
+                Configuration.QueryMatchKind.Present => Routing.QueryMatchKind.Present,
+                Configuration.QueryMatchKind.Regex => Routing.QueryMatchKind.Regex,
+                Configuration.QueryMatchKind.Prefix => Routing.QueryMatchKind.Prefix,
+                _ => Routing.QueryMatchKind.Exact,
+            }, parameter.Value);
         }
 
         WeightedClusterDefinition[]? split = null;
@@ -237,6 +269,10 @@ public static class SnapshotCompiler
                 Host = route.Match.Host,
                 PathExact = route.Match.PathExact,
                 PathPrefix = route.Match.PathPrefix,
+                PathRegex = route.Match.PathRegex,
+                CaseSensitive = route.Match.CaseSensitive,
+                Grpc = route.Match.Grpc,
+                Query = query,
                 Headers = headers,
                 Methods = route.Match.Methods.Count > 0 ? route.Match.Methods : null,
             },

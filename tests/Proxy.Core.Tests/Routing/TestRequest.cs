@@ -3,7 +3,10 @@ using Proxy.Routing;
 
 namespace Proxy.Tests.Routing;
 
-/// <summary>A ref struct request view over test-owned bytes, proving matching works with ref struct implementations.</summary>
+/// <summary>
+/// A ref struct request view over test-owned bytes, proving matching works with ref struct implementations.
+/// A path with a '?' is split: the part after it is the query.
+/// </summary>
 internal ref struct TestRequest : IRouteRequest
 {
     private readonly (byte[] Name, byte[] Value)[] _headers;
@@ -11,7 +14,9 @@ internal ref struct TestRequest : IRouteRequest
     public TestRequest(string host, string path, string method = "GET", params (string Name, string Value)[] headers)
     {
         Host = Encoding.UTF8.GetBytes(host);
-        Path = Encoding.UTF8.GetBytes(path);
+        int question = path.IndexOf('?');
+        Path = Encoding.UTF8.GetBytes(question < 0 ? path : path[..question]);
+        Query = question < 0 ? [] : Encoding.UTF8.GetBytes(path[(question + 1)..]);
         Method = Encoding.UTF8.GetBytes(method);
         _headers = new (byte[], byte[])[headers.Length];
         for (int i = 0; i < headers.Length; i++)
@@ -23,6 +28,8 @@ internal ref struct TestRequest : IRouteRequest
     public ReadOnlySpan<byte> Host { get; }
 
     public ReadOnlySpan<byte> Path { get; }
+
+    public ReadOnlySpan<byte> Query { get; }
 
     public ReadOnlySpan<byte> Method { get; }
 

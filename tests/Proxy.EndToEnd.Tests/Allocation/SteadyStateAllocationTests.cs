@@ -61,7 +61,24 @@ public class SteadyStateAllocationTests
         + "set_if_absent: { x-tenant: a }, add: { x-id: \"%REQ(x-request-id)%\" }, remove: [ user-agent ] }, "
         + "response_headers: { add: { x-served-by: \"%UPSTREAM_REMOTE_ADDRESS%\" }, set: { x-env: prod } }";
 
-    private static async Task Http1KeepAliveRequestsAsync(bool accessLog, bool routeTimeout = false, string routeExtra = "")
+    /// <summary>
+    /// The request's virtual host found by exact domain among others (a wildcard one, '*'), then a route matched by a
+    /// path regex, a percent-decoded query parameter regex and an absent header: nothing per request.
+    /// </summary>
+    [SkippableFact]
+    public Task Http1KeepAliveRequests_WithVirtualHostsRegexAndQueryMatch_AllocateNothing() => Http1KeepAliveRequestsAsync(accessLog: false, routing: VirtualHostRouting);
+
+    /// <summary>The HTTP/2 side of <see cref="Http1KeepAliveRequests_WithVirtualHostsRegexAndQueryMatch_AllocateNothing"/>.</summary>
+    [SkippableFact]
+    public Task Http2Streams_WithVirtualHostsRegexAndQueryMatch_AllocateNothing() => Http2StreamsAsync(routeTimeout: false, accessLog: false, routing: VirtualHostRouting);
+
+    private const string VirtualHostRouting =
+        "virtual_hosts: [ { name: other, domains: [ \"other.test\", \"*.other.test\" ], routes: [ { cluster: api } ] }, "
+        + "{ name: alloc, domains: [ \"alloc.test\", \"alloc.test:8443\" ], routes: [ { match: { path_regex: \"/api/[a-z]+\", "
+        + "query: [ { name: id, regex: \"[0-9]+\" } ], headers: [ { name: x-debug, absent: true } ] }, cluster: api } ] }, "
+        + "{ name: rest, domains: [ \"*\" ], routes: [ { match: { path_prefix: /none }, cluster: api } ] } ]";
+
+    private static async Task Http1KeepAliveRequestsAsync(bool accessLog, bool routeTimeout = false, string routeExtra = "", string? routing = null)
     {
         Skip.If(BinaryProxy.Path is null, "PROXY_BINARY not set: run the README test command to publish the AOT binary first");
         using var log = new AccessLogFile(accessLog);
@@ -71,6 +88,7 @@ public class SteadyStateAllocationTests
         _ = ServeAsync(upstream);
         int listenPort = TcpClientHelpers.UnusedPort(), adminPort = TcpClientHelpers.UnusedPort();
         string timeout = routeTimeout ? ", timeout: 30s" : "";
+        routing ??= $"routes: [ {{ match: {{ path_prefix: /api }}, cluster: api{timeout}{routeExtra} }} ]";
         using var proxy = await BinaryProxy.StartAsync($$"""
             admin: { address: 127.0.0.1:{{adminPort}} }
             log: { level: error{{log.Setting}} }
@@ -78,7 +96,7 @@ public class SteadyStateAllocationTests
               - name: web
                 address: 127.0.0.1:{{listenPort}}
                 protocol: http
-                routes: [ { match: { path_prefix: /api }, cluster: api{{timeout}}{{routeExtra}} } ]
+                {{routing}}
             clusters:
               - { name: api, endpoints: [ {{upstream.LocalEndPoint}} ] }
             """, adminPort);
@@ -125,7 +143,7 @@ public class SteadyStateAllocationTests
     [SkippableFact]
     public Task Http2Streams_WithAccessLogToFile_AllocateNothing() => Http2StreamsAsync(routeTimeout: false, accessLog: true);
 
-    private static async Task Http2StreamsAsync(bool routeTimeout, bool accessLog, string routeExtra = "")
+    private static async Task Http2StreamsAsync(bool routeTimeout, bool accessLog, string routeExtra = "", string? routing = null)
     {
         Skip.If(BinaryProxy.Path is null, "PROXY_BINARY not set: run the README test command to publish the AOT binary first");
         using var log = new AccessLogFile(accessLog);
@@ -135,6 +153,7 @@ public class SteadyStateAllocationTests
         // A route timeout arms the downstream stream's reused timer around the wait for the response headers, never
         // fired here: no task or timer per request, and the upstream streams still go back to their pool.
         string timeout = routeTimeout ? ", timeout: 30s" : "";
+        routing ??= $"routes: [ {{ match: {{ path_prefix: /api }}, cluster: api{timeout}{routeExtra} }} ]";
         using var proxy = await BinaryProxy.StartAsync($$"""
             admin: { address: 127.0.0.1:{{adminPort}} }
             log: { level: error{{log.Setting}} }
@@ -142,7 +161,7 @@ public class SteadyStateAllocationTests
               - name: web
                 address: 127.0.0.1:{{listenPort}}
                 protocol: http
-                routes: [ { match: { path_prefix: /api }, cluster: api{{timeout}}{{routeExtra}} } ]
+                {{routing}}
             clusters:
               - { name: api, protocol: http2, endpoints: [ 127.0.0.1:{{upstream.Port}} ] }
             """, adminPort);
@@ -295,6 +314,9 @@ public class SteadyStateAllocationTests
             clients[i].Send(Request);
             await Task.Delay(100);
             length = clients[i].Receive(buffers[i]);
+
+            // The measured requests must take the route, not the proxy's own 404.
+            Assert.StartsWith("HTTP/1.1 200", System.Text.Encoding.ASCII.GetString(buffers[i], 0, length), StringComparison.Ordinal);
         }
 
         try

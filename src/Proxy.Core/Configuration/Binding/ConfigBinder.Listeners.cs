@@ -7,7 +7,7 @@ namespace Proxy.Configuration.Binding;
 internal static partial class ConfigBinder
 {
     private static readonly string[] ListenerKeys =
-        ["name", "address", "protocol", "cluster", "routes", "tls", "idle_timeout", "connect_timeout", "limits", "rate_limit", "http_filters",
+        ["name", "address", "protocol", "cluster", "routes", "virtual_hosts", "tls", "idle_timeout", "connect_timeout", "limits", "rate_limit", "http_filters",
          "request_headers", "response_headers"];
     private static readonly string[] LimitsKeys = ["max_header_bytes", "max_request_target_bytes", "max_body_bytes", "header_timeout"];
     private static readonly string[] RateLimitKeys = ["requests_per_second", "burst"];
@@ -76,6 +76,8 @@ internal static partial class ConfigBinder
         var protocol = map.Enum("protocol", ListenerProtocol.Http, ListenerProtocolNames, ListenerProtocolValues);
         string? cluster = map.ClusterName("cluster", required: false);
         var routes = map.Get("routes") is { } routesNode ? BindList(ctx, routesNode, map.ChildPath("routes"), BindRoute) : ConfigList<RouteConfig>.Empty;
+        var virtualHosts = map.Get("virtual_hosts") is { } hostsNode ? BindVirtualHosts(ctx, hostsNode, map.ChildPath("virtual_hosts")) : ConfigList<VirtualHostConfig>.Empty;
+        CheckRouteNamesUnique(ctx, map);
 
         // A tcp listener forwards to one cluster; http routes per request; auto does both (routes
         // for what detection finds to be HTTP, the cluster for opaque traffic).
@@ -88,6 +90,22 @@ internal static partial class ConfigBinder
             if (map.Has("routes"))
             {
                 map.Error("routes", "a tcp listener takes 'cluster', not 'routes'");
+            }
+            if (map.Has("virtual_hosts"))
+            {
+                map.Error("virtual_hosts", "a tcp listener takes 'cluster', not 'virtual_hosts'");
+            }
+        }
+        else if (map.Has("virtual_hosts"))
+        {
+            // One form per listener: plain routes are the virtual host '*', so mixing them would only hide which wins.
+            if (map.Has("routes"))
+            {
+                map.Error("routes", "a listener takes 'routes' or 'virtual_hosts', not both; move these routes into a virtual host with domains: [\"*\"]");
+            }
+            if (protocol == ListenerProtocol.Http && map.Has("cluster"))
+            {
+                map.Error("cluster", "an http listener sends requests to clusters through 'virtual_hosts', not 'cluster'");
             }
         }
         else
@@ -116,7 +134,7 @@ internal static partial class ConfigBinder
         var httpFilters = map.Get("http_filters") is { } filtersNode ? BindHttpFilters(ctx, filtersNode, map.ChildPath("http_filters")) : null;
         if (httpFilters is not null)
         {
-            CheckSectionsHaveTheirFilters(ctx, map, httpFilters, rateLimit is not null, routes);
+            CheckSectionsHaveTheirFilters(ctx, map, httpFilters, rateLimit is not null);
         }
         var requestHeaders = map.Get("request_headers") is { } requestNode ? BindHeaderChanges(ctx, requestNode, map.ChildPath("request_headers"), forResponse: false) : null;
         var responseHeaders = map.Get("response_headers") is { } responseNode ? BindHeaderChanges(ctx, responseNode, map.ChildPath("response_headers"), forResponse: true) : null;
@@ -135,6 +153,7 @@ internal static partial class ConfigBinder
             Protocol = protocol,
             Cluster = cluster,
             Routes = routes,
+            VirtualHosts = virtualHosts,
             Tls = tls,
             IdleTimeout = idleTimeout,
             ConnectTimeout = connectTimeout,
@@ -151,31 +170,34 @@ internal static partial class ConfigBinder
     /// leaves that filter out would do nothing without a word: an error that names the filter to add, rather than a
     /// fault or limit the operator believes is on.
     /// </summary>
-    private static void CheckSectionsHaveTheirFilters(BindContext ctx, MappingView map, IReadOnlyList<string> filters, bool listenerRateLimit, IReadOnlyList<RouteConfig> routes)
+    private static void CheckSectionsHaveTheirFilters(BindContext ctx, MappingView map, IReadOnlyList<string> filters, bool listenerRateLimit)
     {
         if (listenerRateLimit && !filters.Contains("rate_limit"))
         {
             map.Error("rate_limit", "this rate limit does nothing: the listener's http_filters leaves out 'rate_limit'; add it to http_filters or remove this section");
         }
 
-        if (map.Get("routes") is not ConfigSequence { } routeNodes)
+        foreach (var (routeNodes, routesPath) in RouteSequences(map))
         {
-            return;
+            CheckRoutesHaveTheirFilters(ctx, filters, routeNodes, routesPath);
         }
+    }
 
-        for (int i = 0; i < routes.Count && i < routeNodes.Items.Count; i++)
+    private static void CheckRoutesHaveTheirFilters(BindContext ctx, IReadOnlyList<string> filters, ConfigSequence routeNodes, string routesPath)
+    {
+        for (int i = 0; i < routeNodes.Items.Count; i++)
         {
             if (routeNodes.Items[i] is not ConfigMapping routeNode)
             {
                 continue;
             }
 
-            string routePath = BindContext.Index(map.ChildPath("routes"), i);
-            foreach (var (key, filter, present) in new[] { ("rate_limit", "rate_limit", routes[i].RateLimit is not null), ("fault", "fault", routes[i].Fault is not null), ("mirror", "mirror", routes[i].Mirror is not null) })
+            string routePath = BindContext.Index(routesPath, i);
+            foreach (string key in (string[])["rate_limit", "fault", "mirror"])
             {
-                if (present && !filters.Contains(filter) && routeNode.Find(key) is { } node)
+                if (!filters.Contains(key) && routeNode.Find(key) is ConfigNode { } node && node is not ConfigScalar { IsNull: true })
                 {
-                    ctx.Error(node, routePath + "." + key, $"this {key.Replace('_', ' ')} does nothing: the listener's http_filters leaves out '{filter}'; add it to http_filters or remove this section");
+                    ctx.Error(node, routePath + "." + key, $"this {key.Replace('_', ' ')} does nothing: the listener's http_filters leaves out '{key}'; add it to http_filters or remove this section");
                 }
             }
         }

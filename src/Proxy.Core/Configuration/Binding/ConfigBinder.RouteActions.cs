@@ -98,6 +98,10 @@ internal static partial class ConfigBinder
         {
             map.Error("prefix_rewrite", "prefix_rewrite replaces the route's match.path_prefix, but this route matches path_exact; use 'path' instead");
         }
+        else if (prefixRewrite is not null && match.PathRegex is not null)
+        {
+            map.Error("prefix_rewrite", "prefix_rewrite replaces the route's match.path_prefix, but this route matches path_regex, which takes no fixed prefix; use 'path' instead");
+        }
 
         int status = map.Int("status", 301, 0, int.MaxValue);
         if (map.Has("status") && !RedirectConfig.Statuses.Contains(status))

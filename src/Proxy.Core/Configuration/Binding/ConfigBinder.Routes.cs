@@ -9,8 +9,9 @@ internal static partial class ConfigBinder
     private static readonly string[] RouteKeys =
         ["name", "match", "cluster", "split", "redirect", "direct_response", "timeout", "retries", "fault", "mirror", "rate_limit",
          "request_headers", "response_headers", "prefix_rewrite", "regex_rewrite", "host_rewrite", "auto_host_rewrite"];
-    private static readonly string[] MatchKeys = ["host", "path_prefix", "path_exact", "headers", "method", "methods"];
-    private static readonly string[] HeaderMatchKeys = ["name", "exact", "prefix", "regex", "present"];
+    private static readonly string[] MatchKeys =
+        ["host", "path_prefix", "path_exact", "path_regex", "case_sensitive", "headers", "query", "grpc", "method", "methods"];
+    private static readonly string[] HeaderMatchKeys = ["name", "exact", "prefix", "regex", "present", "absent", "invert"];
     private static readonly string[] SplitKeys = ["cluster", "weight"];
     private static readonly string[] RetryKeys =
         ["attempts", "retry_on", "status_codes", "per_try_timeout", "backoff_base", "backoff_max", "budget"];
@@ -43,6 +44,11 @@ internal static partial class ConfigBinder
         }
         var match = map.Get("match") is { } matchNode ? BindMatch(ctx, matchNode, map.ChildPath("match")) : new RouteMatchConfig();
         var rewrites = BindRewrites(ctx, map);
+        if (match.PathRegex is not null && rewrites.Prefix is not null)
+        {
+            // The prefix rewrite replaces what the path match took; a regex takes no fixed prefix.
+            map.Error("prefix_rewrite", "prefix_rewrite replaces the matched path_prefix or path_exact; with path_regex use regex_rewrite");
+        }
         return new RouteConfig
         {
             Name = map.String("name"),
@@ -91,9 +97,21 @@ internal static partial class ConfigBinder
         }
         string? prefix = CheckPath(map, "path_prefix");
         string? exact = CheckPath(map, "path_exact");
+        string? pathRegex = CheckRegex(map, "path_regex");
         if (prefix is not null && exact is not null)
         {
             map.Error("path_exact", "path_prefix and path_exact cannot both be set");
+        }
+        if (map.Has("path_regex") && (map.Has("path_prefix") || map.Has("path_exact")))
+        {
+            map.Error("path_regex", "a match takes one path condition: path_prefix, path_exact or path_regex; remove the others");
+        }
+        bool caseSensitive = map.Bool("case_sensitive", true);
+        if (map.Has("case_sensitive") && !map.Has("path_prefix") && !map.Has("path_exact"))
+        {
+            map.Error("case_sensitive", map.Has("path_regex")
+                ? "case_sensitive applies to path_prefix and path_exact; for path_regex start the pattern with '(?i)'"
+                : "case_sensitive applies to path_prefix and path_exact; set one of them or remove case_sensitive");
         }
         ConfigList<string> methods = ConfigList<string>.Empty;
         if (map.Has("method") && map.Has("methods"))
@@ -117,7 +135,11 @@ internal static partial class ConfigBinder
             Host = host,
             PathPrefix = prefix,
             PathExact = exact,
+            PathRegex = pathRegex,
+            CaseSensitive = caseSensitive,
+            Grpc = map.Bool("grpc", false),
             Headers = map.Get("headers") is { } headers ? BindHeaderMatches(ctx, headers, map.ChildPath("headers")) : ConfigList<HeaderMatchConfig>.Empty,
+            Query = map.Get("query") is { } query ? BindQueryMatches(ctx, query, map.ChildPath("query")) : ConfigList<QueryMatchConfig>.Empty,
             Methods = methods,
         };
     }
@@ -173,12 +195,13 @@ internal static partial class ConfigBinder
             map.Error("name", $"'{name}' is not a header name");
             name = null;
         }
-        int kinds = (map.Has("exact") ? 1 : 0) + (map.Has("prefix") ? 1 : 0) + (map.Has("regex") ? 1 : 0) + (map.Has("present") ? 1 : 0);
+        int kinds = (map.Has("exact") ? 1 : 0) + (map.Has("prefix") ? 1 : 0) + (map.Has("regex") ? 1 : 0) + (map.Has("present") ? 1 : 0) + (map.Has("absent") ? 1 : 0);
         if (kinds != 1)
         {
-            ctx.Error(map.Node, path, "a header matcher needs exactly one of: exact, prefix, regex, present");
+            ctx.Error(map.Node, path, "a header matcher needs exactly one of: exact, prefix, regex, present, absent");
             return null;
         }
+        bool invert = map.Bool("invert", false);
         HeaderMatchKind kind;
         string? value;
         if (map.Has("exact"))
@@ -193,19 +216,27 @@ internal static partial class ConfigBinder
         {
             (kind, value) = (HeaderMatchKind.Regex, CheckRegex(map, "regex"));
         }
+        else if (map.Has("absent"))
+        {
+            if (!map.Bool("absent", true))
+            {
+                map.Error("absent", "only 'absent: true' is supported; to require the header write 'present: true'");
+            }
+            (kind, value) = (HeaderMatchKind.Absent, null);
+        }
         else
         {
             if (!map.Bool("present", true))
             {
-                map.Error("present", "only 'present: true' is supported");
+                map.Error("present", "only 'present: true' is supported; to match a request without the header write 'absent: true'");
             }
             (kind, value) = (HeaderMatchKind.Present, null);
         }
-        if (name is null || (value is null && kind != HeaderMatchKind.Present))
+        if (name is null || (value is null && kind is not (HeaderMatchKind.Present or HeaderMatchKind.Absent)))
         {
             return null;
         }
-        return new HeaderMatchConfig { Name = name.ToLowerInvariant(), Kind = kind, Value = value };
+        return new HeaderMatchConfig { Name = name.ToLowerInvariant(), Kind = kind, Value = value, Invert = invert };
     }
 
     private static string? CheckRegex(MappingView map, string key)
@@ -217,8 +248,9 @@ internal static partial class ConfigBinder
         }
         try
         {
-            // Compiled here only to validate; the router compiles its own (non-backtracking) instance.
-            _ = new Regex(pattern, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+            // Compiled here only to validate, with the options the router uses, so a construct the linear-time
+            // engine rejects is a validate error here and not a failed load later.
+            _ = new Regex(pattern, RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
             return pattern;
         }
         catch (RegexParseException e)
@@ -231,6 +263,11 @@ internal static partial class ConfigBinder
         catch (ArgumentException)
         {
             map.Error(key, "invalid regular expression; check its syntax");
+            return null;
+        }
+        catch (NotSupportedException)
+        {
+            map.Error(key, $"'{pattern}' uses a construct the linear-time regex engine cannot run (a backreference, lookaround, atomic group or conditional); rewrite the pattern without it");
             return null;
         }
     }
