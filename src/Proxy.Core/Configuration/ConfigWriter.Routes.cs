@@ -190,6 +190,8 @@ public static partial class ConfigWriter
         Strings(w, "domains", host.Domains);
         OptionalDuration(w, "timeout", host.Timeout);
         WriteRetries(w, host.Retries);
+        WriteHeaderChanges(w, "request_headers", host.RequestHeaders);
+        WriteHeaderChanges(w, "response_headers", host.ResponseHeaders);
         w.WriteStartArray("routes");
         foreach (var route in host.Routes)
         {

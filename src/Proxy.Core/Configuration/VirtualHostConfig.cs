@@ -27,6 +27,12 @@ public sealed record VirtualHostConfig
     /// <summary>Whole-request timeout of the routes that set none; null for none.</summary>
     public TimeSpan? Timeout { get; init; }
 
+    /// <summary>Changes to the request fields of every route here, after the route's and before the listener's; null for none.</summary>
+    public HeaderChangesConfig? RequestHeaders { get; init; }
+
+    /// <summary>Changes to the response fields of every route here, after the route's and before the listener's; null for none.</summary>
+    public HeaderChangesConfig? ResponseHeaders { get; init; }
+
     /// <summary>The one virtual host, <c>*</c> with no defaults, that a listener's plain <c>routes</c> form.</summary>
     public static VirtualHostConfig ForPlainRoutes(IReadOnlyList<RouteConfig> routes) =>
         new() { Name = "default", Domains = new ConfigList<string>(["*"]), Routes = routes };

@@ -178,9 +178,9 @@ public static class SnapshotCompiler
                     resilience.FaultsInjected.WithLabels(listener.Name, route.Name, "delay"),
                     resilience.FaultsInjected.WithLabels(listener.Name, route.Name, "abort"),
                     resilience.Mirrored.WithLabels(listener.Name, route.Name)),
-                RequestChanges = Headers.FieldChanges.Compile([config.RequestHeaders, listener.RequestHeaders], forResponse: false,
+                RequestChanges = Headers.FieldChanges.Compile([config.RequestHeaders, host.RequestHeaders, listener.RequestHeaders], forResponse: false,
                     alsoRemoved: config.PrefixRewrite is not null || config.RegexRewrite is not null ? ["x-envoy-original-path"] : null),
-                ResponseChanges = Headers.FieldChanges.Compile([config.ResponseHeaders, listener.ResponseHeaders], forResponse: true),
+                ResponseChanges = Headers.FieldChanges.Compile([config.ResponseHeaders, host.ResponseHeaders, listener.ResponseHeaders], forResponse: true),
                 Rewrite = Rewrites.RequestRewrite.Compile(config),
             };
         }

@@ -112,4 +112,41 @@ public class HeaderChangeConfigTests
         Assert.Equal(first.Config!.Listeners[0].Routes[0], second.Config!.Listeners[0].Routes[0]);
         Assert.Equal(first.Config.Listeners[0].RequestHeaders, second.Config.Listeners[0].RequestHeaders);
     }
+
+    [Fact]
+    public void Load_VirtualHostChanges_BindValidateAndWriteBack()
+    {
+        var first = ConfigLoader.LoadText("""
+            listeners:
+              - name: web
+                address: 127.0.0.1:8080
+                virtual_hosts:
+                  - name: api
+                    domains: [ api.example.com ]
+                    request_headers: { set: { x-vhost: api } }
+                    response_headers: { remove: [ server ] }
+                    routes: [ { cluster: api } ]
+            clusters:
+              - { name: api, endpoints: [ 127.0.0.1:9000 ] }
+            """, "t.yaml");
+        Assert.True(first.Success, string.Join("\n", first.Errors));
+        var host = first.Config!.Listeners[0].VirtualHosts[0];
+        Assert.Equal("x-vhost", host.RequestHeaders!.Set[0].Name);
+        Assert.Equal(["server"], host.ResponseHeaders!.Remove);
+
+        var second = ConfigLoader.LoadText(ConfigWriter.ToJson(first.Config), "written.json");
+        Assert.True(second.Success, string.Join("\n", second.Errors));
+        Assert.Equal(host, second.Config!.Listeners[0].VirtualHosts[0]);
+
+        var bad = ConfigLoader.LoadText("""
+            listeners:
+              - name: web
+                address: 127.0.0.1:8080
+                virtual_hosts:
+                  - { name: api, domains: [ "*" ], request_headers: { set: { te: x } }, routes: [ { cluster: api } ] }
+            clusters:
+              - { name: api, endpoints: [ 127.0.0.1:9000 ] }
+            """, "t.yaml");
+        Assert.Contains(bad.Errors, e => e.Path == "listeners[0].virtual_hosts[0].request_headers.set.te" && e.Message.Contains("hop-by-hop", StringComparison.Ordinal));
+    }
 }

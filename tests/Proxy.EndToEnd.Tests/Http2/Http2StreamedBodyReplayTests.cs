@@ -111,7 +111,12 @@ public class Http2StreamedBodyReplayTests
 
         // PUT is idempotent, so a reset (which may have reached the application) is retried under the policy.
         var payload = Pattern(5000);
-        var request = new HttpRequestMessage(HttpMethod.Put, "/upload") { Content = new PausedContent(payload, pieces: 5, TimeSpan.FromMilliseconds(50)) };
+        var request = new HttpRequestMessage(HttpMethod.Put, "/upload")
+        {
+            Content = new PausedContent(payload, pieces: 5, TimeSpan.FromMilliseconds(50)),
+            Version = downstream == "h2" ? HttpVersion.Version20 : HttpVersion.Version11, // a message built here ignores the client's default version
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
         using var response = await client.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);

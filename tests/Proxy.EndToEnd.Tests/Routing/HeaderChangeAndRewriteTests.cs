@@ -159,4 +159,41 @@ public class HeaderChangeAndRewriteTests
         body.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(line => line.Split(": ", 2))
             .ToDictionary(parts => parts[0], parts => parts.Length > 1 ? parts[1] : "");
+
+    [Theory]
+    [MemberData(nameof(Pairings))]
+    public async Task VirtualHostChanges_BetweenRouteAndListener(string downstream, string clusterProtocol)
+    {
+        await using var upstream = await KestrelUpstream.StartAsync("b", clusterProtocol == "http2" ? HttpProtocols.Http2 : HttpProtocols.Http1);
+        await using var proxy = await RunningProxy.StartAsync($$"""
+            admin: { address: 127.0.0.1:0 }
+            listeners:
+              - name: web
+                address: 127.0.0.1:0
+                request_headers: { set: { x-level: listener } }
+                virtual_hosts:
+                  - name: all
+                    domains: [ "*" ]
+                    request_headers: { set: { x-level: vhost, x-vhost: all }, add: { x-seen: vhost } }
+                    response_headers: { set: { x-upstream: from-vhost } }
+                    routes:
+                      - name: r
+                        cluster: backend
+                        request_headers: { set: { x-vhost: route, x-route-only: "1" }, add: { x-seen: route } }
+            clusters:
+              - name: backend
+                endpoints: [ {{upstream.Address}} ]
+                protocol: {{clusterProtocol}}
+            """);
+        using var client = Http2ProxyTests.Client(proxy, downstream);
+
+        using var response = await client.SendAsync(Request(downstream, "/target/x"));
+        var fields = Fields(await response.Content.ReadAsStringAsync());
+
+        Assert.Equal("listener", fields["x-level"]); // the listener over the virtual host
+        Assert.Equal("all", fields["x-vhost"]);      // the virtual host over the route
+        Assert.Equal("1", fields["x-route-only"]);
+        Assert.Equal("route,vhost", fields["x-seen"]); // appended in order: route, then virtual host
+        Assert.Equal(["from-vhost"], response.Headers.GetValues("x-upstream"));
+    }
 }

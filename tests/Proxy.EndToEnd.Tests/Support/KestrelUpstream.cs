@@ -107,6 +107,8 @@ public sealed class KestrelUpstream : IAsyncDisposable
         });
         app.MapGet("/headers", (HttpRequest request) =>
             string.Join("\n", request.Headers.Select(h => $"{h.Key.ToLowerInvariant()}: {h.Value}")));
+        app.MapGet("/api/{**rest}", (HttpRequest request) =>
+            $"target: {request.Path}{request.QueryString}\n" + string.Join("\n", request.Headers.Select(h => $"{h.Key.ToLowerInvariant()}: {h.Value}")));
         app.MapGet("/target/{**rest}", (HttpRequest request) =>
             $"target: {request.Path}{request.QueryString}\n" + string.Join("\n", request.Headers.Select(h => $"{h.Key.ToLowerInvariant()}: {h.Value}")));
         app.MapGet("/bytes/{count:long}", async (long count, HttpResponse response) =>

@@ -6,7 +6,7 @@ namespace Proxy.Configuration.Binding;
 /// <summary>Virtual host binding: domains (checked with the router's own parser), routes and route defaults.</summary>
 internal static partial class ConfigBinder
 {
-    private static readonly string[] VirtualHostKeys = ["name", "domains", "routes", "retries", "timeout"];
+    private static readonly string[] VirtualHostKeys = ["name", "domains", "routes", "retries", "timeout", "request_headers", "response_headers"];
 
     /// <summary>Binds a listener's <c>virtual_hosts</c>; a domain in two of them is an error at the second.</summary>
     private static ConfigList<VirtualHostConfig> BindVirtualHosts(BindContext ctx, ConfigNode node, string path)
@@ -44,9 +44,15 @@ internal static partial class ConfigBinder
             }
             var retries = map.Get("retries") is { } retriesNode ? BindRetries(ctx, retriesNode, map.ChildPath("retries")) : null;
             var timeout = map.OptionalDuration("timeout");
+            var requestHeaders = map.Get("request_headers") is { } requestNode ? BindHeaderChanges(ctx, requestNode, map.ChildPath("request_headers"), forResponse: false) : null;
+            var responseHeaders = map.Get("response_headers") is { } responseNode ? BindHeaderChanges(ctx, responseNode, map.ChildPath("response_headers"), forResponse: true) : null;
             if (name is not null)
             {
-                hosts.Add(new VirtualHostConfig { Name = name, Domains = hostDomains, Routes = routes, Retries = retries, Timeout = timeout });
+                hosts.Add(new VirtualHostConfig
+                {
+                    Name = name, Domains = hostDomains, Routes = routes, Retries = retries, Timeout = timeout,
+                    RequestHeaders = requestHeaders, ResponseHeaders = responseHeaders,
+                });
             }
         }
         return ConfigList<VirtualHostConfig>.From(hosts);
