@@ -24,6 +24,7 @@ public abstract partial class Http1Head : IResettable, IDisposable, Headers.IFie
     private byte[] _buffer;
     private int _length;
     private Http1HeaderField[] _fields;
+    private Http1HeaderField[]? _rentedFields; // the array rented from the pool, when _fields is still it
     private int _fieldCount;
     private int _startLineStart;
     private int _fieldsStart;
@@ -32,7 +33,7 @@ public abstract partial class Http1Head : IResettable, IDisposable, Headers.IFie
     {
         Limits = limits ?? Http1Limits.Default;
         _buffer = []; // rented by the first parse (GrowBuffer), so a head that waits holds no buffer
-        _fields = new Http1HeaderField[Math.Max(1, Math.Min(InitialFieldCapacity, Limits.MaxHeaderCount))];
+        _fields = []; // rented by the first parse too
         ClearMessage();
     }
 
@@ -143,13 +144,18 @@ public abstract partial class Http1Head : IResettable, IDisposable, Headers.IFie
         return true;
     }
 
-    /// <summary>Returns the head buffer to the array pool. The head stays usable and rents again if parsed.</summary>
+    /// <summary>Returns the head buffer and the field array to their pools. The head stays usable and rents again if parsed.</summary>
     public void Dispose()
     {
         Reset();
         byte[] buffer = _buffer;
         _buffer = [];
         if (buffer.Length > 0) ArrayPool<byte>.Shared.Return(buffer);
+
+        // A field array the parser grew past the rented one is not the pool's: it is dropped, not returned.
+        if (_rentedFields is { } fields && ReferenceEquals(fields, _fields)) ArrayPool<Http1HeaderField>.Shared.Return(fields);
+        _rentedFields = null;
+        _fields = [];
     }
 
     /// <summary>Parses the start line <c>HeadBytes[start..end]</c> (without CRLF).</summary>
@@ -199,6 +205,11 @@ public abstract partial class Http1Head : IResettable, IDisposable, Headers.IFie
         error = ParseStartLine(_buffer.AsSpan(startLineStart, fieldsStart - 2 - startLineStart), startLineStart);
         if (error == Http1ParseError.None)
         {
+            if (_fields.Length == 0)
+            {
+                _fields = _rentedFields = ArrayPool<Http1HeaderField>.Shared.Rent(Math.Max(1, Math.Min(InitialFieldCapacity, Limits.MaxHeaderCount)));
+            }
+
             error = Http1FieldParser.Parse(_buffer, fieldsStart, headLength - 2, ref _fields, ref _fieldCount, Limits.MaxHeaderCount);
         }
 
