@@ -110,6 +110,18 @@ public static partial class ConfigWriter
             w.WriteString("address", service.Address.ToString());
             w.WriteString("cluster", service.Cluster);
             OptionalString(w, "identity", service.Identity);
+            w.WriteString("protocol", service.Protocol.ToString().ToLowerInvariant());
+            OptionalDuration(w, "timeout", service.Timeout);
+            WriteRetries(w, service.Retries);
+            if (service.Routes.Count > 0)
+            {
+                w.WriteStartArray("routes");
+                foreach (var route in service.Routes)
+                {
+                    WriteRoute(w, route);
+                }
+                w.WriteEndArray();
+            }
             w.WriteEndObject();
         }
         w.WriteEndArray();

@@ -46,7 +46,7 @@ public sealed class InboundHandler : IConnectionHandler
     public InboundHandler(MeshConfig config, CertificateSource workload, TrustBundle meshCa, MeshMetrics mesh, ProxyMetrics metrics, ConnectionTracker tracker)
     {
         _config = config;
-        _tls = new TlsServerPolicy([(workload, [])], meshCa, requireClientCert: true, ["http/1.1"], TlsDefaults.Mesh);
+        _tls = new TlsServerPolicy([(workload, [])], meshCa, requireClientCert: true, MeshAlpn.Accepted, TlsDefaults.Mesh);
         _authorization = new AuthorizationPolicy(config.Inbound.Authorization);
         _localIdentity = workload.Current.SpiffeId;
         _mesh = mesh;
@@ -70,9 +70,14 @@ public sealed class InboundHandler : IConnectionHandler
         TlsConnection? tls = null;
         try
         {
-            var detected = _config.OpaquePorts.Contains(port)
-                ? DetectionResult.Opaque(OpaqueReason.OpaquePort)
-                : await ProtocolDetector.DetectAsync(connection.Input, _config.DetectTimeout).ConfigureAwait(false);
+            // An opaque port is never sniffed for HTTP, but a client sidecar's TLS is still recognized there, so opaque
+            // traffic between sidecars keeps mutual TLS (and passes strict mode). A plain server-first protocol waits
+            // detect_timeout once, as Istio's TLS inspector makes it wait.
+            var detected = await ProtocolDetector.DetectAsync(connection.Input, _config.DetectTimeout).ConfigureAwait(false);
+            if (detected.Protocol != DetectedProtocol.Tls && _config.OpaquePorts.Contains(port))
+            {
+                detected = DetectionResult.Opaque(OpaqueReason.OpaquePort);
+            }
 
             IDuplexPipe transport = connection;
             IDisposable owner = connection;
@@ -112,7 +117,18 @@ public sealed class InboundHandler : IConnectionHandler
             // served by the HTTP forwarder (HTTP/1.1 or HTTP/2, whichever the peer speaks) with the policy as its
             // per-request check. Anything else is judged as TCP, where a deny rule's method and path conditions
             // hold: HTTP sent late (after detect_timeout) or in another framing never escapes a path denial.
-            if (_authorization.NeedsHttp)
+            // A client sidecar names the protocol inside by ALPN (Istio's tokens): HTTP is served per request (counted
+            // with reporter="destination" and checked against the policy), opaque bytes are never sniffed. Without a
+            // name, the bytes are looked at only when a rule needs HTTP.
+            var inner = InnerProtocol(tls, port);
+            if (inner is DetectedProtocol.Http1 or DetectedProtocol.Http2)
+            {
+                _mesh.InboundConnections.WithLabels(peer.Principal, _localIdentity?.Value ?? "unknown", peer.SecurityPolicy, portText).Increment();
+                await ServeHttpAsync(inner, transport, owner, downstreamTls: true, socket, peer, port, portText).ConfigureAwait(false);
+                return;
+            }
+
+            if (_authorization.NeedsHttp && inner == DetectedProtocol.NeedMore)
             {
                 var protocol = (await ProtocolDetector.DetectAsync(transport.Input, _config.DetectTimeout).ConfigureAwait(false)).Protocol;
                 if (protocol is DetectedProtocol.Http1 or DetectedProtocol.Http2)
@@ -143,6 +159,33 @@ public sealed class InboundHandler : IConnectionHandler
             _listenerMetrics.Closed.Increment();
         }
     }
+
+    /// <summary>
+    /// The protocol a client sidecar named by ALPN: HTTP/1.1, HTTP/2, opaque (also for any port in opaque_ports), or
+    /// <see cref="DetectedProtocol.NeedMore"/> when nothing was named (plain text, or an older peer's <c>http/1.1</c>).
+    /// </summary>
+    private DetectedProtocol InnerProtocol(TlsConnection? tls, int port)
+    {
+        if (_config.OpaquePorts.Contains(port))
+        {
+            return DetectedProtocol.Opaque;
+        }
+
+        if (tls is null)
+        {
+            return DetectedProtocol.NeedMore;
+        }
+
+        var alpn = tls.NegotiatedProtocol.Protocol.Span;
+        return alpn.SequenceEqual(Http11Token) ? DetectedProtocol.Http1
+            : alpn.SequenceEqual(Http2Token) ? DetectedProtocol.Http2
+            : alpn.SequenceEqual(TcpToken) ? DetectedProtocol.Opaque
+            : DetectedProtocol.NeedMore;
+    }
+
+    private static readonly byte[] Http11Token = System.Text.Encoding.ASCII.GetBytes(MeshAlpn.Http11);
+    private static readonly byte[] Http2Token = System.Text.Encoding.ASCII.GetBytes(MeshAlpn.Http2);
+    private static readonly byte[] TcpToken = System.Text.Encoding.ASCII.GetBytes(MeshAlpn.Tcp);
 
     /// <summary>
     /// Serves an inbound HTTP connection to the local app, checking every request against the policy. The app sees

@@ -22,10 +22,13 @@ public sealed class MeshSidecar
     private readonly Listener _inbound;
     private readonly Listener _outbound;
 
-    private MeshSidecar(Listener inbound, Listener outbound)
+    private readonly OutboundHandler _outboundHandler;
+
+    private MeshSidecar(Listener inbound, Listener outbound, OutboundHandler outboundHandler)
     {
         _inbound = inbound;
         _outbound = outbound;
+        _outboundHandler = outboundHandler;
     }
 
     /// <summary>Where the inbound listener is bound.</summary>
@@ -54,7 +57,7 @@ public sealed class MeshSidecar
 
         var mesh = new MeshMetrics(metrics.Registry);
         var inboundHandler = new InboundHandler(config, workload, ca, mesh, metrics, tracker);
-        var outboundHandler = new OutboundHandler(config, snapshot.Clusters, workload, ca, mesh, metrics, tracker);
+        var outboundHandler = new OutboundHandler(snapshot.Config, config, snapshot.Clusters, workload, ca, mesh, metrics, tracker);
         Listener? inbound = null;
         var binding = (Owner: "the mesh inbound listener (mesh.inbound.port)", Port: config.Inbound.Port);
         try
@@ -65,7 +68,7 @@ public sealed class MeshSidecar
             inbound.Start();
             outbound.Start();
             log.Info("mesh sidecar listening", ("inbound", inbound.LocalEndPoint), ("outbound", outbound.LocalEndPoint), ("identity", workload.Current.SpiffeId?.Value ?? "none"), ("mode", config.Inbound.Mode.ToString().ToLowerInvariant()));
-            return new MeshSidecar(inbound, outbound);
+            return new MeshSidecar(inbound, outbound, outboundHandler);
         }
         catch (SocketException ex)
         {
@@ -73,6 +76,9 @@ public sealed class MeshSidecar
             throw new ListenerBindException([BindFailure.Describe(binding.Owner, $"0.0.0.0:{binding.Port}", ex)]);
         }
     }
+
+    /// <summary>The clusters the outbound services' HTTP traffic uses (the heartbeat expires their ejections and sweeps their pools).</summary>
+    public IReadOnlyList<Upstream.Cluster> OutboundClusters => _outboundHandler.Clusters;
 
     /// <summary>Stops accepting on both listeners.</summary>
     public async Task StopAsync()

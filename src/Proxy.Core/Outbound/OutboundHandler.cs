@@ -1,8 +1,11 @@
 using System.Collections.Frozen;
+using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using Pipelines.Sockets.Unofficial;
 using Proxy.Configuration;
+using Proxy.Detection;
+using Proxy.Forwarding;
 using Proxy.Inbound;
 using Proxy.Interception;
 using Proxy.LoadBalancing;
@@ -16,17 +19,24 @@ using Proxy.Upstream;
 namespace Proxy.Outbound;
 
 /// <summary>
-/// The outbound side of a sidecar: the app's connection arrives here by iptables REDIRECT; its
-/// original destination picks a configured service (load-balanced over the service's cluster,
-/// with mutual TLS from the workload certificate verifying the server's SPIFFE ID), or else it
-/// passes through to the original destination as opaque TCP.
+/// The outbound side of a sidecar: the app's connection arrives here by iptables REDIRECT; its original destination
+/// picks a configured service, or else it passes through to the original destination as opaque TCP. A service's
+/// HTTP traffic (declared, or detected from the app's first bytes) is served per request, with the service's routes:
+/// retries, timeouts, splits and a balancing decision per request, over mutual TLS to the expected SPIFFE ID with the
+/// inner protocol named by ALPN. Its other traffic is balanced once per connection and carried as bytes.
 /// </summary>
 public sealed class OutboundHandler : IConnectionHandler
 {
     /// <summary>Listener name used in metrics.</summary>
     public const string Name = "mesh-outbound";
 
+    /// <summary>How long a service declared <c>http</c> waits for the app's first bytes to tell HTTP/1.1 from HTTP/2 (an HTTP listener's idle timeout).</summary>
+    private static readonly TimeSpan DeclaredHttpWait = TimeSpan.FromSeconds(300);
+
     private readonly FrozenDictionary<IPEndPoint, MeshService> _services;
+    private readonly Cluster[] _httpClusters;
+    private readonly TimeSpan _detectTimeout;
+    private readonly IReadOnlyList<int> _opaquePorts;
     private readonly string _localPrincipal;
     private readonly MeshMetrics _mesh;
     private readonly ProxyMetrics _metrics;
@@ -34,30 +44,22 @@ public sealed class OutboundHandler : IConnectionHandler
     private readonly ClusterMetrics _passthroughMetrics;
     private readonly ConnectionTracker _tracker;
 
-    public OutboundHandler(MeshConfig config, IReadOnlyDictionary<string, Cluster> clusters, CertificateSource workload, TrustBundle meshCa, MeshMetrics mesh, ProxyMetrics metrics, ConnectionTracker tracker)
+    public OutboundHandler(ProxyConfig proxyConfig, MeshConfig config, IReadOnlyDictionary<string, Cluster> clusters, CertificateSource workload, TrustBundle meshCa, MeshMetrics mesh, ProxyMetrics metrics, ConnectionTracker tracker)
     {
+        var builder = new MeshServiceBuilder(proxyConfig, clusters, workload, meshCa, metrics);
         var services = new Dictionary<IPEndPoint, MeshService>();
         foreach (var service in config.Outbound.Services)
         {
-            if (!IPAddress.TryParse(service.Address.Host, out var ip) || !clusters.TryGetValue(service.Cluster, out var cluster))
+            if (builder.Build(service) is { } built)
             {
-                continue; // validation names unknown clusters; host names cannot match an original destination
+                services[new IPEndPoint(IPAddress.Parse(service.Address.Host), service.Address.Port)] = built;
             }
-
-            SpiffeId? identity = service.Identity is { } text ? SpiffeId.Parse(text) : null;
-            var endpoints = new Endpoint[cluster.Endpoints.Count];
-            for (var i = 0; i < endpoints.Length; i++)
-            {
-                endpoints[i] = cluster.Endpoints[i];
-            }
-
-            // The same endpoints (and their load state), with mTLS to this service's identity.
-            var tls = identity is null ? null : new TlsClientPolicy(null, meshCa, workload, ["http/1.1"], identity, protocols: TlsDefaults.Mesh);
-            var meshCluster = new Cluster(cluster.Name, endpoints, PickerRegistry.Create(PickerRegistry.DefaultName, endpoints, PickerOptions.Default), cluster.Settings with { Tls = tls }, cluster.Metrics);
-            services[new IPEndPoint(ip, service.Address.Port)] = new MeshService(service.Address.ToString(), meshCluster, identity);
         }
 
         _services = services.ToFrozenDictionary();
+        _httpClusters = builder.Clusters.ToArray();
+        _detectTimeout = config.DetectTimeout;
+        _opaquePorts = config.OpaquePorts;
         _localPrincipal = workload.Current.SpiffeId?.Value ?? "unknown";
         _mesh = mesh;
         _metrics = metrics;
@@ -65,6 +67,9 @@ public sealed class OutboundHandler : IConnectionHandler
         _passthroughMetrics = new ClusterMetrics(metrics, "passthrough");
         _tracker = tracker;
     }
+
+    /// <summary>The clusters meshed HTTP traffic uses, one per (cluster, identity, upstream protocol).</summary>
+    public IReadOnlyList<Cluster> Clusters => _httpClusters;
 
     public async Task HandleAsync(SocketConnection connection, Socket socket)
     {
@@ -78,25 +83,84 @@ public sealed class OutboundHandler : IConnectionHandler
         _listenerMetrics.Active.Increment();
         try
         {
-            Cluster cluster;
-            if (_services.TryGetValue(Normalise(original), out var service))
-            {
-                cluster = service.Cluster;
-                _mesh.OutboundConnections.WithLabels(_localPrincipal, service.Identity?.Value ?? "unknown", service.Name, service.Identity is null ? "none" : "mutual_tls").Increment();
-            }
-            else
+            if (!_services.TryGetValue(Normalise(original), out var service))
             {
                 var endpoint = new Endpoint(original.ToString(), original);
-                cluster = new Cluster("passthrough", [endpoint], PickerRegistry.Create(PickerRegistry.DefaultName, [endpoint], PickerOptions.Default), new ClusterSettings(), _passthroughMetrics);
+                var passthrough = new Cluster("passthrough", [endpoint], PickerRegistry.Create(PickerRegistry.DefaultName, [endpoint], PickerOptions.Default), new ClusterSettings(), _passthroughMetrics);
                 _mesh.OutboundConnections.WithLabels(_localPrincipal, "unknown", "passthrough", "none").Increment();
+                await TcpForwarder.ForwardAsync(connection, passthrough, Name, TimeSpan.FromHours(1), _listenerMetrics, _metrics, _tracker, null).ConfigureAwait(false);
+                return;
             }
 
-            await TcpForwarder.ForwardAsync(connection, cluster, Name, TimeSpan.FromHours(1), _listenerMetrics, _metrics, _tracker, null).ConfigureAwait(false);
+            _mesh.OutboundConnections.WithLabels(_localPrincipal, service.Identity?.Value ?? "unknown", service.Name, service.Identity is null ? "none" : "mutual_tls").Increment();
+            var app = _opaquePorts.Contains(original.Port) ? DetectedProtocol.Opaque : await AppProtocolAsync(service, connection.Input).ConfigureAwait(false);
+            var routes = app switch
+            {
+                DetectedProtocol.Http1 => service.Http1,
+                DetectedProtocol.Http2 => service.Http2,
+                _ => null,
+            };
+            if (routes is null)
+            {
+                await TcpForwarder.ForwardAsync(connection, service.TcpCluster, Name, TimeSpan.FromHours(1), _listenerMetrics, _metrics, _tracker, null).ConfigureAwait(false);
+                return;
+            }
+
+            await ServeHttpAsync(connection, socket, routes, http2: app == DetectedProtocol.Http2).ConfigureAwait(false);
         }
         finally
         {
             _listenerMetrics.Active.Decrement();
             _listenerMetrics.Closed.Increment();
+        }
+    }
+
+    /// <summary>
+    /// What the app speaks on this connection, by what the service declares and what its first bytes say (peeked, not
+    /// consumed): HTTP/1.1, HTTP/2, or anything else for opaque bytes. <c>auto</c> waits detect_timeout at most, so a
+    /// server-first protocol never stalls.
+    /// </summary>
+    private async ValueTask<DetectedProtocol> AppProtocolAsync(MeshService service, PipeReader input)
+    {
+        switch (service.Protocol)
+        {
+            case MeshServiceProtocol.Tcp:
+                return DetectedProtocol.Opaque;
+            case MeshServiceProtocol.Grpc:
+                return DetectedProtocol.Http2;
+            case MeshServiceProtocol.Http:
+                // Declared HTTP: anything but the HTTP/2 preface is served as HTTP/1.1 (which answers garbage with 400).
+                var declared = await ProtocolDetector.DetectAsync(input, DeclaredHttpWait).ConfigureAwait(false);
+                return declared.Protocol == DetectedProtocol.Http2 ? DetectedProtocol.Http2 : DetectedProtocol.Http1;
+            default:
+                return (await ProtocolDetector.DetectAsync(input, _detectTimeout).ConfigureAwait(false)).Protocol;
+        }
+    }
+
+    private async Task ServeHttpAsync(SocketConnection connection, Socket socket, ListenerRuntime routes, bool http2)
+    {
+        var client = (socket.RemoteEndPoint as IPEndPoint)?.Address;
+        ITrackedConnection http;
+        Func<Task> run;
+        if (http2)
+        {
+            var h2 = new Http2ServerConnection(connection, connection, routes, _metrics, client, downstreamTls: false);
+            (http, run) = (h2, h2.RunAsync);
+        }
+        else
+        {
+            var h1 = new Http1ServerConnection(connection, connection, routes, _metrics, client, downstreamTls: false);
+            (http, run) = (h1, h1.RunAsync);
+        }
+
+        var id = _tracker.Add(http);
+        try
+        {
+            await run().ConfigureAwait(false);
+        }
+        finally
+        {
+            _tracker.Remove(id);
         }
     }
 

@@ -8,6 +8,7 @@ using Proxy.Observability;
 using Proxy.Tcp;
 using Proxy.Tls;
 using Proxy.Transport;
+using Proxy.Upstream;
 
 namespace Proxy.Runtime;
 
@@ -59,27 +60,31 @@ public sealed class ProxyRuntime : IAsyncDisposable
             return;
         }
 
-        foreach (var cluster in snapshot.Clusters.Values)
-        {
-            cluster.Resilience.Outliers?.Tick();
-            long idle = 0;
-            foreach (var endpoint in cluster.Endpoints)
-            {
-                idle += endpoint.HasPool ? endpoint.Pool.IdleCount : 0;
-            }
-
-            cluster.Metrics.PoolIdle.Set(idle);
-        }
-
-        if (++_ticks % 5 != 0)
-        {
-            return;
-        }
-
+        // The sidecar's outbound services have clusters of their own (one per identity and upstream protocol).
+        bool sweep = ++_ticks % 5 == 0;
         var now = Environment.TickCount64;
         foreach (var cluster in snapshot.Clusters.Values)
         {
-            foreach (var endpoint in cluster.Endpoints)
+            SweepCluster(cluster, sweep, now);
+        }
+
+        if (Mesh is { } mesh)
+        {
+            foreach (var cluster in mesh.OutboundClusters)
+            {
+                SweepCluster(cluster, sweep, now);
+            }
+        }
+    }
+
+    private static void SweepCluster(Cluster cluster, bool sweep, long now)
+    {
+        cluster.Resilience.Outliers?.Tick();
+        long idle = 0;
+        foreach (var endpoint in cluster.Endpoints)
+        {
+            idle += endpoint.HasPool ? endpoint.Pool.IdleCount : 0;
+            if (sweep)
             {
                 if (endpoint.HasPool)
                 {
@@ -89,6 +94,8 @@ public sealed class ProxyRuntime : IAsyncDisposable
                 endpoint.Http2Pool?.Sweep(now);
             }
         }
+
+        cluster.Metrics.PoolIdle.Set(idle);
     }
 
     /// <summary>TLS files of every listener and cluster, polled for rotation.</summary>

@@ -46,7 +46,7 @@ public static class SnapshotCompiler
         return new ProxySnapshot(config, listeners, clusters, (previous?.Generation ?? 0) + 1);
     }
 
-    private static Cluster CompileCluster(ClusterConfig config, ProxySnapshot? previous, ProxyMetrics metrics, TlsClientPolicy? tls, UpstreamEventLog events)
+    internal static Cluster CompileCluster(ClusterConfig config, ProxySnapshot? previous, ProxyMetrics metrics, TlsClientPolicy? tls, UpstreamEventLog events)
     {
         Cluster? old = null;
         previous?.Clusters.TryGetValue(config.Name, out old);
@@ -126,7 +126,7 @@ public static class SnapshotCompiler
         return new Cluster(config.Name, endpoints, picker, settings, new ClusterMetrics(metrics, config.Name), resilience);
     }
 
-    private static HttpRouting CompileRouting(ListenerConfig listener, Dictionary<string, Cluster> clusters, ProxyMetrics metrics)
+    internal static HttpRouting CompileRouting(ListenerConfig listener, Dictionary<string, Cluster> clusters, ProxyMetrics metrics)
     {
         // Plain routes are the one virtual host '*'. Route.Index runs on across virtual hosts, in this order.
         var hosts = listener.EffectiveVirtualHosts;

@@ -297,6 +297,13 @@ public class ConfigErrorTests
     [InlineData("{ identity: { cert: c, key: k, ca: a }, outbound: { services: [ { address: 10.0.0.1:80, cluster: zz } ] } }", "mesh.outbound.services[0].cluster", "unknown cluster 'zz'")]
     [InlineData("{ identity: { cert: c, key: k, ca: a }, outbound: { services: [ { address: 10.0.0.1, cluster: a } ] } }", "mesh.outbound.services[0].address", "has no port")]
     [InlineData("{ identity: { cert: c, key: k, ca: a }, outbound: { services: [ { address: 10.0.0.1:80, cluster: a, identity: api } ] } }", "mesh.outbound.services[0].identity", "not a SPIFFE ID")]
+    [InlineData("{ identity: { cert: c, key: k, ca: a }, outbound: { services: [ { address: 10.0.0.1:80, cluster: a, protocol: mysql } ] } }", "mesh.outbound.services[0].protocol", "unknown value 'mysql'; expected one of: auto, http, grpc, tcp")]
+    [InlineData("{ identity: { cert: c, key: k, ca: a }, outbound: { services: [ { address: 10.0.0.1:80, cluster: a, protocol: tcp, routes: [ { cluster: a } ] } ] } }", "mesh.outbound.services[0].routes", "protocol: tcp is carried as opaque bytes")]
+    [InlineData("{ identity: { cert: c, key: k, ca: a }, outbound: { services: [ { address: 10.0.0.1:80, cluster: a, protocol: tcp, retries: { attempts: 2 } } ] } }", "mesh.outbound.services[0].retries", "cannot apply")]
+    [InlineData("{ identity: { cert: c, key: k, ca: a }, outbound: { services: [ { address: 10.0.0.1:80, cluster: a, routes: [] } ] } }", "mesh.outbound.services[0].routes", "an empty 'routes' list")]
+    [InlineData("{ identity: { cert: c, key: k, ca: a }, outbound: { services: [ { address: 10.0.0.1:80, cluster: a, routes: [ { cluster: nope } ] } ] } }", "mesh.outbound.services[0].routes[0].cluster", "unknown cluster 'nope'")]
+    [InlineData("{ identity: { cert: c, key: k, ca: a }, outbound: { services: [ { address: 10.0.0.1:80, cluster: a, routes: [ { split: [ { cluster: a, weight: 1 }, { cluster: b2, weight: 1 } ] } ] } ] } }", "mesh.outbound.services[0].routes[0].split[1].cluster", "unknown cluster 'b2'")]
+    [InlineData("{ identity: { cert: c, key: k, ca: a }, outbound: { services: [ { address: 10.0.0.1:80, cluster: a, timeout: soon } ] } }", "mesh.outbound.services[0].timeout", "is not a duration")]
     public void LoadText_BadMesh_ReportsPathAndMessage(string mesh, string path, string message)
     {
         AssertHasError(ConfigTestData.Load("mesh: " + mesh + Clusters), path, message);

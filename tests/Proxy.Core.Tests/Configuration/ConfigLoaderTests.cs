@@ -310,4 +310,22 @@ public class ConfigLoaderTests
         Assert.Contains("the configuration file", message);
         Assert.Contains("does-not-exist.yaml does not exist", message);
     }
+
+    [Fact]
+    public void LoadFile_FullExample_BindsOutboundServiceProtocolsRoutesAndDefaults()
+    {
+        var mesh = ConfigLoader.LoadFile(ConfigTestData.PathOf("full.yaml")).Config!.Mesh!;
+        var services = mesh.Outbound.Services;
+
+        Assert.Equal(MeshServiceProtocol.Auto, services[0].Protocol);
+        Assert.Empty(services[0].Routes);
+        Assert.Null(services[0].Retries); // the runtime uses MeshServiceConfig.DefaultRetries
+        Assert.Equal(MeshServiceProtocol.Http, services[1].Protocol);
+        Assert.Equal(TimeSpan.FromSeconds(3), services[1].Timeout);
+        Assert.Equal(3, services[1].Retries!.Attempts);
+        Assert.Equal(2, services[1].Routes.Count);
+        Assert.Equal(["api", "api-canary"], services[1].Routes[0].Split.Select(s => s.Cluster));
+        Assert.Equal(MeshServiceProtocol.Tcp, services[2].Protocol);
+        Assert.Equal([502, 503], MeshServiceConfig.DefaultRetries.StatusCodes);
+    }
 }

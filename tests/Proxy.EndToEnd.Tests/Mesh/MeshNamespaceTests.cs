@@ -12,8 +12,7 @@ namespace Proxy.EndToEnd.Tests.Mesh;
 /// </summary>
 public sealed class MeshNamespaceTests
 {
-    // The system interpreter: a per-user shim (pyenv) is not readable by the app's uid.
-    private static readonly string Python = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+    private static readonly string Python = MeshApps.Python;
 
     private const string Marker = "SECRET-MARKER-7f3a9c";
     private const string ClientId = "spiffe://mesh.test/ns/default/sa/client";
@@ -277,28 +276,17 @@ public sealed class MeshNamespaceTests
                 except socket.timeout: pass
         """;
 
-    private static (int Code, string Output) AsApp(string ns, params string[] command) =>
-        NetnsTopology.Exec(ns, ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", .. command]);
+    private static (int Code, string Output) AsApp(string ns, params string[] command) => MeshApps.AsApp(ns, command);
 
-    private static string Metrics(string ns) => NetnsTopology.Exec(ns, "curl", "-s", "http://127.0.0.1:15000/metrics").Output;
+    private static string Metrics(string ns) => MeshApps.Metrics(ns);
 
     /// <summary>The serial of the certificate the server sidecar presents (root bypasses the client sidecar).</summary>
     private static string ServerSerial(string clientNs) =>
         NetnsTopology.Exec(clientNs, "sh", "-c", $"openssl s_client -connect {NetnsTopology.ServerAddress}:8080 </dev/null 2>/dev/null | openssl x509 -noout -serial").Output.Trim();
 
-    private static void WaitForPort(string ns, int port)
-    {
-        var script = $"import socket; socket.create_connection(('127.0.0.1', {port}), timeout=1)";
-        var watch = Stopwatch.StartNew();
-        while (NetnsTopology.Exec(ns, Python, "-c", script).Code != 0)
-        {
-            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(15), $"app port {port} never opened");
-            Thread.Sleep(200);
-        }
-    }
+    private static void WaitForPort(string ns, int port) => MeshApps.WaitForPort(ns, port);
 
-    private static void Must((int Code, string Output) result) =>
-        Assert.True(result.Code == 0, $"command failed ({result.Code}): {result.Output}");
+    private static void Must((int Code, string Output) result) => MeshApps.Must(result);
 
     private static int IndexOf(byte[] haystack, byte[] needle) => haystack.AsSpan().IndexOf(needle);
 }

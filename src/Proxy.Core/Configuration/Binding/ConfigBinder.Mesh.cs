@@ -10,7 +10,9 @@ internal static partial class ConfigBinder
     private static readonly string[] IdentityKeys = ["cert", "key", "ca"];
     private static readonly string[] InboundKeys = ["port", "mode", "app_address", "authorization"];
     private static readonly string[] OutboundKeys = ["port", "services"];
-    private static readonly string[] ServiceKeys = ["address", "cluster", "identity"];
+    private static readonly string[] ServiceKeys = ["address", "cluster", "identity", "protocol", "routes", "retries", "timeout"];
+    private static readonly string[] ServiceProtocolNames = ["auto", "http", "grpc", "tcp"];
+    private static readonly MeshServiceProtocol[] ServiceProtocolValues = [MeshServiceProtocol.Auto, MeshServiceProtocol.Http, MeshServiceProtocol.Grpc, MeshServiceProtocol.Tcp];
     private static readonly string[] RuleKeys = ["allow", "deny"];
     private static readonly string[] RuleConditionKeys = ["principals", "ports", "methods", "paths"];
     private static readonly string[] ModeNames = ["strict", "permissive"];
@@ -168,6 +170,28 @@ internal static partial class ConfigBinder
         {
             map.Error("identity", $"'{identity}' is not a SPIFFE ID (spiffe://trust-domain/path)");
         }
-        return address is null || cluster is null ? null : new MeshServiceConfig { Address = address.Value, Cluster = cluster, Identity = identity };
+        var protocol = map.Enum("protocol", MeshServiceProtocol.Auto, ServiceProtocolNames, ServiceProtocolValues);
+        var routes = map.Get("routes") is { } routesNode ? BindList(ctx, routesNode, map.ChildPath("routes"), BindRoute) : ConfigList<RouteConfig>.Empty;
+        var retries = map.Get("retries") is { } retriesNode ? BindRetries(ctx, retriesNode, map.ChildPath("retries")) : null;
+        var timeout = map.OptionalDuration("timeout");
+        if (protocol == MeshServiceProtocol.Tcp)
+        {
+            // Opaque traffic is balanced per connection: nothing per request could apply.
+            foreach (var key in (string[])["routes", "retries", "timeout"])
+            {
+                if (map.Has(key))
+                {
+                    map.Error(key, $"a service with protocol: tcp is carried as opaque bytes, so '{key}' cannot apply; remove it or declare protocol: http, grpc or auto");
+                }
+            }
+        }
+        else if (map.Get("routes") is ConfigSequence { Items.Count: 0 })
+        {
+            map.Error("routes", "an empty 'routes' list would send nothing anywhere; remove the key for one catch-all route to the service's cluster, or list routes");
+        }
+        return address is null || cluster is null ? null : new MeshServiceConfig
+        {
+            Address = address.Value, Cluster = cluster, Identity = identity, Protocol = protocol, Routes = routes, Retries = retries, Timeout = timeout,
+        };
     }
 }

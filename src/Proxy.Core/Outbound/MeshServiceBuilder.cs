@@ -1,0 +1,106 @@
+using System.Net;
+using Proxy.Configuration;
+using Proxy.LoadBalancing;
+using Proxy.Observability;
+using Proxy.Runtime;
+using Proxy.Tls;
+using Proxy.Upstream;
+
+namespace Proxy.Outbound;
+
+/// <summary>
+/// Compiles the outbound services of a sidecar: for each, the opaque-traffic cluster and the HTTP routes, with the
+/// same compiler as an edge listener's (so retries, timeouts, splits, faults, mirrors and per-request balancing all
+/// apply between services). A cluster used by meshed HTTP traffic is made once per (identity, upstream protocol):
+/// its own endpoints and pools, since a connection is bound to the ALPN and peer identity it was made with.
+/// </summary>
+internal sealed class MeshServiceBuilder(ProxyConfig config, IReadOnlyDictionary<string, Cluster> clusters, CertificateSource workload, TrustBundle meshCa, ProxyMetrics metrics)
+{
+    private readonly Dictionary<(string Cluster, string? Identity, bool Http2), Cluster> _variants = new();
+
+    /// <summary>Every variant made so far (the heartbeat expires their outlier ejections).</summary>
+    public IEnumerable<Cluster> Clusters => _variants.Values;
+
+    /// <summary>The service, or null when its address is not an IP literal (a host name can never be an original destination) or its cluster is unknown (validation names it).</summary>
+    public MeshService? Build(MeshServiceConfig service)
+    {
+        if (!IPAddress.TryParse(service.Address.Host, out _) || !clusters.TryGetValue(service.Cluster, out var cluster))
+        {
+            return null;
+        }
+
+        SpiffeId? identity = service.Identity is { } text ? SpiffeId.Parse(text) : null;
+
+        // Opaque traffic: the cluster's own endpoints (and their load state), with mTLS to this service's identity.
+        var endpoints = new Endpoint[cluster.Endpoints.Count];
+        for (var i = 0; i < endpoints.Length; i++)
+        {
+            endpoints[i] = cluster.Endpoints[i];
+        }
+
+        var tls = identity is null ? null : Policy(identity, MeshAlpn.Tcp);
+        var tcp = new Cluster(cluster.Name, endpoints, PickerRegistry.Create(PickerRegistry.DefaultName, endpoints, PickerOptions.Default), cluster.Settings with { Tls = tls }, cluster.Metrics);
+        var http1 = service.Protocol is MeshServiceProtocol.Auto or MeshServiceProtocol.Http ? Routing(service, identity, http2: false) : null;
+        var http2 = service.Protocol != MeshServiceProtocol.Tcp ? Routing(service, identity, http2: true) : null;
+        return new MeshService(service.Address.ToString(), service.Protocol, tcp, identity, http1, http2);
+    }
+
+    /// <summary>The service's routes (or one catch-all route to its cluster) as the virtual host '*' of a listener of its own.</summary>
+    private ListenerRuntime Routing(MeshServiceConfig service, SpiffeId? identity, bool http2)
+    {
+        var name = service.Address.ToString();
+        var routes = service.Routes.Count > 0 ? service.Routes : [new RouteConfig { Name = name, Cluster = service.Cluster }];
+        var host = new VirtualHostConfig
+        {
+            Name = name,
+            Domains = new ConfigList<string>(["*"]),
+            Routes = routes,
+            Retries = service.Retries ?? MeshServiceConfig.DefaultRetries,
+            Timeout = service.Timeout,
+        };
+        var listener = new ListenerConfig
+        {
+            Name = OutboundHandler.Name,
+            Address = service.Address,
+            Protocol = ListenerProtocol.Http,
+            VirtualHosts = new ConfigList<VirtualHostConfig>([host]),
+        };
+
+        var variants = new Dictionary<string, Cluster>(StringComparer.Ordinal);
+        foreach (var route in routes)
+        {
+            Add(variants, route.Cluster, identity, http2);
+            Add(variants, route.Mirror?.Cluster, identity, http2);
+            foreach (var split in route.Split)
+            {
+                Add(variants, split.Cluster, identity, http2);
+            }
+        }
+
+        return new ListenerRuntime(listener, null, new ListenerMetrics(metrics, OutboundHandler.Name), SnapshotCompiler.CompileRouting(listener, variants, metrics));
+    }
+
+    private void Add(Dictionary<string, Cluster> variants, string? name, SpiffeId? identity, bool http2)
+    {
+        if (name is null || variants.ContainsKey(name) || config.Clusters.FirstOrDefault(c => c.Name == name) is not { } clusterConfig)
+        {
+            return;
+        }
+
+        var key = (name, identity?.Value, http2);
+        if (!_variants.TryGetValue(key, out var variant))
+        {
+            // Active health checks stay with the edge cluster: a meshed variant relies on outlier detection.
+            var meshConfig = clusterConfig with { Protocol = http2 ? ClusterProtocol.Http2 : ClusterProtocol.Http1, HealthCheck = null, Tls = null };
+            // A plain (unmeshed) destination keeps whatever TLS its cluster has of its own.
+            var tls = identity is null ? clusters[name].Settings.Tls : Policy(identity, http2 ? MeshAlpn.Http2 : MeshAlpn.Http11);
+            variant = SnapshotCompiler.CompileCluster(meshConfig, null, metrics, tls, new UpstreamEventLog(null, name));
+            _variants[key] = variant;
+        }
+
+        variants[name] = variant;
+    }
+
+    private TlsClientPolicy Policy(SpiffeId identity, string alpn) =>
+        new(null, meshCa, workload, [alpn], identity, protocols: TlsDefaults.Mesh);
+}

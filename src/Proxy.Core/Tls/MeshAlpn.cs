@@ -1,0 +1,21 @@
+namespace Proxy.Tls;
+
+/// <summary>
+/// The ALPN tokens one sidecar offers another inside mutual TLS, naming the protocol carried inside so the server
+/// sidecar need not sniff it. They are Istio's, so a mixed mesh reads them the same way: its client sidecars send
+/// <c>istio-http/1.1</c>, <c>istio-h2</c> or <c>istio</c> (opaque) in the ClientHello of a meshed connection.
+/// </summary>
+public static class MeshAlpn
+{
+    /// <summary>HTTP/1.1 requests inside.</summary>
+    public const string Http11 = "istio-http/1.1";
+
+    /// <summary>HTTP/2 (prior knowledge) inside.</summary>
+    public const string Http2 = "istio-h2";
+
+    /// <summary>Opaque bytes inside.</summary>
+    public const string Tcp = "istio";
+
+    /// <summary>What the server sidecar accepts: the three above, and plain <c>http/1.1</c> from older peers (then sniffed as before).</summary>
+    public static readonly string[] Accepted = [Http2, Http11, Tcp, "http/1.1"];
+}

@@ -1,0 +1,175 @@
+using System.Globalization;
+
+namespace Proxy.EndToEnd.Tests.Mesh;
+
+/// <summary>
+/// The mesh at L7, across network namespaces with <c>proxy init</c> interception only: the client app dials virtual
+/// service addresses; its sidecar serves each request with the service's routes (per-request balancing, the default
+/// retry policy, a weighted split) and sends it over mutual TLS to the server sidecar, naming the protocol inside by
+/// ALPN. Three replicas behind the server sidecar: a healthy v1, a flaky v1 (every sixth request a 503, another a
+/// reset connection) and a v2.
+/// </summary>
+public sealed class MeshHttpNamespaceTests
+{
+    private const string ClientId = "spiffe://mesh.test/ns/default/sa/client";
+    private const string ServerId = "spiffe://mesh.test/ns/default/sa/server";
+
+    [SkippableFact]
+    public void OutboundHttp_RetriesHideAFlakyReplica_BalancesPerRequest_SplitsByWeight_KeepsTheAppsProtocol()
+    {
+        var reason = NetnsTopology.SkipReason();
+        Skip.If(reason is not null, reason);
+        var binary = Environment.GetEnvironmentVariable("PROXY_BINARY")!;
+        var dir = Directory.CreateTempSubdirectory("proxy-mesh-l7-").FullName;
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(dir, (UnixFileMode)0x1ED); // 0755: the apps run as nobody
+        }
+
+        try
+        {
+            using var net = new NetnsTopology();
+            MeshApps.Must(NetnsTopology.Run(binary, "certs", "ca", "--out", Path.Combine(dir, "ca")));
+            MeshApps.Must(NetnsTopology.Run(binary, "certs", "issue", "--ca", Path.Combine(dir, "ca"), "--spiffe-id", ClientId, "--out", Path.Combine(dir, "client"), "--ttl", "1h"));
+            MeshApps.Must(NetnsTopology.Run(binary, "certs", "issue", "--ca", Path.Combine(dir, "ca"), "--spiffe-id", ServerId, "--out", Path.Combine(dir, "server"), "--ttl", "1h"));
+
+            net.Start(net.Server, MeshApps.Python, "-c", ReplicasApp);
+            File.WriteAllText(Path.Combine(dir, "nginx.conf"), MeshApps.NginxH2cConfig(dir, 8081, "return 200 \"$server_protocol\";"));
+            net.Start(net.Server, "nginx", "-c", Path.Combine(dir, "nginx.conf"), "-p", dir);
+            File.WriteAllText(Path.Combine(dir, "server.yaml"), ServerConfig(dir));
+            File.WriteAllText(Path.Combine(dir, "client.yaml"), ClientConfig(dir));
+            foreach (var ns in new[] { net.Client, net.Server })
+            {
+                MeshApps.Must(NetnsTopology.Exec(ns, binary, "init", "--proxy-uid", "0", "--iptables-mode", "nft"));
+            }
+
+            // The virtual service addresses need a route before the OUTPUT redirect can take them.
+            MeshApps.Must(NetnsTopology.Exec(net.Client, "ip", "route", "add", "10.96.0.0/16", "dev", net.ClientVeth));
+            net.Start(net.Server, binary, "run", "--config", Path.Combine(dir, "server.yaml"));
+            net.Start(net.Client, binary, "run", "--config", Path.Combine(dir, "client.yaml"));
+            MeshApps.Must(NetnsTopology.Exec(net.Server, binary, "wait-ready", "--admin", "127.0.0.1:15000", "--timeout", "20s"));
+            MeshApps.Must(NetnsTopology.Exec(net.Client, binary, "wait-ready", "--admin", "127.0.0.1:15000", "--timeout", "20s"));
+            foreach (var port in new[] { 9001, 9002, 9003, 8081 })
+            {
+                MeshApps.WaitForPort(net.Server, port);
+            }
+
+            // 1. Retries and per-request balancing: 300 requests on ONE keep-alive connection from the app. Every one
+            // succeeds although the flaky replica fails a third of what it gets; both v1 replicas answer (an L4 sidecar
+            // would pin the connection to one of them).
+            var (code, output) = MeshApps.AsApp(net.Client, MeshApps.Python, "-c", KeepAliveClient("10.96.0.10", 300));
+            Assert.True(code == 0, output);
+            var answers = Tally(output);
+            Assert.True(answers.GetValueOrDefault("200 9001") + answers.GetValueOrDefault("200 9002") == 300, output);
+            Assert.True(answers.GetValueOrDefault("200 9001") > 50 && answers.GetValueOrDefault("200 9002") > 50, output);
+
+            var source = MeshApps.Metrics(net.Client);
+            Assert.Matches("""proxy_retries_total\{cluster="api",reason="[a-z_-]+"\} [1-9]""", source);
+            var sourceRequests = MeshApps.Sum(source, "istio_requests_total", "reporter=\"source\"", "listener=\"mesh-outbound\"", "response_code=\"200\"");
+            Assert.True(sourceRequests >= 300, $"source-side requests counted: {sourceRequests}\n{source}");
+
+            // The server sidecar was told HTTP/1.1 by ALPN and counted every try it served (retried ones included).
+            var destination = MeshApps.Metrics(net.Server);
+            var destinationRequests = MeshApps.Sum(destination, "istio_requests_total", "reporter=\"destination\"");
+            Assert.True(destinationRequests > 300, $"destination-side requests counted: {destinationRequests}\n{destination}");
+
+            // 2. A 90/10 split between v1 and v2, per request, over one connection: within 3 points over 2,000.
+            (code, output) = MeshApps.AsApp(net.Client, MeshApps.Python, "-c", KeepAliveClient("10.96.0.11", 2000));
+            Assert.True(code == 0, output);
+            answers = Tally(output);
+            var ok = answers.Where(a => a.Key.StartsWith("200 ", StringComparison.Ordinal)).Sum(a => a.Value);
+            Assert.Equal(2000, ok);
+            var v2Share = answers.GetValueOrDefault("200 9003") / 2000.0;
+            Assert.True(Math.Abs(v2Share - 0.10) <= 0.03, $"v2 got {v2Share:P1} of the split: {output}");
+
+            // 3. HTTP/2 from the app stays HTTP/2 to the server app (h2c prior knowledge, as gRPC clients speak).
+            var (h2Code, h2Body) = MeshApps.AsApp(net.Client, "curl", "-s", "--http2-prior-knowledge", "-m", "10", "http://10.96.0.12/");
+            Assert.True(h2Code == 0 && h2Body.Trim() == "HTTP/2.0", $"h2c through both sidecars: curl exit {h2Code}: {h2Body}");
+            Assert.Contains("request_protocol=\"http\"", MeshApps.Metrics(net.Client));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>Counts the "status body" lines a <see cref="KeepAliveClient"/> printed.</summary>
+    private static Dictionary<string, int> Tally(string output) =>
+        output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .GroupBy(l => l).ToDictionary(g => g.Key, g => g.Count());
+
+    private static string ServerConfig(string dir) => $$"""
+        admin: { address: 127.0.0.1:15000 }
+        listeners: []
+        clusters: []
+        mesh:
+          identity: { cert: {{dir}}/server/cert.pem, key: {{dir}}/server/key.pem, ca: {{dir}}/ca/ca.pem }
+          inbound: { port: 15006, mode: strict }
+          outbound: { port: 15001 }
+        """;
+
+    private static string ClientConfig(string dir) => $$"""
+        admin: { address: 127.0.0.1:15000 }
+        listeners: []
+        clusters:
+          - { name: api, endpoints: [ {{NetnsTopology.ServerAddress}}:9001, {{NetnsTopology.ServerAddress}}:9002 ] }
+          - { name: api-v2, endpoints: [ {{NetnsTopology.ServerAddress}}:9003 ] }
+          - { name: h2-app, endpoints: [ {{NetnsTopology.ServerAddress}}:8081 ] }
+        mesh:
+          identity: { cert: {{dir}}/client/cert.pem, key: {{dir}}/client/key.pem, ca: {{dir}}/ca/ca.pem }
+          inbound: { port: 15006, mode: strict }
+          outbound:
+            port: 15001
+            services:
+              - { address: "10.96.0.10:80", cluster: api, identity: "{{ServerId}}" }
+              - address: "10.96.0.11:80"
+                cluster: api
+                identity: "{{ServerId}}"
+                protocol: http
+                routes:
+                  - split: [ { cluster: api, weight: 90 }, { cluster: api-v2, weight: 10 } ]
+              - { address: "10.96.0.12:80", cluster: h2-app, identity: "{{ServerId}}" }
+        """;
+
+    /// <summary>
+    /// Three HTTP/1.1 keep-alive replicas answering their own port: 9001 and 9003 always 200; 9002 answers 503 to every
+    /// sixth request it gets and closes the connection without an answer on another.
+    /// </summary>
+    private const string ReplicasApp = """
+        import http.server, socketserver, threading, itertools
+        counter = itertools.count()
+        lock = threading.Lock()
+        def handler(port):
+            class H(http.server.BaseHTTPRequestHandler):
+                protocol_version = 'HTTP/1.1'
+                def log_message(self, *a): pass
+                def do_GET(self):
+                    if port == 9002:
+                        with lock: n = next(counter)
+                        if n % 6 == 1:
+                            self.send_response(503); self.send_header('Content-Length', '0'); self.end_headers(); return
+                        if n % 6 == 4:
+                            self.close_connection = True; self.connection.close(); return
+                    body = str(port).encode()
+                    self.send_response(200); self.send_header('Content-Length', str(len(body))); self.end_headers()
+                    self.wfile.write(body)
+            return H
+        class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
+            daemon_threads = True
+            allow_reuse_address = True
+        servers = [S(('0.0.0.0', p), handler(p)) for p in (9001, 9002, 9003)]
+        for s in servers[1:]:
+            threading.Thread(target=s.serve_forever, daemon=True).start()
+        servers[0].serve_forever()
+        """;
+
+    /// <summary>The app: <paramref name="count"/> GETs on one keep-alive connection, a "status body" line each.</summary>
+    private static string KeepAliveClient(string host, int count) => $$"""
+        import http.client
+        c = http.client.HTTPConnection('{{host}}', 80, timeout=10)
+        for i in range({{count.ToString(CultureInfo.InvariantCulture)}}):
+            c.request('GET', '/item/%d' % i)
+            r = c.getresponse()
+            print(r.status, r.read().decode())
+        """;
+}
