@@ -34,6 +34,7 @@ public sealed class MeshHttpNamespaceTests
             MeshApps.Must(NetnsTopology.Run(binary, "certs", "issue", "--ca", Path.Combine(dir, "ca"), "--spiffe-id", ServerId, "--out", Path.Combine(dir, "server"), "--ttl", "1h"));
 
             net.Start(net.Server, MeshApps.Python, "-c", ReplicasApp);
+            net.Start(net.Server, MeshApps.Python, "-c", ServerFirstApp);
             File.WriteAllText(Path.Combine(dir, "nginx.conf"), MeshApps.NginxH2cConfig(dir, 8081, "return 200 \"$server_protocol\";"));
             net.Start(net.Server, "nginx", "-c", Path.Combine(dir, "nginx.conf"), "-p", dir);
             File.WriteAllText(Path.Combine(dir, "server.yaml"), ServerConfig(dir));
@@ -49,7 +50,7 @@ public sealed class MeshHttpNamespaceTests
             net.Start(net.Client, binary, "run", "--config", Path.Combine(dir, "client.yaml"));
             MeshApps.Must(NetnsTopology.Exec(net.Server, binary, "wait-ready", "--admin", "127.0.0.1:15000", "--timeout", "20s"));
             MeshApps.Must(NetnsTopology.Exec(net.Client, binary, "wait-ready", "--admin", "127.0.0.1:15000", "--timeout", "20s"));
-            foreach (var port in new[] { 9001, 9002, 9003, 8081 })
+            foreach (var port in new[] { 9001, 9002, 9003, 8081, 3306 })
             {
                 MeshApps.WaitForPort(net.Server, port);
             }
@@ -86,6 +87,13 @@ public sealed class MeshHttpNamespaceTests
             var (h2Code, h2Body) = MeshApps.AsApp(net.Client, "curl", "-s", "--http2-prior-knowledge", "-m", "10", "http://10.96.0.12/");
             Assert.True(h2Code == 0 && h2Body.Trim() == "HTTP/2.0", $"h2c through both sidecars: curl exit {h2Code}: {h2Body}");
             Assert.Contains("request_protocol=\"http\"", MeshApps.Metrics(net.Client));
+
+            // 4. A server-first protocol on an opaque port, in strict mode: the client sidecar opens mutual TLS (ALPN
+            // "istio") before any app byte, the server sidecar recognizes it although the port is never sniffed, and the
+            // app's banner arrives. Before, an opaque port skipped TLS detection and strict mode refused the bytes.
+            var (bannerCode, banner) = MeshApps.AsApp(net.Client, MeshApps.Python, "-c", ServerFirstClient);
+            Assert.True(bannerCode == 0 && banner.Contains("220 server-first ready"), $"server-first on an opaque port: {banner}");
+            Assert.Contains("connection_security_policy=\"mutual_tls\",destination_port=\"3306\"", MeshApps.Metrics(net.Server));
         }
         finally
         {
@@ -104,6 +112,7 @@ public sealed class MeshHttpNamespaceTests
         clusters: []
         mesh:
           identity: { cert: {{dir}}/server/cert.pem, key: {{dir}}/server/key.pem, ca: {{dir}}/ca/ca.pem }
+          opaque_ports: [ 3306 ]
           inbound: { port: 15006, mode: strict }
           outbound: { port: 15001 }
         """;
@@ -115,8 +124,10 @@ public sealed class MeshHttpNamespaceTests
           - { name: api, endpoints: [ {{NetnsTopology.ServerAddress}}:9001, {{NetnsTopology.ServerAddress}}:9002 ] }
           - { name: api-v2, endpoints: [ {{NetnsTopology.ServerAddress}}:9003 ] }
           - { name: h2-app, endpoints: [ {{NetnsTopology.ServerAddress}}:8081 ] }
+          - { name: db, endpoints: [ {{NetnsTopology.ServerAddress}}:3306 ] }
         mesh:
           identity: { cert: {{dir}}/client/cert.pem, key: {{dir}}/client/key.pem, ca: {{dir}}/ca/ca.pem }
+          opaque_ports: [ 3306 ]
           inbound: { port: 15006, mode: strict }
           outbound:
             port: 15001
@@ -129,6 +140,7 @@ public sealed class MeshHttpNamespaceTests
                 routes:
                   - split: [ { cluster: api, weight: 90 }, { cluster: api-v2, weight: 10 } ]
               - { address: "10.96.0.12:80", cluster: h2-app, identity: "{{ServerId}}" }
+              - { address: "10.96.0.13:3306", cluster: db, identity: "{{ServerId}}", protocol: tcp }
         """;
 
     /// <summary>
@@ -161,6 +173,26 @@ public sealed class MeshHttpNamespaceTests
         for s in servers[1:]:
             threading.Thread(target=s.serve_forever, daemon=True).start()
         servers[0].serve_forever()
+        """;
+
+    /// <summary>A server-first app (MySQL and SMTP speak first): a banner, then an echo.</summary>
+    private const string ServerFirstApp = """
+        import socket, threading
+        l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        l.bind(('0.0.0.0', 3306)); l.listen(16)
+        def serve(c):
+            c.sendall(b'220 server-first ready\r\n')
+            while c.recv(4096): pass
+            c.close()
+        while True:
+            c, _ = l.accept()
+            threading.Thread(target=serve, args=(c,), daemon=True).start()
+        """;
+
+    private const string ServerFirstClient = """
+        import socket
+        c = socket.create_connection(('10.96.0.13', 3306), timeout=5)
+        print(c.recv(100).decode().strip())
         """;
 
     /// <summary>The app: <paramref name="count"/> GETs on one keep-alive connection, a "status body" line each.</summary>
