@@ -38,12 +38,13 @@ public sealed class InboundHandler : IConnectionHandler
     private readonly ProxyMetrics _metrics;
     private readonly ListenerMetrics _listenerMetrics;
     private readonly ConnectionTracker _tracker;
+    private readonly Func<RequestTelemetry> _telemetry;
     private readonly ConcurrentDictionary<int, Cluster> _apps = new();
 
     /// <summary>Listener name used in metrics.</summary>
     public const string Name = "mesh-inbound";
 
-    public InboundHandler(MeshConfig config, CertificateSource workload, TrustBundle meshCa, MeshMetrics mesh, ProxyMetrics metrics, ConnectionTracker tracker)
+    public InboundHandler(MeshConfig config, CertificateSource workload, TrustBundle meshCa, MeshMetrics mesh, ProxyMetrics metrics, ConnectionTracker tracker, Func<RequestTelemetry>? telemetry = null)
     {
         _config = config;
         _tls = new TlsServerPolicy([(workload, [])], meshCa, requireClientCert: true, MeshAlpn.Accepted, TlsDefaults.Mesh);
@@ -53,6 +54,7 @@ public sealed class InboundHandler : IConnectionHandler
         _metrics = metrics;
         _listenerMetrics = new ListenerMetrics(metrics, Name);
         _tracker = tracker;
+        _telemetry = telemetry ?? (static () => RequestTelemetry.None);
     }
 
     public async Task HandleAsync(SocketConnection connection, Socket socket)
@@ -146,7 +148,7 @@ public sealed class InboundHandler : IConnectionHandler
             }
 
             _mesh.InboundConnections.WithLabels(peer.Principal, _localIdentity?.Value ?? "unknown", peer.SecurityPolicy, portText).Increment();
-            await TcpForwarder.ForwardAsync(transport, owner, AppCluster(port), Name, TimeSpan.FromHours(1), _listenerMetrics, _metrics, _tracker, (socket.RemoteEndPoint as IPEndPoint)?.Address).ConfigureAwait(false);
+            await TcpForwarder.ForwardAsync(transport, owner, AppCluster(port), Name, TimeSpan.FromHours(1), _listenerMetrics, _metrics, _tracker, (socket.RemoteEndPoint as IPEndPoint)?.Address, _telemetry()).ConfigureAwait(false);
         }
         finally
         {
@@ -198,12 +200,12 @@ public sealed class InboundHandler : IConnectionHandler
         Func<Task> run;
         if (protocol == DetectedProtocol.Http2)
         {
-            var h2 = new Http2ServerConnection(transport, owner, InboundHttpListener(port, http2: true), _metrics, client, downstreamTls) { Peer = peer };
+            var h2 = new Http2ServerConnection(transport, owner, InboundHttpListener(port, http2: true), _metrics, client, downstreamTls, telemetry: _telemetry()) { Peer = peer };
             (http, run) = (h2, h2.RunAsync);
         }
         else
         {
-            var h1 = new Http1ServerConnection(transport, owner, InboundHttpListener(port, http2: false), _metrics, client, downstreamTls) { Peer = peer };
+            var h1 = new Http1ServerConnection(transport, owner, InboundHttpListener(port, http2: false), _metrics, client, downstreamTls, telemetry: _telemetry()) { Peer = peer };
             (http, run) = (h1, h1.RunAsync);
         }
 

@@ -38,10 +38,11 @@ public sealed class MeshSidecar
     public IPEndPoint OutboundAddress => _outbound.LocalEndPoint;
 
     /// <summary>
-    /// Loads the identity and binds both listeners. Throws <see cref="ListenerBindException"/> with
+    /// Loads the identity and binds both listeners. Requests on both sides are logged and traced with what
+    /// <paramref name="telemetry"/> returns at the time (the access log and tracer a reload may set up). Throws <see cref="ListenerBindException"/> with
     /// every problem (unusable certificate files, a busy port).
     /// </summary>
-    public static MeshSidecar Start(MeshConfig config, ProxySnapshot snapshot, CertificateStore certificates, ProxyMetrics metrics, ConnectionTracker tracker, Logger log)
+    public static MeshSidecar Start(MeshConfig config, ProxySnapshot snapshot, CertificateStore certificates, ProxyMetrics metrics, ConnectionTracker tracker, Logger log, Func<RequestTelemetry>? telemetry = null)
     {
         CertificateSource workload;
         TrustBundle ca;
@@ -56,8 +57,8 @@ public sealed class MeshSidecar
         }
 
         var mesh = new MeshMetrics(metrics.Registry);
-        var inboundHandler = new InboundHandler(config, workload, ca, mesh, metrics, tracker);
-        var outboundHandler = new OutboundHandler(snapshot.Config, config, snapshot.Clusters, workload, ca, mesh, metrics, tracker);
+        var inboundHandler = new InboundHandler(config, workload, ca, mesh, metrics, tracker, telemetry);
+        var outboundHandler = new OutboundHandler(snapshot.Config, config, snapshot.Clusters, workload, ca, mesh, metrics, tracker, telemetry);
         Listener? inbound = null;
         var binding = (Owner: "the mesh inbound listener (mesh.inbound.port)", Port: config.Inbound.Port);
         try

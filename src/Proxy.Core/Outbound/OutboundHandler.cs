@@ -43,8 +43,9 @@ public sealed class OutboundHandler : IConnectionHandler
     private readonly ListenerMetrics _listenerMetrics;
     private readonly ClusterMetrics _passthroughMetrics;
     private readonly ConnectionTracker _tracker;
+    private readonly Func<RequestTelemetry> _telemetry;
 
-    public OutboundHandler(ProxyConfig proxyConfig, MeshConfig config, IReadOnlyDictionary<string, Cluster> clusters, CertificateSource workload, TrustBundle meshCa, MeshMetrics mesh, ProxyMetrics metrics, ConnectionTracker tracker)
+    public OutboundHandler(ProxyConfig proxyConfig, MeshConfig config, IReadOnlyDictionary<string, Cluster> clusters, CertificateSource workload, TrustBundle meshCa, MeshMetrics mesh, ProxyMetrics metrics, ConnectionTracker tracker, Func<RequestTelemetry>? telemetry = null)
     {
         var builder = new MeshServiceBuilder(proxyConfig, clusters, workload, meshCa, metrics);
         var services = new Dictionary<IPEndPoint, MeshService>();
@@ -66,6 +67,7 @@ public sealed class OutboundHandler : IConnectionHandler
         _listenerMetrics = new ListenerMetrics(metrics, Name);
         _passthroughMetrics = new ClusterMetrics(metrics, "passthrough");
         _tracker = tracker;
+        _telemetry = telemetry ?? (static () => RequestTelemetry.None);
     }
 
     /// <summary>The clusters meshed HTTP traffic uses, one per (cluster, identity, upstream protocol).</summary>
@@ -88,7 +90,7 @@ public sealed class OutboundHandler : IConnectionHandler
                 var endpoint = new Endpoint(original.ToString(), original);
                 var passthrough = new Cluster("passthrough", [endpoint], PickerRegistry.Create(PickerRegistry.DefaultName, [endpoint], PickerOptions.Default), new ClusterSettings(), _passthroughMetrics);
                 _mesh.OutboundConnections.WithLabels(_localPrincipal, "unknown", "passthrough", "none").Increment();
-                await TcpForwarder.ForwardAsync(connection, passthrough, Name, TimeSpan.FromHours(1), _listenerMetrics, _metrics, _tracker, null).ConfigureAwait(false);
+                await TcpForwarder.ForwardAsync(connection, connection, passthrough, Name, TimeSpan.FromHours(1), _listenerMetrics, _metrics, _tracker, null, _telemetry()).ConfigureAwait(false);
                 return;
             }
 
@@ -102,7 +104,7 @@ public sealed class OutboundHandler : IConnectionHandler
             };
             if (routes is null)
             {
-                await TcpForwarder.ForwardAsync(connection, service.TcpCluster, Name, TimeSpan.FromHours(1), _listenerMetrics, _metrics, _tracker, null).ConfigureAwait(false);
+                await TcpForwarder.ForwardAsync(connection, connection, service.TcpCluster, Name, TimeSpan.FromHours(1), _listenerMetrics, _metrics, _tracker, null, _telemetry()).ConfigureAwait(false);
                 return;
             }
 
@@ -144,12 +146,12 @@ public sealed class OutboundHandler : IConnectionHandler
         Func<Task> run;
         if (http2)
         {
-            var h2 = new Http2ServerConnection(connection, connection, routes, _metrics, client, downstreamTls: false);
+            var h2 = new Http2ServerConnection(connection, connection, routes, _metrics, client, downstreamTls: false, telemetry: _telemetry());
             (http, run) = (h2, h2.RunAsync);
         }
         else
         {
-            var h1 = new Http1ServerConnection(connection, connection, routes, _metrics, client, downstreamTls: false);
+            var h1 = new Http1ServerConnection(connection, connection, routes, _metrics, client, downstreamTls: false, telemetry: _telemetry());
             (http, run) = (h1, h1.RunAsync);
         }
 

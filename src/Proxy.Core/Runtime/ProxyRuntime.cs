@@ -159,7 +159,7 @@ public sealed class ProxyRuntime : IAsyncDisposable
                 // Sidecar listeners start with the first mesh configuration (their ports do not change on reload).
                 try
                 {
-                    _mesh = Inbound.MeshSidecar.Start(meshConfig, snapshot, Certificates, _metrics, Connections, _log);
+                    _mesh = Inbound.MeshSidecar.Start(meshConfig, snapshot, Certificates, _metrics, Connections, _log, () => Telemetry);
                 }
                 catch (ListenerBindException)
                 {

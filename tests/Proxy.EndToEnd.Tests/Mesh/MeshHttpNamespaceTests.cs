@@ -66,6 +66,9 @@ public sealed class MeshHttpNamespaceTests
 
             var source = MeshApps.Metrics(net.Client);
             Assert.Matches("""proxy_retries_total\{cluster="api",reason="[a-z_-]+"\} [1-9]""", source);
+            // The caller's sidecar logs each request (after its retries), as an edge listener does.
+            var logged = WaitForLines(Path.Combine(dir, "client-access.log"), "/item/299");
+            Assert.Contains("mesh-outbound", logged);
             var sourceRequests = MeshApps.Sum(source, "istio_requests_total", "reporter=\"source\"", "listener=\"mesh-outbound\"", "response_code=\"200\"");
             Assert.True(sourceRequests >= 300, $"source-side requests counted: {sourceRequests}\n{source}");
 
@@ -101,6 +104,20 @@ public sealed class MeshHttpNamespaceTests
         }
     }
 
+    /// <summary>The access log once it holds <paramref name="needle"/> (the logger writes in the background).</summary>
+    private static string WaitForLines(string path, string needle)
+    {
+        var text = "";
+        for (var i = 0; i < 50 && !text.Contains(needle, StringComparison.Ordinal); i++)
+        {
+            Thread.Sleep(100);
+            text = File.Exists(path) ? File.ReadAllText(path) : "";
+        }
+
+        Assert.Contains(needle, text);
+        return text;
+    }
+
     /// <summary>Counts the "status body" lines a <see cref="KeepAliveClient"/> printed.</summary>
     private static Dictionary<string, int> Tally(string output) =>
         output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
@@ -119,6 +136,7 @@ public sealed class MeshHttpNamespaceTests
 
     private static string ClientConfig(string dir) => $$"""
         admin: { address: 127.0.0.1:15000 }
+        log: { access_log: {{dir}}/client-access.log }
         listeners: []
         clusters:
           - { name: api, endpoints: [ {{NetnsTopology.ServerAddress}}:9001, {{NetnsTopology.ServerAddress}}:9002 ] }
