@@ -112,6 +112,11 @@ public static partial class ConfigWriter
             OptionalString(w, "identity", service.Identity);
             w.WriteString("protocol", service.Protocol.ToString().ToLowerInvariant());
             OptionalDuration(w, "timeout", service.Timeout);
+            if (service.Protocol != MeshServiceProtocol.Tcp)
+            {
+                w.WriteBoolean("multiplex_http1", service.MultiplexHttp1);
+            }
+
             WriteRetries(w, service.Retries);
             if (service.Routes.Count > 0)
             {

@@ -25,6 +25,13 @@ public sealed record MeshServiceConfig
     public TimeSpan? Timeout { get; init; }
 
     /// <summary>
+    /// Whether HTTP/1.1 requests from the app travel to a meshed destination (one with an <see cref="Identity"/>) as
+    /// HTTP/2 streams, multiplexed over one connection per endpoint, the server sidecar giving its app HTTP/1.1 again.
+    /// On by default; off for a destination whose sidecar is not this proxy (it would hand the app HTTP/2).
+    /// </summary>
+    public bool MultiplexHttp1 { get; init; } = true;
+
+    /// <summary>
     /// The retry policy of a service that names none, close to Istio's default (two retries on connect failures,
     /// refused streams, gRPC UNAVAILABLE and CANCELLED, and 503) plus resets: of the connection to the server
     /// sidecar, and of the app's connection behind it, which the server sidecar answers with 502 (Envoy answers 503

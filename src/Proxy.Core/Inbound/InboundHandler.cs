@@ -12,9 +12,11 @@ using Pipelines.Sockets.Unofficial;
 using Proxy.Configuration;
 using Proxy.Detection;
 using Proxy.Filters;
+using Proxy.Headers;
 using Proxy.Interception;
 using Proxy.LoadBalancing;
 using Proxy.Observability;
+using Proxy.Outbound;
 using Proxy.Runtime;
 using Proxy.Tcp;
 using Proxy.Tls;
@@ -209,15 +211,7 @@ public sealed class InboundHandler : IConnectionHandler
             (http, run) = (h1, h1.RunAsync);
         }
 
-        var id = _tracker.Add(http);
-        try
-        {
-            await run().ConfigureAwait(false);
-        }
-        finally
-        {
-            _tracker.Remove(id);
-        }
+        await _tracker.RunAsync(http, run).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -233,20 +227,46 @@ public sealed class InboundHandler : IConnectionHandler
         return new Cluster(name, [endpoint], PickerRegistry.Create(PickerRegistry.DefaultName, [endpoint], PickerOptions.Default), new ClusterSettings(), new ClusterMetrics(self._metrics, name));
     }, (this, http2));
 
-    /// <summary>The HTTP view of the local app on <paramref name="port"/>: one catch-all route, made once per port and protocol.</summary>
+    /// <summary>
+    /// The HTTP view of the local app on <paramref name="port"/>, made once per port and protocol: one catch-all route
+    /// to the app in the protocol the peer spoke, and, on HTTP/2, a route first for the HTTP/1.1 requests a client
+    /// sidecar carried as HTTP/2 streams (marked with their original protocol): they reach the app as HTTP/1.1, as its
+    /// client sent them, without the mark.
+    /// </summary>
     private ListenerRuntime InboundHttpListener(int port, bool http2) => (http2 ? _http2Listeners : _http1Listeners).GetOrAdd(port, static (p, state) =>
     {
         var (self, h2) = state;
         var cluster = self.AppCluster(p, h2);
-        var route = RouteTable.Build([new RouteDefinition { Name = "inbound", Cluster = cluster.Name }]);
         var metrics = new RouteMetrics(self._metrics.Requests, Name, "inbound", cluster.Name, reporter: "destination");
-        var routing = new HttpRouting(route, [new RouteRuntime(route.Routes[0], [cluster], null, [metrics])], Http1Limits.Default, metrics);
+        var definitions = new List<RouteDefinition>();
+        var runtimes = new List<(Cluster Cluster, FieldChanges? Changes)>();
+        if (h2)
+        {
+            var marked = new HeaderMatchDefinition(MeshHeaders.OriginalProtocol, Proxy.Routing.HeaderMatchKind.Present);
+            definitions.Add(new RouteDefinition { Name = "inbound-http1", Match = new RouteMatchDefinition { Headers = [marked] }, Cluster = cluster.Name });
+            runtimes.Add((self.AppCluster(p, http2: false), UnmarkHttp1));
+        }
+
+        definitions.Add(new RouteDefinition { Name = "inbound", Cluster = cluster.Name });
+        runtimes.Add((cluster, null));
+        var table = RouteTable.Build(definitions);
+        var actions = new RouteRuntime[definitions.Count];
+        for (var i = 0; i < actions.Length; i++)
+        {
+            actions[i] = new RouteRuntime(table.Routes[i], [runtimes[i].Cluster], null, [metrics]) { RequestChanges = runtimes[i].Changes };
+        }
+
+        var routing = new HttpRouting(table, actions, Http1Limits.Default, metrics);
 
         // Every request passes the policy first (the peer's identity is on the exchange); a denial never reaches the app.
         routing.Filters = new HttpFilterChain([new AuthorizationFilter(self._authorization, p, self._mesh.InboundDenied)]);
         var config = new ListenerConfig { Name = Name, Address = new HostPort("0.0.0.0", p), Protocol = ListenerProtocol.Http };
         return new ListenerRuntime(config, null, self._listenerMetrics, routing);
     }, (this, http2));
+
+    /// <summary>Removes the client sidecar's original-protocol mark before the app sees the request.</summary>
+    private static readonly FieldChanges? UnmarkHttp1 = FieldChanges.Compile(
+        [new HeaderChangesConfig { Remove = new ConfigList<string>([MeshHeaders.OriginalProtocol]) }], forResponse: false);
 
     private readonly ConcurrentDictionary<int, Cluster> _http2Apps = new();
     private readonly ConcurrentDictionary<int, ListenerRuntime> _http1Listeners = new();

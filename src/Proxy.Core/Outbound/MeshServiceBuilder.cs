@@ -45,16 +45,42 @@ internal sealed class MeshServiceBuilder(ProxyConfig config, IReadOnlyDictionary
         return new MeshService(service.Address.ToString(), service.Protocol, tcp, identity, http1, http2);
     }
 
-    /// <summary>The service's routes (or one catch-all route to its cluster) as the virtual host '*' of a listener of its own.</summary>
+    /// <summary>
+    /// The service's routes (or one catch-all route to its cluster) as the virtual host '*' of a listener of its own,
+    /// for an app speaking HTTP/2 (<paramref name="http2"/>) or HTTP/1.1. HTTP/1.1 to a meshed destination travels as
+    /// HTTP/2 streams (marked with its original protocol) unless the service says otherwise; an upgrade (WebSocket)
+    /// cannot, and keeps an HTTP/1.1 connection of its own.
+    /// </summary>
     private ListenerRuntime Routing(MeshServiceConfig service, SpiffeId? identity, bool http2)
     {
         var name = service.Address.ToString();
+        bool multiplex = !http2 && identity is not null && service.MultiplexHttp1;
         var routes = service.Routes.Count > 0 ? service.Routes : [new RouteConfig { Name = name, Cluster = service.Cluster }];
+        var variants = new Dictionary<string, Cluster>(StringComparer.Ordinal);
+        foreach (var route in routes)
+        {
+            Add(variants, route.Cluster, identity, http2 || multiplex);
+            Add(variants, route.Mirror?.Cluster, identity, http2 || multiplex);
+            foreach (var split in route.Split)
+            {
+                Add(variants, split.Cluster, identity, http2 || multiplex);
+            }
+        }
+
+        HeaderChangesConfig? marker = null;
+        if (multiplex)
+        {
+            var upgradeCluster = service.Cluster + "|http1";
+            variants[upgradeCluster] = Variant(service.Cluster, identity, http2: false);
+            routes = [UpgradeRoute(name, upgradeCluster), .. routes];
+            marker = new HeaderChangesConfig { Set = new ConfigList<HeaderValueConfig>([new HeaderValueConfig { Name = MeshHeaders.OriginalProtocol, Value = "HTTP/1.1" }]) };
+        }
+
         var host = new VirtualHostConfig
         {
             Name = name,
             Domains = new ConfigList<string>(["*"]),
-            Routes = routes,
+            Routes = new ConfigList<RouteConfig>(routes.ToArray()),
             Retries = service.Retries ?? MeshServiceConfig.DefaultRetries,
             Timeout = service.Timeout,
         };
@@ -64,41 +90,45 @@ internal sealed class MeshServiceBuilder(ProxyConfig config, IReadOnlyDictionary
             Address = service.Address,
             Protocol = ListenerProtocol.Http,
             VirtualHosts = new ConfigList<VirtualHostConfig>([host]),
+            RequestHeaders = marker,
         };
-
-        var variants = new Dictionary<string, Cluster>(StringComparer.Ordinal);
-        foreach (var route in routes)
-        {
-            Add(variants, route.Cluster, identity, http2);
-            Add(variants, route.Mirror?.Cluster, identity, http2);
-            foreach (var split in route.Split)
-            {
-                Add(variants, split.Cluster, identity, http2);
-            }
-        }
 
         return new ListenerRuntime(listener, null, new ListenerMetrics(metrics, OutboundHandler.Name), SnapshotCompiler.CompileRouting(listener, variants, metrics));
     }
 
+    /// <summary>A request asking to switch protocols (RFC 9110 7.8) goes over HTTP/1.1: an HTTP/2 stream cannot carry the switch.</summary>
+    private static RouteConfig UpgradeRoute(string service, string cluster) => new()
+    {
+        Name = service + "|upgrade",
+        Match = new RouteMatchConfig { Headers = new ConfigList<HeaderMatchConfig>([new HeaderMatchConfig { Name = "upgrade", Kind = HeaderMatchKind.Present }]) },
+        Cluster = cluster,
+    };
+
     private void Add(Dictionary<string, Cluster> variants, string? name, SpiffeId? identity, bool http2)
     {
-        if (name is null || variants.ContainsKey(name) || config.Clusters.FirstOrDefault(c => c.Name == name) is not { } clusterConfig)
+        if (name is not null && !variants.ContainsKey(name) && config.Clusters.Any(c => c.Name == name))
         {
-            return;
+            variants[name] = Variant(name, identity, http2);
         }
+    }
 
+    /// <summary>The cluster <paramref name="name"/> as meshed traffic to <paramref name="identity"/> reaches it, made once.</summary>
+    private Cluster Variant(string name, SpiffeId? identity, bool http2)
+    {
         var key = (name, identity?.Value, http2);
         if (!_variants.TryGetValue(key, out var variant))
         {
             // Active health checks stay with the edge cluster: a meshed variant relies on outlier detection.
+            var clusterConfig = config.Clusters.First(c => c.Name == name);
             var meshConfig = clusterConfig with { Protocol = http2 ? ClusterProtocol.Http2 : ClusterProtocol.Http1, HealthCheck = null, Tls = null };
+
             // A plain (unmeshed) destination keeps whatever TLS its cluster has of its own.
             var tls = identity is null ? clusters[name].Settings.Tls : Policy(identity, http2 ? MeshAlpn.Http2 : MeshAlpn.Http11);
             variant = SnapshotCompiler.CompileCluster(meshConfig, null, metrics, tls, new UpstreamEventLog(null, name));
             _variants[key] = variant;
         }
 
-        variants[name] = variant;
+        return variant;
     }
 
     private TlsClientPolicy Policy(SpiffeId identity, string alpn) =>

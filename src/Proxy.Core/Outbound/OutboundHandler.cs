@@ -155,15 +155,7 @@ public sealed class OutboundHandler : IConnectionHandler
             (http, run) = (h1, h1.RunAsync);
         }
 
-        var id = _tracker.Add(http);
-        try
-        {
-            await run().ConfigureAwait(false);
-        }
-        finally
-        {
-            _tracker.Remove(id);
-        }
+        await _tracker.RunAsync(http, run).ConfigureAwait(false);
     }
 
     private static IPEndPoint Normalise(IPEndPoint address) =>

@@ -383,29 +383,13 @@ public sealed class ProxyRuntime : IAsyncDisposable
                         if (await Http.Http2.Http2PrefaceDetector.IsHttp2Async(transport.Input, listener.Config.Limits.HeaderTimeout).ConfigureAwait(false))
                         {
                             var h2 = new Http2ServerConnection(transport, owner, listener, runtime._metrics, client, downstreamTls: tls is not null, () => runtime.IsDraining, runtime.Telemetry);
-                            var h2Id = runtime.Connections.Add(h2);
-                            try
-                            {
-                                await h2.RunAsync().ConfigureAwait(false);
-                            }
-                            finally
-                            {
-                                runtime.Connections.Remove(h2Id);
-                            }
+                            await runtime.Connections.RunAsync(h2, h2.RunAsync).ConfigureAwait(false);
 
                             break;
                         }
 
                         var http = new Http1ServerConnection(transport, owner, listener, runtime._metrics, client, downstreamTls: tls is not null, runtime.SnapshotSource, runtime.Telemetry, runtime.Time);
-                        var id = runtime.Connections.Add(http);
-                        try
-                        {
-                            await http.RunAsync().ConfigureAwait(false);
-                        }
-                        finally
-                        {
-                            runtime.Connections.Remove(id);
-                        }
+                        await runtime.Connections.RunAsync(http, http.RunAsync).ConfigureAwait(false);
 
                         break;
                 }

@@ -304,6 +304,8 @@ public class ConfigErrorTests
     [InlineData("{ identity: { cert: c, key: k, ca: a }, outbound: { services: [ { address: 10.0.0.1:80, cluster: a, routes: [ { cluster: nope } ] } ] } }", "mesh.outbound.services[0].routes[0].cluster", "unknown cluster 'nope'")]
     [InlineData("{ identity: { cert: c, key: k, ca: a }, outbound: { services: [ { address: 10.0.0.1:80, cluster: a, routes: [ { split: [ { cluster: a, weight: 1 }, { cluster: b2, weight: 1 } ] } ] } ] } }", "mesh.outbound.services[0].routes[0].split[1].cluster", "unknown cluster 'b2'")]
     [InlineData("{ identity: { cert: c, key: k, ca: a }, outbound: { services: [ { address: 10.0.0.1:80, cluster: a, timeout: soon } ] } }", "mesh.outbound.services[0].timeout", "is not a duration")]
+    [InlineData("{ identity: { cert: c, key: k, ca: a }, outbound: { services: [ { address: 10.0.0.1:80, cluster: a, protocol: tcp, multiplex_http1: true } ] } }", "mesh.outbound.services[0].multiplex_http1", "cannot apply")]
+    [InlineData("{ identity: { cert: c, key: k, ca: a }, outbound: { services: [ { address: 10.0.0.1:80, cluster: a, multiplex_http1: sometimes } ] } }", "mesh.outbound.services[0].multiplex_http1", "true or false")]
     public void LoadText_BadMesh_ReportsPathAndMessage(string mesh, string path, string message)
     {
         AssertHasError(ConfigTestData.Load("mesh: " + mesh + Clusters), path, message);

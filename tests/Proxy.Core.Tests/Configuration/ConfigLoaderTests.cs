@@ -322,6 +322,8 @@ public class ConfigLoaderTests
         Assert.Null(services[0].Retries); // the runtime uses MeshServiceConfig.DefaultRetries
         Assert.Equal(MeshServiceProtocol.Http, services[1].Protocol);
         Assert.Equal(TimeSpan.FromSeconds(3), services[1].Timeout);
+        Assert.True(services[0].MultiplexHttp1);
+        Assert.False(services[1].MultiplexHttp1);
         Assert.Equal(3, services[1].Retries!.Attempts);
         Assert.Equal(2, services[1].Routes.Count);
         Assert.Equal(["api", "api-canary"], services[1].Routes[0].Split.Select(s => s.Cluster));

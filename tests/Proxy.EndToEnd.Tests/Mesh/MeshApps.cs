@@ -46,8 +46,8 @@ internal static class MeshApps
     public static void Must((int Code, string Output) result) =>
         Assert.True(result.Code == 0, $"command failed ({result.Code}): {result.Output}");
 
-    /// <summary>An nginx (one process, as root) serving h2c with prior knowledge on <paramref name="port"/> with one location body.</summary>
-    public static string NginxH2cConfig(string dir, int port, string answer) => $$"""
+    /// <summary>An nginx (one process, as root, files under <paramref name="dir"/>) with the given server blocks.</summary>
+    public static string NginxConfig(string dir, string servers) => $$"""
         daemon off;
         master_process off;
         pid {{dir}}/nginx.pid;
@@ -60,10 +60,7 @@ internal static class MeshApps
             fastcgi_temp_path {{dir}}/nginx-fastcgi;
             uwsgi_temp_path {{dir}}/nginx-uwsgi;
             scgi_temp_path {{dir}}/nginx-scgi;
-            server {
-                listen 0.0.0.0:{{port}} http2;
-                location / { {{answer}} }
-            }
+        {{servers}}
         }
         """;
 }

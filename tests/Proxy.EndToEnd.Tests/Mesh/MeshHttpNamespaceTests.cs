@@ -35,7 +35,7 @@ public sealed class MeshHttpNamespaceTests
 
             net.Start(net.Server, MeshApps.Python, "-c", ReplicasApp);
             net.Start(net.Server, MeshApps.Python, "-c", ServerFirstApp);
-            File.WriteAllText(Path.Combine(dir, "nginx.conf"), MeshApps.NginxH2cConfig(dir, 8081, "return 200 \"$server_protocol\";"));
+            File.WriteAllText(Path.Combine(dir, "nginx.conf"), MeshApps.NginxConfig(dir, "server { listen 0.0.0.0:8081 http2; location / { return 200 \"$server_protocol\"; } }"));
             net.Start(net.Server, "nginx", "-c", Path.Combine(dir, "nginx.conf"), "-p", dir);
             File.WriteAllText(Path.Combine(dir, "server.yaml"), ServerConfig(dir));
             File.WriteAllText(Path.Combine(dir, "client.yaml"), ClientConfig(dir));
@@ -72,7 +72,16 @@ public sealed class MeshHttpNamespaceTests
             var sourceRequests = MeshApps.Sum(source, "istio_requests_total", "reporter=\"source\"", "listener=\"mesh-outbound\"", "response_code=\"200\"");
             Assert.True(sourceRequests >= 300, $"source-side requests counted: {sourceRequests}\n{source}");
 
-            // The server sidecar was told HTTP/1.1 by ALPN and counted every try it served (retried ones included).
+            // Multiplexing: 24 app connections at once, 10 requests each. The client sidecar carries HTTP/1.1 as HTTP/2
+            // streams over one connection per endpoint (an HTTP/1.1 pool would open one per request in flight), and the
+            // server sidecar hands the replicas HTTP/1.1 again (they speak nothing else).
+            (code, output) = MeshApps.AsApp(net.Client, MeshApps.Python, "-c", ParallelClient("10.96.0.10", connections: 24, requests: 10));
+            Assert.True(code == 0, output);
+            Assert.Equal(240, Tally(output).Where(a => a.Key is "200 9001" or "200 9002").Sum(a => a.Value));
+            var opened = MeshApps.Sum(MeshApps.Metrics(net.Client), "proxy_upstream_connections_total", "cluster=\"api\"");
+            Assert.True(opened is >= 1 and <= 4, $"upstream connections opened for 540 requests, 24 at a time: {opened}");
+
+            // The server sidecar was told HTTP/2 by ALPN and counted every try it served (retried ones included).
             var destination = MeshApps.Metrics(net.Server);
             var destinationRequests = MeshApps.Sum(destination, "istio_requests_total", "reporter=\"destination\"");
             Assert.True(destinationRequests > 300, $"destination-side requests counted: {destinationRequests}\n{destination}");
@@ -211,6 +220,23 @@ public sealed class MeshHttpNamespaceTests
         import socket
         c = socket.create_connection(('10.96.0.13', 3306), timeout=5)
         print(c.recv(100).decode().strip())
+        """;
+
+    /// <summary>The app: <paramref name="connections"/> keep-alive connections at once, <paramref name="requests"/> GETs each.</summary>
+    private static string ParallelClient(string host, int connections, int requests) => $$"""
+        import http.client, threading
+        lines, lock = [], threading.Lock()
+        def run(n):
+            c = http.client.HTTPConnection('{{host}}', 80, timeout=10)
+            for i in range({{requests.ToString(CultureInfo.InvariantCulture)}}):
+                c.request('GET', '/parallel/%d/%d' % (n, i))
+                r = c.getresponse()
+                line = '%d %s' % (r.status, r.read().decode())
+                with lock: lines.append(line)
+        threads = [threading.Thread(target=run, args=(n,)) for n in range({{connections.ToString(CultureInfo.InvariantCulture)}})]
+        for t in threads: t.start()
+        for t in threads: t.join()
+        print('\n'.join(lines))
         """;
 
     /// <summary>The app: <paramref name="count"/> GETs on one keep-alive connection, a "status body" line each.</summary>

@@ -203,19 +203,7 @@ public sealed class MeshNamespaceTests
     /// The server namespace's nginx apps (one process, as root): h2c with prior knowledge on 8081, HTTP/1.1 on 8082;
     /// /proto on either answers the X-Forwarded-Proto it was sent.
     /// </summary>
-    private static string NginxConfig(string dir) => $$"""
-        daemon off;
-        master_process off;
-        pid {{dir}}/nginx.pid;
-        error_log {{dir}}/nginx-error.log warn;
-        events { worker_connections 64; }
-        http {
-            access_log off;
-            client_body_temp_path {{dir}}/nginx-body;
-            proxy_temp_path {{dir}}/nginx-proxy;
-            fastcgi_temp_path {{dir}}/nginx-fastcgi;
-            uwsgi_temp_path {{dir}}/nginx-uwsgi;
-            scgi_temp_path {{dir}}/nginx-scgi;
+    private static string NginxConfig(string dir) => MeshApps.NginxConfig(dir, """
             server {
                 listen 0.0.0.0:8081 http2;
                 location = /proto { return 200 "$http_x_forwarded_proto"; }
@@ -225,8 +213,7 @@ public sealed class MeshNamespaceTests
                 listen 0.0.0.0:8082;
                 location = /proto { return 200 "$http_x_forwarded_proto"; }
             }
-        }
-        """;
+        """);
 
     /// <summary>Connects, stays silent past the server's detect_timeout (200 ms), then asks for a denied path; prints the bytes answered.</summary>
     private const string LateRequestClient = """

@@ -10,7 +10,7 @@ internal static partial class ConfigBinder
     private static readonly string[] IdentityKeys = ["cert", "key", "ca"];
     private static readonly string[] InboundKeys = ["port", "mode", "app_address", "authorization"];
     private static readonly string[] OutboundKeys = ["port", "services"];
-    private static readonly string[] ServiceKeys = ["address", "cluster", "identity", "protocol", "routes", "retries", "timeout"];
+    private static readonly string[] ServiceKeys = ["address", "cluster", "identity", "protocol", "routes", "retries", "timeout", "multiplex_http1"];
     private static readonly string[] ServiceProtocolNames = ["auto", "http", "grpc", "tcp"];
     private static readonly MeshServiceProtocol[] ServiceProtocolValues = [MeshServiceProtocol.Auto, MeshServiceProtocol.Http, MeshServiceProtocol.Grpc, MeshServiceProtocol.Tcp];
     private static readonly string[] RuleKeys = ["allow", "deny"];
@@ -174,10 +174,11 @@ internal static partial class ConfigBinder
         var routes = map.Get("routes") is { } routesNode ? BindList(ctx, routesNode, map.ChildPath("routes"), BindRoute) : ConfigList<RouteConfig>.Empty;
         var retries = map.Get("retries") is { } retriesNode ? BindRetries(ctx, retriesNode, map.ChildPath("retries")) : null;
         var timeout = map.OptionalDuration("timeout");
+        var multiplex = map.Bool("multiplex_http1", true);
         if (protocol == MeshServiceProtocol.Tcp)
         {
             // Opaque traffic is balanced per connection: nothing per request could apply.
-            foreach (var key in (string[])["routes", "retries", "timeout"])
+            foreach (var key in (string[])["routes", "retries", "timeout", "multiplex_http1"])
             {
                 if (map.Has(key))
                 {
@@ -192,6 +193,7 @@ internal static partial class ConfigBinder
         return address is null || cluster is null ? null : new MeshServiceConfig
         {
             Address = address.Value, Cluster = cluster, Identity = identity, Protocol = protocol, Routes = routes, Retries = retries, Timeout = timeout,
+            MultiplexHttp1 = multiplex,
         };
     }
 }
