@@ -50,7 +50,7 @@ public sealed class MeshHttpNamespaceTests
             net.Start(net.Client, binary, "run", "--config", Path.Combine(dir, "client.yaml"));
             MeshApps.Must(NetnsTopology.Exec(net.Server, binary, "wait-ready", "--admin", "127.0.0.1:15000", "--timeout", "20s"));
             MeshApps.Must(NetnsTopology.Exec(net.Client, binary, "wait-ready", "--admin", "127.0.0.1:15000", "--timeout", "20s"));
-            foreach (var port in new[] { 9001, 9002, 9003, 8081, 3306 })
+            foreach (var port in new[] { 9001, 9002, 9003, 9004, 8081, 3306 })
             {
                 MeshApps.WaitForPort(net.Server, port);
             }
@@ -100,7 +100,16 @@ public sealed class MeshHttpNamespaceTests
             Assert.True(h2Code == 0 && h2Body.Trim() == "HTTP/2.0", $"h2c through both sidecars: curl exit {h2Code}: {h2Body}");
             Assert.Contains("request_protocol=\"http\"", MeshApps.Metrics(net.Client));
 
-            // 4. A server-first protocol on an opaque port, in strict mode: the client sidecar opens mutual TLS (ALPN
+            // 4. Outlier detection: a replica that fails every request is ejected after three 503s in a row, comes back
+            // when its ejection time is over (1 s, then 2 s), fails again and is ejected again. Retries hide every
+            // failure from the app meanwhile.
+            (code, output) = MeshApps.AsApp(net.Client, MeshApps.Python, "-c", KeepAliveClient("10.96.0.14", 100, pause: 0.05));
+            Assert.True(code == 0, output);
+            Assert.Equal(100, Tally(output).GetValueOrDefault("200 9001"));
+            var ejections = MeshApps.Sum(MeshApps.Metrics(net.Client), "proxy_outlier_ejections_total", "cluster=\"ejecting\"");
+            Assert.True(ejections >= 2, $"ejections of the failing replica over 5 s: {ejections} (ejected, returned and ejected again needs 2)");
+
+            // 5. A server-first protocol on an opaque port, in strict mode: the client sidecar opens mutual TLS (ALPN
             // "istio") before any app byte, the server sidecar recognizes it although the port is never sniffed, and the
             // app's banner arrives. Before, an opaque port skipped TLS detection and strict mode refused the bytes.
             var (bannerCode, banner) = MeshApps.AsApp(net.Client, MeshApps.Python, "-c", ServerFirstClient);
@@ -152,6 +161,9 @@ public sealed class MeshHttpNamespaceTests
           - { name: api-v2, endpoints: [ {{NetnsTopology.ServerAddress}}:9003 ] }
           - { name: h2-app, endpoints: [ {{NetnsTopology.ServerAddress}}:8081 ] }
           - { name: db, endpoints: [ {{NetnsTopology.ServerAddress}}:3306 ] }
+          - name: ejecting
+            endpoints: [ {{NetnsTopology.ServerAddress}}:9001, {{NetnsTopology.ServerAddress}}:9004 ]
+            outlier_detection: { consecutive_5xx: 3, interval: 1s, base_ejection_time: 1s }
         mesh:
           identity: { cert: {{dir}}/client/cert.pem, key: {{dir}}/client/key.pem, ca: {{dir}}/ca/ca.pem }
           opaque_ports: [ 3306 ]
@@ -168,11 +180,12 @@ public sealed class MeshHttpNamespaceTests
                   - split: [ { cluster: api, weight: 90 }, { cluster: api-v2, weight: 10 } ]
               - { address: "10.96.0.12:80", cluster: h2-app, identity: "{{ServerId}}" }
               - { address: "10.96.0.13:3306", cluster: db, identity: "{{ServerId}}", protocol: tcp }
+              - { address: "10.96.0.14:80", cluster: ejecting, identity: "{{ServerId}}" }
         """;
 
     /// <summary>
-    /// Three HTTP/1.1 keep-alive replicas answering their own port: 9001 and 9003 always 200; 9002 answers 503 to every
-    /// sixth request it gets and closes the connection without an answer on another.
+    /// Four HTTP/1.1 keep-alive replicas answering their own port: 9001 and 9003 always 200; 9002 answers 503 to every
+    /// sixth request it gets and closes the connection without an answer on another; 9004 answers 503 to everything.
     /// </summary>
     private const string ReplicasApp = """
         import http.server, socketserver, threading, itertools
@@ -183,6 +196,8 @@ public sealed class MeshHttpNamespaceTests
                 protocol_version = 'HTTP/1.1'
                 def log_message(self, *a): pass
                 def do_GET(self):
+                    if port == 9004:
+                        self.send_response(503); self.send_header('Content-Length', '0'); self.end_headers(); return
                     if port == 9002:
                         with lock: n = next(counter)
                         if n % 6 == 1:
@@ -196,7 +211,7 @@ public sealed class MeshHttpNamespaceTests
         class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
             daemon_threads = True
             allow_reuse_address = True
-        servers = [S(('0.0.0.0', p), handler(p)) for p in (9001, 9002, 9003)]
+        servers = [S(('0.0.0.0', p), handler(p)) for p in (9001, 9002, 9003, 9004)]
         for s in servers[1:]:
             threading.Thread(target=s.serve_forever, daemon=True).start()
         servers[0].serve_forever()
@@ -240,12 +255,13 @@ public sealed class MeshHttpNamespaceTests
         """;
 
     /// <summary>The app: <paramref name="count"/> GETs on one keep-alive connection, a "status body" line each.</summary>
-    private static string KeepAliveClient(string host, int count) => $$"""
-        import http.client
+    private static string KeepAliveClient(string host, int count, double pause = 0) => $$"""
+        import http.client, time
         c = http.client.HTTPConnection('{{host}}', 80, timeout=10)
         for i in range({{count.ToString(CultureInfo.InvariantCulture)}}):
             c.request('GET', '/item/%d' % i)
             r = c.getresponse()
             print(r.status, r.read().decode())
+            time.sleep({{pause.ToString(CultureInfo.InvariantCulture)}})
         """;
 }
