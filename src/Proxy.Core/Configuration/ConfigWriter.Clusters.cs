@@ -101,6 +101,12 @@ public static partial class ConfigWriter
         }
         w.WriteEndArray();
         w.WriteEndObject();
+        w.WriteStartObject("workload");
+        OptionalString(w, "name", mesh.Workload.Name);
+        OptionalString(w, "namespace", mesh.Workload.Namespace);
+        OptionalString(w, "app", mesh.Workload.App);
+        OptionalString(w, "version", mesh.Workload.Version);
+        w.WriteEndObject();
         w.WriteStartObject("outbound");
         w.WriteNumber("port", mesh.Outbound.Port);
         w.WriteStartArray("services");
@@ -109,6 +115,7 @@ public static partial class ConfigWriter
             w.WriteStartObject();
             w.WriteString("address", service.Address.ToString());
             w.WriteString("cluster", service.Cluster);
+            OptionalString(w, "host", service.Host);
             OptionalString(w, "identity", service.Identity);
             w.WriteString("protocol", service.Protocol.ToString().ToLowerInvariant());
             OptionalDuration(w, "timeout", service.Timeout);

@@ -17,4 +17,7 @@ public sealed record MeshConfig
 
     /// <summary>Outbound side (traffic from the local app).</summary>
     public MeshOutboundConfig Outbound { get; init; } = new();
+
+    /// <summary>Who this workload is, for the metrics of both sides and the peer metadata exchange.</summary>
+    public MeshWorkloadConfig Workload { get; init; } = new();
 }

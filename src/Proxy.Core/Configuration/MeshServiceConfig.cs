@@ -9,6 +9,9 @@ public sealed record MeshServiceConfig
     /// <summary>The cluster that serves it (the target of the catch-all route when <see cref="Routes"/> is empty).</summary>
     public required string Cluster { get; init; }
 
+    /// <summary>The service's host name for the metrics (<c>destination_service</c>, e.g. <c>api.shop.svc.cluster.local</c>); null means the cluster's name.</summary>
+    public string? Host { get; init; }
+
     /// <summary>The SPIFFE ID the upstream must present; null for plain text.</summary>
     public string? Identity { get; init; }
 

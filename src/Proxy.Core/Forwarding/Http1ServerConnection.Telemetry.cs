@@ -61,7 +61,7 @@ public sealed partial class Http1ServerConnection
     private void Record(RouteMetrics metrics, int status, ResponseFlag flag, long started, long requestBytes, long responseBytes, string? route, string? cluster, Endpoint? endpoint)
     {
         var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        metrics.Get(status, flag).Record(elapsed, requestBytes, responseBytes);
+        metrics.ForPeer(_exchange.MetricsPeer).Get(status, flag).Record(elapsed, requestBytes, responseBytes);
         if (_telemetry.AccessLog is null && _telemetry.Exporter is null)
         {
             return;

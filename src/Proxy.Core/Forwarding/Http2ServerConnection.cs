@@ -265,7 +265,7 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
     private void Record(Http2Stream stream, RouteMetrics metrics, int status, ResponseFlag flag, bool grpc, long started, long requestBytes, long responseBytes, Endpoint? endpoint)
     {
         double elapsed = ElapsedMilliseconds(started);
-        metrics.Get(status, flag, grpc).Record(elapsed, requestBytes, responseBytes);
+        metrics.ForPeer(Http2StreamExchange.Of(stream).MetricsPeer).Get(status, flag, grpc).Record(elapsed, requestBytes, responseBytes);
         if (_telemetry.AccessLog is null && _telemetry.Exporter is null)
         {
             return;

@@ -105,6 +105,15 @@ public abstract class HttpExchange : IRouteRequest, IFieldLookup
     /// <inheritdoc/>
     public bool Contains(ReadOnlySpan<byte> lowerName) => TryGetHeader(lowerName, out _);
 
+    /// <inheritdoc/>
+    public bool TryGetValue(ReadOnlySpan<byte> lowerName, out ReadOnlySpan<byte> value) => TryGetHeader(lowerName, out value);
+
+    /// <summary>
+    /// The peer on the other side of this request, for the metrics (<see cref="RouteMetrics.ForPeer"/>): read from the
+    /// request by a server sidecar, from the response by a client sidecar (<see cref="HttpRouting.Peers"/>); null elsewhere.
+    /// </summary>
+    public PeerLabels? MetricsPeer { get; private set; }
+
     /// <summary>
     /// Answers the request with a response the proxy makes (status and flag; a gRPC call gets its gRPC status), and
     /// records it. Filters use it to answer locally.
@@ -163,6 +172,12 @@ public abstract class HttpExchange : IRouteRequest, IFieldLookup
 
         var clusterIndex = route.Clusters.Count == 1 ? 0 : route.PickClusterIndex((uint)Random.Shared.Next());
         SetRoute(route, action, action.Clusters[clusterIndex], action.Metrics[clusterIndex]);
+        if (routing.Peers is { FromRequest: true } peers)
+        {
+            var request = this;
+            MetricsPeer = peers.Resolve(ref request, Peer);
+        }
+
         PrepareForward();
     }
 
@@ -213,6 +228,11 @@ public abstract class HttpExchange : IRouteRequest, IFieldLookup
     internal bool PrepareResponse<TMessage>(scoped ref TMessage response, Endpoint? endpoint)
         where TMessage : IFieldLookup, allows ref struct
     {
+        if (Routing.Peers is { FromRequest: false } peers)
+        {
+            MetricsPeer = peers.Resolve(ref response, Peer);
+        }
+
         if (ResponseChanges is not { } changes)
         {
             return false;
@@ -226,6 +246,7 @@ public abstract class HttpExchange : IRouteRequest, IFieldLookup
     /// <summary>Forgets the finished request's route and additions, so nothing of it lives on in a reused object.</summary>
     protected void ClearRequest()
     {
+        MetricsPeer = null;
         Route = null;
         Action = null;
         Cluster = null;

@@ -1,8 +1,11 @@
 namespace Proxy.Headers;
 
-/// <summary>Whether a message already has a field: what a <c>set_if_absent</c> asks of the request or response it changes.</summary>
+/// <summary>A message's fields as header changes and the metadata exchange read them (<c>set_if_absent</c>, a peer's metadata).</summary>
 public interface IFieldLookup
 {
     /// <summary>True when the message has a field named <paramref name="lowerName"/> (any case).</summary>
     bool Contains(ReadOnlySpan<byte> lowerName);
+
+    /// <summary>The value of the first field named <paramref name="lowerName"/> (any case), if there is one.</summary>
+    bool TryGetValue(ReadOnlySpan<byte> lowerName, out ReadOnlySpan<byte> value);
 }

@@ -41,13 +41,25 @@ public sealed class InboundHandler : IConnectionHandler
     private readonly ListenerMetrics _listenerMetrics;
     private readonly ConnectionTracker _tracker;
     private readonly Func<RequestTelemetry> _telemetry;
+    private readonly WorkloadLabels _localLabels;
+    private readonly PeerExchange _peers;
+    private readonly FieldChanges? _exchangeOnResponse; // this workload's metadata, for the client sidecar's metrics
     private readonly ConcurrentDictionary<int, Cluster> _apps = new();
 
     /// <summary>Listener name used in metrics.</summary>
     public const string Name = "mesh-inbound";
 
-    public InboundHandler(MeshConfig config, CertificateSource workload, TrustBundle meshCa, MeshMetrics mesh, ProxyMetrics metrics, ConnectionTracker tracker, Func<RequestTelemetry>? telemetry = null)
+    public InboundHandler(MeshConfig config, CertificateSource workload, TrustBundle meshCa, MeshMetrics mesh, ProxyMetrics metrics, ConnectionTracker tracker, Func<RequestTelemetry>? telemetry = null, PeerMetadataCache? peers = null)
     {
+        _localLabels = WorkloadLabels.Local(config.Workload, workload.Current.SpiffeId?.Value);
+        _peers = new PeerExchange(peers ?? new PeerMetadataCache(), fromRequest: true);
+        _exchangeOnResponse = FieldChanges.Compile([new HeaderChangesConfig
+        {
+            Set = new ConfigList<HeaderValueConfig>([
+                new HeaderValueConfig { Name = PeerMetadata.HeaderName, Value = PeerMetadata.Encode(_localLabels) },
+                new HeaderValueConfig { Name = PeerMetadata.IdHeaderName, Value = PeerMetadata.Id(_localLabels) },
+            ]),
+        }], forResponse: true);
         _config = config;
         _tls = new TlsServerPolicy([(workload, [])], meshCa, requireClientCert: true, MeshAlpn.Accepted, TlsDefaults.Mesh);
         _authorization = new AuthorizationPolicy(config.Inbound.Authorization);
@@ -237,26 +249,30 @@ public sealed class InboundHandler : IConnectionHandler
     {
         var (self, h2) = state;
         var cluster = self.AppCluster(p, h2);
-        var metrics = new RouteMetrics(self._metrics.Requests, Name, "inbound", cluster.Name, reporter: "destination");
+        var metrics = new RouteMetrics(self._metrics.Requests, Name, "inbound", cluster.Name, reporter: "destination", self._localLabels);
         var definitions = new List<RouteDefinition>();
         var runtimes = new List<(Cluster Cluster, FieldChanges? Changes)>();
         if (h2)
         {
             var marked = new HeaderMatchDefinition(MeshHeaders.OriginalProtocol, Proxy.Routing.HeaderMatchKind.Present);
             definitions.Add(new RouteDefinition { Name = "inbound-http1", Match = new RouteMatchDefinition { Headers = [marked] }, Cluster = cluster.Name });
-            runtimes.Add((self.AppCluster(p, http2: false), UnmarkHttp1));
+            runtimes.Add((self.AppCluster(p, http2: false), UnmarkHttp1AndExchange));
         }
 
         definitions.Add(new RouteDefinition { Name = "inbound", Cluster = cluster.Name });
-        runtimes.Add((cluster, null));
+        runtimes.Add((cluster, UnmarkExchange));
         var table = RouteTable.Build(definitions);
         var actions = new RouteRuntime[definitions.Count];
         for (var i = 0; i < actions.Length; i++)
         {
-            actions[i] = new RouteRuntime(table.Routes[i], [runtimes[i].Cluster], null, [metrics]) { RequestChanges = runtimes[i].Changes };
+            actions[i] = new RouteRuntime(table.Routes[i], [runtimes[i].Cluster], null, [metrics])
+            {
+                RequestChanges = runtimes[i].Changes,
+                ResponseChanges = self._exchangeOnResponse,
+            };
         }
 
-        var routing = new HttpRouting(table, actions, Http1Limits.Default, metrics);
+        var routing = new HttpRouting(table, actions, Http1Limits.Default, metrics) { Peers = self._peers };
 
         // Every request passes the policy first (the peer's identity is on the exchange); a denial never reaches the app.
         routing.Filters = new HttpFilterChain([new AuthorizationFilter(self._authorization, p, self._mesh.InboundDenied)]);
@@ -264,9 +280,13 @@ public sealed class InboundHandler : IConnectionHandler
         return new ListenerRuntime(config, null, self._listenerMetrics, routing);
     }, (this, http2));
 
-    /// <summary>Removes the client sidecar's original-protocol mark before the app sees the request.</summary>
-    private static readonly FieldChanges? UnmarkHttp1 = FieldChanges.Compile(
-        [new HeaderChangesConfig { Remove = new ConfigList<string>([MeshHeaders.OriginalProtocol]) }], forResponse: false);
+    /// <summary>Removes the client sidecar's peer metadata (read for the metrics) before the app sees the request.</summary>
+    private static readonly FieldChanges? UnmarkExchange = FieldChanges.Compile(
+        [new HeaderChangesConfig { Remove = new ConfigList<string>([PeerMetadata.HeaderName, PeerMetadata.IdHeaderName]) }], forResponse: false);
+
+    /// <summary>Removes the original-protocol mark too.</summary>
+    private static readonly FieldChanges? UnmarkHttp1AndExchange = FieldChanges.Compile(
+        [new HeaderChangesConfig { Remove = new ConfigList<string>([MeshHeaders.OriginalProtocol, PeerMetadata.HeaderName, PeerMetadata.IdHeaderName]) }], forResponse: false);
 
     private readonly ConcurrentDictionary<int, Cluster> _http2Apps = new();
     private readonly ConcurrentDictionary<int, ListenerRuntime> _http1Listeners = new();

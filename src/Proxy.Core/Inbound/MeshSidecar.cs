@@ -57,8 +57,9 @@ public sealed class MeshSidecar
         }
 
         var mesh = new MeshMetrics(metrics.Registry);
-        var inboundHandler = new InboundHandler(config, workload, ca, mesh, metrics, tracker, telemetry);
-        var outboundHandler = new OutboundHandler(snapshot.Config, config, snapshot.Clusters, workload, ca, mesh, metrics, tracker, telemetry);
+        var peers = new PeerMetadataCache(); // peers seen by either side, read once each
+        var inboundHandler = new InboundHandler(config, workload, ca, mesh, metrics, tracker, telemetry, peers);
+        var outboundHandler = new OutboundHandler(snapshot.Config, config, snapshot.Clusters, workload, ca, mesh, metrics, tracker, telemetry, peers);
         Listener? inbound = null;
         var binding = (Owner: "the mesh inbound listener (mesh.inbound.port)", Port: config.Inbound.Port);
         try

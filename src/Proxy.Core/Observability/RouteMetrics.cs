@@ -4,12 +4,64 @@ using Proxy.Forwarding;
 namespace Proxy.Observability;
 
 /// <summary>
-/// Request metrics of one (listener, route, cluster): a series per response code and flag, created
-/// the first time that combination is seen and then found by array index, so recording a request
-/// neither allocates nor looks anything up by string.
+/// Request metrics of one (listener, route, cluster) and one peer: a series per response code and flag, created
+/// the first time that combination is seen and then found by array index, so recording a request neither allocates
+/// nor looks anything up by string. The labels are Istio's standard ones (plus <c>listener</c> and <c>route</c>):
+/// this proxy's own workload on its side (<c>source_*</c> when <paramref name="reporter"/> is "source",
+/// <c>destination_*</c> when it is "destination"), the peer's on the other, found per request with
+/// <see cref="ForPeer"/>.
 /// </summary>
-public sealed class RouteMetrics(RequestMetricFamilies families, string listener, string route, string cluster, string reporter = "source")
+public sealed class RouteMetrics(
+    RequestMetricFamilies families, string listener, string route, string cluster, string reporter = "source", WorkloadLabels? local = null, ServiceLabels? service = null)
 {
+    /// <summary>Most peers one route tells apart; past it, requests count under the unknown peer (label cardinality).</summary>
+    public const int MaxPeers = 64;
+
+    private readonly WorkloadLabels _local = local ?? WorkloadLabels.Unknown;
+    private readonly ServiceLabels _service = service ?? ServiceLabels.Of(cluster);
+    private PeerLabels _peer = PeerLabels.Unknown;
+    private RouteMetrics[] _byPeer = [];
+
+    /// <summary>
+    /// The metrics of this route for requests with <paramref name="peer"/> on the other side (interned labels, found by
+    /// reference); this object itself for an unknown peer.
+    /// </summary>
+    public RouteMetrics ForPeer(PeerLabels? peer)
+    {
+        if (peer is null || ReferenceEquals(peer, _peer))
+        {
+            return this;
+        }
+
+        foreach (var metrics in Volatile.Read(ref _byPeer))
+        {
+            if (ReferenceEquals(metrics._peer, peer))
+            {
+                return metrics;
+            }
+        }
+
+        lock (this)
+        {
+            foreach (var metrics in _byPeer)
+            {
+                if (ReferenceEquals(metrics._peer, peer))
+                {
+                    return metrics;
+                }
+            }
+
+            if (_byPeer.Length >= MaxPeers)
+            {
+                return this;
+            }
+
+            var added = new RouteMetrics(families, listener, route, cluster, reporter, _local, _service) { _peer = peer };
+            Volatile.Write(ref _byPeer, [.. _byPeer, added]);
+            return added;
+        }
+    }
+
     private const int MinStatus = 100;
     private const int StatusCount = 500; // 100..599
     private const int NoStatus = StatusCount; // the slot of status 0: no response was sent (DC)
@@ -35,9 +87,15 @@ public sealed class RouteMetrics(RequestMetricFamilies families, string listener
 
     private RequestSeries Create(RequestSeries?[] array, int index, int status, ResponseFlag flag, string protocol)
     {
+        bool source = reporter == "source";
+        var from = source ? _local : _peer.Workload;
+        var to = source ? _peer.Workload : _local;
         var series = new RequestSeries(families, [
-            reporter, listener, route, cluster, protocol,
-            status.ToString(CultureInfo.InvariantCulture), flag.ShortCode()]);
+            reporter, listener, route,
+            from.Workload, from.Namespace, from.Principal, from.App, from.Version,
+            to.Workload, to.Namespace, to.Principal, to.App, to.Version,
+            _service.Host, _service.Name, _service.Namespace,
+            protocol, status.ToString(CultureInfo.InvariantCulture), "", flag.ShortCode(), _peer.SecurityPolicy]);
         return Interlocked.CompareExchange(ref array[index], series, null) ?? series;
     }
 }

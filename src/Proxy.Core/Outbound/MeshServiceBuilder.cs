@@ -14,8 +14,23 @@ namespace Proxy.Outbound;
 /// apply between services). A cluster used by meshed HTTP traffic is made once per (identity, upstream protocol):
 /// its own endpoints and pools, since a connection is bound to the ALPN and peer identity it was made with.
 /// </summary>
-internal sealed class MeshServiceBuilder(ProxyConfig config, IReadOnlyDictionary<string, Cluster> clusters, CertificateSource workload, TrustBundle meshCa, ProxyMetrics metrics)
+internal sealed class MeshServiceBuilder(
+    ProxyConfig config, IReadOnlyDictionary<string, Cluster> clusters, CertificateSource workload, TrustBundle meshCa, ProxyMetrics metrics, WorkloadLabels local, PeerMetadataCache peers)
 {
+    /// <summary>Istio's metadata exchange: this workload's metadata on every request, the server's read from (and removed from) the response.</summary>
+    private readonly HeaderChangesConfig _exchangeOnRequest = new()
+    {
+        Set = new ConfigList<HeaderValueConfig>([
+            new HeaderValueConfig { Name = PeerMetadata.HeaderName, Value = PeerMetadata.Encode(local) },
+            new HeaderValueConfig { Name = PeerMetadata.IdHeaderName, Value = PeerMetadata.Id(local) },
+        ]),
+    };
+
+    private static readonly HeaderChangesConfig ExchangeOnResponse = new()
+    {
+        Remove = new ConfigList<string>([PeerMetadata.HeaderName, PeerMetadata.IdHeaderName]),
+    };
+
     private readonly Dictionary<(string Cluster, string? Identity, bool Http2), Cluster> _variants = new();
 
     /// <summary>Every variant made so far (the heartbeat expires their outlier ejections).</summary>
@@ -67,13 +82,13 @@ internal sealed class MeshServiceBuilder(ProxyConfig config, IReadOnlyDictionary
             }
         }
 
-        HeaderChangesConfig? marker = null;
+        var onRequest = _exchangeOnRequest;
         if (multiplex)
         {
             var upgradeCluster = service.Cluster + "|http1";
             variants[upgradeCluster] = Variant(service.Cluster, identity, http2: false);
             routes = [UpgradeRoute(name, upgradeCluster), .. routes];
-            marker = new HeaderChangesConfig { Set = new ConfigList<HeaderValueConfig>([new HeaderValueConfig { Name = MeshHeaders.OriginalProtocol, Value = "HTTP/1.1" }]) };
+            onRequest = onRequest with { Set = new ConfigList<HeaderValueConfig>([.. onRequest.Set, new HeaderValueConfig { Name = MeshHeaders.OriginalProtocol, Value = "HTTP/1.1" }]) };
         }
 
         var host = new VirtualHostConfig
@@ -90,10 +105,16 @@ internal sealed class MeshServiceBuilder(ProxyConfig config, IReadOnlyDictionary
             Address = service.Address,
             Protocol = ListenerProtocol.Http,
             VirtualHosts = new ConfigList<VirtualHostConfig>([host]),
-            RequestHeaders = marker,
+            RequestHeaders = onRequest,
+            ResponseHeaders = ExchangeOnResponse,
         };
 
-        return new ListenerRuntime(listener, null, new ListenerMetrics(metrics, OutboundHandler.Name), SnapshotCompiler.CompileRouting(listener, variants, metrics));
+        // Every request to the service is labelled with it (destination_service), whichever cluster its route chose.
+        var serviceLabels = ServiceLabels.Of(service.Host ?? service.Cluster);
+        var routing = SnapshotCompiler.CompileRouting(listener, variants, metrics,
+            (route, _) => new RouteMetrics(metrics.Requests, OutboundHandler.Name, route, serviceLabels.Host, "source", local, serviceLabels));
+        routing.Peers = new PeerExchange(peers, fromRequest: false, identity?.Value);
+        return new ListenerRuntime(listener, null, new ListenerMetrics(metrics, OutboundHandler.Name), routing);
     }
 
     /// <summary>A request asking to switch protocols (RFC 9110 7.8) goes over HTTP/1.1: an HTTP/2 stream cannot carry the switch.</summary>

@@ -45,9 +45,10 @@ public sealed class OutboundHandler : IConnectionHandler
     private readonly ConnectionTracker _tracker;
     private readonly Func<RequestTelemetry> _telemetry;
 
-    public OutboundHandler(ProxyConfig proxyConfig, MeshConfig config, IReadOnlyDictionary<string, Cluster> clusters, CertificateSource workload, TrustBundle meshCa, MeshMetrics mesh, ProxyMetrics metrics, ConnectionTracker tracker, Func<RequestTelemetry>? telemetry = null)
+    public OutboundHandler(ProxyConfig proxyConfig, MeshConfig config, IReadOnlyDictionary<string, Cluster> clusters, CertificateSource workload, TrustBundle meshCa, MeshMetrics mesh, ProxyMetrics metrics, ConnectionTracker tracker, Func<RequestTelemetry>? telemetry = null, PeerMetadataCache? peers = null)
     {
-        var builder = new MeshServiceBuilder(proxyConfig, clusters, workload, meshCa, metrics);
+        var local = WorkloadLabels.Local(config.Workload, workload.Current.SpiffeId?.Value);
+        var builder = new MeshServiceBuilder(proxyConfig, clusters, workload, meshCa, metrics, local, peers ?? new PeerMetadataCache());
         var services = new Dictionary<IPEndPoint, MeshService>();
         foreach (var service in config.Outbound.Services)
         {

@@ -53,4 +53,7 @@ public sealed class HttpRouting(RouteTable table, RouteRuntime[] actions, Http1L
 
     /// <summary>The listener's HTTP filters, run between routing and the router for every request.</summary>
     public Filters.HttpFilterChain Filters { get; internal set; } = Proxy.Filters.HttpFilterChain.Empty;
+
+    /// <summary>In a sidecar: where each request's peer is read from for the metrics (Istio's metadata exchange); null elsewhere.</summary>
+    public Observability.PeerExchange? Peers { get; internal set; }
 }

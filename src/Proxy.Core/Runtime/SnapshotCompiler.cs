@@ -126,8 +126,10 @@ public static class SnapshotCompiler
         return new Cluster(config.Name, endpoints, picker, settings, new ClusterMetrics(metrics, config.Name), resilience);
     }
 
-    internal static HttpRouting CompileRouting(ListenerConfig listener, Dictionary<string, Cluster> clusters, ProxyMetrics metrics)
+    /// <param name="metricsFor">The metrics of a (route, cluster) pair; null for an edge listener's (reporter "source", no workloads).</param>
+    internal static HttpRouting CompileRouting(ListenerConfig listener, Dictionary<string, Cluster> clusters, ProxyMetrics metrics, Func<string, string, RouteMetrics>? metricsFor = null)
     {
+        metricsFor ??= (route, cluster) => new RouteMetrics(metrics.Requests, listener.Name, route, cluster);
         // Plain routes are the one virtual host '*'. Route.Index runs on across virtual hosts, in this order.
         var hosts = listener.EffectiveVirtualHosts;
         var definitions = new VirtualHostDefinition[hosts.Count];
@@ -154,12 +156,12 @@ public static class SnapshotCompiler
             config = config with { Timeout = config.Timeout ?? host.Timeout, Retries = config.Retries ?? host.Retries };
             var routeClusters = new Cluster[route.Clusters.Count];
             var routeMetrics = routeClusters.Length == 0
-                ? [new RouteMetrics(metrics.Requests, listener.Name, route.Name, "-")] // a route that answers by itself
+                ? [metricsFor(route.Name, "-")] // a route that answers by itself
                 : new RouteMetrics[routeClusters.Length];
             for (var c = 0; c < routeClusters.Length; c++)
             {
                 routeClusters[c] = clusters[route.Clusters[c]];
-                routeMetrics[c] = new RouteMetrics(metrics.Requests, listener.Name, route.Name, route.Clusters[c]);
+                routeMetrics[c] = metricsFor(route.Name, route.Clusters[c]);
             }
 
             var resilience = metrics.Resilience;
@@ -190,7 +192,7 @@ public static class SnapshotCompiler
             MaxHeaderBytes = listener.Limits.MaxHeaderBytes,
             MaxRequestTargetLength = listener.Limits.MaxRequestTargetBytes,
         };
-        var routing = new HttpRouting(table, actions, limits, new RouteMetrics(metrics.Requests, listener.Name, "-", "-"))
+        var routing = new HttpRouting(table, actions, limits, metricsFor("-", "-"))
         {
             RateLimit = listener.RateLimit is { } rateLimit ? TokenBucket.FromConfig(rateLimit) : null,
             RateLimited = metrics.Resilience.RateLimited.WithLabels(listener.Name, "-"),

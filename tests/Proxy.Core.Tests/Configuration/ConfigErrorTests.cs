@@ -306,6 +306,9 @@ public class ConfigErrorTests
     [InlineData("{ identity: { cert: c, key: k, ca: a }, outbound: { services: [ { address: 10.0.0.1:80, cluster: a, timeout: soon } ] } }", "mesh.outbound.services[0].timeout", "is not a duration")]
     [InlineData("{ identity: { cert: c, key: k, ca: a }, outbound: { services: [ { address: 10.0.0.1:80, cluster: a, protocol: tcp, multiplex_http1: true } ] } }", "mesh.outbound.services[0].multiplex_http1", "cannot apply")]
     [InlineData("{ identity: { cert: c, key: k, ca: a }, outbound: { services: [ { address: 10.0.0.1:80, cluster: a, multiplex_http1: sometimes } ] } }", "mesh.outbound.services[0].multiplex_http1", "true or false")]
+    [InlineData("{ identity: { cert: c, key: k, ca: a }, workload: { namespace: \"${PROXY_TEST_SURELY_UNSET_VARIABLE}\" } }", "mesh.workload.namespace", "the environment variable PROXY_TEST_SURELY_UNSET_VARIABLE is not set")]
+    [InlineData("{ identity: { cert: c, key: k, ca: a }, workload: { name: \"web-${POD\" } }", "mesh.workload.name", "without a closing")]
+    [InlineData("{ identity: { cert: c, key: k, ca: a }, workload: { team: a } }", "mesh.workload.team", "unknown key 'team'; allowed keys: name, namespace, app, version")]
     public void LoadText_BadMesh_ReportsPathAndMessage(string mesh, string path, string message)
     {
         AssertHasError(ConfigTestData.Load("mesh: " + mesh + Clusters), path, message);

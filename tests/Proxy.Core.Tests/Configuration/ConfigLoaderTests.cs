@@ -330,4 +330,19 @@ public class ConfigLoaderTests
         Assert.Equal(MeshServiceProtocol.Tcp, services[2].Protocol);
         Assert.Equal([502, 503], MeshServiceConfig.DefaultRetries.StatusCodes);
     }
+
+    [Fact]
+    public void LoadText_MeshWorkload_NamesEnvironmentVariables()
+    {
+        Environment.SetEnvironmentVariable("PROXY_TEST_WORKLOAD_NS", "shop");
+        var config = ConfigTestData.LoadValid("""
+            listeners: []
+            clusters: []
+            mesh:
+              identity: { cert: c, key: k, ca: a }
+              workload: { name: "web-${PROXY_TEST_WORKLOAD_NS}", namespace: "${PROXY_TEST_WORKLOAD_NS}", version: v2 }
+            """);
+
+        Assert.Equal(new MeshWorkloadConfig { Name = "web-shop", Namespace = "shop", Version = "v2" }, config.Mesh!.Workload);
+    }
 }

@@ -19,6 +19,52 @@ public class RouteMetricsTests
         none.Record(1, 10, 0);
 
         string text = registry.Render();
-        Assert.Contains("istio_requests_total{reporter=\"source\",listener=\"web\",route=\"api\",destination_service=\"backend\",request_protocol=\"http\",response_code=\"0\",response_flags=\"DC\"} 1", text);
+        Assert.Contains(
+            "istio_requests_total{reporter=\"source\",listener=\"web\",route=\"api\","
+            + "source_workload=\"unknown\",source_workload_namespace=\"unknown\",source_principal=\"unknown\",source_app=\"unknown\",source_version=\"unknown\","
+            + "destination_workload=\"unknown\",destination_workload_namespace=\"unknown\",destination_principal=\"unknown\",destination_app=\"unknown\",destination_version=\"unknown\","
+            + "destination_service=\"backend\",destination_service_name=\"backend\",destination_service_namespace=\"unknown\","
+            + "request_protocol=\"http\",response_code=\"0\",grpc_response_status=\"\",response_flags=\"DC\",connection_security_policy=\"unknown\"} 1", text);
+    }
+
+    [Fact]
+    public void ForPeer_SourceReporter_LocalWorkloadAsSourcePeerAsDestination_OneSeriesPerPeer()
+    {
+        var registry = new MetricsRegistry();
+        var local = new WorkloadLabels("web", "shop", "spiffe://mesh.local/ns/shop/sa/web", "web", "v1");
+        var metrics = new RouteMetrics(new RequestMetricFamilies(registry), "mesh-outbound", "api", "api.shop.svc.cluster.local", "source", local,
+            ServiceLabels.Of("api.shop.svc.cluster.local"));
+        var cache = new PeerMetadataCache();
+        var api = new WorkloadLabels("api-v2", "shop", "spiffe://mesh.local/ns/shop/sa/api", "api", "v2");
+        byte[] sent = System.Text.Encoding.ASCII.GetBytes(PeerMetadata.Encode(api));
+        var peer = cache.Resolve(sent, "spiffe://mesh.local/ns/shop/sa/api", "unknown");
+
+        Assert.Same(peer, cache.Resolve(sent, "spiffe://mesh.local/ns/shop/sa/api", "unknown")); // interned: found by bytes
+        Assert.Same(metrics.ForPeer(peer), metrics.ForPeer(peer));
+        Assert.Same(metrics, metrics.ForPeer(null));
+        metrics.ForPeer(peer).Get(200, ResponseFlag.None).Record(1, 10, 20);
+
+        string text = registry.Render();
+        Assert.Contains(
+            "istio_requests_total{reporter=\"source\",listener=\"mesh-outbound\",route=\"api\","
+            + "source_workload=\"web\",source_workload_namespace=\"shop\",source_principal=\"spiffe://mesh.local/ns/shop/sa/web\",source_app=\"web\",source_version=\"v1\","
+            + "destination_workload=\"api-v2\",destination_workload_namespace=\"shop\",destination_principal=\"spiffe://mesh.local/ns/shop/sa/api\",destination_app=\"api\",destination_version=\"v2\","
+            + "destination_service=\"api.shop.svc.cluster.local\",destination_service_name=\"api\",destination_service_namespace=\"shop\","
+            + "request_protocol=\"http\",response_code=\"200\",grpc_response_status=\"\",response_flags=\"-\",connection_security_policy=\"unknown\"} 1", text);
+    }
+
+    [Fact]
+    public void ForPeer_DestinationReporter_PeerWithoutMetadata_NamespaceFromItsSpiffeId()
+    {
+        var registry = new MetricsRegistry();
+        var local = new WorkloadLabels("api", "shop", "spiffe://mesh.local/ns/shop/sa/api", "api", "v1");
+        var metrics = new RouteMetrics(new RequestMetricFamilies(registry), "mesh-inbound", "inbound", "inbound|8080", "destination", local);
+        var peer = new PeerMetadataCache().Resolve([], "spiffe://mesh.local/ns/front/sa/web", "mutual_tls");
+        metrics.ForPeer(peer).Get(200, ResponseFlag.None).Record(1, 10, 20);
+
+        string text = registry.Render();
+        Assert.Contains("source_workload=\"unknown\",source_workload_namespace=\"front\",source_principal=\"spiffe://mesh.local/ns/front/sa/web\"", text);
+        Assert.Contains("destination_workload=\"api\",destination_workload_namespace=\"shop\"", text);
+        Assert.Contains("connection_security_policy=\"mutual_tls\"", text);
     }
 }

@@ -47,7 +47,7 @@ public sealed class MeshHttpNamespaceTests
             // The virtual service addresses need a route before the OUTPUT redirect can take them.
             MeshApps.Must(NetnsTopology.Exec(net.Client, "ip", "route", "add", "10.96.0.0/16", "dev", net.ClientVeth));
             net.Start(net.Server, binary, "run", "--config", Path.Combine(dir, "server.yaml"));
-            net.Start(net.Client, binary, "run", "--config", Path.Combine(dir, "client.yaml"));
+            net.Start(net.Client, "env", "POD_NAMESPACE=default", binary, "run", "--config", Path.Combine(dir, "client.yaml"));
             MeshApps.Must(NetnsTopology.Exec(net.Server, binary, "wait-ready", "--admin", "127.0.0.1:15000", "--timeout", "20s"));
             MeshApps.Must(NetnsTopology.Exec(net.Client, binary, "wait-ready", "--admin", "127.0.0.1:15000", "--timeout", "20s"));
             foreach (var port in new[] { 9001, 9002, 9003, 9004, 8081, 3306 })
@@ -81,9 +81,21 @@ public sealed class MeshHttpNamespaceTests
             var opened = MeshApps.Sum(MeshApps.Metrics(net.Client), "proxy_upstream_connections_total", "cluster=\"api\"");
             Assert.True(opened is >= 1 and <= 4, $"upstream connections opened for 540 requests, 24 at a time: {opened}");
 
+            // Istio's labels on both sides, each sidecar knowing the other's workload from the metadata exchange: the
+            // caller reports source (itself) and destination (the server's workload, sent back on each response).
+            var sourceLabelled = MeshApps.Sum(source, "istio_requests_total", "reporter=\"source\"",
+                "source_workload=\"web\",source_workload_namespace=\"default\",source_principal=\"" + ClientId + "\",source_app=\"web\",source_version=\"v3\"",
+                "destination_workload=\"orders\",destination_workload_namespace=\"default\",destination_principal=\"" + ServerId + "\",destination_app=\"orders\",destination_version=\"v1\"",
+                "destination_service=\"orders.default.svc.cluster.local\",destination_service_name=\"orders\",destination_service_namespace=\"default\"",
+                "response_code=\"200\"");
+            Assert.True(sourceLabelled >= 300, $"source-side requests with Istio's labels: {sourceLabelled}\n{source}");
+
             // The server sidecar was told HTTP/2 by ALPN and counted every try it served (retried ones included).
             var destination = MeshApps.Metrics(net.Server);
-            var destinationRequests = MeshApps.Sum(destination, "istio_requests_total", "reporter=\"destination\"");
+            var destinationRequests = MeshApps.Sum(destination, "istio_requests_total", "reporter=\"destination\"",
+                "source_workload=\"web\",source_workload_namespace=\"default\",source_principal=\"" + ClientId + "\",source_app=\"web\",source_version=\"v3\"",
+                "destination_workload=\"orders\",destination_workload_namespace=\"default\",destination_principal=\"" + ServerId + "\"",
+                "connection_security_policy=\"mutual_tls\"");
             Assert.True(destinationRequests > 300, $"destination-side requests counted: {destinationRequests}\n{destination}");
 
             // 2. A 90/10 split between v1 and v2, per request, over one connection: within 3 points over 2,000.
@@ -148,6 +160,7 @@ public sealed class MeshHttpNamespaceTests
         mesh:
           identity: { cert: {{dir}}/server/cert.pem, key: {{dir}}/server/key.pem, ca: {{dir}}/ca/ca.pem }
           opaque_ports: [ 3306 ]
+          workload: { name: orders, namespace: default, app: orders, version: v1 }
           inbound: { port: 15006, mode: strict }
           outbound: { port: 15001 }
         """;
@@ -167,11 +180,12 @@ public sealed class MeshHttpNamespaceTests
         mesh:
           identity: { cert: {{dir}}/client/cert.pem, key: {{dir}}/client/key.pem, ca: {{dir}}/ca/ca.pem }
           opaque_ports: [ 3306 ]
+          workload: { name: web, namespace: "${POD_NAMESPACE}", app: web, version: v3 }
           inbound: { port: 15006, mode: strict }
           outbound:
             port: 15001
             services:
-              - { address: "10.96.0.10:80", cluster: api, identity: "{{ServerId}}" }
+              - { address: "10.96.0.10:80", cluster: api, host: orders.default.svc.cluster.local, identity: "{{ServerId}}" }
               - address: "10.96.0.11:80"
                 cluster: api
                 identity: "{{ServerId}}"
@@ -204,7 +218,9 @@ public sealed class MeshHttpNamespaceTests
                             self.send_response(503); self.send_header('Content-Length', '0'); self.end_headers(); return
                         if n % 6 == 4:
                             self.close_connection = True; self.connection.close(); return
-                    body = str(port).encode()
+                    # The sidecars' own fields (the peer metadata, the original-protocol mark) must never reach the app.
+                    leaked = [h for h in ('x-envoy-peer-metadata', 'x-envoy-peer-metadata-id', 'x-proxy-orig-proto') if h in self.headers]
+                    body = (str(port) + (' leaked ' + ','.join(leaked) if leaked else '')).encode()
                     self.send_response(200); self.send_header('Content-Length', str(len(body))); self.end_headers()
                     self.wfile.write(body)
             return H

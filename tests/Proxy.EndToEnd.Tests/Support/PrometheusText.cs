@@ -41,7 +41,51 @@ public static class PrometheusText
         return samples;
     }
 
-    /// <summary>The value of a series, or 0 when it is absent (counters not yet touched).</summary>
-    public static double Value(this Dictionary<string, double> samples, string series) =>
-        samples.TryGetValue(series, out var value) ? value : 0;
+    /// <summary>
+    /// The value of a series, or 0 when it is absent (counters not yet touched). A series named with only some of its
+    /// labels (<c>name{a="1",b="2"}</c>) is the sum of every series of that name carrying those labels with those
+    /// values, as PromQL's <c>sum(name{a="1",b="2"})</c>: tests name the labels they check, not all of Istio's.
+    /// </summary>
+    public static double Value(this Dictionary<string, double> samples, string series)
+    {
+        if (samples.TryGetValue(series, out var value))
+        {
+            return value;
+        }
+
+        var open = series.IndexOf('{');
+        if (open < 0 || !series.EndsWith('}'))
+        {
+            return 0;
+        }
+
+        var name = series[..(open + 1)];
+        var wanted = SplitLabels(series[(open + 1)..^1]);
+        double sum = 0;
+        foreach (var (key, sample) in samples)
+        {
+            if (key.StartsWith(name, StringComparison.Ordinal) && key.EndsWith('}'))
+            {
+                var labels = SplitLabels(key[(open + 1)..^1]);
+                if (wanted.All(labels.Contains))
+                {
+                    sum += sample;
+                }
+            }
+        }
+
+        return sum;
+    }
+
+    /// <summary>The <c>label="value"</c> pairs of a series (label values here never hold <c>",</c>).</summary>
+    private static HashSet<string> SplitLabels(string labels)
+    {
+        var set = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var part in labels.Split("\",", StringSplitOptions.RemoveEmptyEntries))
+        {
+            set.Add(part.EndsWith('"') ? part : part + "\"");
+        }
+
+        return set;
+    }
 }

@@ -6,11 +6,12 @@ namespace Proxy.Configuration.Binding;
 /// <summary>Sidecar (mesh) section binding: identity, inbound with authorization, outbound services.</summary>
 internal static partial class ConfigBinder
 {
-    private static readonly string[] MeshKeys = ["identity", "detect_timeout", "opaque_ports", "inbound", "outbound"];
+    private static readonly string[] MeshKeys = ["identity", "detect_timeout", "opaque_ports", "inbound", "outbound", "workload"];
+    private static readonly string[] WorkloadKeys = ["name", "namespace", "app", "version"];
     private static readonly string[] IdentityKeys = ["cert", "key", "ca"];
     private static readonly string[] InboundKeys = ["port", "mode", "app_address", "authorization"];
     private static readonly string[] OutboundKeys = ["port", "services"];
-    private static readonly string[] ServiceKeys = ["address", "cluster", "identity", "protocol", "routes", "retries", "timeout", "multiplex_http1"];
+    private static readonly string[] ServiceKeys = ["address", "cluster", "host", "identity", "protocol", "routes", "retries", "timeout", "multiplex_http1"];
     private static readonly string[] ServiceProtocolNames = ["auto", "http", "grpc", "tcp"];
     private static readonly MeshServiceProtocol[] ServiceProtocolValues = [MeshServiceProtocol.Auto, MeshServiceProtocol.Http, MeshServiceProtocol.Grpc, MeshServiceProtocol.Tcp];
     private static readonly string[] RuleKeys = ["allow", "deny"];
@@ -60,6 +61,7 @@ internal static partial class ConfigBinder
             OpaquePorts = map.IntList("opaque_ports", 1, 65535),
             Inbound = inbound,
             Outbound = outbound,
+            Workload = map.Get("workload") is { } workloadNode ? BindWorkload(ctx, workloadNode, map.ChildPath("workload")) : new MeshWorkloadConfig(),
         };
         return identity is null ? null : config;
     }
@@ -145,6 +147,52 @@ internal static partial class ConfigBinder
         };
     }
 
+    private static MeshWorkloadConfig BindWorkload(BindContext ctx, ConfigNode node, string path)
+    {
+        var map = MappingView.Open(ctx, node, path, WorkloadKeys);
+        return map is null ? new MeshWorkloadConfig() : new MeshWorkloadConfig
+        {
+            Name = WorkloadValue(map, "name"),
+            Namespace = WorkloadValue(map, "namespace"),
+            App = WorkloadValue(map, "app"),
+            Version = WorkloadValue(map, "version"),
+        };
+    }
+
+    /// <summary>A workload label, with <c>${VARIABLE}</c> replaced by the environment's value (the downward API's way in).</summary>
+    private static string? WorkloadValue(MappingView map, string key)
+    {
+        if (map.String(key) is not { } text)
+        {
+            return null;
+        }
+
+        var expanded = new System.Text.StringBuilder();
+        var at = 0;
+        while (text.IndexOf("${", at, StringComparison.Ordinal) is var start and >= 0)
+        {
+            var end = text.IndexOf('}', start);
+            if (end < 0)
+            {
+                map.Error(key, $"'{text}' opens '${{' without a closing '}}'; write ${{VARIABLE}}");
+                return null;
+            }
+
+            var variable = text[(start + 2)..end];
+            if (Environment.GetEnvironmentVariable(variable) is not { Length: > 0 } value)
+            {
+                map.Error(key, $"the environment variable {variable} is not set; set it (the downward API can) or write the value itself");
+                return null;
+            }
+
+            expanded.Append(text, at, start - at).Append(value);
+            at = end + 1;
+        }
+
+        expanded.Append(text, at, text.Length - at);
+        return expanded.Length > 0 ? expanded.ToString() : null;
+    }
+
     private static MeshOutboundConfig BindOutbound(BindContext ctx, ConfigNode node, string path)
     {
         var map = MappingView.Open(ctx, node, path, OutboundKeys);
@@ -192,7 +240,7 @@ internal static partial class ConfigBinder
         }
         return address is null || cluster is null ? null : new MeshServiceConfig
         {
-            Address = address.Value, Cluster = cluster, Identity = identity, Protocol = protocol, Routes = routes, Retries = retries, Timeout = timeout,
+            Address = address.Value, Cluster = cluster, Host = map.String("host"), Identity = identity, Protocol = protocol, Routes = routes, Retries = retries, Timeout = timeout,
             MultiplexHttp1 = multiplex,
         };
     }
