@@ -18,6 +18,7 @@ public static class FuzzTargets
         DetectionTarget.Target,
         ConfigTarget.Target,
         SpiffeIdTarget.Target,
+        PeerMetadataTarget.Target,
         AuthorizationPathTarget.Target,
         PlantedBugTarget.Target,
     ];
