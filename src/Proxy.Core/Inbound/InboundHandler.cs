@@ -42,6 +42,7 @@ public sealed class InboundHandler : IConnectionHandler
     private readonly ConnectionTracker _tracker;
     private readonly Func<RequestTelemetry> _telemetry;
     private readonly WorkloadLabels _localLabels;
+    private readonly PeerMetadataCache _peerCache;
     private readonly PeerExchange _peers;
     private readonly FieldChanges? _exchangeOnResponse; // this workload's metadata, for the client sidecar's metrics
     private readonly ConcurrentDictionary<int, Cluster> _apps = new();
@@ -52,7 +53,8 @@ public sealed class InboundHandler : IConnectionHandler
     public InboundHandler(MeshConfig config, CertificateSource workload, TrustBundle meshCa, MeshMetrics mesh, ProxyMetrics metrics, ConnectionTracker tracker, Func<RequestTelemetry>? telemetry = null, PeerMetadataCache? peers = null)
     {
         _localLabels = WorkloadLabels.Local(config.Workload, workload.Current.SpiffeId?.Value);
-        _peers = new PeerExchange(peers ?? new PeerMetadataCache(), fromRequest: true);
+        _peerCache = peers ?? new PeerMetadataCache();
+        _peers = new PeerExchange(_peerCache, fromRequest: true);
         _exchangeOnResponse = FieldChanges.Compile([new HeaderChangesConfig
         {
             Set = new ConfigList<HeaderValueConfig>([
@@ -162,7 +164,9 @@ public sealed class InboundHandler : IConnectionHandler
             }
 
             _mesh.InboundConnections.WithLabels(peer.Principal, _localIdentity?.Value ?? "unknown", peer.SecurityPolicy, portText).Increment();
-            await TcpForwarder.ForwardAsync(transport, owner, AppCluster(port), Name, TimeSpan.FromHours(1), _listenerMetrics, _metrics, _tracker, (socket.RemoteEndPoint as IPEndPoint)?.Address, _telemetry()).ConfigureAwait(false);
+            var app = AppCluster(port);
+            var streamMetrics = _metrics.TcpStream(Name, app.Name, "destination", _localLabels, _peerCache.Resolve([], peer.Principal, peer.SecurityPolicy));
+            await TcpForwarder.ForwardAsync(transport, owner, app, Name, TimeSpan.FromHours(1), _listenerMetrics, _metrics, _tracker, (socket.RemoteEndPoint as IPEndPoint)?.Address, _telemetry(), streamMetrics).ConfigureAwait(false);
         }
         finally
         {

@@ -27,7 +27,14 @@ public sealed class ProxyMetrics
         ConfigReloads = registry.Counter("proxy_config_reloads_total", "Configuration reloads by result.", "result");
         Requests = new RequestMetricFamilies(registry);
         Resilience = new Resilience.ResilienceMetrics(registry);
-        string[] istioTcp = ["reporter", "listener", "destination_service", "request_protocol", "response_flags", "connection_security_policy"];
+        string[] istioTcp =
+        [
+            "reporter", "listener",
+            "source_workload", "source_workload_namespace", "source_principal", "source_app", "source_version",
+            "destination_workload", "destination_workload_namespace", "destination_principal", "destination_app", "destination_version",
+            "destination_service", "destination_service_name", "destination_service_namespace",
+            "request_protocol", "response_flags", "connection_security_policy",
+        ];
         IstioTcpOpened = registry.Counter("istio_tcp_connections_opened_total", "TCP connections opened (Istio standard family).", istioTcp);
         IstioTcpClosed = registry.Counter("istio_tcp_connections_closed_total", "TCP connections closed (Istio standard family).", istioTcp);
         IstioTcpReceived = registry.Counter("istio_tcp_received_bytes_total", "Bytes received from downstream (Istio standard family).", istioTcp);
@@ -46,13 +53,19 @@ public sealed class ProxyMetrics
 
     public CounterFamily IstioTcpSent { get; }
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Listener, string Cluster), TcpStreamMetrics> _tcpStreams = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<TcpStreamKey, TcpStreamMetrics> _tcpStreams = new();
 
-    /// <summary>The cached TCP stream metrics of (listener, cluster).</summary>
-    public TcpStreamMetrics TcpStream(string listener, string cluster) =>
-        _tcpStreams.TryGetValue((listener, cluster), out var existing)
+    /// <summary>
+    /// The cached TCP stream metrics of (listener, cluster), and in a sidecar of the two workloads at its ends
+    /// (<paramref name="local"/> on the <paramref name="reporter"/>'s side, <paramref name="peer"/> on the other).
+    /// </summary>
+    public TcpStreamMetrics TcpStream(string listener, string cluster, string reporter = "source", WorkloadLabels? local = null, PeerLabels? peer = null, ServiceLabels? service = null)
+    {
+        var key = new TcpStreamKey(listener, cluster, reporter, local ?? WorkloadLabels.Unknown, peer ?? PeerLabels.Unknown, service ?? ServiceLabels.Of(cluster));
+        return _tcpStreams.TryGetValue(key, out var existing)
             ? existing
-            : _tcpStreams.GetOrAdd((listener, cluster), static (key, metrics) => new TcpStreamMetrics(metrics, key.Listener, key.Cluster), this);
+            : _tcpStreams.GetOrAdd(key, static (k, metrics) => new TcpStreamMetrics(metrics, k), this);
+    }
 
     /// <summary>Retries, budgets, breakers, ejections, health checks, rate limits, faults, mirrors.</summary>
     public Resilience.ResilienceMetrics Resilience { get; }

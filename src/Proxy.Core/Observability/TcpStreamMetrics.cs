@@ -3,18 +3,28 @@ using Proxy.Observability.Metrics;
 namespace Proxy.Observability;
 
 /// <summary>
-/// The metrics of TCP streams from one listener to one cluster, resolved once and cached, so a
-/// new connection finds them with one dictionary lookup and no string building. Both the proxy's
-/// own names and Istio's <c>istio_tcp_*</c> families are kept.
+/// The metrics of TCP streams from one listener to one cluster (in a sidecar, between two workloads), resolved once
+/// and cached, so a new connection finds them with one dictionary lookup and no string building. Both the proxy's
+/// own names and Istio's <c>istio_tcp_*</c> families, with Istio's labels, are kept.
 /// </summary>
 public sealed class TcpStreamMetrics
 {
-    public TcpStreamMetrics(ProxyMetrics metrics, string listener, string cluster)
+    public TcpStreamMetrics(ProxyMetrics metrics, TcpStreamKey key)
     {
-        Received = metrics.ReceivedBytes.WithLabels(listener, cluster);
-        Sent = metrics.SentBytes.WithLabels(listener, cluster);
-        Duration = metrics.ConnectionDuration.WithLabels(listener, cluster);
-        string[] istio = ["source", listener, cluster, "tcp", "-", "none"];
+        Received = metrics.ReceivedBytes.WithLabels(key.Listener, key.Cluster);
+        Sent = metrics.SentBytes.WithLabels(key.Listener, key.Cluster);
+        Duration = metrics.ConnectionDuration.WithLabels(key.Listener, key.Cluster);
+        bool source = key.Reporter == "source";
+        var from = source ? key.Local : key.Peer.Workload;
+        var to = source ? key.Peer.Workload : key.Local;
+        string[] istio =
+        [
+            key.Reporter, key.Listener,
+            from.Workload, from.Namespace, from.Principal, from.App, from.Version,
+            to.Workload, to.Namespace, to.Principal, to.App, to.Version,
+            key.Service.Host, key.Service.Name, key.Service.Namespace,
+            "tcp", "-", key.Peer.SecurityPolicy,
+        ];
         IstioOpened = metrics.IstioTcpOpened.WithLabels(istio);
         IstioClosed = metrics.IstioTcpClosed.WithLabels(istio);
         IstioReceived = metrics.IstioTcpReceived.WithLabels(istio);

@@ -1,4 +1,5 @@
 using Proxy.Configuration;
+using Proxy.Observability;
 using Proxy.Runtime;
 using Proxy.Tls;
 using Proxy.Upstream;
@@ -9,7 +10,7 @@ namespace Proxy.Outbound;
 /// A destination the app dials by virtual address, resolved: its cluster for opaque traffic, and the routes its HTTP
 /// traffic takes, one compiled form per protocol the app may speak (the request goes upstream in that protocol).
 /// </summary>
-public sealed class MeshService(string name, MeshServiceProtocol protocol, Cluster tcpCluster, SpiffeId? identity, ListenerRuntime? http1, ListenerRuntime? http2)
+public sealed class MeshService(string name, MeshServiceProtocol protocol, Cluster tcpCluster, TcpStreamMetrics tcpMetrics, SpiffeId? identity, ListenerRuntime? http1, ListenerRuntime? http2)
 {
     /// <summary>The virtual address as configured (metrics label).</summary>
     public string Name { get; } = name;
@@ -19,6 +20,9 @@ public sealed class MeshService(string name, MeshServiceProtocol protocol, Clust
 
     /// <summary>The service's cluster for opaque traffic, balanced per connection; its TLS settings carry the workload certificate and the expected SPIFFE ID.</summary>
     public Cluster TcpCluster { get; } = tcpCluster;
+
+    /// <summary>The metrics of its opaque traffic, with both workloads (the destination's as its certificate tells it).</summary>
+    public TcpStreamMetrics TcpMetrics { get; } = tcpMetrics;
 
     /// <summary>The identity the upstream must prove, or null for plain text.</summary>
     public SpiffeId? Identity { get; } = identity;

@@ -57,7 +57,9 @@ internal sealed class MeshServiceBuilder(
         var tcp = new Cluster(cluster.Name, endpoints, PickerRegistry.Create(PickerRegistry.DefaultName, endpoints, PickerOptions.Default), cluster.Settings with { Tls = tls }, cluster.Metrics);
         var http1 = service.Protocol is MeshServiceProtocol.Auto or MeshServiceProtocol.Http ? Routing(service, identity, http2: false) : null;
         var http2 = service.Protocol != MeshServiceProtocol.Tcp ? Routing(service, identity, http2: true) : null;
-        return new MeshService(service.Address.ToString(), service.Protocol, tcp, identity, http1, http2);
+        var tcpMetrics = metrics.TcpStream(OutboundHandler.Name, cluster.Name, "source", local,
+            peers.Resolve([], identity?.Value ?? WorkloadLabels.UnknownValue, WorkloadLabels.UnknownValue), ServiceLabels.Of(service.Host ?? service.Cluster));
+        return new MeshService(service.Address.ToString(), service.Protocol, tcp, tcpMetrics, identity, http1, http2);
     }
 
     /// <summary>

@@ -54,11 +54,13 @@ public sealed class TcpForwarder : ITrackedConnection
 
     /// <summary>
     /// Serves a downstream byte stream that is not a bare socket (TLS over one); <paramref name="downstreamOwner"/>
-    /// closes it on idle timeout or abort.
+    /// closes it on idle timeout or abort. <paramref name="streamMetrics"/> names a sidecar's workloads at both ends; null
+    /// for the (listener, cluster) metrics of an edge.
     /// </summary>
     public static async Task ForwardAsync(
         IDuplexPipe downstream, IDisposable downstreamOwner, Cluster cluster, string listener, TimeSpan idleTimeout,
-        ListenerMetrics listenerMetrics, ProxyMetrics metrics, ConnectionTracker tracker, IPAddress? clientAddress, RequestTelemetry? telemetry = null)
+        ListenerMetrics listenerMetrics, ProxyMetrics metrics, ConnectionTracker tracker, IPAddress? clientAddress, RequestTelemetry? telemetry = null,
+        TcpStreamMetrics? streamMetrics = null)
     {
         // ring_hash and maglev keep a client on one endpoint when the cluster hashes on its address.
         var pickContext = cluster.HashOnClientAddress && clientAddress is not null ? PickContext.ForAddress(clientAddress) : PickContext.None;
@@ -66,7 +68,7 @@ public sealed class TcpForwarder : ITrackedConnection
         var id = tracker.Add(forwarder);
         var started = Environment.TickCount64;
         var startTime = telemetry?.AccessLog is not null ? DateTime.UtcNow : default;
-        var stream = metrics.TcpStream(listener, cluster.Name);
+        var stream = streamMetrics ?? metrics.TcpStream(listener, cluster.Name);
         stream.IstioOpened.Increment();
         try
         {

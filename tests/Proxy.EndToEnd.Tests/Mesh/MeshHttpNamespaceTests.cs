@@ -127,6 +127,15 @@ public sealed class MeshHttpNamespaceTests
             var (bannerCode, banner) = MeshApps.AsApp(net.Client, MeshApps.Python, "-c", ServerFirstClient);
             Assert.True(bannerCode == 0 && banner.Contains("220 server-first ready"), $"server-first on an opaque port: {banner}");
             Assert.Contains("connection_security_policy=\"mutual_tls\",destination_port=\"3306\"", MeshApps.Metrics(net.Server));
+
+            // Opaque traffic is counted in Istio's TCP families on both sides, with both workloads as far as each knows
+            // them (the caller knows the server by the identity it required; the server knows the caller's certificate).
+            Assert.True(MeshApps.Sum(MeshApps.Metrics(net.Client), "istio_tcp_connections_opened_total", "reporter=\"source\"",
+                "source_workload=\"web\",source_workload_namespace=\"default\"", "destination_principal=\"" + ServerId + "\"",
+                "destination_service=\"db\"", "request_protocol=\"tcp\"") >= 1, MeshApps.Metrics(net.Client));
+            Assert.True(MeshApps.Sum(MeshApps.Metrics(net.Server), "istio_tcp_connections_opened_total", "reporter=\"destination\"",
+                "source_workload_namespace=\"default\",source_principal=\"" + ClientId + "\"", "destination_workload=\"orders\"",
+                "connection_security_policy=\"mutual_tls\"") >= 1, MeshApps.Metrics(net.Server));
         }
         finally
         {
