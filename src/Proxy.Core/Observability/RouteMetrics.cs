@@ -21,6 +21,7 @@ public sealed class RouteMetrics(
     private readonly ServiceLabels _service = service ?? ServiceLabels.Of(cluster);
     private PeerLabels _peer = PeerLabels.Unknown;
     private RouteMetrics[] _byPeer = [];
+    private readonly Lock _gate = new(); // guards the copy-on-write lists (peers, series); readers never take it
 
     /// <summary>
     /// The metrics of this route for requests with <paramref name="peer"/> on the other side (interned labels, found by
@@ -41,7 +42,7 @@ public sealed class RouteMetrics(
             }
         }
 
-        lock (this)
+        lock (_gate)
         {
             foreach (var metrics in _byPeer)
             {
@@ -66,8 +67,17 @@ public sealed class RouteMetrics(
     private const int StatusCount = 500; // 100..599
     private const int NoStatus = StatusCount; // the slot of status 0: no response was sent (DC)
     private const int SlotCount = (StatusCount + 1) * ResponseFlags.Count;
-    private readonly RequestSeries?[] _series = new RequestSeries?[SlotCount];
-    private RequestSeries?[]? _grpcSeries; // request_protocol="grpc", made on the first gRPC request
+
+    // The series seen so far, few in practice (200, a 404, a 503 UF...): a copy-on-write list scanned in order. A
+    // table with a slot for every (status, flag, protocol) held 60 KiB per route, per cluster and per peer, 120 MB
+    // for 2,000 routes; the list holds a few dozen bytes and is scanned about as fast.
+    private Entry[] _entries = [];
+
+    private sealed class Entry(int key, RequestSeries series)
+    {
+        public readonly int Key = key;
+        public readonly RequestSeries Series = series;
+    }
 
     public RequestSeries Get(int status, ResponseFlag flag) => Get(status, flag, grpc: false);
 
@@ -75,27 +85,41 @@ public sealed class RouteMetrics(
     public RequestSeries Get(int status, ResponseFlag flag, bool grpc)
     {
         var statusIndex = (uint)(status - MinStatus) < StatusCount ? status - MinStatus : status == 0 ? NoStatus : 0;
-        var index = statusIndex * ResponseFlags.Count + (int)flag;
-        var series = grpc
-            ? Volatile.Read(ref _grpcSeries) ?? CreateGrpcSeries()
-            : _series;
-        return Volatile.Read(ref series[index]) ?? Create(series, index, status, flag, grpc ? "grpc" : "http");
+        var key = statusIndex * ResponseFlags.Count + (int)flag + (grpc ? SlotCount : 0);
+        foreach (var entry in Volatile.Read(ref _entries))
+        {
+            if (entry.Key == key)
+            {
+                return entry.Series;
+            }
+        }
+
+        return Create(key, status, flag, grpc ? "grpc" : "http");
     }
 
-    private RequestSeries?[] CreateGrpcSeries() =>
-        Interlocked.CompareExchange(ref _grpcSeries, new RequestSeries?[SlotCount], null) ?? _grpcSeries!;
-
-    private RequestSeries Create(RequestSeries?[] array, int index, int status, ResponseFlag flag, string protocol)
+    private RequestSeries Create(int key, int status, ResponseFlag flag, string protocol)
     {
-        bool source = reporter == "source";
-        var from = source ? _local : _peer.Workload;
-        var to = source ? _peer.Workload : _local;
-        var series = new RequestSeries(families, [
-            reporter, listener, route,
-            from.Workload, from.Namespace, from.Principal, from.App, from.Version,
-            to.Workload, to.Namespace, to.Principal, to.App, to.Version,
-            _service.Host, _service.Name, _service.Namespace,
-            protocol, status.ToString(CultureInfo.InvariantCulture), "", flag.ShortCode(), _peer.SecurityPolicy]);
-        return Interlocked.CompareExchange(ref array[index], series, null) ?? series;
+        lock (_gate)
+        {
+            foreach (var entry in _entries)
+            {
+                if (entry.Key == key)
+                {
+                    return entry.Series; // made by a racing request
+                }
+            }
+
+            bool source = reporter == "source";
+            var from = source ? _local : _peer.Workload;
+            var to = source ? _peer.Workload : _local;
+            var series = new RequestSeries(families, [
+                reporter, listener, route,
+                from.Workload, from.Namespace, from.Principal, from.App, from.Version,
+                to.Workload, to.Namespace, to.Principal, to.App, to.Version,
+                _service.Host, _service.Name, _service.Namespace,
+                protocol, status.ToString(CultureInfo.InvariantCulture), "", flag.ShortCode(), _peer.SecurityPolicy]);
+            Volatile.Write(ref _entries, [.. _entries, new Entry(key, series)]);
+            return series;
+        }
     }
 }
