@@ -117,7 +117,7 @@ public sealed partial class Http1ServerConnection
         StreamedBodyReplay? replay = null;
         if (hasBody && !buffered)
         {
-            _requestChunks.Reset();
+            RequestChunks.Reset();
             replay = policy is null ? null : _replay ??= new StreamedBodyReplay();
         }
 

@@ -75,7 +75,7 @@ public sealed partial class Http1ServerConnection
                 return true;
             }
 
-            bool ended = _requestChunks.IsCompleted;
+            bool ended = RequestChunks.IsCompleted;
             if (!await replay.SendHeldAsync(stream, endStream: ended).ConfigureAwait(false))
             {
                 return false;
@@ -144,7 +144,7 @@ public sealed partial class Http1ServerConnection
                     if (status == ChunkedDecodeStatus.Invalid)
                     {
                         replay.Discard();
-                        _uploadError = _requestChunks.Error;
+                        _uploadError = RequestChunks.Error;
                     }
                     else
                     {
@@ -172,7 +172,7 @@ public sealed partial class Http1ServerConnection
     private ChunkedDecodeStatus DecodeRequestChunk(in ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> data, out SequencePosition consumed)
     {
         var reader = new SequenceReader<byte>(buffer);
-        ChunkedDecodeStatus status = _requestChunks.Decode(ref reader, out data);
+        ChunkedDecodeStatus status = RequestChunks.Decode(ref reader, out data);
         consumed = reader.Position;
         return status;
     }

@@ -52,7 +52,7 @@ public sealed partial class Http1ServerConnection
         if (hasBody && !buffered)
         {
             replay = _replay ??= new StreamedBodyReplay();
-            _requestChunks.Reset();
+            RequestChunks.Reset();
         }
 
         // The route timeout is a deadline for all the tries and the backoff between them, from here; each try waits

@@ -54,13 +54,13 @@ public sealed partial class Http1ServerConnection
         }
 
         var reader = new SequenceReader<byte>(result.Buffer);
-        _requestChunks.Reset();
-        while (_requestChunks.Decode(ref reader, out _) == ChunkedDecodeStatus.Data)
+        RequestChunks.Reset();
+        while (RequestChunks.Decode(ref reader, out _) == ChunkedDecodeStatus.Data)
         {
         }
 
-        var error = _requestChunks.Error;
-        _requestChunks.Reset();
+        var error = RequestChunks.Error;
+        RequestChunks.Reset();
         _input.AdvanceTo(result.Buffer.Start);
         return error;
     }

@@ -170,7 +170,7 @@ public sealed partial class Http1ServerConnection
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<(bool Complete, long Bytes)> RelayChunkedAsync(PipeReader input, bool chunkedToClient)
     {
-        _responseChunks.Reset();
+        ResponseChunks.Reset();
         long bytes = 0;
         while (true)
         {
@@ -189,7 +189,7 @@ public sealed partial class Http1ServerConnection
             var status = ChunkedDecodeStatus.NeedMoreData;
             while (true)
             {
-                status = _responseChunks.Decode(ref reader, out var data);
+                status = ResponseChunks.Decode(ref reader, out var data);
                 if (status != ChunkedDecodeStatus.Data)
                 {
                     break;
@@ -215,7 +215,7 @@ public sealed partial class Http1ServerConnection
             {
                 if (chunkedToClient)
                 {
-                    ChunkedEncoder.WriteLastChunk(_output, _responseChunks.TrailerBytes);
+                    ChunkedEncoder.WriteLastChunk(_output, ResponseChunks.TrailerBytes);
                 }
 
                 var done = await _output.FlushAsync().ConfigureAwait(false);

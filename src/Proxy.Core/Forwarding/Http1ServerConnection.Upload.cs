@@ -36,10 +36,10 @@ public sealed partial class Http1ServerConnection
         try
         {
             replay?.WriteHeld(upstream, chunked);
-            if (chunked && _requestChunks.IsCompleted)
+            if (chunked && RequestChunks.IsCompleted)
             {
                 // An earlier try took the whole body: the held bytes were all of it.
-                ChunkedEncoder.WriteLastChunk(upstream, _requestChunks.TrailerBytes);
+                ChunkedEncoder.WriteLastChunk(upstream, RequestChunks.TrailerBytes);
                 await upstream.FlushAsync().ConfigureAwait(false);
                 await WatchAfterUploadAsync().ConfigureAwait(false);
                 return true;
@@ -169,7 +169,7 @@ public sealed partial class Http1ServerConnection
     {
         var reader = new SequenceReader<byte>(buffer);
         ChunkedDecodeStatus status;
-        while ((status = _requestChunks.Decode(ref reader, out var data)) == ChunkedDecodeStatus.Data)
+        while ((status = RequestChunks.Decode(ref reader, out var data)) == ChunkedDecodeStatus.Data)
         {
             _uploadedBytes += data.Length;
             if (_maxBodyBytes > 0 && _uploadedBytes > _maxBodyBytes)
@@ -189,10 +189,10 @@ public sealed partial class Http1ServerConnection
         switch (status)
         {
             case ChunkedDecodeStatus.Completed:
-                ChunkedEncoder.WriteLastChunk(upstream, _requestChunks.TrailerBytes);
+                ChunkedEncoder.WriteLastChunk(upstream, RequestChunks.TrailerBytes);
                 return BodyStep.Completed;
             case ChunkedDecodeStatus.Invalid:
-                _uploadError = _requestChunks.Error; // the client gets a 400
+                _uploadError = RequestChunks.Error; // the client gets a 400
                 replay?.Discard();
                 return BodyStep.Failed;
             default:

@@ -33,8 +33,8 @@ public sealed partial class Http1ServerConnection : ITrackedConnection, Proxy.Ht
     private string? _clientAddressString;
     private readonly Http1RequestHead _request;
     private readonly Http1ResponseHead _response;
-    private readonly ChunkedDecoder _requestChunks;
-    private readonly ChunkedDecoder _responseChunks;
+    private ChunkedDecoder? _requestChunks; // made by the first chunked message: most connections never see one
+    private ChunkedDecoder? _responseChunks;
     private readonly Http1Exchange _exchange; // this connection's request as the filters see it, reused by each request
     private readonly byte[] _requestId = new byte[RequestIds.Length];
     private bool _requestIdMade; // _requestId holds this request's id; cleared for each request
@@ -66,6 +66,10 @@ public sealed partial class Http1ServerConnection : ITrackedConnection, Proxy.Ht
     /// connection follows reloads of routes and clusters (the request in flight keeps what it began with).
     /// </param>
     /// <param name="time">The clock and timers of the response-head timeout; the system's unless a test scripts them.</param>
+    private ChunkedDecoder RequestChunks => _requestChunks ??= new ChunkedDecoder(_routing.Limits);
+
+    private ChunkedDecoder ResponseChunks => _responseChunks ??= new ChunkedDecoder(Http1Limits.Default);
+
     public Http1ServerConnection(IDuplexPipe transport, IDisposable connection, ListenerRuntime listener, ProxyMetrics metrics, IPAddress? clientAddress, bool downstreamTls, Func<ProxySnapshot?>? currentSnapshot = null, RequestTelemetry? telemetry = null, TimeProvider? time = null)
     {
         _time = time ?? TimeProvider.System;
@@ -82,8 +86,6 @@ public sealed partial class Http1ServerConnection : ITrackedConnection, Proxy.Ht
         _downstreamTls = downstreamTls;
         _request = new Http1RequestHead(_routing.Limits);
         _response = new Http1ResponseHead(Http1Limits.Default);
-        _requestChunks = new ChunkedDecoder(_routing.Limits);
-        _responseChunks = new ChunkedDecoder(Http1Limits.Default);
         _headerTimeoutMs = (long)listener.Config.Limits.HeaderTimeout.TotalMilliseconds;
         _idleTimeoutMs = (long)listener.Config.IdleTimeout.TotalMilliseconds;
         _maxBodyBytes = listener.Config.Limits.MaxBodyBytes;

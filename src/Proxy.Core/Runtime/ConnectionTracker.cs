@@ -35,20 +35,6 @@ public sealed class ConnectionTracker : IDisposable
         return id;
     }
 
-    /// <summary>Runs <paramref name="run"/> (the connection's loop) with <paramref name="connection"/> tracked for its whole life.</summary>
-    public async Task RunAsync(ITrackedConnection connection, Func<Task> run)
-    {
-        var id = Add(connection);
-        try
-        {
-            await run().ConfigureAwait(false);
-        }
-        finally
-        {
-            Remove(id);
-        }
-    }
-
     /// <summary>Asks every connection, and every one added from now on, to close once its work is done (<see cref="ITrackedConnection.Drain"/>).</summary>
     public void BeginDrain()
     {

@@ -383,13 +383,29 @@ public sealed class ProxyRuntime : IAsyncDisposable
                         if (await Http.Http2.Http2PrefaceDetector.IsHttp2Async(transport.Input, listener.Config.Limits.HeaderTimeout).ConfigureAwait(false))
                         {
                             var h2 = new Http2ServerConnection(transport, owner, listener, runtime._metrics, client, downstreamTls: tls is not null, () => runtime.IsDraining, runtime.Telemetry);
-                            await runtime.Connections.RunAsync(h2, h2.RunAsync).ConfigureAwait(false);
+                            var h2Id = runtime.Connections.Add(h2);
+                            try
+                            {
+                                await h2.RunAsync().ConfigureAwait(false);
+                            }
+                            finally
+                            {
+                                runtime.Connections.Remove(h2Id);
+                            }
 
                             break;
                         }
 
                         var http = new Http1ServerConnection(transport, owner, listener, runtime._metrics, client, downstreamTls: tls is not null, runtime.SnapshotSource, runtime.Telemetry, runtime.Time);
-                        await runtime.Connections.RunAsync(http, http.RunAsync).ConfigureAwait(false);
+                        var id = runtime.Connections.Add(http);
+                        try
+                        {
+                            await http.RunAsync().ConfigureAwait(false);
+                        }
+                        finally
+                        {
+                            runtime.Connections.Remove(id);
+                        }
 
                         break;
                 }
