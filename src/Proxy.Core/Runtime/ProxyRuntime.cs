@@ -154,6 +154,13 @@ public sealed class ProxyRuntime : IAsyncDisposable
                 (name, address) => new Listener(name, address, new Dispatcher(this, name), snapshot.Listeners[name].Metrics.AcceptErrors, _log),
                 (name, address) => new Listener(name, address, new Dispatcher(this, name), previousSnapshot!.Listeners[name].Metrics.AcceptErrors, _log)).ConfigureAwait(false);
 
+            if (_mesh is not null && previousSnapshot?.Config is { } running
+                && (config.Mesh != running.Mesh || !config.Clusters.SequenceEqual(running.Clusters)))
+            {
+                // The sidecar is built from the first configuration; say so rather than seem to apply the change.
+                _log.Warn("this reload changes the mesh section or clusters, but the sidecar's outbound services and inbound policy keep what the proxy started with until it restarts; edge listeners and clusters take the change now");
+            }
+
             if (config.Mesh is { } meshConfig && _mesh is null)
             {
                 // Sidecar listeners start with the first mesh configuration (their ports do not change on reload).
