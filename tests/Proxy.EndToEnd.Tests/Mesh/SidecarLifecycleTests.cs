@@ -60,4 +60,36 @@ public sealed class SidecarLifecycleTests
         var (status, _) = await proxy.Admin.GetAsync("/shutdown");
         Assert.Equal(405, status);
     }
+
+    [Fact]
+    public async Task Reload_ChangedMeshSection_WarnsTheSidecarKeepsItsStartingConfiguration()
+    {
+        var dir = Directory.CreateTempSubdirectory("proxy-mesh-reload-").FullName;
+        try
+        {
+            Assert.Equal(0, await CommandLine.RunAsync(["certs", "ca", "--out", Path.Combine(dir, "ca")], new StringWriter(), new StringWriter()));
+            Assert.Equal(0, await CommandLine.RunAsync(["certs", "issue", "--ca", Path.Combine(dir, "ca"), "--spiffe-id", "spiffe://t.local/ns/a/sa/b",
+                "--out", Path.Combine(dir, "w")], new StringWriter(), new StringWriter()));
+            int inbound = TcpClientHelpers.UnusedPort(), outbound = TcpClientHelpers.UnusedPort();
+            string Mesh(string detect) => $$"""
+                admin: { address: 127.0.0.1:0 }
+                listeners: []
+                clusters: []
+                mesh:
+                  identity: { cert: {{dir}}/w/cert.pem, key: {{dir}}/w/key.pem, ca: {{dir}}/w/ca.pem }
+                  detect_timeout: {{detect}}
+                  inbound: { port: {{inbound}} }
+                  outbound: { port: {{outbound}} }
+                """;
+            await using var proxy = await RunningProxy.StartAsync(Mesh("100ms"));
+            await proxy.RewriteConfig(Mesh("300ms"));
+
+            Assert.True(await proxy.Host.ReloadAsync(), proxy.Log.ToString());
+            Assert.True(await proxy.LoggedAsync("keep what the proxy started with until it restarts"), proxy.Log.ToString());
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }
