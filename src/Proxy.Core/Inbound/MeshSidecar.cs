@@ -79,6 +79,9 @@ public sealed class MeshSidecar
         }
     }
 
+    /// <summary>Applies a reload to the outbound services (their routes, protocols and the clusters they use).</summary>
+    public void Update(MeshConfig config, ProxySnapshot snapshot) => _outboundHandler.Update(snapshot.Config, config, snapshot.Clusters);
+
     /// <summary>The clusters the outbound services' HTTP traffic uses (the heartbeat expires their ejections and sweeps their pools).</summary>
     public IReadOnlyList<Upstream.Cluster> OutboundClusters => _outboundHandler.Clusters;
 

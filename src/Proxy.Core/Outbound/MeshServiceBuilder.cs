@@ -15,8 +15,49 @@ namespace Proxy.Outbound;
 /// its own endpoints and pools, since a connection is bound to the ALPN and peer identity it was made with.
 /// </summary>
 internal sealed class MeshServiceBuilder(
-    ProxyConfig config, IReadOnlyDictionary<string, Cluster> clusters, CertificateSource workload, TrustBundle meshCa, ProxyMetrics metrics, WorkloadLabels local, PeerMetadataCache peers)
+    ProxyConfig config, IReadOnlyDictionary<string, Cluster> clusters, CertificateSource workload, TrustBundle meshCa, ProxyMetrics metrics, WorkloadLabels local, PeerMetadataCache peers,
+    MeshServiceBuilder.VariantSet? previous = null)
 {
+    /// <summary>
+    /// The cluster variants one configuration made, each with the cluster configuration it was made from, so the next
+    /// configuration keeps those whose cluster did not change (their pooled connections and outlier state with them).
+    /// </summary>
+    public sealed class VariantSet
+    {
+        internal readonly Dictionary<(string Cluster, string? Identity, bool Http2), (ClusterConfig Config, Cluster Cluster)> Entries = new();
+
+        /// <summary>Every variant.</summary>
+        public Cluster[] Clusters { get; private set; } = [];
+
+        internal void Add((string, string?, bool) key, ClusterConfig config, Cluster cluster)
+        {
+            Entries[key] = (config, cluster);
+            Clusters = [.. Clusters, cluster];
+        }
+
+        /// <summary>Gives back the idle connections of every variant <paramref name="next"/> does not keep.</summary>
+        public void RetireAllBut(VariantSet next)
+        {
+            foreach (var (_, cluster) in Entries.Values)
+            {
+                if (Array.IndexOf(next.Clusters, cluster) >= 0)
+                {
+                    continue;
+                }
+
+                foreach (var endpoint in cluster.Endpoints)
+                {
+                    if (endpoint.HasPool)
+                    {
+                        endpoint.Pool.Clear();
+                    }
+
+                    endpoint.Http2Pool?.Clear();
+                }
+            }
+        }
+    }
+
     /// <summary>Istio's metadata exchange: this workload's metadata on every request, the server's read from (and removed from) the response.</summary>
     private readonly HeaderChangesConfig _exchangeOnRequest = new()
     {
@@ -31,10 +72,8 @@ internal sealed class MeshServiceBuilder(
         Remove = new ConfigList<string>([PeerMetadata.HeaderName, PeerMetadata.IdHeaderName]),
     };
 
-    private readonly Dictionary<(string Cluster, string? Identity, bool Http2), Cluster> _variants = new();
-
-    /// <summary>Every variant made so far (the heartbeat expires their outlier ejections).</summary>
-    public IEnumerable<Cluster> Clusters => _variants.Values;
+    /// <summary>Every variant made (or kept) for this configuration (the heartbeat expires their ejections, sweeps their pools).</summary>
+    public VariantSet Variants { get; } = new();
 
     /// <summary>The service, or null when its address is not an IP literal (a host name can never be an original destination) or its cluster is unknown (validation names it).</summary>
     public MeshService? Build(MeshServiceConfig service)
@@ -139,18 +178,25 @@ internal sealed class MeshServiceBuilder(
     private Cluster Variant(string name, SpiffeId? identity, bool http2)
     {
         var key = (name, identity?.Value, http2);
-        if (!_variants.TryGetValue(key, out var variant))
+        if (Variants.Entries.TryGetValue(key, out var made))
         {
-            // Active health checks stay with the edge cluster: a meshed variant relies on outlier detection.
-            var clusterConfig = config.Clusters.First(c => c.Name == name);
-            var meshConfig = clusterConfig with { Protocol = http2 ? ClusterProtocol.Http2 : ClusterProtocol.Http1, HealthCheck = null, Tls = null };
-
-            // A plain (unmeshed) destination keeps whatever TLS its cluster has of its own.
-            var tls = identity is null ? clusters[name].Settings.Tls : Policy(identity, http2 ? MeshAlpn.Http2 : MeshAlpn.Http11);
-            variant = SnapshotCompiler.CompileCluster(meshConfig, null, metrics, tls, new UpstreamEventLog(null, name));
-            _variants[key] = variant;
+            return made.Cluster;
         }
 
+        var clusterConfig = config.Clusters.First(c => c.Name == name);
+        if (previous is not null && previous.Entries.TryGetValue(key, out var kept) && kept.Config == clusterConfig)
+        {
+            Variants.Add(key, clusterConfig, kept.Cluster); // unchanged: same connections, same outlier state
+            return kept.Cluster;
+        }
+
+        // Active health checks stay with the edge cluster: a meshed variant relies on outlier detection.
+        var meshConfig = clusterConfig with { Protocol = http2 ? ClusterProtocol.Http2 : ClusterProtocol.Http1, HealthCheck = null, Tls = null };
+
+        // A plain (unmeshed) destination keeps whatever TLS its cluster has of its own.
+        var tls = identity is null ? clusters[name].Settings.Tls : Policy(identity, http2 ? MeshAlpn.Http2 : MeshAlpn.Http11);
+        var variant = SnapshotCompiler.CompileCluster(meshConfig, null, metrics, tls, new UpstreamEventLog(null, name));
+        Variants.Add(key, clusterConfig, variant);
         return variant;
     }
 

@@ -33,10 +33,9 @@ public sealed class OutboundHandler : IConnectionHandler
     /// <summary>How long a service declared <c>http</c> waits for the app's first bytes to tell HTTP/1.1 from HTTP/2 (an HTTP listener's idle timeout).</summary>
     private static readonly TimeSpan DeclaredHttpWait = TimeSpan.FromSeconds(300);
 
-    private readonly FrozenDictionary<IPEndPoint, MeshService> _services;
-    private readonly Cluster[] _httpClusters;
-    private readonly TimeSpan _detectTimeout;
-    private readonly IReadOnlyList<int> _opaquePorts;
+    private readonly CertificateSource _workload;
+    private readonly TrustBundle _meshCa;
+    private readonly PeerMetadataCache _peers;
     private readonly string _localPrincipal;
     private readonly MeshMetrics _mesh;
     private readonly ProxyMetrics _metrics;
@@ -44,11 +43,51 @@ public sealed class OutboundHandler : IConnectionHandler
     private readonly ClusterMetrics _passthroughMetrics;
     private readonly ConnectionTracker _tracker;
     private readonly Func<RequestTelemetry> _telemetry;
+    private readonly Lock _updates = new();
+    private OutboundTable _table;
+
+    /// <summary>What a configuration makes of the outbound side: services by address, and the clusters their HTTP uses.</summary>
+    private sealed record OutboundTable(
+        FrozenDictionary<IPEndPoint, MeshService> Services, MeshServiceBuilder.VariantSet Variants, TimeSpan DetectTimeout, IReadOnlyList<int> OpaquePorts);
 
     public OutboundHandler(ProxyConfig proxyConfig, MeshConfig config, IReadOnlyDictionary<string, Cluster> clusters, CertificateSource workload, TrustBundle meshCa, MeshMetrics mesh, ProxyMetrics metrics, ConnectionTracker tracker, Func<RequestTelemetry>? telemetry = null, PeerMetadataCache? peers = null)
     {
-        var local = WorkloadLabels.Local(config.Workload, workload.Current.SpiffeId?.Value);
-        var builder = new MeshServiceBuilder(proxyConfig, clusters, workload, meshCa, metrics, local, peers ?? new PeerMetadataCache());
+        _workload = workload;
+        _meshCa = meshCa;
+        _peers = peers ?? new PeerMetadataCache();
+        _localPrincipal = workload.Current.SpiffeId?.Value ?? "unknown";
+        _mesh = mesh;
+        _metrics = metrics;
+        _listenerMetrics = new ListenerMetrics(metrics, Name);
+        _passthroughMetrics = new ClusterMetrics(metrics, "passthrough");
+        _tracker = tracker;
+        _telemetry = telemetry ?? (static () => RequestTelemetry.None);
+        _table = Build(proxyConfig, config, clusters, null);
+    }
+
+    /// <summary>The clusters meshed HTTP traffic uses now, one per (cluster, identity, upstream protocol).</summary>
+    public IReadOnlyList<Cluster> Clusters => Volatile.Read(ref _table).Variants.Clusters;
+
+    /// <summary>
+    /// Applies a reloaded configuration: new connections take the new services and routes at once; connections
+    /// already open finish on what they started with. A cluster variant whose cluster did not change is kept, with its
+    /// pooled connections and outlier state; one that did gives back its idle connections.
+    /// </summary>
+    public void Update(ProxyConfig proxyConfig, MeshConfig config, IReadOnlyDictionary<string, Cluster> clusters)
+    {
+        lock (_updates)
+        {
+            var previous = _table;
+            var next = Build(proxyConfig, config, clusters, previous.Variants);
+            Volatile.Write(ref _table, next);
+            previous.Variants.RetireAllBut(next.Variants);
+        }
+    }
+
+    private OutboundTable Build(ProxyConfig proxyConfig, MeshConfig config, IReadOnlyDictionary<string, Cluster> clusters, MeshServiceBuilder.VariantSet? previous)
+    {
+        var local = WorkloadLabels.Local(config.Workload, _workload.Current.SpiffeId?.Value);
+        var builder = new MeshServiceBuilder(proxyConfig, clusters, _workload, _meshCa, _metrics, local, _peers, previous);
         var services = new Dictionary<IPEndPoint, MeshService>();
         foreach (var service in config.Outbound.Services)
         {
@@ -58,21 +97,8 @@ public sealed class OutboundHandler : IConnectionHandler
             }
         }
 
-        _services = services.ToFrozenDictionary();
-        _httpClusters = builder.Clusters.ToArray();
-        _detectTimeout = config.DetectTimeout;
-        _opaquePorts = config.OpaquePorts;
-        _localPrincipal = workload.Current.SpiffeId?.Value ?? "unknown";
-        _mesh = mesh;
-        _metrics = metrics;
-        _listenerMetrics = new ListenerMetrics(metrics, Name);
-        _passthroughMetrics = new ClusterMetrics(metrics, "passthrough");
-        _tracker = tracker;
-        _telemetry = telemetry ?? (static () => RequestTelemetry.None);
+        return new OutboundTable(services.ToFrozenDictionary(), builder.Variants, config.DetectTimeout, config.OpaquePorts);
     }
-
-    /// <summary>The clusters meshed HTTP traffic uses, one per (cluster, identity, upstream protocol).</summary>
-    public IReadOnlyList<Cluster> Clusters => _httpClusters;
 
     public async Task HandleAsync(SocketConnection connection, Socket socket)
     {
@@ -86,7 +112,8 @@ public sealed class OutboundHandler : IConnectionHandler
         _listenerMetrics.Active.Increment();
         try
         {
-            if (!_services.TryGetValue(Normalise(original), out var service))
+            var table = Volatile.Read(ref _table);
+            if (!table.Services.TryGetValue(Normalise(original), out var service))
             {
                 var endpoint = new Endpoint(original.ToString(), original);
                 var passthrough = new Cluster("passthrough", [endpoint], PickerRegistry.Create(PickerRegistry.DefaultName, [endpoint], PickerOptions.Default), new ClusterSettings(), _passthroughMetrics);
@@ -96,7 +123,7 @@ public sealed class OutboundHandler : IConnectionHandler
             }
 
             _mesh.OutboundConnections.WithLabels(_localPrincipal, service.Identity?.Value ?? "unknown", service.Name, service.Identity is null ? "none" : "mutual_tls").Increment();
-            var app = _opaquePorts.Contains(original.Port) ? DetectedProtocol.Opaque : await AppProtocolAsync(service, connection.Input).ConfigureAwait(false);
+            var app = table.OpaquePorts.Contains(original.Port) ? DetectedProtocol.Opaque : await AppProtocolAsync(service, connection.Input, table.DetectTimeout).ConfigureAwait(false);
             var routes = app switch
             {
                 DetectedProtocol.Http1 => service.Http1,
@@ -123,7 +150,7 @@ public sealed class OutboundHandler : IConnectionHandler
     /// consumed): HTTP/1.1, HTTP/2, or anything else for opaque bytes. <c>auto</c> waits detect_timeout at most, so a
     /// server-first protocol never stalls.
     /// </summary>
-    private async ValueTask<DetectedProtocol> AppProtocolAsync(MeshService service, PipeReader input)
+    private static async ValueTask<DetectedProtocol> AppProtocolAsync(MeshService service, PipeReader input, TimeSpan detectTimeout)
     {
         switch (service.Protocol)
         {
@@ -136,7 +163,7 @@ public sealed class OutboundHandler : IConnectionHandler
                 var declared = await ProtocolDetector.DetectAsync(input, DeclaredHttpWait).ConfigureAwait(false);
                 return declared.Protocol == DetectedProtocol.Http2 ? DetectedProtocol.Http2 : DetectedProtocol.Http1;
             default:
-                return (await ProtocolDetector.DetectAsync(input, _detectTimeout).ConfigureAwait(false)).Protocol;
+                return (await ProtocolDetector.DetectAsync(input, detectTimeout).ConfigureAwait(false)).Protocol;
         }
     }
 

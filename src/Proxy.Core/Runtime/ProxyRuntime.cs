@@ -154,13 +154,6 @@ public sealed class ProxyRuntime : IAsyncDisposable
                 (name, address) => new Listener(name, address, new Dispatcher(this, name), snapshot.Listeners[name].Metrics.AcceptErrors, _log),
                 (name, address) => new Listener(name, address, new Dispatcher(this, name), previousSnapshot!.Listeners[name].Metrics.AcceptErrors, _log)).ConfigureAwait(false);
 
-            if (_mesh is not null && previousSnapshot?.Config is { } running
-                && (config.Mesh != running.Mesh || !config.Clusters.SequenceEqual(running.Clusters)))
-            {
-                // The sidecar is built from the first configuration; say so rather than seem to apply the change.
-                _log.Warn("this reload changes the mesh section or clusters, but the sidecar's outbound services and inbound policy keep what the proxy started with until it restarts; edge listeners and clusters take the change now");
-            }
-
             if (config.Mesh is { } meshConfig && _mesh is null)
             {
                 // Sidecar listeners start with the first mesh configuration (their ports do not change on reload).
@@ -182,6 +175,17 @@ public sealed class ProxyRuntime : IAsyncDisposable
             }
 
             Volatile.Write(ref _snapshot, snapshot);
+
+            if (_mesh is not null && config.Mesh is { } reloaded && previousSnapshot?.Config.Mesh is { } running)
+            {
+                // Outbound services (routes, splits, retries, the clusters they use) take a reload at once, as edge
+                // listeners do. The rest of the sidecar is built once; say so rather than seem to apply a change.
+                _mesh.Update(reloaded, snapshot);
+                if (reloaded with { Outbound = reloaded.Outbound with { Services = running.Outbound.Services } } != running)
+                {
+                    _log.Warn("this reload changes the mesh section beyond its outbound services, which took it; the sidecar's ports, identity and inbound side (mode, rules, workload, detection) keep what the proxy started with until it restarts");
+                }
+            }
 
             // Active health checks belong to a snapshot: the new ones start, the old ones stop.
             foreach (var cluster in snapshot.Clusters.Values)

@@ -107,6 +107,20 @@ public sealed class MeshHttpNamespaceTests
             var v2Share = answers.GetValueOrDefault("200 9003") / 2000.0;
             Assert.True(Math.Abs(v2Share - 0.10) <= 0.03, $"v2 got {v2Share:P1} of the split: {output}");
 
+            // A reload moves the canary address wholly to v2 (a finished rollout): the outbound services take it at
+            // once, as edge routes do. Before, the sidecar kept the routes it started with, silently.
+            File.WriteAllText(Path.Combine(dir, "client.yaml"), ClientConfig(dir).Replace(
+                "- split: [ { cluster: api, weight: 90 }, { cluster: api-v2, weight: 10 } ]", "- { cluster: api-v2 }", StringComparison.Ordinal));
+            var reloaded = System.Diagnostics.Stopwatch.StartNew();
+            while (MeshApps.Sum(MeshApps.Metrics(net.Client), "proxy_config_reloads_total", "result=\"ok\"") < 1)
+            {
+                Assert.True(reloaded.Elapsed < TimeSpan.FromSeconds(15), "the client sidecar never reloaded its changed file");
+                Thread.Sleep(200);
+            }
+
+            (code, output) = MeshApps.AsApp(net.Client, MeshApps.Python, "-c", KeepAliveClient("10.96.0.11", 50));
+            Assert.True(code == 0 && Tally(output).GetValueOrDefault("200 9003") == 50, $"after the reload every request goes to v2: {output}");
+
             // 3. HTTP/2 from the app stays HTTP/2 to the server app (h2c prior knowledge, as gRPC clients speak).
             var (h2Code, h2Body) = MeshApps.AsApp(net.Client, "curl", "-s", "--http2-prior-knowledge", "-m", "10", "http://10.96.0.12/");
             Assert.True(h2Code == 0 && h2Body.Trim() == "HTTP/2.0", $"h2c through both sidecars: curl exit {h2Code}: {h2Body}");

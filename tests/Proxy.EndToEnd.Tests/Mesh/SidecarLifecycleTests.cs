@@ -62,7 +62,7 @@ public sealed class SidecarLifecycleTests
     }
 
     [Fact]
-    public async Task Reload_ChangedMeshSection_WarnsTheSidecarKeepsItsStartingConfiguration()
+    public async Task Reload_ChangedMeshDetection_WarnsTheInboundSideKeepsItsStartingConfiguration()
     {
         var dir = Directory.CreateTempSubdirectory("proxy-mesh-reload-").FullName;
         try
@@ -85,7 +85,7 @@ public sealed class SidecarLifecycleTests
             await proxy.RewriteConfig(Mesh("300ms"));
 
             Assert.True(await proxy.Host.ReloadAsync(), proxy.Log.ToString());
-            Assert.True(await proxy.LoggedAsync("keep what the proxy started with until it restarts"), proxy.Log.ToString());
+            Assert.True(await proxy.LoggedAsync("inbound side (mode, rules, workload, detection) keep what the proxy started with until it restarts"), proxy.Log.ToString());
         }
         finally
         {
