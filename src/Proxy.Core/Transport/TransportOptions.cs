@@ -28,6 +28,28 @@ public static class TransportOptions
         useSynchronizationContext: false);
 
     /// <summary>
+    /// Bytes read from an upstream and not yet handed on before the socket read pauses: the response body waits in
+    /// the kernel's socket buffer (and the upstream's send), not here, while the client is slower than the upstream.
+    /// An HTTP/2 client that grants a small window (RFC 9113, 5.2) and reads nothing would otherwise park the whole
+    /// <see cref="PauseWriterThreshold"/> per stream (docs/benchmarks.md, "HTTP/2 slow readers"). Two 16 KiB blocks
+    /// keep a read in flight while the last one is sent on, so a fast client still gets the upstream's throughput.
+    /// </summary>
+    public const int UpstreamPauseReadThreshold = 32 * 1024;
+
+    /// <summary>Where a paused upstream read resumes.</summary>
+    public const int UpstreamResumeReadThreshold = 16 * 1024;
+
+    /// <summary>Options for the receive pipe of upstream sockets (see <see cref="UpstreamPauseReadThreshold"/>).</summary>
+    public static PipeOptions UpstreamReceivePipe { get; } = new(
+        pool: PinnedBlockMemoryPool.Shared,
+        readerScheduler: PipeScheduler.Inline,
+        writerScheduler: PipeScheduler.Inline,
+        pauseWriterThreshold: UpstreamPauseReadThreshold,
+        resumeWriterThreshold: UpstreamResumeReadThreshold,
+        minimumSegmentSize: PinnedBlockMemoryPool.BlockSize,
+        useSynchronizationContext: false);
+
+    /// <summary>
     /// Socket connection flags: reads and writes complete inline on the socket thread; a socket with nothing to read
     /// waits with a zero-length receive, so an idle connection holds no pool block (a 16 KiB block per idle keep-alive
     /// connection otherwise: measured 17.0 KiB RSS per idle HTTP/1.1 connection before, 8.2 after, with the head
