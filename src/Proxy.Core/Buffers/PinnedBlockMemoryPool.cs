@@ -33,6 +33,7 @@ public sealed class PinnedBlockMemoryPool : MemoryPool<byte>
     // of its own (socket threads rent and return blocks at every read and flush), the rest are shared under a lock.
     private readonly LifoPool<Block> _free;
     private long _slabBytes;
+    private long _trimmedBytes;
     private volatile bool _disposed;
 
     /// <summary>The process-wide pool.</summary>
@@ -56,6 +57,21 @@ public sealed class PinnedBlockMemoryPool : MemoryPool<byte>
 
     /// <summary>Blocks currently idle in the shared stack (a thread's own few are not counted).</summary>
     public int IdleBlocks => _free.SharedCount;
+
+    /// <summary>Bytes of idle blocks handed back to the garbage collector by <see cref="TrimIdle"/> so far (a counter for /metrics).</summary>
+    public long TrimmedBytes => Interlocked.Read(ref _trimmedBytes);
+
+    /// <summary>
+    /// Lets go of the blocks that stayed idle in the shared stack since the previous call (what a burst left
+    /// behind; the steady state did not touch them) and returns their bytes. A slab's memory goes back once the
+    /// collector finds all of its blocks dropped (see <see cref="IdleMemoryTrimmer"/>).
+    /// </summary>
+    public long TrimIdle()
+    {
+        long bytes = (long)_free.TrimIdle() * BlockSize;
+        Interlocked.Add(ref _trimmedBytes, bytes);
+        return bytes;
+    }
 
     public override IMemoryOwner<byte> Rent(int minBufferSize = -1)
     {
