@@ -4,15 +4,15 @@ namespace Proxy.Buffers;
 
 /// <summary>
 /// Gives memory back after a burst. Every <see cref="Period"/> it lets go of the pool blocks that stayed idle for the
-/// whole period (<see cref="PinnedBlockMemoryPool.TrimIdle"/>), and when the process has gone quiet (it allocated
+/// whole period (<see cref="BlockMemoryPool.TrimIdle"/>), and when the process has gone quiet (it allocated
 /// little since the last look) with enough garbage or dropped blocks behind it, runs one full, compacting collection
 /// that returns the freed memory to the operating system.
 /// </summary>
 /// <remarks>
 /// Why a collection is induced: the proxy allocates nothing per request, so an idle or steadily loaded process never
-/// fills a gen0 budget, and the memory a burst left (its connections' objects, the pinned slabs of blocks it needed)
-/// would stay resident until the next burst; measured, 200 unread HTTP/2 streams left 13 MiB resident per burst and
-/// it added up over bursts. Under load the process is not quiet and nothing is induced; an induced collection of the
+/// fills a gen0 budget, and the memory a burst left (its connections' objects, the blocks it needed)
+/// would stay resident until the next burst; measured, three bursts of 200 unread HTTP/2 streams left the process
+/// 18 MiB above idle a minute later. Under load the process is not quiet and nothing is induced; an induced collection of the
 /// proxy's small heap takes a few milliseconds. <c>GCConserveMemory</c> and a smaller gen0 budget did not help
 /// (no collection runs to apply them); docs/benchmarks.md, "HTTP/2 slow readers", has the numbers.
 /// </remarks>
@@ -36,11 +36,10 @@ public static class IdleMemoryTrimmer
     private static long s_allocatedAtLastCollection;
     private static int s_collectionsAtLastTick;
     private static long s_droppedSinceCollection;
+    private static long s_induced;
 
     /// <summary>Collections this trimmer induced (a counter for /metrics).</summary>
     public static long InducedCollections => Interlocked.Read(ref s_induced);
-
-    private static long s_induced;
 
     /// <summary>Starts the periodic trim for the process (once; later calls do nothing).</summary>
     public static void Start()
@@ -60,7 +59,7 @@ public static class IdleMemoryTrimmer
 
     private static void Tick()
     {
-        s_droppedSinceCollection += PinnedBlockMemoryPool.Shared.TrimIdle() + (long)Http2StreamPool.TrimIdle() * StreamBytes;
+        s_droppedSinceCollection += BlockMemoryPool.Shared.TrimIdle() + (long)Http2StreamPool.TrimIdle() * StreamBytes;
         long allocated = GC.GetTotalAllocatedBytes(precise: false);
         int collections = GC.CollectionCount(0);
         if (collections != s_collectionsAtLastTick)

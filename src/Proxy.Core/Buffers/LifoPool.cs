@@ -3,7 +3,7 @@ namespace Proxy.Buffers;
 /// <summary>
 /// A bounded pool of reusable objects handed out last-in first-out, with a small cache per thread in front of a
 /// shared stack: the object returned last on this thread is the next one rented here, so it is still in this core's
-/// cache. <see cref="PinnedBlockMemoryPool"/> keeps its blocks in one; so do HTTP/2 streams and async-method boxes.
+/// cache. <see cref="BlockMemoryPool"/> keeps its blocks in one; so do HTTP/2 streams and async-method boxes.
 /// </summary>
 /// <remarks>
 /// <para>

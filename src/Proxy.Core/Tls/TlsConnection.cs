@@ -122,7 +122,7 @@ public sealed class TlsConnection : IDuplexPipe, IDisposable
         {
             while (true)
             {
-                var memory = writer.GetMemory(PinnedBlockMemoryPool.BlockSize);
+                var memory = writer.GetMemory(BlockMemoryPool.BlockSize);
                 var read = await _ssl.ReadAsync(memory).ConfigureAwait(false);
                 if (read == 0)
                 {

@@ -5,7 +5,7 @@ using Proxy.Buffers;
 namespace Proxy.Transport;
 
 /// <summary>
-/// Pipe and socket settings shared by listeners and connectors. All pipes use the one pinned pool and
+/// Pipe and socket settings shared by listeners and connectors. All pipes use the one block pool and
 /// inline schedulers: continuations run on the socket engine threads (see DESIGN.md, "Scheduling"),
 /// so nothing reading these pipes may block.
 /// </summary>
@@ -19,12 +19,12 @@ public static class TransportOptions
 
     /// <summary>Options for both pipes of every socket.</summary>
     public static PipeOptions Pipe { get; } = new(
-        pool: PinnedBlockMemoryPool.Shared,
+        pool: BlockMemoryPool.Shared,
         readerScheduler: PipeScheduler.Inline,
         writerScheduler: PipeScheduler.Inline,
         pauseWriterThreshold: PauseWriterThreshold,
         resumeWriterThreshold: ResumeWriterThreshold,
-        minimumSegmentSize: PinnedBlockMemoryPool.BlockSize,
+        minimumSegmentSize: BlockMemoryPool.BlockSize,
         useSynchronizationContext: false);
 
     /// <summary>
@@ -41,12 +41,12 @@ public static class TransportOptions
 
     /// <summary>Options for the receive pipe of upstream sockets (see <see cref="UpstreamPauseReadThreshold"/>).</summary>
     public static PipeOptions UpstreamReceivePipe { get; } = new(
-        pool: PinnedBlockMemoryPool.Shared,
+        pool: BlockMemoryPool.Shared,
         readerScheduler: PipeScheduler.Inline,
         writerScheduler: PipeScheduler.Inline,
         pauseWriterThreshold: UpstreamPauseReadThreshold,
         resumeWriterThreshold: UpstreamResumeReadThreshold,
-        minimumSegmentSize: PinnedBlockMemoryPool.BlockSize,
+        minimumSegmentSize: BlockMemoryPool.BlockSize,
         useSynchronizationContext: false);
 
     /// <summary>
