@@ -94,6 +94,12 @@ def unread_streams(port, connections, streams, hold):
     return sockets
 
 
+def close(sockets):
+    for s in sockets:
+        s.shutdown(socket.SHUT_RDWR)  # a plain close() leaves the socket open while the drain thread sits in recv()
+        s.close()
+
+
 def rss_kib(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -138,8 +144,7 @@ clusters:
         # Warm-up: one h2c request through the same paths, so first-use code pages are not counted as growth.
         warm = unread_streams(port, 1, 1, 0)
         time.sleep(1)
-        for s in warm:
-            s.close()
+        close(warm)
         time.sleep(2)
         idle = rss_kib(proxy.pid)
         print(f"idle RSS {idle / 1024:.1f} MiB")
@@ -148,8 +153,7 @@ clusters:
             time.sleep(5)
             during = rss_kib(proxy.pid)
             print(f"round {r}: 200 unread 1 MiB streams, RSS {during / 1024:.1f} MiB, growth {(during - idle) / 1024:.1f} MiB")
-            for s in sockets:
-                s.close()
+            close(sockets)
             time.sleep(2)
         time.sleep(args.after)
         after = rss_kib(proxy.pid)
