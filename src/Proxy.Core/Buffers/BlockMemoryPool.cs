@@ -11,9 +11,9 @@ namespace Proxy.Buffers;
 /// <para>
 /// Blocks are ordinary 16 KiB arrays, one each, not pinned: the collector compacts what stays and returns the rest.
 /// They were carved 32 at a time from pinned slabs, and after a burst the few blocks still held (thread caches,
-/// live connections) kept their slabs, and the pinned heap's regions, resident: 200 unread HTTP/2 streams left the
-/// process 14 MiB above idle after trimming and a full collection, against 7 MiB with movable blocks
-/// (docs/benchmarks.md, "HTTP/2 slow readers"). Pinning bought nothing on Linux: a socket reads into a buffer when
+/// live connections) kept their slabs, and the pinned heap's regions, resident: three bursts of 200 unread HTTP/2
+/// streams left the process 15 MiB above idle after trimming and a full collection (13 MiB with one pinned array per
+/// block), against 5 to 7 MiB with movable blocks (docs/benchmarks.md, "HTTP/2 slow readers"). Pinning bought nothing on Linux: a socket reads into a buffer when
 /// the socket is ready, inside the call, and no code here keeps a pointer into a block across an await.
 /// </para>
 /// <para>
