@@ -25,7 +25,9 @@ public static class ProcessMetrics
         registry.CallbackGauge("proxy_gc_heap_bytes", "Managed heap size.", static () => GC.GetTotalMemory(false));
         registry.CallbackGauge("proxy_gc_allocated_bytes", "Bytes allocated on the managed heap since the start (allocations per request or connection are this over a load run).", static () => GC.GetTotalAllocatedBytes(precise: true));
         registry.CallbackGauge("proxy_gc_collections", "Garbage collections since the start (all generations).", static () => GC.CollectionCount(0));
-        registry.CallbackGauge("proxy_buffer_pool_allocated_bytes", "Pinned buffer slabs allocated by the block pool.", static () => PinnedBlockMemoryPool.Shared.AllocatedBytes);
+        registry.CallbackGauge("proxy_buffer_pool_allocated_bytes", "Bytes of buffer blocks the block pool allocated (its peak need, plus what it re-made after trims).", static () => BlockMemoryPool.Shared.AllocatedBytes);
+        registry.CallbackGauge("proxy_buffer_pool_trimmed_bytes", "Idle pool blocks handed back after a burst (blocks unused for a whole trim period).", static () => BlockMemoryPool.Shared.TrimmedBytes);
+        registry.CallbackGauge("proxy_gc_induced_collections", "Collections the idle trimmer ran after a burst, to return its memory.", static () => IdleMemoryTrimmer.InducedCollections);
         registry.CallbackGauge("proxy_uptime_seconds", "Seconds since the proxy started.", static () => Stopwatch.GetElapsedTime(Volatile.Read(ref s_startTimestamp)).TotalSeconds);
     }
 

@@ -1,4 +1,5 @@
 using System.Net;
+using Proxy.Buffers;
 using Proxy.Configuration;
 using Proxy.Host.Admin;
 using Proxy.Observability;
@@ -35,6 +36,7 @@ public sealed class ProxyHost : IAsyncDisposable
         _metrics = new ProxyMetrics(registry);
         Runtime = new ProxyRuntime(_metrics, log, time);
         ProcessMetrics.Register(registry);
+        IdleMemoryTrimmer.Start(); // memory a burst took goes back once it is over
     }
 
     public ProxyRuntime Runtime { get; }

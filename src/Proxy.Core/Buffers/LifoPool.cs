@@ -3,7 +3,7 @@ namespace Proxy.Buffers;
 /// <summary>
 /// A bounded pool of reusable objects handed out last-in first-out, with a small cache per thread in front of a
 /// shared stack: the object returned last on this thread is the next one rented here, so it is still in this core's
-/// cache. <see cref="PinnedBlockMemoryPool"/> keeps its blocks in one; so do HTTP/2 streams and async-method boxes.
+/// cache. <see cref="BlockMemoryPool"/> keeps its blocks in one; so do HTTP/2 streams and async-method boxes.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -27,6 +27,7 @@ internal sealed class LifoPool<T>
     // check (StelemRef), which reads the stored object's type, a cache miss of its own (3 % of the h2load profile).
     private readonly Slot[] _shared;
     private int _sharedCount; // guarded by _lock
+    private int _lowWater; // guarded by _lock: the fewest idle shared objects since the last TrimIdle
     private readonly int _threadCacheSize;
 
     [ThreadStatic]
@@ -86,7 +87,34 @@ internal sealed class LifoPool<T>
         ref Slot slot = ref _shared[--_sharedCount];
         T item = slot.Item!;
         slot.Item = null;
+        if (_sharedCount < _lowWater)
+        {
+            _lowWater = _sharedCount;
+        }
+
         return item;
+    }
+
+    /// <summary>
+    /// Drops the shared objects that stayed idle since the previous call (the bottom of the stack, below the fewest
+    /// idle at any moment in between) and returns how many: the steady state never reached them, so they are what
+    /// a past burst left behind. The garbage collector has them once nothing else holds them.
+    /// </summary>
+    public int TrimIdle()
+    {
+        lock (_lock)
+        {
+            int idle = Math.Min(_lowWater, _sharedCount);
+            if (idle > 0)
+            {
+                Array.Copy(_shared, idle, _shared, 0, _sharedCount - idle);
+                Array.Clear(_shared, _sharedCount - idle, idle);
+                _sharedCount -= idle;
+            }
+
+            _lowWater = _sharedCount;
+            return idle;
+        }
     }
 
     /// <summary>Keeps <paramref name="item"/> for the next <see cref="TryRent"/> on this thread.</summary>

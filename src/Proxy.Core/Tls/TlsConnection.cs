@@ -18,13 +18,14 @@ public sealed class TlsConnection : IDuplexPipe, IDisposable
     private readonly IDuplexPipe _transport;
     private readonly IDisposable _owner;
     private readonly VerifyingSslStream _ssl;
-    private readonly Pipe _inbound = new(TransportOptions.Pipe);
+    private readonly Pipe _inbound;
     private readonly Pipe _outbound = new(TransportOptions.Pipe);
     private Task _sending = Task.CompletedTask;
     private int _disposed;
 
-    private TlsConnection(IDuplexPipe transport, IDisposable owner)
+    private TlsConnection(IDuplexPipe transport, IDisposable owner, PipeOptions inbound)
     {
+        _inbound = new Pipe(inbound);
         _transport = transport;
         _owner = owner;
         _ssl = new VerifyingSslStream(new DuplexPipeStream(transport), leaveInnerStreamOpen: true);
@@ -61,7 +62,7 @@ public sealed class TlsConnection : IDuplexPipe, IDisposable
     /// </summary>
     public static async Task<TlsConnection> AcceptAsync(IDuplexPipe transport, IDisposable owner, TlsServerPolicy policy, TimeSpan timeout)
     {
-        var connection = new TlsConnection(transport, owner);
+        var connection = new TlsConnection(transport, owner, TransportOptions.Pipe);
         try
         {
             using var deadline = new CancellationTokenSource(timeout);
@@ -80,7 +81,8 @@ public sealed class TlsConnection : IDuplexPipe, IDisposable
     /// <summary>Runs the client handshake to <paramref name="host"/> (SNI unless the policy names one).</summary>
     public static async Task<TlsConnection> ConnectAsync(IDuplexPipe transport, IDisposable owner, TlsClientPolicy policy, string host, TimeSpan timeout)
     {
-        var connection = new TlsConnection(transport, owner);
+        // Plain text from an upstream pauses its reads early, as the socket does (TransportOptions.UpstreamPauseReadThreshold).
+        var connection = new TlsConnection(transport, owner, TransportOptions.UpstreamReceivePipe);
         try
         {
             using var deadline = new CancellationTokenSource(timeout);
@@ -120,7 +122,7 @@ public sealed class TlsConnection : IDuplexPipe, IDisposable
         {
             while (true)
             {
-                var memory = writer.GetMemory(PinnedBlockMemoryPool.BlockSize);
+                var memory = writer.GetMemory(BlockMemoryPool.BlockSize);
                 var read = await _ssl.ReadAsync(memory).ConfigureAwait(false);
                 if (read == 0)
                 {

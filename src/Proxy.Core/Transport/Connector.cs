@@ -53,7 +53,7 @@ public static class Connector
             throw;
         }
 
-        return SocketConnection.Create(socket, TransportOptions.Pipe, TransportOptions.Pipe, TransportOptions.Connection);
+        return SocketConnection.Create(socket, TransportOptions.Pipe, TransportOptions.UpstreamReceivePipe, TransportOptions.Connection);
     }
 
     private static void LogFailure(Endpoint? endpoint, Exception ex, TimeSpan timeout)

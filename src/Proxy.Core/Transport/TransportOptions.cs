@@ -5,7 +5,7 @@ using Proxy.Buffers;
 namespace Proxy.Transport;
 
 /// <summary>
-/// Pipe and socket settings shared by listeners and connectors. All pipes use the one pinned pool and
+/// Pipe and socket settings shared by listeners and connectors. All pipes use the one block pool and
 /// inline schedulers: continuations run on the socket engine threads (see DESIGN.md, "Scheduling"),
 /// so nothing reading these pipes may block.
 /// </summary>
@@ -19,12 +19,34 @@ public static class TransportOptions
 
     /// <summary>Options for both pipes of every socket.</summary>
     public static PipeOptions Pipe { get; } = new(
-        pool: PinnedBlockMemoryPool.Shared,
+        pool: BlockMemoryPool.Shared,
         readerScheduler: PipeScheduler.Inline,
         writerScheduler: PipeScheduler.Inline,
         pauseWriterThreshold: PauseWriterThreshold,
         resumeWriterThreshold: ResumeWriterThreshold,
-        minimumSegmentSize: PinnedBlockMemoryPool.BlockSize,
+        minimumSegmentSize: BlockMemoryPool.BlockSize,
+        useSynchronizationContext: false);
+
+    /// <summary>
+    /// Bytes read from an upstream and not yet handed on before the socket read pauses: the response body waits in
+    /// the kernel's socket buffer (and the upstream's send), not here, while the client is slower than the upstream.
+    /// An HTTP/2 client that grants a small window (RFC 9113, 5.2) and reads nothing would otherwise park the whole
+    /// <see cref="PauseWriterThreshold"/> per stream (docs/benchmarks.md, "HTTP/2 slow readers"). Two 16 KiB blocks
+    /// keep a read in flight while the last one is sent on, so a fast client still gets the upstream's throughput.
+    /// </summary>
+    public const int UpstreamPauseReadThreshold = 32 * 1024;
+
+    /// <summary>Where a paused upstream read resumes.</summary>
+    public const int UpstreamResumeReadThreshold = 16 * 1024;
+
+    /// <summary>Options for the receive pipe of upstream sockets (see <see cref="UpstreamPauseReadThreshold"/>).</summary>
+    public static PipeOptions UpstreamReceivePipe { get; } = new(
+        pool: BlockMemoryPool.Shared,
+        readerScheduler: PipeScheduler.Inline,
+        writerScheduler: PipeScheduler.Inline,
+        pauseWriterThreshold: UpstreamPauseReadThreshold,
+        resumeWriterThreshold: UpstreamResumeReadThreshold,
+        minimumSegmentSize: BlockMemoryPool.BlockSize,
         useSynchronizationContext: false);
 
     /// <summary>

@@ -45,6 +45,34 @@ public class LifoPoolTests
     }
 
     [Fact]
+    public void TrimIdle_DropsWhatStayedIdleSinceTheLastTrim_KeepsWhatWasInUse()
+    {
+        var pool = new LifoPool<Item>(maxShared: 16, threadCacheSize: 4);
+        var items = Enumerable.Range(0, 10).Select(_ => new Item()).ToList();
+        items.ForEach(pool.ReturnShared);
+        Assert.Equal(0, pool.TrimIdle()); // the first call starts the period: nothing was watched yet
+
+        // The steady state uses two of the ten at a time.
+        var first = pool.TryRent()!;
+        var second = pool.TryRent()!;
+        pool.ReturnShared(second);
+        pool.ReturnShared(first);
+
+        Assert.Equal(8, pool.TrimIdle());
+        Assert.Equal(2, pool.SharedCount);
+        var kept = new[] { pool.TryRent(), pool.TryRent() };
+        Assert.Contains(first, kept);
+        Assert.Contains(second, kept);
+        pool.ReturnShared(kept[1]!);
+        pool.ReturnShared(kept[0]!);
+
+        // A period in which nothing was rented: the rest goes too.
+        Assert.Equal(0, pool.TrimIdle()); // the rents above were in this period
+        Assert.Equal(2, pool.TrimIdle());
+        Assert.Equal(0, pool.SharedCount);
+    }
+
+    [Fact]
     public void TheSharedStackStaysBounded()
     {
         var pool = new LifoPool<Item>(maxShared: 8, threadCacheSize: 4);

@@ -391,7 +391,7 @@ internal sealed class Http2StreamBody : PipeReader, IValueTaskSource<ReadResult>
                 BodySegment segment = _free ?? new BodySegment();
                 _free = segment.NextFree;
                 segment.NextFree = null;
-                segment.Start(PinnedBlockMemoryPool.Shared.Rent(), _tail is null ? _written : _tail.RunningIndex + _tail.Memory.Length);
+                segment.Start(BlockMemoryPool.Shared.Rent(), _tail is null ? _written : _tail.RunningIndex + _tail.Memory.Length);
                 if (_tail is null)
                 {
                     _head = segment;

@@ -43,6 +43,16 @@ internal static class Http2StreamPool
     /// </summary>
     public static Http2HeaderList RentList() => s_lists.TryRent() ?? new Http2HeaderList();
 
+    /// <summary>
+    /// Drops the idle streams and header lists no stream needed since the previous call (what a burst left behind,
+    /// see <see cref="LifoPool{T}.TrimIdle"/>); returns how many streams went. Called by <see cref="IdleMemoryTrimmer"/>.
+    /// </summary>
+    public static int TrimIdle()
+    {
+        s_lists.TrimIdle();
+        return s_streams.TrimIdle();
+    }
+
     /// <summary>Takes back a list nothing refers to any more.</summary>
     public static void ReturnList(Http2HeaderList list) => s_lists.Return(list);
 }

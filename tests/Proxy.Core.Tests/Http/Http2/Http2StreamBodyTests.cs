@@ -28,7 +28,7 @@ public class Http2StreamBodyTests
     public async Task BytesArriveInOrderAcrossBlocks()
     {
         var body = new Http2StreamBody();
-        int total = (PinnedBlockMemoryPool.BlockSize * 2) + 100;
+        int total = (BlockMemoryPool.BlockSize * 2) + 100;
         body.Write(Bytes(total / 2));
         body.Write(Bytes(total - (total / 2), start: (byte)(total / 2)));
         body.CompleteWriter();

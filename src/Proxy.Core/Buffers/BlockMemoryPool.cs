@@ -1,18 +1,27 @@
 using System.Buffers;
-using System.Runtime.InteropServices;
 
 namespace Proxy.Buffers;
 
 /// <summary>
-/// A memory pool of fixed-size blocks carved from pinned arrays, shared by every pipe in the process
-/// (the Kestrel design). Pinned memory never moves, so sockets can read into it without pinning per
-/// operation, and reusing blocks keeps the steady state free of allocations.
+/// A memory pool of fixed-size blocks, shared by every pipe in the process (the Kestrel design); reusing blocks
+/// keeps the steady state free of allocations, and what a burst needed goes back afterwards
+/// (<see cref="TrimIdle"/>, <see cref="IdleMemoryTrimmer"/>).
 /// </summary>
 /// <remarks>
+/// <para>
+/// Blocks are ordinary 16 KiB arrays, one each, not pinned: the collector compacts what stays and returns the rest.
+/// They were carved 32 at a time from pinned slabs, and after a burst the few blocks still held (thread caches,
+/// live connections) kept their slabs, and the pinned heap's regions, resident: three bursts of 200 unread HTTP/2
+/// streams left the process 15 MiB above idle after trimming and a full collection (13 MiB with one pinned array per
+/// block), against 5 to 7 MiB with movable blocks (docs/benchmarks.md, "HTTP/2 slow readers"). Pinning bought nothing on Linux: a socket reads into a buffer when
+/// the socket is ready, inside the call, and no code here keeps a pointer into a block across an await.
+/// </para>
+/// <para>
 /// Blocks are array-backed on purpose: Pipelines.Sockets.Unofficial hands buffers to
 /// <c>SocketAsyncEventArgs</c> through <c>MemoryMarshal.TryGetArray</c>.
+/// </para>
 /// </remarks>
-public sealed class PinnedBlockMemoryPool : MemoryPool<byte>
+public sealed class BlockMemoryPool : MemoryPool<byte>
 {
     /// <summary>
     /// Size of every block; pipes ask for at most this much per segment, so it is also the most one
@@ -20,9 +29,6 @@ public sealed class PinnedBlockMemoryPool : MemoryPool<byte>
     /// throughput against 0.20 with 4 KiB blocks, at the same CPU per byte as HAProxy.
     /// </summary>
     public const int BlockSize = 16 * 1024;
-
-    // Blocks are carved 32 at a time from one pinned slab so the pinned heap is not fragmented.
-    private const int BlocksPerSlab = 32;
 
     // Idle blocks a thread keeps for itself before it hands half of them to the shared stack.
     private const int ThreadCacheSize = 16;
@@ -32,7 +38,8 @@ public sealed class PinnedBlockMemoryPool : MemoryPool<byte>
     // idle blocks every time, and every byte written to it then misses the cache.) Each thread keeps a few
     // of its own (socket threads rent and return blocks at every read and flush), the rest are shared under a lock.
     private readonly LifoPool<Block> _free;
-    private long _slabBytes;
+    private long _allocatedBytes;
+    private long _trimmedBytes;
     private volatile bool _disposed;
 
     /// <summary>The process-wide pool.</summary>
@@ -41,21 +48,36 @@ public sealed class PinnedBlockMemoryPool : MemoryPool<byte>
     /// needs more allocates them and lets the garbage collector have them back afterwards, so one spike does not
     /// pin memory forever.
     /// </remarks>
-    public static new PinnedBlockMemoryPool Shared { get; } = new(maxRetainedBlocks: 2048);
+    public static new BlockMemoryPool Shared { get; } = new(maxRetainedBlocks: 2048);
 
     /// <summary>Creates a pool that keeps at most <paramref name="maxRetainedBlocks"/> idle blocks in its shared stack.</summary>
-    public PinnedBlockMemoryPool(int maxRetainedBlocks)
+    public BlockMemoryPool(int maxRetainedBlocks)
     {
         _free = new LifoPool<Block>(maxRetainedBlocks, ThreadCacheSize);
     }
 
     public override int MaxBufferSize => BlockSize;
 
-    /// <summary>Bytes of pinned slabs allocated so far (a gauge for /metrics).</summary>
-    public long AllocatedBytes => Interlocked.Read(ref _slabBytes);
+    /// <summary>Bytes of blocks allocated so far (a gauge for /metrics): the most the pool ever needed at once, plus what it re-made after trims.</summary>
+    public long AllocatedBytes => Interlocked.Read(ref _allocatedBytes);
 
     /// <summary>Blocks currently idle in the shared stack (a thread's own few are not counted).</summary>
     public int IdleBlocks => _free.SharedCount;
+
+    /// <summary>Bytes of idle blocks handed back to the garbage collector by <see cref="TrimIdle"/> so far (a counter for /metrics).</summary>
+    public long TrimmedBytes => Interlocked.Read(ref _trimmedBytes);
+
+    /// <summary>
+    /// Lets go of the blocks that stayed idle in the shared stack since the previous call (what a burst left
+    /// behind; the steady state did not touch them) and returns their bytes; the next collection has them
+    /// (see <see cref="IdleMemoryTrimmer"/>).
+    /// </summary>
+    public long TrimIdle()
+    {
+        long bytes = (long)_free.TrimIdle() * BlockSize;
+        Interlocked.Add(ref _trimmedBytes, bytes);
+        return bytes;
+    }
 
     public override IMemoryOwner<byte> Rent(int minBufferSize = -1)
     {
@@ -64,28 +86,24 @@ public sealed class PinnedBlockMemoryPool : MemoryPool<byte>
             ThrowTooLarge(minBufferSize);
         }
 
-        Block block = _free.TryRent() ?? AllocateSlab();
+        Block block = _free.TryRent() ?? AllocateBlock();
         block.Rented = true;
         return block;
     }
 
-    private Block AllocateSlab()
+    private Block AllocateBlock()
     {
-        var slab = GC.AllocateUninitializedArray<byte>(BlockSize * BlocksPerSlab, pinned: true);
-        Interlocked.Add(ref _slabBytes, slab.Length);
-        for (var i = 1; i < BlocksPerSlab; i++)
-        {
-            _free.ReturnShared(new Block(this, slab, i * BlockSize));
-        }
-
-        return new Block(this, slab, 0);
+        // Uninitialized: every byte of a block is written before it is read (pipes hand out what was written).
+        var array = GC.AllocateUninitializedArray<byte>(BlockSize);
+        Interlocked.Add(ref _allocatedBytes, BlockSize);
+        return new Block(this, array);
     }
 
     private void Return(Block block)
     {
         if (_disposed)
         {
-            return; // let the GC have it; the slab dies when all of its blocks are dropped
+            return; // let the GC have it
         }
 
         _free.Return(block);
@@ -99,12 +117,12 @@ public sealed class PinnedBlockMemoryPool : MemoryPool<byte>
 
     private sealed class Block : IMemoryOwner<byte>
     {
-        private readonly PinnedBlockMemoryPool _pool;
+        private readonly BlockMemoryPool _pool;
 
-        public Block(PinnedBlockMemoryPool pool, byte[] slab, int offset)
+        public Block(BlockMemoryPool pool, byte[] array)
         {
             _pool = pool;
-            Memory = new Memory<byte>(slab, offset, BlockSize);
+            Memory = array;
         }
 
         public bool Rented;

@@ -5,13 +5,13 @@ using Xunit;
 
 namespace Proxy.Core.Tests.Buffers;
 
-public class PinnedBlockMemoryPoolTests
+public class BlockMemoryPoolTests
 {
     [Fact]
     public void TheBlockReturnedLastIsTheNextRented()
     {
         // Last in, first out: the block just returned is the one still in the CPU cache.
-        var pool = new PinnedBlockMemoryPool(maxRetainedBlocks: 64);
+        var pool = new BlockMemoryPool(maxRetainedBlocks: 64);
         IMemoryOwner<byte> first = pool.Rent();
         IMemoryOwner<byte> second = pool.Rent();
         first.Dispose();
@@ -26,14 +26,14 @@ public class PinnedBlockMemoryPoolTests
     [Fact]
     public void BlocksReturnedOnOneThreadAreRentedOnAnother()
     {
-        var pool = new PinnedBlockMemoryPool(maxRetainedBlocks: 256);
+        var pool = new BlockMemoryPool(maxRetainedBlocks: 256);
         var blocks = new List<IMemoryOwner<byte>>();
         for (int i = 0; i < 100; i++)
         {
             blocks.Add(pool.Rent());
         }
 
-        long slabs = pool.AllocatedBytes;
+        long allocated = pool.AllocatedBytes;
 
         // Returned on a thread of its own: past that thread's few, they reach the shared stack.
         var returner = new Thread(() => blocks.ForEach(b => b.Dispose()));
@@ -47,14 +47,31 @@ public class PinnedBlockMemoryPoolTests
             again.Add(pool.Rent());
         }
 
-        Assert.Equal(slabs, pool.AllocatedBytes); // reused, not carved from new slabs
+        Assert.Equal(allocated, pool.AllocatedBytes); // reused, not allocated again
         again.ForEach(b => b.Dispose());
+    }
+
+    [Fact]
+    public void TrimIdle_LetsGoOfBlocksIdleForAWholePeriod()
+    {
+        var pool = new BlockMemoryPool(maxRetainedBlocks: 256);
+        var blocks = Enumerable.Range(0, 64).Select(_ => pool.Rent()).ToList();
+        var returner = new Thread(() => blocks.ForEach(b => b.Dispose()));
+        returner.Start();
+        returner.Join();
+        int idle = pool.IdleBlocks;
+        Assert.True(idle >= 64 - 16);
+
+        Assert.Equal(0, pool.TrimIdle()); // starts the first period
+        Assert.Equal(idle * (long)BlockMemoryPool.BlockSize, pool.TrimIdle());
+        Assert.Equal(0, pool.IdleBlocks);
+        Assert.Equal(idle * (long)BlockMemoryPool.BlockSize, pool.TrimmedBytes);
     }
 
     [Fact]
     public void ADoubleDisposeReturnsTheBlockOnce()
     {
-        var pool = new PinnedBlockMemoryPool(maxRetainedBlocks: 64);
+        var pool = new BlockMemoryPool(maxRetainedBlocks: 64);
         IMemoryOwner<byte> block = pool.Rent();
         block.Dispose();
         block.Dispose();
@@ -67,7 +84,7 @@ public class PinnedBlockMemoryPoolTests
     [Fact]
     public void IdleBlocksAreBoundedAndTheRestLeftToTheCollector()
     {
-        var pool = new PinnedBlockMemoryPool(maxRetainedBlocks: 40);
+        var pool = new BlockMemoryPool(maxRetainedBlocks: 40);
         var blocks = new List<IMemoryOwner<byte>>();
         for (int i = 0; i < 200; i++)
         {
