@@ -53,18 +53,26 @@ public sealed class ProxyMetrics
 
     public CounterFamily IstioTcpSent { get; }
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<TcpStreamKey, TcpStreamMetrics> _tcpStreams = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Listener, string Cluster), TcpStreamMetrics> _tcpStreams = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<TcpStreamKey, TcpStreamMetrics> _sidecarTcpStreams = new();
+
+    /// <summary>The cached TCP stream metrics of (listener, cluster): found per connection without allocating.</summary>
+    public TcpStreamMetrics TcpStream(string listener, string cluster) =>
+        _tcpStreams.TryGetValue((listener, cluster), out var existing)
+            ? existing
+            : _tcpStreams.GetOrAdd((listener, cluster), static (k, metrics) =>
+                new TcpStreamMetrics(metrics, new TcpStreamKey(k.Listener, k.Cluster, "source", WorkloadLabels.Unknown, PeerLabels.Unknown, ServiceLabels.Of(k.Cluster))), this);
 
     /// <summary>
-    /// The cached TCP stream metrics of (listener, cluster), and in a sidecar of the two workloads at its ends
-    /// (<paramref name="local"/> on the <paramref name="reporter"/>'s side, <paramref name="peer"/> on the other).
+    /// The cached TCP stream metrics of a sidecar's stream: <paramref name="local"/> on the <paramref name="reporter"/>'s
+    /// side, <paramref name="peer"/> on the other.
     /// </summary>
-    public TcpStreamMetrics TcpStream(string listener, string cluster, string reporter = "source", WorkloadLabels? local = null, PeerLabels? peer = null, ServiceLabels? service = null)
+    public TcpStreamMetrics TcpStream(string listener, string cluster, string reporter, WorkloadLabels local, PeerLabels peer, ServiceLabels? service = null)
     {
-        var key = new TcpStreamKey(listener, cluster, reporter, local ?? WorkloadLabels.Unknown, peer ?? PeerLabels.Unknown, service ?? ServiceLabels.Of(cluster));
-        return _tcpStreams.TryGetValue(key, out var existing)
+        var key = new TcpStreamKey(listener, cluster, reporter, local, peer, service ?? ServiceLabels.Of(cluster));
+        return _sidecarTcpStreams.TryGetValue(key, out var existing)
             ? existing
-            : _tcpStreams.GetOrAdd(key, static (k, metrics) => new TcpStreamMetrics(metrics, k), this);
+            : _sidecarTcpStreams.GetOrAdd(key, static (k, metrics) => new TcpStreamMetrics(metrics, k), this);
     }
 
     /// <summary>Retries, budgets, breakers, ejections, health checks, rate limits, faults, mirrors.</summary>
