@@ -27,3 +27,14 @@ fi
 
 # The Debian nginx and haproxy packages start system services; the benchmarks run their own
 # instances on other ports, so the system ones are left alone.
+
+# Real gRPC clients and servers for the end-to-end tests (grpc-node), pinned by tests/node/package-lock.json.
+node_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/node"
+if [ ! -d "$node_dir/node_modules/@grpc/grpc-js" ]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "setup: npm (Node.js 18 or newer) is required for the gRPC interop tests and was not found on PATH" >&2
+    exit 1
+  fi
+  echo "setup: installing tests/node (npm ci)"
+  npm ci --prefix "$node_dir" --no-audit --no-fund --loglevel=error >/dev/null
+fi

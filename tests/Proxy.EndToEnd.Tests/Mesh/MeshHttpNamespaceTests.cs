@@ -20,6 +20,8 @@ public sealed class MeshHttpNamespaceTests
         var reason = NetnsTopology.SkipReason();
         Skip.If(reason is not null, reason);
         var binary = Environment.GetEnvironmentVariable("PROXY_BINARY")!;
+        var nodePath = GrpcNodeApps.NodePath(out var nodeMissing);
+        Assert.True(nodePath is not null, $"the gRPC apps need grpc-node: {nodeMissing}");
         var dir = Directory.CreateTempSubdirectory("proxy-mesh-l7-").FullName;
         if (!OperatingSystem.IsWindows())
         {
@@ -37,6 +39,7 @@ public sealed class MeshHttpNamespaceTests
             net.Start(net.Server, MeshApps.Python, "-c", ServerFirstApp);
             File.WriteAllText(Path.Combine(dir, "nginx.conf"), MeshApps.NginxConfig(dir, "server { listen 0.0.0.0:8081 http2; location / { return 200 \"$server_protocol\"; } }"));
             net.Start(net.Server, "nginx", "-c", Path.Combine(dir, "nginx.conf"), "-p", dir);
+            net.Start(net.Server, "env", "NODE_PATH=" + nodePath, "node", "-e", GrpcNodeApps.Server(50051));
             File.WriteAllText(Path.Combine(dir, "server.yaml"), ServerConfig(dir));
             File.WriteAllText(Path.Combine(dir, "client.yaml"), ClientConfig(dir));
             foreach (var ns in new[] { net.Client, net.Server })
@@ -50,7 +53,7 @@ public sealed class MeshHttpNamespaceTests
             net.Start(net.Client, "env", "POD_NAMESPACE=default", binary, "run", "--config", Path.Combine(dir, "client.yaml"));
             MeshApps.Must(NetnsTopology.Exec(net.Server, binary, "wait-ready", "--admin", "127.0.0.1:15000", "--timeout", "20s"));
             MeshApps.Must(NetnsTopology.Exec(net.Client, binary, "wait-ready", "--admin", "127.0.0.1:15000", "--timeout", "20s"));
-            foreach (var port in new[] { 9001, 9002, 9003, 9004, 8081, 3306 })
+            foreach (var port in new[] { 9001, 9002, 9003, 9004, 8081, 3306, 50051 })
             {
                 MeshApps.WaitForPort(net.Server, port);
             }
@@ -126,6 +129,23 @@ public sealed class MeshHttpNamespaceTests
             Assert.True(h2Code == 0 && h2Body.Trim() == "HTTP/2.0", $"h2c through both sidecars: curl exit {h2Code}: {h2Body}");
             Assert.Contains("request_protocol=\"http\"", MeshApps.Metrics(net.Client));
 
+            // gRPC from a real client (grpc-node): unary calls, a server stream, a bidirectional stream that
+            // interleaves, and a call the server fails. Each side counts them as gRPC with the status from the trailers.
+            var (grpcCode, grpcOutput) = MeshApps.AsApp(net.Client, "env", "NODE_PATH=" + nodePath, "node", "-e", GrpcNodeApps.Client("10.96.0.15:80", 50));
+            Assert.True(grpcCode == 0, $"gRPC through both sidecars: exit {grpcCode}: {grpcOutput}");
+            Assert.Equal(["unary 50 ok", "stream 0,1,2,3,4", "bidi 7,8,9", "fail 5"], grpcOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            var grpcSource = MeshApps.Metrics(net.Client);
+            var grpcDestination = MeshApps.Metrics(net.Server);
+            foreach (var (side, reporter) in new[] { (grpcSource, "source"), (grpcDestination, "destination") })
+            {
+                Assert.True(MeshApps.Sum(side, "istio_requests_total", $"reporter=\"{reporter}\"", "request_protocol=\"grpc\",response_code=\"200\",grpc_response_status=\"0\"") >= 52, side);
+                Assert.Equal(1, MeshApps.Sum(side, "istio_requests_total", $"reporter=\"{reporter}\"", "request_protocol=\"grpc\",response_code=\"200\",grpc_response_status=\"5\""));
+            }
+
+            // Both sides log each request with the workload on the other side, as mutual TLS proved it.
+            Assert.Contains("\"upstream_peer_identity\":\"" + ServerId + "\"", WaitForLines(Path.Combine(dir, "client-access.log"), "/test.Echo/Fail"));
+            Assert.Contains("\"peer_identity\":\"" + ClientId + "\"", WaitForLines(Path.Combine(dir, "server-access.log"), "/test.Echo/Fail"));
+
             // 4. Outlier detection: a replica that fails every request is ejected after three 503s in a row, comes back
             // when its ejection time is over (1 s, then 2 s), fails again and is ejected again. Retries hide every
             // failure from the app meanwhile.
@@ -178,6 +198,7 @@ public sealed class MeshHttpNamespaceTests
 
     private static string ServerConfig(string dir) => $$"""
         admin: { address: 127.0.0.1:15000 }
+        log: { access_log: {{dir}}/server-access.log }
         listeners: []
         clusters: []
         mesh:
@@ -197,6 +218,7 @@ public sealed class MeshHttpNamespaceTests
           - { name: api-v2, endpoints: [ {{NetnsTopology.ServerAddress}}:9003 ] }
           - { name: h2-app, endpoints: [ {{NetnsTopology.ServerAddress}}:8081 ] }
           - { name: db, endpoints: [ {{NetnsTopology.ServerAddress}}:3306 ] }
+          - { name: grpc-app, endpoints: [ {{NetnsTopology.ServerAddress}}:50051 ] }
           - name: ejecting
             endpoints: [ {{NetnsTopology.ServerAddress}}:9001, {{NetnsTopology.ServerAddress}}:9004 ]
             outlier_detection: { consecutive_5xx: 3, interval: 1s, base_ejection_time: 1s }
@@ -218,6 +240,7 @@ public sealed class MeshHttpNamespaceTests
               - { address: "10.96.0.12:80", cluster: h2-app, identity: "{{ServerId}}" }
               - { address: "10.96.0.13:3306", cluster: db, identity: "{{ServerId}}", protocol: tcp }
               - { address: "10.96.0.14:80", cluster: ejecting, identity: "{{ServerId}}" }
+              - { address: "10.96.0.15:80", cluster: grpc-app, identity: "{{ServerId}}", protocol: grpc }
         """;
 
     /// <summary>
