@@ -11,9 +11,10 @@ namespace Proxy.Filters;
 /// identity, the port, the method and the normalized path (<see cref="AuthorizationPath"/>) against the policy. A
 /// denial answers 403 <c>rbac-access-denied</c> (gRPC: PERMISSION_DENIED) and is counted by peer and port. It runs
 /// first in the inbound chain, before the router, so a denied request matches no route and reaches no app. A request
-/// without a verified peer is judged as an unknown peer: it never fails open.
+/// without a verified peer is judged as an unknown peer: it never fails open. The policy is read per request from
+/// <paramref name="policy"/>, so a reloaded policy holds for the next request of every open connection.
 /// </summary>
-public sealed class AuthorizationFilter(AuthorizationPolicy policy, int port, CounterFamily denied) : IHttpFilter
+public sealed class AuthorizationFilter(Func<AuthorizationPolicy> policy, int port, CounterFamily denied) : IHttpFilter
 {
     public const string FilterName = "authorization";
 
@@ -24,7 +25,7 @@ public sealed class AuthorizationFilter(AuthorizationPolicy policy, int port, Co
     public FilterVerdict OnRequest(HttpExchange exchange)
     {
         var peer = exchange.Peer ?? Tls.PeerIdentity.None(Tls.NoTlsReason.Plaintext);
-        if (policy.Evaluate(peer, port, Encoding.ASCII.GetString(exchange.Method), AuthorizationPath.Normalize(exchange.Target)) == AuthorizationDecision.Allow)
+        if (policy().Evaluate(peer, port, Encoding.ASCII.GetString(exchange.Method), AuthorizationPath.Normalize(exchange.Target)) == AuthorizationDecision.Allow)
         {
             return FilterVerdict.Continue;
         }

@@ -178,12 +178,13 @@ public sealed class ProxyRuntime : IAsyncDisposable
 
             if (_mesh is not null && config.Mesh is { } reloaded && previousSnapshot?.Config.Mesh is { } running)
             {
-                // Outbound services (routes, splits, retries, the clusters they use) take a reload at once, as edge
-                // listeners do. The rest of the sidecar is built once; say so rather than seem to apply a change.
+                // Both sides take a reload at once, as edge listeners do: outbound services, inbound mode, rules,
+                // workload and detection. The listeners' ports and the identity's paths are bound once; say so rather
+                // than seem to apply a change.
                 _mesh.Update(reloaded, snapshot);
-                if (reloaded with { Outbound = reloaded.Outbound with { Services = running.Outbound.Services } } != running)
+                if (Inbound.MeshSidecar.RestartOnlyChanges(running, reloaded) is { } restartOnly)
                 {
-                    _log.Warn("this reload changes the mesh section beyond its outbound services, which took it; the sidecar's ports, identity and inbound side (mode, rules, workload, detection) keep what the proxy started with until it restarts");
+                    _log.Warn($"this reload changes {restartOnly}, which the running sidecar keeps until it restarts; the rest of the mesh section took effect");
                 }
             }
 

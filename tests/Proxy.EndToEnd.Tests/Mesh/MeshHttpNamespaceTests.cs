@@ -170,6 +170,29 @@ public sealed class MeshHttpNamespaceTests
             Assert.True(MeshApps.Sum(MeshApps.Metrics(net.Server), "istio_tcp_connections_opened_total", "reporter=\"destination\"",
                 "source_workload_namespace=\"default\",source_principal=\"" + ClientId + "\"", "destination_workload=\"orders\"",
                 "connection_security_policy=\"mutual_tls\"") >= 1, MeshApps.Metrics(net.Server));
+
+            // 6. The server sidecar reloads a deny rule and a new version. The rule holds for the next request on the
+            // connection already open between the sidecars (no new connection is made), and the version labels the
+            // connections accepted after the reload.
+            MeshApps.Must(MeshApps.AsApp(net.Client, MeshApps.Python, "-c", KeepAliveClient("10.96.0.10", 2))); // the connections are warm
+            var connectionsBefore = MeshApps.Sum(MeshApps.Metrics(net.Server), "proxy_mesh_inbound_connections_total");
+            File.WriteAllText(Path.Combine(dir, "server.yaml"), ServerConfig(dir, reloaded: true));
+            var serverReload = System.Diagnostics.Stopwatch.StartNew();
+            while (MeshApps.Sum(MeshApps.Metrics(net.Server), "proxy_config_reloads_total", "result=\"ok\"") < 1)
+            {
+                Assert.True(serverReload.Elapsed < TimeSpan.FromSeconds(15), "the server sidecar never reloaded its changed file");
+                Thread.Sleep(200);
+            }
+
+            (code, output) = MeshApps.AsApp(net.Client, MeshApps.Python, "-c", KeepAliveClient("10.96.0.10", 1, path: "/private/"));
+            Assert.True(code == 0 && output.TrimStart().StartsWith("403", StringComparison.Ordinal), $"a path the reloaded policy denies: {output}");
+            var afterReload = MeshApps.Metrics(net.Server);
+            Assert.Equal(connectionsBefore, MeshApps.Sum(afterReload, "proxy_mesh_inbound_connections_total"));
+            Assert.True(MeshApps.Sum(afterReload, "proxy_mesh_inbound_denied_total", "reason=\"authorization\"") >= 1, afterReload);
+            (bannerCode, banner) = MeshApps.AsApp(net.Client, MeshApps.Python, "-c", ServerFirstClient);
+            Assert.True(bannerCode == 0 && banner.Contains("220 server-first ready"), banner);
+            Assert.True(MeshApps.Sum(MeshApps.Metrics(net.Server), "istio_tcp_connections_opened_total", "reporter=\"destination\"",
+                "destination_workload=\"orders\",destination_workload_namespace=\"default\"", "destination_version=\"v2\"") >= 1, MeshApps.Metrics(net.Server));
         }
         finally
         {
@@ -196,7 +219,7 @@ public sealed class MeshHttpNamespaceTests
         output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .GroupBy(l => l).ToDictionary(g => g.Key, g => g.Count());
 
-    private static string ServerConfig(string dir) => $$"""
+    private static string ServerConfig(string dir, bool reloaded = false) => $$"""
         admin: { address: 127.0.0.1:15000 }
         log: { access_log: {{dir}}/server-access.log }
         listeners: []
@@ -204,8 +227,11 @@ public sealed class MeshHttpNamespaceTests
         mesh:
           identity: { cert: {{dir}}/server/cert.pem, key: {{dir}}/server/key.pem, ca: {{dir}}/ca/ca.pem }
           opaque_ports: [ 3306 ]
-          workload: { name: orders, namespace: default, app: orders, version: v1 }
-          inbound: { port: 15006, mode: strict }
+          workload: { name: orders, namespace: default, app: orders, version: {{(reloaded ? "v2" : "v1")}} }
+          inbound:
+            port: 15006
+            mode: strict
+            authorization: {{(reloaded ? "[ { deny: { ports: [ 9001, 9002 ], paths: [ /private/ ] } }, { allow: {} } ]" : "[]")}}
           outbound: { port: 15001 }
         """;
 
@@ -317,11 +343,11 @@ public sealed class MeshHttpNamespaceTests
         """;
 
     /// <summary>The app: <paramref name="count"/> GETs on one keep-alive connection, a "status body" line each.</summary>
-    private static string KeepAliveClient(string host, int count, double pause = 0) => $$"""
+    private static string KeepAliveClient(string host, int count, double pause = 0, string path = "/item/") => $$"""
         import http.client, time
         c = http.client.HTTPConnection('{{host}}', 80, timeout=10)
         for i in range({{count.ToString(CultureInfo.InvariantCulture)}}):
-            c.request('GET', '/item/%d' % i)
+            c.request('GET', '{{path}}%d' % i)
             r = c.getresponse()
             print(r.status, r.read().decode())
             time.sleep({{pause.ToString(CultureInfo.InvariantCulture)}})
