@@ -78,11 +78,22 @@ public sealed class MeshHttpNamespaceTests
             // Multiplexing: 24 app connections at once, 10 requests each. The client sidecar carries HTTP/1.1 as HTTP/2
             // streams over one connection per endpoint (an HTTP/1.1 pool would open one per request in flight), and the
             // server sidecar hands the replicas HTTP/1.1 again (they speak nothing else).
+            // A capture on the link meanwhile sees TLS records only, and few connections opened.
+            var capturePath = Path.Combine(dir, "veth.bin");
+            var capture = net.Start(net.Server, MeshApps.Python, "-c", MeshApps.CaptureScript(net.ServerVeth, capturePath, seconds: 5));
+            Thread.Sleep(700);
             (code, output) = MeshApps.AsApp(net.Client, MeshApps.Python, "-c", ParallelClient("10.96.0.10", connections: 24, requests: 10));
             Assert.True(code == 0, output);
             Assert.Equal(240, Tally(output).Where(a => a.Key is "200 9001" or "200 9002").Sum(a => a.Value));
             var opened = MeshApps.Sum(MeshApps.Metrics(net.Client), "proxy_upstream_connections_total", "cluster=\"api\"");
             Assert.True(opened is >= 1 and <= 4, $"upstream connections opened for 540 requests, 24 at a time: {opened}");
+            Assert.True(capture.WaitForExit(15_000), "packet capture did not finish");
+            var wire = System.Text.Encoding.Latin1.GetString(File.ReadAllBytes(capturePath));
+            Assert.True(wire.Contains("\u0017\u0003\u0003", StringComparison.Ordinal), "no TLS application data record seen on the link");
+            Assert.DoesNotContain("/parallel/", wire);
+            Assert.DoesNotContain("HTTP/1.1 200", wire);
+            var syns = int.Parse(File.ReadAllText(capturePath + ".syns"), CultureInfo.InvariantCulture);
+            Assert.True(syns <= 4, $"connections opened on the link for 240 requests from 24 app connections: {syns}");
 
             // Istio's labels on both sides, each sidecar knowing the other's workload from the metadata exchange: the
             // caller reports source (itself) and destination (the server's workload, sent back on each response).
