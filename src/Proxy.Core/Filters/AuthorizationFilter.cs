@@ -1,5 +1,5 @@
+using System.Buffers;
 using System.Globalization;
-using System.Text;
 using Proxy.Forwarding;
 using Proxy.Inbound;
 using Proxy.Observability.Metrics;
@@ -18,6 +18,8 @@ public sealed class AuthorizationFilter(Func<AuthorizationPolicy> policy, int po
 {
     public const string FilterName = "authorization";
 
+    private const int StackLimit = 1024; // longer targets normalize into a pooled buffer
+
     private readonly string _portText = port.ToString(CultureInfo.InvariantCulture);
 
     public string Name => FilterName;
@@ -25,9 +27,23 @@ public sealed class AuthorizationFilter(Func<AuthorizationPolicy> policy, int po
     public FilterVerdict OnRequest(HttpExchange exchange)
     {
         var peer = exchange.Peer ?? Tls.PeerIdentity.None(Tls.NoTlsReason.Plaintext);
-        if (policy().Evaluate(peer, port, Encoding.ASCII.GetString(exchange.Method), AuthorizationPath.Normalize(exchange.Target)) == AuthorizationDecision.Allow)
+        ReadOnlySpan<byte> target = exchange.Target;
+        byte[]? rented = null;
+        Span<byte> path = target.Length < StackLimit ? stackalloc byte[StackLimit] : (rented = ArrayPool<byte>.Shared.Rent(target.Length + 1));
+        try
         {
-            return FilterVerdict.Continue;
+            bool pathKnown = AuthorizationPath.TryNormalize(target, path, out int length);
+            if (policy().EvaluateRequest(peer, port, exchange.Method, path[..length], pathKnown) == AuthorizationDecision.Allow)
+            {
+                return FilterVerdict.Continue;
+            }
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
         }
 
         denied.WithLabels(peer.Principal, _portText, "authorization").Increment();

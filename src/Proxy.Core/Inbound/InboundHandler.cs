@@ -176,7 +176,7 @@ public sealed class InboundHandler : IConnectionHandler
                 }
             }
 
-            if (settings.Authorization.Evaluate(peer, port, null, null) == AuthorizationDecision.Deny)
+            if (settings.Authorization.EvaluateConnection(peer, port) == AuthorizationDecision.Deny)
             {
                 _mesh.InboundDenied.WithLabels(peer.Principal, portText, "authorization").Increment();
                 return; // TCP: close
