@@ -43,14 +43,16 @@ public sealed class InboundHandler : IConnectionHandler
     private readonly PeerMetadataCache _peerCache;
     private readonly PeerExchange _peers;
     private readonly Func<AuthorizationPolicy> _currentPolicy;
+    private readonly DownstreamHandshakeLog? _handshakeLog;
     private ConcurrentDictionary<int, Cluster> _apps = new();
     private ConcurrentDictionary<int, Cluster> _http2Apps = new();
 
     /// <summary>Listener name used in metrics.</summary>
     public const string Name = "mesh-inbound";
 
-    public InboundHandler(MeshConfig config, CertificateSource workload, TrustBundle meshCa, MeshMetrics mesh, ProxyMetrics metrics, ConnectionTracker tracker, Func<RequestTelemetry>? telemetry = null, PeerMetadataCache? peers = null)
+    public InboundHandler(MeshConfig config, CertificateSource workload, TrustBundle meshCa, MeshMetrics mesh, ProxyMetrics metrics, ConnectionTracker tracker, Func<RequestTelemetry>? telemetry = null, PeerMetadataCache? peers = null, DownstreamHandshakeLog? handshakeLog = null)
     {
+        _handshakeLog = handshakeLog;
         _peerCache = peers ?? new PeerMetadataCache();
         _peers = new PeerExchange(_peerCache, fromRequest: true);
         _settings = new InboundSettings(config, workload.Current.SpiffeId?.Value);
@@ -128,6 +130,7 @@ public sealed class InboundHandler : IConnectionHandler
                 catch (Exception ex) when (TlsHandshake.IsHandshakeFailure(ex))
                 {
                     _mesh.InboundDenied.WithLabels("unknown", portText, "tls_handshake").Increment();
+                    _handshakeLog?.Failed(Name, socket.RemoteEndPoint, ex);
                     return;
                 }
 

@@ -44,7 +44,7 @@ public sealed class MeshSidecar
     /// <paramref name="telemetry"/> returns at the time (the access log and tracer a reload may set up). Throws <see cref="ListenerBindException"/> with
     /// every problem (unusable certificate files, a busy port).
     /// </summary>
-    public static MeshSidecar Start(MeshConfig config, ProxySnapshot snapshot, CertificateStore certificates, ProxyMetrics metrics, ConnectionTracker tracker, Logger log, Func<RequestTelemetry>? telemetry = null)
+    public static MeshSidecar Start(MeshConfig config, ProxySnapshot snapshot, CertificateStore certificates, ProxyMetrics metrics, ConnectionTracker tracker, Logger log, Func<RequestTelemetry>? telemetry = null, DownstreamHandshakeLog? handshakeLog = null)
     {
         CertificateSource workload;
         TrustBundle ca;
@@ -60,7 +60,7 @@ public sealed class MeshSidecar
 
         var mesh = new MeshMetrics(metrics.Registry);
         var peers = new PeerMetadataCache(); // peers seen by either side, read once each
-        var inboundHandler = new InboundHandler(config, workload, ca, mesh, metrics, tracker, telemetry, peers);
+        var inboundHandler = new InboundHandler(config, workload, ca, mesh, metrics, tracker, telemetry, peers, handshakeLog ?? new DownstreamHandshakeLog(log));
         var outboundHandler = new OutboundHandler(snapshot.Config, config, snapshot.Clusters, workload, ca, mesh, metrics, tracker, telemetry, peers);
         Listener? inbound = null;
         var binding = (Owner: "the mesh inbound listener (mesh.inbound.port)", Port: config.Inbound.Port);

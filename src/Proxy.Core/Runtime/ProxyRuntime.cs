@@ -25,6 +25,10 @@ public sealed class ProxyRuntime : IAsyncDisposable
     private readonly SemaphoreSlim _applyLock = new(1, 1);
     private readonly Dictionary<string, Listener> _listeners = new(StringComparer.Ordinal);
     private ProxySnapshot? _snapshot;
+    /// <summary>Says why clients' TLS handshakes fail, rate-limited (edge listeners and the mesh inbound side).</summary>
+    internal Tls.DownstreamHandshakeLog HandshakeLog => _handshakeLog ??= new Tls.DownstreamHandshakeLog(_log);
+
+    private Tls.DownstreamHandshakeLog? _handshakeLog;
     private Inbound.MeshSidecar? _mesh;
     private volatile bool _draining;
 
@@ -159,7 +163,7 @@ public sealed class ProxyRuntime : IAsyncDisposable
                 // Sidecar listeners start with the first mesh configuration (their ports do not change on reload).
                 try
                 {
-                    _mesh = Inbound.MeshSidecar.Start(meshConfig, snapshot, Certificates, _metrics, Connections, _log, () => Telemetry);
+                    _mesh = Inbound.MeshSidecar.Start(meshConfig, snapshot, Certificates, _metrics, Connections, _log, () => Telemetry, HandshakeLog);
                 }
                 catch (ListenerBindException)
                 {
@@ -375,6 +379,7 @@ public sealed class ProxyRuntime : IAsyncDisposable
                     catch (Exception ex) when (TlsHandshake.IsHandshakeFailure(ex))
                     {
                         runtime.TlsMetrics.HandshakeFailures.WithLabels(listenerName).Increment();
+                        runtime.HandshakeLog.Failed(listenerName, socket.RemoteEndPoint, ex);
                         return; // no certificate, an untrusted one, or not TLS at all: close
                     }
 
