@@ -187,7 +187,10 @@ public sealed class InboundHandler : IConnectionHandler
 
             _mesh.InboundConnections.WithLabels(peer.Principal, _localIdentity?.Value ?? "unknown", peer.SecurityPolicy, portText).Increment();
             var app = AppCluster(config, port);
-            var streamMetrics = _metrics.TcpStream(Name, app.Name, "destination", settings.LocalLabels, _peerCache.Resolve([], peer.Principal, peer.SecurityPolicy));
+
+            // A client sidecar that agreed on Istio's TCP metadata exchange sends its workload first (and gets ours).
+            byte[] metadata = tls is not null && TcpPeerExchanger.Negotiated(tls) ? await settings.TcpExchange.ExchangeAsync(transport).ConfigureAwait(false) : [];
+            var streamMetrics = _metrics.TcpStream(Name, app.Name, "destination", settings.LocalLabels, _peerCache.Resolve(metadata, peer.Principal, peer.SecurityPolicy));
             await TcpForwarder.ForwardAsync(transport, owner, app, Name, TimeSpan.FromHours(1), _listenerMetrics, _metrics, _tracker, (socket.RemoteEndPoint as IPEndPoint)?.Address, _telemetry(), streamMetrics).ConfigureAwait(false);
         }
         finally
@@ -221,13 +224,14 @@ public sealed class InboundHandler : IConnectionHandler
         var alpn = tls.NegotiatedProtocol.Protocol.Span;
         return alpn.SequenceEqual(Http11Token) ? DetectedProtocol.Http1
             : alpn.SequenceEqual(Http2Token) ? DetectedProtocol.Http2
-            : alpn.SequenceEqual(TcpToken) ? DetectedProtocol.Opaque
+            : alpn.SequenceEqual(TcpToken) || alpn.SequenceEqual(TcpExchangeToken) ? DetectedProtocol.Opaque
             : DetectedProtocol.NeedMore;
     }
 
     private static readonly byte[] Http11Token = System.Text.Encoding.ASCII.GetBytes(MeshAlpn.Http11);
     private static readonly byte[] Http2Token = System.Text.Encoding.ASCII.GetBytes(MeshAlpn.Http2);
     private static readonly byte[] TcpToken = System.Text.Encoding.ASCII.GetBytes(MeshAlpn.Tcp);
+    private static readonly byte[] TcpExchangeToken = System.Text.Encoding.ASCII.GetBytes(MeshAlpn.TcpWithPeerExchange);
 
     /// <summary>
     /// Serves an inbound HTTP connection to the local app, checking every request against the policy. The app sees

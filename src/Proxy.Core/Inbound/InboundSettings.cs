@@ -26,6 +26,7 @@ internal sealed class InboundSettings
                 new HeaderValueConfig { Name = PeerMetadata.IdHeaderName, Value = PeerMetadata.Id(LocalLabels) },
             ]),
         }], forResponse: true);
+        TcpExchange = new TcpPeerExchanger(LocalLabels);
     }
 
     public MeshConfig Config { get; }
@@ -36,6 +37,9 @@ internal sealed class InboundSettings
 
     /// <summary>This workload's metadata on every response, for the client sidecar's metrics.</summary>
     public FieldChanges? ExchangeOnResponse { get; }
+
+    /// <summary>This workload's side of the TCP metadata exchange.</summary>
+    public TcpPeerExchanger TcpExchange { get; }
 
     /// <summary>The HTTP views of the local app per port (HTTP/1.1 peers), made on first use.</summary>
     public ConcurrentDictionary<int, ListenerRuntime> Http1Listeners { get; } = new();

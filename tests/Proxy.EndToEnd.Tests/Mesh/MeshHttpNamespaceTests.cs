@@ -175,11 +175,12 @@ public sealed class MeshHttpNamespaceTests
 
             // Opaque traffic is counted in Istio's TCP families on both sides, with both workloads as far as each knows
             // them (the caller knows the server by the identity it required; the server knows the caller's certificate).
+            // With Istio's TCP metadata exchange (ALPN istio-peer-exchange) each side knows the other's workload too.
             Assert.True(MeshApps.Sum(MeshApps.Metrics(net.Client), "istio_tcp_connections_opened_total", "reporter=\"source\"",
-                "source_workload=\"web\",source_workload_namespace=\"default\"", "destination_principal=\"" + ServerId + "\"",
+                "source_workload=\"web\",source_workload_namespace=\"default\"", "destination_workload=\"orders\",destination_workload_namespace=\"default\",destination_principal=\"" + ServerId + "\",destination_app=\"orders\",destination_version=\"v1\"",
                 "destination_service=\"db\"", "request_protocol=\"tcp\"") >= 1, MeshApps.Metrics(net.Client));
             Assert.True(MeshApps.Sum(MeshApps.Metrics(net.Server), "istio_tcp_connections_opened_total", "reporter=\"destination\"",
-                "source_workload_namespace=\"default\",source_principal=\"" + ClientId + "\"", "destination_workload=\"orders\"",
+                "source_workload=\"web\",source_workload_namespace=\"default\",source_principal=\"" + ClientId + "\",source_app=\"web\",source_version=\"v3\"", "destination_workload=\"orders\"",
                 "connection_security_policy=\"mutual_tls\"") >= 1, MeshApps.Metrics(net.Server));
 
             // 6. The server sidecar reloads a deny rule and a new version. The rule holds for the next request on the
