@@ -1,0 +1,172 @@
+"""The mesh scenario (issue 14): what two sidecars of this proxy add to a call between two services.
+
+Three set-ups in one run, in two network namespaces joined by a veth pair (meshtopology.py):
+direct (the app called across the link), mesh (client sidecar by `proxy init` interception, mutual
+TLS, server sidecar in front of the app) and haproxy (a client-side and a server-side HAProxy with
+mutual TLS between them). For HTTP/1.1 and gRPC unary, at fixed request rates (open model, h2load
+--rps): p50/p90/p99 latency per set-up, the latency added over direct, and the CPU per request of
+the two proxies together (utime+stime from /proc over the measured run, divided by requests).
+"""
+
+import os
+import statistics
+
+import loadgen
+import meshtopology
+import netns
+import peers
+import procs
+
+RATES = (1000, 5000)
+CONNECTIONS = 16   # client connections per run, as in Istio's benchmark
+GRPC_STREAMS = 32  # streams allowed per gRPC connection: a due call never waits for a free stream
+POINT_WARMUP_S = 1
+SETUPS = (("direct", "direct (no proxy)"),
+          ("mesh", "two sidecars of this proxy (mTLS)"),
+          ("haproxy", "two HAProxy hops (mTLS)"))
+PROTOCOLS = (("http1", "HTTP/1.1"), ("grpc", "gRPC unary"))
+# Istio 1.20's published figure for its two sidecars (Envoy), 1,000 requests/s, 1 KiB, mutual TLS.
+ISTIO = {"p90_ms": 0.228, "p99_ms": 0.298, "label": "Istio 1.20, two Envoy sidecars, 1,000 rps, HTTP/1.1, 1 KiB, mTLS",
+         "source": "istio.io release-1.20 docs/ops/deployment/performance-and-scalability"}
+
+
+def unavailable_reason(bench):
+    why = netns.skip_reason()
+    if why:
+        return f"n/a ({why})"
+    if not os.path.exists(os.path.join(bench.repo, "artifacts", "publish", "proxy")):
+        return "n/a (artifacts/publish/proxy missing)"
+    for tool in ("h2load", "nginx", "curl"):
+        if not peers.tool_available(tool):
+            return f"n/a ({tool} not installed: scripts/setup.sh installs it)"
+    return None
+
+
+def run(bench):
+    out = {"rates": list(RATES), "connections": CONNECTIONS, "grpc_streams": GRPC_STREAMS, "reference": ISTIO,
+           "loadavg_at_start": os.getloadavg()[0], "tables": []}
+    bench.results["mesh"] = out
+    why = unavailable_reason(bench)
+    if why:
+        out["unavailable"] = why
+        bench.log(f"mesh: {why}")
+        return
+    pair = netns.NetnsPair()
+    topo = meshtopology.Topology(bench, pair)
+    try:
+        pair.create()
+        bench.log(f"mesh: namespaces {pair.client} and {pair.server}; starting apps, sidecars and HAProxy")
+        topo.build()
+        measure(bench, topo, out)
+    finally:
+        topo.stop()
+        pair.remove()
+    out["loadavg_at_end"] = os.getloadavg()[0]
+
+
+def measure(bench, topo, out):
+    a = bench.args
+    live, missing = {}, {}
+    for proto, _ in PROTOCOLS:
+        for setup, _ in SETUPS:
+            why = topo.unavailable(setup, proto)
+            if why is None:
+                answer = topo.wait_answer(setup, proto)
+                if answer is not None:
+                    tail = topo.log_tails(setup)
+                    why = f"n/a (no right answer through the set-up: {answer}{'; ' + tail if tail else ''})"
+            if why:
+                missing[(setup, proto)] = why
+                bench.log(f"mesh {setup} {proto}: {why}")
+            else:
+                live.setdefault(proto, []).append(setup)
+    source_before = topo.source_requests()
+    bench.log(f"mesh warm-up: {a.warmup}s at {max(RATES)}/s on every set-up")
+    for proto, setups in live.items():
+        for setup in setups:
+            one_run(topo, setup, proto, max(RATES), a.warmup, "warmup")
+    runs = {}
+    for rnd in range(a.rounds):
+        for rate in RATES:
+            for proto, setups in live.items():
+                order = setups[rnd % len(setups):] + setups[:rnd % len(setups)]
+                for setup in order:
+                    one_run(topo, setup, proto, rate, POINT_WARMUP_S, "warmup")  # fresh pooled connections, not counted
+                    pids = topo.pids(setup)
+                    load = os.getloadavg()[0]
+                    t0 = procs.cpu_ticks(pids)
+                    r = one_run(topo, setup, proto, rate, a.duration, f"{setup}-{proto}-{rate}-{rnd}")
+                    t1 = procs.cpu_ticks(pids)
+                    r["loadavg"] = load
+                    if "error" not in r and setup != "direct":
+                        r["cpu_us_per_req"] = procs.ticks_to_us(t1 - t0) / max(r["succeeded"], 1)
+                    runs.setdefault((proto, rate, setup), []).append(r)
+                    bench.log(f"mesh round {rnd + 1}/{a.rounds} {proto} {rate}/s {setup}: " + (r["error"] if "error" in r else
+                              f"p50 {r['p50_ms']:.3f} p90 {r['p90_ms']:.3f} p99 {r['p99_ms']:.3f} ms, "
+                              f"{r.get('cpu_us_per_req', 0):.1f} us/req, {r['achieved_rps']:.0f}/s, errors {r['errors']}"))
+    source_after = topo.source_requests()
+    if source_before is not None and source_after is not None:
+        out["client_sidecar_requests"] = source_after - source_before
+    out["tables"] = summarize(live, missing, runs)
+
+
+def one_run(topo, setup, proto, rate, seconds, tag):
+    log = os.path.join(topo.dir, f"h2load-{tag}.tsv")
+    grpc = proto == "grpc"
+    return loadgen.h2load_rate(topo.load_argv_prefix(), meshtopology.URLS[(setup, proto)], rate, CONNECTIONS, seconds, log,
+                               h1=not grpc, streams=GRPC_STREAMS, data=topo.grpc_request if grpc else None,
+                               headers=meshtopology.GRPC_HEADERS if grpc else ())
+
+
+def _median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def summarize(live, missing, runs):
+    """One table per protocol and rate: a row per set-up, medians over rounds; added = median of per-round differences."""
+    tables = []
+    for proto, proto_label in PROTOCOLS:
+        for rate in RATES:
+            rows = []
+            direct = runs.get((proto, rate, "direct"), [])
+            for setup, label in SETUPS:
+                if (setup, proto) in missing:
+                    rows.append({"setup": setup, "label": label, "unavailable": missing[(setup, proto)]})
+                    continue
+                rs = runs.get((proto, rate, setup), [])
+                ok = [r for r in rs if "error" not in r]
+                if not ok:
+                    reason = rs[0]["error"] if rs else "n/a (not measured)"
+                    rows.append({"setup": setup, "label": label, "unavailable": reason})
+                    continue
+                row = {"setup": setup, "label": label, "runs": rs,
+                       "requests": sum(r["succeeded"] for r in ok), "errors": sum(r["errors"] for r in ok),
+                       "achieved_rps": _median([r["achieved_rps"] for r in ok]),
+                       "cpu_us_per_req": _median([r.get("cpu_us_per_req") for r in ok]),
+                       "loadavg": _median([r.get("loadavg") for r in ok])}
+                for p in ("p50_ms", "p90_ms", "p99_ms", "p999_ms", "max_ms"):
+                    row[p] = _median([r[p] for r in ok])
+                if setup != "direct" and direct:
+                    for p in ("p50_ms", "p90_ms", "p99_ms"):
+                        row["added_" + p] = _median([r[p] - d[p] for r, d in zip(rs, direct)
+                                                     if "error" not in r and "error" not in d])
+                rows.append(row)
+            tables.append({"protocol": proto, "protocol_label": proto_label, "rate": rate, "rows": rows})
+    return tables
+
+
+def verdicts(table):
+    """Where the sidecars stand against Istio's published figure and HAProxy's two hops, as sentences."""
+    rows = {r["setup"]: r for r in table["rows"] if "unavailable" not in r}
+    mesh, ha = rows.get("mesh"), rows.get("haproxy")
+    if not mesh or mesh.get("added_p90_ms") is None:
+        return []
+    out = []
+    for p, name in (("p90_ms", "p90"), ("p99_ms", "p99")):
+        added = mesh["added_" + p]
+        line = f"{name}: sidecars add {added:+.3f} ms ({'below' if added < ISTIO[p] else 'above'} Istio's {ISTIO[p]:.3f}"
+        if ha and ha.get("added_" + p) is not None:
+            line += f"; {'below' if added < ha['added_' + p] else 'above'} HAProxy's {ha['added_' + p]:+.3f}"
+        out.append(line + ")")
+    return out
