@@ -54,6 +54,7 @@ class Topology:
         self.grpc_unavailable = None
         self.haproxy_unavailable = None
         self.grpc_request = os.path.join(self.dir, "ping.bin")
+        self.mesh_requests = 0  # requests h2load got an answer to through the sidecars
 
     # ---- building ------------------------------------------------------------------------------
 
