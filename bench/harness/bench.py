@@ -2,7 +2,8 @@
 """Side-by-side benchmark of this project's proxy against HAProxy, nginx and YARP.
 
 Called by run-bench.sh after the builds; see docs/benchmarks.md for what each figure means.
-Python 3 standard library only. Everything listens on 127.0.0.1.
+Python 3 standard library only. Everything listens on 127.0.0.1, except the mesh scenario's
+processes, which run inside two network namespaces of their own (mesh.py).
 """
 
 import argparse
