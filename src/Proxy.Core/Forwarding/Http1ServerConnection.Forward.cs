@@ -375,7 +375,8 @@ public sealed partial class Http1ServerConnection
     internal async ValueTask<bool> AnswerAsync(RouteMetrics metrics, int status, ResponseFlag flag, long started, bool close, string? route, string? cluster)
     {
         close |= _draining;
-        int sent = Http1HeadWriter.WriteErrorResponse(_output, status, flag.HeaderValue(), default, close, headOnly: _request.Method == RequestMethod.Head);
+        ReadOnlySpan<byte> additions = _exchange.PrepareLocalAnswer() ? _exchange.ResponseHeadersToAdd.Http1Lines : default;
+        int sent = Http1HeadWriter.WriteErrorResponse(_output, status, flag.HeaderValue(), default, close, headOnly: _request.Method == RequestMethod.Head, additions);
         Record(metrics, status, flag, started, _request.HeadLength, sent, route, cluster, null);
         var flush = await _output.FlushAsync().ConfigureAwait(false);
         return !close && !flush.IsCompleted;

@@ -35,9 +35,10 @@ public sealed partial class Http1ServerConnection
         ReadOnlySpan<byte> contentType = response.ContentType.Span;
         ReadOnlySpan<byte> body = _request.Method == RequestMethod.Head || !response.HasContentLength ? default : response.Body.Span;
         RedirectAction? redirect = response.Redirect;
+        ReadOnlySpan<byte> additions = exchange.PrepareLocalAnswer() ? exchange.ResponseHeadersToAdd.Http1Lines : default;
 
         // Every fixed part (status line, names, separators, "keep-alive") fits in 128 bytes.
-        int bound = 128 + reason.Length + contentType.Length + response.ContentLength.Length + body.Length
+        int bound = 128 + reason.Length + contentType.Length + response.ContentLength.Length + body.Length + additions.Length
             + (redirect?.MaxLocationLength(host.Length, target.Length) ?? 0);
         Span<byte> span = _output.GetSpan(bound);
         int n = 0;
@@ -70,6 +71,7 @@ public sealed partial class Http1ServerConnection
             Append(span, ref n, "\r\n"u8);
         }
 
+        Append(span, ref n, additions);
         Append(span, ref n, close ? "connection: close\r\n\r\n"u8 : "connection: keep-alive\r\n\r\n"u8);
         Append(span, ref n, body);
         _output.Advance(n);

@@ -35,6 +35,11 @@ public sealed partial class Http2ServerConnection
             fields.Add("content-length"u8, response.ContentLength.Span);
         }
 
+        if (exchange.PrepareLocalAnswer())
+        {
+            exchange.ResponseHeadersToAdd.AddTo(fields); // the route's additions, as on a relayed response
+        }
+
         ReadOnlyMemory<byte> body = exchange.Method.SequenceEqual("HEAD"u8) || !response.HasContentLength ? default : response.Body;
         Record(stream, exchange.Metrics, response.Status, ResponseFlag.None, exchange.IsGrpc, exchange.Started, stream.ReceivedHeaders.Size, fields.Size + body.Length, null,
             exchange.IsGrpc ? Http2Grpc.StatusOf(fields) : AttemptOutcome.NoGrpcStatus);

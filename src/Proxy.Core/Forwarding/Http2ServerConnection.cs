@@ -239,6 +239,11 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
         }
 
         response.Add("x-proxy-error"u8, flag.HeaderValue());
+        if (Http2StreamExchange.Of(stream) is var answered && answered.PrepareLocalAnswer())
+        {
+            answered.ResponseHeadersToAdd.AddTo(response); // the route's additions, as on a relayed response
+        }
+
         // A local answer after attempts (UF, UT) names the endpoint tried last; its bytes are the header list sent.
         Record(stream, metrics, grpc ? 200 : status, flag, grpc, started, stream.ReceivedHeaders.Size, response.Size, Http2StreamExchange.Of(stream).Endpoint,
             grpc ? RetryPolicy.ParseGrpcStatus(Http2Grpc.StatusFor(flag, status)) : AttemptOutcome.NoGrpcStatus);

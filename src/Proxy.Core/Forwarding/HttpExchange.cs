@@ -177,6 +177,7 @@ public abstract class HttpExchange : IRouteRequest, IFieldLookup
         if (action.Clusters.Length == 0)
         {
             SetRoute(route, action, null, action.Metrics[0]); // a route that answers by itself (redirect, direct response)
+            ResponseChanges = action.ResponseChanges; // its answer carries the route's additions (PrepareLocalAnswer)
             return;
         }
 
@@ -251,6 +252,25 @@ public abstract class HttpExchange : IRouteRequest, IFieldLookup
         ResponseHeadersToAdd.Clear();
         changes.AddTo(ResponseHeadersToAdd, this, endpoint, ref response);
         return true;
+    }
+
+    /// <summary>
+    /// Renders the route's (and listener's) response additions for an answer the proxy makes itself once a route
+    /// matched (a redirect, a direct response, 502/503/504 after trying), as Envoy's router applies
+    /// <c>response_headers_to_add</c> to its local replies; false when there are none. Removals do not apply: the
+    /// proxy's own answer has no upstream fields to remove.
+    /// </summary>
+    internal bool PrepareLocalAnswer()
+    {
+        if (ResponseChanges is not { } changes)
+        {
+            return false;
+        }
+
+        ResponseHeadersToAdd.Clear();
+        var none = default(NoFields);
+        changes.AddTo(ResponseHeadersToAdd, this, null, ref none);
+        return ResponseHeadersToAdd.Count > 0;
     }
 
     /// <summary>Forgets the finished request's route and additions, so nothing of it lives on in a reused object.</summary>

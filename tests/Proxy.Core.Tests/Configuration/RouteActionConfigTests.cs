@@ -107,7 +107,7 @@ public class RouteActionConfigTests
     [InlineData("{ direct_response: { status: 200 }, mirror: { cluster: a } }", "routes[0].mirror", "forwards nothing, so 'mirror' has no effect")]
     [InlineData("{ redirect: { path: /x }, prefix_rewrite: /y/ }", "routes[0].prefix_rewrite", "a route with 'redirect' forwards nothing, so 'prefix_rewrite' has no effect")]
     [InlineData("{ direct_response: { status: 200 }, host_rewrite: b.example }", "routes[0].host_rewrite", "forwards nothing, so 'host_rewrite' has no effect")]
-    [InlineData("{ direct_response: { status: 200 }, response_headers: { set: { x-a: b } } }", "routes[0].response_headers", "'response_headers' change only responses relayed from a cluster")]
+    [InlineData("{ direct_response: { status: 200 }, request_headers: { set: { x-a: b } } }", "routes[0].request_headers", "forwards nothing, so 'request_headers' has no effect")]
     [InlineData("{ redirect: { status: 200 } }", "routes[0].redirect.status", "200 is not a redirect status; use 301, 302, 303, 307 or 308")]
     [InlineData("{ redirect: { status: 304 } }", "routes[0].redirect.status", "304 is not a redirect status")]
     [InlineData("{ redirect: { status: soon } }", "routes[0].redirect.status", "expected a whole number, found 'soon'")]

@@ -14,7 +14,7 @@ internal static partial class ConfigBinder
 
     /// <summary>The keys of a route that only mean something when it forwards (response_headers: relayed responses only, for now).</summary>
     private static readonly string[] ForwardingOnlyKeys =
-        ["timeout", "retries", "mirror", "request_headers", "response_headers", "prefix_rewrite", "regex_rewrite", "host_rewrite", "auto_host_rewrite"];
+        ["timeout", "retries", "mirror", "request_headers", "prefix_rewrite", "regex_rewrite", "host_rewrite", "auto_host_rewrite"];
 
     /// <summary>Reports a route with no action, or with more than one (at each extra one, naming the first).</summary>
     private static void CheckRouteAction(MappingView map)
@@ -49,9 +49,7 @@ internal static partial class ConfigBinder
             {
                 if (map.Has(key))
                 {
-                    map.Error(key, key == "response_headers"
-                        ? $"a route with '{first}' answers by itself, and 'response_headers' change only responses relayed from a cluster; remove it"
-                        : $"a route with '{first}' forwards nothing, so '{key}' has no effect; remove it or route to a cluster");
+                    map.Error(key, $"a route with '{first}' forwards nothing, so '{key}' has no effect; remove it or route to a cluster");
                 }
             }
         }

@@ -74,14 +74,16 @@ public static class Http1HeadWriter
     /// The answer to a HEAD request: the content-length of the body a GET would get, and no body (RFC 9110 9.3.2), so a
     /// kept-alive connection's next response is not read from stray bytes.
     /// </param>
-    public static int WriteErrorResponse(IBufferWriter<byte> output, int statusCode, ReadOnlySpan<byte> flag, ReadOnlySpan<byte> body = default, bool close = true, bool headOnly = false)
+    /// <param name="extraLines">Field lines to add (each "name: value\r\n"): the route's response additions.</param>
+    public static int WriteErrorResponse(IBufferWriter<byte> output, int statusCode, ReadOnlySpan<byte> flag, ReadOnlySpan<byte> body = default, bool close = true, bool headOnly = false,
+        ReadOnlySpan<byte> extraLines = default)
     {
         ReadOnlySpan<byte> reason = ReasonPhrases.Get(statusCode);
         bool defaultBody = body.IsEmpty;
         if (defaultBody) body = reason;
         int bodyLength = body.Length + (defaultBody ? 1 : 0);
 
-        var w = new SpanWriter(output.GetSpan(FixedOverhead + reason.Length + flag.Length + bodyLength));
+        var w = new SpanWriter(output.GetSpan(FixedOverhead + reason.Length + flag.Length + bodyLength + extraLines.Length));
         w.Write("HTTP/1.1 "u8);
         WriteStatusCode(ref w, statusCode);
         w.WriteByte((byte)' ');
@@ -94,6 +96,7 @@ public static class Http1HeadWriter
         w.WriteInt64(bodyLength);
         w.WriteCrlf();
         w.WriteField(HeaderNames.Connection, close ? "close"u8 : "keep-alive"u8);
+        w.Write(extraLines);
         w.WriteCrlf();
         if (!headOnly)
         {
