@@ -41,6 +41,13 @@ public class RouteActionConfigTests
     public void Redirect_EachStatus_Accepted(int status) =>
         Assert.Equal(status, Route($"{{ redirect: {{ path: /x, status: {status} }} }}").Redirect!.Status);
 
+    [Theory]
+    [InlineData("'[2001:DB8::1]'", "[2001:db8::1]")]
+    [InlineData("'2001:db8::1'", "[2001:db8::1]")] // bare: bracketed for the Location's authority
+    [InlineData("'[::1]'", "[::1]")]
+    public void Redirect_Ipv6Host_BoundBracketed(string host, string bound) =>
+        Assert.Equal(bound, Route($"{{ redirect: {{ host: {host}, port: 8443 }} }}").Redirect!.Host);
+
     [Fact]
     public void DirectResponse_Inline_BoundWithItsBytes()
     {
@@ -118,6 +125,7 @@ public class RouteActionConfigTests
     [InlineData("{ redirect: { https_redirect: maybe } }", "routes[0].redirect.https_redirect", "expected true or false, found 'maybe'")]
     [InlineData("{ redirect: { scheme: '1http' } }", "routes[0].redirect.scheme", "is not a URI scheme")]
     [InlineData("{ redirect: { host: 'b.example:8080' } }", "routes[0].redirect.host", "write the port under 'port'")]
+    [InlineData("{ redirect: { host: '[::1]:8080' } }", "routes[0].redirect.host", "is not a host name, an IPv4 address or an IPv6 address")]
     [InlineData("{ redirect: { port: 70000 } }", "routes[0].redirect.port", "70000 is out of range (1 to 65535)")]
     [InlineData("{ redirect: { path: new } }", "routes[0].redirect.path", "'new' must start with '/'")]
     [InlineData("{ redirect: { path: '/a b' } }", "routes[0].redirect.path", "must not contain spaces, control or non-ASCII characters")]

@@ -55,6 +55,10 @@ public class RedirectActionTests
     public void WriteLocation_HostAndPortAndScheme_AllReplaced() =>
         Assert.Equal("https://b.example:9443/x?y", Location(new RedirectAction(308, scheme: "https", host: "b.example", port: 9443), "a.example:8080", "/x?y"));
 
+    [Fact]
+    public void WriteLocation_Ipv6HostAndPort_Bracketed() =>
+        Assert.Equal("https://[2001:db8::1]:9443/x", Location(new RedirectAction(308, scheme: "https", host: "[2001:db8::1]", port: 9443), "a.example:8080", "/x"));
+
     [Theory]
     [InlineData("/old/page?a=1", false, "http://a.example/new?a=1")]
     [InlineData("/old/page?a=1", true, "http://a.example/new")]

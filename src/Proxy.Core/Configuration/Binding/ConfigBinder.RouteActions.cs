@@ -80,9 +80,13 @@ internal static partial class ConfigBinder
         }
 
         string? host = map.String("host")?.ToLowerInvariant();
-        if (host is not null && !HostPort.IsValidHost(host))
+        if (host is not null && Ipv6Literal(host) is { } bracketed)
         {
-            map.Error("host", $"'{host}' is not a host name or IPv4 address (write the port under 'port')");
+            host = bracketed; // the Location's authority brackets it (RFC 3986 3.2.2)
+        }
+        else if (host is not null && !HostPort.IsValidHost(host))
+        {
+            map.Error("host", $"'{host}' is not a host name, an IPv4 address or an IPv6 address (write the port under 'port')");
         }
 
         int? port = map.Has("port") ? map.Int("port", 0, 1, 65535) : null;
@@ -118,6 +122,16 @@ internal static partial class ConfigBinder
             StripQuery = map.Bool("strip_query", false),
             Status = status,
         };
+    }
+
+    /// <summary>An IPv6 address, bare or in brackets, as the Location writes it ("[2001:db8::1]"); null for anything else.</summary>
+    private static string? Ipv6Literal(string host)
+    {
+        var inner = host.Length > 2 && host[0] == '[' && host[^1] == ']' ? host[1..^1] : host;
+        return inner.Contains(':', StringComparison.Ordinal) && inner.AsSpan().IndexOfAny("[]%") < 0
+            && System.Net.IPAddress.TryParse(inner, out var address) && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
+            ? $"[{address}]"
+            : null;
     }
 
     /// <summary>A path of the Location: starts with '/', no spaces, controls or fragment; a query only where allowed.</summary>
