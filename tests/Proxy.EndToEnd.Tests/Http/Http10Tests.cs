@@ -21,4 +21,20 @@ public sealed class Http10Tests
         Assert.True(upstream.Received.TryDequeue(out var exchange));
         Assert.Equal(upstream.Address, exchange.Header("host")); // before: no Host at all, which an HTTP/1.1 server answers with 400
     }
+
+    [Fact]
+    public async Task Http10_WithoutHost_ToAnHttp2Cluster_AuthorityIsTheEndpoints()
+    {
+        // HTTP/2 forbids an empty :authority (RFC 9113 8.3.1); Kestrel shows it to the app as Host.
+        await using var upstream = await KestrelUpstream.StartAsync("b", Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2);
+        await using var proxy = await RunningProxy.StartAsync(HttpConfigs.Single(upstream.Address, clusterExtra: "    protocol: http2"));
+
+        using var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync(proxy.Listener("web"));
+        await client.SendAsync("GET /headers HTTP/1.0\r\n\r\n");
+        var answer = await client.ReadToEndAsync();
+
+        Assert.StartsWith("HTTP/1.1 200", answer);
+        Assert.Contains($"host: {upstream.Address}", answer);
+    }
 }
