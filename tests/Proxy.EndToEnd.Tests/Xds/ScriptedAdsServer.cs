@@ -20,12 +20,16 @@ public sealed class ScriptedAdsServer : IAsyncDisposable
     private readonly Channel<AdsSession> _sessions = Channel.CreateUnbounded<AdsSession>();
     private WebApplication? _app;
 
-    private ScriptedAdsServer(int port)
+    private ScriptedAdsServer(int port, string? unixPath = null)
     {
         Port = port;
+        UnixPath = unixPath;
     }
 
     public int Port { get; }
+
+    /// <summary>The Unix socket it listens on instead of <see cref="Port"/>, as istio-agent serves xDS.</summary>
+    public string? UnixPath { get; }
 
     public string Address => $"127.0.0.1:{Port}";
 
@@ -46,12 +50,30 @@ public sealed class ScriptedAdsServer : IAsyncDisposable
         return server;
     }
 
-    /// <summary>Starts (again) listening on <see cref="Port"/>.</summary>
+    public static async Task<ScriptedAdsServer> StartUnixAsync(string path)
+    {
+        var server = new ScriptedAdsServer(0, path);
+        await server.RestartAsync();
+        return server;
+    }
+
+    /// <summary>Starts (again) listening on <see cref="Port"/> (or <see cref="UnixPath"/>).</summary>
     public async Task RestartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, Port, o => o.Protocols = HttpProtocols.Http2));
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            if (UnixPath is { } path)
+            {
+                File.Delete(path);
+                k.ListenUnixSocket(path, o => o.Protocols = HttpProtocols.Http2);
+            }
+            else
+            {
+                k.Listen(IPAddress.Loopback, Port, o => o.Protocols = HttpProtocols.Http2);
+            }
+        });
         builder.Services.AddGrpc();
         builder.Services.AddSingleton(this);
         builder.Services.AddSingleton<AdsService>();
