@@ -152,6 +152,12 @@ public sealed class AdsClient : IAsyncDisposable
         try
         {
             candidate = _store.TranslateClusters(Unpack(response, XdsCluster.Parser), response.VersionInfo, now);
+            if (!_config.Endpoints && candidate.Values.FirstOrDefault(static c => c.Translated.EdsServiceName is not null) is { } eds)
+            {
+                // Without EDS such a cluster would never get an endpoint: say so rather than serve 503s silently.
+                throw ClusterTranslator.Reject(eds.Resource.Name, "type", "an EDS cluster needs endpoints from the server, and xds.resources does not take them; add endpoints to xds.resources or send a STATIC cluster");
+            }
+
             error = await _apply(_store.Configs(candidate)).ConfigureAwait(false);
         }
         catch (XdsRejectedException ex)

@@ -36,8 +36,13 @@ public class XdsTransportTests
         Assert.True(await TcpClientHelpers.EventuallyAsync(async () =>
             (await client.GetStringAsync($"http://{proxy.Listener("web")}/hello")) == "hello from a"));
 
-        // resources: [clusters] takes no endpoints: nothing but the ACK went out.
+        // resources: [clusters] takes no endpoints: nothing but the ACK went out, and an EDS cluster is refused.
         using var none = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await session.Requests.Reader.ReadAsync(none.Token));
+        await session.SendClustersAsync("2", XdsResources.EdsCluster("backend"));
+        var nack = await session.NextRequestAsync();
+        Assert.Equal("1", nack.VersionInfo);
+        Assert.StartsWith("cluster 'backend': type: an EDS cluster needs endpoints from the server", nack.ErrorDetail.Message);
+        Assert.Equal("hello from a", await client.GetStringAsync($"http://{proxy.Listener("web")}/hello"));
     }
 }
