@@ -31,6 +31,7 @@ public sealed class AdsClient : IAsyncDisposable
     private readonly XdsTypeState _eds = new(XdsTypeUrls.ClusterLoadAssignment);
     private readonly CancellationTokenSource _stop = new();
     private Task? _run;
+    private bool _gotResponse; // whether the current stream got any response (read by the loop after it ends)
 
     /// <param name="apply">
     /// Makes a set of xDS clusters serve beside the file's; returns null when it does, else the sentence that says why
@@ -57,12 +58,12 @@ public sealed class AdsClient : IAsyncDisposable
         var token = _stop.Token;
         while (!token.IsCancellationRequested)
         {
-            var gotResponse = false;
+            _gotResponse = false;
             string reason;
             try
             {
                 using var channel = XdsChannelFactory.Create(_config);
-                gotResponse = await StreamAsync(new AggregatedDiscoveryService.AggregatedDiscoveryServiceClient(channel), token).ConfigureAwait(false);
+                await StreamAsync(new AggregatedDiscoveryService.AggregatedDiscoveryServiceClient(channel), token).ConfigureAwait(false);
                 reason = "the server closed it";
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -71,19 +72,20 @@ public sealed class AdsClient : IAsyncDisposable
             }
             catch (RpcException ex)
             {
-                gotResponse |= ex.StatusCode != StatusCode.Unavailable;
-                reason = ex.Status.Detail.Length > 0 ? ex.Status.Detail : ex.StatusCode.ToString();
+                // The innermost cause says what to fix (a refused connect, a certificate that does not verify).
+                reason = ex.Status.DebugException?.GetBaseException().Message is { Length: > 0 } cause ? cause
+                    : ex.Status.Detail.Length > 0 ? ex.Status.Detail : ex.StatusCode.ToString();
             }
             catch (Exception ex) when (ex is IOException or HttpRequestException or InvalidOperationException or System.Security.Authentication.AuthenticationException)
             {
-                reason = ex.Message;
+                reason = ex.GetBaseException().Message;
             }
 
             _metrics.Connected.Set(0);
             _metrics.Reconnects.Increment();
-            if (gotResponse)
+            if (_gotResponse)
             {
-                _backoff.Reset();
+                _backoff.Reset(); // the server was there: the next failure starts the backoff anew
             }
 
             var delay = _backoff.Next();
@@ -100,8 +102,8 @@ public sealed class AdsClient : IAsyncDisposable
         }
     }
 
-    /// <summary>One stream, until it ends. Returns whether any response arrived on it.</summary>
-    private async Task<bool> StreamAsync(AggregatedDiscoveryService.AggregatedDiscoveryServiceClient client, CancellationToken token)
+    /// <summary>One stream, until it ends; <see cref="_gotResponse"/> tells whether any response arrived on it.</summary>
+    private async Task StreamAsync(AggregatedDiscoveryService.AggregatedDiscoveryServiceClient client, CancellationToken token)
     {
         using var call = client.StreamAggregatedResources(cancellationToken: token);
         var stream = new StreamWriter(call.RequestStream, _node);
@@ -115,12 +117,11 @@ public sealed class AdsClient : IAsyncDisposable
             await stream.SendAsync(_eds, names).ConfigureAwait(false);
         }
 
-        var gotResponse = false;
         while (await call.ResponseStream.MoveNext(token).ConfigureAwait(false))
         {
-            if (!gotResponse)
+            if (!_gotResponse)
             {
-                gotResponse = true;
+                _gotResponse = true;
                 _metrics.Connected.Set(1);
                 _log.Info("ADS stream to the management server is up", ("server", _config.Server.ToString()));
             }
@@ -140,8 +141,6 @@ public sealed class AdsClient : IAsyncDisposable
                     break;
             }
         }
-
-        return gotResponse;
     }
 
     private async Task OnClustersAsync(StreamWriter stream, DiscoveryResponse response)

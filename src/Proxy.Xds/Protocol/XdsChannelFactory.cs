@@ -49,10 +49,31 @@ internal static class XdsChannelFactory
         {
             var server = config.Server.Address!.Value;
             var host = server.Host.Contains(':') ? $"[{server.Host}]" : server.Host;
-            address = $"{(config.Tls is null ? "http" : "https")}://{host}:{server.Port}";
             if (config.Tls is { } tls)
             {
-                handler.SslOptions = ClientTls(tls, server.Host);
+                // The handler names and verifies the server by the URI's host, so the URI carries the SNI name and
+                // the connect goes to the configured address.
+                var name = tls.Sni ?? server.Host;
+                address = $"https://{(name.Contains(':') ? $"[{name}]" : name)}:{server.Port}";
+                handler.SslOptions = ClientTls(tls, name);
+                handler.ConnectCallback = async (_, cancellationToken) =>
+                {
+                    var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                    try
+                    {
+                        await socket.ConnectAsync(server.Host, server.Port, cancellationToken).ConfigureAwait(false);
+                        return new NetworkStream(socket, ownsSocket: true);
+                    }
+                    catch
+                    {
+                        socket.Dispose();
+                        throw;
+                    }
+                };
+            }
+            else
+            {
+                address = $"http://{host}:{server.Port}";
             }
         }
 

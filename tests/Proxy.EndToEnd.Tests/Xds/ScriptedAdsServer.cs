@@ -31,6 +31,12 @@ public sealed class ScriptedAdsServer : IAsyncDisposable
     /// <summary>The Unix socket it listens on instead of <see cref="Port"/>, as istio-agent serves xDS.</summary>
     public string? UnixPath { get; }
 
+    /// <summary>When set, the server speaks TLS with this certificate and asks for a client certificate (istiod's 15012).</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? ServerCertificate { get; init; }
+
+    /// <summary>The subject of the client certificate of the last stream over TLS; null without one.</summary>
+    public string? LastClientCertificate { get; internal set; }
+
     public string Address => $"127.0.0.1:{Port}";
 
     /// <summary>When each stream was opened, in order (for the backoff test).</summary>
@@ -46,6 +52,17 @@ public sealed class ScriptedAdsServer : IAsyncDisposable
         }
 
         var server = new ScriptedAdsServer(port);
+        await server.RestartAsync();
+        return server;
+    }
+
+    public static async Task<ScriptedAdsServer> StartTlsAsync(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate)
+    {
+        using var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        var server = new ScriptedAdsServer(port) { ServerCertificate = certificate };
         await server.RestartAsync();
         return server;
     }
@@ -71,7 +88,19 @@ public sealed class ScriptedAdsServer : IAsyncDisposable
             }
             else
             {
-                k.Listen(IPAddress.Loopback, Port, o => o.Protocols = HttpProtocols.Http2);
+                k.Listen(IPAddress.Loopback, Port, o =>
+                {
+                    o.Protocols = HttpProtocols.Http2;
+                    if (ServerCertificate is { } certificate)
+                    {
+                        o.UseHttps(https =>
+                        {
+                            https.ServerCertificate = certificate;
+                            https.ClientCertificateMode = Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.AllowCertificate;
+                            https.AllowAnyClientCertificate();
+                        });
+                    }
+                });
             }
         });
         builder.Services.AddGrpc();
@@ -119,6 +148,7 @@ public sealed class ScriptedAdsServer : IAsyncDisposable
         public override async Task StreamAggregatedResources(IAsyncStreamReader<DiscoveryRequest> requestStream, IServerStreamWriter<DiscoveryResponse> responseStream, ServerCallContext context)
         {
             var session = new AdsSession(responseStream, context.CancellationToken);
+            server.LastClientCertificate = context.GetHttpContext().Connection.ClientCertificate?.Subject;
             server.Opened(session);
             var reading = Task.Run(async () =>
             {

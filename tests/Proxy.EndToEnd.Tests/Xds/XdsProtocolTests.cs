@@ -222,4 +222,27 @@ public class XdsProtocolTests
         Assert.True(gaps[2] > gaps[0], $"gaps: {string.Join(", ", gaps)}");
         Assert.True((await proxy.Admin.MetricsAsync()).Value("proxy_xds_stream_failures_total") >= 3);
     }
+
+    [Fact]
+    public async Task ServerNotThere_ConnectAttemptsBackOff_AndTheLogSaysWhy()
+    {
+        var port = TcpClientHelpers.UnusedPort();
+        await using var proxy = await RunningProxy.StartAsync($$"""
+            admin: { address: 127.0.0.1:0 }
+            xds: { server: 127.0.0.1:{{port}}, node: { id: lonely } }
+            """);
+        int[] waits = [];
+        Assert.True(await TcpClientHelpers.EventuallyAsync(() =>
+        {
+            waits = System.Text.RegularExpressions.Regex.Matches(proxy.Log.ToString(), "retry_in_ms=([0-9]+)").Select(m => int.Parse(m.Groups[1].Value)).ToArray();
+            return Task.FromResult(waits.Length >= 3);
+        }, TimeSpan.FromSeconds(15)));
+
+        // A refused connect is a failure like any other: the ceiling doubles (0.5 s, 1 s, 2 s), the wait is in its upper half.
+        Assert.InRange(waits[0], 250, 500);
+        Assert.InRange(waits[1], 500, 1000);
+        Assert.InRange(waits[2], 1000, 2000);
+        Assert.Contains("Connection refused", proxy.Log.ToString());
+        Assert.DoesNotContain("Exception", proxy.Log.ToString());
+    }
 }

@@ -1,4 +1,6 @@
+using System.Security.Cryptography.X509Certificates;
 using Proxy.EndToEnd.Tests.Support;
+using Proxy.Tls;
 using Proxy.Xds;
 
 namespace Proxy.EndToEnd.Tests.Xds;
@@ -44,5 +46,45 @@ public class XdsTransportTests
         Assert.Equal("1", nack.VersionInfo);
         Assert.StartsWith("cluster 'backend': type: an EDS cluster needs endpoints from the server", nack.ErrorDetail.Message);
         Assert.Equal("hello from a", await client.GetStringAsync($"http://{proxy.Listener("web")}/hello"));
+    }
+
+    [Fact]
+    public async Task TlsServer_IsVerifiedAgainstTheCa_AndGetsTheClientCertificate()
+    {
+        var folder = Directory.CreateTempSubdirectory("proxy-xds-tls-").FullName;
+        using var ca = CertificateAuthority.Create("xds CA", TimeSpan.FromDays(1));
+        ca.Save(Path.Combine(folder, "ca"));
+        using (var serverCert = ca.IssueServer(["xds.test"], TimeSpan.FromHours(1)))
+        {
+            serverCert.Save(Path.Combine(folder, "server"));
+        }
+
+        using (var clientCert = ca.Issue(SpiffeId.Parse("spiffe://mesh.test/ns/shop/sa/web"), TimeSpan.FromHours(1)))
+        {
+            clientCert.Save(Path.Combine(folder, "client"));
+        }
+
+        var certificate = X509Certificate2.CreateFromPemFile(Path.Combine(folder, "server", "cert.pem"), Path.Combine(folder, "server", "key.pem"));
+        await using var server = await ScriptedAdsServer.StartTlsAsync(certificate);
+        await using var proxy = await RunningProxy.StartAsync($$"""
+            admin: { address: 127.0.0.1:0 }
+            xds:
+              server: {{server.Address}}
+              tls: { ca: {{folder}}/ca/ca.pem, cert: {{folder}}/client/cert.pem, key: {{folder}}/client/key.pem, sni: xds.test }
+              node: { id: tls-node }
+            """);
+        AdsSession session;
+        try
+        {
+            session = await server.NextSessionAsync();
+        }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail("no stream arrived; the proxy logged:\n" + proxy.Log);
+            throw;
+        }
+
+        Assert.Equal("tls-node", (await session.NextRequestAsync()).Node.Id);
+        Assert.NotNull(server.LastClientCertificate);
     }
 }
