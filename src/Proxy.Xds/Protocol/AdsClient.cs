@@ -76,8 +76,10 @@ public sealed class AdsClient : IAsyncDisposable
                 reason = ex.Status.DebugException?.GetBaseException().Message is { Length: > 0 } cause ? cause
                     : ex.Status.Detail.Length > 0 ? ex.Status.Detail : ex.StatusCode.ToString();
             }
-            catch (Exception ex) when (ex is IOException or HttpRequestException or InvalidOperationException or System.Security.Authentication.AuthenticationException)
+            catch (Exception ex) when (!token.IsCancellationRequested)
             {
+                // Whatever ended this stream (a socket error, a certificate, a bug in applying an update) must not end
+                // the client: the last accepted clusters keep serving and the next stream starts over.
                 reason = ex.GetBaseException().Message;
             }
 
