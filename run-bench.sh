@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark: this proxy against HAProxy, nginx and YARP, all in front of the same
-# nginx backend on loopback, plus HTTP/2 (h2load) and mTLS between two sidecars. Installs what is
-# missing, publishes the proxy, builds the YARP peer, then runs bench/harness/bench.py. See docs/benchmarks.md.
+# nginx backend on loopback, plus HTTP/2 (h2load), mTLS between two sidecars, and the mesh (two
+# sidecars across network namespaces against direct and two HAProxy hops; needs root). Installs what
+# is missing, publishes the proxy, builds the YARP and gRPC peers, then runs bench/harness/bench.py.
+# See docs/benchmarks.md.
 #
 #   ./run-bench.sh                 full run (3 rounds, 10 s per run)
 #   ./run-bench.sh --smoke         1 round, 2 s per run (CI; a few minutes at most)
-#   ./run-bench.sh --rounds N --duration S --only tcp|http1|startup|http2|mtls (comma-separated)
+#   ./run-bench.sh --rounds N --duration S --only tcp|http1|startup|http2|mtls|mesh (comma-separated)
 #   ./run-bench.sh --no-build ...  skip setup, publish and the YARP build (harness work)
 #
 # Results: results/bench-<timestamp>.md, .json and .svg; the Markdown is also printed.
@@ -23,10 +25,13 @@ for arg in "$@"; do
 done
 
 # Every process the harness starts is written here; the trap ends any left (by pid, whole group).
+# So is every network namespace the mesh scenario creates; the trap deletes any left, after the
+# processes inside have ended (deleting a namespace also removes its veth pair and iptables rules).
 pidfile=$(mktemp "${TMPDIR:-/tmp}/proxy-bench-pids.XXXXXX")
-export BENCH_PIDFILE="$pidfile"
+netnsfile=$(mktemp "${TMPDIR:-/tmp}/proxy-bench-netns.XXXXXX")
+export BENCH_PIDFILE="$pidfile" BENCH_NETNS_FILE="$netnsfile"
 cleanup() {
-  local pid
+  local pid ns
   if [ -s "$pidfile" ]; then
     while read -r pid; do
       [ -n "$pid" ] && kill -TERM -- "-$pid" 2>/dev/null || true
@@ -36,7 +41,12 @@ cleanup() {
       [ -n "$pid" ] && kill -KILL -- "-$pid" 2>/dev/null || true
     done <"$pidfile"
   fi
-  rm -f "$pidfile"
+  if [ -s "$netnsfile" ]; then
+    while read -r ns; do
+      [ -n "$ns" ] && ip netns del "$ns" 2>/dev/null || true
+    done <"$netnsfile"
+  fi
+  rm -f "$pidfile" "$netnsfile"
 }
 harness=""
 # bash runs traps only between commands, so the harness runs in the background and we wait for it;
@@ -57,14 +67,16 @@ if [ "$build" -eq 1 ]; then
   scripts/setup.sh
   scripts/publish.sh
   log=$(mktemp)
-  if ! dotnet build bench/YarpPeer/YarpPeer.csproj -c Release -nologo -v quiet >"$log" 2>&1; then
-    cat "$log" >&2
-    rm -f "$log"
-    echo "run-bench: the YARP peer did not build" >&2
-    exit 1
-  fi
+  for peer in YarpPeer GrpcPeer; do
+    if ! dotnet build "bench/$peer/$peer.csproj" -c Release -nologo -v quiet >"$log" 2>&1; then
+      cat "$log" >&2
+      rm -f "$log"
+      echo "run-bench: bench/$peer did not build" >&2
+      exit 1
+    fi
+  done
   rm -f "$log"
-  echo "run-bench: YARP peer built"
+  echo "run-bench: YARP and gRPC peers built"
 fi
 
 python3 -B bench/harness/bench.py "${args[@]}" &

@@ -46,3 +46,14 @@ if [ "$(node -p "require('./$xds_protos_dir/node_modules/@grpc/grpc-js-xds/packa
   mkdir -p "$xds_protos_dir"
   npm install --prefix "$xds_protos_dir" --no-audit --no-fund --ignore-scripts --silent "@grpc/grpc-js-xds@$xds_protos_version"
 fi
+
+# Real gRPC clients and servers for the end-to-end tests (grpc-node), pinned by tests/node/package-lock.json.
+node_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/node"
+if [ ! -d "$node_dir/node_modules/@grpc/grpc-js" ]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "setup: npm (Node.js 18 or newer) is required for the gRPC interop tests and was not found on PATH" >&2
+    exit 1
+  fi
+  echo "setup: installing tests/node (npm ci)"
+  npm ci --prefix "$node_dir" --no-audit --no-fund --loglevel=error >/dev/null
+fi

@@ -2,7 +2,8 @@
 """Side-by-side benchmark of this project's proxy against HAProxy, nginx and YARP.
 
 Called by run-bench.sh after the builds; see docs/benchmarks.md for what each figure means.
-Python 3 standard library only. Everything listens on 127.0.0.1.
+Python 3 standard library only. Everything listens on 127.0.0.1, except the mesh scenario's
+processes, which run inside two network namespaces of their own (mesh.py).
 """
 
 import argparse
@@ -19,6 +20,7 @@ import time
 
 import http2
 import loadgen
+import mesh
 import mtls
 import peers
 import procs
@@ -27,7 +29,7 @@ import report
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 
-SCENARIOS = ("startup", "tcp", "http1-small", "http1-1m", "churn", "latency", "http2", "mtls")
+SCENARIOS = ("startup", "tcp", "http1-small", "http1-1m", "churn", "latency", "http2", "mtls", "mesh")
 GROUPS = {"http1": ("http1-small", "http1-1m", "churn", "latency")}
 
 # HTTP/1.1 workloads: key, title, path, wrk connections, extra headers.
@@ -44,7 +46,7 @@ def parse_args(argv):
     p.add_argument("--rounds", type=int, help="rounds per scenario (default 3, smoke 1)")
     p.add_argument("--duration", type=int, help="whole seconds per wrk run (default 10, smoke 2)")
     p.add_argument("--only", action="append", default=[],
-                   help="startup|tcp|http1 (all HTTP/1.1 scenarios)|http1-small|http1-1m|churn|latency|http2|mtls; repeatable or comma-separated")
+                   help="startup|tcp|http1 (all HTTP/1.1 scenarios)|http1-small|http1-1m|churn|latency|http2|mtls|mesh; repeatable or comma-separated")
     p.add_argument("--rate", type=int, default=2000, help="requests/s for the open-model latency run (default 2000)")
     p.add_argument("--bulk-mib", type=int, default=1024, help="size of the TCP bulk file (default 1024 MiB)")
     p.add_argument("--out", default=os.path.join(REPO, "results"), help="output directory (default results/)")
@@ -151,7 +153,7 @@ class Bench:
         self.repo = REPO
         self.peers = peers.Peers(REPO, work_dir, registry)
         self.results = {"meta": machine_info(), "settings": {}, "proxy": {}, "startup": {}, "idle_rss_kib": {},
-                        "http": {}, "latency": {}, "tcp": {}, "http2": {}, "mtls": {}}
+                        "http": {}, "latency": {}, "tcp": {}, "http2": {}, "mtls": {}, "mesh": {}}
         self.results["settings"] = {
             "mode": "smoke" if args.smoke else "full", "rounds": args.rounds, "duration_s": args.duration,
             "scenarios": args.scenarios, "wrk": "-t2 (connections per workload)", "rate_rps": args.rate,
@@ -182,9 +184,9 @@ class Bench:
             self.tcp_bulk()
         if http_keys:
             self.http(http_keys)
-        # The HTTP/2 and mTLS scenarios start their own processes and stop them when done; a
+        # The HTTP/2, mTLS and mesh scenarios start their own processes and stop them when done; a
         # failure there becomes an n/a row with the reason, never a failed run.
-        for key, module in (("http2", http2), ("mtls", mtls)):
+        for key, module in (("http2", http2), ("mtls", mtls), ("mesh", mesh)):
             if key in a.scenarios:
                 self.guarded(key, module.run)
         self.results["meta"]["loadavg_at_end"] = os.getloadavg()[0]

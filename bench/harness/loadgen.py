@@ -230,3 +230,53 @@ def proxy_counter(admin_port, family, label, value):
         return None
     m = re.search(rf'^{re.escape(family)}\{{[^}}]*{re.escape(label)}="{re.escape(value)}"[^}}]*\}} ([\d.e+]+)', text, re.M)
     return int(float(m.group(1))) if m else None
+
+
+def h2load_rate(prefix, url, rate, connections, seconds, log_path, h1=False, streams=32, data=None, headers=()):
+    """Open-model latency: h2load sends `rate` requests/s in all (rate/connections on each connection) for `seconds`.
+
+    prefix runs h2load somewhere else (`ip netns exec ...`). Latency comes from h2load's per-request log (from
+    sending the request to the end of the response, in microseconds); returns requests, succeeded, errors,
+    achieved rps, p50/p90/p99/p99.9/max in ms, or an 'error' reason when h2load measured nothing.
+    """
+    argv = list(prefix) + ["h2load", "-t1", f"-c{connections}", f"--rps={rate / connections:g}", f"-D{seconds}",
+                           f"--log-file={log_path}"]
+    argv += ["--h1"] if h1 else [f"-m{streams}"]
+    if data is not None:
+        argv.append(f"--data={data}")
+    for h in headers:
+        argv += ["-H", h]
+    argv.append(url)
+    try:
+        if os.path.exists(log_path):
+            os.remove(log_path)
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
+        text = out.stdout + out.stderr
+    except subprocess.TimeoutExpired:
+        return {"error": "n/a (h2load did not finish in time)"}
+    except OSError as ex:
+        return {"error": f"n/a (h2load: {ex})"}
+    r = parse_h2load(text)
+    durations = []
+    try:
+        with open(log_path) as f:
+            for line in f:
+                cols = line.split("\t")
+                if len(cols) >= 3 and cols[1].startswith("2"):
+                    durations.append(int(cols[2]))
+    except OSError:
+        pass
+    if not durations:
+        return {"error": "n/a (h2load completed no request: " + " ".join(text.split())[-200:] + ")"}
+    durations.sort()
+    result = {"requests": r["requests"], "succeeded": r["succeeded"], "errors": r["errors"],
+              "achieved_rps": len(durations) / seconds, "max_ms": durations[-1] / 1000}
+    for name, p in (("p50_ms", 0.50), ("p90_ms", 0.90), ("p99_ms", 0.99), ("p999_ms", 0.999)):
+        result[name] = percentile(durations, p) / 1000
+    return result
+
+
+def percentile(sorted_values, p):
+    """Nearest-rank percentile of an ascending list."""
+    rank = max(1, -(-int(p * 1000) * len(sorted_values) // 1000))  # ceil(p * n) without float error
+    return sorted_values[min(rank, len(sorted_values)) - 1]

@@ -66,13 +66,13 @@ class Peers:
             f.write(text)
         return out_path
 
-    def _nginx(self, name, template, values):
+    def _nginx(self, name, template, values, prefix=()):
         d = self._dir(name)
         for t in NGINX_TEMP_DIRS:
             os.makedirs(os.path.join(d, t))
             os.chmod(os.path.join(d, t), 0o777)
         conf = self._render(template, os.path.join(d, "nginx.conf"), dict(values, DIR=d))
-        argv = ["nginx", "-p", d + "/", "-c", conf, "-e", os.path.join(d, "error.log")]
+        argv = list(prefix) + ["nginx", "-p", d + "/", "-c", conf, "-e", os.path.join(d, "error.log")]
         return d, self.registry.start(argv, os.path.join(d, "stdout.log"))
 
     # ---- the backend ---------------------------------------------------------------------------
@@ -191,13 +191,44 @@ class Peers:
         inst.log_path = os.path.join(d, "proxy.log")
         return inst
 
-    def start_haproxy_config(self, name, template, values):
-        """HAProxy with a scenario config (values without DIR)."""
+    def start_haproxy_config(self, name, template, values, prefix=()):
+        """HAProxy with a scenario config (values without DIR); prefix runs it elsewhere (`ip netns exec NS`)."""
         d = self._dir(name)
         conf = self._render(template, os.path.join(d, "haproxy.cfg"), dict(values, DIR=d))
-        proc = self.registry.start(["haproxy", "-db", "-f", conf], os.path.join(d, "haproxy.log"))
+        proc = self.registry.start(list(prefix) + ["haproxy", "-db", "-f", conf], os.path.join(d, "haproxy.log"))
         inst = Instance(name, proc)
         inst.log_path = os.path.join(d, "haproxy.log")
+        return inst
+
+    # ---- the mesh scenario: everything runs inside network namespaces (prefix = `ip netns exec NS`)
+
+    def start_proxy_in(self, name, template, values, prefix):
+        """This proxy with a config whose admin port is fixed in it (a namespace has its own ports)."""
+        binary = os.path.join(self.repo, "artifacts", "publish", "proxy")
+        d = self._dir(name)
+        conf = self._render(template, os.path.join(d, "proxy.yaml"), values)
+        log = os.path.join(d, "proxy.log")
+        inst = Instance(name, self.registry.start(list(prefix) + [binary, "run", "--config", conf], log))
+        inst.log_path = log
+        return inst
+
+    def start_nginx_in(self, name, template, values, prefix):
+        d, proc = self._nginx(name, template, values, prefix)
+        inst = Instance(name, proc)
+        inst.log_path = os.path.join(d, "error.log")
+        return inst
+
+    def start_grpc_peer_in(self, name, listens, prefix):
+        """bench/GrpcPeer serving bench.Echo/Ping on every address in listens."""
+        d = self._dir(name)
+        env = dict(os.environ, DOTNET_CLI_TELEMETRY_OPTOUT="1", DOTNET_NOLOGO="1")
+        env.pop("ASPNETCORE_URLS", None)
+        argv = list(prefix) + [grpc_peer_binary(self.repo)]
+        for address in listens:
+            argv += ["--listen", address]
+        log = os.path.join(d, "grpc.log")
+        inst = Instance(name, self.registry.start(argv, log, env=env))
+        inst.log_path = log
         return inst
 
 
@@ -214,6 +245,10 @@ def log_tail(inst, lines=3):
 
 def yarp_binary(repo):
     return os.path.join(repo, "bench", "YarpPeer", "bin", "Release", "net10.0", "YarpPeer")
+
+
+def grpc_peer_binary(repo):
+    return os.path.join(repo, "bench", "GrpcPeer", "bin", "Release", "net10.0", "GrpcPeer")
 
 
 def tool_available(name):

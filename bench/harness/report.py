@@ -2,6 +2,8 @@
 
 from xml.sax.saxutils import escape
 
+import mesh
+
 BINARY_TARGET_BYTES = 20 * 1000 * 1000
 
 
@@ -117,6 +119,7 @@ def markdown(res):
 
     out += _http2(res.get("http2") or {}, settings)
     out += _mtls(res.get("mtls") or {}, settings)
+    out += _mesh(res.get("mesh") or {}, settings)
     return "\n".join(out)
 
 
@@ -190,6 +193,55 @@ def _mtls(block, settings):
         rows.append(cells)
     out += [_table(["server", "full conns/s", "full server µs/conn", "resumed conns/s", "resumed server µs/conn",
                     "resumed/full rate", "full/resumed server CPU"], rows), ""]
+    return out
+
+
+def _mesh(block, settings):
+    if not block:
+        return []
+    out = ["## Mesh: two sidecars against direct and two HAProxy hops", ""]
+    if block.get("unavailable"):
+        return out + [block["unavailable"], ""]
+    ref = block.get("reference", {})
+    out += [f"Two network namespaces joined by a veth pair. **direct**: the app called across the link; **two sidecars**: "
+            "client sidecar by `proxy init` interception, mutual TLS 1.3, server sidecar in front of the app; **two HAProxy "
+            "hops**: client-side HAProxy on loopback, mutual TLS to a server-side HAProxy (HTTP/1.1 inside over pooled "
+            "connections for HTTP/1.1, HTTP/2 for gRPC). Apps: nginx "
+            "(1 KiB body) and bench/GrpcPeer (bench.Echo/Ping, 1 KiB reply). Load: h2load at a fixed rate (`--rps`) as the "
+            "client app, on the connections each table names (HTTP/1.1: one request in flight per connection; gRPC: "
+            f"{block.get('grpc_streams')} streams per connection), {settings['duration_s']:g} s per point"
+            f"{' after %g s of warm-up' % block['point_warmup_s'] if block.get('point_warmup_s') else ''}; "
+            "latency from sending a request to the end of its response; an achieved rate marked * is under "
+            "95 % of the asked one: the set-up did not keep up, and requests h2load could not send on time are not in "
+            "its latency. **added** is the "
+            "set-up minus direct (median of per-round differences); **CPU µs/req** is utime+stime of both proxies over the "
+            "run, divided by requests. Load average "
+            f"{block.get('loadavg_at_start', 0):.2f} at the start of the scenario, {block.get('loadavg_at_end', 0):.2f} at the end.", ""]
+    out += [f"Reference: {ref.get('label')}: +{ref.get('p90_ms', 0):.3f} ms p90, +{ref.get('p99_ms', 0):.3f} ms p99 "
+            f"({ref.get('source')}).", ""]
+    if block.get("client_sidecar_requests") is not None:
+        out += [f"The client sidecar counted {block['client_sidecar_requests']} requests (`istio_requests_total`, "
+                f"reporter=\"source\") while h2load got {block.get('mesh_requests_sent')} answers through the sidecar "
+                "set-up (measured and warm-up runs).", ""]
+    header = ["set-up", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "added p50", "added p90", "added p99",
+              "CPU µs/req (both proxies)", "achieved rps", "errors", "load avg"]
+    for table in block.get("tables", []):
+        rows = []
+        for r in table["rows"]:
+            if "unavailable" in r:
+                rows.append([r["label"], r["unavailable"]] + [""] * (len(header) - 2))
+                continue
+            added = [_f(r.get(k), "{:+.3f}", "-") for k in ("added_p50_ms", "added_p90_ms", "added_p99_ms")]
+            rows.append([r["label"], _f(r["p50_ms"], "{:.3f}"), _f(r["p90_ms"], "{:.3f}"), _f(r["p99_ms"], "{:.3f}"),
+                         _f(r["p999_ms"], "{:.3f}")] + added +
+                        [_f(r.get("cpu_us_per_req"), "{:.1f}", "-"),
+                         _f(r["achieved_rps"], "{:.0f}") + ("" if r.get("rate_held", True) else "*"),
+                         f"{r['errors']} of {r['requests'] + r['errors']}", _f(r.get("loadavg"), "{:.1f}")])
+        out += [f"### {table['protocol_label']} at {table['rate']:,} requests/s, {table.get('connections')} connections", "",
+                _table(header, rows), ""]
+        verdict = mesh.verdicts(table)
+        if verdict:
+            out += ["; ".join(verdict) + ".", ""]
     return out
 
 

@@ -19,6 +19,7 @@ public static class FuzzTargets
         ConfigTarget.Target,
         SpiffeIdTarget.Target,
         PeerMetadataTarget.Target,
+        TcpPeerExchangeTarget.Target,
         AuthorizationPathTarget.Target,
         PlantedBugTarget.Target,
     ];

@@ -6,8 +6,13 @@ namespace Proxy.Configuration;
 /// </summary>
 public sealed record ConfigError(string Source, int Line, int Column, string Path, string Message)
 {
-    /// <summary>Formats as <c>file:line:col: path: message</c>, the form editors and CI logs link to.</summary>
-    public override string ToString() => Path.Length == 0
-        ? $"{Source}:{Line}:{Column}: {Message}"
-        : $"{Source}:{Line}:{Column}: {Path}: {Message}";
+    /// <summary>
+    /// Formats as <c>file:line:col: path: message</c>, the form editors and CI logs link to; a problem with the file
+    /// as a whole (it is missing or unreadable: line 0) as <c>file: message</c>.
+    /// </summary>
+    public override string ToString()
+    {
+        var where = Line > 0 ? $"{Source}:{Line}:{Column}" : Source;
+        return Path.Length == 0 ? $"{where}: {Message}" : $"{where}: {Path}: {Message}";
+    }
 }

@@ -43,4 +43,10 @@ internal ref struct FinishedRequest
 
     /// <summary>The endpoint whose response was relayed; null for an answer the proxy made.</summary>
     public Endpoint? Endpoint;
+
+    /// <summary>The client's SPIFFE ID, as its certificate proved it (a server sidecar's requests); null otherwise.</summary>
+    public string? DownstreamPeer;
+
+    /// <summary>The server's SPIFFE ID, as the mutual TLS to it required it (a client sidecar's requests); null otherwise.</summary>
+    public string? UpstreamPeer;
 }

@@ -27,7 +27,10 @@ public sealed partial class Http1ServerConnection
         headers.Reset();
         headers.Add(":method"u8, _request.MethodBytes);
         headers.Add(":scheme"u8, scheme);
-        headers.Add(":authority"u8, rewrite.HostOr(_request.Host.IsEmpty ? _request.Authority : _request.Host, endpoint));
+        // An HTTP/1.0 request may come without Host and with an origin-form target: it gets the endpoint's authority,
+        // as on an HTTP/1.1 upstream (RequiredHost), rather than an empty :authority, which HTTP/2 forbids (8.3.1).
+        ReadOnlySpan<byte> authority = !_request.Host.IsEmpty ? _request.Host : !_request.Authority.IsEmpty ? _request.Authority : RequiredHost(endpoint);
+        headers.Add(":authority"u8, rewrite.HostOr(authority, endpoint));
         headers.Add(":path"u8, rewrite.TargetOr(_request.PathAndQuery.IsEmpty ? "/"u8 : _request.PathAndQuery));
         ReadOnlySpan<Http1HeaderField> fields = _request.Fields;
         for (int i = 0; i < fields.Length; i++)

@@ -84,6 +84,8 @@ public sealed partial class Http1ServerConnection
             Route = route,
             Cluster = cluster,
             Endpoint = endpoint ?? _triedEndpoint, // a local answer after attempts (UF, UT) names the endpoint tried last
+            DownstreamPeer = _exchange.DownstreamPrincipal,
+            UpstreamPeer = _exchange.UpstreamPrincipal,
         };
         _trace.Publish(_telemetry, finished, _clientAddress, ref _clientAddressString);
     }

@@ -75,11 +75,19 @@ public sealed partial class Http1ServerConnection
             ExtraLines = TraceLines,
             AddedLines = _exchange.RequestHeadersToAdd.Http1Lines,
             Target = rewrite.TargetOr(default),
-            Host = rewrite.HostOr(default, endpoint),
+            Host = rewrite.HostOr(RequiredHost(endpoint), endpoint),
             Removed = _exchange.RequestFieldsRemoved,
         };
         Http1HeadWriter.WriteRequest(output, _request, options);
     }
+
+    /// <summary>
+    /// The Host an HTTP/1.0 request without one is sent with: the request goes upstream as HTTP/1.1, which must carry
+    /// Host (RFC 9112 3.2), so it gets the endpoint's authority, as nginx sends its upstream's name. Empty when the
+    /// client sent Host (kept as sent) or an absolute-form target (Host comes from it).
+    /// </summary>
+    private ReadOnlySpan<byte> RequiredHost(Upstream.Endpoint? endpoint) =>
+        _request.Host.IsEmpty && _request.TargetForm != Http.Http1.RequestTargetForm.Absolute && endpoint is not null ? endpoint.AuthorityBytes : default;
 
     /// <summary>The client's address as X-Forwarded-For carries it.</summary>
     internal ReadOnlySpan<byte> ClientAddressText => _clientAddressText;

@@ -1,4 +1,5 @@
 using Proxy.Http.Http2;
+using Proxy.Resilience;
 
 namespace Proxy.Forwarding;
 
@@ -49,6 +50,13 @@ public static class Http2Grpc
         };
         return timeout != TimeSpan.MinValue;
     }
+
+    /// <summary>
+    /// The grpc-status a response carried in <paramref name="fields"/> (its trailers, or the head of a trailers-only
+    /// response; gRPC over HTTP/2, "Responses"), -1 when it has none or it is not a number.
+    /// </summary>
+    public static int StatusOf(Http2HeaderList fields) =>
+        fields.TryGetValue("grpc-status"u8, out ReadOnlySpan<byte> value) ? RetryPolicy.ParseGrpcStatus(value) : AttemptOutcome.NoGrpcStatus;
 
     /// <summary>
     /// The grpc-status of an answer the proxy makes with HTTP <paramref name="status"/> and <paramref name="flag"/>, as

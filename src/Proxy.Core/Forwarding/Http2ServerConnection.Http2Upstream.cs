@@ -226,7 +226,8 @@ public sealed partial class Http2ServerConnection
         // A request body still flowing once the response is complete is cut by the caller (RST_STREAM upstream,
         // and NO_ERROR downstream at release, 8.1).
         Record(stream, metrics, status, flag, grpc, started,
-            request.Size + stream.ReceivedBodyBytes, upstreamHeaders.Size + upstream.ReceivedBodyBytes, Http2StreamExchange.Of(stream).Endpoint);
+            request.Size + stream.ReceivedBodyBytes, upstreamHeaders.Size + upstream.ReceivedBodyBytes, Http2StreamExchange.Of(stream).Endpoint,
+            grpc && complete ? Http2Grpc.StatusOf(upstream.HasTrailers ? upstream.ReceivedTrailers : upstream.ReceivedHeaders) : AttemptOutcome.NoGrpcStatus);
     }
 
     /// <summary>

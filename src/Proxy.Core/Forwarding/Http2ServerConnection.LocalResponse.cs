@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using Proxy.Async;
 using Proxy.Http.Http2;
+using Proxy.Resilience;
 using Proxy.Routing;
 
 namespace Proxy.Forwarding;
@@ -35,7 +36,8 @@ public sealed partial class Http2ServerConnection
         }
 
         ReadOnlyMemory<byte> body = exchange.Method.SequenceEqual("HEAD"u8) || !response.HasContentLength ? default : response.Body;
-        Record(stream, exchange.Metrics, response.Status, ResponseFlag.None, exchange.IsGrpc, exchange.Started, stream.ReceivedHeaders.Size, fields.Size + body.Length, null);
+        Record(stream, exchange.Metrics, response.Status, ResponseFlag.None, exchange.IsGrpc, exchange.Started, stream.ReceivedHeaders.Size, fields.Size + body.Length, null,
+            exchange.IsGrpc ? Http2Grpc.StatusOf(fields) : AttemptOutcome.NoGrpcStatus);
         if (await SendHeadersAsync(stream, fields, endStream: body.IsEmpty).ConfigureAwait(false) && !body.IsEmpty)
         {
             await SendDataAsync(stream, new ReadOnlySequence<byte>(body), endStream: true).ConfigureAwait(false);

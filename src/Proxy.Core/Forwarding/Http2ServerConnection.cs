@@ -7,6 +7,7 @@ using Proxy.Filters;
 using Proxy.Http.Http2;
 using Proxy.LoadBalancing;
 using Proxy.Observability;
+using Proxy.Resilience;
 using Proxy.Runtime;
 using Proxy.Upstream;
 
@@ -239,7 +240,8 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
 
         response.Add("x-proxy-error"u8, flag.HeaderValue());
         // A local answer after attempts (UF, UT) names the endpoint tried last; its bytes are the header list sent.
-        Record(stream, metrics, grpc ? 200 : status, flag, grpc, started, stream.ReceivedHeaders.Size, response.Size, Http2StreamExchange.Of(stream).Endpoint);
+        Record(stream, metrics, grpc ? 200 : status, flag, grpc, started, stream.ReceivedHeaders.Size, response.Size, Http2StreamExchange.Of(stream).Endpoint,
+            grpc ? RetryPolicy.ParseGrpcStatus(Http2Grpc.StatusFor(flag, status)) : AttemptOutcome.NoGrpcStatus);
         await SendHeadersAsync(stream, response, endStream: true).ConfigureAwait(false);
     }
 
@@ -260,12 +262,14 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
     /// <summary>
     /// Records a finished request: its metrics, then (when configured) an access-log line and its span, with the
     /// route, cluster and attempts the stream's <see cref="Http2StreamExchange"/> kept. <paramref name="endpoint"/>
-    /// is the one whose response was relayed, null for an answer the proxy made.
+    /// is the one whose response was relayed, null for an answer the proxy made; <paramref name="grpcStatus"/> the
+    /// gRPC call's status as the client received it (trailers, or a trailers-only head), -1 when there was none.
     /// </summary>
-    private void Record(Http2Stream stream, RouteMetrics metrics, int status, ResponseFlag flag, bool grpc, long started, long requestBytes, long responseBytes, Endpoint? endpoint)
+    private void Record(Http2Stream stream, RouteMetrics metrics, int status, ResponseFlag flag, bool grpc, long started, long requestBytes, long responseBytes, Endpoint? endpoint,
+        int grpcStatus = AttemptOutcome.NoGrpcStatus)
     {
         double elapsed = ElapsedMilliseconds(started);
-        metrics.ForPeer(Http2StreamExchange.Of(stream).MetricsPeer).Get(status, flag, grpc).Record(elapsed, requestBytes, responseBytes);
+        metrics.ForPeer(Http2StreamExchange.Of(stream).MetricsPeer).Get(status, flag, grpc, grpcStatus).Record(elapsed, requestBytes, responseBytes);
         if (_telemetry.AccessLog is null && _telemetry.Exporter is null)
         {
             return;
@@ -292,6 +296,8 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
             Route = exchange.Route?.Name,
             Cluster = exchange.Cluster?.Name,
             Endpoint = endpoint,
+            DownstreamPeer = exchange.DownstreamPrincipal,
+            UpstreamPeer = exchange.UpstreamPrincipal,
         };
         exchange.Trace.Publish(_telemetry, finished, _clientAddress, ref _clientAddressString);
     }

@@ -114,6 +114,16 @@ public abstract class HttpExchange : IRouteRequest, IFieldLookup
     /// </summary>
     public PeerLabels? MetricsPeer { get; private set; }
 
+    /// <summary>The client's SPIFFE ID when its certificate proved one (inbound mesh traffic), for logs and spans.</summary>
+    internal string? DownstreamPrincipal => Peer?.Id?.Value;
+
+    /// <summary>
+    /// The server's SPIFFE ID for logs and spans, at a client sidecar: the identity the connection to it required, as
+    /// resolved with the response (<see cref="PrepareResponse"/>); null before a response or off the mesh.
+    /// </summary>
+    internal string? UpstreamPrincipal =>
+        Routing.Peers is { FromRequest: false } && MetricsPeer?.Workload.Principal is { } principal && principal != WorkloadLabels.UnknownValue ? principal : null;
+
     /// <summary>
     /// Answers the request with a response the proxy makes (status and flag; a gRPC call gets its gRPC status), and
     /// records it. Filters use it to answer locally.

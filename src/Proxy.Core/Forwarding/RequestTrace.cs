@@ -100,6 +100,8 @@ internal struct RequestTrace
             entry.Listener = request.Listener;
             entry.Route = request.Route;
             entry.Cluster = request.Cluster;
+            entry.PeerIdentity = request.DownstreamPeer;
+            entry.UpstreamPeerIdentity = request.UpstreamPeer;
             entry.TraceIdHigh = Span.TraceId.High;
             entry.TraceIdLow = Span.TraceId.Low;
             entry.SetMethod(request.Method);
@@ -123,6 +125,8 @@ internal struct RequestTrace
             span.PeerAddress = clientText ??= client?.ToString();
             span.UpstreamEndpoint = request.Endpoint?.Authority;
             span.Cluster = request.Cluster;
+            span.PeerIdentity = request.DownstreamPeer;
+            span.UpstreamPeerIdentity = request.UpstreamPeer;
             span.ResponseFlags = request.Flag.ShortCode();
             span.IsError = request.Status >= 500 || request.Flag != ResponseFlag.None;
             exporter.Publish(span);

@@ -11,53 +11,83 @@ namespace Proxy.Inbound;
 /// the safe way, as Istio does: it holds for a deny rule and fails for an allow rule, so what cannot be seen never
 /// grants access and never escapes a denial.
 /// </summary>
-public sealed class AuthorizationPolicy(IReadOnlyList<AuthorizationRuleConfig> rules)
+public sealed class AuthorizationPolicy
 {
+    private readonly Rule[] _rules;
+
+    public AuthorizationPolicy(IReadOnlyList<AuthorizationRuleConfig> rules)
+    {
+        _rules = [.. rules.Select(static r => new Rule(
+            r.Action == AuthorizationAction.Deny,
+            [.. r.Principals],
+            [.. r.Ports],
+            [.. r.Methods.Select(static m => System.Text.Encoding.ASCII.GetBytes(m))],
+            [.. r.Paths.Select(static p => System.Text.Encoding.Latin1.GetBytes(p))]))];
+        NeedsHttp = _rules.Any(static r => r.Methods.Length > 0 || r.Paths.Length > 0);
+    }
+
+    /// <summary>A rule compiled for matching bytes: methods in ASCII, paths one byte per character as normalized.</summary>
+    private sealed record Rule(bool Deny, string[] Principals, int[] Ports, byte[][] Methods, byte[][] Paths);
+
     /// <summary>Whether any rule looks at HTTP method or path (then HTTP requests are inspected).</summary>
-    public bool NeedsHttp { get; } = rules.Any(static r => r.Methods.Count > 0 || r.Paths.Count > 0);
+    public bool NeedsHttp { get; }
+
+    /// <summary>Decides for a TCP connection: method and path unknown.</summary>
+    public AuthorizationDecision EvaluateConnection(PeerIdentity peer, int port) => Evaluate(peer, port, default, default, httpKnown: false, pathKnown: false);
+
+    /// <summary>
+    /// Decides for an HTTP request, without allocating: <paramref name="path"/> normalized by
+    /// <see cref="AuthorizationPath.TryNormalize"/>, <paramref name="pathKnown"/> false when the target has none.
+    /// </summary>
+    public AuthorizationDecision EvaluateRequest(PeerIdentity peer, int port, ReadOnlySpan<byte> method, ReadOnlySpan<byte> path, bool pathKnown) =>
+        Evaluate(peer, port, method, path, httpKnown: true, pathKnown);
 
     /// <summary>
     /// Decides for a connection (method and path null) or an HTTP request (path normalized by
     /// <see cref="AuthorizationPath.Normalize"/>; null when the target has none).
     /// </summary>
-    public AuthorizationDecision Evaluate(PeerIdentity peer, int port, string? method, string? path)
+    public AuthorizationDecision Evaluate(PeerIdentity peer, int port, string? method, string? path) =>
+        method is null
+            ? EvaluateConnection(peer, port)
+            : EvaluateRequest(peer, port, System.Text.Encoding.ASCII.GetBytes(method), path is null ? default : System.Text.Encoding.Latin1.GetBytes(path), path is not null);
+
+    private AuthorizationDecision Evaluate(PeerIdentity peer, int port, ReadOnlySpan<byte> method, ReadOnlySpan<byte> path, bool httpKnown, bool pathKnown)
     {
-        if (rules.Count == 0)
+        if (_rules.Length == 0)
         {
             return AuthorizationDecision.Allow;
         }
 
-        foreach (var rule in rules)
+        foreach (var rule in _rules)
         {
-            if (Matches(rule, peer, port, method, path))
+            if (Matches(rule, peer, port, method, path, httpKnown, pathKnown))
             {
-                return rule.Action == AuthorizationAction.Allow ? AuthorizationDecision.Allow : AuthorizationDecision.Deny;
+                return rule.Deny ? AuthorizationDecision.Deny : AuthorizationDecision.Allow;
             }
         }
 
         return AuthorizationDecision.Deny;
     }
 
-    private static bool Matches(AuthorizationRuleConfig rule, PeerIdentity peer, int port, string? method, string? path)
+    private static bool Matches(Rule rule, PeerIdentity peer, int port, ReadOnlySpan<byte> method, ReadOnlySpan<byte> path, bool httpKnown, bool pathKnown)
     {
-        if (rule.Principals.Count > 0 && !AnyPrincipal(rule.Principals, peer))
+        if (rule.Principals.Length > 0 && !AnyPrincipal(rule.Principals, peer))
         {
             return false;
         }
 
-        if (rule.Ports.Count > 0 && !rule.Ports.Contains(port))
+        if (rule.Ports.Length > 0 && Array.IndexOf(rule.Ports, port) < 0)
         {
             return false;
         }
 
         // Method and path conditions: an unknown value (TCP, or a target without a path) holds only for deny rules.
-        bool unknownHolds = rule.Action == AuthorizationAction.Deny;
-        if (rule.Methods.Count > 0 && (method is null ? !unknownHolds : !rule.Methods.Contains(method, StringComparer.OrdinalIgnoreCase)))
+        if (rule.Methods.Length > 0 && (!httpKnown ? !rule.Deny : !AnyMethod(rule.Methods, method)))
         {
             return false;
         }
 
-        if (rule.Paths.Count > 0 && (path is null ? !unknownHolds : !rule.Paths.Any(p => path.StartsWith(p, StringComparison.Ordinal))))
+        if (rule.Paths.Length > 0 && (!pathKnown ? !rule.Deny : !AnyPrefix(rule.Paths, path)))
         {
             return false;
         }
@@ -65,7 +95,33 @@ public sealed class AuthorizationPolicy(IReadOnlyList<AuthorizationRuleConfig> r
         return true;
     }
 
-    private static bool AnyPrincipal(IReadOnlyList<string> principals, PeerIdentity peer)
+    private static bool AnyMethod(byte[][] methods, ReadOnlySpan<byte> method)
+    {
+        foreach (var candidate in methods)
+        {
+            if (System.Text.Ascii.EqualsIgnoreCase(candidate, method))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool AnyPrefix(byte[][] prefixes, ReadOnlySpan<byte> path)
+    {
+        foreach (var prefix in prefixes)
+        {
+            if (path.StartsWith(prefix))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool AnyPrincipal(string[] principals, PeerIdentity peer)
     {
         if (peer.Id is not { } id)
         {

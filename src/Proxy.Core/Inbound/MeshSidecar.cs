@@ -22,12 +22,14 @@ public sealed class MeshSidecar
     private readonly Listener _inbound;
     private readonly Listener _outbound;
 
+    private readonly InboundHandler _inboundHandler;
     private readonly OutboundHandler _outboundHandler;
 
-    private MeshSidecar(Listener inbound, Listener outbound, OutboundHandler outboundHandler)
+    private MeshSidecar(Listener inbound, Listener outbound, InboundHandler inboundHandler, OutboundHandler outboundHandler)
     {
         _inbound = inbound;
         _outbound = outbound;
+        _inboundHandler = inboundHandler;
         _outboundHandler = outboundHandler;
     }
 
@@ -42,7 +44,7 @@ public sealed class MeshSidecar
     /// <paramref name="telemetry"/> returns at the time (the access log and tracer a reload may set up). Throws <see cref="ListenerBindException"/> with
     /// every problem (unusable certificate files, a busy port).
     /// </summary>
-    public static MeshSidecar Start(MeshConfig config, ProxySnapshot snapshot, CertificateStore certificates, ProxyMetrics metrics, ConnectionTracker tracker, Logger log, Func<RequestTelemetry>? telemetry = null)
+    public static MeshSidecar Start(MeshConfig config, ProxySnapshot snapshot, CertificateStore certificates, ProxyMetrics metrics, ConnectionTracker tracker, Logger log, Func<RequestTelemetry>? telemetry = null, DownstreamHandshakeLog? handshakeLog = null)
     {
         CertificateSource workload;
         TrustBundle ca;
@@ -58,7 +60,7 @@ public sealed class MeshSidecar
 
         var mesh = new MeshMetrics(metrics.Registry);
         var peers = new PeerMetadataCache(); // peers seen by either side, read once each
-        var inboundHandler = new InboundHandler(config, workload, ca, mesh, metrics, tracker, telemetry, peers);
+        var inboundHandler = new InboundHandler(config, workload, ca, mesh, metrics, tracker, telemetry, peers, handshakeLog ?? new DownstreamHandshakeLog(log));
         var outboundHandler = new OutboundHandler(snapshot.Config, config, snapshot.Clusters, workload, ca, mesh, metrics, tracker, telemetry, peers);
         Listener? inbound = null;
         var binding = (Owner: "the mesh inbound listener (mesh.inbound.port)", Port: config.Inbound.Port);
@@ -70,7 +72,7 @@ public sealed class MeshSidecar
             inbound.Start();
             outbound.Start();
             log.Info("mesh sidecar listening", ("inbound", inbound.LocalEndPoint), ("outbound", outbound.LocalEndPoint), ("identity", workload.Current.SpiffeId?.Value ?? "none"), ("mode", config.Inbound.Mode.ToString().ToLowerInvariant()));
-            return new MeshSidecar(inbound, outbound, outboundHandler);
+            return new MeshSidecar(inbound, outbound, inboundHandler, outboundHandler);
         }
         catch (SocketException ex)
         {
@@ -79,8 +81,38 @@ public sealed class MeshSidecar
         }
     }
 
-    /// <summary>Applies a reload to the outbound services (their routes, protocols and the clusters they use).</summary>
-    public void Update(MeshConfig config, ProxySnapshot snapshot) => _outboundHandler.Update(snapshot.Config, config, snapshot.Clusters);
+    /// <summary>
+    /// Applies a reload to both sides: the outbound services (routes, protocols, the clusters they use), and the inbound
+    /// mode, detection, opaque ports, authorization and workload labels. The ports and the identity's files are not
+    /// reloaded (<see cref="RestartOnlyChanges"/>); the certificate store rotates the files' contents.
+    /// </summary>
+    public void Update(MeshConfig config, ProxySnapshot snapshot)
+    {
+        _outboundHandler.Update(snapshot.Config, config, snapshot.Clusters);
+        _inboundHandler.Update(config);
+    }
+
+    /// <summary>What a reload from <paramref name="running"/> to <paramref name="reloaded"/> changes that takes a restart, as a phrase; null when nothing does.</summary>
+    public static string? RestartOnlyChanges(MeshConfig running, MeshConfig reloaded)
+    {
+        var changes = new List<string>();
+        if (reloaded.Inbound.Port != running.Inbound.Port)
+        {
+            changes.Add("mesh.inbound.port");
+        }
+
+        if (reloaded.Outbound.Port != running.Outbound.Port)
+        {
+            changes.Add("mesh.outbound.port");
+        }
+
+        if (reloaded.Identity != running.Identity)
+        {
+            changes.Add("mesh.identity (replace the files in place instead: they are watched and rotated)");
+        }
+
+        return changes.Count == 0 ? null : string.Join(", ", changes);
+    }
 
     /// <summary>The clusters the outbound services' HTTP traffic uses (the heartbeat expires their ejections and sweeps their pools).</summary>
     public IReadOnlyList<Upstream.Cluster> OutboundClusters => _outboundHandler.Clusters;

@@ -79,13 +79,13 @@ public static class PeerMetadata
     private const byte MapEntryTag = (1 << 3) | 2;   // Struct.fields, length-delimited
     private const byte KeyTag = (1 << 3) | 2;        // entry key
     private const byte ValueTag = (2 << 3) | 2;      // entry value
-    private const byte StringValueTag = (3 << 3) | 2;
-    private const byte StructValueTag = (5 << 3) | 2;
+    internal const byte StringValueTag = (3 << 3) | 2;
+    internal const byte StructValueTag = (5 << 3) | 2;
 
     private static void WriteStringEntry(List<byte> output, string key, string value) =>
         WriteEntry(output, key, StringValueTag, Encoding.UTF8.GetBytes(value));
 
-    private static void WriteEntry(List<byte> output, string key, byte valueKind, IReadOnlyCollection<byte> payload)
+    internal static void WriteEntry(List<byte> output, string key, byte valueKind, IReadOnlyCollection<byte> payload)
     {
         var keyBytes = Encoding.UTF8.GetBytes(key);
         var value = new List<byte> { valueKind };
@@ -104,7 +104,7 @@ public static class PeerMetadata
         output.AddRange(entry);
     }
 
-    private static void WriteVarint(List<byte> output, int value)
+    internal static void WriteVarint(List<byte> output, int value)
     {
         var v = (uint)value;
         while (v >= 0x80)
@@ -195,7 +195,7 @@ public static class PeerMetadata
     }
 
     /// <summary>One field of a protobuf message: its number, wire type, and for length-delimited ones the payload.</summary>
-    private static bool TryReadField(ref ReadOnlySpan<byte> input, out int field, out int wireType, out ReadOnlySpan<byte> payload)
+    internal static bool TryReadField(ref ReadOnlySpan<byte> input, out int field, out int wireType, out ReadOnlySpan<byte> payload)
     {
         payload = default;
         field = 0;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Proxy.Forwarding;
+using Proxy.Resilience;
 
 namespace Proxy.Observability;
 
@@ -67,6 +68,8 @@ public sealed class RouteMetrics(
     private const int StatusCount = 500; // 100..599
     private const int NoStatus = StatusCount; // the slot of status 0: no response was sent (DC)
     private const int SlotCount = (StatusCount + 1) * ResponseFlags.Count;
+    private const int MaxGrpcStatus = 16; // UNAUTHENTICATED, the last canonical code (grpc/doc/statuscodes.md)
+    private const int GrpcSlots = MaxGrpcStatus + 3; // none, 0..16, and one for any other code
 
     // The series seen so far, few in practice (200, a 404, a 503 UF...): a copy-on-write list scanned in order. A
     // table with a slot for every (status, flag, protocol) held 60 KiB per route, per cluster and per peer, 120 MB
@@ -81,11 +84,17 @@ public sealed class RouteMetrics(
 
     public RequestSeries Get(int status, ResponseFlag flag) => Get(status, flag, grpc: false);
 
-    /// <summary>The series of a request; <paramref name="grpc"/> selects request_protocol "grpc" instead of "http".</summary>
-    public RequestSeries Get(int status, ResponseFlag flag, bool grpc)
+    /// <summary>
+    /// The series of a request; <paramref name="grpc"/> selects request_protocol "grpc" instead of "http", and
+    /// <paramref name="grpcStatus"/> (a gRPC call's status from its trailers, or -1 for none) fills
+    /// grpc_response_status. Codes past gRPC's 16 canonical ones share one series labelled with the first seen,
+    /// so a misbehaving server cannot grow the label's cardinality.
+    /// </summary>
+    public RequestSeries Get(int status, ResponseFlag flag, bool grpc, int grpcStatus = AttemptOutcome.NoGrpcStatus)
     {
         var statusIndex = (uint)(status - MinStatus) < StatusCount ? status - MinStatus : status == 0 ? NoStatus : 0;
-        var key = statusIndex * ResponseFlags.Count + (int)flag + (grpc ? SlotCount : 0);
+        var grpcSlot = (uint)grpcStatus <= MaxGrpcStatus ? grpcStatus + 1 : grpcStatus < 0 ? 0 : GrpcSlots - 1;
+        var key = ((statusIndex * ResponseFlags.Count + (int)flag + (grpc ? SlotCount : 0)) * GrpcSlots) + grpcSlot;
         foreach (var entry in Volatile.Read(ref _entries))
         {
             if (entry.Key == key)
@@ -94,10 +103,10 @@ public sealed class RouteMetrics(
             }
         }
 
-        return Create(key, status, flag, grpc ? "grpc" : "http");
+        return Create(key, status, flag, grpc ? "grpc" : "http", grpcStatus);
     }
 
-    private RequestSeries Create(int key, int status, ResponseFlag flag, string protocol)
+    private RequestSeries Create(int key, int status, ResponseFlag flag, string protocol, int grpcStatus)
     {
         lock (_gate)
         {
@@ -117,7 +126,8 @@ public sealed class RouteMetrics(
                 from.Workload, from.Namespace, from.Principal, from.App, from.Version,
                 to.Workload, to.Namespace, to.Principal, to.App, to.Version,
                 _service.Host, _service.Name, _service.Namespace,
-                protocol, status.ToString(CultureInfo.InvariantCulture), "", flag.ShortCode(), _peer.SecurityPolicy]);
+                protocol, status.ToString(CultureInfo.InvariantCulture),
+                grpcStatus < 0 ? "" : grpcStatus.ToString(CultureInfo.InvariantCulture), flag.ShortCode(), _peer.SecurityPolicy]);
             Volatile.Write(ref _entries, [.. _entries, new Entry(key, series)]);
             return series;
         }

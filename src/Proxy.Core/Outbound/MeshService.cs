@@ -24,6 +24,12 @@ public sealed class MeshService(string name, MeshServiceProtocol protocol, Clust
     /// <summary>The metrics of its opaque traffic, with both workloads (the destination's as its certificate tells it).</summary>
     public TcpStreamMetrics TcpMetrics { get; } = tcpMetrics;
 
+    /// <summary>
+    /// Run once the opaque connection's TLS is up: Istio's TCP metadata exchange, naming the metrics series of the
+    /// server's workload; null for a plain-text destination.
+    /// </summary>
+    public Func<TlsConnection, ValueTask<TcpStreamMetrics?>>? TcpAfterHandshake { get; init; }
+
     /// <summary>The identity the upstream must prove, or null for plain text.</summary>
     public SpiffeId? Identity { get; } = identity;
 

@@ -72,6 +72,9 @@ internal sealed class MeshServiceBuilder(
         Remove = new ConfigList<string>([PeerMetadata.HeaderName, PeerMetadata.IdHeaderName]),
     };
 
+    /// <summary>This workload's side of Istio's TCP metadata exchange, for opaque traffic to other sidecars.</summary>
+    private readonly TcpPeerExchanger _tcpExchange = new(local);
+
     /// <summary>Every variant made (or kept) for this configuration (the heartbeat expires their ejections, sweeps their pools).</summary>
     public VariantSet Variants { get; } = new();
 
@@ -92,13 +95,27 @@ internal sealed class MeshServiceBuilder(
             endpoints[i] = cluster.Endpoints[i];
         }
 
-        var tls = identity is null ? null : Policy(identity, MeshAlpn.Tcp);
+        // Opaque traffic to a sidecar offers Istio's TCP metadata exchange first, plain opaque second (a peer without it).
+        var tls = identity is null ? null : Policy(identity, MeshAlpn.TcpWithPeerExchange, MeshAlpn.Tcp);
         var tcp = new Cluster(cluster.Name, endpoints, PickerRegistry.Create(PickerRegistry.DefaultName, endpoints, PickerOptions.Default), cluster.Settings with { Tls = tls }, cluster.Metrics);
         var http1 = service.Protocol is MeshServiceProtocol.Auto or MeshServiceProtocol.Http ? Routing(service, identity, http2: false) : null;
         var http2 = service.Protocol != MeshServiceProtocol.Tcp ? Routing(service, identity, http2: true) : null;
-        var tcpMetrics = metrics.TcpStream(OutboundHandler.Name, cluster.Name, "source", local,
-            peers.Resolve([], identity?.Value ?? WorkloadLabels.UnknownValue, WorkloadLabels.UnknownValue), ServiceLabels.Of(service.Host ?? service.Cluster));
-        return new MeshService(service.Address.ToString(), service.Protocol, tcp, tcpMetrics, identity, http1, http2);
+        var serviceLabels = ServiceLabels.Of(service.Host ?? service.Cluster);
+        var principal = identity?.Value ?? WorkloadLabels.UnknownValue;
+        var tcpMetrics = metrics.TcpStream(OutboundHandler.Name, cluster.Name, "source", local, peers.Resolve([], principal, WorkloadLabels.UnknownValue), serviceLabels);
+
+        // The server sidecar's workload, when its TLS agreed on the exchange: the connection is counted under it.
+        async ValueTask<TcpStreamMetrics?> AfterHandshake(TlsConnection connection)
+        {
+            if (!TcpPeerExchanger.Negotiated(connection) || await _tcpExchange.ExchangeAsync(connection).ConfigureAwait(false) is not { Length: > 0 } metadata)
+            {
+                return null;
+            }
+
+            return metrics.TcpStream(OutboundHandler.Name, cluster.Name, "source", local, peers.Resolve(metadata, principal, WorkloadLabels.UnknownValue), serviceLabels);
+        }
+
+        return new MeshService(service.Address.ToString(), service.Protocol, tcp, tcpMetrics, identity, http1, http2) { TcpAfterHandshake = identity is null ? null : AfterHandshake };
     }
 
     /// <summary>
@@ -200,6 +217,6 @@ internal sealed class MeshServiceBuilder(
         return variant;
     }
 
-    private TlsClientPolicy Policy(SpiffeId identity, string alpn) =>
-        new(null, meshCa, workload, [alpn], identity, protocols: TlsDefaults.Mesh);
+    private TlsClientPolicy Policy(SpiffeId identity, params string[] alpn) =>
+        new(null, meshCa, workload, alpn, identity, protocols: TlsDefaults.Mesh);
 }

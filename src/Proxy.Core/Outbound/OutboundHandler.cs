@@ -132,7 +132,7 @@ public sealed class OutboundHandler : IConnectionHandler
             };
             if (routes is null)
             {
-                await TcpForwarder.ForwardAsync(connection, connection, service.TcpCluster, Name, TimeSpan.FromHours(1), _listenerMetrics, _metrics, _tracker, null, _telemetry(), service.TcpMetrics).ConfigureAwait(false);
+                await TcpForwarder.ForwardAsync(connection, connection, service.TcpCluster, Name, TimeSpan.FromHours(1), _listenerMetrics, _metrics, _tracker, null, _telemetry(), service.TcpMetrics, service.TcpAfterHandshake).ConfigureAwait(false);
                 return;
             }
 

@@ -25,6 +25,10 @@ public sealed class ProxyRuntime : IAsyncDisposable
     private readonly SemaphoreSlim _applyLock = new(1, 1);
     private readonly Dictionary<string, Listener> _listeners = new(StringComparer.Ordinal);
     private ProxySnapshot? _snapshot;
+    /// <summary>Says why clients' TLS handshakes fail, rate-limited (edge listeners and the mesh inbound side).</summary>
+    internal Tls.DownstreamHandshakeLog HandshakeLog => _handshakeLog ??= new Tls.DownstreamHandshakeLog(_log);
+
+    private Tls.DownstreamHandshakeLog? _handshakeLog;
     private Inbound.MeshSidecar? _mesh;
     private volatile bool _draining;
 
@@ -159,7 +163,7 @@ public sealed class ProxyRuntime : IAsyncDisposable
                 // Sidecar listeners start with the first mesh configuration (their ports do not change on reload).
                 try
                 {
-                    _mesh = Inbound.MeshSidecar.Start(meshConfig, snapshot, Certificates, _metrics, Connections, _log, () => Telemetry);
+                    _mesh = Inbound.MeshSidecar.Start(meshConfig, snapshot, Certificates, _metrics, Connections, _log, () => Telemetry, HandshakeLog);
                 }
                 catch (ListenerBindException)
                 {
@@ -178,12 +182,13 @@ public sealed class ProxyRuntime : IAsyncDisposable
 
             if (_mesh is not null && config.Mesh is { } reloaded && previousSnapshot?.Config.Mesh is { } running)
             {
-                // Outbound services (routes, splits, retries, the clusters they use) take a reload at once, as edge
-                // listeners do. The rest of the sidecar is built once; say so rather than seem to apply a change.
+                // Both sides take a reload at once, as edge listeners do: outbound services, inbound mode, rules,
+                // workload and detection. The listeners' ports and the identity's paths are bound once; say so rather
+                // than seem to apply a change.
                 _mesh.Update(reloaded, snapshot);
-                if (reloaded with { Outbound = reloaded.Outbound with { Services = running.Outbound.Services } } != running)
+                if (Inbound.MeshSidecar.RestartOnlyChanges(running, reloaded) is { } restartOnly)
                 {
-                    _log.Warn("this reload changes the mesh section beyond its outbound services, which took it; the sidecar's ports, identity and inbound side (mode, rules, workload, detection) keep what the proxy started with until it restarts");
+                    _log.Warn($"this reload changes {restartOnly}, which the running sidecar keeps until it restarts; the rest of the mesh section took effect");
                 }
             }
 
@@ -376,6 +381,7 @@ public sealed class ProxyRuntime : IAsyncDisposable
                     catch (Exception ex) when (TlsHandshake.IsHandshakeFailure(ex))
                     {
                         runtime.TlsMetrics.HandshakeFailures.WithLabels(listenerName).Increment();
+                        runtime.HandshakeLog.Failed(listenerName, socket.RemoteEndPoint, ex);
                         return; // no certificate, an untrusted one, or not TLS at all: close
                     }
 

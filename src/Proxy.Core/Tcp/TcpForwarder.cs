@@ -60,7 +60,7 @@ public sealed class TcpForwarder : ITrackedConnection
     public static async Task ForwardAsync(
         IDuplexPipe downstream, IDisposable downstreamOwner, Cluster cluster, string listener, TimeSpan idleTimeout,
         ListenerMetrics listenerMetrics, ProxyMetrics metrics, ConnectionTracker tracker, IPAddress? clientAddress, RequestTelemetry? telemetry = null,
-        TcpStreamMetrics? streamMetrics = null)
+        TcpStreamMetrics? streamMetrics = null, Func<TlsConnection, ValueTask<TcpStreamMetrics?>>? afterHandshake = null)
     {
         // ring_hash and maglev keep a client on one endpoint when the cluster hashes on its address.
         var pickContext = cluster.HashOnClientAddress && clientAddress is not null ? PickContext.ForAddress(clientAddress) : PickContext.None;
@@ -68,15 +68,21 @@ public sealed class TcpForwarder : ITrackedConnection
         var id = tracker.Add(forwarder);
         var started = Environment.TickCount64;
         var startTime = telemetry?.AccessLog is not null ? DateTime.UtcNow : default;
-        var stream = streamMetrics ?? metrics.TcpStream(listener, cluster.Name);
-        stream.IstioOpened.Increment();
+        forwarder._stream = streamMetrics ?? metrics.TcpStream(listener, cluster.Name);
+        forwarder._afterHandshake = afterHandshake;
         try
         {
-            await forwarder.RunAsync(stream).ConfigureAwait(false);
+            await forwarder.RunAsync().ConfigureAwait(false);
         }
         finally
         {
             tracker.Remove(id);
+            var stream = forwarder._stream;
+            if (!forwarder._opened)
+            {
+                stream.IstioOpened.Increment(); // it never got as far as the upstream: counted on the series it started with
+            }
+
             var elapsed = Environment.TickCount64 - started;
             stream.Duration.Observe(elapsed);
             stream.IstioClosed.Increment();
@@ -105,7 +111,13 @@ public sealed class TcpForwarder : ITrackedConnection
     private Endpoint? _endpoint;
     private string _flag = "-";
 
-    private async Task RunAsync(TcpStreamMetrics stream)
+    // The series the connection is counted in: the one it starts with, or the one the upstream's handshake named
+    // (a sidecar learns its peer's workload there, _afterHandshake).
+    private TcpStreamMetrics _stream = null!;
+    private Func<TlsConnection, ValueTask<TcpStreamMetrics?>>? _afterHandshake;
+    private bool _opened;
+
+    private async Task RunAsync()
     {
         var endpoint = _cluster.Pick(_pickContext);
         if (endpoint is null)
@@ -145,7 +157,15 @@ public sealed class TcpForwarder : ITrackedConnection
             }
 
             _upstreamTransport = secured;
+            if (_afterHandshake is not null && await _afterHandshake(secured).ConfigureAwait(false) is { } named)
+            {
+                _stream = named;
+            }
         }
+
+        var stream = _stream;
+        stream.IstioOpened.Increment();
+        _opened = true;
 
         _cluster.Metrics.Connections.Increment();
         _cluster.Metrics.ConnectDuration.Observe(Environment.TickCount64 - connectStarted);

@@ -16,6 +16,12 @@ public static class MeshAlpn
     /// <summary>Opaque bytes inside.</summary>
     public const string Tcp = "istio";
 
-    /// <summary>What the server sidecar accepts: the three above, and plain <c>http/1.1</c> from older peers (then sniffed as before).</summary>
-    public static readonly string[] Accepted = [Http2, Http11, Tcp, "http/1.1"];
+    /// <summary>Opaque bytes inside, after both sides' workload metadata (<see cref="Observability.TcpPeerExchange"/>); offered before <see cref="Tcp"/>.</summary>
+    public const string TcpWithPeerExchange = Observability.TcpPeerExchange.Alpn;
+
+    /// <summary>
+    /// What the server sidecar accepts: the four above, and plain <c>http/1.1</c> from older peers (then sniffed as
+    /// before). The server's order decides, so the exchange wins over plain opaque when the client offers both.
+    /// </summary>
+    public static readonly string[] Accepted = [Http2, Http11, TcpWithPeerExchange, Tcp, "http/1.1"];
 }

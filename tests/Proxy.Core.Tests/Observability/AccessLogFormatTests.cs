@@ -53,6 +53,17 @@ public class AccessLogFormatTests
     }
 
     [Fact]
+    public void Write_PeerUriSans_EachSideItsOwn()
+    {
+        // A server sidecar's line names the caller (downstream), a client sidecar's the callee (upstream).
+        Assert.True(AccessLogFormat.TryCompile("%DOWNSTREAM_PEER_URI_SAN% %UPSTREAM_PEER_URI_SAN%", out var format, out var error), error);
+        var entry = Entry();
+        entry.UpstreamPeerIdentity = "spiffe://mesh.test/ns/default/sa/orders";
+
+        Assert.Equal("- spiffe://mesh.test/ns/default/sa/orders\n", Write(format!, entry));
+    }
+
+    [Fact]
     public void Write_RequestHeaderWithLengthLimit_Truncated()
     {
         Assert.True(AccessLogFormat.TryCompile("%REQ(:PATH):6%", out var format, out _));

@@ -28,6 +28,29 @@ public class RouteMetricsTests
     }
 
     [Fact]
+    public void Get_GrpcStatus_OwnSeriesPerStatus_UnknownCodesShareOne()
+    {
+        // grpc_response_status comes from the call's trailers: OK and UNAVAILABLE under the same HTTP 200 are two
+        // series; codes past the 16 canonical ones share one, so a server cannot grow the label without bound.
+        var registry = new MetricsRegistry();
+        var metrics = new RouteMetrics(new RequestMetricFamilies(registry), "web", "api", "backend");
+        RequestSeries ok = metrics.Get(200, ResponseFlag.None, grpc: true, grpcStatus: 0);
+        RequestSeries unavailable = metrics.Get(200, ResponseFlag.None, grpc: true, grpcStatus: 14);
+        RequestSeries none = metrics.Get(200, ResponseFlag.None, grpc: true);
+        Assert.NotSame(ok, unavailable);
+        Assert.NotSame(ok, none);
+        Assert.Same(ok, metrics.Get(200, ResponseFlag.None, grpc: true, grpcStatus: 0));
+        Assert.Same(metrics.Get(200, ResponseFlag.None, grpc: true, grpcStatus: 17), metrics.Get(200, ResponseFlag.None, grpc: true, grpcStatus: 99));
+        ok.Record(1, 10, 10);
+        unavailable.Record(1, 10, 10);
+        unavailable.Record(1, 10, 10);
+
+        string text = registry.Render();
+        Assert.Contains("request_protocol=\"grpc\",response_code=\"200\",grpc_response_status=\"0\",response_flags=\"-\",connection_security_policy=\"unknown\"} 1", text);
+        Assert.Contains("request_protocol=\"grpc\",response_code=\"200\",grpc_response_status=\"14\",response_flags=\"-\",connection_security_policy=\"unknown\"} 2", text);
+    }
+
+    [Fact]
     public void ForPeer_SourceReporter_LocalWorkloadAsSourcePeerAsDestination_OneSeriesPerPeer()
     {
         var registry = new MetricsRegistry();

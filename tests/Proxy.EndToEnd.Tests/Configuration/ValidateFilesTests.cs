@@ -73,6 +73,17 @@ public sealed class ValidateFilesTests : IDisposable
     }
 
     [Fact]
+    public async Task Validate_MissingConfigFile_NamesTheFileWithoutALineNumber()
+    {
+        // A problem with the file as a whole has no line: "file: message", not "file:0:0: message".
+        var missing = Path.Combine(Path.GetTempPath(), $"proxy-missing-{Guid.NewGuid():N}.yaml");
+        var stderr = new StringWriter();
+        Assert.Equal(1, await CommandLine.RunAsync(["validate", "--config", missing], new StringWriter(), stderr));
+        Assert.Contains($"{missing}: the configuration file {missing} does not exist; check the path", stderr.ToString());
+        Assert.DoesNotContain(":0:0", stderr.ToString());
+    }
+
+    [Fact]
     public async Task Run_MissingKey_RefusesToStartWithTheSameMessage()
     {
         using var ca = CertificateAuthority.Create("run CA", TimeSpan.FromDays(1));

@@ -88,9 +88,13 @@ public class PickerDistributionTests
 
         Assert.Equal(3, before.Values.Distinct().Count());
 
-        // Remove c: users of a and b stay where they were; only c's users move.
+        // Remove c: only c's users must move. Users of a and b stay where they were: all of them with ring_hash
+        // (consistent hashing moves nothing else), nearly all with maglev, whose lookup table is rebuilt and only
+        // promises minimal disruption (Eisenbud et al., "Maglev", section 3.4; Envoy's docs say the same), so a
+        // few may move depending on the endpoints' addresses, which differ from run to run.
         await proxy.RewriteConfig(HttpConfigs.Single($"{a.Address}, {b.Address}", picker, clusterExtra: cluster).Replace("127.0.0.1:0\n    protocol", $"127.0.0.1:{port}\n    protocol"));
         Assert.True(await proxy.Host.ReloadAsync(), proxy.Log.ToString());
+        int survivors = 0, moved = 0;
         foreach (var (user, name) in before)
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, "/hello");
@@ -99,12 +103,16 @@ public class PickerDistributionTests
             var now = response.Headers.GetValues("x-upstream").Single();
             if (name != "c")
             {
-                Assert.Equal(name, now);
+                survivors++;
+                moved += name == now ? 0 : 1;
             }
             else
             {
                 Assert.NotEqual("c", now);
             }
         }
+
+        var allowed = picker == "maglev" ? survivors / 10 : 0;
+        Assert.True(moved <= allowed, $"{picker}: {moved} of {survivors} users of the remaining endpoints moved (at most {allowed} may)");
     }
 }

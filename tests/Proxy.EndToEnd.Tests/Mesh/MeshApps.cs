@@ -63,4 +63,26 @@ internal static class MeshApps
         {{servers}}
         }
         """;
+
+    /// <summary>
+    /// A raw capture of <paramref name="device"/> for <paramref name="seconds"/>: every frame's bytes to
+    /// <paramref name="path"/>, and the number of TCP connection openings seen (SYN without ACK, IPv4) to
+    /// <paramref name="path"/>.syns.
+    /// </summary>
+    public static string CaptureScript(string device, string path, int seconds) => $$"""
+        import socket, time
+        s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+        s.bind(('{{device}}', 0)); s.settimeout(0.2)
+        end = time.time() + {{seconds}}
+        syns = 0
+        with open('{{path}}', 'wb') as out:
+            while time.time() < end:
+                try: frame = s.recv(65535)
+                except socket.timeout: continue
+                out.write(frame)
+                if len(frame) > 34 and frame[12:14] == b'\x08\x00' and frame[23] == 6:
+                    tcp = 14 + (frame[14] & 0x0f) * 4
+                    if len(frame) > tcp + 13 and frame[tcp + 13] & 0x12 == 0x02: syns += 1
+        open('{{path}}.syns', 'w').write(str(syns))
+        """;
 }

@@ -20,6 +20,8 @@ public sealed class MeshHttpNamespaceTests
         var reason = NetnsTopology.SkipReason();
         Skip.If(reason is not null, reason);
         var binary = Environment.GetEnvironmentVariable("PROXY_BINARY")!;
+        var nodePath = GrpcNodeApps.NodePath(out var nodeMissing);
+        Assert.True(nodePath is not null, $"the gRPC apps need grpc-node: {nodeMissing}");
         var dir = Directory.CreateTempSubdirectory("proxy-mesh-l7-").FullName;
         if (!OperatingSystem.IsWindows())
         {
@@ -37,6 +39,7 @@ public sealed class MeshHttpNamespaceTests
             net.Start(net.Server, MeshApps.Python, "-c", ServerFirstApp);
             File.WriteAllText(Path.Combine(dir, "nginx.conf"), MeshApps.NginxConfig(dir, "server { listen 0.0.0.0:8081 http2; location / { return 200 \"$server_protocol\"; } }"));
             net.Start(net.Server, "nginx", "-c", Path.Combine(dir, "nginx.conf"), "-p", dir);
+            net.Start(net.Server, "env", "NODE_PATH=" + nodePath, "node", "-e", GrpcNodeApps.Server(50051));
             File.WriteAllText(Path.Combine(dir, "server.yaml"), ServerConfig(dir));
             File.WriteAllText(Path.Combine(dir, "client.yaml"), ClientConfig(dir));
             foreach (var ns in new[] { net.Client, net.Server })
@@ -50,7 +53,7 @@ public sealed class MeshHttpNamespaceTests
             net.Start(net.Client, "env", "POD_NAMESPACE=default", binary, "run", "--config", Path.Combine(dir, "client.yaml"));
             MeshApps.Must(NetnsTopology.Exec(net.Server, binary, "wait-ready", "--admin", "127.0.0.1:15000", "--timeout", "20s"));
             MeshApps.Must(NetnsTopology.Exec(net.Client, binary, "wait-ready", "--admin", "127.0.0.1:15000", "--timeout", "20s"));
-            foreach (var port in new[] { 9001, 9002, 9003, 9004, 8081, 3306 })
+            foreach (var port in new[] { 9001, 9002, 9003, 9004, 8081, 3306, 50051 })
             {
                 MeshApps.WaitForPort(net.Server, port);
             }
@@ -75,11 +78,22 @@ public sealed class MeshHttpNamespaceTests
             // Multiplexing: 24 app connections at once, 10 requests each. The client sidecar carries HTTP/1.1 as HTTP/2
             // streams over one connection per endpoint (an HTTP/1.1 pool would open one per request in flight), and the
             // server sidecar hands the replicas HTTP/1.1 again (they speak nothing else).
+            // A capture on the link meanwhile sees TLS records only, and few connections opened.
+            var capturePath = Path.Combine(dir, "veth.bin");
+            var capture = net.Start(net.Server, MeshApps.Python, "-c", MeshApps.CaptureScript(net.ServerVeth, capturePath, seconds: 5));
+            Thread.Sleep(700);
             (code, output) = MeshApps.AsApp(net.Client, MeshApps.Python, "-c", ParallelClient("10.96.0.10", connections: 24, requests: 10));
             Assert.True(code == 0, output);
             Assert.Equal(240, Tally(output).Where(a => a.Key is "200 9001" or "200 9002").Sum(a => a.Value));
             var opened = MeshApps.Sum(MeshApps.Metrics(net.Client), "proxy_upstream_connections_total", "cluster=\"api\"");
             Assert.True(opened is >= 1 and <= 4, $"upstream connections opened for 540 requests, 24 at a time: {opened}");
+            Assert.True(capture.WaitForExit(15_000), "packet capture did not finish");
+            var wire = System.Text.Encoding.Latin1.GetString(File.ReadAllBytes(capturePath));
+            Assert.True(wire.Contains("\u0017\u0003\u0003", StringComparison.Ordinal), "no TLS application data record seen on the link");
+            Assert.DoesNotContain("/parallel/", wire);
+            Assert.DoesNotContain("HTTP/1.1 200", wire);
+            var syns = int.Parse(File.ReadAllText(capturePath + ".syns"), CultureInfo.InvariantCulture);
+            Assert.True(syns <= 4, $"connections opened on the link for 240 requests from 24 app connections: {syns}");
 
             // Istio's labels on both sides, each sidecar knowing the other's workload from the metadata exchange: the
             // caller reports source (itself) and destination (the server's workload, sent back on each response).
@@ -126,6 +140,23 @@ public sealed class MeshHttpNamespaceTests
             Assert.True(h2Code == 0 && h2Body.Trim() == "HTTP/2.0", $"h2c through both sidecars: curl exit {h2Code}: {h2Body}");
             Assert.Contains("request_protocol=\"http\"", MeshApps.Metrics(net.Client));
 
+            // gRPC from a real client (grpc-node): unary calls, a server stream, a bidirectional stream that
+            // interleaves, and a call the server fails. Each side counts them as gRPC with the status from the trailers.
+            var (grpcCode, grpcOutput) = MeshApps.AsApp(net.Client, "env", "NODE_PATH=" + nodePath, "node", "-e", GrpcNodeApps.Client("10.96.0.15:80", 50));
+            Assert.True(grpcCode == 0, $"gRPC through both sidecars: exit {grpcCode}: {grpcOutput}");
+            Assert.Equal(["unary 50 ok", "stream 0,1,2,3,4", "bidi 7,8,9", "fail 5"], grpcOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            var grpcSource = MeshApps.Metrics(net.Client);
+            var grpcDestination = MeshApps.Metrics(net.Server);
+            foreach (var (side, reporter) in new[] { (grpcSource, "source"), (grpcDestination, "destination") })
+            {
+                Assert.True(MeshApps.Sum(side, "istio_requests_total", $"reporter=\"{reporter}\"", "request_protocol=\"grpc\",response_code=\"200\",grpc_response_status=\"0\"") >= 52, side);
+                Assert.Equal(1, MeshApps.Sum(side, "istio_requests_total", $"reporter=\"{reporter}\"", "request_protocol=\"grpc\",response_code=\"200\",grpc_response_status=\"5\""));
+            }
+
+            // Both sides log each request with the workload on the other side, as mutual TLS proved it.
+            Assert.Contains("\"upstream_peer_identity\":\"" + ServerId + "\"", WaitForLines(Path.Combine(dir, "client-access.log"), "/test.Echo/Fail"));
+            Assert.Contains("\"peer_identity\":\"" + ClientId + "\"", WaitForLines(Path.Combine(dir, "server-access.log"), "/test.Echo/Fail"));
+
             // 4. Outlier detection: a replica that fails every request is ejected after three 503s in a row, comes back
             // when its ejection time is over (1 s, then 2 s), fails again and is ejected again. Retries hide every
             // failure from the app meanwhile.
@@ -144,12 +175,36 @@ public sealed class MeshHttpNamespaceTests
 
             // Opaque traffic is counted in Istio's TCP families on both sides, with both workloads as far as each knows
             // them (the caller knows the server by the identity it required; the server knows the caller's certificate).
+            // With Istio's TCP metadata exchange (ALPN istio-peer-exchange) each side knows the other's workload too.
             Assert.True(MeshApps.Sum(MeshApps.Metrics(net.Client), "istio_tcp_connections_opened_total", "reporter=\"source\"",
-                "source_workload=\"web\",source_workload_namespace=\"default\"", "destination_principal=\"" + ServerId + "\"",
+                "source_workload=\"web\",source_workload_namespace=\"default\"", "destination_workload=\"orders\",destination_workload_namespace=\"default\",destination_principal=\"" + ServerId + "\",destination_app=\"orders\",destination_version=\"v1\"",
                 "destination_service=\"db\"", "request_protocol=\"tcp\"") >= 1, MeshApps.Metrics(net.Client));
             Assert.True(MeshApps.Sum(MeshApps.Metrics(net.Server), "istio_tcp_connections_opened_total", "reporter=\"destination\"",
-                "source_workload_namespace=\"default\",source_principal=\"" + ClientId + "\"", "destination_workload=\"orders\"",
+                "source_workload=\"web\",source_workload_namespace=\"default\",source_principal=\"" + ClientId + "\",source_app=\"web\",source_version=\"v3\"", "destination_workload=\"orders\"",
                 "connection_security_policy=\"mutual_tls\"") >= 1, MeshApps.Metrics(net.Server));
+
+            // 6. The server sidecar reloads a deny rule and a new version. The rule holds for the next request on the
+            // connection already open between the sidecars (no new connection is made), and the version labels the
+            // connections accepted after the reload.
+            MeshApps.Must(MeshApps.AsApp(net.Client, MeshApps.Python, "-c", KeepAliveClient("10.96.0.10", 2))); // the connections are warm
+            var connectionsBefore = MeshApps.Sum(MeshApps.Metrics(net.Server), "proxy_mesh_inbound_connections_total");
+            File.WriteAllText(Path.Combine(dir, "server.yaml"), ServerConfig(dir, reloaded: true));
+            var serverReload = System.Diagnostics.Stopwatch.StartNew();
+            while (MeshApps.Sum(MeshApps.Metrics(net.Server), "proxy_config_reloads_total", "result=\"ok\"") < 1)
+            {
+                Assert.True(serverReload.Elapsed < TimeSpan.FromSeconds(15), "the server sidecar never reloaded its changed file");
+                Thread.Sleep(200);
+            }
+
+            (code, output) = MeshApps.AsApp(net.Client, MeshApps.Python, "-c", KeepAliveClient("10.96.0.10", 1, path: "/private/"));
+            Assert.True(code == 0 && output.TrimStart().StartsWith("403", StringComparison.Ordinal), $"a path the reloaded policy denies: {output}");
+            var afterReload = MeshApps.Metrics(net.Server);
+            Assert.Equal(connectionsBefore, MeshApps.Sum(afterReload, "proxy_mesh_inbound_connections_total"));
+            Assert.True(MeshApps.Sum(afterReload, "proxy_mesh_inbound_denied_total", "reason=\"authorization\"") >= 1, afterReload);
+            (bannerCode, banner) = MeshApps.AsApp(net.Client, MeshApps.Python, "-c", ServerFirstClient);
+            Assert.True(bannerCode == 0 && banner.Contains("220 server-first ready"), banner);
+            Assert.True(MeshApps.Sum(MeshApps.Metrics(net.Server), "istio_tcp_connections_opened_total", "reporter=\"destination\"",
+                "destination_workload=\"orders\",destination_workload_namespace=\"default\"", "destination_version=\"v2\"") >= 1, MeshApps.Metrics(net.Server));
         }
         finally
         {
@@ -176,15 +231,19 @@ public sealed class MeshHttpNamespaceTests
         output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .GroupBy(l => l).ToDictionary(g => g.Key, g => g.Count());
 
-    private static string ServerConfig(string dir) => $$"""
+    private static string ServerConfig(string dir, bool reloaded = false) => $$"""
         admin: { address: 127.0.0.1:15000 }
+        log: { access_log: {{dir}}/server-access.log }
         listeners: []
         clusters: []
         mesh:
           identity: { cert: {{dir}}/server/cert.pem, key: {{dir}}/server/key.pem, ca: {{dir}}/ca/ca.pem }
           opaque_ports: [ 3306 ]
-          workload: { name: orders, namespace: default, app: orders, version: v1 }
-          inbound: { port: 15006, mode: strict }
+          workload: { name: orders, namespace: default, app: orders, version: {{(reloaded ? "v2" : "v1")}} }
+          inbound:
+            port: 15006
+            mode: strict
+            authorization: {{(reloaded ? "[ { deny: { ports: [ 9001, 9002 ], paths: [ /private/ ] } }, { allow: {} } ]" : "[]")}}
           outbound: { port: 15001 }
         """;
 
@@ -197,6 +256,7 @@ public sealed class MeshHttpNamespaceTests
           - { name: api-v2, endpoints: [ {{NetnsTopology.ServerAddress}}:9003 ] }
           - { name: h2-app, endpoints: [ {{NetnsTopology.ServerAddress}}:8081 ] }
           - { name: db, endpoints: [ {{NetnsTopology.ServerAddress}}:3306 ] }
+          - { name: grpc-app, endpoints: [ {{NetnsTopology.ServerAddress}}:50051 ] }
           - name: ejecting
             endpoints: [ {{NetnsTopology.ServerAddress}}:9001, {{NetnsTopology.ServerAddress}}:9004 ]
             outlier_detection: { consecutive_5xx: 3, interval: 1s, base_ejection_time: 1s }
@@ -218,6 +278,7 @@ public sealed class MeshHttpNamespaceTests
               - { address: "10.96.0.12:80", cluster: h2-app, identity: "{{ServerId}}" }
               - { address: "10.96.0.13:3306", cluster: db, identity: "{{ServerId}}", protocol: tcp }
               - { address: "10.96.0.14:80", cluster: ejecting, identity: "{{ServerId}}" }
+              - { address: "10.96.0.15:80", cluster: grpc-app, identity: "{{ServerId}}", protocol: grpc }
         """;
 
     /// <summary>
@@ -294,11 +355,11 @@ public sealed class MeshHttpNamespaceTests
         """;
 
     /// <summary>The app: <paramref name="count"/> GETs on one keep-alive connection, a "status body" line each.</summary>
-    private static string KeepAliveClient(string host, int count, double pause = 0) => $$"""
+    private static string KeepAliveClient(string host, int count, double pause = 0, string path = "/item/") => $$"""
         import http.client, time
         c = http.client.HTTPConnection('{{host}}', 80, timeout=10)
         for i in range({{count.ToString(CultureInfo.InvariantCulture)}}):
-            c.request('GET', '/item/%d' % i)
+            c.request('GET', '{{path}}%d' % i)
             r = c.getresponse()
             print(r.status, r.read().decode())
             time.sleep({{pause.ToString(CultureInfo.InvariantCulture)}})

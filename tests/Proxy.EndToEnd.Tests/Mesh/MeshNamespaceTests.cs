@@ -72,6 +72,7 @@ public sealed class MeshNamespaceTests
             Assert.DoesNotContain(Marker, Encoding.Latin1.GetString(wire));
             Assert.DoesNotContain("GET /secret.txt", Encoding.Latin1.GetString(wire));
             Assert.True(IndexOf(wire, [0x17, 0x03, 0x03]) >= 0, "no TLS application data record seen on the veth");
+            Assert.True(int.Parse(File.ReadAllText(capturePath + ".syns"), System.Globalization.CultureInfo.InvariantCulture) >= 1, "the capture saw no connection open");
             var metrics = Metrics(net.Server);
             Assert.Contains($"source_principal=\"{ClientId}\",destination_principal=\"{ServerId}\",connection_security_policy=\"mutual_tls\",destination_port=\"8080\"", metrics);
 
@@ -252,16 +253,7 @@ public sealed class MeshNamespaceTests
         print(d.decode().strip(), round(time.time() - t, 2))
         """;
 
-    private static string CaptureScript(string device, string path, int seconds) => $$"""
-        import socket, time
-        s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
-        s.bind(('{{device}}', 0)); s.settimeout(0.2)
-        end = time.time() + {{seconds}}
-        with open('{{path}}', 'wb') as out:
-            while time.time() < end:
-                try: out.write(s.recv(65535))
-                except socket.timeout: pass
-        """;
+    private static string CaptureScript(string device, string path, int seconds) => MeshApps.CaptureScript(device, path, seconds);
 
     private static (int Code, string Output) AsApp(string ns, params string[] command) => MeshApps.AsApp(ns, command);
 

@@ -144,13 +144,15 @@ internal sealed class NetnsTopology : IDisposable
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(60_000))
+        // A bound, not a measure: generous, since the suite shares two cores with everything else.
+        var killed = !process.WaitForExit(180_000);
+        if (killed)
         {
             process.Kill(entireProcessTree: true);
         }
 
         process.WaitForExit();
         var text = new StringBuilder().Append(stdout.Result).Append(stderr.Result).ToString();
-        return (process.ExitCode, text);
+        return (process.ExitCode, killed ? text + $"\n[killed: {file} ran past 180 s]" : text);
     }
 }

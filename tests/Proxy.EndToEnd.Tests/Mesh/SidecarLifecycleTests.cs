@@ -62,7 +62,7 @@ public sealed class SidecarLifecycleTests
     }
 
     [Fact]
-    public async Task Reload_ChangedMeshDetection_WarnsTheInboundSideKeepsItsStartingConfiguration()
+    public async Task Reload_MeshSection_InboundTakesItOnlyAPortChangeWaitsForARestart()
     {
         var dir = Directory.CreateTempSubdirectory("proxy-mesh-reload-").FullName;
         try
@@ -71,21 +71,27 @@ public sealed class SidecarLifecycleTests
             Assert.Equal(0, await CommandLine.RunAsync(["certs", "issue", "--ca", Path.Combine(dir, "ca"), "--spiffe-id", "spiffe://t.local/ns/a/sa/b",
                 "--out", Path.Combine(dir, "w")], new StringWriter(), new StringWriter()));
             int inbound = TcpClientHelpers.UnusedPort(), outbound = TcpClientHelpers.UnusedPort();
-            string Mesh(string detect) => $$"""
+            string Mesh(string detect, int inboundPort, string mode = "strict") => $$"""
                 admin: { address: 127.0.0.1:0 }
                 listeners: []
                 clusters: []
                 mesh:
                   identity: { cert: {{dir}}/w/cert.pem, key: {{dir}}/w/key.pem, ca: {{dir}}/w/ca.pem }
                   detect_timeout: {{detect}}
-                  inbound: { port: {{inbound}} }
+                  inbound: { port: {{inboundPort}}, mode: {{mode}} }
                   outbound: { port: {{outbound}} }
                 """;
-            await using var proxy = await RunningProxy.StartAsync(Mesh("100ms"));
-            await proxy.RewriteConfig(Mesh("300ms"));
+            await using var proxy = await RunningProxy.StartAsync(Mesh("100ms", inbound));
 
+            // Detection and mode are the inbound side's to take (InboundHandler.Update): no warning.
+            await proxy.RewriteConfig(Mesh("300ms", inbound, "permissive"));
             Assert.True(await proxy.Host.ReloadAsync(), proxy.Log.ToString());
-            Assert.True(await proxy.LoggedAsync("inbound side (mode, rules, workload, detection) keep what the proxy started with until it restarts"), proxy.Log.ToString());
+            Assert.DoesNotContain("until it restarts", proxy.Log.ToString());
+
+            // A listener's port is bound once: said, not silently ignored.
+            await proxy.RewriteConfig(Mesh("300ms", TcpClientHelpers.UnusedPort(), "permissive"));
+            Assert.True(await proxy.Host.ReloadAsync(), proxy.Log.ToString());
+            Assert.True(await proxy.LoggedAsync("this reload changes mesh.inbound.port, which the running sidecar keeps until it restarts"), proxy.Log.ToString());
         }
         finally
         {

@@ -95,6 +95,11 @@ public sealed class EdgeTlsTests : IDisposable
         Assert.Contains("hello from app", accepted);
         Assert.True(await TcpClientHelpers.EventuallyAsync(async () =>
             (await proxy.Admin.MetricsAsync()).Value("proxy_tls_handshake_failures_total{listener=\"web\"}") >= 1));
+
+        // The refusal is also said in the log, with the listener and the client, so an operator need not guess.
+        Assert.True(await proxy.LoggedAsync("TLS handshake from a client failed"), proxy.Log.ToString());
+        Assert.Contains("listener=web", proxy.Log.ToString());
+        Assert.Contains("client=127.0.0.1:", proxy.Log.ToString());
     }
 
     [Fact]

@@ -53,6 +53,9 @@ public sealed class AccessLogEntry
     /// <summary>The downstream peer's identity (SPIFFE ID), or null.</summary>
     public string? PeerIdentity { get; set; }
 
+    /// <summary>The upstream peer's identity (SPIFFE ID) a client sidecar required, or null.</summary>
+    public string? UpstreamPeerIdentity { get; set; }
+
     /// <summary>The listener's name.</summary>
     public string? Listener { get; set; }
 
@@ -100,7 +103,7 @@ public sealed class AccessLogEntry
         Kind = AccessLogKind.Http;
         StartTime = default;
         DurationMs = 0;
-        Protocol = UpstreamEndpoint = ResponseFlags = PeerIdentity = Listener = Route = Cluster = null;
+        Protocol = UpstreamEndpoint = ResponseFlags = PeerIdentity = UpstreamPeerIdentity = Listener = Route = Cluster = null;
         Status = Attempts = 0;
         BytesReceived = BytesSent = 0;
         TraceIdHigh = TraceIdLow = 0;

@@ -15,7 +15,7 @@ public sealed class AccessLogFormat
     /// <summary>Every operator a format may use, for error messages and the docs.</summary>
     public const string Supported =
         "%START_TIME%, %DURATION%, %RESPONSE_CODE%, %RESPONSE_FLAGS%, %BYTES_RECEIVED%, %BYTES_SENT%, %PROTOCOL%, %UPSTREAM_HOST%, " +
-        "%UPSTREAM_CLUSTER%, %ROUTE_NAME%, %UPSTREAM_REQUEST_ATTEMPT_COUNT%, %DOWNSTREAM_PEER_URI_SAN%, %TRACE_ID% and " +
+        "%UPSTREAM_CLUSTER%, %ROUTE_NAME%, %UPSTREAM_REQUEST_ATTEMPT_COUNT%, %DOWNSTREAM_PEER_URI_SAN%, %UPSTREAM_PEER_URI_SAN%, %TRACE_ID% and " +
         "%REQ(H)% or %REQ(H?ALT):N% for the headers :method, :path, x-envoy-original-path, :authority, host and x-request-id";
 
     private static readonly (string Name, AccessLogOperator Operator)[] Operators =
@@ -32,6 +32,7 @@ public sealed class AccessLogFormat
         ("ROUTE_NAME", AccessLogOperator.RouteName),
         ("UPSTREAM_REQUEST_ATTEMPT_COUNT", AccessLogOperator.Attempts),
         ("DOWNSTREAM_PEER_URI_SAN", AccessLogOperator.PeerUriSan),
+        ("UPSTREAM_PEER_URI_SAN", AccessLogOperator.UpstreamPeerUriSan),
         ("TRACE_ID", AccessLogOperator.TraceId),
     ];
 

@@ -36,6 +36,7 @@ public static class AccessLogFormatter
         json.WriteString("response_flags"u8, entry.ResponseFlags ?? "-");
         json.WriteNumber("attempts"u8, entry.Attempts);
         WriteOptional(json, "peer_identity"u8, entry.PeerIdentity);
+        WriteOptional(json, "upstream_peer_identity"u8, entry.UpstreamPeerIdentity);
         if (!entry.RequestId.IsEmpty)
         {
             WriteBytes(json, "request_id"u8, entry.RequestId);

@@ -42,6 +42,9 @@ public enum AccessLogOperator : byte
     /// <summary><c>%DOWNSTREAM_PEER_URI_SAN%</c>: the client's SPIFFE ID.</summary>
     PeerUriSan,
 
+    /// <summary><c>%UPSTREAM_PEER_URI_SAN%</c>: the server's SPIFFE ID (a client sidecar's requests).</summary>
+    UpstreamPeerUriSan,
+
     /// <summary><c>%TRACE_ID%</c>.</summary>
     TraceId,
 

@@ -23,6 +23,7 @@ internal static class AccessLogValues
         AccessLogOperator.RouteName => Text(output, entry.Route),
         AccessLogOperator.Attempts => Formatted(output, entry.Attempts),
         AccessLogOperator.PeerUriSan => Text(output, entry.PeerIdentity),
+        AccessLogOperator.UpstreamPeerUriSan => Text(output, entry.UpstreamPeerIdentity),
         AccessLogOperator.TraceId => TraceId(output, entry),
         AccessLogOperator.Method => Bytes(output, entry.Method, maxLength),
         AccessLogOperator.Path => Bytes(output, entry.Path, maxLength),

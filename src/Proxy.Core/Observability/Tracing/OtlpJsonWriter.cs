@@ -85,6 +85,8 @@ public static class OtlpJsonWriter
 
         WriteAttribute(json, "upstream.endpoint"u8, span.UpstreamEndpoint);
         WriteAttribute(json, "upstream.cluster"u8, span.Cluster);
+        WriteAttribute(json, "peer.principal"u8, span.PeerIdentity);
+        WriteAttribute(json, "upstream.principal"u8, span.UpstreamPeerIdentity);
         WriteAttribute(json, "proxy.response_flags"u8, span.ResponseFlags);
         json.WriteEndArray();
         if (span.IsError)

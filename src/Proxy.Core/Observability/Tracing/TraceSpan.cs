@@ -46,6 +46,12 @@ public sealed class TraceSpan
     /// <summary><c>upstream.cluster</c>, or null.</summary>
     public string? Cluster { get; set; }
 
+    /// <summary>The client's SPIFFE ID (a server sidecar's requests), or null.</summary>
+    public string? PeerIdentity { get; set; }
+
+    /// <summary>The server's SPIFFE ID (a client sidecar's requests), or null.</summary>
+    public string? UpstreamPeerIdentity { get; set; }
+
     /// <summary><c>proxy.response_flags</c>, or null.</summary>
     public string? ResponseFlags { get; set; }
 
@@ -70,7 +76,7 @@ public sealed class TraceSpan
         Context = default;
         ParentSpanId = default;
         StartUnixNanos = EndUnixNanos = 0;
-        Route = PeerAddress = UpstreamEndpoint = Cluster = ResponseFlags = null;
+        Route = PeerAddress = UpstreamEndpoint = Cluster = ResponseFlags = PeerIdentity = UpstreamPeerIdentity = null;
         StatusCode = PeerPort = 0;
         IsError = false;
         _methodLength = 0;
