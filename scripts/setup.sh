@@ -28,6 +28,25 @@ fi
 # The Debian nginx and haproxy packages start system services; the benchmarks run their own
 # instances on other ports, so the system ones are left alone.
 
+# Envoy's v3 xDS API protos and their dependencies (udpa, xds, validate, googleapis), from the npm
+# package that ships them, pinned. src/Proxy.Xds generates its C# from them at build time; nothing of
+# them is committed (build/ is git-ignored).
+xds_protos_version="1.14.1"
+xds_protos_dir="build/xds-protos"
+cd "$(dirname "$0")/.."
+if [ "$(node -p "require('./$xds_protos_dir/node_modules/@grpc/grpc-js-xds/package.json').version" 2>/dev/null)" != "$xds_protos_version" ]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "setup: installing npm (the xDS protos come from the npm registry)"
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+  fi
+  echo "setup: installing @grpc/grpc-js-xds@$xds_protos_version (xDS protos) under $xds_protos_dir"
+  mkdir -p "$xds_protos_dir"
+  npm install --prefix "$xds_protos_dir" --no-audit --no-fund --ignore-scripts --silent "@grpc/grpc-js-xds@$xds_protos_version"
+fi
+
 # Real gRPC clients and servers for the end-to-end tests (grpc-node), pinned by tests/node/package-lock.json.
 node_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/node"
 if [ ! -d "$node_dir/node_modules/@grpc/grpc-js" ]; then

@@ -28,6 +28,10 @@ public sealed class ProxyHost : IAsyncDisposable
     private string? _lastText;
     private int _drainStarted;
 
+    // With an xds section: the management server's resources, and the file's configuration they are composed with.
+    private Xds.XdsSource? _xds;
+    private ProxyConfig? _fileConfig;
+
     private ProxyHost(string? configPath, Logger log, MetricsRegistry registry, TimeProvider? time)
     {
         _configPath = configPath;
@@ -93,10 +97,20 @@ public sealed class ProxyHost : IAsyncDisposable
         ApplyLogSettings(log, config.Log);
         var host = new ProxyHost(configText is null ? configPath : null, log, new MetricsRegistry(), time);
         host._lastText = configText ?? File.ReadAllText(configPath!);
+        host._fileConfig = config;
         try
         {
-            await host.Runtime.ApplyAsync(config).ConfigureAwait(false);
+            // The file's configuration serves at once; clusters from a management server join it as they arrive.
+            var composed = config;
+            if (config.Xds is { } xdsConfig)
+            {
+                host._xds = new Xds.XdsSource(xdsConfig, host.Registry, log);
+                composed = host._xds.Compose(config, out _)!;
+            }
+
+            await host.Runtime.ApplyAsync(composed).ConfigureAwait(false);
             host.StartAdmin(config, configPath);
+            host._xds?.Start(host.ApplyXdsAsync);
         }
         catch
         {
@@ -117,6 +131,7 @@ public sealed class ProxyHost : IAsyncDisposable
     {
         var routes = new AdminRoutes(Runtime, Registry, _log, BeginDrainAsync, RequestShutdownAsync)
         {
+            XdsDump = _xds is { } xds ? writer => xds.WriteConfigDump(writer, _fileConfig?.Clusters ?? []) : null,
             ConfigPath = configPath,
             StartTimestamp = _startTimestamp,
             StartTime = _startTime,
@@ -208,20 +223,66 @@ public sealed class ProxyHost : IAsyncDisposable
                 return Failed($"{result.Errors.Count} error(s); keeping the running configuration");
             }
 
+            var composed = result.Config!;
+            if (_xds is not null)
+            {
+                if (result.Config!.Xds != _xds.Config)
+                {
+                    _log.Warn("this reload changes or removes the xds section; the xDS client keeps the server, node and resource types it started with until the proxy restarts");
+                }
+
+                if (_xds.Compose(result.Config! with { Xds = _xds.Config }, out var clash) is not { } merged)
+                {
+                    return Failed(clash!);
+                }
+
+                composed = merged;
+            }
+
             try
             {
-                await Runtime.ApplyAsync(result.Config!).ConfigureAwait(false);
+                await Runtime.ApplyAsync(composed).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is ListenerBindException or InvalidOperationException)
             {
                 return Failed(ex.Message);
             }
 
+            _fileConfig = result.Config;
             _lastText = text;
             ApplyLogSettings(_log, result.Config!.Log);
             _metrics.ConfigReloads.WithLabels("ok").Increment();
             _log.Info("config reloaded", ("file", _configPath), ("generation", Runtime.Current!.Generation));
             return true;
+        }
+        finally
+        {
+            _reloadLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Applies clusters from the management server beside the file's configuration, serialized with file reloads.
+    /// Returns null once they serve, else the sentence the NACK carries.
+    /// </summary>
+    private async Task<string?> ApplyXdsAsync(IReadOnlyList<ClusterConfig> clusters)
+    {
+        await _reloadLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            var file = _fileConfig! with { Xds = _xds!.Config };
+            if (_xds.Compose(file, clusters, out var clash) is not { } composed)
+            {
+                return clash;
+            }
+
+            await Runtime.ApplyAsync(composed).ConfigureAwait(false);
+            _xds.Serving(clusters);
+            return null;
+        }
+        catch (Exception ex) when (ex is ListenerBindException or InvalidOperationException)
+        {
+            return ex.Message;
         }
         finally
         {
@@ -264,6 +325,11 @@ public sealed class ProxyHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _watcher?.Dispose();
+        if (_xds is not null)
+        {
+            await _xds.DisposeAsync().ConfigureAwait(false);
+        }
+
         if (_admin is not null)
         {
             await _admin.DisposeAsync().ConfigureAwait(false);

@@ -32,4 +32,13 @@ public sealed record ProxyConfig
 
     /// <summary>Trace propagation and export.</summary>
     public TracingConfig Tracing { get; init; } = new();
+
+    /// <summary>The management server resources come from beside the file's; null when there is none (<c>xds</c>).</summary>
+    public XdsConfig? Xds { get; init; }
+
+    /// <summary>
+    /// Every cluster name the file's listeners, routes and services name, once each. With <see cref="Xds"/>, the
+    /// names no file cluster defines are the clusters expected from the management server.
+    /// </summary>
+    public IReadOnlyList<string> ReferencedClusters { get; init; } = ConfigList<string>.Empty;
 }

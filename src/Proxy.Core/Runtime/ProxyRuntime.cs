@@ -202,7 +202,9 @@ public sealed class ProxyRuntime : IAsyncDisposable
             {
                 foreach (var cluster in previous.Clusters.Values)
                 {
-                    if (cluster.Resilience.HealthChecker is { } checker)
+                    // A cluster carried over whole (an xDS update that did not touch it) keeps its running checks.
+                    if (cluster.Resilience.HealthChecker is { } checker
+                        && !(snapshot.Clusters.TryGetValue(cluster.Name, out var kept) && ReferenceEquals(kept, cluster)))
                     {
                         await checker.DisposeAsync().ConfigureAwait(false);
                     }

@@ -22,8 +22,15 @@ public static class SnapshotCompiler
     {
         var tlsErrors = new List<string>();
         var clusters = new Dictionary<string, Cluster>(StringComparer.Ordinal);
+        var carried = CarriedClusters(config, previous);
         foreach (var cluster in config.Clusters)
         {
+            if (carried.TryGetValue(cluster.Name, out var same))
+            {
+                clusters[cluster.Name] = same;
+                continue;
+            }
+
             var tls = cluster.Tls is { } clientTls ? TlsPolicies.Client(clientTls, cluster.Protocol, certificates, $"cluster {cluster.Name}", tlsErrors) : null;
             clusters[cluster.Name] = CompileCluster(cluster, previous, metrics, tls, new UpstreamEventLog(log, cluster.Name));
         }
@@ -31,6 +38,13 @@ public static class SnapshotCompiler
         var listeners = new Dictionary<string, ListenerRuntime>(StringComparer.Ordinal);
         foreach (var listener in config.Listeners)
         {
+            if (previous is not null && previous.Listeners.TryGetValue(listener.Name, out var running)
+                && ReferenceEquals(running.Config, listener) && UsesOnly(running, clusters))
+            {
+                listeners[listener.Name] = running; // same listener object, same clusters: its routes need no recompiling
+                continue;
+            }
+
             Cluster? cluster = listener.Cluster is { } name ? clusters[name] : null;
             var http = listener.Protocol == ListenerProtocol.Tcp ? null : CompileRouting(listener, clusters, metrics);
             var tls = listener.Tls is { } serverTls ? TlsPolicies.Server(serverTls, certificates, $"listener {listener.Name}", tlsErrors) : null;
@@ -45,6 +59,67 @@ public static class SnapshotCompiler
 
         return new ProxySnapshot(config, listeners, clusters, (previous?.Generation ?? 0) + 1);
     }
+
+    /// <summary>
+    /// The compiled clusters of <paramref name="previous"/> whose configuration is the very same object in
+    /// <paramref name="config"/>: an update from a management server keeps the file's configuration objects, and
+    /// its own for clusters it did not change, so those are carried over whole (endpoints, breaker, outlier and
+    /// health state). A file reload makes every object anew and so recompiles everything, as before.
+    /// </summary>
+    private static Dictionary<string, Cluster> CarriedClusters(ProxyConfig config, ProxySnapshot? previous)
+    {
+        var carried = new Dictionary<string, Cluster>(StringComparer.Ordinal);
+        if (previous is null)
+        {
+            return carried;
+        }
+
+        var before = new Dictionary<string, ClusterConfig>(StringComparer.Ordinal);
+        foreach (var cluster in previous.Config.Clusters)
+        {
+            before[cluster.Name] = cluster;
+        }
+
+        foreach (var cluster in config.Clusters)
+        {
+            if (before.TryGetValue(cluster.Name, out var old) && ReferenceEquals(old, cluster) && previous.Clusters.TryGetValue(cluster.Name, out var compiled))
+            {
+                carried[cluster.Name] = compiled;
+            }
+        }
+
+        return carried;
+    }
+
+    /// <summary>Whether every cluster a compiled listener sends to is the same object in <paramref name="clusters"/>.</summary>
+    private static bool UsesOnly(ListenerRuntime listener, Dictionary<string, Cluster> clusters)
+    {
+        if (listener.Cluster is { } tcp && !IsCurrent(tcp, clusters))
+        {
+            return false;
+        }
+
+        foreach (var action in listener.Http?.Actions ?? [])
+        {
+            foreach (var cluster in action.Clusters)
+            {
+                if (!IsCurrent(cluster, clusters))
+                {
+                    return false;
+                }
+            }
+
+            if (action.MirrorCluster is { } mirror && !IsCurrent(mirror, clusters))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsCurrent(Cluster cluster, Dictionary<string, Cluster> clusters) =>
+        clusters.TryGetValue(cluster.Name, out var current) && ReferenceEquals(current, cluster);
 
     internal static Cluster CompileCluster(ClusterConfig config, ProxySnapshot? previous, ProxyMetrics metrics, TlsClientPolicy? tls, UpstreamEventLog events)
     {

@@ -33,6 +33,9 @@ public sealed class AdminRoutes(ProxyRuntime runtime, MetricsRegistry registry, 
     /// <summary>The configuration file, named by /server_info and /config_dump; null for embedded text.</summary>
     public string? ConfigPath { get; init; }
 
+    /// <summary>Writes the xDS resources into /config_dump's <c>configs</c> (Envoy's layout); null without an xds section.</summary>
+    public Action<System.Text.Json.Utf8JsonWriter>? XdsDump { get; init; }
+
     /// <summary>When the host started (Stopwatch ticks), for uptime.</summary>
     public long StartTimestamp { get; init; } = Stopwatch.GetTimestamp();
 
@@ -67,7 +70,7 @@ public sealed class AdminRoutes(ProxyRuntime runtime, MetricsRegistry registry, 
                     ? AdminResponse.Json(200, ConfigWriter.ToJson(snapshot.Config))
                     : AdminResponse.Text(503, "no configuration loaded\n");
             case ("GET", "/config_dump"):
-                return ConfigDumpPage.Render(runtime.Current, ConfigPath);
+                return ConfigDumpPage.Render(runtime.Current, ConfigPath, XdsDump);
             case ("GET", "/clusters"):
                 return ClustersPage.Render(runtime.Current, json);
             case ("GET", "/listeners"):

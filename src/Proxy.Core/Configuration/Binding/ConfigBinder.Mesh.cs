@@ -160,13 +160,15 @@ internal static partial class ConfigBinder
     }
 
     /// <summary>A workload label, with <c>${VARIABLE}</c> replaced by the environment's value (the downward API's way in).</summary>
-    private static string? WorkloadValue(MappingView map, string key)
-    {
-        if (map.String(key) is not { } text)
-        {
-            return null;
-        }
+    private static string? WorkloadValue(MappingView map, string key) =>
+        map.String(key) is { } text ? ExpandVariables(text, message => map.Error(key, message)) : null;
 
+    /// <summary>
+    /// <paramref name="text"/> with each <c>${VARIABLE}</c> replaced by the environment's value; null (after
+    /// <paramref name="report"/>) when a variable is unset or a reference unclosed, and for an empty result.
+    /// </summary>
+    private static string? ExpandVariables(string text, Action<string> report)
+    {
         var expanded = new System.Text.StringBuilder();
         var at = 0;
         while (text.IndexOf("${", at, StringComparison.Ordinal) is var start and >= 0)
@@ -174,14 +176,14 @@ internal static partial class ConfigBinder
             var end = text.IndexOf('}', start);
             if (end < 0)
             {
-                map.Error(key, $"'{text}' opens '${{' without a closing '}}'; write ${{VARIABLE}}");
+                report($"'{text}' opens '${{' without a closing '}}'; write ${{VARIABLE}}");
                 return null;
             }
 
             var variable = text[(start + 2)..end];
             if (Environment.GetEnvironmentVariable(variable) is not { Length: > 0 } value)
             {
-                map.Error(key, $"the environment variable {variable} is not set; set it (the downward API can) or write the value itself");
+                report($"the environment variable {variable} is not set; set it (the downward API can) or write the value itself");
                 return null;
             }
 

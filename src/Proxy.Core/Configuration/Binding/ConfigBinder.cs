@@ -11,7 +11,7 @@ namespace Proxy.Configuration.Binding;
 /// </summary>
 internal static partial class ConfigBinder
 {
-    private static readonly string[] RootKeys = ["admin", "stats", "listeners", "clusters", "mesh", "log", "drain_timeout", "drain_time", "tracing"];
+    private static readonly string[] RootKeys = ["admin", "stats", "listeners", "clusters", "mesh", "log", "drain_timeout", "drain_time", "tracing", "xds"];
     private static readonly string[] TracingKeys = ["collector", "service_name", "sample_percent"];
     private static readonly string[] AdminKeys = ["address", "allow_remote_control"];
     private static readonly string[] StatsKeys = ["address"];
@@ -38,8 +38,16 @@ internal static partial class ConfigBinder
             DrainTime = map.Duration("drain_time", TimeSpan.FromSeconds(5), positive: false),
             DrainTimeout = map.Duration("drain_timeout", TimeSpan.FromSeconds(5), positive: false),
             Tracing = map.Get("tracing") is { } tracing ? BindTracing(ctx, tracing, "tracing") : new TracingConfig(),
+            Xds = map.Get("xds") is { } xds ? BindXds(ctx, xds, "xds") : null,
         };
-        CheckClusterReferences(ctx, config.Clusters);
+        config = config with { ReferencedClusters = ReferencedClusterNames(ctx) };
+        // With clusters from a management server, a route may name one the file does not define: it serves 503s
+        // (no healthy endpoint) until the server sends that cluster.
+        if (config.Xds is not { Clusters: true })
+        {
+            CheckClusterReferences(ctx, config.Clusters);
+        }
+
         CheckStatsAddress(ctx, map.Node, config);
         return config;
     }
@@ -161,6 +169,21 @@ internal static partial class ConfigBinder
                     : $"unknown cluster '{name}'; defined clusters: {string.Join(", ", names)}");
             }
         }
+    }
+
+    /// <summary>Each cluster name the file refers to, once, in order of first mention.</summary>
+    private static ConfigList<string> ReferencedClusterNames(BindContext ctx)
+    {
+        var names = new List<string>();
+        foreach (var (name, _, _) in ctx.ClusterReferences)
+        {
+            if (!names.Contains(name))
+            {
+                names.Add(name);
+            }
+        }
+
+        return ConfigList<string>.From(names);
     }
 
     /// <summary>Binds each item of a sequence with <paramref name="bind"/>, skipping items that failed.</summary>

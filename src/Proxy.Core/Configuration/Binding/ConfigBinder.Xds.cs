@@ -1,0 +1,150 @@
+using Proxy.Configuration.Syntax;
+
+namespace Proxy.Configuration.Binding;
+
+/// <summary>The <c>xds</c> section: the management server, the node and the resource types it sends.</summary>
+internal static partial class ConfigBinder
+{
+    private static readonly string[] XdsKeys = ["server", "tls", "node", "resources", "connect_timeout"];
+    private static readonly string[] XdsNodeKeys = ["id", "cluster", "metadata", "locality"];
+    private static readonly string[] XdsLocalityKeys = ["region", "zone", "sub_zone"];
+    private static readonly string[] XdsResourceNames = ["clusters", "endpoints"];
+
+    // Types of the xDS API the proxy does not take from a server yet; named so the error can say so.
+    private static readonly string[] XdsLaterResourceNames = ["listeners", "routes", "secrets"];
+
+    private static XdsConfig? BindXds(BindContext ctx, ConfigNode node, string path)
+    {
+        var map = MappingView.Open(ctx, node, path, XdsKeys);
+        if (map is null)
+        {
+            return null;
+        }
+
+        var server = map.String("server", required: true) is { } text ? BindXdsServer(ctx, map, text) : null;
+        var tls = map.Get("tls") is { } tlsNode ? BindTlsClient(ctx, tlsNode, map.ChildPath("tls")) : null;
+        if (tls is not null && server?.UnixPath is not null)
+        {
+            map.Error("tls", "a Unix socket is reached without TLS; remove tls, or name a host:port server");
+        }
+
+        var nodeConfig = map.Require("node") is { } nodeNode ? BindXdsNode(ctx, nodeNode, map.ChildPath("node")) : null;
+        bool clusters = true, endpoints = true;
+        if (map.Get("resources") is { } resourcesNode)
+        {
+            clusters = endpoints = false;
+            var names = ctx.ReadStringList(resourcesNode, map.ChildPath("resources"));
+            foreach (var name in names)
+            {
+                if (Array.IndexOf(XdsLaterResourceNames, name) >= 0)
+                {
+                    map.Error("resources", $"'{name}' cannot come from the management server yet (only clusters and endpoints can); remove it and keep {name} in this file");
+                }
+                else if (Array.IndexOf(XdsResourceNames, name) < 0)
+                {
+                    map.Error("resources", $"unknown resource type '{name}'; known: {string.Join(", ", XdsResourceNames)}");
+                }
+
+                clusters |= name == "clusters";
+                endpoints |= name == "endpoints";
+            }
+
+            if (endpoints && !clusters)
+            {
+                map.Error("resources", "endpoints come for the EDS clusters the server sends, so they need 'clusters' too; add clusters or remove endpoints");
+            }
+            else if (!clusters)
+            {
+                map.Error("resources", "name at least one resource type to take from the server: clusters, endpoints");
+            }
+        }
+
+        var connectTimeout = map.Duration("connect_timeout", TimeSpan.FromSeconds(5));
+        return server is null || nodeConfig is null ? null : new XdsConfig
+        {
+            Server = server,
+            Tls = tls,
+            Node = nodeConfig,
+            Clusters = clusters,
+            Endpoints = endpoints,
+            ConnectTimeout = connectTimeout,
+        };
+    }
+
+    /// <summary><c>unix:PATH</c> (relative paths against the configuration file's directory) or <c>host:port</c>.</summary>
+    private static XdsServerAddress? BindXdsServer(BindContext ctx, MappingView map, string text)
+    {
+        if (text.StartsWith("unix:", StringComparison.Ordinal))
+        {
+            var socketPath = text["unix:".Length..];
+            if (socketPath.Length == 0)
+            {
+                map.Error("server", "'unix:' names no socket; write unix:/path/to/socket");
+                return null;
+            }
+
+            return new XdsServerAddress { UnixPath = ctx.ResolveFile(socketPath) };
+        }
+
+        if (!HostPort.TryParse(text, out var address, out var error))
+        {
+            map.Error("server", $"{error}; write host:port, or unix:/path for a Unix socket");
+            return null;
+        }
+
+        return new XdsServerAddress { Address = address };
+    }
+
+    private static XdsNodeConfig? BindXdsNode(BindContext ctx, ConfigNode node, string path)
+    {
+        var map = MappingView.Open(ctx, node, path, XdsNodeKeys);
+        if (map is null)
+        {
+            return null;
+        }
+
+        var id = map.Require("id") is not null ? WorkloadValue(map, "id") : null;
+        var cluster = WorkloadValue(map, "cluster") ?? "";
+        var metadata = ConfigList<XdsMetadataEntry>.Empty;
+        if (map.Get("metadata") is { } metadataNode)
+        {
+            metadata = BindXdsMetadata(ctx, metadataNode, map.ChildPath("metadata"));
+        }
+
+        var locality = new XdsLocalityConfig();
+        if (map.Get("locality") is { } localityNode && MappingView.Open(ctx, localityNode, map.ChildPath("locality"), XdsLocalityKeys) is { } l)
+        {
+            locality = new XdsLocalityConfig
+            {
+                Region = WorkloadValue(l, "region") ?? "",
+                Zone = WorkloadValue(l, "zone") ?? "",
+                SubZone = WorkloadValue(l, "sub_zone") ?? "",
+            };
+        }
+
+        return id is null ? null : new XdsNodeConfig { Id = id, Cluster = cluster, Metadata = metadata, Locality = locality };
+    }
+
+    /// <summary>Metadata keys are the user's own; values are strings (or scalars read as strings), with <c>${VARIABLE}</c> expanded.</summary>
+    private static ConfigList<XdsMetadataEntry> BindXdsMetadata(BindContext ctx, ConfigNode node, string path)
+    {
+        if (node is not ConfigMapping mapping)
+        {
+            ctx.Error(node, path, $"expected a mapping of names to strings, found {node.Kind}");
+            return ConfigList<XdsMetadataEntry>.Empty;
+        }
+
+        var entries = new List<XdsMetadataEntry>(mapping.Entries.Count);
+        foreach (var (key, value) in mapping.Entries)
+        {
+            var valuePath = BindContext.Child(path, key.Value);
+            if (ctx.ReadString(value, valuePath) is { } text
+                && ExpandVariables(text, message => ctx.Error(value, valuePath, message)) is { } expanded)
+            {
+                entries.Add(new XdsMetadataEntry(key.Value, expanded));
+            }
+        }
+
+        return ConfigList<XdsMetadataEntry>.From(entries);
+    }
+}

@@ -1,0 +1,27 @@
+namespace Proxy.Configuration;
+
+/// <summary>
+/// The management server the proxy takes resources from over xDS (<c>xds</c>): where it is, how to reach it, who
+/// this proxy is to it (the node) and which resource types come from it. Resources from the file keep working
+/// beside the dynamic ones.
+/// </summary>
+public sealed record XdsConfig
+{
+    /// <summary>The management server: <c>host:port</c> (gRPC over h2c, or TLS with <see cref="Tls"/>) or a Unix socket.</summary>
+    public required XdsServerAddress Server { get; init; }
+
+    /// <summary>TLS to the management server; null for plain text (h2c) or a Unix socket.</summary>
+    public TlsClientConfig? Tls { get; init; }
+
+    /// <summary>Who this proxy is: the <c>node</c> sent on the first request of each stream.</summary>
+    public required XdsNodeConfig Node { get; init; }
+
+    /// <summary>Whether clusters come from the server (CDS, a wildcard subscription); default true.</summary>
+    public bool Clusters { get; init; } = true;
+
+    /// <summary>Whether the endpoints of the EDS clusters come from it (EDS, named subscriptions); default true.</summary>
+    public bool Endpoints { get; init; } = true;
+
+    /// <summary>How long one attempt to open the stream may take before it counts as failed (default 5s).</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
+}

@@ -1,0 +1,7 @@
+using Envoy.Config.Endpoint.V3;
+using Proxy.Configuration;
+
+namespace Proxy.Xds;
+
+/// <summary>One accepted ClusterLoadAssignment and the endpoints made of it.</summary>
+public sealed record AcceptedAssignment(ClusterLoadAssignment Resource, IReadOnlyList<EndpointConfig> Endpoints, string Version, DateTimeOffset LastUpdated);

@@ -1,0 +1,63 @@
+using System.Text.Json;
+using Proxy.Configuration;
+using Proxy.Observability;
+using Proxy.Observability.Metrics;
+using Proxy.Xds.Protocol;
+
+namespace Proxy.Xds;
+
+/// <summary>
+/// The management server as a source of configuration beside the file: the ADS client, the resources it accepted,
+/// and the composition of the file's configuration with them. The host hands it the file's configuration on start
+/// and on every reload, and a way to apply a composed one.
+/// </summary>
+public sealed class XdsSource : IAsyncDisposable
+{
+    private readonly XdsConfig _config;
+    private readonly XdsMetrics _metrics;
+    private readonly Logger _log;
+    private readonly XdsConfigComposer _composer = new();
+    private IReadOnlyList<ClusterConfig> _serving = [];
+    private AdsClient? _client;
+
+    public XdsSource(XdsConfig config, MetricsRegistry registry, Logger log)
+    {
+        _config = config;
+        _metrics = new XdsMetrics(registry);
+        _log = log;
+    }
+
+    /// <summary>The settings the client started with (a reload that changes them takes effect at the next start).</summary>
+    public XdsConfig Config => _config;
+
+    public XdsClusterStore Store { get; } = new();
+
+    /// <summary>The file's configuration with the clusters now serving from the server; null with <paramref name="error"/> when they clash.</summary>
+    public ProxyConfig? Compose(ProxyConfig file, out string? error) => _composer.Compose(file, _serving, out error);
+
+    /// <summary>The file's configuration with <paramref name="clusters"/>, a candidate from the server.</summary>
+    public ProxyConfig? Compose(ProxyConfig file, IReadOnlyList<ClusterConfig> clusters, out string? error) => _composer.Compose(file, clusters, out error);
+
+    /// <summary>Records that <paramref name="clusters"/> serve now (the runtime took a composition of them).</summary>
+    public void Serving(IReadOnlyList<ClusterConfig> clusters) => _serving = clusters;
+
+    /// <summary>Opens the ADS stream in the background; <paramref name="apply"/> is called for each update (see <see cref="AdsClient"/>).</summary>
+    public void Start(Func<IReadOnlyList<ClusterConfig>, Task<string?>> apply)
+    {
+        _client = new AdsClient(_config, Store, apply, _metrics, _log);
+        _client.Start();
+        _log.Info("xDS client started; the file's configuration serves while the management server's resources arrive", ("server", _config.Server.ToString()), ("node", _config.Node.Id));
+    }
+
+    /// <summary>The items of Envoy's <c>configs</c> array for /config_dump.</summary>
+    public void WriteConfigDump(Utf8JsonWriter writer, IReadOnlyList<ClusterConfig> fileClusters) =>
+        Admin.XdsConfigDumpWriter.WriteConfigs(writer, Store, _client?.Versions.Clusters ?? "", fileClusters);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_client is not null)
+        {
+            await _client.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}

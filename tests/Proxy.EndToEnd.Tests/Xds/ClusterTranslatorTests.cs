@@ -1,0 +1,105 @@
+using Envoy.Config.Cluster.V3;
+using Envoy.Config.Core.V3;
+using Envoy.Config.Endpoint.V3;
+using UpstreamHttpOptions = Envoy.Extensions.Upstreams.Http.V3.HttpProtocolOptions;
+using Google.Protobuf.WellKnownTypes;
+using Proxy.Configuration;
+using Proxy.Xds.Translation;
+
+namespace Proxy.EndToEnd.Tests.Xds;
+
+/// <summary>Cluster and ClusterLoadAssignment translation: what is mapped, and the NACK sentences for what is not.</summary>
+public class ClusterTranslatorTests
+{
+    [Fact]
+    public void Translate_MapsBalancerTimeoutsBreakersOutliersAndHttp2()
+    {
+        var cluster = XdsResources.EdsCluster("outbound|80||api.shop.svc.cluster.local", "api-svc");
+        cluster.LbPolicy = Cluster.Types.LbPolicy.LeastRequest;
+        cluster.ConnectTimeout = Duration.FromTimeSpan(TimeSpan.FromMilliseconds(250));
+        cluster.CircuitBreakers = new CircuitBreakers();
+        cluster.CircuitBreakers.Thresholds.Add(new CircuitBreakers.Types.Thresholds { Priority = RoutingPriority.High, MaxRequests = 1 });
+        cluster.CircuitBreakers.Thresholds.Add(new CircuitBreakers.Types.Thresholds { MaxConnections = 10, MaxRequests = 20, MaxRetries = 2 });
+        cluster.OutlierDetection = new OutlierDetection { Consecutive5Xx = 3, Interval = Duration.FromTimeSpan(TimeSpan.FromSeconds(2)), MaxEjectionPercent = 50 };
+        var options = new UpstreamHttpOptions
+        {
+            ExplicitHttpConfig = new UpstreamHttpOptions.Types.ExplicitHttpConfig { Http2ProtocolOptions = new Http2ProtocolOptions() },
+            CommonHttpProtocolOptions = new Envoy.Config.Core.V3.HttpProtocolOptions { MaxRequestsPerConnection = 100 },
+        };
+        cluster.TypedExtensionProtocolOptions.Add("envoy.extensions.upstreams.http.v3.HttpProtocolOptions", Any.Pack(options));
+
+        var translated = ClusterTranslator.Translate(cluster);
+        var config = translated.Config;
+        Assert.Equal("api-svc", translated.EdsServiceName);
+        Assert.Equal("least_request", config.LoadBalancer);
+        Assert.Equal(TimeSpan.FromMilliseconds(250), config.ConnectTimeout);
+        Assert.Equal(ClusterProtocol.Http2, config.Protocol);
+        Assert.Equal(100, config.Pool.MaxRequestsPerConnection);
+        Assert.Equal(new CircuitBreakerConfig { MaxConnections = 10, MaxPendingRequests = 1024, MaxRequests = 20, MaxRetries = 2 }, config.CircuitBreaker);
+        Assert.Equal(3, config.OutlierDetection!.Consecutive5xx);
+        Assert.Equal(0, config.OutlierDetection.ConsecutiveGatewayErrors);
+        Assert.Equal(TimeSpan.FromSeconds(2), config.OutlierDetection.Interval);
+        Assert.Equal(50, config.OutlierDetection.MaxEjectionPercent);
+    }
+
+    [Fact]
+    public void Translate_StaticAndStrictDns_TakeTheirInlineEndpoints()
+    {
+        var cluster = XdsResources.StaticCluster("db", "10.0.0.5:5432");
+        cluster.Type = Cluster.Types.DiscoveryType.StrictDns;
+        cluster.LoadAssignment.Endpoints[0].LbEndpoints[0].Endpoint.Address.SocketAddress.Address = "db.internal";
+        var translated = ClusterTranslator.Translate(cluster);
+        Assert.Null(translated.EdsServiceName);
+        Assert.Equal([new EndpointConfig { Address = new HostPort("db.internal", 5432) }], translated.Config.Endpoints);
+    }
+
+    public static TheoryData<string, Action<Cluster>, string> Unsupported => new()
+    {
+        { "original_dst", c => c.Type = Cluster.Types.DiscoveryType.OriginalDst, "cluster 'c': type: discovery type OriginalDst is not supported" },
+        { "tls", c => c.TransportSocket = new TransportSocket { Name = "envoy.transport_sockets.tls" }, "cluster 'c': transport_socket: upstream TLS from a management server is not supported yet" },
+        { "matches", c => c.TransportSocketMatches.Add(new Cluster.Types.TransportSocketMatch { Name = "tlsMode-istio" }), "cluster 'c': transport_socket_matches:" },
+        { "health checks", c => c.HealthChecks.Add(new HealthCheck()), "cluster 'c': health_checks:" },
+        { "lb", c => c.LbPolicy = Cluster.Types.LbPolicy.ClusterProvided, "cluster 'c': lb_policy: ClusterProvided is not supported" },
+        { "eds source", c => c.EdsClusterConfig.EdsConfig = new ConfigSource { PathConfigSource = new PathConfigSource { Path = "/etc/eds.yaml" } }, "cluster 'c': eds_cluster_config.eds_config: endpoints from PathConfigSource are not supported" },
+        { "locality lb", c => c.CommonLbConfig = new Cluster.Types.CommonLbConfig { LocalityWeightedLbConfig = new() }, "cluster 'c': common_lb_config:" },
+        { "custom type", c => c.ClusterType = new Cluster.Types.CustomClusterType { Name = "envoy.clusters.aggregate" }, "cluster 'c': cluster_type: custom cluster type 'envoy.clusters.aggregate' is not supported" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Unsupported))]
+    public void Translate_RejectsFieldsThatChangeMeaning_NamingClusterAndField(string what, Action<Cluster> change, string expected)
+    {
+        _ = what;
+        var cluster = XdsResources.EdsCluster("c");
+        change(cluster);
+        var error = Assert.Throws<XdsRejectedException>(() => ClusterTranslator.Translate(cluster));
+        Assert.StartsWith(expected, error.Message);
+    }
+
+    [Fact]
+    public void Assignment_HonoursHealthWeightsAndPriorities()
+    {
+        var assignment = XdsResources.Assignment("api", "10.0.0.1:80", "10.0.0.2:80", "10.0.0.3:80");
+        var lb = assignment.Endpoints[0].LbEndpoints;
+        lb[0].HealthStatus = HealthStatus.Unhealthy;
+        lb[1].HealthStatus = HealthStatus.Draining;
+        lb[2].LoadBalancingWeight = 7;
+        var failover = XdsResources.Assignment("api", "10.0.1.1:80").Endpoints[0];
+        failover.Priority = 1;
+        assignment.Endpoints.Add(failover);
+        Assert.Equal([new EndpointConfig { Address = new HostPort("10.0.0.3", 80), Weight = 7 }], LoadAssignmentTranslator.Translate(assignment, "api"));
+
+        // Nothing usable at priority 0: priority 1 serves.
+        lb[2].HealthStatus = HealthStatus.Timeout;
+        Assert.Equal([new EndpointConfig { Address = new HostPort("10.0.1.1", 80) }], LoadAssignmentTranslator.Translate(assignment, "api"));
+    }
+
+    [Fact]
+    public void Assignment_RejectsPipesAndNamedPorts()
+    {
+        var assignment = XdsResources.Assignment("api", "10.0.0.1:80");
+        assignment.Endpoints[0].LbEndpoints[0].Endpoint.Address = new Address { Pipe = new Pipe { Path = "/tmp/s" } };
+        var error = Assert.Throws<XdsRejectedException>(() => LoadAssignmentTranslator.Translate(assignment, "api"));
+        Assert.Equal("ClusterLoadAssignment 'api': endpoints[0].lb_endpoints[0].endpoint.address: only socket addresses (address and port_value) are supported", error.Message);
+    }
+}

@@ -1,0 +1,79 @@
+using Proxy.Configuration;
+
+namespace Proxy.EndToEnd.Tests.Xds;
+
+/// <summary>The <c>xds</c> section: what it binds to, and the located errors that say what to fix.</summary>
+public class XdsConfigTests
+{
+    private const string Listener = """
+        listeners:
+          - name: web
+            address: 127.0.0.1:8080
+            protocol: http
+            routes: [ { match: { path_prefix: / }, cluster: backend } ]
+
+        """;
+
+    private static ConfigLoadResult Load(string xds) => ConfigLoader.LoadText(Listener + xds, "proxy.yaml", ConfigValidationOptions.Default);
+
+    private static string Errors(ConfigLoadResult result) => string.Join("\n", result.Errors);
+
+    [Fact]
+    public void Bind_FullSection_WithEnvironmentVariables()
+    {
+        Environment.SetEnvironmentVariable("XDS_TEST_POD", "web-7d9f");
+        var result = Load("""
+            xds:
+              server: istiod.istio-system.svc:15010
+              connect_timeout: 2s
+              node:
+                id: sidecar~10.0.0.5~${XDS_TEST_POD}.shop~shop.svc.cluster.local
+                cluster: web.shop
+                metadata: { NAMESPACE: shop, POD: "${XDS_TEST_POD}" }
+                locality: { region: eu, zone: eu-1a, sub_zone: rack-3 }
+              resources: [ clusters, endpoints ]
+            """);
+        Assert.True(result.Success, Errors(result));
+        var xds = result.Config!.Xds!;
+        Assert.Equal(new HostPort("istiod.istio-system.svc", 15010), xds.Server.Address);
+        Assert.Equal("sidecar~10.0.0.5~web-7d9f.shop~shop.svc.cluster.local", xds.Node.Id);
+        Assert.Equal([new XdsMetadataEntry("NAMESPACE", "shop"), new XdsMetadataEntry("POD", "web-7d9f")], xds.Node.Metadata);
+        Assert.Equal("rack-3", xds.Node.Locality.SubZone);
+        Assert.True(xds.Clusters && xds.Endpoints);
+        Assert.Equal(TimeSpan.FromSeconds(2), xds.ConnectTimeout);
+        Assert.Equal(["backend"], result.Config.ReferencedClusters); // served by the management server
+    }
+
+    [Fact]
+    public void Bind_UnixSocket_IsResolvedAgainstTheFilesFolder()
+    {
+        var result = ConfigLoader.LoadText(Listener + "xds: { server: unix:./etc/istio/proxy/XDS, node: { id: n } }", "/srv/proxy/proxy.yaml", ConfigValidationOptions.Default);
+        Assert.True(result.Success, Errors(result));
+        Assert.Equal("/srv/proxy/etc/istio/proxy/XDS", result.Config!.Xds!.Server.UnixPath);
+    }
+
+    [Fact]
+    public void WithoutXds_AnUnknownClusterIsStillAnError()
+    {
+        var result = ConfigLoader.LoadText(Listener, "proxy.yaml", ConfigValidationOptions.Default);
+        Assert.Contains("unknown cluster 'backend'", Errors(result));
+    }
+
+    [Theory]
+    [InlineData("xds: { server: nowhere, node: { id: n } }", "proxy.yaml:6:16: xds.server: 'nowhere' has no port (expected host:port); write host:port, or unix:/path for a Unix socket")]
+    [InlineData("xds: { server: 'unix:', node: { id: n } }", "xds.server: 'unix:' names no socket; write unix:/path/to/socket")]
+    [InlineData("xds: { server: a:1 }", "xds.node: missing required key 'node'")]
+    [InlineData("xds: { server: a:1, node: { cluster: c } }", "xds.node.id: missing required key 'id'")]
+    [InlineData("xds: { server: a:1, node: { id: n }, resources: [ listeners ] }", "xds.resources: 'listeners' cannot come from the management server yet (only clusters and endpoints can); remove it and keep listeners in this file")]
+    [InlineData("xds: { server: a:1, node: { id: n }, resources: [ endpoints ] }", "xds.resources: endpoints come for the EDS clusters the server sends, so they need 'clusters' too")]
+    [InlineData("xds: { server: a:1, node: { id: n }, resources: [ clusterz ] }", "xds.resources: unknown resource type 'clusterz'; known: clusters, endpoints")]
+    [InlineData("xds: { server: 'unix:/x', tls: { insecure_skip_verify: true }, node: { id: n } }", "xds.tls: a Unix socket is reached without TLS")]
+    [InlineData("xds: { server: a:1, node: { id: '${XDS_TEST_UNSET_VARIABLE}' } }", "xds.node.id: the environment variable XDS_TEST_UNSET_VARIABLE is not set")]
+    [InlineData("xds: { server: a:1, node: { id: n }, port: 1 }", "xds.port: unknown key 'port'; allowed keys: server, tls, node, resources, connect_timeout")]
+    public void Validate_ReportsWhatToFix(string xds, string expected)
+    {
+        var result = Load(xds);
+        Assert.False(result.Success);
+        Assert.Contains(expected, Errors(result));
+    }
+}
