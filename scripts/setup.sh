@@ -48,7 +48,7 @@ if [ "$(node -p "require('./$xds_protos_dir/node_modules/@grpc/grpc-js-xds/packa
 fi
 
 # Real gRPC clients and servers for the end-to-end tests (grpc-node), pinned by tests/node/package-lock.json.
-node_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/node"
+node_dir="$PWD/tests/node" # (the working directory is the repository root, see above)
 if [ ! -d "$node_dir/node_modules/@grpc/grpc-js" ]; then
   if ! command -v npm >/dev/null 2>&1; then
     echo "setup: npm (Node.js 18 or newer) is required for the gRPC interop tests and was not found on PATH" >&2
