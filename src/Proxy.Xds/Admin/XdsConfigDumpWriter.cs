@@ -45,12 +45,7 @@ public static class XdsConfigDumpWriter
         w.WriteStartArray("dynamic_active_clusters");
         foreach (var (_, cluster) in store.Clusters.OrderBy(static c => c.Key, StringComparer.Ordinal))
         {
-            w.WriteStartObject();
-            w.WriteString("version_info", cluster.Version);
-            w.WritePropertyName("cluster");
-            w.WriteRawValue(Formatter.Format(Any.Pack(cluster.Resource)));
-            w.WriteString("last_updated", Timestamp(cluster.LastUpdated));
-            w.WriteEndObject();
+            WriteResource(w, cluster.Version, "cluster", cluster.Resource, cluster.LastUpdated);
         }
 
         w.WriteEndArray();
@@ -61,15 +56,21 @@ public static class XdsConfigDumpWriter
         w.WriteStartArray("dynamic_endpoint_configs");
         foreach (var (_, assignment) in store.Assignments.OrderBy(static a => a.Key, StringComparer.Ordinal))
         {
-            w.WriteStartObject();
-            w.WriteString("version_info", assignment.Version);
-            w.WritePropertyName("endpoint_config");
-            w.WriteRawValue(Formatter.Format(Any.Pack(assignment.Resource)));
-            w.WriteString("last_updated", Timestamp(assignment.LastUpdated));
-            w.WriteEndObject();
+            WriteResource(w, assignment.Version, "endpoint_config", assignment.Resource, assignment.LastUpdated);
         }
 
         w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    /// <summary>One dynamic resource as Envoy's dump lists it: its version, the resource as an Any, when it arrived.</summary>
+    private static void WriteResource(Utf8JsonWriter w, string version, string property, IMessage resource, DateTimeOffset updated)
+    {
+        w.WriteStartObject();
+        w.WriteString("version_info", version);
+        w.WritePropertyName(property);
+        w.WriteRawValue(Formatter.Format(Any.Pack(resource)));
+        w.WriteString("last_updated", Timestamp(updated));
         w.WriteEndObject();
     }
 
