@@ -42,15 +42,6 @@ public sealed class AuthorizationPolicy
     public AuthorizationDecision EvaluateRequest(PeerIdentity peer, int port, ReadOnlySpan<byte> method, ReadOnlySpan<byte> path, bool pathKnown) =>
         Evaluate(peer, port, method, path, httpKnown: true, pathKnown);
 
-    /// <summary>
-    /// Decides for a connection (method and path null) or an HTTP request (path normalized by
-    /// <see cref="AuthorizationPath.Normalize"/>; null when the target has none).
-    /// </summary>
-    public AuthorizationDecision Evaluate(PeerIdentity peer, int port, string? method, string? path) =>
-        method is null
-            ? EvaluateConnection(peer, port)
-            : EvaluateRequest(peer, port, System.Text.Encoding.ASCII.GetBytes(method), path is null ? default : System.Text.Encoding.Latin1.GetBytes(path), path is not null);
-
     private AuthorizationDecision Evaluate(PeerIdentity peer, int port, ReadOnlySpan<byte> method, ReadOnlySpan<byte> path, bool httpKnown, bool pathKnown)
     {
         if (_rules.Length == 0)
