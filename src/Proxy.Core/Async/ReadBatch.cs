@@ -29,8 +29,15 @@ public static class ReadBatch
     [ThreadStatic]
     private static bool t_open;
 
-    /// <summary>Opens a batch on this thread; false when one is already open (the caller must then not close it).</summary>
-    public static bool Open()
+    [ThreadStatic]
+    private static bool t_manyEvents;
+
+    /// <summary>
+    /// Opens a batch on this thread; false when one is already open (the caller must then not close it).
+    /// <paramref name="manyEvents"/>: the batch processes many events at once (an HTTP/2 read loop's frames), so what
+    /// they ask to flush is gathered by the batch itself; false for the one continuation a socket read resumes.
+    /// </summary>
+    public static bool Open(bool manyEvents = true)
     {
         if (t_open)
         {
@@ -39,8 +46,12 @@ public static class ReadBatch
 
         t_deferred ??= new Queue<IThreadPoolWorkItem>(64);
         t_open = true;
+        t_manyEvents = manyEvents;
         return true;
     }
+
+    /// <summary>True while a batch of many events (see <see cref="Open"/>) is open on this thread.</summary>
+    public static bool ManyEvents => t_open && t_manyEvents;
 
     /// <summary>Runs what was deferred, including what that work defers in turn, then closes the batch.</summary>
     public static void Close()

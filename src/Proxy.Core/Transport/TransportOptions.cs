@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using Pipelines.Sockets.Unofficial;
+using Proxy.Async;
 using Proxy.Buffers;
 
 namespace Proxy.Transport;
@@ -7,7 +8,8 @@ namespace Proxy.Transport;
 /// <summary>
 /// Pipe and socket settings shared by listeners and connectors. All pipes use the one block pool and
 /// inline schedulers: continuations run on the socket engine threads (see DESIGN.md, "Scheduling"),
-/// so nothing reading these pipes may block.
+/// so nothing reading these pipes may block. A reader's continuation runs inside a <see cref="ReadBatch"/>
+/// (<see cref="ReadBatchScheduler"/>), so the flushes it asks for run on the same thread when it returns.
 /// </summary>
 public static class TransportOptions
 {
@@ -20,7 +22,7 @@ public static class TransportOptions
     /// <summary>Options for both pipes of every socket.</summary>
     public static PipeOptions Pipe { get; } = new(
         pool: BlockMemoryPool.Shared,
-        readerScheduler: PipeScheduler.Inline,
+        readerScheduler: ReadBatchScheduler.Instance,
         writerScheduler: PipeScheduler.Inline,
         pauseWriterThreshold: PauseWriterThreshold,
         resumeWriterThreshold: ResumeWriterThreshold,
@@ -42,7 +44,7 @@ public static class TransportOptions
     /// <summary>Options for the receive pipe of upstream sockets (see <see cref="UpstreamPauseReadThreshold"/>).</summary>
     public static PipeOptions UpstreamReceivePipe { get; } = new(
         pool: BlockMemoryPool.Shared,
-        readerScheduler: PipeScheduler.Inline,
+        readerScheduler: ReadBatchScheduler.Instance,
         writerScheduler: PipeScheduler.Inline,
         pauseWriterThreshold: UpstreamPauseReadThreshold,
         resumeWriterThreshold: UpstreamResumeReadThreshold,

@@ -284,9 +284,26 @@ public abstract partial class Http2Connection
         else if (!_flushScheduled)
         {
             _flushScheduled = true;
-            Proxy.Async.ReadBatch.Schedule(this);
+            if (ReadBatch.ManyEvents || _streams.Count <= InlineFlushStreamLimit)
+            {
+                ReadBatch.Schedule(this);
+            }
+            else
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            }
         }
     }
+
+    /// <summary>
+    /// Up to this many open streams, a flush asked for by the one continuation a socket read resumed (an HTTP/1.1
+    /// request forwarded as a stream, an HTTP/1.1 upstream's response relayed on one) runs on that thread as soon as
+    /// the continuation returns. With more, it is queued to the thread pool, where the frames other streams write
+    /// meanwhile join the same send: under load one send carries many responses (measured: flushing each response
+    /// alone raised CPU per request by about half for h2load's 1,600 streams behind HTTP/1.1 upstreams), while at
+    /// low load the hop to a sleeping worker only added its wake-up to every request.
+    /// </summary>
+    private const int InlineFlushStreamLimit = 4;
 
     /// <summary>
     /// Schedules a flush and returns a completed task, or, while the transport is backed up (a flush has not
