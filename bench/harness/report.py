@@ -117,10 +117,31 @@ def markdown(res):
                 f"curl downloads of a {res['tcp']['bulk_mib']} MiB file from tmpfs, through each target's TCP (L4) listener.", "",
                 _table(["target", "MiB/s", "vs direct", "vs HAProxy", "target CPU s/GiB"], rows), ""]
 
+    out += _syscalls(res.get("syscalls") or {})
     out += _http2(res.get("http2") or {}, settings)
     out += _mtls(res.get("mtls") or {}, settings)
     out += _mesh(res.get("mesh") or {}, settings)
     return "\n".join(out)
+
+
+def _syscalls(block):
+    if not block:
+        return []
+    out = ["## System calls per request (HTTP/1.1 keep-alive)", "",
+           f"`strace -c -f` attached to every thread of the target while `h2load --h1 -n {block.get('requests')} "
+           f"-c{block.get('connections')} -t1` GETs the 1 KiB body through it (after 2,000 unmeasured requests). "
+           "Counts both sides of the target (client and backend connections); strace slows the target, so only "
+           "the counts are reported.", ""]
+    if block.get("unavailable"):
+        return out + [block["unavailable"], ""]
+    rows = []
+    for r in block.get("rows", []):
+        if "unavailable" in r:
+            rows.append([r["label"], r["unavailable"], ""])
+            continue
+        top = ", ".join(f"{name} {per:.2f}" for name, per in r["top"])
+        rows.append([r["label"], f"{r['per_request']:.2f}", top])
+    return out + [_table(["target", "syscalls per request", "most frequent, per request"], rows), ""]
 
 
 def _http2(block, settings):

@@ -8,7 +8,6 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Pipelines.Sockets.Unofficial;
 using Proxy.Configuration;
 using Proxy.Detection;
 using Proxy.Filters;
@@ -92,7 +91,7 @@ public sealed class InboundHandler : IConnectionHandler
         Volatile.Write(ref _settings, new InboundSettings(config, _localIdentity?.Value));
     }
 
-    public async Task HandleAsync(SocketConnection connection, Socket socket)
+    public async Task HandleAsync(SocketPipe connection, Socket socket)
     {
         var settings = Volatile.Read(ref _settings);
         var config = settings.Config;

@@ -2,7 +2,6 @@ using System.Collections.Frozen;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
-using Pipelines.Sockets.Unofficial;
 using Proxy.Configuration;
 using Proxy.Detection;
 using Proxy.Forwarding;
@@ -100,7 +99,7 @@ public sealed class OutboundHandler : IConnectionHandler
         return new OutboundTable(services.ToFrozenDictionary(), builder.Variants, config.DetectTimeout, config.OpaquePorts);
     }
 
-    public async Task HandleAsync(SocketConnection connection, Socket socket)
+    public async Task HandleAsync(SocketPipe connection, Socket socket)
     {
         var original = OriginalDestination.TryGet(socket);
         if (original is null || IsSelf(original, socket))
@@ -167,7 +166,7 @@ public sealed class OutboundHandler : IConnectionHandler
         }
     }
 
-    private async Task ServeHttpAsync(SocketConnection connection, Socket socket, ListenerRuntime routes, bool http2)
+    private async Task ServeHttpAsync(SocketPipe connection, Socket socket, ListenerRuntime routes, bool http2)
     {
         var client = (socket.RemoteEndPoint as IPEndPoint)?.Address;
         ITrackedConnection http;

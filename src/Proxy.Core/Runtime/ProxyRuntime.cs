@@ -1,7 +1,6 @@
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
-using Pipelines.Sockets.Unofficial;
 using Proxy.Configuration;
 using Proxy.Forwarding;
 using Proxy.Observability;
@@ -356,7 +355,7 @@ public sealed class ProxyRuntime : IAsyncDisposable
     /// <summary>Serves connections of one listener with whatever the current snapshot says about it.</summary>
     private sealed class Dispatcher(ProxyRuntime runtime, string listenerName) : IConnectionHandler
     {
-        public async Task HandleAsync(SocketConnection connection, Socket socket)
+        public async Task HandleAsync(SocketPipe connection, Socket socket)
         {
             var snapshot = runtime.Current;
             if (snapshot is null || !snapshot.Listeners.TryGetValue(listenerName, out var listener))

@@ -3,7 +3,6 @@ using System.IO.Pipelines;
 using System.Net;
 using Proxy.LoadBalancing;
 using System.Net.Sockets;
-using Pipelines.Sockets.Unofficial;
 using Proxy.Observability;
 using Proxy.Observability.AccessLog;
 using Proxy.Observability.Metrics;
@@ -28,7 +27,7 @@ public sealed class TcpForwarder : ITrackedConnection
     private readonly TimeSpan _idleTimeout;
     private readonly Counter _idleTimeouts;
     private readonly PickContext _pickContext;
-    private SocketConnection? _upstream;
+    private SocketPipe? _upstream;
     private IDuplexPipe? _upstreamTransport;
     private long _lastActivity = Environment.TickCount64;
     private int _closeReason; // first cause wins: 0 none, 1 idle, 2 abort
@@ -48,7 +47,7 @@ public sealed class TcpForwarder : ITrackedConnection
     /// <paramref name="downstream"/>.
     /// </summary>
     public static Task ForwardAsync(
-        SocketConnection downstream, Cluster cluster, string listener, TimeSpan idleTimeout,
+        SocketPipe downstream, Cluster cluster, string listener, TimeSpan idleTimeout,
         ListenerMetrics listenerMetrics, ProxyMetrics metrics, ConnectionTracker tracker, IPAddress? clientAddress) =>
         ForwardAsync(downstream, downstream, cluster, listener, idleTimeout, listenerMetrics, metrics, tracker, clientAddress);
 

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Security.Authentication;
 using Pipelines.Sockets.Unofficial;
+using Proxy.Transport;
 using Proxy.Upstream;
 
 namespace Proxy.Tls;
@@ -9,7 +10,7 @@ namespace Proxy.Tls;
 public static class TlsHandshake
 {
     /// <summary>Originates TLS on a connected socket to <paramref name="endpoint"/>, with SNI from the policy or the endpoint's host.</summary>
-    public static async ValueTask<TlsConnection?> ConnectAsync(SocketConnection socket, TlsClientPolicy policy, Endpoint endpoint, TimeSpan timeout)
+    public static async ValueTask<TlsConnection?> ConnectAsync(SocketPipe socket, TlsClientPolicy policy, Endpoint endpoint, TimeSpan timeout)
     {
         try
         {

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using Pipelines.Sockets.Unofficial;
 using Proxy.Upstream;
 
 namespace Proxy.Transport;
@@ -12,17 +11,17 @@ public static class Connector
     /// Connects to <paramref name="address"/>; throws <see cref="TimeoutException"/> when the timeout
     /// passes first and <see cref="SocketException"/> when the connect is refused or fails.
     /// </summary>
-    public static ValueTask<SocketConnection> ConnectAsync(EndPoint address, TimeSpan timeout, CancellationToken cancellation = default) =>
+    public static ValueTask<SocketPipe> ConnectAsync(EndPoint address, TimeSpan timeout, CancellationToken cancellation = default) =>
         ConnectAsync(address, null, timeout, cancellation);
 
     /// <summary>
     /// Connects to <paramref name="endpoint"/> as the other overload does, and logs a failure with its reason (refused,
     /// timeout, DNS) through the endpoint's cluster log, rate-limited; a successful connect does no more.
     /// </summary>
-    public static ValueTask<SocketConnection> ConnectAsync(Endpoint endpoint, TimeSpan timeout, CancellationToken cancellation = default) =>
+    public static ValueTask<SocketPipe> ConnectAsync(Endpoint endpoint, TimeSpan timeout, CancellationToken cancellation = default) =>
         ConnectAsync(endpoint.Address, endpoint, timeout, cancellation);
 
-    private static async ValueTask<SocketConnection> ConnectAsync(EndPoint address, Endpoint? endpoint, TimeSpan timeout, CancellationToken cancellation)
+    private static async ValueTask<SocketPipe> ConnectAsync(EndPoint address, Endpoint? endpoint, TimeSpan timeout, CancellationToken cancellation)
     {
         var socket = address is DnsEndPoint
             ? new Socket(SocketType.Stream, ProtocolType.Tcp)
@@ -53,7 +52,7 @@ public static class Connector
             throw;
         }
 
-        return SocketConnection.Create(socket, TransportOptions.Pipe, TransportOptions.UpstreamReceivePipe, TransportOptions.Connection);
+        return SocketPipe.Create(socket, TransportOptions.Pipe, TransportOptions.UpstreamReceivePipe);
     }
 
     private static void LogFailure(Endpoint? endpoint, Exception ex, TimeSpan timeout)

@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using Pipelines.Sockets.Unofficial;
 
 namespace Proxy.Transport;
 
@@ -10,5 +9,5 @@ public interface IConnectionHandler
     /// Serves one downstream connection until it ends. The listener closes it afterwards (see
     /// <see cref="SocketClose"/>), so once the returned task completes nothing may read or write its pipes.
     /// </summary>
-    Task HandleAsync(SocketConnection connection, Socket socket);
+    Task HandleAsync(SocketPipe connection, Socket socket);
 }

@@ -91,11 +91,11 @@ public sealed class Listener : IAsyncDisposable
 
     private async Task ServeAsync(Socket socket)
     {
-        SocketConnection? connection = null;
+        SocketPipe? connection = null;
         try
         {
             socket.NoDelay = true;
-            connection = SocketConnection.Create(socket, TransportOptions.Pipe, TransportOptions.Pipe, TransportOptions.Connection, Name);
+            connection = SocketPipe.Create(socket, TransportOptions.Pipe, TransportOptions.Pipe);
             await _handler.HandleAsync(connection, socket).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or SocketException or ObjectDisposedException or ConnectionResetException or ConnectionAbortedException)

@@ -1,5 +1,3 @@
-using Pipelines.Sockets.Unofficial;
-
 namespace Proxy.Transport;
 
 /// <summary>
@@ -10,24 +8,19 @@ namespace Proxy.Transport;
 public static class SendDrain
 {
     /// <summary>
-    /// Completes the output and returns once the send loop has finished (it completes the pipe's
-    /// reader after its last send), or once <paramref name="timeout"/> passes for a peer that does
-    /// not read.
+    /// Completes the output and returns once the send loop has finished (after its last send), or once
+    /// <paramref name="timeout"/> passes for a peer that does not read.
     /// </summary>
-    public static async Task CompleteAndWaitAsync(SocketConnection connection, TimeSpan timeout)
+    public static async Task CompleteAndWaitAsync(SocketPipe connection, TimeSpan timeout)
     {
-        var sent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-#pragma warning disable CS0618 // obsolete on PipeWriter in general, but Pipe (inside SocketConnection) still raises it
-        connection.Output.OnReaderCompleted(static (_, state) => ((TaskCompletionSource)state!).TrySetResult(), sent);
-#pragma warning restore CS0618
         await connection.Output.CompleteAsync().ConfigureAwait(false);
-        if (!sent.Task.IsCompleted)
+        if (!connection.Sent.IsCompleted)
         {
             // WaitAsync removes its timer when the send finishes first; a Task.Delay here would
             // leave one timer per closed connection in the timer queue for the whole timeout.
             try
             {
-                await sent.Task.WaitAsync(timeout).ConfigureAwait(false);
+                await connection.Sent.WaitAsync(timeout).ConfigureAwait(false);
             }
             catch (TimeoutException)
             {

@@ -1,5 +1,4 @@
 using System.IO.Pipelines;
-using Pipelines.Sockets.Unofficial;
 using Proxy.Async;
 using Proxy.Buffers;
 
@@ -50,15 +49,6 @@ public static class TransportOptions
         resumeWriterThreshold: UpstreamResumeReadThreshold,
         minimumSegmentSize: BlockMemoryPool.BlockSize,
         useSynchronizationContext: false);
-
-    /// <summary>
-    /// Socket connection flags: reads and writes complete inline on the socket thread; a socket with nothing to read
-    /// waits with a zero-length receive, so an idle connection holds no pool block (a 16 KiB block per idle keep-alive
-    /// connection otherwise: measured 16.8 KiB RSS per idle HTTP/1.1 connection before, 8.1 after (same run), with the head
-    /// buffers and field arrays returned between requests and the chunked decoders made only when needed).
-    /// </summary>
-    public const SocketConnectionOptions Connection =
-        SocketConnectionOptions.InlineReads | SocketConnectionOptions.InlineWrites | SocketConnectionOptions.InlineConnect | SocketConnectionOptions.ZeroLengthReads;
 
     /// <summary>Whether the runtime was asked to run socket continuations inline (set by the host at start).</summary>
     public static bool InlineSocketCompletions =>

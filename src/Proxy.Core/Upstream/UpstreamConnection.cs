@@ -1,5 +1,4 @@
 using System.IO.Pipelines;
-using Pipelines.Sockets.Unofficial;
 using Proxy.Transport;
 
 namespace Proxy.Upstream;
@@ -9,20 +8,20 @@ public sealed class UpstreamConnection : IDisposable
 {
     private int _disposed;
 
-    public UpstreamConnection(SocketConnection socket, Endpoint endpoint)
+    public UpstreamConnection(SocketPipe socket, Endpoint endpoint)
         : this(socket, socket, endpoint)
     {
     }
 
     /// <param name="transport">The byte stream requests use: the socket's pipes, or TLS over them (disposed with the connection).</param>
-    public UpstreamConnection(SocketConnection socket, IDuplexPipe transport, Endpoint endpoint)
+    public UpstreamConnection(SocketPipe socket, IDuplexPipe transport, Endpoint endpoint)
     {
         Socket = socket;
         Transport = transport;
         Endpoint = endpoint;
     }
 
-    public SocketConnection Socket { get; }
+    public SocketPipe Socket { get; }
 
     /// <summary>The socket itself, or a TLS connection over it.</summary>
     public IDuplexPipe Transport { get; }

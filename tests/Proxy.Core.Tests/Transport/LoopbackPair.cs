@@ -1,20 +1,19 @@
 using System.Net;
 using System.Net.Sockets;
-using Pipelines.Sockets.Unofficial;
 using Proxy.Transport;
 
 namespace Proxy.Tests.Transport;
 
-/// <summary>A real loopback TCP connection: our side as a <see cref="SocketConnection"/>, the peer as a plain socket.</summary>
+/// <summary>A real loopback TCP connection: our side as a <see cref="SocketPipe"/>, the peer as a plain socket.</summary>
 internal sealed class LoopbackPair : IDisposable
 {
-    private LoopbackPair(SocketConnection connection, Socket peer)
+    private LoopbackPair(SocketPipe connection, Socket peer)
     {
         Connection = connection;
         Peer = peer;
     }
 
-    public SocketConnection Connection { get; }
+    public SocketPipe Connection { get; }
 
     public Socket Peer { get; }
 
