@@ -86,8 +86,9 @@ public sealed class XdsUpstreamTlsTests : IDisposable
         // The server wants another identity than the upstream has: the handshake is refused, no request reaches it.
         await session.SendClustersAsync("v2", StaticTls(upstream.Address, FromFiles(client.Cert, client.Key, CaPath, "spiffe://e2e.test/someone-else")));
         Assert.Null((await session.NextRequestAsync(XdsTypeUrls.Cluster)).ErrorDetail);
-        var refused = await GetAsync(proxy, http);
-        Assert.StartsWith("502 ", refused);
+        using var refused = await http.GetAsync($"http://{proxy.Listener("web")}/whoami");
+        Assert.Equal(HttpStatusCode.BadGateway, refused.StatusCode);
+        Assert.Equal("upstream-connect-failure", refused.Headers.GetValues("x-proxy-error").Single()); // flag UF
         Assert.True(await proxy.LoggedAsync("the cluster accepts only a name matching exact spiffe://e2e.test/someone-else"), proxy.Log.ToString());
     }
 
