@@ -54,8 +54,11 @@ public sealed class XdsSource : IAsyncDisposable
     }
 
     /// <summary>The items of Envoy's <c>configs</c> array for /config_dump.</summary>
-    public void WriteConfigDump(Utf8JsonWriter writer, IReadOnlyList<ClusterConfig> fileClusters) =>
+    public void WriteConfigDump(Utf8JsonWriter writer, IReadOnlyList<ClusterConfig> fileClusters)
+    {
         Admin.XdsConfigDumpWriter.WriteConfigs(writer, Store, _client?.Versions.Clusters ?? "", fileClusters);
+        Admin.XdsSecretsDumpWriter.Write(writer, Store.Secrets);
+    }
 
     public async ValueTask DisposeAsync()
     {

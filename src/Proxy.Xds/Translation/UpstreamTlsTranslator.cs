@@ -34,8 +34,8 @@ public static class UpstreamTlsTranslator
             throw Reject(cluster, field, $"transport socket '{socket.Name}' ({typeUrl ?? "no typed_config"}) is not supported; use envoy.transport_sockets.tls with an UpstreamTlsContext, or raw_buffer");
         }
 
-        var context_ = socket.TypedConfig is { } any ? UpstreamTlsContext.Parser.ParseFrom(any.Value) : new UpstreamTlsContext();
-        return new Builder(cluster, field + ".typed_config", context).Build(context_);
+        var tlsContext = socket.TypedConfig is { } any ? UpstreamTlsContext.Parser.ParseFrom(any.Value) : new UpstreamTlsContext();
+        return new Builder(cluster, field + ".typed_config", context).Build(tlsContext);
     }
 
     private sealed class Builder(string cluster, string field, XdsTranslationContext context)

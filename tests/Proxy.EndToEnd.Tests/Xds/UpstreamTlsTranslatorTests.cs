@@ -61,6 +61,20 @@ public class UpstreamTlsTranslatorTests
     }
 
     [Fact]
+    public void ConfigDump_RedactsInlinePrivateKeys_AndLeavesTheResourceAsSent()
+    {
+        var context = new UpstreamTlsContext { CommonTlsContext = new CommonTlsContext() };
+        context.CommonTlsContext.TlsCertificates.Add(new TlsCertificate { CertificateChain = Inline("chain"), PrivateKey = Inline("-----BEGIN PRIVATE KEY-----") });
+        var cluster = XdsResources.EdsCluster("c");
+        AddIstioMatches(cluster, context);
+        var redacted = Proxy.Xds.Admin.SecretRedaction.Redact(cluster);
+        var shown = redacted.TransportSocketMatches[0].TransportSocket.TypedConfig.Unpack<UpstreamTlsContext>().CommonTlsContext.TlsCertificates[0];
+        Assert.Equal(("[redacted]", "chain"), (shown.PrivateKey.InlineString, shown.CertificateChain.InlineBytes.ToStringUtf8()));
+        var sent = cluster.TransportSocketMatches[0].TransportSocket.TypedConfig.Unpack<UpstreamTlsContext>().CommonTlsContext.TlsCertificates[0];
+        Assert.Equal("-----BEGIN PRIVATE KEY-----", sent.PrivateKey.InlineBytes.ToStringUtf8());
+    }
+
+    [Fact]
     public void IstioCluster_SdsOverAds_AndTransportSocketMatches_ChooseTlsPerEndpoint()
     {
         var cluster = XdsResources.StaticCluster("outbound|80||api.shop.svc.cluster.local", "10.0.0.1:80", "10.0.0.2:80");

@@ -133,6 +133,17 @@ public sealed class XdsUpstreamTlsTests : IDisposable
         Assert.Equal("s2", nack.VersionInfo);
         Assert.StartsWith("secret 'default': ", nack.ErrorDetail.Message);
         Assert.Equal("200 up spiffe://e2e.test/client-two", await GetAsync(proxy, http));
+
+        // /config_dump lists the secrets as Envoy does (istioctl proxy-config secret), the private key redacted.
+        var dump = (await proxy.Admin.GetAsync("/config_dump")).Body;
+        var secrets = System.Text.Json.JsonDocument.Parse(dump).RootElement.GetProperty("configs").EnumerateArray()
+            .Single(c => c.GetProperty("@type").GetString() == "type.googleapis.com/envoy.admin.v3.SecretsConfigDump").GetProperty("dynamic_active_secrets");
+        Assert.Equal(["ROOTCA", "default"], secrets.EnumerateArray().Select(s => s.GetProperty("name").GetString()));
+        var secret = secrets[1];
+        Assert.Equal("s2", secret.GetProperty("version_info").GetString());
+        Assert.Equal("[redacted]", secret.GetProperty("secret").GetProperty("tls_certificate").GetProperty("private_key").GetProperty("inline_string").GetString());
+        Assert.DoesNotContain("PRIVATE KEY", dump);
+        Assert.Contains("type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext", dump);
     }
 
     [Fact]
