@@ -104,7 +104,7 @@ public sealed class ProxyHost : IAsyncDisposable
             var composed = config;
             if (config.Xds is { } xdsConfig)
             {
-                host._xds = new Xds.XdsSource(xdsConfig, host.Registry, log);
+                host._xds = new Xds.XdsSource(xdsConfig, host.Registry, log, host.Runtime.Certificates, config.Mesh?.Identity);
                 composed = host._xds.Compose(config, out _)!;
             }
 

@@ -15,7 +15,34 @@ public sealed class XdsClusterStore
 {
     private Dictionary<string, AcceptedCluster> _clusters = new(StringComparer.Ordinal);
     private Dictionary<string, AcceptedAssignment> _assignments = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, (TranslatedCluster Cluster, IReadOnlyList<EndpointConfig>? Endpoints, ClusterConfig Config)> _configs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (TranslatedCluster Cluster, IReadOnlyList<EndpointConfig>? Endpoints, bool Ready, ClusterConfig Config)> _configs = new(StringComparer.Ordinal);
+    private readonly XdsTranslationContext _context;
+
+    /// <param name="secrets">The SDS secrets (and the certificate store) the clusters' TLS uses; a private one when null.</param>
+    /// <param name="context">What translation needs from the proxy's own configuration (its mesh identity).</param>
+    public XdsClusterStore(XdsSecretStore? secrets = null, XdsTranslationContext? context = null)
+    {
+        Secrets = secrets ?? new XdsSecretStore(new Proxy.Tls.CertificateStore(Timeout.InfiniteTimeSpan));
+        _context = context ?? XdsTranslationContext.Empty;
+    }
+
+    /// <summary>The SDS secrets the clusters wait for and use.</summary>
+    public XdsSecretStore Secrets { get; }
+
+    /// <summary>The SDS secret names (over ADS) the accepted clusters wait for, sorted: the SDS subscription.</summary>
+    public IReadOnlyList<string> SecretNames()
+    {
+        var names = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var cluster in _clusters.Values)
+        {
+            foreach (var secret in cluster.Translated.Sockets?.Secrets ?? [])
+            {
+                names.Add(secret.Name);
+            }
+        }
+
+        return [.. names];
+    }
 
     /// <summary>The accepted clusters by name, with the version and time they arrived (for /config_dump).</summary>
     public IReadOnlyDictionary<string, AcceptedCluster> Clusters => _clusters;
@@ -59,7 +86,13 @@ public sealed class XdsClusterStore
                 continue;
             }
 
-            next.Add(resource.Name, new AcceptedCluster(resource, ClusterTranslator.Translate(resource), version, now));
+            var translated = ClusterTranslator.Translate(resource, _context);
+            if (translated.Sockets is { Inline.Count: > 0 } sockets)
+            {
+                Secrets.RegisterInline(sockets.Inline, resource.Name);
+            }
+
+            next.Add(resource.Name, new AcceptedCluster(resource, translated, version, now));
         }
 
         return next;
@@ -86,7 +119,8 @@ public sealed class XdsClusterStore
                 continue;
             }
 
-            next[resource.ClusterName] = new AcceptedAssignment(resource, LoadAssignmentTranslator.Translate(resource, resource.ClusterName), version, now);
+            var (endpoints, metadata) = LoadAssignmentTranslator.TranslateWithMetadata(resource, resource.ClusterName);
+            next[resource.ClusterName] = new AcceptedAssignment(resource, endpoints, version, now) { SocketMetadata = metadata };
         }
 
         return next;
@@ -101,16 +135,26 @@ public sealed class XdsClusterStore
         foreach (var (name, cluster) in clusters)
         {
             IReadOnlyList<EndpointConfig>? endpoints = null;
+            AcceptedAssignment? assignment = null;
             if (cluster.Translated.EdsServiceName is { } service)
             {
                 // Until its assignment arrives, an EDS cluster has no endpoints: requests get 503 (no healthy endpoint).
-                endpoints = assignments.TryGetValue(service, out var assignment) ? assignment.Endpoints : ConfigList<EndpointConfig>.Empty;
+                endpoints = assignments.TryGetValue(service, out assignment) ? assignment.Endpoints : ConfigList<EndpointConfig>.Empty;
             }
 
-            if (!_configs.TryGetValue(name, out var cached) || cached.Cluster != cluster.Translated || !ReferenceEquals(cached.Endpoints, endpoints))
+            // A cluster whose SDS secrets have not all arrived fails closed: no endpoints (503) rather than TLS without them.
+            var sockets = cluster.Translated.Sockets;
+            var ready = sockets is null || sockets.Secrets.All(Secrets.Has);
+            if (!_configs.TryGetValue(name, out var cached) || cached.Cluster != cluster.Translated || !ReferenceEquals(cached.Endpoints, endpoints) || cached.Ready != ready)
             {
-                var config = endpoints is null ? cluster.Translated.Config : cluster.Translated.Config with { Endpoints = endpoints };
-                cached = (cluster.Translated, endpoints, config);
+                var config = endpoints is null ? cluster.Translated.Config
+                    : cluster.Translated.Config with { Endpoints = sockets is null ? endpoints : sockets.Select(endpoints, assignment?.SocketMetadata ?? []) };
+                if (!ready)
+                {
+                    config = config with { Endpoints = ConfigList<EndpointConfig>.Empty, Tls = null };
+                }
+
+                cached = (cluster.Translated, endpoints, ready, config);
                 _configs[name] = cached;
             }
 
@@ -147,6 +191,19 @@ public sealed class XdsClusterStore
             }
 
             _assignments = kept;
+
+            // Secrets (SDS and inline PEM) no cluster refers to any more are dropped.
+            var referenced = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var cluster in clusters.Values)
+            {
+                if (cluster.Translated.Sockets is { } sockets)
+                {
+                    referenced.UnionWith(sockets.Secrets.Select(static s => s.StoreName));
+                    referenced.UnionWith(sockets.Inline.Select(static s => s.StoreName));
+                }
+            }
+
+            Secrets.Retain(referenced);
             return;
         }
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Proxy.Configuration;
 using Proxy.Observability;
 using Proxy.Observability.Metrics;
+using Proxy.Tls;
 using Proxy.Xds.Protocol;
 
 namespace Proxy.Xds;
@@ -20,17 +21,20 @@ public sealed class XdsSource : IAsyncDisposable
     private IReadOnlyList<ClusterConfig> _serving = [];
     private AdsClient? _client;
 
-    public XdsSource(XdsConfig config, MetricsRegistry registry, Logger log)
+    /// <param name="certificates">The runtime's certificate store, which serves SDS secrets and inline PEM to the clusters' TLS; a private one when null.</param>
+    /// <param name="meshIdentity">The proxy's mesh identity (<c>mesh.identity</c>): istio-agent's <c>default</c> and <c>ROOTCA</c> secrets map onto it.</param>
+    public XdsSource(XdsConfig config, MetricsRegistry registry, Logger log, CertificateStore? certificates = null, MeshIdentityConfig? meshIdentity = null)
     {
         _config = config;
         _metrics = new XdsMetrics(registry);
         _log = log;
+        Store = new XdsClusterStore(new XdsSecretStore(certificates ?? new CertificateStore(Timeout.InfiniteTimeSpan)), new Translation.XdsTranslationContext(meshIdentity));
     }
 
     /// <summary>The settings the client started with (a reload that changes them takes effect at the next start).</summary>
     public XdsConfig Config => _config;
 
-    public XdsClusterStore Store { get; } = new();
+    public XdsClusterStore Store { get; }
 
     /// <summary>The file's configuration with the clusters now serving from the server; null with <paramref name="error"/> when they clash.</summary>
     public ProxyConfig? Compose(ProxyConfig file, out string? error) => _composer.Compose(file, _serving, out error);
@@ -50,8 +54,11 @@ public sealed class XdsSource : IAsyncDisposable
     }
 
     /// <summary>The items of Envoy's <c>configs</c> array for /config_dump.</summary>
-    public void WriteConfigDump(Utf8JsonWriter writer, IReadOnlyList<ClusterConfig> fileClusters) =>
+    public void WriteConfigDump(Utf8JsonWriter writer, IReadOnlyList<ClusterConfig> fileClusters)
+    {
         Admin.XdsConfigDumpWriter.WriteConfigs(writer, Store, _client?.Versions.Clusters ?? "", fileClusters);
+        Admin.XdsSecretsDumpWriter.Write(writer, Store.Secrets);
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -7,6 +7,15 @@ public static class XdsTypeUrls
 
     public const string ClusterLoadAssignment = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment";
 
+    /// <summary>An SDS secret (a TLS certificate or a validation context), over the same ADS stream.</summary>
+    public const string Secret = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret";
+
+    /// <summary>The typed_config of a TLS transport socket to an upstream.</summary>
+    public const string UpstreamTlsContext = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext";
+
+    /// <summary>The typed_config of a plain-text transport socket.</summary>
+    public const string RawBuffer = "type.googleapis.com/envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer";
+
     /// <summary>The wrapper a server may put around each resource (envoy.service.discovery.v3.Resource).</summary>
     public const string Resource = "type.googleapis.com/envoy.service.discovery.v3.Resource";
 
@@ -21,6 +30,7 @@ public static class XdsTypeUrls
     {
         Cluster => "cds",
         ClusterLoadAssignment => "eds",
+        Secret => "sds",
         _ => typeUrl,
     };
 }

@@ -132,7 +132,7 @@ public sealed partial class Http1ServerConnection
         BuildHttp2Request(headers, hasBody, ForwardedScheme.OfUpstream(cluster), endpoint);
         _interimFlush = default;
         AwaitingUpstream(true); // the connect and the wait for the response headers: not idle (see CheckIdle)
-        Http2Stream? stream = await pool.OpenStreamAsync(endpoint, headers, endStream: !hasBody, cluster.ConnectTimeout, cluster.Metrics, cluster.Settings.Tls, interimSink: this,
+        Http2Stream? stream = await pool.OpenStreamAsync(endpoint, headers, endStream: !hasBody, cluster.ConnectTimeout, cluster.Metrics, cluster.Settings.TlsFor(endpoint), interimSink: this,
             waitLimit: deadline.ConnectTimeout(cluster.ConnectTimeout)).ConfigureAwait(false);
         if (stream is null)
         {

@@ -25,7 +25,7 @@ public sealed partial class Http1ServerConnection
         {
             var socket = await Connector.ConnectAsync(endpoint, connectTimeout).ConfigureAwait(false);
             IDuplexPipe transport = socket;
-            if (cluster.Settings.Tls is { } tls)
+            if (cluster.Settings.TlsFor(endpoint) is { } tls)
             {
                 var secured = await Tls.TlsHandshake.ConnectAsync(socket, tls, endpoint, connectTimeout).ConfigureAwait(false);
                 if (secured is null)

@@ -140,7 +140,7 @@ public sealed partial class Http2ServerConnection
         {
             // The downstream stream is the sink of the upstream one's 1xx responses (RFC 9113 8.1).
             upstream = endpoint.Http2Pool is { } pool
-                ? await pool.OpenStreamAsync(endpoint, outgoing, bodiless, cluster.ConnectTimeout, cluster.Metrics, cluster.Settings.Tls, interimSink: stream,
+                ? await pool.OpenStreamAsync(endpoint, outgoing, bodiless, cluster.ConnectTimeout, cluster.Metrics, cluster.Settings.TlsFor(endpoint), interimSink: stream,
                     waitLimit: deadline.ConnectTimeout(cluster.ConnectTimeout)).ConfigureAwait(false)
                 : null; // a reload made the cluster HTTP/1.1 meanwhile: nothing was sent
         }

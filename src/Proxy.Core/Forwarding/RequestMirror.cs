@@ -60,7 +60,7 @@ internal static class RequestMirror
         Http2Stream? stream = null;
         try
         {
-            stream = await pool.OpenStreamAsync(endpoint, headers, endStream: true, cluster.ConnectTimeout, cluster.Metrics, cluster.Settings.Tls).ConfigureAwait(false);
+            stream = await pool.OpenStreamAsync(endpoint, headers, endStream: true, cluster.ConnectTimeout, cluster.Metrics, cluster.Settings.TlsFor(endpoint)).ConfigureAwait(false);
             if (stream is not null)
             {
                 // The response headers, then the stream is let go (reset when the body is still coming).

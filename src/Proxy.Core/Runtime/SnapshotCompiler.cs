@@ -137,8 +137,8 @@ public static class SnapshotCompiler
         {
             var spec = config.Endpoints[i];
             var authority = spec.Address.ToString();
-            var endpoint = FindReusable(reusable, authority, spec.Weight)
-                ?? new Endpoint(authority, AddressResolver.ForConnect(spec.Address), spec.Weight);
+            var endpoint = FindReusable(reusable, authority, spec.Weight, spec.PlainText)
+                ?? new Endpoint(authority, AddressResolver.ForConnect(spec.Address), spec.Weight) { PlainText = spec.PlainText };
             endpoint.Events = events;
             if (!endpoint.HasPool || endpoint.Pool.MaxIdle != config.Pool.MaxIdle)
             {
@@ -365,7 +365,7 @@ public static class SnapshotCompiler
             ? a is null && b is null
             : a with { Alpn = b.Alpn } == b && a.Alpn.SequenceEqual(b.Alpn);
 
-    private static Endpoint? FindReusable(Cluster? old, string authority, int weight)
+    private static Endpoint? FindReusable(Cluster? old, string authority, int weight, bool plainText)
     {
         if (old is null)
         {
@@ -374,7 +374,7 @@ public static class SnapshotCompiler
 
         foreach (var endpoint in old.Endpoints)
         {
-            if (endpoint.Authority == authority && endpoint.Weight == weight)
+            if (endpoint.Authority == authority && endpoint.Weight == weight && endpoint.PlainText == plainText)
             {
                 return endpoint;
             }

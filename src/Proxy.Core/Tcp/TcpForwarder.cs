@@ -145,7 +145,7 @@ public sealed class TcpForwarder : ITrackedConnection
         }
 
         _upstreamTransport = _upstream;
-        if (_cluster.Settings.Tls is { } tls)
+        if (_cluster.Settings.TlsFor(endpoint) is { } tls)
         {
             var secured = await TlsHandshake.ConnectAsync(_upstream, tls, endpoint, _cluster.ConnectTimeout).ConfigureAwait(false);
             if (secured is null)

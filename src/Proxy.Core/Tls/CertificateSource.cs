@@ -1,5 +1,6 @@
 using System.Net.Security;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Proxy.Configuration;
 
 namespace Proxy.Tls;
@@ -12,7 +13,7 @@ namespace Proxy.Tls;
 /// </summary>
 public sealed class CertificateSource
 {
-    private readonly ReloadingFile _files;
+    private readonly ReloadingFile? _files; // null for a certificate held in memory (a secret from a management server)
     private LoadedCertificate _current;
 
     /// <summary>Loads the files now; throws <see cref="UnusableFileException"/> (a sentence naming the file and the fix) when they are unusable.</summary>
@@ -25,6 +26,17 @@ public sealed class CertificateSource
         _current = Load(certPath, keyPath, 1);
     }
 
+    /// <summary>
+    /// A certificate held in memory under <paramref name="name"/> (an SDS secret or inline PEM from a management
+    /// server); <see cref="Replace"/> rotates it. Throws <see cref="UnusableFileException"/> when the PEM is unusable.
+    /// </summary>
+    public CertificateSource(string name, string certPem, string keyPem)
+    {
+        CertPath = KeyPath = $"secret '{name}'";
+        _current = LoadPem(certPem, keyPem, CertPath, 1);
+    }
+
+    /// <summary>The certificate file's path, or <c>secret 'NAME'</c> for one held in memory.</summary>
     public string CertPath { get; }
 
     public string KeyPath { get; }
@@ -38,7 +50,7 @@ public sealed class CertificateSource
     /// <summary>Reloads when the files changed. Returns true when a new certificate took effect.</summary>
     public bool Poll()
     {
-        if (!_files.Changed())
+        if (_files is null || !_files.Changed())
         {
             return false;
         }
@@ -58,9 +70,29 @@ public sealed class CertificateSource
         }
     }
 
-    private static LoadedCertificate Load(string certPath, string keyPath, int version)
+    /// <summary>
+    /// Rotates a certificate held in memory: new handshakes take the new one, open connections keep theirs. Throws
+    /// <see cref="UnusableFileException"/> (and keeps the current one) when the PEM is unusable.
+    /// </summary>
+    public void Replace(string certPem, string keyPem)
     {
-        var (leaf, intermediates) = PemFiles.LoadCertificateWithKey(certPath, keyPath);
+        if (_files is not null)
+        {
+            throw new InvalidOperationException("a certificate read from files is replaced by rewriting its files");
+        }
+
+        Volatile.Write(ref _current, LoadPem(certPem, keyPem, CertPath, Current.Version + 1));
+    }
+
+    private static LoadedCertificate Load(string certPath, string keyPath, int version) =>
+        Context(PemFiles.LoadCertificateWithKey(certPath, keyPath), certPath, keyPath, version);
+
+    private static LoadedCertificate LoadPem(string certPem, string keyPem, string name, int version) =>
+        Context(PemFiles.CertificateWithKeyFromText(certPem, $"{name} (certificate_chain)", keyPem, $"{name} (private_key)"), name, name, version);
+
+    private static LoadedCertificate Context((X509Certificate2 Leaf, X509Certificate2Collection Intermediates) loaded, string certPath, string keyPath, int version)
+    {
+        var (leaf, intermediates) = loaded;
 
         // offline: the chain is built from what the file holds; no AIA fetches on a socket thread.
         SslStreamCertificateContext context;

@@ -8,6 +8,8 @@ public sealed class CertificateStore : IDisposable
 {
     private readonly Dictionary<(string, string), CertificateSource> _certificates = new();
     private readonly Dictionary<string, TrustBundle> _bundles = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, CertificateSource> _secretCertificates = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, TrustBundle> _secretBundles = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
     private readonly Timer _timer;
     private long _reloads;
@@ -56,12 +58,84 @@ public sealed class CertificateStore : IDisposable
         }
     }
 
-    /// <summary>Every certificate and CA bundle loaded so far, for the admin /certs page.</summary>
+    /// <summary>
+    /// Sets the certificate held in memory under <paramref name="name"/> (a secret from a management server): the
+    /// first time it is made, after that it is rotated in place, so TLS policies that use it take the new one for new
+    /// handshakes, with no recompile and no connection dropped. Throws <see cref="Configuration.UnusableFileException"/>
+    /// (and keeps the previous one) when the PEM is unusable.
+    /// </summary>
+    public void SetSecretCertificate(string name, string certPem, string keyPem)
+    {
+        lock (_lock)
+        {
+            if (_secretCertificates.TryGetValue(name, out var source))
+            {
+                source.Replace(certPem, keyPem);
+            }
+            else
+            {
+                _secretCertificates[name] = new CertificateSource(name, certPem, keyPem);
+            }
+        }
+    }
+
+    /// <summary>Sets the CA bundle held in memory under <paramref name="name"/>, as <see cref="SetSecretCertificate"/> does a certificate.</summary>
+    public void SetSecretBundle(string name, string pem)
+    {
+        lock (_lock)
+        {
+            if (_secretBundles.TryGetValue(name, out var bundle))
+            {
+                bundle.Replace(pem);
+            }
+            else
+            {
+                _secretBundles[name] = new TrustBundle(name, pem);
+            }
+        }
+    }
+
+    /// <summary>The certificate held in memory under <paramref name="name"/>, or null when none was set.</summary>
+    public CertificateSource? SecretCertificate(string name)
+    {
+        lock (_lock)
+        {
+            return _secretCertificates.GetValueOrDefault(name);
+        }
+    }
+
+    /// <summary>The CA bundle held in memory under <paramref name="name"/>, or null when none was set.</summary>
+    public TrustBundle? SecretBundle(string name)
+    {
+        lock (_lock)
+        {
+            return _secretBundles.GetValueOrDefault(name);
+        }
+    }
+
+    /// <summary>Forgets the secrets held in memory whose names <paramref name="keep"/> refuses (a management server stopped sending them).</summary>
+    public void RetainSecrets(Func<string, bool> keep)
+    {
+        lock (_lock)
+        {
+            foreach (var name in _secretCertificates.Keys.Where(n => !keep(n)).ToArray())
+            {
+                _secretCertificates.Remove(name);
+            }
+
+            foreach (var name in _secretBundles.Keys.Where(n => !keep(n)).ToArray())
+            {
+                _secretBundles.Remove(name);
+            }
+        }
+    }
+
+    /// <summary>Every certificate and CA bundle loaded so far (files and secrets held in memory), for the admin /certs page.</summary>
     public (CertificateSource[] Certificates, TrustBundle[] Bundles) Loaded()
     {
         lock (_lock)
         {
-            return ([.. _certificates.Values], [.. _bundles.Values]);
+            return ([.. _certificates.Values, .. _secretCertificates.Values], [.. _bundles.Values, .. _secretBundles.Values]);
         }
     }
 

@@ -38,10 +38,32 @@ public static class PemFiles
     /// <summary>Every certificate of a CA bundle (at least one).</summary>
     public static X509Certificate2Collection LoadBundle(string path) => LoadCertificates("the CA bundle", path);
 
-    /// <summary>Every <c>CERTIFICATE</c> block of the file, in order; at least one.</summary>
-    private static X509Certificate2Collection LoadCertificates(string role, string path)
+    /// <summary>
+    /// The certificate chain (leaf first) and key of PEM text held in memory (a secret from a management server);
+    /// <paramref name="certName"/> and <paramref name="keyName"/> say in messages where the text came from.
+    /// </summary>
+    public static (X509Certificate2 Leaf, X509Certificate2Collection Intermediates) CertificateWithKeyFromText(string certText, string certName, string keyText, string keyName)
     {
-        var text = ReadText(role, path);
+        var chain = ParseCertificates("the certificate chain", certName, certText);
+        var leaf = AttachKey(chain[0], certName, keyText, keyName);
+        var intermediates = new X509Certificate2Collection();
+        for (var i = 1; i < chain.Count; i++)
+        {
+            intermediates.Add(chain[i]);
+        }
+
+        return (leaf, intermediates);
+    }
+
+    /// <summary>Every certificate of a CA bundle held in memory (at least one); <paramref name="name"/> names it in messages.</summary>
+    public static X509Certificate2Collection BundleFromText(string text, string name) => ParseCertificates("the CA bundle", name, text);
+
+    /// <summary>Every <c>CERTIFICATE</c> block of the file, in order; at least one.</summary>
+    private static X509Certificate2Collection LoadCertificates(string role, string path) => ParseCertificates(role, path, ReadText(role, path));
+
+    /// <summary>Every <c>CERTIFICATE</c> block of <paramref name="text"/>, in order; at least one.</summary>
+    private static X509Certificate2Collection ParseCertificates(string role, string path, string text)
+    {
         var certificates = new X509Certificate2Collection();
         var sawPrivateKey = false;
         var block = 0;

@@ -1,6 +1,7 @@
 using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
+using Proxy.Configuration;
 
 namespace Proxy.Tls;
 
@@ -18,6 +19,8 @@ public sealed class TlsClientPolicy
     private readonly List<SslApplicationProtocol> _alpn;
     private readonly SslProtocols _protocols;
     private readonly RemoteCertificateValidationCallback _validate;
+    private readonly IReadOnlyList<SubjectAltNameMatchConfig> _subjectAltNames;
+    private readonly bool _checkServerName;
 
     public TlsClientPolicy(
         string? serverName,
@@ -26,8 +29,12 @@ public sealed class TlsClientPolicy
         IReadOnlyList<string> alpn,
         SpiffeId? expectedIdentity = null,
         bool insecureSkipVerify = false,
-        SslProtocols protocols = TlsDefaults.Edge)
+        SslProtocols protocols = TlsDefaults.Edge,
+        IReadOnlyList<SubjectAltNameMatchConfig>? subjectAltNames = null,
+        bool checkServerName = true)
     {
+        _subjectAltNames = subjectAltNames ?? [];
+        _checkServerName = checkServerName && _subjectAltNames.Count == 0;
         ServerName = serverName;
         _ca = ca;
         _clientCertificate = clientCertificate;
@@ -92,7 +99,28 @@ public sealed class TlsClientPolicy
             return true;
         }
 
-        return errors == SslPolicyErrors.None || Refuse(sender, errors, full, chain);
+        // Names the cluster accepts (Envoy's SAN matchers) stand in for the host name; without either only the chain counts.
+        if (!_checkServerName)
+        {
+            errors &= ~SslPolicyErrors.RemoteCertificateNameMismatch;
+        }
+
+        if (errors != SslPolicyErrors.None)
+        {
+            return Refuse(sender, errors, full, chain);
+        }
+
+        if (_subjectAltNames.Count > 0 && !SubjectAltNames.Match(full, _subjectAltNames))
+        {
+            if (sender is VerifyingSslStream stream)
+            {
+                stream.VerificationFailure = TlsFailureReason.NoAcceptedName(full, _subjectAltNames);
+            }
+
+            return false;
+        }
+
+        return true;
     }
 
     /// <summary>Records why the certificate is refused on the connection's stream (failure path only); returns false.</summary>

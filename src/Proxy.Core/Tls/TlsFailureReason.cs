@@ -46,6 +46,15 @@ public static class TlsFailureReason
     public static string WrongIdentity(SpiffeId expected, SpiffeId? presented) =>
         $"certificate verification failed: the server presented the identity {presented?.Value ?? "(none: no SPIFFE URI SAN)"}, but {expected.Value} was expected";
 
+    /// <summary>Why a server's certificate is refused though the chain is good: none of its names is one the cluster accepts.</summary>
+    public static string NoAcceptedName(X509Certificate2 certificate, IReadOnlyList<Configuration.SubjectAltNameMatchConfig> accepted)
+    {
+        var presented = SubjectAltNames.Read(certificate);
+        var names = presented.Count > 0 ? string.Join(", ", presented.Select(static n => n.Name)) : "no subject alternative name";
+        var wanted = string.Join(", ", accepted.Select(static m => $"{m.Kind.ToString().ToLowerInvariant()} {m.Value}"));
+        return $"certificate verification failed: the server presented {names}, and the cluster accepts only a name matching {wanted}";
+    }
+
     /// <summary>Why a handshake failed when the certificate check did not refuse anything (or never ran).</summary>
     public static string Handshake(Exception ex, TimeSpan timeout) => ex switch
     {

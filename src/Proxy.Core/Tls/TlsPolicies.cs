@@ -54,9 +54,23 @@ public static class TlsPolicies
             return null;
         }
 
+        // Secrets held in memory (from a management server): the xDS client holds a cluster back until they arrived.
+        if (config.CaSecret is { } caSecret && (ca = store.SecretBundle(caSecret)) is null)
+        {
+            errors.Add($"{owner}: tls: the CA bundle secret '{caSecret}' has not been received");
+            return null;
+        }
+
+        if (config.CertificateSecret is { } certSecret && (client = store.SecretCertificate(certSecret)) is null)
+        {
+            errors.Add($"{owner}: tls: the certificate secret '{certSecret}' has not been received");
+            return null;
+        }
+
         // The upstream codec speaks one protocol: offer only that one unless ALPN is configured.
         IReadOnlyList<string> alpn = config.Alpn.Count > 0 ? config.Alpn : protocol == ClusterProtocol.Http2 ? ["h2"] : ["http/1.1"];
-        return new TlsClientPolicy(config.Sni, ca, client, alpn, insecureSkipVerify: config.InsecureSkipVerify);
+        return new TlsClientPolicy(config.Sni, ca, client, alpn, insecureSkipVerify: config.InsecureSkipVerify, protocols: config.Versions ?? TlsDefaults.Edge,
+            subjectAltNames: config.SubjectAltNames, checkServerName: config.CheckServerName);
     }
 
     private static T? TryLoad<T>(Func<T> load, string owner, List<string> errors)

@@ -10,7 +10,7 @@ namespace Proxy.Tls;
 /// </summary>
 public sealed class TrustBundle
 {
-    private readonly ReloadingFile _file;
+    private readonly ReloadingFile? _file; // null for a bundle held in memory (a secret from a management server)
     private Trust _trust;
 
     /// <summary>Loads the bundle now; throws <see cref="UnusableFileException"/> when it is unreadable or holds no certificate.</summary>
@@ -22,7 +22,26 @@ public sealed class TrustBundle
         _trust = Trust.From(Load(path));
     }
 
+    /// <summary>A bundle held in memory under <paramref name="name"/>; <see cref="Replace"/> rotates it. Throws <see cref="UnusableFileException"/> when the PEM holds no certificate.</summary>
+    public TrustBundle(string name, string pem)
+    {
+        Path = $"secret '{name}'";
+        _trust = Trust.From(PemFiles.BundleFromText(pem, Path));
+    }
+
+    /// <summary>The bundle file's path, or <c>secret 'NAME'</c> for one held in memory.</summary>
     public string Path { get; }
+
+    /// <summary>Rotates a bundle held in memory: new handshakes verify against it. Throws <see cref="UnusableFileException"/> (keeping the current one) when unusable.</summary>
+    public void Replace(string pem)
+    {
+        if (_file is not null)
+        {
+            throw new InvalidOperationException("a CA bundle read from a file is replaced by rewriting its file");
+        }
+
+        Volatile.Write(ref _trust, Trust.From(PemFiles.BundleFromText(pem, Path)));
+    }
 
     /// <summary>
     /// The chain policy for SslStream's own check of a peer certificate (its <c>CertificateChainPolicy</c>): this
@@ -48,7 +67,7 @@ public sealed class TrustBundle
     /// <summary>Reloads when the file changed; true when a new bundle took effect.</summary>
     public bool Poll()
     {
-        if (!_file.Changed())
+        if (_file is null || !_file.Changed())
         {
             return false;
         }

@@ -13,4 +13,7 @@ public sealed record ClusterSettings
 
     /// <summary>TLS originated to the endpoints; null for plain text.</summary>
     public Tls.TlsClientPolicy? Tls { get; init; }
+
+    /// <summary>The TLS originated to <paramref name="endpoint"/>: the cluster's, unless the endpoint is plain text.</summary>
+    public Tls.TlsClientPolicy? TlsFor(Endpoint endpoint) => endpoint.PlainText ? null : Tls;
 }

@@ -25,6 +25,12 @@ public sealed partial class Endpoint
     /// <summary><see cref="Authority"/> as ASCII bytes: the Host an <c>auto_host_rewrite</c> route sends, the value of <c>%UPSTREAM_REMOTE_ADDRESS%</c>.</summary>
     public byte[] AuthorityBytes { get; }
 
+    /// <summary>
+    /// Plain text even when the cluster originates TLS (the xDS client's per-endpoint transport socket choice); fixed
+    /// for the endpoint's life, so its pooled connections are all of one kind.
+    /// </summary>
+    public bool PlainText { get; init; }
+
     /// <summary>The address the connector dials.</summary>
     public EndPoint Address { get; }
 

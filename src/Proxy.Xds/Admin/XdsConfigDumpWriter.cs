@@ -20,7 +20,10 @@ public static class XdsConfigDumpWriter
         .WithTypeRegistry(TypeRegistry.FromMessages(
             XdsCluster.Descriptor,
             Envoy.Config.Endpoint.V3.ClusterLoadAssignment.Descriptor,
-            Envoy.Extensions.Upstreams.Http.V3.HttpProtocolOptions.Descriptor)));
+            Envoy.Extensions.Upstreams.Http.V3.HttpProtocolOptions.Descriptor,
+            Envoy.Extensions.TransportSockets.Tls.V3.UpstreamTlsContext.Descriptor,
+            Envoy.Extensions.TransportSockets.Tls.V3.Secret.Descriptor,
+            Envoy.Extensions.TransportSockets.RawBuffer.V3.RawBuffer.Descriptor)));
 
     /// <summary>Writes the <c>configs</c> array's items.</summary>
     public static void WriteConfigs(Utf8JsonWriter w, XdsClusterStore store, string clustersVersion, IReadOnlyList<ClusterConfig> fileClusters)
@@ -45,7 +48,7 @@ public static class XdsConfigDumpWriter
         w.WriteStartArray("dynamic_active_clusters");
         foreach (var (_, cluster) in store.Clusters.OrderBy(static c => c.Key, StringComparer.Ordinal))
         {
-            WriteResource(w, cluster.Version, "cluster", cluster.Resource, cluster.LastUpdated);
+            WriteResource(w, cluster.Version, "cluster", SecretRedaction.Redact(cluster.Resource), cluster.LastUpdated);
         }
 
         w.WriteEndArray();

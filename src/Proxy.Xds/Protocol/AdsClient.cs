@@ -18,7 +18,7 @@ namespace Proxy.Xds.Protocol;
 /// echoed) once serving, or NACKed with the reason and the last good version, which keeps serving. A failed stream
 /// is reopened after a jittered backoff; what was accepted keeps serving meanwhile.
 /// </summary>
-public sealed class AdsClient : IAsyncDisposable
+public sealed partial class AdsClient : IAsyncDisposable
 {
     private readonly XdsConfig _config;
     private readonly XdsClusterStore _store;
@@ -119,6 +119,8 @@ public sealed class AdsClient : IAsyncDisposable
             await stream.SendAsync(_eds, names).ConfigureAwait(false);
         }
 
+        await RestateSecretsAsync(stream).ConfigureAwait(false);
+
         while (await call.ResponseStream.MoveNext(token).ConfigureAwait(false))
         {
             if (!_gotResponse)
@@ -136,6 +138,9 @@ public sealed class AdsClient : IAsyncDisposable
                     break;
                 case XdsTypeUrls.ClusterLoadAssignment when _config.Endpoints:
                     await OnEndpointsAsync(stream, response).ConfigureAwait(false);
+                    break;
+                case XdsTypeUrls.Secret when _sds.Requested:
+                    await OnSecretsAsync(stream, response).ConfigureAwait(false);
                     break;
                 default:
                     // Nothing of this type was asked for; a NACK tells the server's operator so.
@@ -180,6 +185,8 @@ public sealed class AdsClient : IAsyncDisposable
         {
             await stream.SendAsync(_eds, names).ConfigureAwait(false);
         }
+
+        await FollowSecretsAsync(stream).ConfigureAwait(false); // SDS follows CDS the same way
     }
 
     private async Task OnEndpointsAsync(StreamWriter stream, DiscoveryResponse response)

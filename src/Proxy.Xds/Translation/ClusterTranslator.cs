@@ -17,7 +17,9 @@ namespace Proxy.Xds.Translation;
 /// </summary>
 public static class ClusterTranslator
 {
-    public static TranslatedCluster Translate(XdsCluster cluster)
+    public static TranslatedCluster Translate(XdsCluster cluster) => Translate(cluster, XdsTranslationContext.Empty);
+
+    public static TranslatedCluster Translate(XdsCluster cluster, XdsTranslationContext context)
     {
         var name = cluster.Name;
         if (name.Length == 0)
@@ -27,6 +29,7 @@ public static class ClusterTranslator
 
         string? edsServiceName = null;
         IReadOnlyList<EndpointConfig> endpoints = ConfigList<EndpointConfig>.Empty;
+        IReadOnlyList<Struct?> socketMetadata = [];
         if (cluster.ClusterDiscoveryTypeCase == XdsCluster.ClusterDiscoveryTypeOneofCase.ClusterType)
         {
             throw Reject(name, "cluster_type", $"custom cluster type '{cluster.ClusterType.Name}' is not supported; use EDS, STATIC, STRICT_DNS or LOGICAL_DNS");
@@ -41,8 +44,8 @@ public static class ClusterTranslator
             case XdsCluster.Types.DiscoveryType.StrictDns:
             case XdsCluster.Types.DiscoveryType.LogicalDns:
                 // DNS names are resolved by each connect, so STRICT_DNS and LOGICAL_DNS keep following the name.
-                endpoints = cluster.LoadAssignment is { } assignment
-                    ? LoadAssignmentTranslator.Translate(assignment, name)
+                (endpoints, socketMetadata) = cluster.LoadAssignment is { } assignment
+                    ? LoadAssignmentTranslator.TranslateWithMetadata(assignment, name)
                     : throw Reject(name, "load_assignment", $"a {cluster.Type.ToString().ToUpperInvariant()} cluster needs its endpoints in load_assignment");
                 break;
             default:
@@ -50,6 +53,12 @@ public static class ClusterTranslator
         }
 
         RejectUnsupported(cluster, name);
+        var sockets = TransportSocketTranslator.Translate(cluster, name, context);
+        if (sockets is not null && edsServiceName is null)
+        {
+            endpoints = sockets.Select(endpoints, socketMetadata); // inline endpoints choose their socket now; EDS ones on arrival
+        }
+
         var (protocol, common) = HttpOptions(cluster, name);
         var defaults = new ClusterConfig { Name = name };
         return new TranslatedCluster(
@@ -68,8 +77,12 @@ public static class ClusterTranslator
                 CircuitBreaker = CircuitBreaker(cluster),
                 OutlierDetection = cluster.OutlierDetection is { } outliers ? OutlierDetection(outliers, name) : null,
                 IdleTimeout = defaults.IdleTimeout,
+                Tls = sockets?.Tls,
             },
-            edsServiceName);
+            edsServiceName)
+        {
+            Sockets = sockets,
+        };
     }
 
     /// <summary>The name the cluster's ClusterLoadAssignment is asked for; its endpoints must come over this same stream.</summary>
@@ -93,16 +106,6 @@ public static class ClusterTranslator
     /// <summary>Fields whose meaning the proxy cannot honour yet: each rejects the cluster rather than route around it.</summary>
     private static void RejectUnsupported(XdsCluster cluster, string name)
     {
-        if (cluster.TransportSocket is not null)
-        {
-            throw Reject(name, "transport_socket", "upstream TLS from a management server is not supported yet; define the cluster in the configuration file to originate TLS");
-        }
-
-        if (cluster.TransportSocketMatches.Count > 0)
-        {
-            throw Reject(name, "transport_socket_matches", "per-endpoint transport sockets are not supported yet; define the cluster in the configuration file to originate TLS");
-        }
-
         if (cluster.HealthChecks.Count > 0)
         {
             throw Reject(name, "health_checks", "active health checks from a management server are not supported yet; remove them (the endpoints' health_status is honoured)");

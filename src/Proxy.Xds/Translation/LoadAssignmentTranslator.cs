@@ -1,5 +1,6 @@
 using Envoy.Config.Core.V3;
 using Envoy.Config.Endpoint.V3;
+using Google.Protobuf.WellKnownTypes;
 using Proxy.Configuration;
 
 namespace Proxy.Xds.Translation;
@@ -13,11 +14,17 @@ namespace Proxy.Xds.Translation;
 public static class LoadAssignmentTranslator
 {
     /// <param name="owner">The cluster (or EDS service name) the assignment belongs to, for the rejection's sentence.</param>
-    public static IReadOnlyList<EndpointConfig> Translate(ClusterLoadAssignment assignment, string owner)
+    public static IReadOnlyList<EndpointConfig> Translate(ClusterLoadAssignment assignment, string owner) => TranslateWithMetadata(assignment, owner).Endpoints;
+
+    /// <summary>
+    /// The endpoints, and beside each its <c>envoy.transport_socket_match</c> metadata (the endpoint's, else its
+    /// locality's, else null), which a cluster's transport_socket_matches choose its TLS by.
+    /// </summary>
+    public static (IReadOnlyList<EndpointConfig> Endpoints, IReadOnlyList<Struct?> SocketMetadata) TranslateWithMetadata(ClusterLoadAssignment assignment, string owner)
     {
         // Per priority: the endpoints that take traffic (HEALTHY, UNKNOWN), and the DEGRADED ones used only when a
         // priority has nothing better (Envoy's degraded hosts). UNHEALTHY, DRAINING and TIMEOUT take none.
-        var byPriority = new SortedDictionary<uint, (List<EndpointConfig> Usable, List<EndpointConfig> Degraded)>();
+        var byPriority = new SortedDictionary<uint, (List<(EndpointConfig, Struct?)> Usable, List<(EndpointConfig, Struct?)> Degraded)>();
         var seen = new HashSet<HostPort>();
         for (var l = 0; l < assignment.Endpoints.Count; l++)
         {
@@ -49,7 +56,7 @@ public static class LoadAssignmentTranslator
                     throw Reject(owner, field, $"endpoint {address} is listed twice");
                 }
 
-                var endpoint = new EndpointConfig { Address = address, Weight = (int)Math.Min(weight, 1_000_000) };
+                var endpoint = (new EndpointConfig { Address = address, Weight = (int)Math.Min(weight, 1_000_000) }, SocketMetadata(lbEndpoint.Metadata) ?? SocketMetadata(locality.Metadata));
                 switch (lbEndpoint.HealthStatus)
                 {
                     case HealthStatus.Healthy or HealthStatus.Unknown:
@@ -66,17 +73,23 @@ public static class LoadAssignmentTranslator
         {
             if (level.Usable.Count > 0)
             {
-                return ConfigList<EndpointConfig>.From(level.Usable);
+                return Split(level.Usable);
             }
 
             if (level.Degraded.Count > 0)
             {
-                return ConfigList<EndpointConfig>.From(level.Degraded);
+                return Split(level.Degraded);
             }
         }
 
-        return ConfigList<EndpointConfig>.Empty;
+        return (ConfigList<EndpointConfig>.Empty, []);
     }
+
+    private static (IReadOnlyList<EndpointConfig>, IReadOnlyList<Struct?>) Split(List<(EndpointConfig Endpoint, Struct? Metadata)> level) =>
+        (new ConfigList<EndpointConfig>([.. level.Select(static e => e.Endpoint)]), [.. level.Select(static e => e.Metadata)]);
+
+    private static Struct? SocketMetadata(Metadata? metadata) =>
+        metadata is not null && metadata.FilterMetadata.TryGetValue(ClusterTransportSockets.MetadataFilter, out var match) ? match : null;
 
     private static HostPort Address(Address? address, string owner, string field)
     {

@@ -56,8 +56,8 @@ public class ClusterTranslatorTests
     public static TheoryData<string, Action<Cluster>, string> Unsupported => new()
     {
         { "original_dst", c => c.Type = Cluster.Types.DiscoveryType.OriginalDst, "cluster 'c': type: discovery type OriginalDst is not supported" },
-        { "tls", c => c.TransportSocket = new TransportSocket { Name = "envoy.transport_sockets.tls" }, "cluster 'c': transport_socket: upstream TLS from a management server is not supported yet" },
-        { "matches", c => c.TransportSocketMatches.Add(new Cluster.Types.TransportSocketMatch { Name = "tlsMode-istio" }), "cluster 'c': transport_socket_matches:" },
+        { "alts", c => c.TransportSocket = new TransportSocket { Name = "envoy.transport_sockets.alts" }, "cluster 'c': transport_socket: transport socket 'envoy.transport_sockets.alts' (no typed_config) is not supported; use envoy.transport_sockets.tls with an UpstreamTlsContext, or raw_buffer" },
+        { "matches", c => c.TransportSocketMatches.Add(new Cluster.Types.TransportSocketMatch { Name = "tlsMode-istio" }), "cluster 'c': transport_socket_matches[0].transport_socket: match 'tlsMode-istio' has no transport_socket" },
         { "health checks", c => c.HealthChecks.Add(new HealthCheck()), "cluster 'c': health_checks:" },
         { "lb", c => c.LbPolicy = Cluster.Types.LbPolicy.ClusterProvided, "cluster 'c': lb_policy: ClusterProvided is not supported" },
         { "eds source", c => c.EdsClusterConfig.EdsConfig = new ConfigSource { PathConfigSource = new PathConfigSource { Path = "/etc/eds.yaml" } }, "cluster 'c': eds_cluster_config.eds_config: endpoints from PathConfigSource are not supported" },

@@ -1,0 +1,358 @@
+using System.Security.Authentication;
+using System.Security.Cryptography;
+using System.Text;
+using Envoy.Config.Core.V3;
+using Envoy.Extensions.TransportSockets.Tls.V3;
+using Envoy.Type.Matcher.V3;
+using Proxy.Configuration;
+
+namespace Proxy.Xds.Translation;
+
+/// <summary>
+/// Turns a cluster's transport socket (<c>envoy.transport_sockets.tls</c> with an <c>UpstreamTlsContext</c>, or
+/// <c>raw_buffer</c>) into the proxy's <see cref="TlsClientConfig"/>, with Envoy's meaning: no validation context
+/// means the server is not verified; a trusted CA without names checks the chain only; SAN matchers replace the host
+/// name check. Certificates come from files, inline PEM, SDS over the ADS stream, or (for istio-agent's
+/// <c>default</c> and <c>ROOTCA</c>) the proxy's own mesh identity. What the proxy cannot honour is a rejection.
+/// </summary>
+public static class UpstreamTlsTranslator
+{
+    private const string TlsSocket = "envoy.transport_sockets.tls";
+    private const string RawSocket = "envoy.transport_sockets.raw_buffer";
+
+    /// <summary>The TLS to originate (null for plain text), the SDS secrets it waits for, and the inline PEM it carries.</summary>
+    public static (TlsClientConfig? Tls, List<SecretReference> Secrets, List<InlineSecret> Inline) Translate(TransportSocket socket, string cluster, string field, XdsTranslationContext context)
+    {
+        var typeUrl = socket.TypedConfig?.TypeUrl;
+        if (typeUrl == XdsTypeUrls.RawBuffer || (typeUrl is null && socket.Name == RawSocket))
+        {
+            return (null, [], []);
+        }
+
+        if (typeUrl != XdsTypeUrls.UpstreamTlsContext && !(typeUrl is null && socket.Name == TlsSocket))
+        {
+            throw Reject(cluster, field, $"transport socket '{socket.Name}' ({typeUrl ?? "no typed_config"}) is not supported; use envoy.transport_sockets.tls with an UpstreamTlsContext, or raw_buffer");
+        }
+
+        var tlsContext = socket.TypedConfig is { } any ? UpstreamTlsContext.Parser.ParseFrom(any.Value) : new UpstreamTlsContext();
+        return new Builder(cluster, field + ".typed_config", context).Build(tlsContext);
+    }
+
+    private sealed class Builder(string cluster, string field, XdsTranslationContext context)
+    {
+        private readonly List<SecretReference> _secrets = [];
+        private readonly List<InlineSecret> _inline = [];
+
+        public (TlsClientConfig, List<SecretReference>, List<InlineSecret>) Build(UpstreamTlsContext tls)
+        {
+            var common = tls.CommonTlsContext ?? new CommonTlsContext();
+            RejectUnsupported(common);
+            var config = new TlsClientConfig
+            {
+                Sni = tls.Sni.Length > 0 ? tls.Sni : null,
+                Alpn = new ConfigList<string>([.. common.AlpnProtocols]),
+                Versions = Versions(common.TlsParams),
+            };
+            config = ClientCertificate(common, config);
+            config = Validation(common, config);
+            return (config, _secrets, _inline);
+        }
+
+        private void RejectUnsupported(CommonTlsContext common)
+        {
+            if (common.TlsParams is { } p && (p.CipherSuites.Count > 0 || p.EcdhCurves.Count > 0 || p.SignatureAlgorithms.Count > 0))
+            {
+                throw Reject(cluster, field + ".common_tls_context.tls_params", "cipher_suites, ecdh_curves and signature_algorithms are not supported (the system TLS library's defaults apply); remove them");
+            }
+
+#pragma warning disable CS0612 // the deprecated provider fields still mean something the proxy cannot do
+            if (common.TlsCertificateProviderInstance is not null || common.TlsCertificateCertificateProvider is not null || common.TlsCertificateCertificateProviderInstance is not null)
+#pragma warning restore CS0612
+            {
+                throw Reject(cluster, field + ".common_tls_context", "certificate provider instances are not supported; give tls_certificates or tls_certificate_sds_secret_configs");
+            }
+
+            if (common.CustomHandshaker is not null)
+            {
+                throw Reject(cluster, field + ".common_tls_context.custom_handshaker", "custom handshakers are not supported");
+            }
+        }
+
+        /// <summary>TLS 1.2 and 1.3 within [min, max]; TLS_AUTO leaves the proxy's default (1.2 and 1.3).</summary>
+        private SslProtocols? Versions(TlsParameters? parameters)
+        {
+            if (parameters is null)
+            {
+                return null;
+            }
+
+            var min = parameters.TlsMinimumProtocolVersion;
+            var max = parameters.TlsMaximumProtocolVersion;
+            foreach (var version in (ReadOnlySpan<TlsParameters.Types.TlsProtocol>)[min, max])
+            {
+                if (version is TlsParameters.Types.TlsProtocol.Tlsv10 or TlsParameters.Types.TlsProtocol.Tlsv11)
+                {
+                    throw Reject(cluster, field + ".common_tls_context.tls_params", $"{version} is not supported; the proxy speaks TLS 1.2 and 1.3 (use TLSv1_2 or TLSv1_3)");
+                }
+            }
+
+            var low = min == TlsParameters.Types.TlsProtocol.TlsAuto ? TlsParameters.Types.TlsProtocol.Tlsv12 : min;
+            var high = max == TlsParameters.Types.TlsProtocol.TlsAuto ? TlsParameters.Types.TlsProtocol.Tlsv13 : max;
+            if (low > high)
+            {
+                throw Reject(cluster, field + ".common_tls_context.tls_params", $"tls_minimum_protocol_version {min} is above tls_maximum_protocol_version {max}");
+            }
+
+            var versions = SslProtocols.None;
+            if (low <= TlsParameters.Types.TlsProtocol.Tlsv12 && high >= TlsParameters.Types.TlsProtocol.Tlsv12)
+            {
+                versions |= SslProtocols.Tls12;
+            }
+
+            if (high >= TlsParameters.Types.TlsProtocol.Tlsv13)
+            {
+                versions |= SslProtocols.Tls13;
+            }
+
+            return versions;
+        }
+
+        private TlsClientConfig ClientCertificate(CommonTlsContext common, TlsClientConfig config)
+        {
+            var where = field + ".common_tls_context";
+            if (common.TlsCertificates.Count + common.TlsCertificateSdsSecretConfigs.Count > 1)
+            {
+                throw Reject(cluster, where, "more than one client certificate is given; the proxy sends one (give one tls_certificates entry or one tls_certificate_sds_secret_configs entry)");
+            }
+
+            if (common.TlsCertificates.Count == 1)
+            {
+                var certificate = common.TlsCertificates[0];
+                where += ".tls_certificates[0]";
+                if (certificate.Pkcs12 is not null || certificate.PrivateKeyProvider is not null || certificate.WatchedDirectory is not null || certificate.Password is not null)
+                {
+                    throw Reject(cluster, where, "pkcs12, private_key_provider, watched_directory and password are not supported; give certificate_chain and private_key as PEM");
+                }
+
+                if (certificate.CertificateChain is null || certificate.PrivateKey is null)
+                {
+                    throw Reject(cluster, where, "a client certificate needs both certificate_chain and private_key");
+                }
+
+                var chain = Source(certificate.CertificateChain, where + ".certificate_chain");
+                var key = Source(certificate.PrivateKey, where + ".private_key");
+                if (chain.File is not null && key.File is not null)
+                {
+                    return config with { Cert = chain.File, Key = key.File };
+                }
+
+                // Inline (either part): both are held in memory, the file one read now.
+                var chainPem = chain.Inline ?? ReadFile(chain.File!, where + ".certificate_chain");
+                var keyPem = key.Inline ?? ReadFile(key.File!, where + ".private_key");
+                var name = InlineName(chainPem, keyPem);
+                _inline.Add(new InlineSecret(name, chainPem, keyPem, null));
+                return config with { CertificateSecret = name };
+            }
+
+            if (common.TlsCertificateSdsSecretConfigs.Count == 1)
+            {
+                var sds = common.TlsCertificateSdsSecretConfigs[0];
+                where += ".tls_certificate_sds_secret_configs[0]";
+                if (IsAds(sds, where))
+                {
+                    _secrets.Add(new SecretReference(sds.Name, SecretKind.Certificate));
+                    return config with { CertificateSecret = SecretReference.StoreNameOf(sds.Name) };
+                }
+
+                var identity = MeshIdentity(sds, where, "default", "the workload certificate");
+                return config with { Cert = identity.Cert, Key = identity.Key };
+            }
+
+            return config;
+        }
+
+        private TlsClientConfig Validation(CommonTlsContext common, TlsClientConfig config)
+        {
+            var where = field + ".common_tls_context";
+            switch (common.ValidationContextTypeCase)
+            {
+                case CommonTlsContext.ValidationContextTypeOneofCase.None:
+                    // Envoy verifies nothing without a validation context; so does the proxy (documented in xds.md).
+                    return config with { InsecureSkipVerify = true };
+                case CommonTlsContext.ValidationContextTypeOneofCase.ValidationContext:
+                    return ValidationContext(common.ValidationContext, config, where + ".validation_context", caFromSds: false);
+                case CommonTlsContext.ValidationContextTypeOneofCase.ValidationContextSdsSecretConfig:
+                    return TrustFromSds(common.ValidationContextSdsSecretConfig, config with { CheckServerName = false }, where + ".validation_context_sds_secret_config");
+                case CommonTlsContext.ValidationContextTypeOneofCase.CombinedValidationContext:
+                    var combined = common.CombinedValidationContext;
+                    where += ".combined_validation_context";
+                    if (combined.ValidationContextSdsSecretConfig is null)
+                    {
+                        throw Reject(cluster, where, "validation_context_sds_secret_config is required");
+                    }
+
+                    config = ValidationContext(combined.DefaultValidationContext ?? new CertificateValidationContext(), config, where + ".default_validation_context", caFromSds: true);
+                    return TrustFromSds(combined.ValidationContextSdsSecretConfig, config, where + ".validation_context_sds_secret_config");
+                default:
+                    throw Reject(cluster, where, "certificate provider instances are not supported for validation; give validation_context, validation_context_sds_secret_config or combined_validation_context");
+            }
+        }
+
+        private TlsClientConfig TrustFromSds(SdsSecretConfig sds, TlsClientConfig config, string where)
+        {
+            if (IsAds(sds, where))
+            {
+                _secrets.Add(new SecretReference(sds.Name, SecretKind.ValidationContext));
+                return config with { CaSecret = SecretReference.StoreNameOf(sds.Name) };
+            }
+
+            return config with { Ca = MeshIdentity(sds, where, "ROOTCA", "the trust bundle").Ca };
+        }
+
+        /// <param name="caFromSds">The trusted CA comes from an SDS secret (combined_validation_context), not from here.</param>
+        private TlsClientConfig ValidationContext(CertificateValidationContext validation, TlsClientConfig config, string where, bool caFromSds)
+        {
+            if (validation.CaCertificateProviderInstance is not null || validation.WatchedDirectory is not null || validation.CustomValidatorConfig is not null)
+            {
+                throw Reject(cluster, where, "ca_certificate_provider_instance, watched_directory and custom_validator_config are not supported; give trusted_ca");
+            }
+
+            if (validation.VerifyCertificateSpki.Count > 0 || validation.VerifyCertificateHash.Count > 0)
+            {
+                throw Reject(cluster, where, "certificate pinning (verify_certificate_spki, verify_certificate_hash) is not supported; verify by trusted_ca and subject alt names");
+            }
+
+            if (validation.Crl is not null || validation.RequireSignedCertificateTimestamp is true || validation.AllowExpiredCertificate
+                || validation.TrustChainVerification != CertificateValidationContext.Types.TrustChainVerification.VerifyTrustChain)
+            {
+                throw Reject(cluster, where, "crl, require_signed_certificate_timestamp, allow_expired_certificate and ACCEPT_UNTRUSTED are not supported");
+            }
+
+            var names = new List<SubjectAltNameMatchConfig>();
+            for (var i = 0; i < validation.MatchTypedSubjectAltNames.Count; i++)
+            {
+                var typed = validation.MatchTypedSubjectAltNames[i];
+                var type = typed.SanType switch
+                {
+                    SubjectAltNameMatcher.Types.SanType.Dns => SubjectAltNameType.Dns,
+                    SubjectAltNameMatcher.Types.SanType.Uri => SubjectAltNameType.Uri,
+                    SubjectAltNameMatcher.Types.SanType.Email => SubjectAltNameType.Email,
+                    SubjectAltNameMatcher.Types.SanType.IpAddress => SubjectAltNameType.IpAddress,
+                    _ => throw Reject(cluster, $"{where}.match_typed_subject_alt_names[{i}].san_type", $"{typed.SanType} is not supported; use DNS, URI, EMAIL or IP_ADDRESS"),
+                };
+                names.Add(Matcher(typed.Matcher, type, $"{where}.match_typed_subject_alt_names[{i}].matcher"));
+            }
+
+#pragma warning disable CS0612 // match_subject_alt_names is deprecated, and still what older control planes (and Istio) send
+            for (var i = 0; i < validation.MatchSubjectAltNames.Count; i++)
+            {
+                names.Add(Matcher(validation.MatchSubjectAltNames[i], SubjectAltNameType.Any, $"{where}.match_subject_alt_names[{i}]"));
+            }
+#pragma warning restore CS0612
+
+            config = config with { SubjectAltNames = ConfigList<SubjectAltNameMatchConfig>.From(names), CheckServerName = false };
+            if (caFromSds)
+            {
+                return config;
+            }
+
+            if (validation.TrustedCa is { } ca)
+            {
+                var source = Source(ca, where + ".trusted_ca");
+                if (source.File is not null)
+                {
+                    return config with { Ca = source.File };
+                }
+
+                var name = InlineName(source.Inline!, "");
+                _inline.Add(new InlineSecret(name, null, null, source.Inline));
+                return config with { CaSecret = name };
+            }
+
+            if (validation.SystemRootCerts is not null)
+            {
+                return config; // the system store: Ca stays null
+            }
+
+            if (names.Count > 0)
+            {
+                throw Reject(cluster, where, "subject alt names are checked only on a verified chain; give trusted_ca (or system_root_certs) too");
+            }
+
+            return config with { InsecureSkipVerify = true }; // an empty validation context verifies nothing, as in Envoy
+        }
+
+        private SubjectAltNameMatchConfig Matcher(StringMatcher matcher, SubjectAltNameType type, string where)
+        {
+            var (kind, value) = matcher.MatchPatternCase switch
+            {
+                StringMatcher.MatchPatternOneofCase.Exact => (SubjectAltNameMatchKind.Exact, matcher.Exact),
+                StringMatcher.MatchPatternOneofCase.Prefix => (SubjectAltNameMatchKind.Prefix, matcher.Prefix),
+                StringMatcher.MatchPatternOneofCase.Suffix => (SubjectAltNameMatchKind.Suffix, matcher.Suffix),
+                StringMatcher.MatchPatternOneofCase.Contains => (SubjectAltNameMatchKind.Contains, matcher.Contains),
+                _ => throw Reject(cluster, where, $"{matcher.MatchPatternCase} matching of subject alt names is not supported; use exact, prefix, suffix or contains"),
+            };
+            return new SubjectAltNameMatchConfig { Type = type, Kind = kind, Value = value, IgnoreCase = matcher.IgnoreCase };
+        }
+
+        /// <summary>Whether an SDS secret comes over the ADS stream (<c>ads: {}</c> or <c>self: {}</c>); any other source is istio-agent's.</summary>
+        private bool IsAds(SdsSecretConfig sds, string where)
+        {
+            if (sds.Name.Length == 0)
+            {
+                throw Reject(cluster, where + ".name", "an SDS secret needs a name");
+            }
+
+            if (sds.SdsConfig is null)
+            {
+                throw Reject(cluster, where + ".sds_config", $"secret '{sds.Name}' has no sds_config (a static secret from a bootstrap), which the proxy does not have; send it over ADS (sds_config: {{ ads: {{}} }})");
+            }
+
+            return sds.SdsConfig.ConfigSourceSpecifierCase is ConfigSource.ConfigSourceSpecifierOneofCase.Ads or ConfigSource.ConfigSourceSpecifierOneofCase.Self;
+        }
+
+        /// <summary>
+        /// A secret from another SDS server: istio-agent's socket serves <c>default</c> and <c>ROOTCA</c>, which the proxy
+        /// takes from its own mesh identity files; anything else it cannot fetch.
+        /// </summary>
+        private MeshIdentityConfig MeshIdentity(SdsSecretConfig sds, string where, string expected, string what)
+        {
+            if (sds.Name != expected)
+            {
+                throw Reject(cluster, where, $"secret '{sds.Name}' comes from an SDS server other than the ADS stream, which the proxy does not reach; only istio-agent's '{expected}' ({what}) is taken from mesh.identity, other secrets must come over ADS (sds_config: {{ ads: {{}} }})");
+            }
+
+            return context.MeshIdentity
+                ?? throw Reject(cluster, where, $"secret '{sds.Name}' ({what}) comes from istio-agent's SDS socket; the proxy takes it from its mesh identity, so configure mesh.identity (cert, key, ca), or send the secret over ADS");
+        }
+
+        /// <summary>A DataSource as a file path or PEM text.</summary>
+        private (string? File, string? Inline) Source(DataSource source, string where) => source.SpecifierCase switch
+        {
+            DataSource.SpecifierOneofCase.Filename => (source.Filename, null),
+            DataSource.SpecifierOneofCase.InlineBytes => (null, Encoding.UTF8.GetString(source.InlineBytes.Span)),
+            DataSource.SpecifierOneofCase.InlineString => (null, source.InlineString),
+            _ => throw Reject(cluster, where, "only filename, inline_bytes and inline_string are supported"),
+        };
+
+        private string ReadFile(string path, string where)
+        {
+            try
+            {
+                return File.ReadAllText(path);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw Reject(cluster, where, $"the file {path} cannot be read; check that it exists and the proxy may read it");
+            }
+        }
+
+        private static string InlineName(string first, string second)
+        {
+            var hash = SHA256.HashData(Encoding.UTF8.GetBytes(first + "\n" + second));
+            return "inline:" + Convert.ToHexStringLower(hash.AsSpan(0, 12));
+        }
+    }
+
+    private static XdsRejectedException Reject(string cluster, string field, string why) => ClusterTranslator.Reject(cluster, field, why);
+}
