@@ -18,6 +18,7 @@ public sealed class XdsSource : IAsyncDisposable
     private readonly Logger _log;
     private readonly XdsConfigComposer _composer = new();
     private IReadOnlyList<ClusterConfig> _serving = [];
+    private XdsListenerSet _servingListeners = XdsListenerSet.Empty;
     private AdsClient? _client;
 
     public XdsSource(XdsConfig config, MetricsRegistry registry, Logger log)
@@ -32,19 +33,31 @@ public sealed class XdsSource : IAsyncDisposable
 
     public XdsClusterStore Store { get; } = new();
 
+    /// <summary>The listeners and route configurations from the server (LDS, RDS).</summary>
+    public XdsListenerStore Listeners { get; } = new();
+
     /// <summary>The file's configuration with the clusters now serving from the server; null with <paramref name="error"/> when they clash.</summary>
-    public ProxyConfig? Compose(ProxyConfig file, out string? error) => _composer.Compose(file, _serving, out error);
+    public ProxyConfig? Compose(ProxyConfig file, out string? error) => _composer.Compose(file, _serving, _servingListeners, out error);
 
     /// <summary>The file's configuration with <paramref name="clusters"/>, a candidate from the server.</summary>
-    public ProxyConfig? Compose(ProxyConfig file, IReadOnlyList<ClusterConfig> clusters, out string? error) => _composer.Compose(file, clusters, out error);
+    public ProxyConfig? Compose(ProxyConfig file, IReadOnlyList<ClusterConfig> clusters, out string? error) => _composer.Compose(file, clusters, _servingListeners, out error);
+
+    /// <summary>The file's configuration with the serving clusters and <paramref name="listeners"/>, a candidate from the server.</summary>
+    public ProxyConfig? ComposeListeners(ProxyConfig file, XdsListenerSet listeners, out string? error) => _composer.Compose(file, _serving, listeners, out error);
+
+    /// <summary>Records that <paramref name="listeners"/> serve now (the runtime took a composition of them).</summary>
+    public void ServingListeners(XdsListenerSet listeners) => _servingListeners = listeners;
 
     /// <summary>Records that <paramref name="clusters"/> serve now (the runtime took a composition of them).</summary>
     public void Serving(IReadOnlyList<ClusterConfig> clusters) => _serving = clusters;
 
     /// <summary>Opens the ADS stream in the background; <paramref name="apply"/> is called for each update (see <see cref="AdsClient"/>).</summary>
-    public void Start(Func<IReadOnlyList<ClusterConfig>, Task<string?>> apply)
+    public void Start(Func<IReadOnlyList<ClusterConfig>, Task<string?>> apply) => Start(apply, null);
+
+    /// <summary>As <see cref="Start(Func{IReadOnlyList{ClusterConfig}, Task{string?}})"/>, with <paramref name="applyListeners"/> for LDS and RDS updates.</summary>
+    public void Start(Func<IReadOnlyList<ClusterConfig>, Task<string?>> apply, Func<XdsListenerSet, Task<string?>>? applyListeners)
     {
-        _client = new AdsClient(_config, Store, apply, _metrics, _log);
+        _client = new AdsClient(_config, Store, apply, _metrics, _log) { ListenerStore = Listeners, ApplyListeners = applyListeners };
         _client.Start();
         _log.Info("xDS client started; the file's configuration serves while the management server's resources arrive", ("server", _config.Server.ToString()), ("node", _config.Node.Id));
     }

@@ -7,6 +7,10 @@ public static class XdsTypeUrls
 
     public const string ClusterLoadAssignment = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment";
 
+    public const string Listener = "type.googleapis.com/envoy.config.listener.v3.Listener";
+
+    public const string RouteConfiguration = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration";
+
     /// <summary>The wrapper a server may put around each resource (envoy.service.discovery.v3.Resource).</summary>
     public const string Resource = "type.googleapis.com/envoy.service.discovery.v3.Resource";
 
@@ -16,11 +20,13 @@ public static class XdsTypeUrls
     /// <summary>The key of <see cref="HttpProtocolOptions"/> in <c>typed_extension_protocol_options</c>.</summary>
     public const string HttpProtocolOptionsKey = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
 
-    /// <summary>The short name used in metrics and logs: cds, eds.</summary>
+    /// <summary>The short name used in metrics and logs: cds, eds, lds, rds.</summary>
     public static string ShortName(string typeUrl) => typeUrl switch
     {
         Cluster => "cds",
         ClusterLoadAssignment => "eds",
+        Listener => "lds",
+        RouteConfiguration => "rds",
         _ => typeUrl,
     };
 }

@@ -18,7 +18,7 @@ namespace Proxy.Xds.Protocol;
 /// echoed) once serving, or NACKed with the reason and the last good version, which keeps serving. A failed stream
 /// is reopened after a jittered backoff; what was accepted keeps serving meanwhile.
 /// </summary>
-public sealed class AdsClient : IAsyncDisposable
+public sealed partial class AdsClient : IAsyncDisposable
 {
     private readonly XdsConfig _config;
     private readonly XdsClusterStore _store;
@@ -119,6 +119,7 @@ public sealed class AdsClient : IAsyncDisposable
             await stream.SendAsync(_eds, names).ConfigureAwait(false);
         }
 
+        await RestateListenersAsync(stream).ConfigureAwait(false);
         while (await call.ResponseStream.MoveNext(token).ConfigureAwait(false))
         {
             if (!_gotResponse)
@@ -136,6 +137,12 @@ public sealed class AdsClient : IAsyncDisposable
                     break;
                 case XdsTypeUrls.ClusterLoadAssignment when _config.Endpoints:
                     await OnEndpointsAsync(stream, response).ConfigureAwait(false);
+                    break;
+                case XdsTypeUrls.Listener when _config.Listeners:
+                    await OnListenersAsync(stream, response).ConfigureAwait(false);
+                    break;
+                case XdsTypeUrls.RouteConfiguration when _config.Routes:
+                    await OnRoutesAsync(stream, response).ConfigureAwait(false);
                     break;
                 default:
                     // Nothing of this type was asked for; a NACK tells the server's operator so.
