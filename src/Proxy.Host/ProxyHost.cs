@@ -131,7 +131,11 @@ public sealed class ProxyHost : IAsyncDisposable
     {
         var routes = new AdminRoutes(Runtime, Registry, _log, BeginDrainAsync, RequestShutdownAsync)
         {
-            XdsDump = _xds is { } xds ? writer => xds.WriteConfigDump(writer, _fileConfig?.Clusters ?? []) : null,
+            XdsDump = _xds is { } xds ? writer =>
+            {
+                xds.WriteConfigDump(writer, _fileConfig?.Clusters ?? []);
+                xds.WriteListenersDump(writer, _fileConfig?.Listeners ?? []);
+            } : null,
             ConfigPath = configPath,
             StartTimestamp = _startTimestamp,
             StartTime = _startTime,

@@ -66,6 +66,10 @@ public sealed class XdsSource : IAsyncDisposable
     public void WriteConfigDump(Utf8JsonWriter writer, IReadOnlyList<ClusterConfig> fileClusters) =>
         Admin.XdsConfigDumpWriter.WriteConfigs(writer, Store, _client?.Versions.Clusters ?? "", fileClusters);
 
+    /// <summary>The listener and route items of Envoy's <c>configs</c> array for /config_dump (after the clusters').</summary>
+    public void WriteListenersDump(Utf8JsonWriter writer, IReadOnlyList<ListenerConfig> fileListeners) =>
+        Admin.XdsListenersDumpWriter.WriteConfigs(writer, Listeners, _client?.ListenerVersions ?? ("", ""), fileListeners);
+
     public async ValueTask DisposeAsync()
     {
         if (_client is not null)

@@ -54,7 +54,7 @@ internal static class HttpConnectionManagerTranslator
                 var source = manager.Rds.ConfigSource;
                 if (source is not null && source.ConfigSourceSpecifierCase is not (ConfigSource.ConfigSourceSpecifierOneofCase.Ads or ConfigSource.ConfigSourceSpecifierOneofCase.Self or ConfigSource.ConfigSourceSpecifierOneofCase.None))
                 {
-                    throw new XdsRejectedException($"{where}: rds.config_source: routes from {source.ConfigSourceSpecifierCase} are not supported; the proxy takes them over its ADS stream, so set config_source to ads: {{}}");
+                    throw new XdsRejectedException($"{where}: rds.config_source: routes from {RouteMatchTranslator.Snake(source.ConfigSourceSpecifierCase.ToString())} are not supported; the proxy takes them over its ADS stream, so set config_source to ads: {{}}");
                 }
 
                 rdsName = manager.Rds.RouteConfigName.Length > 0 ? manager.Rds.RouteConfigName : throw new XdsRejectedException($"{where}: rds.route_config_name: empty; name the RouteConfiguration");

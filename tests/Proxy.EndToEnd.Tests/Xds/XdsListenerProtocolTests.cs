@@ -177,7 +177,7 @@ public class XdsListenerProtocolTests
               - name: file-web
                 address: 127.0.0.1:{{filePort}}
                 routes: [ { cluster: backend } ]
-            """, "  initial_fetch_timeout: 1s"));
+            """, "  initial_fetch_timeout: 3s"));
         using var client = new HttpClient();
         var session = await ClustersAsync(server, a.Address);
 
@@ -193,11 +193,18 @@ public class XdsListenerProtocolTests
         Assert.Equal(["never"], (await session.NextRequestAsync(XdsTypeUrls.RouteConfiguration)).ResourceNames);
         Assert.False(proxy.Host.Runtime.BoundAddresses.ContainsKey("dyn"));
         Assert.Equal("200 hello from a", await GetAsync(client, proxy.Listener("file-web")));
+        var warming = await proxy.Admin.GetAsync("/config_dump");
+        Assert.Contains("\"warming_state\"", warming.Body);
+        Assert.Contains("\"client_status\": \"REQUESTED\"", warming.Body);
+        Assert.Contains("\"static_listeners\"", warming.Body);
 
         // After the initial fetch timeout the listener serves without routes (404), as Envoy does, and says so.
         Assert.True(await TcpClientHelpers.EventuallyAsync(() => Task.FromResult(proxy.Host.Runtime.BoundAddresses.ContainsKey("dyn"))));
         Assert.StartsWith("404", await GetAsync(client, proxy.Listener("dyn")));
         Assert.True(await proxy.LoggedAsync("did not arrive within the initial fetch timeout"));
+        var absent = await proxy.Admin.GetAsync("/config_dump");
+        Assert.Contains("\"active_state\"", absent.Body);
+        Assert.Contains("\"client_status\": \"DOES_NOT_EXIST\"", absent.Body);
 
         // The routes come at last: the listener takes them.
         await session.SendAsync(XdsTypeUrls.RouteConfiguration, "r1", Routes("never", Prefix("/", "backend")));

@@ -36,7 +36,6 @@ public static class XdsListenerResources
     public static Filter Hcm(HttpConnectionManager manager)
     {
         manager.StatPrefix = "ingress_http";
-        manager.CodecType = HttpConnectionManager.Types.CodecType.Auto;
         manager.HttpFilters.Add(new HttpFilter
         {
             Name = "envoy.filters.http.router",
