@@ -69,9 +69,10 @@ internal static class HttpConnectionManagerTranslator
         }
 
         var limits = listener.Limits;
-        if (manager.RequestHeadersTimeout is { } headersTimeout)
+        // 0 is Envoy's "no timeout"; the proxy always bounds the head (slowloris), so it keeps its own default then.
+        if (manager.RequestHeadersTimeout is { } headersTimeout && XdsText.NonNegative(headersTimeout, where, "request_headers_timeout") is var header && header > TimeSpan.Zero)
         {
-            limits = limits with { HeaderTimeout = XdsText.NonNegative(headersTimeout, where, "request_headers_timeout") };
+            limits = limits with { HeaderTimeout = header };
         }
 
         if (manager.MaxRequestHeadersKb is { } kb)

@@ -42,6 +42,15 @@ public class ListenerTranslatorTests
         Assert.Equal(TimeSpan.FromSeconds(4), config.Limits.HeaderTimeout);
         Assert.Equal(96 * 1024, config.Limits.MaxHeaderBytes);
         Assert.Null(config.HttpFilters); // the proxy's default chain (its filters act only on what routes configure)
+
+        // 0 is Envoy's "none": no idle timeout; the head keeps the proxy's bound.
+        var zeros = ListenerTranslator.Translate(WithManager(m =>
+        {
+            m.StreamIdleTimeout = new Duration();
+            m.RequestHeadersTimeout = new Duration();
+        })).Config;
+        Assert.Equal(TimeSpan.Zero, zeros.IdleTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(10), zeros.Limits.HeaderTimeout);
     }
 
     [Fact]
