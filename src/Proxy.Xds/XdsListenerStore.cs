@@ -18,6 +18,7 @@ public sealed class XdsListenerStore
     private Dictionary<string, AcceptedListener> _listeners = new(StringComparer.Ordinal);
     private Dictionary<string, AcceptedRouteConfiguration> _routes = new(StringComparer.Ordinal);
     private HashSet<string> _absent = new(StringComparer.Ordinal);
+    private Dictionary<string, RejectedListener> _rejected = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (TranslatedListener Listener, TranslatedRouteConfiguration? Routes, ListenerConfig Config)> _configs = new(StringComparer.Ordinal);
 
     /// <summary>The accepted listeners by name, warming ones included.</summary>
@@ -25,6 +26,9 @@ public sealed class XdsListenerStore
 
     /// <summary>The accepted route configurations by name.</summary>
     public IReadOnlyDictionary<string, AcceptedRouteConfiguration> Routes => _routes;
+
+    /// <summary>Listeners whose last update was rejected, by name, until one is accepted (/config_dump's error_state).</summary>
+    public IReadOnlyDictionary<string, RejectedListener> Rejected => _rejected;
 
     /// <summary>Route configuration names asked for that did not arrive within the initial fetch timeout.</summary>
     public IReadOnlySet<string> Absent => _absent;
@@ -68,7 +72,22 @@ public sealed class XdsListenerStore
                 continue;
             }
 
-            next.Add(resource.Name, new AcceptedListener(resource, ListenerTranslator.Translate(resource), version, now));
+            TranslatedListener translated;
+            try
+            {
+                translated = ListenerTranslator.Translate(resource);
+            }
+            catch (XdsRejectedException ex)
+            {
+                // Remembered for /config_dump (error_state) whatever becomes of the response; the NACK says the same.
+                _rejected = new Dictionary<string, RejectedListener>(_rejected, StringComparer.Ordinal)
+                {
+                    [resource.Name] = new RejectedListener(resource, version, now, ex.Message),
+                };
+                throw;
+            }
+
+            next.Add(resource.Name, new AcceptedListener(resource, translated, version, now));
         }
 
         return next;
@@ -158,6 +177,21 @@ public sealed class XdsListenerStore
         if (listeners is not null)
         {
             _listeners = listeners;
+
+            // A listener accepted after its rejection (or removed) has no error state any more.
+            if (_rejected.Count > 0)
+            {
+                var rejected = new Dictionary<string, RejectedListener>(StringComparer.Ordinal);
+                foreach (var (name, failure) in _rejected)
+                {
+                    if (listeners.TryGetValue(name, out var accepted) && accepted.LastUpdated < failure.LastUpdateAttempt)
+                    {
+                        rejected[name] = failure;
+                    }
+                }
+
+                _rejected = rejected;
+            }
             foreach (var name in _configs.Keys.ToArray())
             {
                 if (!listeners.ContainsKey(name))

@@ -10,7 +10,8 @@ namespace Proxy.Xds.Admin;
 /// <summary>
 /// The listener and route part of /config_dump in Envoy's layout: a <c>ListenersConfigDump</c> (the file's listeners
 /// as <c>static_listeners</c> by name and address; the server's as <c>dynamic_listeners</c>, each with its
-/// <c>active_state</c>, or <c>warming_state</c> while it waits for its routes) and a <c>RoutesConfigDump</c>
+/// <c>active_state</c>, or <c>warming_state</c> while it waits for its routes, and <c>error_state</c> when its last
+/// update was refused) and a <c>RoutesConfigDump</c>
 /// (<c>dynamic_route_configs</c>, with <c>client_status</c> <c>DOES_NOT_EXIST</c> for a name whose initial fetch
 /// timed out and <c>REQUESTED</c> for one still awaited).
 /// </summary>
@@ -51,16 +52,34 @@ public static class XdsListenersDumpWriter
 
         w.WriteEndArray();
         w.WriteStartArray("dynamic_listeners");
-        foreach (var (name, listener) in store.Listeners.OrderBy(static l => l.Key, StringComparer.Ordinal))
+        var names = new SortedSet<string>(store.Listeners.Keys, StringComparer.Ordinal);
+        names.UnionWith(store.Rejected.Keys);
+        foreach (var name in names)
         {
             w.WriteStartObject();
             w.WriteString("name", name);
-            w.WriteStartObject(store.IsWarming(listener) ? "warming_state" : "active_state");
-            w.WriteString("version_info", listener.Version);
-            w.WritePropertyName("listener");
-            w.WriteRawValue(Format(listener.Resource));
-            w.WriteString("last_updated", Timestamp(listener.LastUpdated));
-            w.WriteEndObject();
+            if (store.Listeners.TryGetValue(name, out var listener))
+            {
+                w.WriteStartObject(store.IsWarming(listener) ? "warming_state" : "active_state");
+                w.WriteString("version_info", listener.Version);
+                w.WritePropertyName("listener");
+                w.WriteRawValue(Format(listener.Resource));
+                w.WriteString("last_updated", Timestamp(listener.LastUpdated));
+                w.WriteEndObject();
+            }
+
+            if (store.Rejected.TryGetValue(name, out var failure))
+            {
+                // Envoy's UpdateFailureState: what was refused, when, and why (the NACK's error_detail).
+                w.WriteStartObject("error_state");
+                w.WritePropertyName("failed_configuration");
+                w.WriteRawValue(Format(failure.Resource));
+                w.WriteString("last_update_attempt", Timestamp(failure.LastUpdateAttempt));
+                w.WriteString("details", failure.Details);
+                w.WriteString("version_info", failure.Version);
+                w.WriteEndObject();
+            }
+
             w.WriteEndObject();
         }
 

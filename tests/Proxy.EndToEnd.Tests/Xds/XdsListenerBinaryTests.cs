@@ -86,6 +86,10 @@ public class XdsListenerBinaryTests
         Assert.Equal("l1", active.GetProperty("active_state").GetProperty("version_info").GetString());
         Assert.Equal(XdsTypeUrls.Listener, active.GetProperty("active_state").GetProperty("listener").GetProperty("@type").GetString());
         Assert.Equal(webPort, active.GetProperty("active_state").GetProperty("listener").GetProperty("address").GetProperty("socket_address").GetProperty("port_value").GetInt32());
+        var failure = active.GetProperty("error_state");
+        Assert.Equal("l2", failure.GetProperty("version_info").GetString());
+        Assert.Equal(ldsNack.ErrorDetail.Message, failure.GetProperty("details").GetString());
+        Assert.True(failure.GetProperty("failed_configuration").GetProperty("use_original_dst").GetBoolean());
         var routes = Find(dump, "type.googleapis.com/envoy.admin.v3.RoutesConfigDump").GetProperty("dynamic_route_configs")[0];
         Assert.Equal("r2", routes.GetProperty("version_info").GetString());
         Assert.Equal("web-routes", routes.GetProperty("route_config").GetProperty("name").GetString());

@@ -161,6 +161,9 @@ public class XdsListenerProtocolTests
         Assert.Equal(("l1", ldsNonce), (ldsNack.VersionInfo, ldsNack.ResponseNonce));
         Assert.Equal("listener 'web': filter_chains: 2 filter chains (default_filter_chain included) need filter_chain_match to choose between them, which is not supported yet; send one filter chain per listener", ldsNack.ErrorDetail.Message);
         Assert.Equal("200 hello from a", await GetAsync(client, proxy.Listener("web")));
+        var dump = await proxy.Admin.GetAsync("/config_dump");
+        Assert.Contains("\"error_state\"", dump.Body);
+        Assert.Contains("\"details\": \"listener 'web': filter_chains: 2 filter chains", dump.Body);
         var metrics = await proxy.Admin.MetricsAsync();
         Assert.Equal(1, metrics.Value("proxy_xds_updates_total{type=\"rds\",result=\"rejected\"}"));
         Assert.Equal(1, metrics.Value("proxy_xds_updates_total{type=\"lds\",result=\"rejected\"}"));
