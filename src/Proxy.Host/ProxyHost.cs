@@ -110,7 +110,7 @@ public sealed class ProxyHost : IAsyncDisposable
 
             await host.Runtime.ApplyAsync(composed).ConfigureAwait(false);
             host.StartAdmin(config, configPath);
-            host._xds?.Start(host.ApplyXdsAsync);
+            host._xds?.Start(host.ApplyXdsAsync, host.ApplyXdsListenersAsync);
         }
         catch
         {
@@ -131,7 +131,11 @@ public sealed class ProxyHost : IAsyncDisposable
     {
         var routes = new AdminRoutes(Runtime, Registry, _log, BeginDrainAsync, RequestShutdownAsync)
         {
-            XdsDump = _xds is { } xds ? writer => xds.WriteConfigDump(writer, _fileConfig?.Clusters ?? []) : null,
+            XdsDump = _xds is { } xds ? writer =>
+            {
+                xds.WriteConfigDump(writer, _fileConfig?.Clusters ?? []);
+                xds.WriteListenersDump(writer, _fileConfig?.Listeners ?? []);
+            } : null,
             ConfigPath = configPath,
             StartTimestamp = _startTimestamp,
             StartTime = _startTime,
@@ -281,6 +285,36 @@ public sealed class ProxyHost : IAsyncDisposable
             return null;
         }
         catch (Exception ex) when (ex is ListenerBindException or InvalidOperationException)
+        {
+            return ex.Message;
+        }
+        finally
+        {
+            _reloadLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Applies listeners from the management server beside the file's (and the server's clusters), serialized with file
+    /// reloads; a listener that left is closed and its connections drain as on a reload that removes it. Returns null
+    /// once they serve, else the sentence the NACK carries.
+    /// </summary>
+    private async Task<string?> ApplyXdsListenersAsync(Xds.XdsListenerSet listeners)
+    {
+        await _reloadLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            var file = _fileConfig! with { Xds = _xds!.Config };
+            if (_xds.ComposeListeners(file, listeners, out var clash) is not { } composed)
+            {
+                return clash;
+            }
+
+            await Runtime.ApplyAsync(composed).ConfigureAwait(false);
+            _xds.ServingListeners(listeners);
+            return null;
+        }
+        catch (Exception ex) when (ex is ListenerBindException or InvalidOperationException or Routing.RouteTableBuildException)
         {
             return ex.Message;
         }

@@ -13,7 +13,15 @@ public sealed class XdsConfigComposer
     private readonly Dictionary<string, ClusterConfig> _placeholders = new(StringComparer.Ordinal);
 
     /// <summary>The merged configuration, or null with <paramref name="error"/> saying why the server's clusters cannot join the file's.</summary>
-    public ProxyConfig? Compose(ProxyConfig file, IReadOnlyList<ClusterConfig> dynamic, out string? error)
+    public ProxyConfig? Compose(ProxyConfig file, IReadOnlyList<ClusterConfig> dynamic, out string? error) =>
+        Compose(file, dynamic, XdsListenerSet.Empty, out error);
+
+    /// <summary>
+    /// The merged configuration with the server's listeners beside the file's too, or null with <paramref name="error"/>
+    /// saying why they cannot join (a name or an address the file's listeners hold). A cluster the server's routes
+    /// name that no one defines yet gets a placeholder, as a file route's does.
+    /// </summary>
+    public ProxyConfig? Compose(ProxyConfig file, IReadOnlyList<ClusterConfig> dynamic, XdsListenerSet listenerSet, out string? error)
     {
         error = null;
         if (file.Xds is null)
@@ -40,7 +48,20 @@ public sealed class XdsConfigComposer
             clusters.Add(cluster);
         }
 
-        foreach (var name in file.ReferencedClusters)
+        var referenced = new List<string>(file.ReferencedClusters);
+        var listeners = listenerSet.Serving;
+        if (listenerSet.Serving.Count + listenerSet.Warming.Count > 0)
+        {
+            if (XdsListenerComposition.Check(file.Listeners, listenerSet.All) is { } clash)
+            {
+                error = clash;
+                return null;
+            }
+
+            XdsListenerComposition.AddReferencedClusters(listeners, referenced);
+        }
+
+        foreach (var name in referenced)
         {
             if (names.Add(name))
             {
@@ -54,6 +75,8 @@ public sealed class XdsConfigComposer
             }
         }
 
-        return file with { Clusters = new ConfigList<ClusterConfig>([.. clusters]) };
+        return listeners.Count == 0
+            ? file with { Clusters = new ConfigList<ClusterConfig>([.. clusters]) }
+            : file with { Clusters = new ConfigList<ClusterConfig>([.. clusters]), Listeners = new ConfigList<ListenerConfig>([.. file.Listeners, .. listeners]) };
     }
 }

@@ -19,6 +19,7 @@ public sealed class XdsSource : IAsyncDisposable
     private readonly Logger _log;
     private readonly XdsConfigComposer _composer = new();
     private IReadOnlyList<ClusterConfig> _serving = [];
+    private XdsListenerSet _servingListeners = XdsListenerSet.Empty;
     private AdsClient? _client;
 
     /// <param name="certificates">The runtime's certificate store, which serves SDS secrets and inline PEM to the clusters' TLS; a private one when null.</param>
@@ -36,19 +37,31 @@ public sealed class XdsSource : IAsyncDisposable
 
     public XdsClusterStore Store { get; }
 
+    /// <summary>The listeners and route configurations from the server (LDS, RDS).</summary>
+    public XdsListenerStore Listeners { get; } = new();
+
     /// <summary>The file's configuration with the clusters now serving from the server; null with <paramref name="error"/> when they clash.</summary>
-    public ProxyConfig? Compose(ProxyConfig file, out string? error) => _composer.Compose(file, _serving, out error);
+    public ProxyConfig? Compose(ProxyConfig file, out string? error) => _composer.Compose(file, _serving, _servingListeners, out error);
 
     /// <summary>The file's configuration with <paramref name="clusters"/>, a candidate from the server.</summary>
-    public ProxyConfig? Compose(ProxyConfig file, IReadOnlyList<ClusterConfig> clusters, out string? error) => _composer.Compose(file, clusters, out error);
+    public ProxyConfig? Compose(ProxyConfig file, IReadOnlyList<ClusterConfig> clusters, out string? error) => _composer.Compose(file, clusters, _servingListeners, out error);
+
+    /// <summary>The file's configuration with the serving clusters and <paramref name="listeners"/>, a candidate from the server.</summary>
+    public ProxyConfig? ComposeListeners(ProxyConfig file, XdsListenerSet listeners, out string? error) => _composer.Compose(file, _serving, listeners, out error);
+
+    /// <summary>Records that <paramref name="listeners"/> serve now (the runtime took a composition of them).</summary>
+    public void ServingListeners(XdsListenerSet listeners) => _servingListeners = listeners;
 
     /// <summary>Records that <paramref name="clusters"/> serve now (the runtime took a composition of them).</summary>
     public void Serving(IReadOnlyList<ClusterConfig> clusters) => _serving = clusters;
 
     /// <summary>Opens the ADS stream in the background; <paramref name="apply"/> is called for each update (see <see cref="AdsClient"/>).</summary>
-    public void Start(Func<IReadOnlyList<ClusterConfig>, Task<string?>> apply)
+    public void Start(Func<IReadOnlyList<ClusterConfig>, Task<string?>> apply) => Start(apply, null);
+
+    /// <summary>As <see cref="Start(Func{IReadOnlyList{ClusterConfig}, Task{string?}})"/>, with <paramref name="applyListeners"/> for LDS and RDS updates.</summary>
+    public void Start(Func<IReadOnlyList<ClusterConfig>, Task<string?>> apply, Func<XdsListenerSet, Task<string?>>? applyListeners)
     {
-        _client = new AdsClient(_config, Store, apply, _metrics, _log);
+        _client = new AdsClient(_config, Store, apply, _metrics, _log) { ListenerStore = Listeners, ApplyListeners = applyListeners };
         _client.Start();
         _log.Info("xDS client started; the file's configuration serves while the management server's resources arrive", ("server", _config.Server.ToString()), ("node", _config.Node.Id));
     }
@@ -59,6 +72,10 @@ public sealed class XdsSource : IAsyncDisposable
         Admin.XdsConfigDumpWriter.WriteConfigs(writer, Store, _client?.Versions.Clusters ?? "", fileClusters);
         Admin.XdsSecretsDumpWriter.Write(writer, Store.Secrets);
     }
+
+    /// <summary>The listener and route items of Envoy's <c>configs</c> array for /config_dump (after the clusters').</summary>
+    public void WriteListenersDump(Utf8JsonWriter writer, IReadOnlyList<ListenerConfig> fileListeners) =>
+        Admin.XdsListenersDumpWriter.WriteConfigs(writer, Listeners, _client?.ListenerVersions ?? ("", ""), fileListeners);
 
     public async ValueTask DisposeAsync()
     {

@@ -16,6 +16,10 @@ public static class XdsTypeUrls
     /// <summary>The typed_config of a plain-text transport socket.</summary>
     public const string RawBuffer = "type.googleapis.com/envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer";
 
+    public const string Listener = "type.googleapis.com/envoy.config.listener.v3.Listener";
+
+    public const string RouteConfiguration = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration";
+
     /// <summary>The wrapper a server may put around each resource (envoy.service.discovery.v3.Resource).</summary>
     public const string Resource = "type.googleapis.com/envoy.service.discovery.v3.Resource";
 
@@ -25,12 +29,14 @@ public static class XdsTypeUrls
     /// <summary>The key of <see cref="HttpProtocolOptions"/> in <c>typed_extension_protocol_options</c>.</summary>
     public const string HttpProtocolOptionsKey = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
 
-    /// <summary>The short name used in metrics and logs: cds, eds.</summary>
+    /// <summary>The short name used in metrics and logs: cds, eds, lds, rds.</summary>
     public static string ShortName(string typeUrl) => typeUrl switch
     {
         Cluster => "cds",
         ClusterLoadAssignment => "eds",
         Secret => "sds",
+        Listener => "lds",
+        RouteConfiguration => "rds",
         _ => typeUrl,
     };
 }

@@ -22,6 +22,18 @@ public sealed record XdsConfig
     /// <summary>Whether the endpoints of the EDS clusters come from it (EDS, named subscriptions); default true.</summary>
     public bool Endpoints { get; init; } = true;
 
+    /// <summary>Whether listeners come from it (LDS, a wildcard subscription); default false.</summary>
+    public bool Listeners { get; init; }
+
+    /// <summary>Whether the route configurations the server's listeners name come from it (RDS, named subscriptions); default false.</summary>
+    public bool Routes { get; init; }
+
+    /// <summary>
+    /// How long a listener waits for the route configuration it names before it serves without routes (Envoy's
+    /// <c>initial_fetch_timeout</c>, xds_protocol "Knowing When a Requested Resource Does Not Exist"; default 15s).
+    /// </summary>
+    public TimeSpan InitialFetchTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
     /// <summary>How long one attempt to open the stream may take before it counts as failed (default 5s).</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
 }

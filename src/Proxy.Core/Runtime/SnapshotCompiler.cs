@@ -276,6 +276,30 @@ public static class SnapshotCompiler
         return routing;
     }
 
+    /// <summary>
+    /// The problems the route compiler would find in <paramref name="virtualHosts"/> (domains, path and header
+    /// patterns, regexes), every one of them; empty when they compile. For configuration made elsewhere than the
+    /// file's binder (an xDS RouteConfiguration), so a bad one is refused before it reaches a snapshot.
+    /// </summary>
+    public static IReadOnlyList<RouteDefinitionError> CheckRoutes(IReadOnlyList<VirtualHostConfig> virtualHosts)
+    {
+        var definitions = new VirtualHostDefinition[virtualHosts.Count];
+        var index = 0;
+        for (var v = 0; v < definitions.Length; v++)
+        {
+            var routes = new RouteDefinition[virtualHosts[v].Routes.Count];
+            for (var i = 0; i < routes.Length; i++)
+            {
+                routes[i] = ToDefinition(virtualHosts[v].Routes[i], index++);
+            }
+
+            definitions[v] = new VirtualHostDefinition { Name = virtualHosts[v].Name, Domains = virtualHosts[v].Domains, Routes = routes };
+        }
+
+        RouteTable.TryBuildVirtualHosts(definitions, out _, out var errors);
+        return errors;
+    }
+
     private static HeaderMatcher[] CompileHeaderMatchers(IReadOnlyList<HeaderMatchConfig> headers)
     {
         var matchers = new HeaderMatcher[headers.Count];

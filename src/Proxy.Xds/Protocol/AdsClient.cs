@@ -120,6 +120,7 @@ public sealed partial class AdsClient : IAsyncDisposable
         }
 
         await RestateSecretsAsync(stream).ConfigureAwait(false);
+        await RestateListenersAsync(stream).ConfigureAwait(false);
 
         while (await call.ResponseStream.MoveNext(token).ConfigureAwait(false))
         {
@@ -142,9 +143,15 @@ public sealed partial class AdsClient : IAsyncDisposable
                 case XdsTypeUrls.Secret when _sds.Requested:
                     await OnSecretsAsync(stream, response).ConfigureAwait(false);
                     break;
+                case XdsTypeUrls.Listener when _config.Listeners:
+                    await OnListenersAsync(stream, response).ConfigureAwait(false);
+                    break;
+                case XdsTypeUrls.RouteConfiguration when _config.Routes:
+                    await OnRoutesAsync(stream, response).ConfigureAwait(false);
+                    break;
                 default:
                     // Nothing of this type was asked for; a NACK tells the server's operator so.
-                    await stream.NackAsync(new XdsTypeState(response.TypeUrl), response, $"the proxy did not subscribe to {response.TypeUrl}; it takes clusters and endpoints only").ConfigureAwait(false);
+                    await stream.NackAsync(new XdsTypeState(response.TypeUrl), response, $"the proxy did not subscribe to {response.TypeUrl}; it takes the types named in its xds.resources (clusters, endpoints, listeners, routes) and the secrets its clusters name").ConfigureAwait(false);
                     break;
             }
         }

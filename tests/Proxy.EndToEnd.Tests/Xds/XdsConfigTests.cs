@@ -45,6 +45,19 @@ public class XdsConfigTests
     }
 
     [Fact]
+    public void Bind_ListenersAndRoutes_AndTheInitialFetchTimeout()
+    {
+        var result = Load("xds: { server: a:1, node: { id: n }, resources: [ clusters, endpoints, listeners, routes ], initial_fetch_timeout: 3s }");
+        Assert.True(result.Success, Errors(result));
+        var xds = result.Config!.Xds!;
+        Assert.True(xds.Clusters && xds.Endpoints && xds.Listeners && xds.Routes);
+        Assert.Equal(TimeSpan.FromSeconds(3), xds.InitialFetchTimeout);
+        var defaults = Load("xds: { server: a:1, node: { id: n } }").Config!.Xds!;
+        Assert.False(defaults.Listeners || defaults.Routes); // the default stays clusters and endpoints
+        Assert.Equal(TimeSpan.FromSeconds(15), defaults.InitialFetchTimeout);
+    }
+
+    [Fact]
     public void Bind_UnixSocket_IsResolvedAgainstTheFilesFolder()
     {
         var result = ConfigLoader.LoadText(Listener + "xds: { server: unix:./etc/istio/proxy/XDS, node: { id: n } }", "/srv/proxy/proxy.yaml", ConfigValidationOptions.Default);
@@ -64,12 +77,15 @@ public class XdsConfigTests
     [InlineData("xds: { server: 'unix:', node: { id: n } }", "xds.server: 'unix:' names no socket; write unix:/path/to/socket")]
     [InlineData("xds: { server: a:1 }", "xds.node: missing required key 'node'")]
     [InlineData("xds: { server: a:1, node: { cluster: c } }", "xds.node.id: missing required key 'id'")]
-    [InlineData("xds: { server: a:1, node: { id: n }, resources: [ listeners ] }", "xds.resources: 'listeners' cannot come from the management server yet (only clusters and endpoints can); remove it and keep listeners in this file")]
+    [InlineData("xds: { server: a:1, node: { id: n }, resources: [ secrets, clusters ] }", "xds.resources: 'secrets' cannot come from the management server yet (only clusters, endpoints, listeners and routes can); remove it and keep secrets in this file")]
+    [InlineData("xds: { server: a:1, node: { id: n }, resources: [ clusters, routes ] }", "xds.resources: routes come for the listeners the server sends (their rds.route_config_name), so they need 'listeners' too")]
+    [InlineData("xds: { server: a:1, node: { id: n }, resources: [ listeners ] }", "xds.resources: name at least one resource type to take from the server, clusters among them")]
+    [InlineData("xds: { server: a:1, node: { id: n }, initial_fetch_timeout: 0s }", "xds.initial_fetch_timeout:")]
     [InlineData("xds: { server: a:1, node: { id: n }, resources: [ endpoints ] }", "xds.resources: endpoints come for the EDS clusters the server sends, so they need 'clusters' too")]
-    [InlineData("xds: { server: a:1, node: { id: n }, resources: [ clusterz ] }", "xds.resources: unknown resource type 'clusterz'; known: clusters, endpoints")]
+    [InlineData("xds: { server: a:1, node: { id: n }, resources: [ clusterz ] }", "xds.resources: unknown resource type 'clusterz'; known: clusters, endpoints, listeners, routes")]
     [InlineData("xds: { server: 'unix:/x', tls: { insecure_skip_verify: true }, node: { id: n } }", "xds.tls: a Unix socket is reached without TLS")]
     [InlineData("xds: { server: a:1, node: { id: '${XDS_TEST_UNSET_VARIABLE}' } }", "xds.node.id: the environment variable XDS_TEST_UNSET_VARIABLE is not set")]
-    [InlineData("xds: { server: a:1, node: { id: n }, port: 1 }", "xds.port: unknown key 'port'; allowed keys: server, tls, node, resources, connect_timeout")]
+    [InlineData("xds: { server: a:1, node: { id: n }, port: 1 }", "xds.port: unknown key 'port'; allowed keys: server, tls, node, resources, connect_timeout, initial_fetch_timeout")]
     public void Validate_ReportsWhatToFix(string xds, string expected)
     {
         var result = Load(xds);

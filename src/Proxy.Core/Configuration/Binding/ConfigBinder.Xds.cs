@@ -5,13 +5,13 @@ namespace Proxy.Configuration.Binding;
 /// <summary>The <c>xds</c> section: the management server, the node and the resource types it sends.</summary>
 internal static partial class ConfigBinder
 {
-    private static readonly string[] XdsKeys = ["server", "tls", "node", "resources", "connect_timeout"];
+    private static readonly string[] XdsKeys = ["server", "tls", "node", "resources", "connect_timeout", "initial_fetch_timeout"];
     private static readonly string[] XdsNodeKeys = ["id", "cluster", "metadata", "locality"];
     private static readonly string[] XdsLocalityKeys = ["region", "zone", "sub_zone"];
-    private static readonly string[] XdsResourceNames = ["clusters", "endpoints"];
+    private static readonly string[] XdsResourceNames = ["clusters", "endpoints", "listeners", "routes"];
 
     // Types of the xDS API the proxy does not take from a server yet; named so the error can say so.
-    private static readonly string[] XdsLaterResourceNames = ["listeners", "routes", "secrets"];
+    private static readonly string[] XdsLaterResourceNames = ["secrets"];
 
     private static XdsConfig? BindXds(BindContext ctx, ConfigNode node, string path)
     {
@@ -29,7 +29,7 @@ internal static partial class ConfigBinder
         }
 
         var nodeConfig = map.Require("node") is { } nodeNode ? BindXdsNode(ctx, nodeNode, map.ChildPath("node")) : null;
-        bool clusters = true, endpoints = true;
+        bool clusters = true, endpoints = true, listeners = false, routes = false;
         if (map.Get("resources") is { } resourcesNode)
         {
             clusters = endpoints = false;
@@ -38,7 +38,7 @@ internal static partial class ConfigBinder
             {
                 if (Array.IndexOf(XdsLaterResourceNames, name) >= 0)
                 {
-                    map.Error("resources", $"'{name}' cannot come from the management server yet (only clusters and endpoints can); remove it and keep {name} in this file");
+                    map.Error("resources", $"'{name}' cannot come from the management server yet (only clusters, endpoints, listeners and routes can); remove it and keep {name} in this file");
                 }
                 else if (Array.IndexOf(XdsResourceNames, name) < 0)
                 {
@@ -47,6 +47,13 @@ internal static partial class ConfigBinder
 
                 clusters |= name == "clusters";
                 endpoints |= name == "endpoints";
+                listeners |= name == "listeners";
+                routes |= name == "routes";
+            }
+
+            if (routes && !listeners)
+            {
+                map.Error("resources", "routes come for the listeners the server sends (their rds.route_config_name), so they need 'listeners' too; add listeners or remove routes");
             }
 
             if (endpoints && !clusters)
@@ -55,11 +62,12 @@ internal static partial class ConfigBinder
             }
             else if (!clusters)
             {
-                map.Error("resources", "name at least one resource type to take from the server: clusters, endpoints");
+                map.Error("resources", "name at least one resource type to take from the server, clusters among them: clusters, endpoints, listeners, routes");
             }
         }
 
         var connectTimeout = map.Duration("connect_timeout", TimeSpan.FromSeconds(5));
+        var initialFetchTimeout = map.Duration("initial_fetch_timeout", TimeSpan.FromSeconds(15));
         return server is null || nodeConfig is null ? null : new XdsConfig
         {
             Server = server,
@@ -67,6 +75,9 @@ internal static partial class ConfigBinder
             Node = nodeConfig,
             Clusters = clusters,
             Endpoints = endpoints,
+            Listeners = listeners,
+            Routes = routes,
+            InitialFetchTimeout = initialFetchTimeout,
             ConnectTimeout = connectTimeout,
         };
     }
