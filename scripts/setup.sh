@@ -11,7 +11,8 @@ fi
 # clang + zlib1g-dev: native AOT linking. curl/netcat: the demo's "try this" lines and tests.
 # wrk, nghttp2-client (h2load, nghttp), haproxy, nginx: peers and load tools for run-bench.sh and
 # end-to-end tests. iproute2/iptables: mesh interception tests.
-packages=(clang zlib1g-dev curl netcat-openbsd wrk nghttp2-client haproxy nginx iproute2 iptables)
+# strace: run-bench.sh's system calls per request.
+packages=(clang zlib1g-dev curl netcat-openbsd wrk nghttp2-client haproxy nginx iproute2 iptables strace)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
