@@ -21,7 +21,8 @@ namespace Proxy.Forwarding;
 public sealed partial class Http2ServerConnection : Http2Connection, ITrackedConnection
 {
     private readonly ListenerRuntime _listener;
-    private readonly HttpRouting _routing;
+    private HttpRouting _routing; // the listener's routes; replaced at a stream's start when a reload or xDS update replaced them
+    private readonly Func<ProxySnapshot?>? _currentSnapshot;
     private readonly ProxyMetrics _metrics;
     private readonly IPAddress? _clientAddress;
     private readonly byte[] _clientAddressText;
@@ -45,10 +46,12 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
     /// <param name="downstreamTls">True when <paramref name="transport"/> is TLS the proxy terminated (X-Forwarded-Proto https).</param>
     /// <param name="isDraining">Polled by the heartbeat: true starts a graceful GOAWAY.</param>
     /// <param name="telemetry">The access log and the trace exporter (none when null).</param>
-    public Http2ServerConnection(IDuplexPipe transport, IDisposable connection, ListenerRuntime listener, ProxyMetrics metrics, IPAddress? clientAddress, bool downstreamTls, Func<bool>? isDraining = null, RequestTelemetry? telemetry = null)
+    /// <param name="currentSnapshot">The running snapshot, so each new stream routes with the listener's current routes (none: the routes it was made with).</param>
+    public Http2ServerConnection(IDuplexPipe transport, IDisposable connection, ListenerRuntime listener, ProxyMetrics metrics, IPAddress? clientAddress, bool downstreamTls, Func<bool>? isDraining = null, RequestTelemetry? telemetry = null, Func<ProxySnapshot?>? currentSnapshot = null)
         : base(transport, connection, isServer: true, OptionsFor(listener))
     {
         _telemetry = telemetry ?? RequestTelemetry.None;
+        _currentSnapshot = currentSnapshot;
         _listener = listener;
         _routing = listener.Http!;
         _metrics = metrics;
@@ -137,6 +140,21 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
         }
     }
 
+    /// <summary>
+    /// Switches to the current snapshot's routes for this listener, if a reload or an xDS update replaced them: a
+    /// long-lived HTTP/2 connection (a gRPC channel) takes route changes at its next stream, as an HTTP/1.1
+    /// connection does at its next request. Streams already started finish on the routes they began with.
+    /// </summary>
+    private void RefreshRouting()
+    {
+        if (_currentSnapshot?.Invoke() is { } snapshot
+            && snapshot.Listeners.TryGetValue(_listener.Name, out var listener)
+            && listener.Http is { } routing)
+        {
+            _routing = routing;
+        }
+    }
+
     /// <summary>Routes one request stream and forwards it; every outcome ends with the stream released.</summary>
     private async FireAndForget ServeStreamAsync(Http2Stream stream)
     {
@@ -145,6 +163,7 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
         bool grpc = Http2Grpc.IsGrpc(request);
         AddRequestIdIfMissing(request);
         Http2StreamExchange exchange = Http2StreamExchange.Of(stream);
+        RefreshRouting();
         exchange.Begin(stream, this, _routing, started, grpc, _clientAddress, _downstreamTls, Peer);
         HttpFilterChain filters = _routing.Filters;
         try

@@ -400,7 +400,7 @@ public sealed class ProxyRuntime : IAsyncDisposable
                         var client = (socket.RemoteEndPoint as IPEndPoint)?.Address;
                         if (await Http.Http2.Http2PrefaceDetector.IsHttp2Async(transport.Input, listener.Config.Limits.HeaderTimeout).ConfigureAwait(false))
                         {
-                            var h2 = new Http2ServerConnection(transport, owner, listener, runtime._metrics, client, downstreamTls: tls is not null, () => runtime.IsDraining, runtime.Telemetry);
+                            var h2 = new Http2ServerConnection(transport, owner, listener, runtime._metrics, client, downstreamTls: tls is not null, () => runtime.IsDraining, runtime.Telemetry, runtime.SnapshotSource);
                             var h2Id = runtime.Connections.Add(h2);
                             try
                             {

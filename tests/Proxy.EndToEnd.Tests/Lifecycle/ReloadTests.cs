@@ -39,6 +39,43 @@ public class ReloadTests
         Assert.Equal(1, metrics.Value("proxy_config_reloads_total{result=\"ok\"}"));
     }
 
+    private static string RoutesConfig(string body, int listenerPort = 0) => $$"""
+        admin: { address: 127.0.0.1:0 }
+        listeners:
+          - name: web
+            address: 127.0.0.1:{{listenerPort}}
+            routes:
+              - { match: { path_prefix: / }, direct_response: { status: 200, body: "{{body}}" } }
+        """;
+
+    /// <summary>
+    /// A route change reaches a connection that stays open, at its next request: for an HTTP/2 client (a gRPC channel
+    /// lives for hours) as for an HTTP/1.1 one. HTTP/2 connections used to keep the routes they were opened with.
+    /// </summary>
+    [Theory]
+    [InlineData("h1")]
+    [InlineData("h2")]
+    public async Task Reload_RoutesChange_OpenConnectionTakesThemAtItsNextRequest(string client)
+    {
+        await using var proxy = await RunningProxy.StartAsync(RoutesConfig("before"));
+        var port = proxy.Listener("web").Port;
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1 })
+        {
+            BaseAddress = new Uri($"http://{proxy.Listener("web")}"),
+            DefaultRequestVersion = client == "h2" ? System.Net.HttpVersion.Version20 : System.Net.HttpVersion.Version11,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+        Assert.Equal("before", await http.GetStringAsync("/"));
+        var opened = (await proxy.Admin.MetricsAsync()).Value("proxy_listener_connections_opened_total{listener=\"web\"}");
+        Assert.Equal(1, opened);
+
+        await proxy.RewriteConfig(RoutesConfig("after", port));
+        Assert.True(await proxy.Host.ReloadAsync());
+
+        Assert.Equal("after", await http.GetStringAsync("/"));
+        Assert.Equal(opened, (await proxy.Admin.MetricsAsync()).Value("proxy_listener_connections_opened_total{listener=\"web\"}"));
+    }
+
     [Fact]
     public async Task Reload_InvalidFile_KeepsServingOldConfigAndLogsErrors()
     {
