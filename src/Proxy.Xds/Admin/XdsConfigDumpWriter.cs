@@ -17,6 +17,7 @@ public static class XdsConfigDumpWriter
 {
     private static readonly JsonFormatter Formatter = new(JsonFormatter.Settings.Default
         .WithFormatDefaultValues(false)
+        .WithPreserveProtoFieldNames(true) // snake_case field names (connect_timeout, lb_endpoints), as Envoy's dump writes them
         .WithTypeRegistry(TypeRegistry.FromMessages(
             XdsCluster.Descriptor,
             Envoy.Config.Endpoint.V3.ClusterLoadAssignment.Descriptor,

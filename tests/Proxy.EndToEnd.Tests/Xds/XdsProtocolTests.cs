@@ -111,6 +111,11 @@ public class XdsProtocolTests
         var dump = await proxy.Admin.GetAsync("/config_dump");
         Assert.Contains("\"dynamic_active_clusters\"", dump.Body);
         Assert.Contains("\"version_info\": \"v1\"", dump.Body);
+
+        // Resources in proto field names, as Envoy's dump writes them (istioctl and other readers expect them).
+        Assert.Contains("\"load_assignment\"", dump.Body);
+        Assert.Contains("\"socket_address\"", dump.Body);
+        Assert.DoesNotContain("\"loadAssignment\"", dump.Body);
     }
 
     [Fact]
