@@ -79,7 +79,7 @@ public sealed partial class AdsClient : IAsyncDisposable
             catch (Exception ex) when (!token.IsCancellationRequested)
             {
                 // Whatever ended this stream (a socket error, a certificate, a bug in applying an update) must not end
-                // the client: the last accepted clusters keep serving and the next stream starts over.
+                // the client: what was last accepted keeps serving and the next stream starts over.
                 reason = ex.GetBaseException().Message;
             }
 
@@ -91,7 +91,7 @@ public sealed partial class AdsClient : IAsyncDisposable
             }
 
             var delay = _backoff.Next();
-            _log.Warn("the ADS stream to the management server ended; the last accepted clusters keep serving, and the proxy reconnects after a backoff",
+            _log.Warn("the ADS stream to the management server ended; what was last accepted (listeners, routes, clusters, endpoints, secrets) keeps serving, and the proxy reconnects after a backoff",
                 ("server", _config.Server.ToString()), ("reason", reason), ("retry_in_ms", (long)delay.TotalMilliseconds));
             try
             {
