@@ -42,7 +42,7 @@ public sealed class MirrorFilter : IHttpFilter
         if (endpoint.Http2Pool is { } pool)
         {
             var headers = new Http2HeaderList();
-            exchange.WriteHttp2CopyHeaders(headers, ForwardedScheme.OfUpstream(cluster));
+            exchange.WriteHttp2CopyHeaders(headers, ForwardedScheme.OfUpstream(cluster, endpoint));
             RequestMirror.SendHttp2(endpoint, pool, cluster, headers);
         }
         else

@@ -17,7 +17,9 @@ internal static class ForwardedScheme
 
     /// <summary>
     /// The <c>:scheme</c> of a request to an HTTP/2 upstream: that of the connection it travels on (RFC 9113 8.3.1),
-    /// <c>https</c> when the cluster originates TLS, whatever scheme the client used (Envoy's <c>match_upstream</c>).
+    /// <c>https</c> when the proxy originates TLS to that endpoint, whatever scheme the client used (Envoy's
+    /// <c>match_upstream</c>). Per endpoint, not per cluster: a cluster whose transport_socket_matches leave some
+    /// endpoints in plain text (Istio's <c>tlsMode-disabled</c>) sends them <c>http</c>.
     /// </summary>
-    public static ReadOnlySpan<byte> OfUpstream(Cluster cluster) => cluster.Settings.Tls is not null ? "https"u8 : "http"u8;
+    public static ReadOnlySpan<byte> OfUpstream(Cluster cluster, Endpoint endpoint) => cluster.Settings.TlsFor(endpoint) is not null ? "https"u8 : "http"u8;
 }

@@ -129,7 +129,7 @@ public sealed partial class Http1ServerConnection
     {
         var attempt = default(Http2Exchange);
         Http2HeaderList headers = _http2Request ??= new Http2HeaderList();
-        BuildHttp2Request(headers, hasBody, ForwardedScheme.OfUpstream(cluster), endpoint);
+        BuildHttp2Request(headers, hasBody, ForwardedScheme.OfUpstream(cluster, endpoint), endpoint);
         _interimFlush = default;
         AwaitingUpstream(true); // the connect and the wait for the response headers: not idle (see CheckIdle)
         Http2Stream? stream = await pool.OpenStreamAsync(endpoint, headers, endStream: !hasBody, cluster.ConnectTimeout, cluster.Metrics, cluster.Settings.TlsFor(endpoint), interimSink: this,

@@ -119,7 +119,7 @@ public sealed partial class Http2ServerConnection
         Http2HeaderList outgoing;
         Http2HeaderList.Mark? received = null;
         Http2StreamExchange exchange = Http2StreamExchange.Of(stream);
-        if (SendsAsReceived(request, ForwardedScheme.OfUpstream(cluster), ReplacesTraceContext) && !exchange.UpstreamTarget.IsRewritten && exchange.RequestFieldsRemoved is null)
+        if (SendsAsReceived(request, ForwardedScheme.OfUpstream(cluster, endpoint), ReplacesTraceContext) && !exchange.UpstreamTarget.IsRewritten && exchange.RequestFieldsRemoved is null)
         {
             // Nothing to drop or replace: the proxy's fields go on the end of the received list, which is sent as it
             // is and then cut back, rather than copied field by field into another list first.
@@ -130,7 +130,7 @@ public sealed partial class Http2ServerConnection
         else
         {
             outgoing = stream.Outgoing;
-            BuildUpstreamRequest(outgoing, request, ForwardedScheme.OfUpstream(cluster), exchange, endpoint);
+            BuildUpstreamRequest(outgoing, request, ForwardedScheme.OfUpstream(cluster, endpoint), exchange, endpoint);
         }
 
         AddTraceFields(outgoing, stream);

@@ -186,6 +186,39 @@ public sealed class XdsUpstreamTlsTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// An HTTP/2 cluster with TLS whose endpoint is left in plain text by transport_socket_matches is sent
+    /// <c>:scheme http</c>, the scheme of the connection it travels on (RFC 9113 8.3.1). Before, the scheme followed the
+    /// cluster's TLS, and Kestrel (which checks it against its connection) reset every stream.
+    /// </summary>
+    [Fact]
+    public async Task TransportSocketMatches_PlainHttp2Endpoint_IsSentSchemeHttp()
+    {
+        var client = Issue("client");
+        await using var plain = await KestrelUpstream.StartAsync("plain-h2c", Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2);
+        await using var ads = await ScriptedAdsServer.StartAsync();
+        await using var proxy = await RunningProxy.StartAsync(Config(ads));
+        using var http = new HttpClient();
+        var session = await ads.NextSessionAsync();
+
+        var cluster = XdsResources.EdsCluster("secure");
+        AddIstioMatches(cluster, FromFiles(client.Cert, client.Key, CaPath, UpstreamId));
+        var options = new Envoy.Extensions.Upstreams.Http.V3.HttpProtocolOptions
+        {
+            ExplicitHttpConfig = new() { Http2ProtocolOptions = new Envoy.Config.Core.V3.Http2ProtocolOptions() },
+        };
+        cluster.TypedExtensionProtocolOptions.Add("envoy.extensions.upstreams.http.v3.HttpProtocolOptions", Google.Protobuf.WellKnownTypes.Any.Pack(options));
+        await session.SendClustersAsync("v1", cluster);
+        await session.NextRequestAsync(XdsTypeUrls.ClusterLoadAssignment);
+        await session.SendEndpointsAsync("e1", XdsResources.Assignment("secure", plain.Address)); // not labelled tlsMode: istio
+        Assert.Null((await session.NextRequestAsync(XdsTypeUrls.ClusterLoadAssignment)).ErrorDetail);
+
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal("200 hello from plain-h2c", await GetAsync(proxy, http, "/hello"));
+        }
+    }
+
     [Fact]
     public async Task IstioAgentSecrets_WithoutMeshIdentity_AreNacked_AndWithIt_ComeFromTheIdentityFiles()
     {
