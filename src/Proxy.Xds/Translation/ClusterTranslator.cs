@@ -237,7 +237,7 @@ public static class ClusterTranslator
 
     private static TimeSpan Positive(Duration duration, string name, string field)
     {
-        var value = duration.ToTimeSpan();
+        var value = XdsText.Of(duration, $"cluster '{name}'", field);
         return value > TimeSpan.Zero ? value : throw Reject(name, field, $"{value.TotalMilliseconds}ms is not a positive duration");
     }
 

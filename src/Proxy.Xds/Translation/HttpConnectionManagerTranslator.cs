@@ -36,7 +36,7 @@ internal static class HttpConnectionManagerTranslator
         }
 
         CheckFilters(manager, where);
-        if (manager.RequestTimeout is { } requestTimeout && requestTimeout.ToTimeSpan() > TimeSpan.Zero)
+        if (manager.RequestTimeout is { } requestTimeout && XdsText.Of(requestTimeout, where, "request_timeout") > TimeSpan.Zero)
         {
             throw new XdsRejectedException($"{where}: request_timeout: the proxy has no timeout for receiving a whole request; remove it (request_headers_timeout and the route's timeout are supported)");
         }

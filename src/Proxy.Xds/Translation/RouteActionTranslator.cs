@@ -237,7 +237,7 @@ internal static class RouteActionTranslator
             throw new XdsRejectedException($"{where}: route.rate_limits: global rate limiting is not supported");
         }
 
-        if (action.MaxStreamDuration is { } max && (max.MaxStreamDuration_?.ToTimeSpan() > TimeSpan.Zero || max.GrpcTimeoutHeaderMax?.ToTimeSpan() > TimeSpan.Zero || max.GrpcTimeoutHeaderOffset?.ToTimeSpan() > TimeSpan.Zero))
+        if (action.MaxStreamDuration is { } max && (Set(max.MaxStreamDuration_, "max_stream_duration") || Set(max.GrpcTimeoutHeaderMax, "grpc_timeout_header_max") || Set(max.GrpcTimeoutHeaderOffset, "grpc_timeout_header_offset")))
         {
             throw new XdsRejectedException($"{where}: route.max_stream_duration: stream duration limits are not supported; use timeout (a gRPC client's grpc-timeout is honoured when tighter)");
         }
@@ -246,5 +246,7 @@ internal static class RouteActionTranslator
         {
             throw new XdsRejectedException($"{where}: route.internal_redirect_policy: internal redirects are not supported");
         }
+
+        bool Set(Google.Protobuf.WellKnownTypes.Duration? duration, string field) => duration is not null && XdsText.Of(duration, where, "route.max_stream_duration." + field) > TimeSpan.Zero;
     }
 }

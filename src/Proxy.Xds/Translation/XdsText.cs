@@ -28,8 +28,24 @@ internal static class XdsText
     /// <summary>A duration that must not be negative; zero stays zero (Envoy's "disabled" for most timeouts).</summary>
     public static TimeSpan NonNegative(Duration duration, string where, string field)
     {
-        var value = duration.ToTimeSpan();
+        var value = Of(duration, where, field);
         return value >= TimeSpan.Zero ? value : throw new XdsRejectedException($"{where}: {field}: {value.TotalMilliseconds}ms is negative");
+    }
+
+    /// <summary>
+    /// A protobuf <c>Duration</c> as a TimeSpan. One that is not normalized (nanos of a whole second or more, a sign
+    /// that differs from the seconds', or more than 10,000 years; google/protobuf/duration.proto), which
+    /// Google.Protobuf refuses to convert with an exception, is a rejection naming the field. The xds-translation fuzz
+    /// target found the exception.
+    /// </summary>
+    public static TimeSpan Of(Duration duration, string where, string field)
+    {
+        const long MaxSeconds = 315_576_000_000; // 10,000 years, duration.proto's bound
+        var (seconds, nanos) = (duration.Seconds, duration.Nanos);
+        var normalized = seconds is >= -MaxSeconds and <= MaxSeconds && nanos is > -1_000_000_000 and < 1_000_000_000
+            && (seconds == 0 || nanos == 0 || (seconds < 0) == (nanos < 0));
+        return normalized ? duration.ToTimeSpan()
+            : throw new XdsRejectedException($"{where}: {field}: {{ seconds: {seconds}, nanos: {nanos} }} is not a valid duration; nanos must be under one second and have the sign of seconds");
     }
 
     /// <summary>

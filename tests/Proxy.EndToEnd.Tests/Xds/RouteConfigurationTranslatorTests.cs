@@ -15,6 +15,21 @@ public class RouteConfigurationTranslatorTests
     private static string Rejected(params Route[] routes) =>
         Assert.Throws<XdsRejectedException>(() => RouteConfigurationTranslator.Translate(Routes("rc", routes))).Message;
 
+    /// <summary>
+    /// A Duration whose nanos exceed a second (or whose sign differs from the seconds') is not one; Google.Protobuf's
+    /// conversion threw InvalidOperationException through the translator, which ended the ADS stream instead of a NACK.
+    /// </summary>
+    [Theory]
+    [InlineData(0, 1_000_000_000)]
+    [InlineData(1, -5)]
+    [InlineData(315_576_000_001, 0)]
+    public void Translate_UnnormalizedDuration_IsARejectionNamingTheField(long seconds, int nanos)
+    {
+        var route = Prefix("/", "web");
+        route.Route_.Timeout = new Duration { Seconds = seconds, Nanos = nanos };
+        Assert.Equal($"route_configuration 'rc': virtual_hosts[0] 'all': routes[0]: route.timeout: {{ seconds: {seconds}, nanos: {nanos} }} is not a valid duration; nanos must be under one second and have the sign of seconds", Rejected(route));
+    }
+
     [Fact]
     public void Translate_MapsMatchesAndTheForwardingAction()
     {
