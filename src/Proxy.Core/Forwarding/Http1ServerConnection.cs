@@ -24,7 +24,7 @@ public sealed partial class Http1ServerConnection : ITrackedConnection, Proxy.Ht
     private readonly PipeReader _input;
     private readonly PipeWriter _output;
     private readonly ListenerRuntime _listener;
-    private readonly Func<ProxySnapshot?>? _currentSnapshot;
+    private readonly Func<HttpRouting?>? _currentRouting;
     private HttpRouting _routing;
     private readonly ProxyMetrics _metrics;
     private readonly IPAddress? _clientAddress;
@@ -61,20 +61,21 @@ public sealed partial class Http1ServerConnection : ITrackedConnection, Proxy.Ht
     /// <param name="transport">The downstream byte stream: a socket's pipes, or TLS over them.</param>
     /// <param name="connection">Closes the downstream connection (abort on timeouts and drain).</param>
     /// <param name="downstreamTls">True when <paramref name="transport"/> is TLS the proxy terminated (X-Forwarded-Proto https).</param>
-    /// <param name="currentSnapshot">
-    /// The running configuration, read at the start of each request so a long-lived keep-alive
-    /// connection follows reloads of routes and clusters (the request in flight keeps what it began with).
+    /// <param name="currentRouting">
+    /// The listener's routes as the running configuration has them, read at the start of each request so a long-lived
+    /// keep-alive connection follows reloads and xDS updates of routes and clusters (the request in flight keeps what
+    /// it began with); none: the routes it was made with.
     /// </param>
     /// <param name="time">The clock and timers of the response-head timeout; the system's unless a test scripts them.</param>
     private ChunkedDecoder RequestChunks => _requestChunks ??= new ChunkedDecoder(_routing.Limits);
 
     private ChunkedDecoder ResponseChunks => _responseChunks ??= new ChunkedDecoder(Http1Limits.Default);
 
-    public Http1ServerConnection(IDuplexPipe transport, IDisposable connection, ListenerRuntime listener, ProxyMetrics metrics, IPAddress? clientAddress, bool downstreamTls, Func<ProxySnapshot?>? currentSnapshot = null, RequestTelemetry? telemetry = null, TimeProvider? time = null)
+    public Http1ServerConnection(IDuplexPipe transport, IDisposable connection, ListenerRuntime listener, ProxyMetrics metrics, IPAddress? clientAddress, bool downstreamTls, Func<HttpRouting?>? currentRouting = null, RequestTelemetry? telemetry = null, TimeProvider? time = null)
     {
         _time = time ?? TimeProvider.System;
         _telemetry = telemetry ?? RequestTelemetry.None;
-        _currentSnapshot = currentSnapshot;
+        _currentRouting = currentRouting;
         _downstream = connection;
         _input = transport.Input;
         _output = transport.Output;
@@ -222,12 +223,10 @@ public sealed partial class Http1ServerConnection : ITrackedConnection, Proxy.Ht
         return _output.FlushAsync();
     }
 
-    /// <summary>Switches to the current snapshot's routes for this listener, if a reload replaced them.</summary>
+    /// <summary>Switches to the listener's current routes, if a reload or an xDS update replaced them.</summary>
     private void RefreshRouting()
     {
-        if (_currentSnapshot?.Invoke() is { } snapshot
-            && snapshot.Listeners.TryGetValue(_listener.Name, out var listener)
-            && listener.Http is { } routing)
+        if (_currentRouting?.Invoke() is { } routing)
         {
             _routing = routing;
         }

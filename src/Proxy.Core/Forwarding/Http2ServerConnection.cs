@@ -22,7 +22,7 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
 {
     private readonly ListenerRuntime _listener;
     private HttpRouting _routing; // the listener's routes; replaced at a stream's start when a reload or xDS update replaced them
-    private readonly Func<ProxySnapshot?>? _currentSnapshot;
+    private readonly Func<HttpRouting?>? _currentRouting;
     private readonly ProxyMetrics _metrics;
     private readonly IPAddress? _clientAddress;
     private readonly byte[] _clientAddressText;
@@ -46,12 +46,12 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
     /// <param name="downstreamTls">True when <paramref name="transport"/> is TLS the proxy terminated (X-Forwarded-Proto https).</param>
     /// <param name="isDraining">Polled by the heartbeat: true starts a graceful GOAWAY.</param>
     /// <param name="telemetry">The access log and the trace exporter (none when null).</param>
-    /// <param name="currentSnapshot">The running snapshot, so each new stream routes with the listener's current routes (none: the routes it was made with).</param>
-    public Http2ServerConnection(IDuplexPipe transport, IDisposable connection, ListenerRuntime listener, ProxyMetrics metrics, IPAddress? clientAddress, bool downstreamTls, Func<bool>? isDraining = null, RequestTelemetry? telemetry = null, Func<ProxySnapshot?>? currentSnapshot = null)
+    /// <param name="currentRouting">The listener's routes as the running configuration has them, so each new stream routes with the current ones (none: the routes it was made with).</param>
+    public Http2ServerConnection(IDuplexPipe transport, IDisposable connection, ListenerRuntime listener, ProxyMetrics metrics, IPAddress? clientAddress, bool downstreamTls, Func<bool>? isDraining = null, RequestTelemetry? telemetry = null, Func<HttpRouting?>? currentRouting = null)
         : base(transport, connection, isServer: true, OptionsFor(listener))
     {
         _telemetry = telemetry ?? RequestTelemetry.None;
-        _currentSnapshot = currentSnapshot;
+        _currentRouting = currentRouting;
         _listener = listener;
         _routing = listener.Http!;
         _metrics = metrics;
@@ -147,9 +147,7 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
     /// </summary>
     private void RefreshRouting()
     {
-        if (_currentSnapshot?.Invoke() is { } snapshot
-            && snapshot.Listeners.TryGetValue(_listener.Name, out var listener)
-            && listener.Http is { } routing)
+        if (_currentRouting?.Invoke() is { } routing)
         {
             _routing = routing;
         }

@@ -32,6 +32,7 @@ namespace Proxy.Inbound;
 public sealed class InboundHandler : IConnectionHandler
 {
     private InboundSettings _settings; // swapped whole by a reload (Update)
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(int Port, bool Http2), Func<HttpRouting?>> _routingSources = new();
     private readonly TlsServerPolicy _tls;
     private readonly SpiffeId? _localIdentity;
     private readonly MeshMetrics _mesh;
@@ -67,9 +68,10 @@ public sealed class InboundHandler : IConnectionHandler
 
     /// <summary>
     /// Applies a reload: the mode, detection, opaque ports, authorization rules and workload labels of the new
-    /// <paramref name="config"/> hold for connections accepted from now on, and the authorization rules for the next
-    /// request on every open connection too (a tightened policy must not wait for keep-alive connections to end). A
-    /// changed app address gets new app clusters; the old ones' idle connections are closed.
+    /// <paramref name="config"/> hold for connections accepted from now on; the authorization rules, and the routes to
+    /// the app with their workload labels and app address, for the next request on every open HTTP connection too (a
+    /// tightened policy must not wait for keep-alive connections between sidecars to end). A changed app address gets
+    /// new app clusters; the old ones' idle connections are closed.
     /// </summary>
     public void Update(MeshConfig config)
     {
@@ -243,12 +245,12 @@ public sealed class InboundHandler : IConnectionHandler
         Func<Task> run;
         if (protocol == DetectedProtocol.Http2)
         {
-            var h2 = new Http2ServerConnection(transport, owner, InboundHttpListener(settings, port, http2: true), _metrics, client, downstreamTls, telemetry: _telemetry()) { Peer = peer };
+            var h2 = new Http2ServerConnection(transport, owner, InboundHttpListener(settings, port, http2: true), _metrics, client, downstreamTls, telemetry: _telemetry(), currentRouting: RoutingSource(port, http2: true)) { Peer = peer };
             (http, run) = (h2, h2.RunAsync);
         }
         else
         {
-            var h1 = new Http1ServerConnection(transport, owner, InboundHttpListener(settings, port, http2: false), _metrics, client, downstreamTls, telemetry: _telemetry()) { Peer = peer };
+            var h1 = new Http1ServerConnection(transport, owner, InboundHttpListener(settings, port, http2: false), _metrics, client, downstreamTls, RoutingSource(port, http2: false), _telemetry()) { Peer = peer };
             (http, run) = (h1, h1.RunAsync);
         }
 
@@ -263,6 +265,13 @@ public sealed class InboundHandler : IConnectionHandler
             _tracker.Remove(id);
         }
     }
+
+    /// <summary>
+    /// The routes to the app on <paramref name="port"/> as the current settings have them, as a delegate made once per
+    /// port and protocol (not per connection): what an open connection reads at each request.
+    /// </summary>
+    private Func<HttpRouting?> RoutingSource(int port, bool http2) => _routingSources.GetOrAdd((port, http2), static (key, handler) => () =>
+        handler.InboundHttpListener(Volatile.Read(ref handler._settings), key.Port, key.Http2).Http, this);
 
     /// <summary>
     /// The local app on <paramref name="port"/>: a one-endpoint cluster, made once per port. The HTTP/2 variant

@@ -43,6 +43,7 @@ public sealed class OutboundHandler : IConnectionHandler
     private readonly ConnectionTracker _tracker;
     private readonly Func<RequestTelemetry> _telemetry;
     private readonly Lock _updates = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(IPEndPoint Service, bool Http2), Func<HttpRouting?>> _routingSources = new();
     private OutboundTable _table;
 
     /// <summary>What a configuration makes of the outbound side: services by address, and the clusters their HTTP uses.</summary>
@@ -68,8 +69,10 @@ public sealed class OutboundHandler : IConnectionHandler
     public IReadOnlyList<Cluster> Clusters => Volatile.Read(ref _table).Variants.Clusters;
 
     /// <summary>
-    /// Applies a reloaded configuration: new connections take the new services and routes at once; connections
-    /// already open finish on what they started with. A cluster variant whose cluster did not change is kept, with its
+    /// Applies a reloaded configuration: new connections take the new services and routes at once, and an HTTP
+    /// connection already open takes its service's new routes at its next request (an HTTP/2 one at its next stream),
+    /// as Envoy's connections take a new RouteConfiguration; a request in flight finishes on what it began with.
+    /// Which service a connection belongs to, and its protocol, stay as they were decided. A cluster variant whose cluster did not change is kept, with its
     /// pooled connections and outlier state; one that did gives back its idle connections.
     /// </summary>
     public void Update(ProxyConfig proxyConfig, MeshConfig config, IReadOnlyDictionary<string, Cluster> clusters)
@@ -135,7 +138,8 @@ public sealed class OutboundHandler : IConnectionHandler
                 return;
             }
 
-            await ServeHttpAsync(connection, socket, routes, http2: app == DetectedProtocol.Http2).ConfigureAwait(false);
+            var http2 = app == DetectedProtocol.Http2;
+            await ServeHttpAsync(connection, socket, routes, http2, RoutingSource(Normalise(original), http2)).ConfigureAwait(false);
         }
         finally
         {
@@ -166,19 +170,26 @@ public sealed class OutboundHandler : IConnectionHandler
         }
     }
 
-    private async Task ServeHttpAsync(SocketPipe connection, Socket socket, ListenerRuntime routes, bool http2)
+    /// <summary>
+    /// The current routes of the service at <paramref name="service"/> for one protocol, as a delegate made once per
+    /// service and protocol (not per connection): what an open connection reads at each request.
+    /// </summary>
+    private Func<HttpRouting?> RoutingSource(IPEndPoint service, bool http2) => _routingSources.GetOrAdd((service, http2), static (key, handler) => () =>
+        Volatile.Read(ref handler._table).Services.TryGetValue(key.Service, out var current) ? (key.Http2 ? current.Http2 : current.Http1)?.Http : null, this);
+
+    private async Task ServeHttpAsync(SocketPipe connection, Socket socket, ListenerRuntime routes, bool http2, Func<HttpRouting?> currentRouting)
     {
         var client = (socket.RemoteEndPoint as IPEndPoint)?.Address;
         ITrackedConnection http;
         Func<Task> run;
         if (http2)
         {
-            var h2 = new Http2ServerConnection(connection, connection, routes, _metrics, client, downstreamTls: false, telemetry: _telemetry());
+            var h2 = new Http2ServerConnection(connection, connection, routes, _metrics, client, downstreamTls: false, telemetry: _telemetry(), currentRouting: currentRouting);
             (http, run) = (h2, h2.RunAsync);
         }
         else
         {
-            var h1 = new Http1ServerConnection(connection, connection, routes, _metrics, client, downstreamTls: false, telemetry: _telemetry());
+            var h1 = new Http1ServerConnection(connection, connection, routes, _metrics, client, downstreamTls: false, currentRouting, _telemetry());
             (http, run) = (h1, h1.RunAsync);
         }
 

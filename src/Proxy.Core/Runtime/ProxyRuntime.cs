@@ -109,10 +109,14 @@ public sealed class ProxyRuntime : IAsyncDisposable
 
     public ProxySnapshot? Current => Volatile.Read(ref _snapshot);
 
-    /// <summary><see cref="Current"/> as a delegate, made once, for connections that follow reloads per request.</summary>
-    public Func<ProxySnapshot?> SnapshotSource => _snapshotSource ??= () => Current;
+    /// <summary>
+    /// The current routes of listener <paramref name="name"/> as a delegate, made once per name, for connections that
+    /// follow reloads and xDS updates per request.
+    /// </summary>
+    public Func<HttpRouting?> RoutingSource(string name) => _routingSources.GetOrAdd(name, static (listener, runtime) =>
+        () => runtime.Current is { } snapshot && snapshot.Listeners.TryGetValue(listener, out var running) ? running.Http : null, this);
 
-    private Func<ProxySnapshot?>? _snapshotSource;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Func<HttpRouting?>> _routingSources = new(StringComparer.Ordinal);
 
     public ConnectionTracker Connections { get; } = new();
 
@@ -400,7 +404,7 @@ public sealed class ProxyRuntime : IAsyncDisposable
                         var client = (socket.RemoteEndPoint as IPEndPoint)?.Address;
                         if (await Http.Http2.Http2PrefaceDetector.IsHttp2Async(transport.Input, listener.Config.Limits.HeaderTimeout).ConfigureAwait(false))
                         {
-                            var h2 = new Http2ServerConnection(transport, owner, listener, runtime._metrics, client, downstreamTls: tls is not null, () => runtime.IsDraining, runtime.Telemetry, runtime.SnapshotSource);
+                            var h2 = new Http2ServerConnection(transport, owner, listener, runtime._metrics, client, downstreamTls: tls is not null, () => runtime.IsDraining, runtime.Telemetry, runtime.RoutingSource(listener.Name));
                             var h2Id = runtime.Connections.Add(h2);
                             try
                             {
@@ -414,7 +418,7 @@ public sealed class ProxyRuntime : IAsyncDisposable
                             break;
                         }
 
-                        var http = new Http1ServerConnection(transport, owner, listener, runtime._metrics, client, downstreamTls: tls is not null, runtime.SnapshotSource, runtime.Telemetry, runtime.Time);
+                        var http = new Http1ServerConnection(transport, owner, listener, runtime._metrics, client, downstreamTls: tls is not null, runtime.RoutingSource(listener.Name), runtime.Telemetry, runtime.Time);
                         var id = runtime.Connections.Add(http);
                         try
                         {

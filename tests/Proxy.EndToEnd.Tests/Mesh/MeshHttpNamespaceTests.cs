@@ -122,7 +122,24 @@ public sealed class MeshHttpNamespaceTests
             Assert.True(Math.Abs(v2Share - 0.10) <= 0.03, $"v2 got {v2Share:P1} of the split: {output}");
 
             // A reload moves the canary address wholly to v2 (a finished rollout): the outbound services take it at
-            // once, as edge routes do. Before, the sidecar kept the routes it started with, silently.
+            // once, as edge routes do. Before, the sidecar kept the routes it started with, silently. An app connection
+            // opened before the reload takes the new routes at its next request too, as Envoy's connections take a new
+            // RouteConfiguration; before, it kept the split for as long as the app kept it open.
+            var signals = Directory.CreateTempSubdirectory("proxy-mesh-signal-");
+            if (OperatingSystem.IsLinux())
+            {
+                signals.UnixFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupWrite
+                    | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute; // the app's uid writes here
+            }
+            var (openedFile, carryOnFile) = (Path.Combine(signals.FullName, "opened"), Path.Combine(signals.FullName, "reloaded"));
+            var longLived = Task.Run(() => MeshApps.AsApp(net.Client, MeshApps.Python, "-c", AcrossReloadClient("10.96.0.11", openedFile, carryOnFile, 20)));
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while (!File.Exists(openedFile))
+            {
+                Assert.True(waited.Elapsed < TimeSpan.FromSeconds(15) && !longLived.IsCompleted, $"the long-lived app connection never made its first request: {(longLived.IsCompleted ? longLived.Result.Output : "")}");
+                Thread.Sleep(50);
+            }
+
             File.WriteAllText(Path.Combine(dir, "client.yaml"), ClientConfig(dir).Replace(
                 "- split: [ { cluster: api, weight: 90 }, { cluster: api-v2, weight: 10 } ]", "- { cluster: api-v2 }", StringComparison.Ordinal));
             var reloaded = System.Diagnostics.Stopwatch.StartNew();
@@ -132,6 +149,10 @@ public sealed class MeshHttpNamespaceTests
                 Thread.Sleep(200);
             }
 
+            File.WriteAllText(carryOnFile, "");
+            (code, output) = longLived.GetAwaiter().GetResult();
+            signals.Delete(recursive: true);
+            Assert.True(code == 0 && Tally(output).GetValueOrDefault("200 9003") == 20, $"after the reload every request on the connection opened before it goes to v2: {output}");
             (code, output) = MeshApps.AsApp(net.Client, MeshApps.Python, "-c", KeepAliveClient("10.96.0.11", 50));
             Assert.True(code == 0 && Tally(output).GetValueOrDefault("200 9003") == 50, $"after the reload every request goes to v2: {output}");
 
@@ -355,6 +376,26 @@ public sealed class MeshHttpNamespaceTests
         """;
 
     /// <summary>The app: <paramref name="count"/> GETs on one keep-alive connection, a "status body" line each.</summary>
+    /// <summary>
+    /// One keep-alive connection across a reload: a request (its answer not printed), then the file
+    /// <paramref name="opened"/>, a wait for <paramref name="carryOn"/> (the test's signal that the sidecar reloaded),
+    /// and <paramref name="count"/> more requests on the same connection, their answers printed.
+    /// </summary>
+    private static string AcrossReloadClient(string host, string opened, string carryOn, int count) => $$"""
+        import http.client, os, time
+        c = http.client.HTTPConnection('{{host}}', 80, timeout=10)
+        c.request('GET', '/item/0'); c.getresponse().read()
+        open('{{opened}}', 'w').close()
+        deadline = time.time() + 30
+        while not os.path.exists('{{carryOn}}'):
+            if time.time() > deadline: raise SystemExit('no signal that the sidecar reloaded')
+            time.sleep(0.05)
+        for i in range({{count.ToString(CultureInfo.InvariantCulture)}}):
+            c.request('GET', '/item/%d' % (i + 1))
+            r = c.getresponse()
+            print(r.status, r.read().decode())
+        """;
+
     private static string KeepAliveClient(string host, int count, double pause = 0, string path = "/item/") => $$"""
         import http.client, time
         c = http.client.HTTPConnection('{{host}}', 80, timeout=10)
