@@ -57,13 +57,15 @@ install_tools() {
   fi
 }
 
-# Publishes the harness into a fresh folder and instruments the library in it. Only Proxy.Core.dll is instrumented:
-# coverage of the harness, the BCL or YamlDotNet would only add noise to what AFL++ optimises for.
+# Publishes the harness into a fresh folder and instruments the library in it: Proxy.Core.dll, and of Proxy.Xds.dll
+# only its translators (namespace Proxy.Xds.Translation). Coverage of the harness, the BCL, YamlDotNet or the
+# generated protobuf code would only add noise to what AFL++ optimises for.
 build_harness() {
   rm -rf "$bin"
   dotnet publish fuzz/Proxy.Fuzz -c Release -o "$bin" -nologo -v quiet
   "$tools/sharpfuzz" "$bin/Proxy.Core.dll"
-  echo "fuzz: instrumented $bin/Proxy.Core.dll"
+  "$tools/sharpfuzz" "$bin/Proxy.Xds.dll" Proxy.Xds.Translation
+  echo "fuzz: instrumented $bin/Proxy.Core.dll and the translators in $bin/Proxy.Xds.dll"
 }
 
 # The committed seed corpus and dictionary of a target (a copy shares its original's).

@@ -1,4 +1,5 @@
 using Proxy.Fuzz.Targets;
+using Proxy.Fuzz.XdsTargets;
 using SharpFuzz;
 
 namespace Proxy.Fuzz;
@@ -10,11 +11,17 @@ namespace Proxy.Fuzz;
 /// </summary>
 public static class Program
 {
+    /// <summary>
+    /// The library's targets (Targets/, also compiled into Proxy.Core.Tests) and the xDS ones (XdsTargets/, compiled into
+    /// Proxy.EndToEnd.Tests, which references Proxy.Xds).
+    /// </summary>
+    private static IReadOnlyList<FuzzTarget> AllTargets { get; } = [.. FuzzTargets.All, XdsTranslationTarget.Target];
+
     public static int Main(string[] args)
     {
         if (args is ["--list"])
         {
-            foreach (FuzzTarget each in FuzzTargets.All)
+            foreach (FuzzTarget each in AllTargets)
             {
                 Console.WriteLine($"{each.Name,-20} {each.Summary}");
             }
@@ -22,9 +29,10 @@ public static class Program
             return 0;
         }
 
-        if (args.Length != 1 || !FuzzTargets.TryGet(args[0], out FuzzTarget? target))
+        FuzzTarget? target = args.Length == 1 ? AllTargets.FirstOrDefault(t => t.Name == args[0]) : null;
+        if (target is null)
         {
-            Console.Error.WriteLine("usage: dotnet Proxy.Fuzz.dll TARGET, where TARGET is one of: " + string.Join(", ", FuzzTargets.Names));
+            Console.Error.WriteLine("usage: dotnet Proxy.Fuzz.dll TARGET, where TARGET is one of: " + string.Join(", ", AllTargets.Select(t => t.Name)));
             return 2;
         }
 

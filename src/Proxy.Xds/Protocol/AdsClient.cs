@@ -250,30 +250,24 @@ public sealed partial class AdsClient : IAsyncDisposable
 
     /// <summary>The resources of a response as <typeparamref name="T"/>, unwrapping <c>Resource</c> envelopes.</summary>
     private static List<T> Unpack<T>(DiscoveryResponse response, MessageParser<T> parser)
-        where T : IMessage<T>
+        where T : IMessage<T>, new()
     {
         var resources = new List<T>(response.Resources.Count);
         for (var i = 0; i < response.Resources.Count; i++)
         {
             var any = response.Resources[i];
-            try
+            var what = $"resource {i} of the {response.TypeUrl} response";
+            if (any.TypeUrl == XdsTypeUrls.Resource)
             {
-                if (any.TypeUrl == XdsTypeUrls.Resource)
-                {
-                    any = Resource.Parser.ParseFrom(any.Value).Resource_ ?? any;
-                }
-
-                if (any.TypeUrl != response.TypeUrl)
-                {
-                    throw new XdsRejectedException($"resource {i} of the {response.TypeUrl} response is a {any.TypeUrl}; a response holds resources of its own type only");
-                }
-
-                resources.Add(parser.ParseFrom(any.Value));
+                any = XdsDecoder.Decode(Resource.Parser, any.Value, what).Resource_ ?? any;
             }
-            catch (InvalidProtocolBufferException ex)
+
+            if (any.TypeUrl != response.TypeUrl)
             {
-                throw new XdsRejectedException($"resource {i} of the {response.TypeUrl} response cannot be decoded ({ex.Message}); check the server's protos are Envoy v3");
+                throw new XdsRejectedException($"{what} is a {any.TypeUrl}; a response holds resources of its own type only");
             }
+
+            resources.Add(XdsDecoder.Decode(parser, any.Value, what));
         }
 
         return resources;

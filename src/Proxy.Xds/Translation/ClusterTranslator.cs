@@ -167,7 +167,7 @@ public static class ClusterTranslator
                 throw Reject(name, $"typed_extension_protocol_options[{key}]", $"holds a {any.TypeUrl}; it must be an envoy.extensions.upstreams.http.v3.HttpProtocolOptions");
             }
 
-            var options = Envoy.Extensions.Upstreams.Http.V3.HttpProtocolOptions.Parser.ParseFrom(any.Value);
+            var options = XdsDecoder.Decode(Envoy.Extensions.Upstreams.Http.V3.HttpProtocolOptions.Parser, any.Value, $"cluster '{name}': typed_extension_protocol_options[{key}]");
             common = options.CommonHttpProtocolOptions ?? common;
             switch (options.UpstreamProtocolOptionsCase)
             {

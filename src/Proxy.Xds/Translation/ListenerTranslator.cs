@@ -83,17 +83,8 @@ public static class ListenerTranslator
     }
 
     private static T Parse<T>(Filter filter, Google.Protobuf.MessageParser<T> parser, string where)
-        where T : Google.Protobuf.IMessage<T>
-    {
-        try
-        {
-            return parser.ParseFrom(filter.TypedConfig.Value);
-        }
-        catch (Google.Protobuf.InvalidProtocolBufferException ex)
-        {
-            throw new XdsRejectedException($"{where}: filter '{filter.Name}': its typed_config cannot be decoded ({ex.Message})");
-        }
-    }
+        where T : Google.Protobuf.IMessage<T>, new() =>
+        XdsDecoder.Decode(parser, filter.TypedConfig.Value, $"{where}: filter '{filter.Name}': its typed_config");
 
     private static HostPort Address(Listener listener, string where)
     {

@@ -34,7 +34,7 @@ public static class UpstreamTlsTranslator
             throw Reject(cluster, field, $"transport socket '{socket.Name}' ({typeUrl ?? "no typed_config"}) is not supported; use envoy.transport_sockets.tls with an UpstreamTlsContext, or raw_buffer");
         }
 
-        var tlsContext = socket.TypedConfig is { } any ? UpstreamTlsContext.Parser.ParseFrom(any.Value) : new UpstreamTlsContext();
+        var tlsContext = socket.TypedConfig is { } any ? XdsDecoder.Decode(UpstreamTlsContext.Parser, any.Value, $"cluster '{cluster}': {field}.typed_config") : new UpstreamTlsContext();
         return new Builder(cluster, field + ".typed_config", context).Build(tlsContext);
     }
 

@@ -45,14 +45,15 @@ public sealed class AdsSession(IServerStreamWriter<DiscoveryResponse> responses,
     }
 
     /// <summary>Sends a state-of-the-world response; returns its nonce.</summary>
-    public async Task<string> SendAsync(string typeUrl, string version, params IMessage[] resources)
+    public Task<string> SendAsync(string typeUrl, string version, params IMessage[] resources) =>
+        SendPackedAsync(typeUrl, version, [.. resources.Select(r => Any.Pack(r))]);
+
+    /// <summary>Sends a state-of-the-world response of resources already packed (bytes as a broken server might send them); returns its nonce.</summary>
+    public async Task<string> SendPackedAsync(string typeUrl, string version, params Any[] resources)
     {
         var nonce = "n" + Interlocked.Increment(ref _nonce);
         var response = new DiscoveryResponse { TypeUrl = typeUrl, VersionInfo = version, Nonce = nonce };
-        foreach (var resource in resources)
-        {
-            response.Resources.Add(Any.Pack(resource));
-        }
+        response.Resources.Add(resources);
 
         await _writeLock.WaitAsync(streamAborted);
         try

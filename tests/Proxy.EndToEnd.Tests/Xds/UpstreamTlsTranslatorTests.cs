@@ -31,6 +31,20 @@ public class UpstreamTlsTranslatorTests
     }
 
     [Fact]
+    public void UndecodableTypedConfig_IsARejectionNamingTheField()
+    {
+        // Before, InvalidProtocolBufferException escaped the translator and ended the ADS stream instead of a NACK.
+        var cluster = XdsResources.EdsCluster("c");
+        cluster.TransportSocket = new Envoy.Config.Core.V3.TransportSocket
+        {
+            Name = "envoy.transport_sockets.tls",
+            TypedConfig = new Google.Protobuf.WellKnownTypes.Any { TypeUrl = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext", Value = Google.Protobuf.ByteString.CopyFrom([0x0a, 0x05, 0x01]) },
+        };
+        var error = Assert.Throws<XdsRejectedException>(() => ClusterTranslator.Translate(cluster)).Message;
+        Assert.StartsWith("cluster 'c': transport_socket.typed_config cannot be decoded as envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext (", error);
+    }
+
+    [Fact]
     public void NoValidationContext_VerifiesNothing_AsEnvoy_AndTrustedCaAlone_ChecksTheChainOnly()
     {
         var cluster = XdsResources.EdsCluster("c");

@@ -119,6 +119,33 @@ public class XdsProtocolTests
     }
 
     [Fact]
+    public async Task UndecodableResource_IsNackedOnTheSameStream_NotAStreamFailure()
+    {
+        await using var upstream = await KestrelUpstream.StartAsync("a");
+        await using var server = await ScriptedAdsServer.StartAsync();
+        await using var proxy = await RunningProxy.StartAsync(Config(server));
+        using var client = new HttpClient();
+        var session = await server.NextSessionAsync();
+        await session.NextRequestAsync(XdsTypeUrls.Cluster);
+        await session.SendClustersAsync("v1", XdsResources.StaticCluster("backend", upstream.Address));
+        await session.NextRequestAsync(XdsTypeUrls.Cluster);
+
+        // A cluster whose circuit breaker threshold (a UInt32Value) claims more bytes than follow: the shape the
+        // xds-translation fuzz target found, on which Google.Protobuf throws InvalidOperationException. Before, that
+        // ended the stream, the server resent the same bytes on the next one, and no NACK ever said why.
+        var truncated = Google.Protobuf.ByteString.CopyFrom([0x0a, 0x01, 0x63, 0x52, 0x30, 0x0a, 0x0c, 0x12, 0x30]);
+        var nonce = await session.SendPackedAsync(XdsTypeUrls.Cluster, "v2", new Google.Protobuf.WellKnownTypes.Any { TypeUrl = XdsTypeUrls.Cluster, Value = truncated });
+        var nack = await session.NextRequestAsync(XdsTypeUrls.Cluster);
+        Assert.Equal(("v1", nonce), (nack.VersionInfo, nack.ResponseNonce));
+        Assert.Equal("resource 0 of the type.googleapis.com/envoy.config.cluster.v3.Cluster response cannot be decoded as envoy.config.cluster.v3.Cluster (a field inside it is cut short); check that the server sends Envoy v3 resources", nack.ErrorDetail.Message);
+
+        Assert.Equal("200 hello from a", await GetAsync(proxy, client));
+        var metrics = await proxy.Admin.MetricsAsync();
+        Assert.Equal(0, metrics.Value("proxy_xds_stream_failures_total"));
+        Assert.Equal(1, metrics.Value("proxy_xds_updates_total{type=\"cds\",result=\"rejected\"}"));
+    }
+
+    [Fact]
     public async Task EndpointsMove_TrafficFollows_AndAClusterLeftOutIsDeleted()
     {
         await using var a = await KestrelUpstream.StartAsync("a");
