@@ -124,7 +124,7 @@ public sealed partial class AdsClient
 
     /// <summary>An accepted incremental response: the versions of what it sent and removed are recorded, and it is ACKed.</summary>
     private async Task AcceptDeltaAsync<T>(DeltaStreamWriter stream, DeltaTypeState state, DeltaDiscoveryResponse response, DeltaUpdate<T> update, DateTimeOffset now, (string, object?) count)
-        where T : Google.Protobuf.IMessage<T>
+        where T : Google.Protobuf.IMessage<T>, new()
     {
         foreach (var (name, version) in update.Versions)
         {

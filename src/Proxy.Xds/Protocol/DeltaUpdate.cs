@@ -10,7 +10,7 @@ namespace Proxy.Xds.Protocol;
 /// response; only what is left out means something else (nothing: only <c>removed_resources</c> deletes).
 /// </summary>
 internal sealed class DeltaUpdate<T>
-    where T : IMessage<T>
+    where T : IMessage<T>, new()
 {
     private DeltaUpdate(List<T> resources, Dictionary<string, string> versions, List<string> removed)
     {
@@ -50,16 +50,7 @@ internal sealed class DeltaUpdate<T>
                 throw new XdsRejectedException($"resource {i} ('{wrapper.Name}') of the {response.TypeUrl} response is a {any.TypeUrl}; a response holds resources of its own type only");
             }
 
-            T resource;
-            try
-            {
-                resource = parser.ParseFrom(any.Value);
-            }
-            catch (InvalidProtocolBufferException ex)
-            {
-                throw new XdsRejectedException($"resource {i} ('{wrapper.Name}') of the {response.TypeUrl} response cannot be decoded ({ex.Message}); check the server's protos are Envoy v3");
-            }
-
+            var resource = XdsDecoder.Decode(parser, any.Value, $"resource {i} ('{wrapper.Name}') of the {response.TypeUrl} response");
             var name = nameOf(resource);
             if (wrapper.Name.Length > 0 && wrapper.Name != name)
             {

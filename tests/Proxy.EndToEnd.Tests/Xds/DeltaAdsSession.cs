@@ -59,15 +59,15 @@ public sealed class DeltaAdsSession(IServerStreamWriter<DeltaDiscoveryResponse> 
     /// Sends an incremental response: <paramref name="resources"/> with their versions (name, version, resource) and
     /// the names in <paramref name="removed"/>; returns its nonce.
     /// </summary>
-    public async Task<string> SendAsync(string typeUrl, string systemVersion, IEnumerable<(string Name, string Version, IMessage Resource)> resources, params string[] removed)
+    public Task<string> SendAsync(string typeUrl, string systemVersion, IEnumerable<(string Name, string Version, IMessage Resource)> resources, params string[] removed) =>
+        SendWrappedAsync(typeUrl, systemVersion, resources.Select(r => new Resource { Name = r.Name, Version = r.Version, Resource_ = Any.Pack(r.Resource) }), removed);
+
+    /// <summary>Sends an incremental response of <c>Resource</c> wrappers as given (bytes as a broken server might send them); returns its nonce.</summary>
+    public async Task<string> SendWrappedAsync(string typeUrl, string systemVersion, IEnumerable<Resource> resources, params string[] removed)
     {
         var nonce = "d" + Interlocked.Increment(ref _nonce);
         var response = new DeltaDiscoveryResponse { TypeUrl = typeUrl, SystemVersionInfo = systemVersion, Nonce = nonce };
-        foreach (var (name, version, resource) in resources)
-        {
-            response.Resources.Add(new Resource { Name = name, Version = version, Resource_ = Any.Pack(resource) });
-        }
-
+        response.Resources.Add(resources);
         response.RemovedResources.Add(removed);
         await _writeLock.WaitAsync(streamAborted);
         try

@@ -143,8 +143,16 @@ public class XdsDeltaProtocolTests
         Assert.Equal(both, refused.ResponseNonce);
         Assert.Contains("'backend' is both sent and removed", refused.ErrorDetail.Message);
 
+        // Bytes that do not decode (a circuit breaker threshold cut short) are a NACK on the same stream, not its end.
+        var truncated = ByteString.CopyFrom([0x0a, 0x01, 0x63, 0x52, 0x30, 0x0a, 0x0c, 0x12, 0x30]);
+        var broken = await session.SendWrappedAsync(XdsTypeUrls.Cluster, "s4", [new Envoy.Service.Discovery.V3.Resource { Name = "c", Version = "c4", Resource_ = new Google.Protobuf.WellKnownTypes.Any { TypeUrl = XdsTypeUrls.Cluster, Value = truncated } }]);
+        var undecodable = await session.NextRequestAsync(XdsTypeUrls.Cluster);
+        Assert.Equal(broken, undecodable.ResponseNonce);
+        Assert.Contains("cannot be decoded as envoy.config.cluster.v3.Cluster (a field inside it is cut short)", undecodable.ErrorDetail.Message);
+
         var metrics = await proxy.Admin.MetricsAsync();
-        Assert.Equal(2, metrics.Value("proxy_xds_updates_total{type=\"cds\",result=\"rejected\"}"));
+        Assert.Equal(0, metrics.Value("proxy_xds_stream_failures_total"));
+        Assert.Equal(3, metrics.Value("proxy_xds_updates_total{type=\"cds\",result=\"rejected\"}"));
         Assert.Equal(1, metrics.Value("proxy_xds_updates_total{type=\"cds\",result=\"accepted\"}"));
 
         // The reconnect after a NACK restates the last good version, not the rejected one.
