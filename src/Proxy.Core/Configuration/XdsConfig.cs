@@ -13,6 +13,9 @@ public sealed record XdsConfig
     /// <summary>TLS to the management server; null for plain text (h2c) or a Unix socket.</summary>
     public TlsClientConfig? Tls { get; init; }
 
+    /// <summary>The protocol variant: state of the world (the default) or incremental (delta).</summary>
+    public XdsApi Api { get; init; } = XdsApi.StateOfTheWorld;
+
     /// <summary>Who this proxy is: the <c>node</c> sent on the first request of each stream.</summary>
     public required XdsNodeConfig Node { get; init; }
 

@@ -12,7 +12,9 @@ using ClusterLoadAssignment = Envoy.Config.Endpoint.V3.ClusterLoadAssignment;
 namespace Proxy.Xds.Protocol;
 
 /// <summary>
-/// The aggregated discovery (ADS) client, state-of-the-world variant (Envoy's xds_protocol is the reference). One
+/// The aggregated discovery (ADS) client (Envoy's xds_protocol is the reference); the state-of-the-world variant
+/// here and in AdsClient.Listeners/Secrets, the incremental one in the AdsClient.Delta* files, both over the same
+/// stores, translation and apply paths. One
 /// stream at a time: clusters by wildcard (CDS), then the endpoints of the EDS clusters by name (EDS), following
 /// what CDS returned. Each response is translated and handed to the runtime; it is ACKed (its version and nonce
 /// echoed) once serving, or NACKed with the reason and the last good version, which keeps serving. A failed stream
@@ -63,7 +65,8 @@ public sealed partial class AdsClient : IAsyncDisposable
             try
             {
                 using var channel = XdsChannelFactory.Create(_config);
-                await StreamAsync(new AggregatedDiscoveryService.AggregatedDiscoveryServiceClient(channel), token).ConfigureAwait(false);
+                var client = new AggregatedDiscoveryService.AggregatedDiscoveryServiceClient(channel);
+                await (_config.Api == XdsApi.Delta ? DeltaStreamAsync(client, token) : StreamAsync(client, token)).ConfigureAwait(false);
                 reason = "the server closed it";
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -124,13 +127,7 @@ public sealed partial class AdsClient : IAsyncDisposable
 
         while (await call.ResponseStream.MoveNext(token).ConfigureAwait(false))
         {
-            if (!_gotResponse)
-            {
-                _gotResponse = true;
-                _metrics.Connected.Set(1);
-                _log.Info("ADS stream to the management server is up", ("server", _config.Server.ToString()));
-            }
-
+            StreamUp();
             var response = call.ResponseStream.Current;
             switch (response.TypeUrl)
             {
@@ -154,6 +151,17 @@ public sealed partial class AdsClient : IAsyncDisposable
                     await stream.NackAsync(new XdsTypeState(response.TypeUrl), response, $"the proxy did not subscribe to {response.TypeUrl}; it takes the types named in its xds.resources (clusters, endpoints, listeners, routes) and the secrets its clusters name").ConfigureAwait(false);
                     break;
             }
+        }
+    }
+
+    /// <summary>The first response on a stream: the server is there (the backoff starts anew after this stream).</summary>
+    private void StreamUp()
+    {
+        if (!_gotResponse)
+        {
+            _gotResponse = true;
+            _metrics.Connected.Set(1);
+            _log.Info("ADS stream to the management server is up", ("server", _config.Server.ToString()), ("api", _config.Api == XdsApi.Delta ? "delta" : "state_of_the_world"));
         }
     }
 

@@ -18,6 +18,7 @@ namespace Proxy.EndToEnd.Tests.Xds;
 public sealed class ScriptedAdsServer : IAsyncDisposable
 {
     private readonly Channel<AdsSession> _sessions = Channel.CreateUnbounded<AdsSession>();
+    private readonly Channel<DeltaAdsSession> _deltaSessions = Channel.CreateUnbounded<DeltaAdsSession>();
     private WebApplication? _app;
 
     private ScriptedAdsServer(int port, string? unixPath = null)
@@ -130,6 +131,23 @@ public sealed class ScriptedAdsServer : IAsyncDisposable
         return await _sessions.Reader.ReadAsync(cts.Token);
     }
 
+    /// <summary>The next incremental stream (DeltaAggregatedResources) the proxy opens.</summary>
+    public async Task<DeltaAdsSession> NextDeltaSessionAsync(TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(15));
+        return await _deltaSessions.Reader.ReadAsync(cts.Token);
+    }
+
+    internal void Opened(DeltaAdsSession session)
+    {
+        lock (StreamStarts)
+        {
+            StreamStarts.Add(DateTime.UtcNow);
+        }
+
+        _deltaSessions.Writer.TryWrite(session);
+    }
+
     internal void Opened(AdsSession session)
     {
         lock (StreamStarts)
@@ -169,6 +187,30 @@ public sealed class ScriptedAdsServer : IAsyncDisposable
             });
 
             // The stream lasts until the proxy leaves or the test ends it (the call then completes with OK).
+            await Task.WhenAny(reading, session.Ended);
+        }
+
+        public override async Task DeltaAggregatedResources(IAsyncStreamReader<DeltaDiscoveryRequest> requestStream, IServerStreamWriter<DeltaDiscoveryResponse> responseStream, ServerCallContext context)
+        {
+            var session = new DeltaAdsSession(responseStream, context.CancellationToken);
+            server.Opened(session);
+            var reading = Task.Run(async () =>
+            {
+                try
+                {
+                    while (await requestStream.MoveNext(context.CancellationToken))
+                    {
+                        session.Requests.Writer.TryWrite(requestStream.Current);
+                    }
+                }
+                catch (Exception ex) when (ex is OperationCanceledException or IOException or RpcException or InvalidOperationException)
+                {
+                }
+                finally
+                {
+                    session.Requests.Writer.TryComplete();
+                }
+            });
             await Task.WhenAny(reading, session.Ended);
         }
     }

@@ -58,6 +58,14 @@ public class XdsConfigTests
     }
 
     [Fact]
+    public void Bind_Api_DefaultsToStateOfTheWorld_AndTakesDelta()
+    {
+        Assert.Equal(XdsApi.StateOfTheWorld, Load("xds: { server: a:1, node: { id: n } }").Config!.Xds!.Api);
+        Assert.Equal(XdsApi.StateOfTheWorld, Load("xds: { server: a:1, node: { id: n }, api: state_of_the_world }").Config!.Xds!.Api);
+        Assert.Equal(XdsApi.Delta, Load("xds: { server: a:1, node: { id: n }, api: delta }").Config!.Xds!.Api);
+    }
+
+    [Fact]
     public void Bind_UnixSocket_IsResolvedAgainstTheFilesFolder()
     {
         var result = ConfigLoader.LoadText(Listener + "xds: { server: unix:./etc/istio/proxy/XDS, node: { id: n } }", "/srv/proxy/proxy.yaml", ConfigValidationOptions.Default);
@@ -85,7 +93,8 @@ public class XdsConfigTests
     [InlineData("xds: { server: a:1, node: { id: n }, resources: [ clusterz ] }", "xds.resources: unknown resource type 'clusterz'; known: clusters, endpoints, listeners, routes")]
     [InlineData("xds: { server: 'unix:/x', tls: { insecure_skip_verify: true }, node: { id: n } }", "xds.tls: a Unix socket is reached without TLS")]
     [InlineData("xds: { server: a:1, node: { id: '${XDS_TEST_UNSET_VARIABLE}' } }", "xds.node.id: the environment variable XDS_TEST_UNSET_VARIABLE is not set")]
-    [InlineData("xds: { server: a:1, node: { id: n }, port: 1 }", "xds.port: unknown key 'port'; allowed keys: server, tls, node, resources, connect_timeout, initial_fetch_timeout")]
+    [InlineData("xds: { server: a:1, node: { id: n }, port: 1 }", "xds.port: unknown key 'port'; allowed keys: server, api, tls, node, resources, connect_timeout, initial_fetch_timeout")]
+    [InlineData("xds: { server: a:1, node: { id: n }, api: incremental }", "xds.api:")]
     public void Validate_ReportsWhatToFix(string xds, string expected)
     {
         var result = Load(xds);

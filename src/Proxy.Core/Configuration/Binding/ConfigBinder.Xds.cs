@@ -5,7 +5,9 @@ namespace Proxy.Configuration.Binding;
 /// <summary>The <c>xds</c> section: the management server, the node and the resource types it sends.</summary>
 internal static partial class ConfigBinder
 {
-    private static readonly string[] XdsKeys = ["server", "tls", "node", "resources", "connect_timeout", "initial_fetch_timeout"];
+    private static readonly string[] XdsKeys = ["server", "api", "tls", "node", "resources", "connect_timeout", "initial_fetch_timeout"];
+    private static readonly string[] XdsApiNames = ["state_of_the_world", "delta"];
+    private static readonly XdsApi[] XdsApiValues = [XdsApi.StateOfTheWorld, XdsApi.Delta];
     private static readonly string[] XdsNodeKeys = ["id", "cluster", "metadata", "locality"];
     private static readonly string[] XdsLocalityKeys = ["region", "zone", "sub_zone"];
     private static readonly string[] XdsResourceNames = ["clusters", "endpoints", "listeners", "routes"];
@@ -22,6 +24,7 @@ internal static partial class ConfigBinder
         }
 
         var server = map.String("server", required: true) is { } text ? BindXdsServer(ctx, map, text) : null;
+        var api = map.Enum("api", XdsApi.StateOfTheWorld, XdsApiNames, XdsApiValues);
         var tls = map.Get("tls") is { } tlsNode ? BindTlsClient(ctx, tlsNode, map.ChildPath("tls")) : null;
         if (tls is not null && server?.UnixPath is not null)
         {
@@ -71,6 +74,7 @@ internal static partial class ConfigBinder
         return server is null || nodeConfig is null ? null : new XdsConfig
         {
             Server = server,
+            Api = api,
             Tls = tls,
             Node = nodeConfig,
             Clusters = clusters,
