@@ -49,12 +49,17 @@ if [ "$(node -p "require('./$xds_protos_dir/node_modules/@grpc/grpc-js-xds/packa
 fi
 
 # Real gRPC clients and servers for the end-to-end tests (grpc-node), pinned by tests/node/package-lock.json.
+# Reinstalled whenever the lock file differs from the one last installed (a stamp of its hash), so a checkout that
+# pins something new gets it.
 node_dir="$PWD/tests/node" # (the working directory is the repository root, see above)
-if [ ! -d "$node_dir/node_modules/@grpc/grpc-js" ]; then
+node_lock_hash=$(sha256sum "$node_dir/package-lock.json" | cut -d' ' -f1)
+node_stamp="$node_dir/node_modules/.installed-lock-sha256"
+if [ ! -d "$node_dir/node_modules/@grpc/grpc-js" ] || [ "$(cat "$node_stamp" 2>/dev/null)" != "$node_lock_hash" ]; then
   if ! command -v npm >/dev/null 2>&1; then
     echo "setup: npm (Node.js 18 or newer) is required for the gRPC interop tests and was not found on PATH" >&2
     exit 1
   fi
   echo "setup: installing tests/node (npm ci)"
   npm ci --prefix "$node_dir" --no-audit --no-fund --loglevel=error >/dev/null
+  echo "$node_lock_hash" > "$node_stamp"
 fi
