@@ -44,6 +44,16 @@ internal static class XdsListenerComposition
     {
         foreach (var listener in listeners)
         {
+            if (listener.FilterChains is { } chains)
+            {
+                AddReferencedClusters([.. chains.Select(static c => c.Listener)], names);
+            }
+
+            if (listener.DefaultFilterChain is { } fallback)
+            {
+                AddReferencedClusters([fallback], names);
+            }
+
             if (listener.Cluster is { } tcp)
             {
                 names.Add(tcp);

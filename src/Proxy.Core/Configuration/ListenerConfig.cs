@@ -51,4 +51,25 @@ public sealed record ListenerConfig
 
     /// <summary>Changes to every relayed response's fields, applied after the route's; null for none.</summary>
     public HeaderChangesConfig? ResponseHeaders { get; init; }
+
+    /// <summary>
+    /// Filter chains chosen per connection, in order (a management server's <c>filter_chains</c>); null when the
+    /// listener serves every connection itself, as every listener of the file does.
+    /// </summary>
+    public IReadOnlyList<FilterChainConfig>? FilterChains { get; init; }
+
+    /// <summary>The chain of connections no filter chain matches; null closes them.</summary>
+    public ListenerConfig? DefaultFilterChain { get; init; }
+
+    /// <summary>
+    /// The connection's destination is its original one (SO_ORIGINAL_DST, before an iptables REDIRECT) rather than the
+    /// listener's own address: Envoy's <c>envoy.filters.listener.original_dst</c>. Chains match on it.
+    /// </summary>
+    public bool OriginalDestination { get; init; }
+
+    /// <summary>How long choosing a chain may wait for the connection's first bytes (Envoy's default 15 s; zero: no bound).</summary>
+    public TimeSpan ListenerFiltersTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>When that wait runs out: choose as for a plain-text connection (true) or close it (false, Envoy's default).</summary>
+    public bool ContinueOnListenerFiltersTimeout { get; init; }
 }

@@ -353,16 +353,33 @@ public sealed class ProxyRuntime : IAsyncDisposable
     }
 
     /// <summary>Serves connections of one listener with whatever the current snapshot says about it.</summary>
-    private sealed class Dispatcher(ProxyRuntime runtime, string listenerName) : IConnectionHandler
+    private sealed class Dispatcher(ProxyRuntime runtime, string bound) : IConnectionHandler
     {
         public async Task HandleAsync(SocketPipe connection, Socket socket)
         {
             var snapshot = runtime.Current;
-            if (snapshot is null || !snapshot.Listeners.TryGetValue(listenerName, out var listener))
+            if (snapshot is null || !snapshot.Listeners.TryGetValue(bound, out var listener))
             {
                 return; // the listener was removed by a reload that raced with this accept
             }
 
+            if (listener.Chains is { } chains)
+            {
+                // A management server's listener with filter chains: the chosen chain serves the connection as a
+                // listener of its own (its name labels the metrics and finds its routes on later updates).
+                listener.Metrics.Opened.Increment();
+                if (await FilterChainChoice.ChooseAsync(listener, chains, connection.Input, socket).ConfigureAwait(false) is not { } chosen)
+                {
+                    listener.Metrics.NoFilterChain.Increment();
+                    listener.Metrics.Closed.Increment();
+                    return;
+                }
+
+                listener.Metrics.Closed.Increment();
+                listener = chosen;
+            }
+
+            var listenerName = listener.Name;
             var metrics = listener.Metrics;
             metrics.Opened.Increment();
             metrics.Active.Increment();
