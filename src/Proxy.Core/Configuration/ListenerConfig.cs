@@ -67,6 +67,19 @@ public sealed record ListenerConfig
     /// </summary>
     public bool OriginalDestination { get; init; }
 
+    /// <summary>
+    /// Hands each accepted connection to the listener whose address is its original destination (exact address and
+    /// port first, then <c>0.0.0.0:port</c>), which chooses its own chain; when there is none, this listener serves it
+    /// (Envoy's <c>use_original_dst</c>, Istio's virtualOutbound).
+    /// </summary>
+    public bool UseOriginalDestination { get; init; }
+
+    /// <summary>
+    /// Whether the listener binds its address (default). One that does not (Envoy's <c>bind_to_port: false</c>) only
+    /// takes connections handed to it by a <see cref="UseOriginalDestination"/> listener.
+    /// </summary>
+    public bool Bind { get; init; } = true;
+
     /// <summary>How long choosing a chain may wait for the connection's first bytes (Envoy's default 15 s; zero: no bound).</summary>
     public TimeSpan ListenerFiltersTimeout { get; init; } = TimeSpan.FromSeconds(15);
 

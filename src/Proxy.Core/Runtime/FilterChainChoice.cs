@@ -13,9 +13,10 @@ namespace Proxy.Runtime;
 public static class FilterChainChoice
 {
     /// <summary>The chain to serve the connection with, or null to close it (no chain matched and no default, or the first bytes did not come in time).</summary>
-    public static async ValueTask<ListenerRuntime?> ChooseAsync(ListenerRuntime listener, FilterChainSelector selector, PipeReader input, Socket socket)
+    /// <param name="destination">The original destination a use_original_dst listener handed the connection over for; null to read it here.</param>
+    public static async ValueTask<ListenerRuntime?> ChooseAsync(ListenerRuntime listener, FilterChainSelector selector, PipeReader input, Socket socket, IPEndPoint? destination = null)
     {
-        var facts = new ConnectionFacts(Destination(listener.Config, socket), socket.RemoteEndPoint as IPEndPoint ?? new IPEndPoint(IPAddress.IPv6None, 0));
+        var facts = new ConnectionFacts(destination ?? Destination(listener.Config, socket), socket.RemoteEndPoint as IPEndPoint ?? new IPEndPoint(IPAddress.IPv6None, 0));
         if (selector.NeedsInspection(facts.Destination, facts.Source))
         {
             var config = listener.Config;
@@ -43,6 +44,35 @@ public static class FilterChainChoice
 
     private static readonly string[] Http11 = ["http/1.1"];
     private static readonly string[] H2c = ["h2c"];
+
+    /// <summary>
+    /// Envoy's <c>use_original_dst</c> hand-off: the listener whose address is the connection's original destination
+    /// (SO_ORIGINAL_DST; the accepted address when it was not redirected), exactly, else the wildcard listener of that
+    /// port (<c>0.0.0.0</c> or <c>::</c>); none (or only <paramref name="accepting"/> itself): the accepting listener.
+    /// Returns the listener and the destination its chains match on.
+    /// </summary>
+    public static (ListenerRuntime Listener, IPEndPoint Destination) HandOff(ProxySnapshot snapshot, ListenerRuntime accepting, Socket socket)
+    {
+        var local = socket.LocalEndPoint as IPEndPoint ?? new IPEndPoint(IPAddress.IPv6None, 0);
+        var original = Interception.OriginalDestination.TryGet(socket) ?? local;
+        if (original.Address.IsIPv4MappedToIPv6)
+        {
+            original = new IPEndPoint(original.Address.MapToIPv4(), original.Port);
+        }
+
+        var any = original.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any;
+        if (snapshot.ByAddress.TryGetValue(original, out var exact) && exact != accepting)
+        {
+            return (exact, original);
+        }
+
+        if (snapshot.ByAddress.TryGetValue(new IPEndPoint(any, original.Port), out var wildcard) && wildcard != accepting)
+        {
+            return (wildcard, original);
+        }
+
+        return (accepting, original);
+    }
 
     /// <summary>
     /// Where the connection was going: behind an original_dst listener filter, the address before iptables redirected

@@ -151,8 +151,10 @@ public sealed class ProxyRuntime : IAsyncDisposable
 
             var snapshot = SnapshotCompiler.Compile(config, Current, _metrics, Certificates, _log);
             var previousSnapshot = Current;
+            // Listeners that do not bind (bind_to_port: false) take only connections handed to them.
+            var binding = config.Listeners.All(static l => l.Bind) ? config.Listeners : [.. config.Listeners.Where(static l => l.Bind)];
             var plan = await ListenerBindPlan.BindAsync(
-                config.Listeners,
+                binding,
                 _listeners,
                 (name, address) => new Listener(name, address, new Dispatcher(this, name), snapshot.Listeners[name].Metrics.AcceptErrors, _log),
                 (name, address) => new Listener(name, address, new Dispatcher(this, name), previousSnapshot!.Listeners[name].Metrics.AcceptErrors, _log)).ConfigureAwait(false);
@@ -210,14 +212,14 @@ public sealed class ProxyRuntime : IAsyncDisposable
                 }
             }
 
-            // Listeners that leave: removed, replaced by a fresh socket, or renamed away from theirs; a socket
+            // Listeners that leave: removed, no longer binding, replaced by a fresh socket, or renamed away from theirs; a socket
             // adopted under a new name is not stopped (see ListenerBindPlan).
             var leaving = new List<(string Name, Listener Listener)>();
             lock (_listeners)
             {
                 foreach (var (name, listener) in _listeners)
                 {
-                    if (!snapshot.Listeners.ContainsKey(name) || plan.Bound.ContainsKey(name) || plan.Adopted.ContainsKey(name) || plan.Adopted.ContainsValue(listener))
+                    if (!snapshot.Listeners.TryGetValue(name, out var next) || !next.Config.Bind || plan.Bound.ContainsKey(name) || plan.Adopted.ContainsKey(name) || plan.Adopted.ContainsValue(listener))
                     {
                         leaving.Add((name, listener));
                     }
@@ -363,12 +365,19 @@ public sealed class ProxyRuntime : IAsyncDisposable
                 return; // the listener was removed by a reload that raced with this accept
             }
 
+            IPEndPoint? destination = null;
+            if (listener.Config.UseOriginalDestination)
+            {
+                // use_original_dst: the listener of the original destination takes the connection, with its own chains.
+                (listener, destination) = FilterChainChoice.HandOff(snapshot, listener, socket);
+            }
+
             if (listener.Chains is { } chains)
             {
                 // A management server's listener with filter chains: the chosen chain serves the connection as a
                 // listener of its own (its name labels the metrics and finds its routes on later updates).
                 listener.Metrics.Opened.Increment();
-                if (await FilterChainChoice.ChooseAsync(listener, chains, connection.Input, socket).ConfigureAwait(false) is not { } chosen)
+                if (await FilterChainChoice.ChooseAsync(listener, chains, connection.Input, socket, destination).ConfigureAwait(false) is not { } chosen)
                 {
                     listener.Metrics.NoFilterChain.Increment();
                     listener.Metrics.Closed.Increment();

@@ -90,7 +90,7 @@ public static class SnapshotCompiler
             throw new ListenerBindException(tlsErrors);
         }
 
-        return new ProxySnapshot(config, listeners, clusters, (previous?.Generation ?? 0) + 1);
+        return new ProxySnapshot(config, listeners, clusters, (previous?.Generation ?? 0) + 1) { ByAddress = ByAddress(config, listeners) };
     }
 
     /// <summary>
@@ -122,6 +122,21 @@ public static class SnapshotCompiler
         }
 
         return carried;
+    }
+
+    /// <summary>Each listener by its IP address and port (listeners named by a DNS name are left out: no connection's destination is one).</summary>
+    private static Dictionary<System.Net.IPEndPoint, ListenerRuntime> ByAddress(ProxyConfig config, Dictionary<string, ListenerRuntime> listeners)
+    {
+        var byAddress = new Dictionary<System.Net.IPEndPoint, ListenerRuntime>();
+        foreach (var listener in config.Listeners)
+        {
+            if (System.Net.IPAddress.TryParse(listener.Address.Host, out var ip))
+            {
+                byAddress.TryAdd(new System.Net.IPEndPoint(ip, listener.Address.Port), listeners[listener.Name]);
+            }
+        }
+
+        return byAddress;
     }
 
     private static ListenerRuntime CompileListener(ListenerConfig listener, Dictionary<string, Cluster> clusters, ProxyMetrics metrics, CertificateStore? certificates, List<string> tlsErrors)

@@ -56,7 +56,10 @@ public static class ListenerTranslator
             HttpFilters = null,
             ListenerFiltersTimeout = listener.ListenerFiltersTimeout is { } timeout ? XdsText.NonNegative(timeout, where, "listener_filters_timeout") : TimeSpan.FromSeconds(15),
             ContinueOnListenerFiltersTimeout = listener.ContinueOnListenerFiltersTimeout,
-            OriginalDestination = HasOriginalDst(listener),
+            // use_original_dst restores the original destination as the original_dst filter does, then hands over.
+            OriginalDestination = HasOriginalDst(listener) || listener.UseOriginalDst == true,
+            UseOriginalDestination = listener.UseOriginalDst == true,
+            Bind = listener.BindToPort != false,
         };
 
         // One chain that every connection takes serves as the listener itself, exactly as a file listener does.
@@ -68,7 +71,10 @@ public static class ListenerTranslator
             if (TakesEvery(match, address.Port))
             {
                 var chain = FilterChainTranslator.Translate(only, null, listener.Name, address, $"{where}: {field}", context);
-                chain = chain with { Config = chain.Config with { OriginalDestination = shell.OriginalDestination } };
+                chain = chain with
+                {
+                    Config = chain.Config with { OriginalDestination = shell.OriginalDestination, UseOriginalDestination = shell.UseOriginalDestination, Bind = shell.Bind },
+                };
                 return new TranslatedListener(chain.Config, [chain], Chained: false);
             }
         }
@@ -135,14 +141,9 @@ public static class ListenerTranslator
 
     private static void RejectUnsupported(Listener listener, string where)
     {
-        if (listener.UseOriginalDst == true)
+        if (listener.BindToPort == false && listener.UseOriginalDst == true)
         {
-            throw new XdsRejectedException($"{where}: use_original_dst: handing connections to the listener of their original destination is not supported yet");
-        }
-
-        if (listener.BindToPort == false)
-        {
-            throw new XdsRejectedException($"{where}: bind_to_port: listeners that do not bind (reached through use_original_dst) are not supported yet");
+            throw new XdsRejectedException($"{where}: use_original_dst: a listener that does not bind (bind_to_port: false) accepts no connection to hand over; set one of them only");
         }
 
         if (listener.Transparent == true)

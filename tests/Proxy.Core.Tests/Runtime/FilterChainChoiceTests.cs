@@ -199,6 +199,33 @@ public sealed class FilterChainChoiceTests : IDisposable
         Assert.Same(raw, (await ConnectAsync(going, Silent)).Chosen);
     }
 
+    [Fact]
+    public async Task HandOff_ExactAddressFirst_ThenTheWildcardOfThePort_ElseTheAcceptingListener()
+    {
+        var accepting = Chain("virtualOutbound");
+        var exact = Chain("exact");
+        var wildcard = Chain("wildcard");
+        ProxySnapshot Snapshot(params (IPEndPoint Address, ListenerRuntime Listener)[] listeners) =>
+            new(new ProxyConfig(), new Dictionary<string, ListenerRuntime>(), new Dictionary<string, Proxy.Upstream.Cluster>(), 1)
+            {
+                ByAddress = listeners.ToDictionary(static l => l.Address, static l => l.Listener),
+            };
+
+        var (_, accepted, _) = await ConnectAsync(Listener(null, null, (FilterChainMatchConfig.Any, accepting)), Silent);
+        var socket = accepted.Socket;
+        var to = new IPEndPoint(IPAddress.Loopback, Port); // not redirected: the original destination is the accepted address
+
+        var both = Snapshot((new IPEndPoint(IPAddress.Any, Port), accepting), (to, exact), (new IPEndPoint(IPAddress.Any, Port + 1), wildcard));
+        Assert.Equal((exact, to), FilterChainChoice.HandOff(both, accepting, socket));
+
+        var onlyWildcard = Snapshot((new IPEndPoint(IPAddress.Loopback, Port + 1), exact), (new IPEndPoint(IPAddress.Any, Port), wildcard));
+        Assert.Equal((wildcard, to), FilterChainChoice.HandOff(onlyWildcard, accepting, socket));
+
+        // Only the accepting listener holds the address (virtualOutbound on 0.0.0.0): it keeps the connection.
+        var self = Snapshot((new IPEndPoint(IPAddress.Any, Port), accepting));
+        Assert.Equal((accepting, to), FilterChainChoice.HandOff(self, accepting, socket));
+    }
+
     public void Dispose()
     {
         foreach (var owned in _owned)

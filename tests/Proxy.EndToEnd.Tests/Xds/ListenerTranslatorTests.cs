@@ -97,9 +97,10 @@ public class ListenerTranslatorTests
         tls.FilterChains[0].TransportSocket = new TransportSocket { Name = "envoy.transport_sockets.tls" };
         Assert.Equal("listener 'tls': filter_chains[0].transport_socket.typed_config.common_tls_context: a TLS chain needs exactly one certificate (one tls_certificates entry or one tls_certificate_sds_secret_configs entry)", Rejected(tls));
 
-        var virtualOutbound = TcpListener("virtualOutbound", 15001, "PassthroughCluster");
-        virtualOutbound.UseOriginalDst = true;
-        Assert.StartsWith("listener 'virtualOutbound': use_original_dst:", Rejected(virtualOutbound));
+        var both = TcpListener("virtualOutbound", 15001, "PassthroughCluster");
+        both.UseOriginalDst = true;
+        both.BindToPort = false;
+        Assert.Equal("listener 'virtualOutbound': use_original_dst: a listener that does not bind (bind_to_port: false) accepts no connection to hand over; set one of them only", Rejected(both));
 
         var proxyProtocol = TcpListener("in", 15006, "x");
         proxyProtocol.ListenerFilters.Add(new ListenerFilter { Name = "envoy.filters.listener.proxy_protocol" });
@@ -319,5 +320,27 @@ public class ListenerTranslatorTests
         var alts = Chains(Chain("tls", new FilterChainMatch { TransportProtocol = "tls" }, "a"));
         alts.FilterChains[0].TransportSocket = new TransportSocket { Name = "envoy.transport_sockets.alts", TypedConfig = new Any { TypeUrl = "type.googleapis.com/envoy.extensions.transport_sockets.alts.v3.Alts" } };
         Assert.StartsWith("listener 'in': filter_chains[0].transport_socket: transport socket 'envoy.transport_sockets.alts'", Rejected(alts));
+    }
+
+    [Fact]
+    public void Translate_UseOriginalDst_AndListenersThatDoNotBind()
+    {
+        var virtualOutbound = TcpListener("virtualOutbound", 15001, "PassthroughCluster");
+        virtualOutbound.UseOriginalDst = true;
+        var outbound = ListenerTranslator.Translate(virtualOutbound).Config;
+        Assert.True(outbound.UseOriginalDestination);
+        Assert.True(outbound.OriginalDestination); // its own chains match on the original destination too
+        Assert.True(outbound.Bind);
+
+        var port = TcpListener("0.0.0.0_8080", 8080, "outbound|8080||web");
+        port.Address.SocketAddress.Address = "0.0.0.0";
+        port.BindToPort = false;
+        var handed = ListenerTranslator.Translate(port).Config;
+        Assert.False(handed.Bind);
+        Assert.False(handed.UseOriginalDestination);
+
+        var chained = Chains(Chain("a", new FilterChainMatch { ServerNames = { "a.example" } }, "a"), Chain("b", null, "b"));
+        chained.BindToPort = false;
+        Assert.False(ListenerTranslator.Translate(chained).Config.Bind);
     }
 }

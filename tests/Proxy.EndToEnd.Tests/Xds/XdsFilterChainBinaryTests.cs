@@ -149,4 +149,67 @@ public class XdsFilterChainBinaryTests
         }));
         Assert.True(await proxy.MetricAsync("proxy_listener_no_filter_chain_total{listener=\"mixed\"}") >= 1);
     }
+
+    [SkippableFact]
+    public async Task UseOriginalDst_HandsTheConnectionToTheListenerOfItsDestination_ElseItsOwnChains()
+    {
+        Skip.If(BinaryProxy.Path is null, "PROXY_BINARY not set: run the README test command to publish the AOT binary first");
+        await using var server = await ScriptedAdsServer.StartAsync();
+        int adminPort = TcpClientHelpers.UnusedPort(), port = TcpClientHelpers.UnusedPort();
+        using var proxy = await BinaryProxy.StartAsync(Config(adminPort, server), adminPort);
+
+        var session = await server.NextSessionAsync();
+        await session.NextRequestAsync(XdsTypeUrls.Listener);
+        await session.SendClustersAsync("c1");
+
+        // virtualOutbound binds 0.0.0.0:port; a listener that does not bind holds 127.0.0.1:port. A connection that was
+        // not redirected has the accepted address as its original destination: to 127.0.0.1 it is handed over; to
+        // 127.0.0.2 (also loopback) no listener holds it, so virtualOutbound's own (passthrough) chain answers.
+        var outbound = XdsOriginalDstNamespaceTests.Chained("virtualOutbound", "0.0.0.0", port, XdsOriginalDstNamespaceTests.Answer("passthrough", null, "passthrough"));
+        outbound.UseOriginalDst = true;
+        var target = XdsOriginalDstNamespaceTests.Chained("127.0.0.1_port", "127.0.0.1", port,
+            XdsOriginalDstNamespaceTests.Answer("by-name", new FilterChainMatch { DestinationPort = (uint)port, PrefixRanges = { new Envoy.Config.Core.V3.CidrRange { AddressPrefix = "127.0.0.1", PrefixLen = 32 } } }, "handed over"),
+            XdsOriginalDstNamespaceTests.Answer("other", new FilterChainMatch { DestinationPort = 1 }, "wrong chain"));
+        target.BindToPort = false;
+        await session.SendAsync(XdsTypeUrls.Listener, "l1", outbound, target);
+        Assert.Equal("", (await session.NextRequestAsync(XdsTypeUrls.Listener)).ErrorDetail?.Message ?? "");
+
+        using var client = new HttpClient();
+        Assert.True(await TcpClientHelpers.EventuallyAsync(async () =>
+        {
+            try
+            {
+                return await client.GetStringAsync($"http://127.0.0.1:{port}/") == "handed over";
+            }
+            catch (HttpRequestException)
+            {
+                return false;
+            }
+        }));
+        Assert.Equal("passthrough", await client.GetStringAsync($"http://127.0.0.2:{port}/"));
+        Assert.Equal(1, await proxy.MetricAsync("proxy_listener_connections_opened_total{listener=\"127.0.0.1_port/by-name\"}"));
+
+        // The listener that does not bind holds no socket, and shows in /config_dump.
+        var dump = (await proxy.Admin.GetAsync("/config_dump")).Body;
+        Assert.Contains("\"127.0.0.1_port\"", dump);
+        Assert.Contains("\"bind_to_port\": false", dump);
+
+        // virtualOutbound turned into a listener that does not bind: its socket closes.
+        outbound.BindToPort = false;
+        outbound.UseOriginalDst = false;
+        await session.SendAsync(XdsTypeUrls.Listener, "l2", outbound, target);
+        Assert.Equal("", (await session.NextRequestAsync(XdsTypeUrls.Listener)).ErrorDetail?.Message ?? "");
+        Assert.True(await TcpClientHelpers.EventuallyAsync(async () =>
+        {
+            try
+            {
+                using var probe = await TcpClientHelpers.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port));
+                return false;
+            }
+            catch (SocketException)
+            {
+                return true;
+            }
+        }));
+    }
 }

@@ -76,6 +76,46 @@ public sealed class XdsOriginalDstNamespaceTests
         }
     }
 
+    [SkippableFact]
+    public async Task VirtualOutbound_RedirectedConnections_GoToTheListenerOfTheirOriginalDestination()
+    {
+        var reason = NetnsTopology.SkipReason();
+        Skip.If(reason is not null, reason);
+        var binary = Environment.GetEnvironmentVariable("PROXY_BINARY")!;
+        var dir = Directory.CreateTempSubdirectory("proxy-xds-vout-").FullName;
+        try
+        {
+            await using var server = await ScriptedAdsServer.StartUnixAsync(Path.Combine(dir, "xds.sock"));
+            using var net = new NetnsTopology();
+            Must(NetnsTopology.Exec(net.Client, "iptables", "-t", "nat", "-A", "OUTPUT", "-p", "tcp", "-d", NetnsTopology.ServerAddress, "-j", "REDIRECT", "--to-ports", "15001"));
+            File.WriteAllText(Path.Combine(dir, "proxy.yaml"), Config(Path.Combine(dir, "xds.sock")));
+            net.Start(net.Client, binary, "run", "--config", Path.Combine(dir, "proxy.yaml"));
+
+            var session = await server.NextSessionAsync(TimeSpan.FromSeconds(30));
+            await session.NextRequestAsync(XdsTypeUrls.Listener);
+            var outbound = Chained("virtualOutbound", "0.0.0.0", 15001, Answer("PassthroughCluster", null, "passthrough"));
+            outbound.UseOriginalDst = true;
+            var wildcard = Chained("0.0.0.0_8080", "0.0.0.0", 8080, Answer("8080", null, "outbound 8080"));
+            wildcard.BindToPort = false;
+            var exact = Chained("10.77.0.2_9090", NetnsTopology.ServerAddress, 9090, Answer("9090", null, "exact 9090"));
+            exact.BindToPort = false;
+            var wide = Chained("0.0.0.0_9090", "0.0.0.0", 9090, Answer("9090", null, "wildcard 9090"));
+            wide.BindToPort = false;
+            await session.SendAsync(XdsTypeUrls.Listener, "l1", outbound, wildcard, exact, wide);
+            Assert.Equal("", (await session.NextRequestAsync(XdsTypeUrls.Listener)).ErrorDetail?.Message ?? "");
+
+            Assert.True(Eventually(() => Curl(net, 8080) == "outbound 8080"), $"port 8080: {Curl(net, 8080)}");
+            Assert.Equal("exact 9090", Curl(net, 9090)); // the exact address before 0.0.0.0
+            Assert.Equal("passthrough", Curl(net, 7070)); // no listener: virtualOutbound's own chain
+            var (_, dump) = NetnsTopology.Exec(net.Client, "curl", "-s", "-m", "5", "http://127.0.0.1:15000/config_dump");
+            Assert.Contains("\"0.0.0.0_8080\"", dump);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     internal static string Curl(NetnsTopology net, int port, string address = NetnsTopology.ServerAddress)
     {
         var (code, body) = NetnsTopology.Exec(net.Client, "curl", "-s", "-m", "5", $"http://{address}:{port}/");
