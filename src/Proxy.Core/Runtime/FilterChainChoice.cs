@@ -12,6 +12,35 @@ namespace Proxy.Runtime;
 /// </summary>
 public static class FilterChainChoice
 {
+    /// <summary>
+    /// The listener that serves a connection accepted by <paramref name="accepting"/>: after the use_original_dst
+    /// hand-off, the chosen filter chain of the listener it went to; null to close it (counted).
+    /// </summary>
+    public static async ValueTask<ListenerRuntime?> ResolveAsync(ProxySnapshot snapshot, ListenerRuntime accepting, PipeReader input, Socket socket)
+    {
+        var (listener, destination) = accepting.Config.UseOriginalDestination ? HandOff(snapshot, accepting, socket) : (accepting, null);
+        if (listener.Chains is not { } chains)
+        {
+            return listener;
+        }
+
+        listener.Metrics.Opened.Increment();
+        try
+        {
+            if (await ChooseAsync(listener, chains, input, socket, destination).ConfigureAwait(false) is { } chosen)
+            {
+                return chosen;
+            }
+
+            listener.Metrics.NoFilterChain.Increment();
+            return null;
+        }
+        finally
+        {
+            listener.Metrics.Closed.Increment(); // handed on to the chain (which counts it again) or closed
+        }
+    }
+
     /// <summary>The chain to serve the connection with, or null to close it (no chain matched and no default, or the first bytes did not come in time).</summary>
     /// <param name="destination">The original destination a use_original_dst listener handed the connection over for; null to read it here.</param>
     public static async ValueTask<ListenerRuntime?> ChooseAsync(ListenerRuntime listener, FilterChainSelector selector, PipeReader input, Socket socket, IPEndPoint? destination = null)
@@ -51,7 +80,7 @@ public static class FilterChainChoice
     /// port (<c>0.0.0.0</c> or <c>::</c>); none (or only <paramref name="accepting"/> itself): the accepting listener.
     /// Returns the listener and the destination its chains match on.
     /// </summary>
-    public static (ListenerRuntime Listener, IPEndPoint Destination) HandOff(ProxySnapshot snapshot, ListenerRuntime accepting, Socket socket)
+    public static (ListenerRuntime Listener, IPEndPoint? Destination) HandOff(ProxySnapshot snapshot, ListenerRuntime accepting, Socket socket)
     {
         var local = socket.LocalEndPoint as IPEndPoint ?? new IPEndPoint(IPAddress.IPv6None, 0);
         var original = Interception.OriginalDestination.TryGet(socket) ?? local;

@@ -365,26 +365,15 @@ public sealed class ProxyRuntime : IAsyncDisposable
                 return; // the listener was removed by a reload that raced with this accept
             }
 
-            IPEndPoint? destination = null;
-            if (listener.Config.UseOriginalDestination)
+            // A management server's listener: the hand-off of use_original_dst and the choice of a filter chain, which
+            // then serves the connection as a listener of its own; null closes it.
+            if (listener.Config.UseOriginalDestination || listener.Chains is not null)
             {
-                // use_original_dst: the listener of the original destination takes the connection, with its own chains.
-                (listener, destination) = FilterChainChoice.HandOff(snapshot, listener, socket);
-            }
-
-            if (listener.Chains is { } chains)
-            {
-                // A management server's listener with filter chains: the chosen chain serves the connection as a
-                // listener of its own (its name labels the metrics and finds its routes on later updates).
-                listener.Metrics.Opened.Increment();
-                if (await FilterChainChoice.ChooseAsync(listener, chains, connection.Input, socket, destination).ConfigureAwait(false) is not { } chosen)
+                if (await FilterChainChoice.ResolveAsync(snapshot, listener, connection.Input, socket).ConfigureAwait(false) is not { } chosen)
                 {
-                    listener.Metrics.NoFilterChain.Increment();
-                    listener.Metrics.Closed.Increment();
                     return;
                 }
 
-                listener.Metrics.Closed.Increment();
                 listener = chosen;
             }
 
