@@ -29,10 +29,10 @@ public sealed class XdsClusterStore
     /// <summary>The SDS secrets the clusters wait for and use.</summary>
     public XdsSecretStore Secrets { get; }
 
-    /// <summary>The SDS secret names (over ADS) the accepted clusters wait for, sorted: the SDS subscription.</summary>
+    /// <summary>The SDS secret names (over ADS) the accepted clusters and listeners wait for, sorted: the SDS subscription.</summary>
     public IReadOnlyList<string> SecretNames()
     {
-        var names = new SortedSet<string>(StringComparer.Ordinal);
+        var names = new SortedSet<string>(Secrets.ListenerSecretNames, StringComparer.Ordinal);
         foreach (var cluster in _clusters.Values)
         {
             foreach (var secret in cluster.Translated.Sockets?.Secrets ?? [])
@@ -89,7 +89,7 @@ public sealed class XdsClusterStore
             var translated = ClusterTranslator.Translate(resource, _context);
             if (translated.Sockets is { Inline.Count: > 0 } sockets)
             {
-                Secrets.RegisterInline(sockets.Inline, resource.Name);
+                Secrets.RegisterInline(sockets.Inline, $"cluster '{resource.Name}'");
             }
 
             next.Add(resource.Name, new AcceptedCluster(resource, translated, version, now));

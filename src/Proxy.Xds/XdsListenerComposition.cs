@@ -21,7 +21,7 @@ internal static class XdsListenerComposition
                     return $"listener '{listener.Name}' is defined in the configuration file, and a management server cannot replace a file's listener; rename one of them";
                 }
 
-                if (Clash(own.Address, listener.Address))
+                if (Clash(own, listener))
                 {
                     return $"listener '{listener.Name}': address {listener.Address} clashes with the configuration file's listener '{own.Name}' ({own.Address}); send another port";
                 }
@@ -29,7 +29,7 @@ internal static class XdsListenerComposition
 
             for (var j = 0; j < i; j++)
             {
-                if (Clash(dynamic[j].Address, listener.Address))
+                if (Clash(dynamic[j], listener))
                 {
                     return $"listener '{listener.Name}': address {listener.Address} clashes with listener '{dynamic[j].Name}' ({dynamic[j].Address}) of the same server; send another port";
                 }
@@ -44,6 +44,16 @@ internal static class XdsListenerComposition
     {
         foreach (var listener in listeners)
         {
+            if (listener.FilterChains is { } chains)
+            {
+                AddReferencedClusters([.. chains.Select(static c => c.Listener)], names);
+            }
+
+            if (listener.DefaultFilterChain is { } fallback)
+            {
+                AddReferencedClusters([fallback], names);
+            }
+
             if (listener.Cluster is { } tcp)
             {
                 names.Add(tcp);
@@ -72,7 +82,12 @@ internal static class XdsListenerComposition
         }
     }
 
-    // Two binds on one port clash when the hosts are equal or either is a wildcard address; port 0 never clashes.
+    // Two binds on one port clash when the hosts are equal or either is a wildcard address; port 0 never clashes. A
+    // listener that does not bind takes handed-over connections only: it clashes with nothing that binds, and with
+    // another that does not bind only at the very same address (which of them would take a connection?).
+    private static bool Clash(ListenerConfig a, ListenerConfig b) =>
+        a.Bind == b.Bind && (a.Bind ? Clash(a.Address, b.Address) : a.Address == b.Address);
+
     private static bool Clash(HostPort a, HostPort b) =>
         a.Port != 0 && a.Port == b.Port && (a.Host == b.Host || a.Host is "0.0.0.0" or "::" || b.Host is "0.0.0.0" or "::");
 }

@@ -15,11 +15,24 @@ namespace Proxy.Xds;
 /// </summary>
 public sealed class XdsListenerStore
 {
+    private readonly XdsTranslationContext _context;
+
+    /// <param name="secrets">The SDS secrets (and the certificate store) the chains' TLS uses; a private one when null.</param>
+    /// <param name="context">What translation needs from the proxy's own configuration (its mesh identity).</param>
+    public XdsListenerStore(XdsSecretStore? secrets = null, XdsTranslationContext? context = null)
+    {
+        Secrets = secrets ?? new XdsSecretStore(new Proxy.Tls.CertificateStore(Timeout.InfiniteTimeSpan));
+        _context = context ?? XdsTranslationContext.Empty;
+    }
+
+    /// <summary>The SDS secrets the listeners' TLS chains wait for and use (shared with the clusters).</summary>
+    public XdsSecretStore Secrets { get; }
+
     private Dictionary<string, AcceptedListener> _listeners = new(StringComparer.Ordinal);
     private Dictionary<string, AcceptedRouteConfiguration> _routes = new(StringComparer.Ordinal);
     private HashSet<string> _absent = new(StringComparer.Ordinal);
     private Dictionary<string, RejectedListener> _rejected = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, (TranslatedListener Listener, TranslatedRouteConfiguration? Routes, ListenerConfig Config)> _configs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (TranslatedListener Listener, TranslatedRouteConfiguration?[] Routes, ListenerConfig Config)> _configs = new(StringComparer.Ordinal);
 
     /// <summary>The accepted listeners by name, warming ones included.</summary>
     public IReadOnlyDictionary<string, AcceptedListener> Listeners => _listeners;
@@ -33,9 +46,24 @@ public sealed class XdsListenerStore
     /// <summary>Route configuration names asked for that did not arrive within the initial fetch timeout.</summary>
     public IReadOnlySet<string> Absent => _absent;
 
-    /// <summary>Whether a listener waits for its route configuration (not bound yet).</summary>
-    public bool IsWarming(AcceptedListener listener) =>
-        listener.Translated.RouteConfigName is { } name && !_routes.ContainsKey(name) && !_absent.Contains(name);
+    /// <summary>Whether a listener waits for a route configuration or a secret of one of its chains (not bound yet).</summary>
+    public bool IsWarming(AcceptedListener listener)
+    {
+        if (!HasSecrets(listener.Translated))
+        {
+            return true;
+        }
+
+        foreach (var name in listener.Translated.RouteConfigNames)
+        {
+            if (!_routes.ContainsKey(name) && !_absent.Contains(name))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>The route configuration names the accepted listeners ask for, sorted: the RDS subscription.</summary>
     public IReadOnlyList<string> RdsNames(Dictionary<string, AcceptedListener>? listeners = null)
@@ -43,10 +71,7 @@ public sealed class XdsListenerStore
         var names = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var listener in (listeners ?? _listeners).Values)
         {
-            if (listener.Translated.RouteConfigName is { } name)
-            {
-                names.Add(name);
-            }
+            names.UnionWith(listener.Translated.RouteConfigNames);
         }
 
         return [.. names];
@@ -75,7 +100,11 @@ public sealed class XdsListenerStore
             TranslatedListener translated;
             try
             {
-                translated = ListenerTranslator.Translate(resource);
+                translated = ListenerTranslator.Translate(resource, _context);
+                foreach (var chain in translated.Chains)
+                {
+                    Secrets.RegisterInline(chain.Inline, $"listener '{resource.Name}'");
+                }
             }
             catch (XdsRejectedException ex)
             {
@@ -130,35 +159,34 @@ public sealed class XdsListenerStore
         foreach (var (name, listener) in listeners.OrderBy(static l => l.Key, StringComparer.Ordinal))
         {
             var translated = listener.Translated;
-            TranslatedRouteConfiguration? table = translated.InlineRoutes;
-            if (translated.RouteConfigName is { } rds)
+            var tables = new TranslatedRouteConfiguration?[translated.Chains.Count];
+            var warm = false;
+            for (var i = 0; i < tables.Length; i++)
             {
-                if (routes.TryGetValue(rds, out var accepted))
+                var chain = translated.Chains[i];
+                tables[i] = chain.InlineRoutes;
+                if (chain.RouteConfigName is { } rds)
                 {
-                    table = accepted.Translated;
-                }
-                else if (!absent.Contains(rds))
-                {
-                    warming.Add(translated.Config); // warming: not bound until its routes arrive or the initial fetch times out
-                    continue;
+                    if (routes.TryGetValue(rds, out var accepted))
+                    {
+                        tables[i] = accepted.Translated;
+                    }
+                    else if (!absent.Contains(rds))
+                    {
+                        warm = true; // warming: not bound until the routes of every chain arrive or the initial fetch times out
+                    }
                 }
             }
 
-            if (!_configs.TryGetValue(name, out var cached) || cached.Listener != translated || !ReferenceEquals(cached.Routes, table))
+            if (warm || !HasSecrets(translated))
             {
-                var config = translated.Config;
-                if (config.Protocol != ListenerProtocol.Tcp)
-                {
-                    // No route configuration (it does not exist): the one virtual host '*' with no routes, every request 404.
-                    config = config with
-                    {
-                        VirtualHosts = table is { VirtualHosts.Count: > 0 } ? new ConfigList<VirtualHostConfig>([.. table.VirtualHosts]) : ConfigList<VirtualHostConfig>.Empty,
-                        RequestHeaders = table?.RequestHeaders,
-                        ResponseHeaders = table?.ResponseHeaders,
-                    };
-                }
+                warming.Add(translated.Config);
+                continue;
+            }
 
-                cached = (translated, table, config);
+            if (!_configs.TryGetValue(name, out var cached) || cached.Listener != translated || !SameTables(cached.Routes, tables))
+            {
+                cached = (translated, tables, Compose(translated, tables));
                 _configs[name] = cached;
             }
 
@@ -166,6 +194,79 @@ public sealed class XdsListenerStore
         }
 
         return new XdsListenerSet(configs, warming);
+    }
+
+    /// <summary>Whether every SDS secret of the listener's TLS chains has arrived (a chain without its certificate waits, as Envoy's warming).</summary>
+    private bool HasSecrets(TranslatedListener translated)
+    {
+        foreach (var chain in translated.Chains)
+        {
+            foreach (var secret in chain.Secrets)
+            {
+                if (!Secrets.Has(secret))
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The listener's configuration with each chain's routes in place, its chains in order, the default last.</summary>
+    private static ListenerConfig Compose(TranslatedListener translated, TranslatedRouteConfiguration?[] tables)
+    {
+        if (!translated.Chained)
+        {
+            return WithRoutes(translated.Chains[0].Config, tables[0]);
+        }
+
+        var chains = new List<FilterChainConfig>(tables.Length);
+        ListenerConfig? fallback = null;
+        for (var i = 0; i < tables.Length; i++)
+        {
+            var chain = translated.Chains[i];
+            var config = WithRoutes(chain.Config, tables[i]);
+            if (chain.Match is { } match)
+            {
+                chains.Add(new FilterChainConfig(match, config));
+            }
+            else
+            {
+                fallback = config;
+            }
+        }
+
+        return translated.Config with { FilterChains = chains, DefaultFilterChain = fallback };
+    }
+
+    private static ListenerConfig WithRoutes(ListenerConfig config, TranslatedRouteConfiguration? table) =>
+        config.Protocol == ListenerProtocol.Tcp
+            ? config
+            // No route configuration (it does not exist): the one virtual host '*' with no routes, every request 404.
+            : config with
+            {
+                VirtualHosts = table is { VirtualHosts.Count: > 0 } ? new ConfigList<VirtualHostConfig>([.. table.VirtualHosts]) : ConfigList<VirtualHostConfig>.Empty,
+                RequestHeaders = table?.RequestHeaders,
+                ResponseHeaders = table?.ResponseHeaders,
+            };
+
+    private static bool SameTables(TranslatedRouteConfiguration?[] a, TranslatedRouteConfiguration?[] b)
+    {
+        if (a.Length != b.Length)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < a.Length; i++)
+        {
+            if (!ReferenceEquals(a[i], b[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>A copy of the absent names with <paramref name="name"/> added (for a candidate state).</summary>
@@ -177,6 +278,8 @@ public sealed class XdsListenerStore
         if (listeners is not null)
         {
             _listeners = listeners;
+            Secrets.ListenersRefer(listeners.Values.SelectMany(static l => l.Translated.Chains).SelectMany(static c => c.Secrets),
+                listeners.Values.SelectMany(static l => l.Translated.Chains).SelectMany(static c => c.Inline));
 
             // A listener accepted after its rejection (or removed) has no error state any more.
             if (_rejected.Count > 0)

@@ -21,8 +21,37 @@ public sealed class XdsSecretStore(CertificateStore certificates)
     /// <summary>Whether the secret a cluster waits for has arrived, of the kind it needs.</summary>
     public bool Has(SecretReference reference) => _secrets.TryGetValue(reference.Name, out var secret) && secret.Translated.Kind == reference.Kind;
 
-    /// <summary>Puts a cluster's inline PEM into the certificate store (content-named, so the same PEM is one entry).</summary>
-    public void RegisterInline(IReadOnlyList<InlineSecret> inline, string cluster)
+    private HashSet<string> _listenerNames = new(StringComparer.Ordinal);
+    private HashSet<string> _listenerStoreNames = new(StringComparer.Ordinal);
+
+    /// <summary>The SDS secret names the accepted listeners' TLS chains wait for (beside the clusters').</summary>
+    public IReadOnlyCollection<string> ListenerSecretNames => _listenerNames;
+
+    /// <summary>
+    /// Records what the accepted listeners refer to (SDS names and the store names of their SDS and inline secrets),
+    /// so the SDS subscription asks for them and a cluster update does not drop them.
+    /// </summary>
+    public void ListenersRefer(IEnumerable<SecretReference> secrets, IEnumerable<InlineSecret> inline)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var stored = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var secret in secrets)
+        {
+            names.Add(secret.Name);
+            stored.Add(secret.StoreName);
+        }
+
+        foreach (var secret in inline)
+        {
+            stored.Add(secret.StoreName);
+        }
+
+        _listenerNames = names;
+        _listenerStoreNames = stored;
+    }
+
+    /// <summary>Puts inline PEM into the certificate store (content-named, so the same PEM is one entry); <paramref name="owner"/> is "cluster 'x'" or "listener 'x'".</summary>
+    public void RegisterInline(IReadOnlyList<InlineSecret> inline, string owner)
     {
         foreach (var secret in inline)
         {
@@ -39,7 +68,7 @@ public sealed class XdsSecretStore(CertificateStore certificates)
             }
             catch (UnusableFileException ex)
             {
-                throw new XdsRejectedException($"cluster '{cluster}': inline TLS material cannot be used: {ex.Message}");
+                throw new XdsRejectedException($"{owner}: inline TLS material cannot be used: {ex.Message}");
             }
         }
     }
@@ -108,11 +137,17 @@ public sealed class XdsSecretStore(CertificateStore certificates)
     }
 
     /// <summary>
-    /// Drops the secrets no accepted cluster refers to any more (SDS names and inline PEM alike): a cluster that asks
-    /// again gets them sent again.
+    /// Drops the secrets no accepted cluster or listener refers to any more (SDS names and inline PEM alike): one that
+    /// asks again gets them sent again.
     /// </summary>
     public void Retain(IReadOnlySet<string> storeNames)
     {
+        var listeners = _listenerStoreNames;
+        if (listeners.Count > 0)
+        {
+            storeNames = new HashSet<string>(storeNames.Concat(listeners), StringComparer.Ordinal);
+        }
+
         var kept = new Dictionary<string, AcceptedSecret>(StringComparer.Ordinal);
         foreach (var (name, secret) in _secrets)
         {

@@ -29,7 +29,9 @@ public sealed class XdsSource : IAsyncDisposable
         _config = config;
         _metrics = new XdsMetrics(registry);
         _log = log;
-        Store = new XdsClusterStore(new XdsSecretStore(certificates ?? new CertificateStore(Timeout.InfiniteTimeSpan)), new Translation.XdsTranslationContext(meshIdentity));
+        var context = new Translation.XdsTranslationContext(meshIdentity);
+        Store = new XdsClusterStore(new XdsSecretStore(certificates ?? new CertificateStore(Timeout.InfiniteTimeSpan)), context);
+        Listeners = new XdsListenerStore(Store.Secrets, context);
     }
 
     /// <summary>The settings the client started with (a reload that changes them takes effect at the next start).</summary>
@@ -38,7 +40,7 @@ public sealed class XdsSource : IAsyncDisposable
     public XdsClusterStore Store { get; }
 
     /// <summary>The listeners and route configurations from the server (LDS, RDS).</summary>
-    public XdsListenerStore Listeners { get; } = new();
+    public XdsListenerStore Listeners { get; }
 
     /// <summary>The file's configuration with the clusters now serving from the server; null with <paramref name="error"/> when they clash.</summary>
     public ProxyConfig? Compose(ProxyConfig file, out string? error) => _composer.Compose(file, _serving, _servingListeners, out error);

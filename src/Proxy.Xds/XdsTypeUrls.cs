@@ -13,6 +13,8 @@ public static class XdsTypeUrls
     /// <summary>The typed_config of a TLS transport socket to an upstream.</summary>
     public const string UpstreamTlsContext = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext";
 
+    public const string DownstreamTlsContext = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext";
+
     /// <summary>The typed_config of a plain-text transport socket.</summary>
     public const string RawBuffer = "type.googleapis.com/envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer";
 

@@ -52,10 +52,14 @@ public static class XdsTranslationTarget
                 CheckEndpoints(endpoints);
                 break;
             case TranslatedListener listener:
-                FuzzFinding.Check(listener.Config.Equals(((TranslatedListener)second!).Config), "the same Listener translated to two configurations");
-                if (listener.InlineRoutes is { } inline)
+                var again = (TranslatedListener)second!;
+                FuzzFinding.Check(listener.Config.Equals(again.Config) && listener.Chains.Count == again.Chains.Count, "the same Listener translated to two configurations");
+                foreach (TranslatedChain chain in listener.Chains)
                 {
-                    _ = SnapshotCompiler.CheckRoutes(inline.VirtualHosts);
+                    if (chain.InlineRoutes is { } inline)
+                    {
+                        _ = SnapshotCompiler.CheckRoutes(inline.VirtualHosts);
+                    }
                 }
 
                 break;

@@ -51,4 +51,38 @@ public sealed record ListenerConfig
 
     /// <summary>Changes to every relayed response's fields, applied after the route's; null for none.</summary>
     public HeaderChangesConfig? ResponseHeaders { get; init; }
+
+    /// <summary>
+    /// Filter chains chosen per connection, in order (a management server's <c>filter_chains</c>); null when the
+    /// listener serves every connection itself, as every listener of the file does.
+    /// </summary>
+    public IReadOnlyList<FilterChainConfig>? FilterChains { get; init; }
+
+    /// <summary>The chain of connections no filter chain matches; null closes them.</summary>
+    public ListenerConfig? DefaultFilterChain { get; init; }
+
+    /// <summary>
+    /// The connection's destination is its original one (SO_ORIGINAL_DST, before an iptables REDIRECT) rather than the
+    /// listener's own address: Envoy's <c>envoy.filters.listener.original_dst</c>. Chains match on it.
+    /// </summary>
+    public bool OriginalDestination { get; init; }
+
+    /// <summary>
+    /// Hands each accepted connection to the listener whose address is its original destination (exact address and
+    /// port first, then <c>0.0.0.0:port</c>), which chooses its own chain; when there is none, this listener serves it
+    /// (Envoy's <c>use_original_dst</c>, Istio's virtualOutbound).
+    /// </summary>
+    public bool UseOriginalDestination { get; init; }
+
+    /// <summary>
+    /// Whether the listener binds its address (default). One that does not (Envoy's <c>bind_to_port: false</c>) only
+    /// takes connections handed to it by a <see cref="UseOriginalDestination"/> listener.
+    /// </summary>
+    public bool Bind { get; init; } = true;
+
+    /// <summary>How long choosing a chain may wait for the connection's first bytes (Envoy's default 15 s; zero: no bound).</summary>
+    public TimeSpan ListenerFiltersTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>When that wait runs out: choose as for a plain-text connection (true) or close it (false, Envoy's default).</summary>
+    public bool ContinueOnListenerFiltersTimeout { get; init; }
 }

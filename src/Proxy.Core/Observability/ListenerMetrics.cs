@@ -14,4 +14,7 @@ public sealed class ListenerMetrics(ProxyMetrics metrics, string listener)
     public Counter AcceptErrors { get; } = metrics.AcceptErrors.WithLabels(listener);
 
     public Counter IdleTimeouts { get; } = metrics.IdleTimeouts.WithLabels(listener);
+
+    /// <summary>Connections of a listener with filter chains that none took (closed).</summary>
+    public Counter NoFilterChain { get; } = metrics.NoFilterChain.WithLabels(listener);
 }

@@ -16,6 +16,7 @@ public sealed class ProxyMetrics
         ConnectionsActive = registry.Gauge("proxy_listener_connections_active", "Downstream connections open now.", "listener");
         AcceptErrors = registry.Counter("proxy_listener_accept_errors_total", "Accept calls that failed (EMFILE, aborted connections).", "listener");
         IdleTimeouts = registry.Counter("proxy_listener_idle_timeouts_total", "Connections closed because no byte moved within the idle timeout.", "listener");
+        NoFilterChain = registry.Counter("proxy_listener_no_filter_chain_total", "Connections closed because no filter chain matched them and the listener has no default chain, or their first bytes did not come within the listener filters timeout.", "listener");
         ReceivedBytes = registry.Counter("proxy_tcp_received_bytes_total", "Bytes received from downstream and sent upstream.", "listener", "cluster");
         SentBytes = registry.Counter("proxy_tcp_sent_bytes_total", "Bytes received from upstream and sent downstream.", "listener", "cluster");
         ConnectionDuration = registry.Histogram("proxy_tcp_connection_duration_milliseconds", "Lifetime of proxied TCP connections.", MetricsRegistry.MillisecondBuckets, "listener", "cluster");
@@ -94,6 +95,8 @@ public sealed class ProxyMetrics
     public CounterFamily AcceptErrors { get; }
 
     public CounterFamily IdleTimeouts { get; }
+
+    public CounterFamily NoFilterChain { get; }
 
     public CounterFamily ReceivedBytes { get; }
 

@@ -31,6 +31,12 @@ public sealed class ListenerRuntime
 
     /// <summary>TLS termination (certificates by SNI, client verification); null for plain text.</summary>
     public Tls.TlsServerPolicy? Tls { get; init; }
+
+    /// <summary>
+    /// The filter chains a connection is handed to, chosen per connection; null when this listener serves every
+    /// connection itself (every file listener).
+    /// </summary>
+    public FilterChainSelector? Chains { get; init; }
 }
 
 /// <summary>The compiled HTTP side of a listener: route table, actions per route, parser limits.</summary>

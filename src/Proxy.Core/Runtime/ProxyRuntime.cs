@@ -155,8 +155,10 @@ public sealed class ProxyRuntime : IAsyncDisposable
 
             var snapshot = SnapshotCompiler.Compile(config, Current, _metrics, Certificates, _log);
             var previousSnapshot = Current;
+            // Listeners that do not bind (bind_to_port: false) take only connections handed to them.
+            var binding = config.Listeners.All(static l => l.Bind) ? config.Listeners : [.. config.Listeners.Where(static l => l.Bind)];
             var plan = await ListenerBindPlan.BindAsync(
-                config.Listeners,
+                binding,
                 _listeners,
                 (name, address) => new Listener(name, address, new Dispatcher(this, name), snapshot.Listeners[name].Metrics.AcceptErrors, _log),
                 (name, address) => new Listener(name, address, new Dispatcher(this, name), previousSnapshot!.Listeners[name].Metrics.AcceptErrors, _log)).ConfigureAwait(false);
@@ -214,14 +216,14 @@ public sealed class ProxyRuntime : IAsyncDisposable
                 }
             }
 
-            // Listeners that leave: removed, replaced by a fresh socket, or renamed away from theirs; a socket
+            // Listeners that leave: removed, no longer binding, replaced by a fresh socket, or renamed away from theirs; a socket
             // adopted under a new name is not stopped (see ListenerBindPlan).
             var leaving = new List<(string Name, Listener Listener)>();
             lock (_listeners)
             {
                 foreach (var (name, listener) in _listeners)
                 {
-                    if (!snapshot.Listeners.ContainsKey(name) || plan.Bound.ContainsKey(name) || plan.Adopted.ContainsKey(name) || plan.Adopted.ContainsValue(listener))
+                    if (!snapshot.Listeners.TryGetValue(name, out var next) || !next.Config.Bind || plan.Bound.ContainsKey(name) || plan.Adopted.ContainsKey(name) || plan.Adopted.ContainsValue(listener))
                     {
                         leaving.Add((name, listener));
                     }
@@ -357,16 +359,29 @@ public sealed class ProxyRuntime : IAsyncDisposable
     }
 
     /// <summary>Serves connections of one listener with whatever the current snapshot says about it.</summary>
-    private sealed class Dispatcher(ProxyRuntime runtime, string listenerName) : IConnectionHandler
+    private sealed class Dispatcher(ProxyRuntime runtime, string bound) : IConnectionHandler
     {
         public async Task HandleAsync(SocketPipe connection, Socket socket)
         {
             var snapshot = runtime.Current;
-            if (snapshot is null || !snapshot.Listeners.TryGetValue(listenerName, out var listener))
+            if (snapshot is null || !snapshot.Listeners.TryGetValue(bound, out var listener))
             {
                 return; // the listener was removed by a reload that raced with this accept
             }
 
+            // A management server's listener: the hand-off of use_original_dst and the choice of a filter chain, which
+            // then serves the connection as a listener of its own; null closes it.
+            if (listener.Config.UseOriginalDestination || listener.Chains is not null)
+            {
+                if (await FilterChainChoice.ResolveAsync(snapshot, listener, connection.Input, socket).ConfigureAwait(false) is not { } chosen)
+                {
+                    return;
+                }
+
+                listener = chosen;
+            }
+
+            var listenerName = listener.Name;
             var metrics = listener.Metrics;
             metrics.Opened.Increment();
             metrics.Active.Increment();

@@ -1,3 +1,4 @@
+using System.Net;
 using Proxy.Configuration;
 using Proxy.Upstream;
 
@@ -14,6 +15,12 @@ public sealed class ProxySnapshot(ProxyConfig config, IReadOnlyDictionary<string
     public IReadOnlyDictionary<string, ListenerRuntime> Listeners { get; } = listeners;
 
     public IReadOnlyDictionary<string, Cluster> Clusters { get; } = clusters;
+
+    /// <summary>
+    /// The listeners by the address they were given (not their chains), for the hand-off of a connection to the
+    /// listener of its original destination; built once per snapshot.
+    /// </summary>
+    public IReadOnlyDictionary<IPEndPoint, ListenerRuntime> ByAddress { get; init; } = new Dictionary<IPEndPoint, ListenerRuntime>();
 
     /// <summary>1 for the first configuration, then one more per successful reload.</summary>
     public long Generation { get; } = generation;

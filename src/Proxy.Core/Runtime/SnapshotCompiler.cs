@@ -42,13 +42,46 @@ public static class SnapshotCompiler
                 && ReferenceEquals(running.Config, listener) && UsesOnly(running, clusters))
             {
                 listeners[listener.Name] = running; // same listener object, same clusters: its routes need no recompiling
+                foreach (var chain in running.Chains?.Chains ?? [])
+                {
+                    listeners[chain.Name] = chain;
+                }
+
+                if (running.Chains?.Default is { } kept)
+                {
+                    listeners[kept.Name] = kept;
+                }
+
                 continue;
             }
 
-            Cluster? cluster = listener.Cluster is { } name ? clusters[name] : null;
-            var http = listener.Protocol == ListenerProtocol.Tcp ? null : CompileRouting(listener, clusters, metrics);
-            var tls = listener.Tls is { } serverTls ? TlsPolicies.Server(serverTls, certificates, $"listener {listener.Name}", tlsErrors) : null;
-            listeners[listener.Name] = new ListenerRuntime(listener, cluster, new ListenerMetrics(metrics, listener.Name), http) { Tls = tls };
+            if (listener.FilterChains is { } chains)
+            {
+                // Each chain is compiled as a listener of its own (never bound), found by its name like any other, so
+                // a connection served by one follows route updates as a bound listener's does.
+                var compiled = new ListenerRuntime[chains.Count];
+                var matches = new FilterChainMatchConfig[chains.Count];
+                for (var i = 0; i < chains.Count; i++)
+                {
+                    compiled[i] = CompileListener(chains[i].Listener, clusters, metrics, certificates, tlsErrors);
+                    matches[i] = chains[i].Match;
+                    listeners[compiled[i].Name] = compiled[i];
+                }
+
+                var fallback = listener.DefaultFilterChain is { } d ? CompileListener(d, clusters, metrics, certificates, tlsErrors) : null;
+                if (fallback is not null)
+                {
+                    listeners[fallback.Name] = fallback;
+                }
+
+                listeners[listener.Name] = new ListenerRuntime(listener, null, new ListenerMetrics(metrics, listener.Name), null)
+                {
+                    Chains = new FilterChainSelector(matches, compiled, fallback),
+                };
+                continue;
+            }
+
+            listeners[listener.Name] = CompileListener(listener, clusters, metrics, certificates, tlsErrors);
         }
 
         if (tlsErrors.Count > 0)
@@ -57,7 +90,7 @@ public static class SnapshotCompiler
             throw new ListenerBindException(tlsErrors);
         }
 
-        return new ProxySnapshot(config, listeners, clusters, (previous?.Generation ?? 0) + 1);
+        return new ProxySnapshot(config, listeners, clusters, (previous?.Generation ?? 0) + 1) { ByAddress = ByAddress(config, listeners) };
     }
 
     /// <summary>
@@ -91,9 +124,45 @@ public static class SnapshotCompiler
         return carried;
     }
 
-    /// <summary>Whether every cluster a compiled listener sends to is the same object in <paramref name="clusters"/>.</summary>
+    /// <summary>Each listener by its IP address and port (listeners named by a DNS name are left out: no connection's destination is one).</summary>
+    private static Dictionary<System.Net.IPEndPoint, ListenerRuntime> ByAddress(ProxyConfig config, Dictionary<string, ListenerRuntime> listeners)
+    {
+        var byAddress = new Dictionary<System.Net.IPEndPoint, ListenerRuntime>();
+        foreach (var listener in config.Listeners)
+        {
+            if (System.Net.IPAddress.TryParse(listener.Address.Host, out var ip))
+            {
+                byAddress.TryAdd(new System.Net.IPEndPoint(ip, listener.Address.Port), listeners[listener.Name]);
+            }
+        }
+
+        return byAddress;
+    }
+
+    private static ListenerRuntime CompileListener(ListenerConfig listener, Dictionary<string, Cluster> clusters, ProxyMetrics metrics, CertificateStore? certificates, List<string> tlsErrors)
+    {
+        Cluster? cluster = listener.Cluster is { } name ? clusters[name] : null;
+        var http = listener.Protocol == ListenerProtocol.Tcp ? null : CompileRouting(listener, clusters, metrics);
+        var tls = listener.Tls is { } serverTls ? TlsPolicies.Server(serverTls, certificates, $"listener {listener.Name}", tlsErrors) : null;
+        return new ListenerRuntime(listener, cluster, new ListenerMetrics(metrics, listener.Name), http) { Tls = tls };
+    }
+
+    /// <summary>Whether every cluster a compiled listener (and each of its filter chains) sends to is the same object in <paramref name="clusters"/>.</summary>
     private static bool UsesOnly(ListenerRuntime listener, Dictionary<string, Cluster> clusters)
     {
+        if (listener.Chains is { } chains)
+        {
+            foreach (var chain in chains.Chains)
+            {
+                if (!UsesOnly(chain, clusters))
+                {
+                    return false;
+                }
+            }
+
+            return chains.Default is null || UsesOnly(chains.Default, clusters);
+        }
+
         if (listener.Cluster is { } tcp && !IsCurrent(tcp, clusters))
         {
             return false;

@@ -29,13 +29,34 @@ public static class TlsPolicies
             return null;
         }
 
+        // Secrets held in memory (from a management server): the xDS client holds a listener back until they arrived.
+        if (config.CertificateSecret is { } certSecret)
+        {
+            if (store.SecretCertificate(certSecret) is not { } secret)
+            {
+                errors.Add($"{owner}: tls: the certificate secret '{certSecret}' has not been received");
+                return null;
+            }
+
+            certificates.Add((secret, []));
+        }
+
+        if (config.ClientCaSecret is { } caSecret && (clientCa = store.SecretBundle(caSecret)) is null)
+        {
+            errors.Add($"{owner}: tls: the CA bundle secret '{caSecret}' has not been received");
+            return null;
+        }
+
         if (certificates.Count == 0)
         {
             errors.Add($"{owner}: tls has no certificate");
             return null;
         }
 
-        return new TlsServerPolicy(certificates, clientCa, config.RequireClientCert, config.Alpn);
+        return new TlsServerPolicy(certificates, clientCa, config.RequireClientCert, config.Alpn, config.Versions ?? TlsDefaults.Edge)
+        {
+            ClientSubjectAltNames = config.ClientSubjectAltNames,
+        };
     }
 
     /// <summary>The client policy of a cluster, or null (with errors added) when a file is unusable.</summary>

@@ -17,7 +17,7 @@ public sealed class TlsServerPolicy
     private readonly int _defaultEntry;
     private readonly TrustBundle? _clientCa;
     private readonly bool _requireClientCert;
-    private readonly List<SslApplicationProtocol> _alpn;
+    private readonly List<SslApplicationProtocol>? _alpn;
     private readonly SslProtocols _protocols;
     private readonly RemoteCertificateValidationCallback _validate;
 
@@ -48,10 +48,13 @@ public sealed class TlsServerPolicy
         _defaultEntry = Math.Max(_defaultEntry, 0);
         _clientCa = clientCa;
         _requireClientCert = requireClientCert;
-        _alpn = TlsDefaults.Alpn(alpn);
+        _alpn = alpn.Count > 0 ? TlsDefaults.Alpn(alpn) : null; // none: no ALPN extension in the answer
         _protocols = protocols;
         _validate = ValidateClientCertificate;
     }
+
+    /// <summary>Names a client certificate must carry one of (a management server's subject alt name matchers); empty for any.</summary>
+    public IReadOnlyList<Configuration.SubjectAltNameMatchConfig> ClientSubjectAltNames { get; init; } = [];
 
     /// <summary>Whether a client certificate is asked for (a client CA is configured).</summary>
     public bool RequestsClientCertificate => _clientCa is not null;
@@ -141,7 +144,13 @@ public sealed class TlsServerPolicy
 
         // SslStream built the chain with this CA bundle's policy (CertificateChainPolicy above): its verdict is
         // the check, with no second chain build here.
-        return (errors & (SslPolicyErrors.RemoteCertificateChainErrors | SslPolicyErrors.RemoteCertificateNotAvailable)) == 0;
+        if ((errors & (SslPolicyErrors.RemoteCertificateChainErrors | SslPolicyErrors.RemoteCertificateNotAvailable)) != 0)
+        {
+            return false;
+        }
+
+        return ClientSubjectAltNames.Count == 0
+            || (certificate is X509Certificate2 full ? SubjectAltNames.Match(full, ClientSubjectAltNames) : SubjectAltNames.Match(X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()), ClientSubjectAltNames));
     }
 
     private sealed class Entry(CertificateSource source, string[] serverNames)

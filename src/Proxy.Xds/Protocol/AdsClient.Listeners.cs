@@ -91,6 +91,9 @@ public sealed partial class AdsClient
             }
 
             FollowAbsenceTimers(store);
+
+            // SDS follows LDS as it follows CDS: the secrets of the listeners' TLS chains are asked for too.
+            await FollowSecretsAsync(stream).ConfigureAwait(false);
         }
         finally
         {

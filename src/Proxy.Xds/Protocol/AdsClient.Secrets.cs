@@ -48,6 +48,20 @@ public sealed partial class AdsClient
             // Each secret loaded once already, so this cannot fail half way; clusters that waited for one serve now.
             _store.Secrets.Commit(candidate);
             error = await _apply(_store.Configs()).ConfigureAwait(false);
+
+            // Listeners whose TLS chains waited for a secret are bound now (a rotation changes no configuration).
+            if (error is null && ListenerStore is { } listeners && ApplyListeners is not null)
+            {
+                await _listenerGate.WaitAsync().ConfigureAwait(false);
+                try
+                {
+                    error = await Apply(listeners.Configs()).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _listenerGate.Release();
+                }
+            }
         }
         catch (XdsRejectedException ex)
         {

@@ -1,22 +1,21 @@
 using Envoy.Config.Core.V3;
 using Envoy.Config.Listener.V3;
-using Envoy.Extensions.Filters.Network.HttpConnectionManager.V3;
-using Envoy.Extensions.Filters.Network.TcpProxy.V3;
 using Proxy.Configuration;
 
 namespace Proxy.Xds.Translation;
 
 /// <summary>
 /// Turns an LDS <c>Listener</c> (envoy.config.listener.v3) into the proxy's <see cref="ListenerConfig"/>: its
-/// <c>address.socket_address</c>, and its one filter chain, which ends with an <c>http_connection_manager</c> or a
-/// <c>tcp_proxy</c>. Several filter chains, chain matching beyond the listener's own port, downstream TLS and
-/// original-destination hand-off are rejections naming the field (docs/xds.md lists them).
+/// <c>address.socket_address</c>, and its filter chains, each ending with an <c>http_connection_manager</c> or a
+/// <c>tcp_proxy</c>, chosen per connection by their <c>filter_chain_match</c> (one chain that takes every connection
+/// is the listener itself, as in the file). What the proxy cannot honour is a rejection naming the field (docs/xds.md
+/// lists them).
 /// </summary>
 public static class ListenerTranslator
 {
-    public const string HttpConnectionManagerType = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
+    public const string HttpConnectionManagerType = FilterChainTranslator.HttpConnectionManagerType;
 
-    public const string TcpProxyType = "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy";
+    public const string TcpProxyType = FilterChainTranslator.TcpProxyType;
 
     /// <summary>Listener filters the proxy does by itself (it detects TLS and HTTP on every connection it needs to).</summary>
     private static readonly string[] DetectionFilters =
@@ -26,11 +25,16 @@ public static class ListenerTranslator
         "type.googleapis.com/envoy.extensions.filters.listener.http_inspector.v3.HttpInspector",
     ];
 
-    /// <summary>Network filters that only observe (Istio's stats and metadata exchange): skipped.</summary>
-    private static readonly string[] TelemetryFilters = ["istio.metadata_exchange", "istio.stats", "envoy.filters.network.metadata_exchange"];
+    /// <summary>Envoy's original_dst listener filter: chains match on the connection's destination before iptables redirected it.</summary>
+    private static readonly string[] OriginalDstFilter =
+    [
+        "envoy.filters.listener.original_dst", "type.googleapis.com/envoy.extensions.filters.listener.original_dst.v3.OriginalDst",
+    ];
 
-    public static TranslatedListener Translate(Listener listener)
+    /// <param name="context">What translation needs from the proxy's own configuration (its mesh identity, for istio-agent's secrets).</param>
+    public static TranslatedListener Translate(Listener listener, XdsTranslationContext? context = null)
     {
+        context ??= XdsTranslationContext.Empty;
         if (listener.Name.Length == 0)
         {
             throw new XdsRejectedException("a Listener has no name; every listener needs one");
@@ -39,52 +43,76 @@ public static class ListenerTranslator
         var where = $"listener '{listener.Name}'";
         var address = Address(listener, where);
         RejectUnsupported(listener, where);
-        var chain = FilterChain(listener, address.Port, where, out var chainField);
-        where += $": {chainField}";
-        if (chain.TransportSocket is not null)
+        var count = listener.FilterChains.Count;
+        if (count == 0 && listener.DefaultFilterChain is null)
         {
-            throw new XdsRejectedException($"{where}.transport_socket: downstream TLS from a management server is not supported yet; define a TLS listener in the configuration file");
+            throw new XdsRejectedException($"{where}: filter_chains: a listener needs a filter chain");
         }
 
-        Filter? terminal = null;
-        for (var i = 0; i < chain.Filters.Count; i++)
+        var shell = new ListenerConfig
         {
-            var filter = chain.Filters[i];
-            var typeUrl = filter.TypedConfig?.TypeUrl ?? "";
-            if (typeUrl is HttpConnectionManagerType or TcpProxyType)
+            Name = listener.Name,
+            Address = address,
+            HttpFilters = null,
+            ListenerFiltersTimeout = listener.ListenerFiltersTimeout is { } timeout ? XdsText.NonNegative(timeout, where, "listener_filters_timeout") : TimeSpan.FromSeconds(15),
+            ContinueOnListenerFiltersTimeout = listener.ContinueOnListenerFiltersTimeout,
+            // use_original_dst restores the original destination as the original_dst filter does, then hands over.
+            OriginalDestination = HasOriginalDst(listener) || listener.UseOriginalDst == true,
+            UseOriginalDestination = listener.UseOriginalDst == true,
+            Bind = listener.BindToPort != false,
+        };
+
+        // One chain that every connection takes serves as the listener itself, exactly as a file listener does.
+        if (count + (listener.DefaultFilterChain is null ? 0 : 1) == 1)
+        {
+            var only = count == 1 ? listener.FilterChains[0] : listener.DefaultFilterChain!;
+            var field = count == 1 ? "filter_chains[0]" : "default_filter_chain";
+            var match = count == 1 ? FilterChainMatchTranslator.Translate(only.FilterChainMatch, $"{where}: {field}") : FilterChainMatchConfig.Any;
+            if (TakesEvery(match, address.Port))
             {
-                if (i != chain.Filters.Count - 1)
+                var chain = FilterChainTranslator.Translate(only, null, listener.Name, address, $"{where}: {field}", context);
+                chain = chain with
                 {
-                    throw new XdsRejectedException($"{where}.filters[{i}] '{filter.Name}': a terminal filter must be the last of the chain");
-                }
-
-                terminal = filter;
+                    Config = chain.Config with { OriginalDestination = shell.OriginalDestination, UseOriginalDestination = shell.UseOriginalDestination, Bind = shell.Bind },
+                };
+                return new TranslatedListener(chain.Config, [chain], Chained: false);
             }
-            else if (Array.IndexOf(TelemetryFilters, filter.Name) < 0)
+        }
+
+        var chains = new List<TranslatedChain>(count + 1);
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < count; i++)
+        {
+            var chain = listener.FilterChains[i];
+            var field = $"filter_chains[{i}]";
+            for (var j = 0; j < i; j++)
             {
-                throw new XdsRejectedException($"{where}.filters[{i}] '{filter.Name}': the network filter {(typeUrl.Length > 0 ? typeUrl : filter.Name)} is not supported; a chain ends with envoy.filters.network.http_connection_manager or envoy.filters.network.tcp_proxy");
+                if (Equals(listener.FilterChains[j].FilterChainMatch ?? Empty, chain.FilterChainMatch ?? Empty))
+                {
+                    throw new XdsRejectedException($"{where}: {field}.filter_chain_match: the same as filter_chains[{j}]'s, so no connection could reach it; give each chain its own match");
+                }
             }
+
+            var match = FilterChainMatchTranslator.Translate(chain.FilterChainMatch, $"{where}: {field}");
+            var name = $"{listener.Name}/{(chain.Name.Length > 0 && names.Add(chain.Name) ? chain.Name : field)}";
+            chains.Add(FilterChainTranslator.Translate(chain, match, name, address, $"{where}: {field}", context));
         }
 
-        if (terminal is null)
+        if (listener.DefaultFilterChain is { } fallback)
         {
-            throw new XdsRejectedException($"{where}.filters: the chain needs an envoy.filters.network.http_connection_manager or envoy.filters.network.tcp_proxy, with its typed_config");
+            chains.Add(FilterChainTranslator.Translate(fallback, null, $"{listener.Name}/default_filter_chain", address, $"{where}: default_filter_chain", context));
         }
 
-        var config = new ListenerConfig { Name = listener.Name, Address = address, HttpFilters = null };
-        if (terminal.TypedConfig!.TypeUrl == TcpProxyType)
-        {
-            var tcp = TcpProxyTranslator.Translate(config, Parse(terminal, TcpProxy.Parser, where), where);
-            return new TranslatedListener(tcp, null, null, [tcp.Cluster!]);
-        }
-
-        var (http, rds, inline) = HttpConnectionManagerTranslator.Translate(config, Parse(terminal, HttpConnectionManager.Parser, where), where);
-        return new TranslatedListener(http, rds, inline, inline?.Clusters ?? []);
+        return new TranslatedListener(shell, chains, Chained: true);
     }
 
-    private static T Parse<T>(Filter filter, Google.Protobuf.MessageParser<T> parser, string where)
-        where T : Google.Protobuf.IMessage<T>, new() =>
-        XdsDecoder.Decode(parser, filter.TypedConfig.Value, $"{where}: filter '{filter.Name}': its typed_config");
+    private static readonly FilterChainMatch Empty = new();
+
+    /// <summary>A match every connection of the listener passes: nothing, or only the listener's own port.</summary>
+    private static bool TakesEvery(FilterChainMatchConfig match, int port) =>
+        (match.DestinationPort is null || match.DestinationPort == port) && !match.NeedsInspection && match.PrefixRanges.Count == 0
+        && match.DirectSourcePrefixRanges.Count == 0 && match.SourcePrefixRanges.Count == 0 && match.SourcePorts.Count == 0
+        && match.SourceType == ConnectionSourceType.Any;
 
     private static HostPort Address(Listener listener, string where)
     {
@@ -113,14 +141,9 @@ public static class ListenerTranslator
 
     private static void RejectUnsupported(Listener listener, string where)
     {
-        if (listener.UseOriginalDst == true)
+        if (listener.BindToPort == false && listener.UseOriginalDst == true)
         {
-            throw new XdsRejectedException($"{where}: use_original_dst: handing connections to the listener of their original destination is not supported yet");
-        }
-
-        if (listener.BindToPort == false)
-        {
-            throw new XdsRejectedException($"{where}: bind_to_port: listeners that do not bind (reached through use_original_dst) are not supported yet");
+            throw new XdsRejectedException($"{where}: use_original_dst: a listener that does not bind (bind_to_port: false) accepts no connection to hand over; set one of them only");
         }
 
         if (listener.Transparent == true)
@@ -140,91 +163,37 @@ public static class ListenerTranslator
 
         if (listener.FilterChainMatcher is not null)
         {
-            throw new XdsRejectedException($"{where}: filter_chain_matcher: the matcher tree is not supported; send one filter chain");
+            throw new XdsRejectedException($"{where}: filter_chain_matcher: the matcher tree is not supported; choose chains with each chain's filter_chain_match");
         }
 
         for (var i = 0; i < listener.ListenerFilters.Count; i++)
         {
             var filter = listener.ListenerFilters[i];
-            if (Array.IndexOf(DetectionFilters, filter.Name) < 0 && Array.IndexOf(DetectionFilters, filter.TypedConfig?.TypeUrl ?? "") < 0)
+            if (!IsOneOf(filter, DetectionFilters) && !IsOneOf(filter, OriginalDstFilter))
             {
-                throw new XdsRejectedException($"{where}: listener_filters[{i}] '{filter.Name}': this listener filter is not supported yet (tls_inspector and http_inspector are accepted: the proxy detects by itself)");
+                throw new XdsRejectedException($"{where}: listener_filters[{i}] '{filter.Name}': this listener filter is not supported (original_dst is, and tls_inspector and http_inspector are accepted: the proxy detects by itself)");
+            }
+
+            if (filter.FilterDisabled is not null && IsOneOf(filter, OriginalDstFilter))
+            {
+                throw new XdsRejectedException($"{where}: listener_filters[{i}] '{filter.Name}': filter_disabled: turning a listener filter off per connection is not supported");
             }
         }
     }
 
-    /// <summary>The one filter chain; a chain match is accepted only when every connection of the listener passes it.</summary>
-    private static FilterChain FilterChain(Listener listener, int port, string where, out string field)
+    private static bool IsOneOf(ListenerFilter filter, string[] names) =>
+        Array.IndexOf(names, filter.Name) >= 0 || Array.IndexOf(names, filter.TypedConfig?.TypeUrl ?? "") >= 0;
+
+    private static bool HasOriginalDst(Listener listener)
     {
-        var chains = listener.FilterChains.Count + (listener.DefaultFilterChain is null ? 0 : 1);
-        if (chains == 0)
+        foreach (var filter in listener.ListenerFilters)
         {
-            throw new XdsRejectedException($"{where}: filter_chains: a listener needs a filter chain");
-        }
-
-        if (chains > 1)
-        {
-            throw new XdsRejectedException($"{where}: filter_chains: {chains} filter chains (default_filter_chain included) need filter_chain_match to choose between them, which is not supported yet; send one filter chain per listener");
-        }
-
-        if (listener.DefaultFilterChain is { } fallback)
-        {
-            field = "default_filter_chain";
-            return fallback;
-        }
-
-        field = "filter_chains[0]";
-        var chain = listener.FilterChains[0];
-        if (chain.FilterChainMatch is { } match)
-        {
-            // Conditions every connection meets (its own port, plain text) change nothing; any other would drop
-            // the connections that miss it, which the proxy cannot do yet.
-            var samePort = match.DestinationPort is null || match.DestinationPort == port;
-            var plain = match.TransportProtocol is "" or "raw_buffer";
-            if (!samePort || !plain || match.PrefixRanges.Count > 0 || match.SourcePrefixRanges.Count > 0 || match.DirectSourcePrefixRanges.Count > 0
-                || match.SourcePorts.Count > 0 || match.ServerNames.Count > 0 || match.ApplicationProtocols.Count > 0 || match.AddressSuffix.Length > 0
-                || match.SourceType != FilterChainMatch.Types.ConnectionSourceType.Any)
+            if (IsOneOf(filter, OriginalDstFilter))
             {
-                throw new XdsRejectedException($"{where}: filter_chains[0].filter_chain_match: matching connections on {Describe(match, port)} is not supported yet; leave filter_chain_match empty");
+                return true;
             }
         }
 
-        return chain;
-    }
-
-    private static string Describe(FilterChainMatch match, int port)
-    {
-        var parts = new List<string>();
-        if (match.DestinationPort is { } p && p != port)
-        {
-            parts.Add("destination_port");
-        }
-
-        if (match.TransportProtocol is not ("" or "raw_buffer"))
-        {
-            parts.Add($"transport_protocol '{match.TransportProtocol}'");
-        }
-
-        if (match.ServerNames.Count > 0)
-        {
-            parts.Add("server_names");
-        }
-
-        if (match.ApplicationProtocols.Count > 0)
-        {
-            parts.Add("application_protocols");
-        }
-
-        if (match.PrefixRanges.Count > 0 || match.SourcePrefixRanges.Count > 0 || match.DirectSourcePrefixRanges.Count > 0 || match.AddressSuffix.Length > 0)
-        {
-            parts.Add("address ranges");
-        }
-
-        if (match.SourcePorts.Count > 0 || match.SourceType != FilterChainMatch.Types.ConnectionSourceType.Any)
-        {
-            parts.Add("the source");
-        }
-
-        return string.Join(", ", parts);
+        return false;
     }
 }

@@ -31,25 +31,33 @@ public static class UpstreamTlsTranslator
 
         if (typeUrl != XdsTypeUrls.UpstreamTlsContext && !(typeUrl is null && socket.Name == TlsSocket))
         {
-            throw Reject(cluster, field, $"transport socket '{socket.Name}' ({typeUrl ?? "no typed_config"}) is not supported; use envoy.transport_sockets.tls with an UpstreamTlsContext, or raw_buffer");
+            throw ClusterTranslator.Reject(cluster, field, $"transport socket '{socket.Name}' ({typeUrl ?? "no typed_config"}) is not supported; use envoy.transport_sockets.tls with an UpstreamTlsContext, or raw_buffer");
         }
 
         var tlsContext = socket.TypedConfig is { } any ? XdsDecoder.Decode(UpstreamTlsContext.Parser, any.Value, $"cluster '{cluster}': {field}.typed_config") : new UpstreamTlsContext();
-        return new Builder(cluster, field + ".typed_config", context).Build(tlsContext);
+        return new Builder($"cluster '{cluster}'", field + ".typed_config", context).Build(tlsContext);
     }
 
-    private sealed class Builder(string cluster, string field, XdsTranslationContext context)
+    internal sealed class Builder(string owner, string field, XdsTranslationContext context)
     {
         private readonly List<SecretReference> _secrets = [];
         private readonly List<InlineSecret> _inline = [];
 
         public (TlsClientConfig, List<SecretReference>, List<InlineSecret>) Build(UpstreamTlsContext tls)
         {
-            var common = tls.CommonTlsContext ?? new CommonTlsContext();
+            var (config, secrets, inline) = Build(tls.CommonTlsContext ?? new CommonTlsContext());
+            return (config with { Sni = tls.Sni.Length > 0 ? tls.Sni : null }, secrets, inline);
+        }
+
+        /// <summary>
+        /// A <c>common_tls_context</c> in the terms of the proxy's client TLS (certificate, trusted CA, names, versions,
+        /// ALPN); the listeners' downstream TLS takes the same parts from it.
+        /// </summary>
+        public (TlsClientConfig, List<SecretReference>, List<InlineSecret>) Build(CommonTlsContext common)
+        {
             RejectUnsupported(common);
             var config = new TlsClientConfig
             {
-                Sni = tls.Sni.Length > 0 ? tls.Sni : null,
                 Alpn = new ConfigList<string>([.. common.AlpnProtocols]),
                 Versions = Versions(common.TlsParams),
             };
@@ -62,19 +70,19 @@ public static class UpstreamTlsTranslator
         {
             if (common.TlsParams is { } p && (p.CipherSuites.Count > 0 || p.EcdhCurves.Count > 0 || p.SignatureAlgorithms.Count > 0))
             {
-                throw Reject(cluster, field + ".common_tls_context.tls_params", "cipher_suites, ecdh_curves and signature_algorithms are not supported (the system TLS library's defaults apply); remove them");
+                throw Reject(owner, field + ".common_tls_context.tls_params", "cipher_suites, ecdh_curves and signature_algorithms are not supported (the system TLS library's defaults apply); remove them");
             }
 
 #pragma warning disable CS0612 // the deprecated provider fields still mean something the proxy cannot do
             if (common.TlsCertificateProviderInstance is not null || common.TlsCertificateCertificateProvider is not null || common.TlsCertificateCertificateProviderInstance is not null)
 #pragma warning restore CS0612
             {
-                throw Reject(cluster, field + ".common_tls_context", "certificate provider instances are not supported; give tls_certificates or tls_certificate_sds_secret_configs");
+                throw Reject(owner, field + ".common_tls_context", "certificate provider instances are not supported; give tls_certificates or tls_certificate_sds_secret_configs");
             }
 
             if (common.CustomHandshaker is not null)
             {
-                throw Reject(cluster, field + ".common_tls_context.custom_handshaker", "custom handshakers are not supported");
+                throw Reject(owner, field + ".common_tls_context.custom_handshaker", "custom handshakers are not supported");
             }
         }
 
@@ -92,7 +100,7 @@ public static class UpstreamTlsTranslator
             {
                 if (version is TlsParameters.Types.TlsProtocol.Tlsv10 or TlsParameters.Types.TlsProtocol.Tlsv11)
                 {
-                    throw Reject(cluster, field + ".common_tls_context.tls_params", $"{version} is not supported; the proxy speaks TLS 1.2 and 1.3 (use TLSv1_2 or TLSv1_3)");
+                    throw Reject(owner, field + ".common_tls_context.tls_params", $"{version} is not supported; the proxy speaks TLS 1.2 and 1.3 (use TLSv1_2 or TLSv1_3)");
                 }
             }
 
@@ -100,7 +108,7 @@ public static class UpstreamTlsTranslator
             var high = max == TlsParameters.Types.TlsProtocol.TlsAuto ? TlsParameters.Types.TlsProtocol.Tlsv13 : max;
             if (low > high)
             {
-                throw Reject(cluster, field + ".common_tls_context.tls_params", $"tls_minimum_protocol_version {min} is above tls_maximum_protocol_version {max}");
+                throw Reject(owner, field + ".common_tls_context.tls_params", $"tls_minimum_protocol_version {min} is above tls_maximum_protocol_version {max}");
             }
 
             var versions = SslProtocols.None;
@@ -122,7 +130,7 @@ public static class UpstreamTlsTranslator
             var where = field + ".common_tls_context";
             if (common.TlsCertificates.Count + common.TlsCertificateSdsSecretConfigs.Count > 1)
             {
-                throw Reject(cluster, where, "more than one client certificate is given; the proxy sends one (give one tls_certificates entry or one tls_certificate_sds_secret_configs entry)");
+                throw Reject(owner, where, "more than one client certificate is given; the proxy sends one (give one tls_certificates entry or one tls_certificate_sds_secret_configs entry)");
             }
 
             if (common.TlsCertificates.Count == 1)
@@ -131,12 +139,12 @@ public static class UpstreamTlsTranslator
                 where += ".tls_certificates[0]";
                 if (certificate.Pkcs12 is not null || certificate.PrivateKeyProvider is not null || certificate.WatchedDirectory is not null || certificate.Password is not null)
                 {
-                    throw Reject(cluster, where, "pkcs12, private_key_provider, watched_directory and password are not supported; give certificate_chain and private_key as PEM");
+                    throw Reject(owner, where, "pkcs12, private_key_provider, watched_directory and password are not supported; give certificate_chain and private_key as PEM");
                 }
 
                 if (certificate.CertificateChain is null || certificate.PrivateKey is null)
                 {
-                    throw Reject(cluster, where, "a client certificate needs both certificate_chain and private_key");
+                    throw Reject(owner, where, "a client certificate needs both certificate_chain and private_key");
                 }
 
                 var chain = Source(certificate.CertificateChain, where + ".certificate_chain");
@@ -188,13 +196,13 @@ public static class UpstreamTlsTranslator
                     where += ".combined_validation_context";
                     if (combined.ValidationContextSdsSecretConfig is null)
                     {
-                        throw Reject(cluster, where, "validation_context_sds_secret_config is required");
+                        throw Reject(owner, where, "validation_context_sds_secret_config is required");
                     }
 
                     config = ValidationContext(combined.DefaultValidationContext ?? new CertificateValidationContext(), config, where + ".default_validation_context", caFromSds: true);
                     return TrustFromSds(combined.ValidationContextSdsSecretConfig, config, where + ".validation_context_sds_secret_config");
                 default:
-                    throw Reject(cluster, where, "certificate provider instances are not supported for validation; give validation_context, validation_context_sds_secret_config or combined_validation_context");
+                    throw Reject(owner, where, "certificate provider instances are not supported for validation; give validation_context, validation_context_sds_secret_config or combined_validation_context");
             }
         }
 
@@ -214,18 +222,18 @@ public static class UpstreamTlsTranslator
         {
             if (validation.CaCertificateProviderInstance is not null || validation.WatchedDirectory is not null || validation.CustomValidatorConfig is not null)
             {
-                throw Reject(cluster, where, "ca_certificate_provider_instance, watched_directory and custom_validator_config are not supported; give trusted_ca");
+                throw Reject(owner, where, "ca_certificate_provider_instance, watched_directory and custom_validator_config are not supported; give trusted_ca");
             }
 
             if (validation.VerifyCertificateSpki.Count > 0 || validation.VerifyCertificateHash.Count > 0)
             {
-                throw Reject(cluster, where, "certificate pinning (verify_certificate_spki, verify_certificate_hash) is not supported; verify by trusted_ca and subject alt names");
+                throw Reject(owner, where, "certificate pinning (verify_certificate_spki, verify_certificate_hash) is not supported; verify by trusted_ca and subject alt names");
             }
 
             if (validation.Crl is not null || validation.RequireSignedCertificateTimestamp is true || validation.AllowExpiredCertificate
                 || validation.TrustChainVerification != CertificateValidationContext.Types.TrustChainVerification.VerifyTrustChain)
             {
-                throw Reject(cluster, where, "crl, require_signed_certificate_timestamp, allow_expired_certificate and ACCEPT_UNTRUSTED are not supported");
+                throw Reject(owner, where, "crl, require_signed_certificate_timestamp, allow_expired_certificate and ACCEPT_UNTRUSTED are not supported");
             }
 
             var names = new List<SubjectAltNameMatchConfig>();
@@ -238,7 +246,7 @@ public static class UpstreamTlsTranslator
                     SubjectAltNameMatcher.Types.SanType.Uri => SubjectAltNameType.Uri,
                     SubjectAltNameMatcher.Types.SanType.Email => SubjectAltNameType.Email,
                     SubjectAltNameMatcher.Types.SanType.IpAddress => SubjectAltNameType.IpAddress,
-                    _ => throw Reject(cluster, $"{where}.match_typed_subject_alt_names[{i}].san_type", $"{typed.SanType} is not supported; use DNS, URI, EMAIL or IP_ADDRESS"),
+                    _ => throw Reject(owner, $"{where}.match_typed_subject_alt_names[{i}].san_type", $"{typed.SanType} is not supported; use DNS, URI, EMAIL or IP_ADDRESS"),
                 };
                 names.Add(Matcher(typed.Matcher, type, $"{where}.match_typed_subject_alt_names[{i}].matcher"));
             }
@@ -276,7 +284,7 @@ public static class UpstreamTlsTranslator
 
             if (names.Count > 0)
             {
-                throw Reject(cluster, where, "subject alt names are checked only on a verified chain; give trusted_ca (or system_root_certs) too");
+                throw Reject(owner, where, "subject alt names are checked only on a verified chain; give trusted_ca (or system_root_certs) too");
             }
 
             return config with { InsecureSkipVerify = true }; // an empty validation context verifies nothing, as in Envoy
@@ -290,7 +298,7 @@ public static class UpstreamTlsTranslator
                 StringMatcher.MatchPatternOneofCase.Prefix => (SubjectAltNameMatchKind.Prefix, matcher.Prefix),
                 StringMatcher.MatchPatternOneofCase.Suffix => (SubjectAltNameMatchKind.Suffix, matcher.Suffix),
                 StringMatcher.MatchPatternOneofCase.Contains => (SubjectAltNameMatchKind.Contains, matcher.Contains),
-                _ => throw Reject(cluster, where, $"{matcher.MatchPatternCase} matching of subject alt names is not supported; use exact, prefix, suffix or contains"),
+                _ => throw Reject(owner, where, $"{matcher.MatchPatternCase} matching of subject alt names is not supported; use exact, prefix, suffix or contains"),
             };
             return new SubjectAltNameMatchConfig { Type = type, Kind = kind, Value = value, IgnoreCase = matcher.IgnoreCase };
         }
@@ -300,12 +308,12 @@ public static class UpstreamTlsTranslator
         {
             if (sds.Name.Length == 0)
             {
-                throw Reject(cluster, where + ".name", "an SDS secret needs a name");
+                throw Reject(owner, where + ".name", "an SDS secret needs a name");
             }
 
             if (sds.SdsConfig is null)
             {
-                throw Reject(cluster, where + ".sds_config", $"secret '{sds.Name}' has no sds_config (a static secret from a bootstrap), which the proxy does not have; send it over ADS (sds_config: {{ ads: {{}} }})");
+                throw Reject(owner, where + ".sds_config", $"secret '{sds.Name}' has no sds_config (a static secret from a bootstrap), which the proxy does not have; send it over ADS (sds_config: {{ ads: {{}} }})");
             }
 
             return sds.SdsConfig.ConfigSourceSpecifierCase is ConfigSource.ConfigSourceSpecifierOneofCase.Ads or ConfigSource.ConfigSourceSpecifierOneofCase.Self;
@@ -319,11 +327,11 @@ public static class UpstreamTlsTranslator
         {
             if (sds.Name != expected)
             {
-                throw Reject(cluster, where, $"secret '{sds.Name}' comes from an SDS server other than the ADS stream, which the proxy does not reach; only istio-agent's '{expected}' ({what}) is taken from mesh.identity, other secrets must come over ADS (sds_config: {{ ads: {{}} }})");
+                throw Reject(owner, where, $"secret '{sds.Name}' comes from an SDS server other than the ADS stream, which the proxy does not reach; only istio-agent's '{expected}' ({what}) is taken from mesh.identity, other secrets must come over ADS (sds_config: {{ ads: {{}} }})");
             }
 
             return context.MeshIdentity
-                ?? throw Reject(cluster, where, $"secret '{sds.Name}' ({what}) comes from istio-agent's SDS socket; the proxy takes it from its mesh identity, so configure mesh.identity (cert, key, ca), or send the secret over ADS");
+                ?? throw Reject(owner, where, $"secret '{sds.Name}' ({what}) comes from istio-agent's SDS socket; the proxy takes it from its mesh identity, so configure mesh.identity (cert, key, ca), or send the secret over ADS");
         }
 
         /// <summary>A DataSource as a file path or PEM text.</summary>
@@ -332,7 +340,7 @@ public static class UpstreamTlsTranslator
             DataSource.SpecifierOneofCase.Filename => (source.Filename, null),
             DataSource.SpecifierOneofCase.InlineBytes => (null, Encoding.UTF8.GetString(source.InlineBytes.Span)),
             DataSource.SpecifierOneofCase.InlineString => (null, source.InlineString),
-            _ => throw Reject(cluster, where, "only filename, inline_bytes and inline_string are supported"),
+            _ => throw Reject(owner, where, "only filename, inline_bytes and inline_string are supported"),
         };
 
         private string ReadFile(string path, string where)
@@ -343,7 +351,7 @@ public static class UpstreamTlsTranslator
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                throw Reject(cluster, where, $"the file {path} cannot be read; check that it exists and the proxy may read it");
+                throw Reject(owner, where, $"the file {path} cannot be read; check that it exists and the proxy may read it");
             }
         }
 
@@ -354,5 +362,5 @@ public static class UpstreamTlsTranslator
         }
     }
 
-    private static XdsRejectedException Reject(string cluster, string field, string why) => ClusterTranslator.Reject(cluster, field, why);
+    private static XdsRejectedException Reject(string owner, string field, string why) => new($"{owner}: {field}: {why}");
 }

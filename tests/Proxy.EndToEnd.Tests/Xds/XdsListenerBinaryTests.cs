@@ -69,11 +69,11 @@ public class XdsListenerBinaryTests
         Assert.Equal(("r2", nonce), (nack.VersionInfo, nack.ResponseNonce));
         Assert.Equal("route_configuration 'web-routes': virtual_hosts[0] 'all': routes[0]: route.cluster_header: choosing the cluster per request is not supported; use cluster or weighted_clusters", nack.ErrorDetail.Message);
         var original = HttpListener("web", webPort, "web-routes");
-        original.UseOriginalDst = true;
+        original.Transparent = true;
         await session.SendAsync(XdsTypeUrls.Listener, "l2", original);
         var ldsNack = await session.NextRequestAsync(XdsTypeUrls.Listener);
         Assert.Equal("l1", ldsNack.VersionInfo);
-        Assert.Equal("listener 'web': use_original_dst: handing connections to the listener of their original destination is not supported yet", ldsNack.ErrorDetail.Message);
+        Assert.Equal("listener 'web': transparent: transparent (TPROXY) sockets are not supported; the proxy takes redirected connections (proxy init) on ordinary listeners", ldsNack.ErrorDetail.Message);
         Assert.Equal("200 hello from b", await Get());
         Assert.Contains("hello from b", await RequestAsync(socket));
 
@@ -89,7 +89,7 @@ public class XdsListenerBinaryTests
         var failure = active.GetProperty("error_state");
         Assert.Equal("l2", failure.GetProperty("version_info").GetString());
         Assert.Equal(ldsNack.ErrorDetail.Message, failure.GetProperty("details").GetString());
-        Assert.True(failure.GetProperty("failed_configuration").GetProperty("use_original_dst").GetBoolean());
+        Assert.True(failure.GetProperty("failed_configuration").GetProperty("transparent").GetBoolean());
         var routes = Find(dump, "type.googleapis.com/envoy.admin.v3.RoutesConfigDump").GetProperty("dynamic_route_configs")[0];
         Assert.Equal("r2", routes.GetProperty("version_info").GetString());
         Assert.Equal("web-routes", routes.GetProperty("route_config").GetProperty("name").GetString());

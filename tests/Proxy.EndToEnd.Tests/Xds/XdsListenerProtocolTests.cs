@@ -153,17 +153,17 @@ public class XdsListenerProtocolTests
         Assert.StartsWith("route_configuration 'web-routes': virtual_hosts[0] 'all': routes[0]: route.hash_policy: ", nack.ErrorDetail.Message);
         Assert.Equal("200 hello from a", await GetAsync(client, proxy.Listener("web")));
 
-        // A bad listener too: two filter chains.
+        // A bad listener too: two filter chains with the same match (the second could never be chosen).
         var twoChains = HttpListener("web", 0, "web-routes");
         twoChains.FilterChains.Add(twoChains.FilterChains[0].Clone());
         var ldsNonce = await session.SendAsync(XdsTypeUrls.Listener, "l2", twoChains);
         var ldsNack = await session.NextRequestAsync(XdsTypeUrls.Listener);
         Assert.Equal(("l1", ldsNonce), (ldsNack.VersionInfo, ldsNack.ResponseNonce));
-        Assert.Equal("listener 'web': filter_chains: 2 filter chains (default_filter_chain included) need filter_chain_match to choose between them, which is not supported yet; send one filter chain per listener", ldsNack.ErrorDetail.Message);
+        Assert.Equal("listener 'web': filter_chains[1].filter_chain_match: the same as filter_chains[0]'s, so no connection could reach it; give each chain its own match", ldsNack.ErrorDetail.Message);
         Assert.Equal("200 hello from a", await GetAsync(client, proxy.Listener("web")));
         var dump = await proxy.Admin.GetAsync("/config_dump");
         Assert.Contains("\"error_state\"", dump.Body);
-        Assert.Contains("\"details\": \"listener 'web': filter_chains: 2 filter chains", dump.Body);
+        Assert.Contains("\"details\": \"listener 'web': filter_chains[1].filter_chain_match: the same as", dump.Body);
         var metrics = await proxy.Admin.MetricsAsync();
         Assert.Equal(1, metrics.Value("proxy_xds_updates_total{type=\"rds\",result=\"rejected\"}"));
         Assert.Equal(1, metrics.Value("proxy_xds_updates_total{type=\"lds\",result=\"rejected\"}"));
