@@ -191,6 +191,16 @@ class Peers:
         inst.log_path = os.path.join(d, "proxy.log")
         return inst
 
+    def proxy_binary_exists(self):
+        return os.path.exists(os.path.join(self.repo, "artifacts", "publish", "proxy"))
+
+    def start_nginx_config(self, name, template, values):
+        """nginx as a proxy with a scenario config (values without DIR); the caller sets http_port and checks readiness."""
+        d, proc = self._nginx(name, template, values)
+        inst = Instance(name, proc)
+        inst.log_path = os.path.join(d, "error.log")
+        return inst
+
     def start_haproxy_config(self, name, template, values, prefix=()):
         """HAProxy with a scenario config (values without DIR); prefix runs it elsewhere (`ip netns exec NS`)."""
         d = self._dir(name)
