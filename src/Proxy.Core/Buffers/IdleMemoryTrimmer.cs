@@ -32,6 +32,9 @@ public static class IdleMemoryTrimmer
     // What an idle HTTP/2 stream holds with its header lists and body state, roughly: only to weigh a collection.
     private const long StreamBytes = 4 * 1024;
 
+    // What a pooled socket sender holds (a SocketAsyncEventArgs and its buffer list): only to weigh a collection.
+    private const long SenderBytes = 512;
+
     private static Timer? s_timer;
     private static long s_allocatedAtLastTick;
     private static long s_allocatedAtLastCollection;
@@ -60,7 +63,8 @@ public static class IdleMemoryTrimmer
 
     private static void Tick()
     {
-        s_droppedSinceCollection += BlockMemoryPool.Shared.TrimIdle() + (long)Http2StreamPool.TrimIdle() * StreamBytes;
+        s_droppedSinceCollection += BlockMemoryPool.Shared.TrimIdle() + (long)Http2StreamPool.TrimIdle() * StreamBytes
+            + (long)Transport.SocketSenderPool.TrimIdle() * SenderBytes;
         long allocated = GC.GetTotalAllocatedBytes(precise: false);
         int collections = GC.CollectionCount(0);
         if (collections != s_collectionsAtLastTick)

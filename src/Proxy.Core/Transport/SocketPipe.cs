@@ -29,7 +29,6 @@ public sealed class SocketPipe : IDuplexPipe, IDisposable
     private readonly Pipe _receive;
     private readonly Pipe _send;
     private readonly SocketInput _input;
-    private readonly SocketSender _sender = new();
     private readonly Task _sendLoop;
     private int _disposed;
     private int _closeState; // bit 1: Close asked for, bit 2: receive loop ended; the second to arrive closes the socket
@@ -162,7 +161,20 @@ public sealed class SocketPipe : IDuplexPipe, IDisposable
                 {
                     if (!buffer.IsEmpty)
                     {
-                        await _sender.SendAsync(Socket, buffer).ConfigureAwait(false);
+                        // A sender for this send only: a connection waiting for its next request keeps none. One whose
+                        // send failed is not reused.
+                        SocketSender sender = SocketSenderPool.Rent();
+                        try
+                        {
+                            await sender.SendAsync(Socket, buffer).ConfigureAwait(false);
+                        }
+                        catch
+                        {
+                            sender.Dispose();
+                            throw;
+                        }
+
+                        SocketSenderPool.Return(sender);
                     }
                     else if (result.IsCompleted)
                     {

@@ -58,7 +58,7 @@ public class IdleConnectionFootprintTests(ITestOutputHelper output)
 
             // A waiting connection holds no pool block: N connections that each read a request and wrote a response
             // needed a few blocks at a time, never one each.
-            Assert.True(poolGrowth <= 8 * BlockMemoryPool.BlockSize, $"the buffer pool grew by {poolGrowth} bytes for {Connections} idle connections");
+            Assert.True(poolGrowth <= 32 * BlockMemoryPool.BlockSize, $"the buffer pool grew by {poolGrowth} bytes for {Connections} idle connections");
 
             // And every one of them still answers.
             foreach (var socket in idle.Take(5))
@@ -70,6 +70,9 @@ public class IdleConnectionFootprintTests(ITestOutputHelper output)
         {
             Close(idle);
         }
+
+        await Task.Delay(1000);
+        output.WriteLine($"after closing: {(LiveBytes() - before) / Connections} live bytes per closed connection left");
     }
 
     private static long LiveBytes()
