@@ -51,6 +51,8 @@ def parse_args(argv):
                    help="startup|tcp|http1 (all HTTP/1.1 scenarios)|http1-small|http1-1m|churn|latency|syscalls|idleconns|http2|mtls|mesh; repeatable or comma-separated")
     p.add_argument("--rate", type=int, default=2000, help="requests/s for the open-model latency run (default 2000)")
     p.add_argument("--bulk-mib", type=int, default=1024, help="size of the TCP bulk file (default 1024 MiB)")
+    p.add_argument("--proxy-before", metavar="BINARY",
+                   help="an earlier build of the proxy, measured beside the current one in the idleconns scenario")
     p.add_argument("--out", default=os.path.join(REPO, "results"), help="output directory (default results/)")
     p.add_argument("--keep-work", action="store_true", help="keep the temp dir with configs and peer logs")
     a = p.parse_args(argv)

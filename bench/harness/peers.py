@@ -180,9 +180,9 @@ class Peers:
 
     # ---- HTTP/2 and mTLS scenarios: configs with several listeners, readiness checked by the caller
 
-    def start_proxy_config(self, name, template, values):
-        """This proxy with a scenario config; values gets ADMIN_PORT. Returns (Instance, work dir)."""
-        binary = os.path.join(self.repo, "artifacts", "publish", "proxy")
+    def start_proxy_config(self, name, template, values, binary=None):
+        """This proxy (or another build of it) with a scenario config; values gets ADMIN_PORT. Returns an Instance."""
+        binary = binary or os.path.join(self.repo, "artifacts", "publish", "proxy")
         (admin_port,) = procs.free_ports(1)
         d = self._dir(name)
         conf = self._render(template, os.path.join(d, "proxy.yaml"), dict(values, ADMIN_PORT=admin_port))

@@ -178,6 +178,8 @@ def _idleconns(block):
                 row += ["n/a"] * 4
                 continue
             failed = f" ({p['failed']} failed)" if p.get("failed") else ""
+            if p.get("open") is not None and p["open"] + p.get("failed", 0) != n:
+                failed += f" ({p['open']:,} connections)"
             row += [_f(_mib(p.get("rss_kib")), "{:.1f}"), _f(p.get("per_conn_kib"), "{:.2f}") + failed,
                     _f(p.get("upstream_held"), "{:g}", "-"), p.get("alive_after_wait", "-")]
         after, idle = r.get("after_rss_kib"), r.get("idle_rss_kib")

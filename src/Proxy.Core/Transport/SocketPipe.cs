@@ -30,6 +30,7 @@ public sealed class SocketPipe : IDuplexPipe, IDisposable
     private readonly Pipe _send;
     private readonly SocketInput _input;
     private readonly Task _sendLoop;
+    private static long s_ended; // receive loops that ended: connections gone, for the idle trimmer
     private int _disposed;
     private int _closeState; // bit 1: Close asked for, bit 2: receive loop ended; the second to arrive closes the socket
 
@@ -42,6 +43,12 @@ public sealed class SocketPipe : IDuplexPipe, IDisposable
         _sendLoop = SendLoopAsync();
         _ = ReceiveLoopAsync();
     }
+
+    /// <summary>
+    /// Connections (listeners' and connectors') whose receive side has ended since the start: what they kept is garbage
+    /// now, which <see cref="Buffers.IdleMemoryTrimmer"/> weighs when it decides to collect.
+    /// </summary>
+    public static long EndedConnections => Interlocked.Read(ref s_ended);
 
     /// <summary>Starts both loops over <paramref name="socket"/>, which must be connected.</summary>
     public static SocketPipe Create(Socket socket, PipeOptions sendOptions, PipeOptions receiveOptions) =>
@@ -133,6 +140,7 @@ public sealed class SocketPipe : IDuplexPipe, IDisposable
         }
         finally
         {
+            Interlocked.Increment(ref s_ended);
             ShutdownReceive();
             writer.Complete(error);
             if ((Interlocked.Or(ref _closeState, 2) & 1) != 0)
