@@ -7,7 +7,8 @@
 #
 #   ./run-bench.sh                 full run (3 rounds, 10 s per run)
 #   ./run-bench.sh --smoke         1 round, 2 s per run (CI; a few minutes at most)
-#   ./run-bench.sh --rounds N --duration S --only tcp|http1|startup|http2|mtls|mesh (comma-separated)
+#   ./run-bench.sh --rounds N --duration S --only tcp|http1|startup|idleconns|http2|mtls|mesh (comma-separated)
+#   ./run-bench.sh --no-build --only idleconns --proxy-before OLD_BINARY   (RSS per idle connection, old beside new)
 #   ./run-bench.sh --no-build ...  skip setup, publish and the YARP build (harness work)
 #
 # Results: results/bench-<timestamp>.md, .json and .svg; the Markdown is also printed.

@@ -180,15 +180,25 @@ class Peers:
 
     # ---- HTTP/2 and mTLS scenarios: configs with several listeners, readiness checked by the caller
 
-    def start_proxy_config(self, name, template, values):
-        """This proxy with a scenario config; values gets ADMIN_PORT. Returns (Instance, work dir)."""
-        binary = os.path.join(self.repo, "artifacts", "publish", "proxy")
+    def start_proxy_config(self, name, template, values, binary=None):
+        """This proxy (or another build of it) with a scenario config; values gets ADMIN_PORT. Returns an Instance."""
+        binary = binary or os.path.join(self.repo, "artifacts", "publish", "proxy")
         (admin_port,) = procs.free_ports(1)
         d = self._dir(name)
         conf = self._render(template, os.path.join(d, "proxy.yaml"), dict(values, ADMIN_PORT=admin_port))
         proc = self.registry.start([binary, "run", "--config", conf], os.path.join(d, "proxy.log"))
         inst = Instance(name, proc, admin_port=admin_port)
         inst.log_path = os.path.join(d, "proxy.log")
+        return inst
+
+    def proxy_binary_exists(self):
+        return os.path.exists(os.path.join(self.repo, "artifacts", "publish", "proxy"))
+
+    def start_nginx_config(self, name, template, values):
+        """nginx as a proxy with a scenario config (values without DIR); the caller sets http_port and checks readiness."""
+        d, proc = self._nginx(name, template, values)
+        inst = Instance(name, proc)
+        inst.log_path = os.path.join(d, "error.log")
         return inst
 
     def start_haproxy_config(self, name, template, values, prefix=()):

@@ -118,6 +118,7 @@ def markdown(res):
                 _table(["target", "MiB/s", "vs direct", "vs HAProxy", "target CPU s/GiB"], rows), ""]
 
     out += _syscalls(res.get("syscalls") or {})
+    out += _idleconns(res.get("idleconns") or {})
     out += _http2(res.get("http2") or {}, settings)
     out += _mtls(res.get("mtls") or {}, settings)
     out += _mesh(res.get("mesh") or {}, settings)
@@ -142,6 +143,49 @@ def _syscalls(block):
         top = ", ".join(f"{name} {per:.2f}" for name, per in r["top"])
         rows.append([r["label"], f"{r['per_request']:.2f}", top])
     return out + [_table(["target", "syscalls per request", "most frequent, per request"], rows), ""]
+
+
+def _idleconns(block):
+    if not block:
+        return []
+    counts = block.get("counts", [])
+    out = ["## Memory per idle keep-alive connection", "",
+           f"A fresh process of each target; N client connections ({', '.join(f'{n:,}' for n in counts)}) each make one "
+           f"keep-alive `GET /` ({block.get('batch')} in flight at a time), read the 1 KiB answer and stay open; "
+           f"{block.get('settle_s')} s later RSS is read. **KiB/conn** is (RSS with N idle - RSS idle) / N, summed over "
+           "every process of the target; **upstream held** the target's established connections to the backend "
+           "meanwhile (ss); **alive** the sampled connections that still answered a second request after the wait. "
+           f"**after close** is RSS {block.get('after_s')} s after the target's last connections closed, against its "
+           "idle RSS (issue 18: back within 10 MB). Target: at most 4 KB per connection.", ""]
+    if block.get("unavailable"):
+        return out + [block["unavailable"], ""]
+    if block.get("note"):
+        out += [block["note"], ""]
+    header = ["target", "idle RSS MiB"]
+    for n in counts:
+        header += [f"{n:,}: RSS MiB", f"{n:,}: KiB/conn", f"{n:,}: upstream held", f"{n:,}: alive"]
+    header += ["after close MiB (vs idle)"]
+    rows = []
+    for r in block.get("rows", []):
+        if "unavailable" in r:
+            rows.append([r["label"], r["unavailable"]] + [""] * (len(header) - 2))
+            continue
+        row = [r["label"], _f(_mib(r.get("idle_rss_kib")), "{:.1f}")]
+        points = {p["connections"]: p for p in r.get("points", [])}
+        for n in counts:
+            p = points.get(n)
+            if p is None:
+                row += ["n/a"] * 4
+                continue
+            failed = f" ({p['failed']} failed)" if p.get("failed") else ""
+            if p.get("open") is not None and p["open"] + p.get("failed", 0) != n:
+                failed += f" ({p['open']:,} connections)"
+            row += [_f(_mib(p.get("rss_kib")), "{:.1f}"), _f(p.get("per_conn_kib"), "{:.2f}") + failed,
+                    _f(p.get("upstream_held"), "{:g}", "-"), p.get("alive_after_wait", "-")]
+        after, idle = r.get("after_rss_kib"), r.get("idle_rss_kib")
+        row.append(f"{_f(_mib(after), '{:.1f}')} ({_f(_mib(after - idle) if after is not None and idle is not None else None, '{:+.1f}')})")
+        rows.append(row)
+    return out + [_table(header, rows), ""]
 
 
 def _http2(block, settings):

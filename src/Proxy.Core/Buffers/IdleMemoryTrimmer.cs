@@ -5,8 +5,8 @@ namespace Proxy.Buffers;
 /// <summary>
 /// Gives memory back after a burst. Every <see cref="Period"/> it lets go of the pool blocks that stayed idle for the
 /// whole period (<see cref="BlockMemoryPool.TrimIdle"/>), and when the process has gone quiet (it allocated
-/// little since the last look) with enough garbage or dropped blocks behind it, runs one full, compacting collection
-/// that returns the freed memory to the operating system.
+/// little since the last look) with enough garbage, dropped blocks or closed connections behind it, runs one full,
+/// compacting collection that returns the freed memory to the operating system.
 /// </summary>
 /// <remarks>
 /// Why a collection is induced: the proxy allocates nothing per request, so an idle or steadily loaded process never
@@ -32,11 +32,19 @@ public static class IdleMemoryTrimmer
     // What an idle HTTP/2 stream holds with its header lists and body state, roughly: only to weigh a collection.
     private const long StreamBytes = 4 * 1024;
 
+    // What an idle keep-alive connection keeps alive, roughly (docs/benchmarks.md, "Memory per idle keep-alive
+    // connection"): only to weigh a collection once connections have closed.
+    private const long ConnectionBytes = 4 * 1024;
+
+    // What a pooled socket sender holds (a SocketAsyncEventArgs and its buffer list): only to weigh a collection.
+    private const long SenderBytes = 512;
+
     private static Timer? s_timer;
     private static long s_allocatedAtLastTick;
     private static long s_allocatedAtLastCollection;
     private static int s_collectionsAtLastTick;
     private static long s_droppedSinceCollection;
+    private static long s_endedAtLastTick;
     private static long s_induced;
 
     /// <summary>Collections this trimmer induced (a counter for /metrics).</summary>
@@ -54,13 +62,22 @@ public static class IdleMemoryTrimmer
 
         s_allocatedAtLastTick = GC.GetTotalAllocatedBytes(precise: false);
         s_allocatedAtLastCollection = s_allocatedAtLastTick;
+        s_endedAtLastTick = Transport.SocketPipe.EndedConnections;
         s_collectionsAtLastTick = GC.CollectionCount(0);
         timer.Change(Period, Period);
     }
 
     private static void Tick()
     {
-        s_droppedSinceCollection += BlockMemoryPool.Shared.TrimIdle() + (long)Http2StreamPool.TrimIdle() * StreamBytes;
+        s_droppedSinceCollection += BlockMemoryPool.Shared.TrimIdle() + (long)Http2StreamPool.TrimIdle() * StreamBytes
+            + (long)Transport.SocketSenderPool.TrimIdle() * SenderBytes;
+
+        // Connections that closed left their objects behind as garbage, allocated before the last collection: 10,000
+        // idle connections collected while open (the process was quiet) and closed afterwards left 50 MiB that no
+        // allocation would ever collect (docs/benchmarks.md, "Memory per idle keep-alive connection").
+        long ended = Transport.SocketPipe.EndedConnections;
+        s_droppedSinceCollection += (ended - s_endedAtLastTick) * ConnectionBytes;
+        s_endedAtLastTick = ended;
         long allocated = GC.GetTotalAllocatedBytes(precise: false);
         int collections = GC.CollectionCount(0);
         if (collections != s_collectionsAtLastTick)

@@ -29,8 +29,8 @@ public sealed class SocketPipe : IDuplexPipe, IDisposable
     private readonly Pipe _receive;
     private readonly Pipe _send;
     private readonly SocketInput _input;
-    private readonly SocketSender _sender = new();
     private readonly Task _sendLoop;
+    private static long s_ended; // receive loops that ended: connections gone, for the idle trimmer
     private int _disposed;
     private int _closeState; // bit 1: Close asked for, bit 2: receive loop ended; the second to arrive closes the socket
 
@@ -43,6 +43,12 @@ public sealed class SocketPipe : IDuplexPipe, IDisposable
         _sendLoop = SendLoopAsync();
         _ = ReceiveLoopAsync();
     }
+
+    /// <summary>
+    /// Connections (listeners' and connectors') whose receive side has ended since the start: what they kept is garbage
+    /// now, which <see cref="Buffers.IdleMemoryTrimmer"/> weighs when it decides to collect.
+    /// </summary>
+    public static long EndedConnections => Interlocked.Read(ref s_ended);
 
     /// <summary>Starts both loops over <paramref name="socket"/>, which must be connected.</summary>
     public static SocketPipe Create(Socket socket, PipeOptions sendOptions, PipeOptions receiveOptions) =>
@@ -134,6 +140,7 @@ public sealed class SocketPipe : IDuplexPipe, IDisposable
         }
         finally
         {
+            Interlocked.Increment(ref s_ended);
             ShutdownReceive();
             writer.Complete(error);
             if ((Interlocked.Or(ref _closeState, 2) & 1) != 0)
@@ -162,7 +169,20 @@ public sealed class SocketPipe : IDuplexPipe, IDisposable
                 {
                     if (!buffer.IsEmpty)
                     {
-                        await _sender.SendAsync(Socket, buffer).ConfigureAwait(false);
+                        // A sender for this send only: a connection waiting for its next request keeps none. One whose
+                        // send failed is not reused.
+                        SocketSender sender = SocketSenderPool.Rent();
+                        try
+                        {
+                            await sender.SendAsync(Socket, buffer).ConfigureAwait(false);
+                        }
+                        catch
+                        {
+                            sender.Dispose();
+                            throw;
+                        }
+
+                        SocketSenderPool.Return(sender);
                     }
                     else if (result.IsCompleted)
                     {

@@ -59,6 +59,20 @@ internal sealed class SocketSender : SocketAsyncEventArgs, IValueTaskSource<int>
         return new ValueTask<int>(this, _completion.Version);
     }
 
+    /// <summary>Drops the last send's buffers (a pooled sender must not keep blocks alive); see <see cref="SocketSenderPool"/>.</summary>
+    public void Reset()
+    {
+        if (BufferList is not null)
+        {
+            BufferList = null;
+            _segments.Clear();
+        }
+        else
+        {
+            SetBuffer(Memory<byte>.Empty);
+        }
+    }
+
     protected override void OnCompleted(SocketAsyncEventArgs e)
     {
         if (SocketError == SocketError.Success)
