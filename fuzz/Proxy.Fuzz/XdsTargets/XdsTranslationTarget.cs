@@ -52,8 +52,8 @@ public static class XdsTranslationTarget
                 CheckEndpoints(endpoints);
                 break;
             case TranslatedListener listener:
-                var again = (TranslatedListener)second!;
-                FuzzFinding.Check(listener.Config.Equals(again.Config) && listener.Chains.Count == again.Chains.Count, "the same Listener translated to two configurations");
+                var secondListener = (TranslatedListener)second!;
+                FuzzFinding.Check(listener.Config.Equals(secondListener.Config) && listener.Chains.Count == secondListener.Chains.Count, "the same Listener translated to two configurations");
                 foreach (TranslatedChain chain in listener.Chains)
                 {
                     if (chain.InlineRoutes is { } inline)
