@@ -25,10 +25,7 @@ public sealed partial class AdsClient
             var all = update.Merge(_store.Clusters.Values.Select(static c => c.Resource), static c => c.Name);
             candidate = _store.TranslateClusters(all, response.SystemVersionInfo, now);
             update.Stamp(candidate, static (c, version) => c with { Version = version });
-            if (!_config.Endpoints && candidate.Values.FirstOrDefault(static c => c.Translated.EdsServiceName is not null) is { } eds)
-            {
-                throw ClusterTranslator.Reject(eds.Resource.Name, "type", "an EDS cluster needs endpoints from the server, and xds.resources does not take them; add endpoints to xds.resources or send a STATIC cluster");
-            }
+            RejectEdsWithoutEndpoints(candidate);
 
             error = await _apply(_store.Configs(candidate)).ConfigureAwait(false);
         }

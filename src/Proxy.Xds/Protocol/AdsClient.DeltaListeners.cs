@@ -30,10 +30,7 @@ public sealed partial class AdsClient
                 var all = update.Merge(store.Listeners.Values.Select(static l => l.Resource), static l => l.Name);
                 candidate = store.TranslateListeners(all, response.SystemVersionInfo, now);
                 update.Stamp(candidate, static (l, version) => l with { Version = version });
-                if (!_config.Routes && candidate.Values.FirstOrDefault(static l => l.Translated.RouteConfigName is not null) is { } rds)
-                {
-                    throw new XdsRejectedException($"listener '{rds.Resource.Name}': http_connection_manager.rds: its routes come over RDS, and xds.resources does not take routes; add routes to xds.resources or send route_config inline");
-                }
+                RejectRdsWithoutRoutes(candidate);
 
                 error = await Apply(store.Configs(candidate)).ConfigureAwait(false);
             }

@@ -62,11 +62,7 @@ public sealed partial class AdsClient
             try
             {
                 candidate = store.TranslateListeners(Unpack(response, Listener.Parser), response.VersionInfo, now);
-                if (!_config.Routes && candidate.Values.FirstOrDefault(static l => l.Translated.RouteConfigName is not null) is { } rds)
-                {
-                    // Without RDS such a listener would warm for ever: say so rather than never bind it.
-                    throw new XdsRejectedException($"listener '{rds.Resource.Name}': http_connection_manager.rds: its routes come over RDS, and xds.resources does not take routes; add routes to xds.resources or send route_config inline");
-                }
+                RejectRdsWithoutRoutes(candidate);
 
                 error = await Apply(store.Configs(candidate)).ConfigureAwait(false);
             }
@@ -138,6 +134,15 @@ public sealed partial class AdsClient
         finally
         {
             _listenerGate.Release();
+        }
+    }
+
+    /// <summary>Without RDS a listener whose routes come over RDS would warm for ever: say so rather than never bind it.</summary>
+    private void RejectRdsWithoutRoutes(Dictionary<string, AcceptedListener> candidate)
+    {
+        if (!_config.Routes && candidate.Values.FirstOrDefault(static l => l.Translated.RouteConfigName is not null) is { } rds)
+        {
+            throw new XdsRejectedException($"listener '{rds.Resource.Name}': http_connection_manager.rds: its routes come over RDS, and xds.resources does not take routes; add routes to xds.resources or send route_config inline");
         }
     }
 

@@ -173,11 +173,7 @@ public sealed partial class AdsClient : IAsyncDisposable
         try
         {
             candidate = _store.TranslateClusters(Unpack(response, XdsCluster.Parser), response.VersionInfo, now);
-            if (!_config.Endpoints && candidate.Values.FirstOrDefault(static c => c.Translated.EdsServiceName is not null) is { } eds)
-            {
-                // Without EDS such a cluster would never get an endpoint: say so rather than serve 503s silently.
-                throw ClusterTranslator.Reject(eds.Resource.Name, "type", "an EDS cluster needs endpoints from the server, and xds.resources does not take them; add endpoints to xds.resources or send a STATIC cluster");
-            }
+            RejectEdsWithoutEndpoints(candidate);
 
             error = await _apply(_store.Configs(candidate)).ConfigureAwait(false);
         }
@@ -246,6 +242,15 @@ public sealed partial class AdsClient : IAsyncDisposable
         _metrics.Rejected(XdsTypeUrls.ShortName(state.TypeUrl));
         _log.Warn("xDS update rejected; the previous version keeps serving", ("type", XdsTypeUrls.ShortName(state.TypeUrl)), ("version", response.VersionInfo), ("kept_version", state.Version), ("error", error));
         await stream.NackAsync(state, response, error).ConfigureAwait(false);
+    }
+
+    /// <summary>Without EDS an EDS cluster would never get an endpoint: say so rather than serve 503s silently.</summary>
+    private void RejectEdsWithoutEndpoints(Dictionary<string, AcceptedCluster> candidate)
+    {
+        if (!_config.Endpoints && candidate.Values.FirstOrDefault(static c => c.Translated.EdsServiceName is not null) is { } eds)
+        {
+            throw ClusterTranslator.Reject(eds.Resource.Name, "type", "an EDS cluster needs endpoints from the server, and xds.resources does not take them; add endpoints to xds.resources or send a STATIC cluster");
+        }
     }
 
     /// <summary>The resources of a response as <typeparamref name="T"/>, unwrapping <c>Resource</c> envelopes.</summary>
