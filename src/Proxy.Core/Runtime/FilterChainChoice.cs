@@ -14,26 +14,28 @@ public static class FilterChainChoice
 {
     /// <summary>
     /// The listener that serves a connection accepted by <paramref name="accepting"/>: after the use_original_dst
-    /// hand-off, the chosen filter chain of the listener it went to; null to close it (counted).
+    /// hand-off, the chosen filter chain of the listener it went to; null to close it (counted). With it, the
+    /// destination the choice was made on (the original one behind interception), when one was read.
     /// </summary>
-    public static async ValueTask<ListenerRuntime?> ResolveAsync(ProxySnapshot snapshot, ListenerRuntime accepting, PipeReader input, Socket socket)
+    public static async ValueTask<(ListenerRuntime? Listener, IPEndPoint? Destination)> ResolveAsync(ProxySnapshot snapshot, ListenerRuntime accepting, PipeReader input, Socket socket)
     {
         var (listener, destination) = accepting.Config.UseOriginalDestination ? HandOff(snapshot, accepting, socket) : (accepting, null);
         if (listener.Chains is not { } chains)
         {
-            return listener;
+            return (listener, destination);
         }
 
         listener.Metrics.Opened.Increment();
         try
         {
+            destination ??= Destination(listener.Config, socket);
             if (await ChooseAsync(listener, chains, input, socket, destination).ConfigureAwait(false) is { } chosen)
             {
-                return chosen;
+                return (chosen, destination);
             }
 
             listener.Metrics.NoFilterChain.Increment();
-            return null;
+            return (null, destination);
         }
         finally
         {
