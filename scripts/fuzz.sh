@@ -104,10 +104,12 @@ run_target() {
 
   # AFL_SKIP_BIN_CHECK: the program is dotnet, not an AFL-compiled binary. AFL_NO_AFFINITY: the machine is shared,
   # no core is ours to pin. AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES: core dumps go wherever the host sends them.
+  # DOTNET_PROCESSOR_COUNT=1: one afl-fuzz is one core, and the harness then keeps its thread pool to one thread, so
+  # an async target runs in a repeatable order (Program.cs).
   local -a args=(-i "$input" -o "$out" -m none -t "$timeout" -V "$duration")
   [ -n "$dict" ] && args+=(-x "$dict")
   set +e
-  AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
+  DOTNET_PROCESSOR_COUNT=1 AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
     AFL_FORKSRV_INIT_TMOUT=60000 AFL_FAST_CAL=1 AFL_BENCH_UNTIL_CRASH=${STOP_ON_CRASH:-} \
     afl-fuzz "${args[@]}" -- dotnet "$bin/Proxy.Fuzz.dll" "$name" > "$log" 2>&1
   local status=$?
