@@ -66,6 +66,18 @@ public sealed class HttpRouting(RouteTable table, RouteRuntime[] actions, Http1L
 
     public Observability.Metrics.Counter RateLimited { get; init; } = new();
 
+    /// <summary>The listener's HTTP RBAC policy sets, in order (<see cref="Filters.Rbac.RbacFilter"/>).</summary>
+    public IReadOnlyList<Filters.Rbac.RbacEngine> Rbac { get; init; } = [];
+
+    /// <summary>Requests the listener's RBAC refused.</summary>
+    public Observability.Metrics.Counter RbacDenied { get; init; } = new();
+
+    /// <summary>The listener-wide fault, for requests whose route has none; null for none.</summary>
+    public Resilience.FaultInjector? Fault { get; init; }
+
+    /// <summary>The header conditions of <see cref="Fault"/>.</summary>
+    internal HeaderMatcher[] FaultHeaders { get; init; } = [];
+
     /// <summary>The listener's HTTP filters, run between routing and the router for every request.</summary>
     public Filters.HttpFilterChain Filters { get; internal set; } = Proxy.Filters.HttpFilterChain.Empty;
 

@@ -352,6 +352,10 @@ public static class SnapshotCompiler
         {
             RateLimit = listener.RateLimit is { } rateLimit ? TokenBucket.FromConfig(rateLimit) : null,
             RateLimited = metrics.Resilience.RateLimited.WithLabels(listener.Name, "-"),
+            Rbac = listener.HttpRbac,
+            RbacDenied = metrics.Resilience.RbacDenied.WithLabels(listener.Name, "http"),
+            Fault = listener.Fault is { } listenerFault ? FaultInjector.FromConfig(listenerFault) : null,
+            FaultHeaders = listener.Fault is { } lf ? CompileHeaderMatchers(lf.Headers) : [],
         };
         routing.Filters = Filters.HttpFilterRegistry.Build(listener.HttpFilters, routing);
         return routing;

@@ -112,8 +112,8 @@ public class ListenerTranslatorTests
 
         Assert.Equal("listener 'web': filter_chains[0]: http_connection_manager: http_filters[0] 'envoy.filters.http.ext_authz': the HTTP filter type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz is not supported as configured; remove it, or mark it is_optional if the listener may run without it",
             Rejected(WithManager(m => m.HttpFilters.Add(new HttpFilter { Name = "envoy.filters.http.ext_authz", TypedConfig = new Any { TypeUrl = "type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz" } }))));
-        Assert.StartsWith("listener 'web': filter_chains[0]: http_connection_manager: http_filters[0] 'envoy.filters.http.rbac': the HTTP filter type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC is not supported as configured",
-            Rejected(WithManager(m => m.HttpFilters.Add(new HttpFilter { Name = "envoy.filters.http.rbac", TypedConfig = new Any { TypeUrl = "type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC", Value = Google.Protobuf.ByteString.CopyFromUtf8("\n\x00") } }))));
+        Assert.StartsWith("listener 'web': filter_chains[0]: http_connection_manager: http_filters[0] 'envoy.filters.http.jwt_authn': the HTTP filter type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication is not supported as configured",
+            Rejected(WithManager(m => m.HttpFilters.Add(new HttpFilter { Name = "envoy.filters.http.jwt_authn", TypedConfig = new Any { TypeUrl = "type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication", Value = Google.Protobuf.ByteString.CopyFromUtf8("\n\x00") } }))));
         Assert.Equal("listener 'web': filter_chains[0]: http_connection_manager: codec_type: HTTP/3 is not supported; use AUTO, HTTP1 or HTTP2",
             Rejected(WithManager(m => m.CodecType = HttpConnectionManager.Types.CodecType.Http3)));
         Assert.StartsWith("listener 'web': filter_chains[0]: http_connection_manager: request_timeout: the proxy has no timeout for receiving a whole request",
@@ -138,8 +138,8 @@ public class ListenerTranslatorTests
         Assert.Equal("listener 'web': filter_chains[0]: http_connection_manager: http_filters[0] 'envoy.filters.http.router': the router must be the last filter, and only once", Rejected(twice));
 
         var extra = TcpListener("db", 1, "x");
-        extra.FilterChains[0].Filters.Insert(0, new Filter { Name = "envoy.filters.network.rbac" });
-        Assert.StartsWith("listener 'db': filter_chains[0].filters[0] 'envoy.filters.network.rbac': the network filter envoy.filters.network.rbac is not supported", Rejected(extra));
+        extra.FilterChains[0].Filters.Insert(0, new Filter { Name = "envoy.filters.network.ext_authz" });
+        Assert.StartsWith("listener 'db': filter_chains[0].filters[0] 'envoy.filters.network.ext_authz': the network filter envoy.filters.network.ext_authz is not supported", Rejected(extra));
     }
 
     private static FilterChain Chain(string name, FilterChainMatch? match, string cluster)
