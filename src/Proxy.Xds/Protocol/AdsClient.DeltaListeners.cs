@@ -17,7 +17,7 @@ public sealed partial class AdsClient
     private async Task OnDeltaListenersAsync(DeltaStreamWriter stream, DeltaDiscoveryResponse response)
     {
         var store = ListenerStore!;
-        await _listenerGate.WaitAsync().ConfigureAwait(false);
+        await UpdateGate.WaitAsync().ConfigureAwait(false);
         try
         {
             var now = DateTimeOffset.UtcNow;
@@ -58,14 +58,14 @@ public sealed partial class AdsClient
         }
         finally
         {
-            _listenerGate.Release();
+            UpdateGate.Release();
         }
     }
 
     private async Task OnDeltaRoutesAsync(DeltaStreamWriter stream, DeltaDiscoveryResponse response)
     {
         var store = ListenerStore!;
-        await _listenerGate.WaitAsync().ConfigureAwait(false);
+        await UpdateGate.WaitAsync().ConfigureAwait(false);
         try
         {
             var now = DateTimeOffset.UtcNow;
@@ -107,7 +107,7 @@ public sealed partial class AdsClient
         }
         finally
         {
-            _listenerGate.Release();
+            UpdateGate.Release();
         }
     }
 }
