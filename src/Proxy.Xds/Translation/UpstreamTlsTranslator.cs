@@ -340,12 +340,12 @@ public static class UpstreamTlsTranslator
                     return null; // istio-agent's secret, stood in for by the proxy's own identity files
                 }
 
-                var instead = sds.Name == istioName
-                    ? $", or configure mesh.identity (cert, key, ca) to take {what} from files"
-                    : ", or send the secret over ADS (sds_config: { ads: {} })";
+                var (which, instead) = sds.Name == istioName
+                    ? ($"secret '{sds.Name}' ({what})", ", or configure mesh.identity (cert, key, ca) to take it from files")
+                    : ($"secret '{sds.Name}'", ", or send the secret over ADS (sds_config: { ads: {} })");
                 var example = server == "sds-grpc" ? "sds-grpc: unix:./var/run/secrets/workload-spiffe-uds/socket, istio-agent's socket" : $"{server}: unix:/path/to/socket or host:port";
                 throw Reject(owner, where + ".grpc_services[0].envoy_grpc.cluster_name",
-                    $"secret '{sds.Name}' comes from the SDS server '{server}', which the proxy does not know; add it to xds.secret_servers ({example}){instead}");
+                    $"{which} comes from the SDS server '{server}', which the proxy does not know; add it to xds.secret_servers ({example}){instead}");
             }
 
             if (api.ApiType != ApiConfigSource.Types.ApiType.Grpc)
