@@ -102,7 +102,7 @@ public class XdsConfigTests
     [InlineData("xds: { server: 'unix:', node: { id: n } }", "xds.server: 'unix:' names no socket; write unix:/path/to/socket")]
     [InlineData("xds: { server: a:1 }", "xds.node: missing required key 'node'")]
     [InlineData("xds: { server: a:1, node: { cluster: c } }", "xds.node.id: missing required key 'id'")]
-    [InlineData("xds: { server: a:1, node: { id: n }, resources: [ secrets, clusters ] }", "xds.resources: 'secrets' cannot come from the management server yet (only clusters, endpoints, listeners and routes can); remove it and keep secrets in this file")]
+    [InlineData("xds: { server: a:1, node: { id: n }, resources: [ secrets, clusters ] }", "xds.resources: 'secrets' is not a type to name here: secrets come with the clusters and listeners that name them, over the ADS stream or from an SDS server of xds.secret_servers; remove it")]
     [InlineData("xds: { server: a:1, node: { id: n }, resources: [ clusters, routes ] }", "xds.resources: routes come for the listeners the server sends (their rds.route_config_name), so they need 'listeners' too")]
     [InlineData("xds: { server: a:1, node: { id: n }, resources: [ listeners ] }", "xds.resources: name at least one resource type to take from the server, clusters among them")]
     [InlineData("xds: { server: a:1, node: { id: n }, initial_fetch_timeout: 0s }", "xds.initial_fetch_timeout:")]

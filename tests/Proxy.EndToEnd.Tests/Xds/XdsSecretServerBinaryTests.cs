@@ -97,9 +97,10 @@ public sealed class XdsSecretServerBinaryTests : IDisposable
         upstream.Hold.SetResult();
         Assert.Equal("released up", await held);
 
-        // The agent is killed and comes back while a client keeps sending: no request fails (the secrets held serve),
-        // and the new stream restates what is held and takes the next rotation.
-        await using (var loop = new RequestLoop($"http://127.0.0.1:{listenPort}/hello"))
+        // The agent is killed and comes back while a client keeps sending (each request a new upstream connection, so a
+        // new handshake): no request fails (the secrets held serve), and the new stream restates what is held and takes
+        // the next rotation.
+        await using (var loop = new RequestLoop($"http://127.0.0.1:{listenPort}/whoami"))
         {
             await sds.StopAsync();
             Assert.True(await TcpClientHelpers.EventuallyAsync(async () => await proxy.MetricAsync("proxy_xds_secret_server_connected{server=\"sds-grpc\"}") == 0));

@@ -12,8 +12,8 @@ internal static partial class ConfigBinder
     private static readonly string[] XdsLocalityKeys = ["region", "zone", "sub_zone"];
     private static readonly string[] XdsResourceNames = ["clusters", "endpoints", "listeners", "routes"];
 
-    // Types of the xDS API the proxy does not take from a server yet; named so the error can say so.
-    private static readonly string[] XdsLaterResourceNames = ["secrets"];
+    // Secrets are not a type to subscribe to: they follow the clusters and listeners that name them; said so.
+    private static readonly string[] XdsFollowingResourceNames = ["secrets"];
 
     private static XdsConfig? BindXds(BindContext ctx, ConfigNode node, string path)
     {
@@ -39,9 +39,9 @@ internal static partial class ConfigBinder
             var names = ctx.ReadStringList(resourcesNode, map.ChildPath("resources"));
             foreach (var name in names)
             {
-                if (Array.IndexOf(XdsLaterResourceNames, name) >= 0)
+                if (Array.IndexOf(XdsFollowingResourceNames, name) >= 0)
                 {
-                    map.Error("resources", $"'{name}' cannot come from the management server yet (only clusters, endpoints, listeners and routes can); remove it and keep {name} in this file");
+                    map.Error("resources", $"'{name}' is not a type to name here: secrets come with the clusters and listeners that name them, over the ADS stream or from an SDS server of xds.secret_servers; remove it");
                 }
                 else if (Array.IndexOf(XdsResourceNames, name) < 0)
                 {
