@@ -55,6 +55,9 @@ public sealed partial class AdsClient
             }
 
             FollowAbsenceTimers(store);
+
+            // SDS follows LDS as it follows CDS: the secrets of the listeners' TLS chains are subscribed to too.
+            await FollowDeltaAsync(stream, DeltaSds, _store.SecretNames()).ConfigureAwait(false);
         }
         finally
         {
