@@ -315,7 +315,7 @@ public class ListenerTranslatorTests
 
         var agent = XdsDownstreamTlsBinaryTests.IstioInbound("spiffe://x/");
         agent.CommonTlsContext.TlsCertificateSdsSecretConfigs[0].SdsConfig = XdsTlsResources.IstioAgent();
-        Assert.StartsWith("listener 'in': filter_chains[0].transport_socket.typed_config.common_tls_context.tls_certificate_sds_secret_configs[0]: secret 'default' (the workload certificate) comes from istio-agent's SDS socket", Rejected(WithTls(agent)));
+        Assert.StartsWith("listener 'in': filter_chains[0].transport_socket.typed_config.common_tls_context.tls_certificate_sds_secret_configs[0].sds_config.api_config_source.grpc_services[0].envoy_grpc.cluster_name: secret 'default' (the workload certificate) comes from the SDS server 'sds-grpc', which the proxy does not know", Rejected(WithTls(agent)));
 
         var alts = Chains(Chain("tls", new FilterChainMatch { TransportProtocol = "tls" }, "a"));
         alts.FilterChains[0].TransportSocket = new TransportSocket { Name = "envoy.transport_sockets.alts", TypedConfig = new Any { TypeUrl = "type.googleapis.com/envoy.extensions.transport_sockets.alts.v3.Alts" } };
