@@ -103,8 +103,13 @@ def run(bench):
         out["every_service"] = every_service(listen_port, n, endpoints)
         time.sleep(1.0)
         point("after_traffic")
+        allocated = idleconns.gauges(proxy).get("proxy_gc_allocated_bytes")
         out["endpoint_update"] = endpoint_updates(ads, n, endpoints, spare, listen_port, reps)
         point("after_updates")
+        after = idleconns.gauges(proxy).get("proxy_gc_allocated_bytes")
+        if allocated is not None and after is not None:
+            # Managed bytes allocated per change: the update, the polling requests and part of /metrics scrapes.
+            out["endpoint_update"]["allocated_per_update_bytes"] = (after - allocated) / reps
         time.sleep(SETTLE_S)
         point("end_settled")
         out["hwm_kib"] = procs.memory_kib(pids)["hwm"]
@@ -224,6 +229,8 @@ def markdown(block):
              f"median {upd['median_ms']:.1f} ms, p90 {upd['p90_ms']:.1f} ms, max {upd['max_ms']:.1f} ms "
              f"({verdict(upd['median_ms'] < block['targets']['endpoint_update_ms'])} of {block['targets']['endpoint_update_ms']} ms)"],
             ["one-cluster endpoint change: ACK time", f"median {upd['ack_median_ms']:.1f} ms, max {upd['ack_max_ms']:.1f} ms"],
+            ["one-cluster endpoint change: managed bytes allocated (with the polling and a /metrics scrape)",
+             f"{upd['allocated_per_update_bytes'] / 2 ** 20:.2f} MiB per change" if upd.get("allocated_per_update_bytes") is not None else "n/a"],
             ["requests that failed while endpoints moved", f"{upd['failed_requests']} of {upd['polls']}"],
             ["Envoy", f"{block['envoy']}; published: {block['envoy_reference']}"]]
     return out + [_table(["figure", "value"], rows), ""]
