@@ -83,4 +83,21 @@ public sealed class HttpRouting(RouteTable table, RouteRuntime[] actions, Http1L
 
     /// <summary>In a sidecar: where each request's peer is read from for the metrics (Istio's metadata exchange); null elsewhere.</summary>
     public Observability.PeerExchange? Peers { get; internal set; }
+
+    /// <summary>
+    /// The same routing with <paramref name="actions"/> (the same routes, some bound to recompiled clusters), for
+    /// <see cref="ListenerRebinder"/>; the caller builds <see cref="Filters"/> for it. Copies every other property:
+    /// a property added above must be copied here too.
+    /// </summary>
+    internal HttpRouting WithActions(RouteRuntime[] actions) =>
+        new(Table, actions, Limits, NoRoute)
+        {
+            RateLimit = RateLimit,
+            RateLimited = RateLimited,
+            Rbac = Rbac,
+            RbacDenied = RbacDenied,
+            Fault = Fault,
+            FaultHeaders = FaultHeaders,
+            Peers = Peers,
+        };
 }
