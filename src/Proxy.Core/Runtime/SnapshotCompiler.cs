@@ -255,6 +255,7 @@ public static class SnapshotCompiler
             IdleTimeout = config.IdleTimeout,
             HashOn = config.HashOn,
             Tls = tls,
+            FollowsDownstream = config.Protocol == ClusterProtocol.Downstream,
         };
         return new Cluster(config.Name, endpoints, picker, settings, new ClusterMetrics(metrics, config.Name), resilience)
         {
@@ -276,8 +277,10 @@ public static class SnapshotCompiler
 
         endpoint.Pool.IdleTimeout = config.Pool.IdleTimeout;
         endpoint.Pool.MaxRequestsPerConnection = config.Pool.MaxRequestsPerConnection;
-        if (config.Protocol == ClusterProtocol.Http2)
+        if (config.Protocol is ClusterProtocol.Http2 or ClusterProtocol.Downstream)
         {
+            // A downstream-protocol cluster keeps both pools: HTTP/2 clients' streams go to this one, HTTP/1.1 clients'
+            // requests to the HTTP/1.1 pool (Cluster.SpeaksHttp2 is false for it).
             endpoint.Http2Pool ??= new Http2ConnectionPool();
             endpoint.Http2Pool.IdleTimeout = config.Pool.IdleTimeout;
         }
