@@ -76,7 +76,7 @@ internal static class FaultTranslator
             headers[i] = RouteMatchTranslator.Header(fault.Headers[i], where, $"headers[{i}]");
         }
 
-        return new FaultConfig { Delay = delay, Abort = abort, Headers = headers };
+        return new FaultConfig { Delay = delay, Abort = abort, Headers = new ConfigList<HeaderMatchConfig>(headers) };
     }
 
     /// <summary>A <c>FractionalPercent</c> as 0-100; unset is 0, as Envoy reads a fault without a percentage.</summary>

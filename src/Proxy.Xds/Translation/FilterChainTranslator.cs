@@ -67,7 +67,7 @@ internal static class FilterChainTranslator
             throw new XdsRejectedException($"{where}.filters: the chain needs an envoy.filters.network.http_connection_manager or envoy.filters.network.tcp_proxy, with its typed_config");
         }
 
-        var config = new ListenerConfig { Name = name, Address = address, HttpFilters = null, Tls = tls, NetworkRbac = rbac };
+        var config = new ListenerConfig { Name = name, Address = address, HttpFilters = null, Tls = tls, NetworkRbac = ConfigList<Proxy.Filters.Rbac.RbacEngine>.From(rbac) };
         if (terminal.TypedConfig!.TypeUrl == TcpProxyType)
         {
             var tcp = TcpProxyTranslator.Translate(config, Parse(terminal, TcpProxy.Parser, where), where);

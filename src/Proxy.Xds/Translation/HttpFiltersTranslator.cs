@@ -126,7 +126,7 @@ internal static class HttpFiltersTranslator
             AddOnce(names, name);
         }
 
-        return listener with { HttpFilters = names, HttpRbac = rbac, Fault = fault, RateLimit = rateLimit };
+        return listener with { HttpFilters = ConfigList<string>.From(names), HttpRbac = ConfigList<Proxy.Filters.Rbac.RbacEngine>.From(rbac), Fault = fault, RateLimit = rateLimit };
     }
 
     private static void AddOnce(List<string> names, string name)

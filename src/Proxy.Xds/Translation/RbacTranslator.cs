@@ -69,7 +69,7 @@ internal static class RbacTranslator
             policies.Add(new RbacPolicy(policyName, Or(permissions), Or(principals)));
         }
 
-        return new RbacEngine(name, rules.Action == RBAC.Types.Action.Allow ? RbacAction.Allow : RbacAction.Deny, policies);
+        return new RbacEngine(name, rules.Action == RBAC.Types.Action.Allow ? RbacAction.Allow : RbacAction.Deny, policies, source: Google.Protobuf.MessageExtensions.ToByteString(rules).ToBase64());
     }
 
     private static RbacMatcher Or(RbacMatcher[] rules) => rules.Length == 1 ? rules[0] : new RbacOrMatcher(rules);

@@ -57,6 +57,13 @@ public class RbacTranslatorTests
         var other = Peer("spiffe://cluster.local/ns/other/sa/x");
         Assert.True(config.HttpRbac[1].Allows(new RbacRequest(shop, null, default)));
         Assert.False(config.HttpRbac[1].Allows(new RbacRequest(other, null, default)));
+
+        // The same resource translates to an equal configuration (a reload keeps an unchanged listener); other rules do not.
+        var again = ListenerTranslator.Translate(WithFilters(
+            new HttpFilter { Name = "istio.metadata_exchange", TypedConfig = new Any { TypeUrl = "type.googleapis.com/udpa.type.v1.TypedStruct" } },
+            HttpRbacFilter(deny), HttpRbacFilter(allow))).Config;
+        Assert.Equal(config, again);
+        Assert.NotEqual(config, ListenerTranslator.Translate(WithFilters(HttpRbacFilter(deny), HttpRbacFilter(deny))).Config);
     }
 
     [Fact]
@@ -143,6 +150,7 @@ public class RbacTranslatorTests
         var listener = TcpListener("tcp", 5432, "db");
         listener.FilterChains[0].Filters.Insert(0, NetworkRbacFilter(Rules(RBAC.Types.Action.Allow, ("p", Grant(new Permission { DestinationPort = 5432 }, Namespace("shop"))))));
         var config = ListenerTranslator.Translate(listener).Config;
+        Assert.Equal(config, ListenerTranslator.Translate(listener).Config);
         var engine = Assert.Single(config.NetworkRbac);
         Assert.True(RbacConnectionFilter.Allows(config.NetworkRbac, Peer("spiffe://cluster.local/ns/shop/sa/a", 5432)));
         Assert.False(RbacConnectionFilter.Allows(config.NetworkRbac, Peer("spiffe://cluster.local/ns/shop/sa/a", 5433)));

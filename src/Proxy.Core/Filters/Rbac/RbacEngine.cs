@@ -5,13 +5,20 @@ namespace Proxy.Filters.Rbac;
 /// configuration: ALLOW lets through what some policy matches (nothing, with no policy); DENY refuses what some policy
 /// matches. Policies are tried in name order, as Envoy's map is; the first match decides. A decision allocates nothing.
 /// </summary>
-public sealed class RbacEngine
+public sealed class RbacEngine : IEquatable<RbacEngine>
 {
     private readonly RbacPolicy[] _policies;
+    private readonly string? _source;
 
     /// <param name="name">Where it came from, for logs and errors (the filter's name in its chain).</param>
-    public RbacEngine(string name, RbacAction action, IEnumerable<RbacPolicy> policies)
+    /// <param name="source">
+    /// The configuration it was compiled from, in one canonical form (the filter's protobuf bytes): two engines from the
+    /// same source are equal, so a listener whose configuration did not change is recognized and kept by a reload.
+    /// Null: equal only to itself.
+    /// </param>
+    public RbacEngine(string name, RbacAction action, IEnumerable<RbacPolicy> policies, string? source = null)
     {
+        _source = source;
         Name = name;
         Action = action;
         _policies = policies.OrderBy(static p => p.Name, StringComparer.Ordinal).ToArray();
@@ -30,6 +37,13 @@ public sealed class RbacEngine
 
     /// <summary>True when some rule reads the request's path, which is then normalized before the decision.</summary>
     public bool ReadsPath { get; }
+
+    public bool Equals(RbacEngine? other) =>
+        ReferenceEquals(this, other) || (other is not null && _source is not null && _source == other._source && Name == other.Name && Action == other.Action);
+
+    public override bool Equals(object? obj) => Equals(obj as RbacEngine);
+
+    public override int GetHashCode() => _source is null ? base.GetHashCode() : HashCode.Combine(_source, Name, Action);
 
     /// <summary>True when the request may pass.</summary>
     public bool Allows(scoped in RbacRequest request)
