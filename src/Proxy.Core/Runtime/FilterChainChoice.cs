@@ -16,20 +16,22 @@ public static class FilterChainChoice
     /// The listener that serves a connection accepted by <paramref name="accepting"/>: after the use_original_dst
     /// hand-off, the chosen filter chain of the listener it went to; null to close it (counted).
     /// </summary>
-    public static async ValueTask<ListenerRuntime?> ResolveAsync(ProxySnapshot snapshot, ListenerRuntime accepting, PipeReader input, Socket socket)
+    /// <returns>The listener, and the ALPN protocols of the ClientHello when its first bytes were read (for the chain's TLS handshake).</returns>
+    public static async ValueTask<(ListenerRuntime Listener, IReadOnlyList<string>? OfferedAlpn)?> ResolveAsync(ProxySnapshot snapshot, ListenerRuntime accepting, PipeReader input, Socket socket)
     {
         var (listener, destination) = accepting.Config.UseOriginalDestination ? HandOff(snapshot, accepting, socket) : (accepting, null);
         if (listener.Chains is not { } chains)
         {
-            return listener;
+            return (listener, null);
         }
 
         listener.Metrics.Opened.Increment();
         try
         {
-            if (await ChooseAsync(listener, chains, input, socket, destination).ConfigureAwait(false) is { } chosen)
+            var (chosen, facts) = await ChooseWithFactsAsync(listener, chains, input, socket, destination).ConfigureAwait(false);
+            if (chosen is not null)
             {
-                return chosen;
+                return (chosen, facts.TransportProtocol == "tls" ? facts.ApplicationProtocols : null);
             }
 
             listener.Metrics.NoFilterChain.Increment();
@@ -43,7 +45,10 @@ public static class FilterChainChoice
 
     /// <summary>The chain to serve the connection with, or null to close it (no chain matched and no default, or the first bytes did not come in time).</summary>
     /// <param name="destination">The original destination a use_original_dst listener handed the connection over for; null to read it here.</param>
-    public static async ValueTask<ListenerRuntime?> ChooseAsync(ListenerRuntime listener, FilterChainSelector selector, PipeReader input, Socket socket, IPEndPoint? destination = null)
+    public static async ValueTask<ListenerRuntime?> ChooseAsync(ListenerRuntime listener, FilterChainSelector selector, PipeReader input, Socket socket, IPEndPoint? destination = null) =>
+        (await ChooseWithFactsAsync(listener, selector, input, socket, destination).ConfigureAwait(false)).Chosen;
+
+    private static async ValueTask<(ListenerRuntime? Chosen, ConnectionFacts Facts)> ChooseWithFactsAsync(ListenerRuntime listener, FilterChainSelector selector, PipeReader input, Socket socket, IPEndPoint? destination)
     {
         var facts = new ConnectionFacts(destination ?? Destination(listener.Config, socket), socket.RemoteEndPoint as IPEndPoint ?? new IPEndPoint(IPAddress.IPv6None, 0));
         if (selector.NeedsInspection(facts.Destination, facts.Source))
@@ -53,13 +58,13 @@ public static class FilterChainChoice
             var detected = await ProtocolDetector.DetectAsync(input, timeout).ConfigureAwait(false);
             if (detected is { Protocol: DetectedProtocol.Opaque, Reason: OpaqueReason.Timeout } && !config.ContinueOnListenerFiltersTimeout)
             {
-                return null; // Envoy closes a connection whose listener filters time out, unless told to go on
+                return (null, facts); // Envoy closes a connection whose listener filters time out, unless told to go on
             }
 
             facts = With(facts, detected);
         }
 
-        return selector.Select(facts);
+        return (selector.Select(facts), facts);
     }
 
     /// <summary>What tls_inspector and http_inspector would have found in <paramref name="detected"/>.</summary>

@@ -371,6 +371,7 @@ public sealed class ProxyRuntime : IAsyncDisposable
 
             // A management server's listener: the hand-off of use_original_dst and the choice of a filter chain, which
             // then serves the connection as a listener of its own; null closes it.
+            IReadOnlyList<string>? offeredAlpn = null;
             if (listener.Config.UseOriginalDestination || listener.Chains is not null)
             {
                 if (await FilterChainChoice.ResolveAsync(snapshot, listener, connection.Input, socket).ConfigureAwait(false) is not { } chosen)
@@ -378,7 +379,7 @@ public sealed class ProxyRuntime : IAsyncDisposable
                     return;
                 }
 
-                listener = chosen;
+                (listener, offeredAlpn) = chosen;
             }
 
             var listenerName = listener.Name;
@@ -394,7 +395,7 @@ public sealed class ProxyRuntime : IAsyncDisposable
                 {
                     try
                     {
-                        tls = await TlsConnection.AcceptAsync(connection, connection, policy, TlsDefaults.HandshakeTimeout).ConfigureAwait(false);
+                        tls = await TlsConnection.AcceptAsync(connection, connection, policy, TlsDefaults.HandshakeTimeout, offeredAlpn).ConfigureAwait(false);
                     }
                     catch (Exception ex) when (TlsHandshake.IsHandshakeFailure(ex))
                     {

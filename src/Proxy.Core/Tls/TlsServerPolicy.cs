@@ -18,6 +18,7 @@ public sealed class TlsServerPolicy
     private readonly TrustBundle? _clientCa;
     private readonly bool _requireClientCert;
     private readonly List<SslApplicationProtocol>? _alpn;
+    private readonly IReadOnlyList<string> _alpnNames;
     private readonly SslProtocols _protocols;
     private readonly RemoteCertificateValidationCallback _validate;
 
@@ -49,6 +50,7 @@ public sealed class TlsServerPolicy
         _clientCa = clientCa;
         _requireClientCert = requireClientCert;
         _alpn = alpn.Count > 0 ? TlsDefaults.Alpn(alpn) : null; // none: no ALPN extension in the answer
+        _alpnNames = alpn;
         _protocols = protocols;
         _validate = ValidateClientCertificate;
     }
@@ -63,13 +65,42 @@ public sealed class TlsServerPolicy
     public static readonly ServerOptionsSelectionCallback SelectOptions = static (_, hello, state, _) =>
         ValueTask.FromResult(((TlsServerPolicy)state!).OptionsFor(hello.ServerName));
 
-    /// <summary>The options for a handshake that asked for <paramref name="serverName"/> (null or empty: no SNI).</summary>
-    public SslServerAuthenticationOptions OptionsFor(string? serverName)
+    /// <summary>As <see cref="SelectOptions"/>, for a handshake that is to answer without ALPN (see <see cref="AcceptsNoneOf"/>).</summary>
+    public static readonly ServerOptionsSelectionCallback SelectOptionsWithoutAlpn = static (_, hello, state, _) =>
+        ValueTask.FromResult(((TlsServerPolicy)state!).OptionsFor(hello.ServerName, alpn: false));
+
+    /// <summary>
+    /// Whether the client offered ALPN protocols (<paramref name="offered"/>, read from its ClientHello) of which this
+    /// policy accepts none. The TLS library then refuses the handshake (no_application_protocol, as RFC 7301 section
+    /// 3.2 has it); Envoy (BoringSSL's callback answering SSL_TLSEXT_ERR_NOACK) goes on without ALPN, and so must a
+    /// listener a management server describes in Envoy's terms: an Istio client sidecar offers <c>istio-http/1.1</c>
+    /// to a chain whose TLS lists <c>h2</c> and <c>http/1.1</c>.
+    /// </summary>
+    public bool AcceptsNoneOf(IReadOnlyList<string>? offered)
+    {
+        if (_alpn is null || offered is null || offered.Count == 0)
+        {
+            return false;
+        }
+
+        foreach (var name in offered)
+        {
+            if (_alpnNames.Contains(name, StringComparer.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The options for a handshake that asked for <paramref name="serverName"/> (null or empty: no SNI); without ALPN when <paramref name="alpn"/> is false.</summary>
+    public SslServerAuthenticationOptions OptionsFor(string? serverName, bool alpn = true)
     {
         var entry = _entries[IndexFor(serverName)];
         var certificate = entry.Source.Current;
         var chainPolicy = _clientCa?.ChainPolicy(peerIsClient: true);
-        var cached = Volatile.Read(ref entry.Options);
+        var cached = Volatile.Read(ref (alpn ? ref entry.Options : ref entry.OptionsWithoutAlpn));
         if (cached is not null && cached.Version == certificate.Version && ReferenceEquals(cached.ChainPolicy, chainPolicy))
         {
             return cached.Options;
@@ -80,12 +111,12 @@ public sealed class TlsServerPolicy
             ServerCertificateContext = certificate.Context,
             ClientCertificateRequired = _clientCa is not null,
             RemoteCertificateValidationCallback = _validate,
-            ApplicationProtocols = _alpn,
+            ApplicationProtocols = alpn ? _alpn : null,
             EnabledSslProtocols = _protocols,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
             CertificateChainPolicy = chainPolicy,
         };
-        Volatile.Write(ref entry.Options, new CachedOptions(certificate.Version, chainPolicy, options));
+        Volatile.Write(ref (alpn ? ref entry.Options : ref entry.OptionsWithoutAlpn), new CachedOptions(certificate.Version, chainPolicy, options));
         return options;
     }
 
@@ -158,6 +189,7 @@ public sealed class TlsServerPolicy
         public readonly CertificateSource Source = source;
         public readonly string[] ServerNames = serverNames;
         public CachedOptions? Options;
+        public CachedOptions? OptionsWithoutAlpn;
     }
 
     private sealed record CachedOptions(int Version, X509ChainPolicy? ChainPolicy, SslServerAuthenticationOptions Options);

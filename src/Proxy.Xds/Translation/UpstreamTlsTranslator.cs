@@ -53,12 +53,17 @@ public static class UpstreamTlsTranslator
         /// A <c>common_tls_context</c> in the terms of the proxy's client TLS (certificate, trusted CA, names, versions,
         /// ALPN); the listeners' downstream TLS takes the same parts from it.
         /// </summary>
+        private const string IstioPeerExchange = "istio-peer-exchange";
+
         public (TlsClientConfig, List<SecretReference>, List<InlineSecret>) Build(CommonTlsContext common)
         {
             RejectUnsupported(common);
             var config = new TlsClientConfig
             {
-                Alpn = new ConfigList<string>([.. common.AlpnProtocols]),
+                // Istio's TCP metadata exchange is negotiated by this token and then runs inside the connection (a frame
+                // each way before any application byte). The proxy does not run it on a server's resources, so it neither
+                // offers nor accepts the token: a peer never waits for, or sends, a frame the other side does not read.
+                Alpn = new ConfigList<string>([.. common.AlpnProtocols.Where(static p => p != IstioPeerExchange)]),
                 Versions = Versions(common.TlsParams),
             };
             config = ClientCertificate(common, config);
