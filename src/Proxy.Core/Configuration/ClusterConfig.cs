@@ -38,4 +38,14 @@ public sealed record ClusterConfig
 
     /// <summary>Active health checks; null for none.</summary>
     public HealthCheckConfig? HealthCheck { get; init; }
+
+    /// <summary>
+    /// Envoy's <c>ORIGINAL_DST</c> cluster: no configured endpoints; each connection (and each request on it) goes to
+    /// where the client's connection was going before interception redirected it to the proxy (the accepted address
+    /// when it was not redirected). Null for an ordinary cluster.
+    /// </summary>
+    public OriginalDestinationConfig? OriginalDestination { get; init; }
+
+    /// <summary>The local address upstream connections are made from (Envoy's <c>upstream_bind_config</c>); null lets the kernel choose.</summary>
+    public System.Net.IPAddress? SourceAddress { get; init; }
 }

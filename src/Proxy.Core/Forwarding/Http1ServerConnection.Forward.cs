@@ -92,7 +92,7 @@ public sealed partial class Http1ServerConnection
     private async ValueTask<bool> ExchangeAsync(Cluster cluster, RouteRuntime action, RouteMetrics routeMetrics, bool hasBody, bool keepAlive, long started)
     {
         // An HTTP/2 cluster: the request becomes a stream on a multiplexed upstream connection.
-        if (cluster.Endpoints.Count > 0 && cluster.Endpoints[0].Http2Pool is not null)
+        if (cluster.SpeaksHttp2)
         {
             return await ExchangeHttp2Async(cluster, action, routeMetrics, hasBody, keepAlive, started).ConfigureAwait(false);
         }
@@ -360,6 +360,11 @@ public sealed partial class Http1ServerConnection
 
     private PickContext PickContextFor(Cluster cluster)
     {
+        if (cluster.OriginalDestinations is not null)
+        {
+            return PickContext.None with { Destination = Destination };
+        }
+
         if (cluster.HashHeader is { } header && _request.TryGetValue(header, out var value))
         {
             return PickContext.ForKey(value);

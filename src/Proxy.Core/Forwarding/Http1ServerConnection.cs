@@ -28,6 +28,9 @@ public sealed partial class Http1ServerConnection : ITrackedConnection, Proxy.Ht
     private HttpRouting _routing;
     private readonly ProxyMetrics _metrics;
     private readonly IPAddress? _clientAddress;
+
+    /// <summary>Where the client's connection was going (see <see cref="LoadBalancing.PickContext.Destination"/>); null when no cluster of the listener needs it.</summary>
+    public IPEndPoint? Destination { get; init; }
     private readonly byte[] _clientAddressText;
     private readonly bool _downstreamTls; // the client came over TLS: X-Forwarded-Proto is https
     private string? _clientAddressString;

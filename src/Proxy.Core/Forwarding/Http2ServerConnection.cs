@@ -29,6 +29,9 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
 
     /// <summary>The client's address as X-Forwarded-For carries it.</summary>
     internal ReadOnlySpan<byte> ClientAddressText => _clientAddressText;
+
+    /// <summary>Where the client's connection was going (see <see cref="PickContext.Destination"/>); null when no cluster of the listener needs it.</summary>
+    public IPEndPoint? Destination { get; init; }
     private readonly bool _downstreamTls; // the client came over TLS: X-Forwarded-Proto is https
     private string? _clientAddressString; // for spans: made once per connection, and only when a request is traced
     private readonly RequestTelemetry _telemetry;
@@ -228,6 +231,11 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
 
     private PickContext PickContextFor(Cluster cluster, Http2HeaderList request)
     {
+        if (cluster.OriginalDestinations is not null)
+        {
+            return PickContext.None with { Destination = Destination };
+        }
+
         if (cluster.HashHeader is { } header && request.TryGetValue(header, out ReadOnlySpan<byte> value))
         {
             return PickContext.ForKey(value);

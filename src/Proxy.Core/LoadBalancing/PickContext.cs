@@ -3,9 +3,9 @@ using System.Net;
 namespace Proxy.LoadBalancing;
 
 /// <summary>
-/// What a picker may know about the request: for now an optional 64-bit hash key, computed by the
-/// caller from a configured header or the client address (see <see cref="PickerHash"/>). The hashing
-/// pickers use it; the others ignore it.
+/// What a picker may know about the request: an optional 64-bit hash key, computed by the caller from a configured
+/// header or the client address (see <see cref="PickerHash"/>), which the hashing pickers use, and the connection's
+/// destination, which an original-destination cluster uses.
 /// </summary>
 public readonly struct PickContext
 {
@@ -24,6 +24,12 @@ public readonly struct PickContext
 
     /// <summary>True when the caller supplied a hash key.</summary>
     public bool HasHashKey { get; }
+
+    /// <summary>
+    /// Where the client's connection was going (its original destination behind interception, else the accepted
+    /// address): what an original-destination cluster connects to. Null when the listener does not need it.
+    /// </summary>
+    public IPEndPoint? Destination { get; init; }
 
     /// <summary>A context keyed by the hash of <paramref name="key"/> (for example a header value).</summary>
     public static PickContext ForKey(ReadOnlySpan<byte> key) => new(PickerHash.HashKey(key));

@@ -14,28 +14,30 @@ public static class FilterChainChoice
 {
     /// <summary>
     /// The listener that serves a connection accepted by <paramref name="accepting"/>: after the use_original_dst
-    /// hand-off, the chosen filter chain of the listener it went to; null to close it (counted).
+    /// hand-off, the chosen filter chain of the listener it went to; null to close it (counted). With it, the
+    /// destination the choice was made on (the original one behind interception), when one was read, and the ALPN
+    /// protocols of the ClientHello when its first bytes were read (for the chain's TLS handshake).
     /// </summary>
-    /// <returns>The listener, and the ALPN protocols of the ClientHello when its first bytes were read (for the chain's TLS handshake).</returns>
-    public static async ValueTask<(ListenerRuntime Listener, IReadOnlyList<string>? OfferedAlpn)?> ResolveAsync(ProxySnapshot snapshot, ListenerRuntime accepting, PipeReader input, Socket socket)
+    public static async ValueTask<(ListenerRuntime? Listener, IPEndPoint? Destination, IReadOnlyList<string>? OfferedAlpn)> ResolveAsync(ProxySnapshot snapshot, ListenerRuntime accepting, PipeReader input, Socket socket)
     {
         var (listener, destination) = accepting.Config.UseOriginalDestination ? HandOff(snapshot, accepting, socket) : (accepting, null);
         if (listener.Chains is not { } chains)
         {
-            return (listener, null);
+            return (listener, destination, null);
         }
 
         listener.Metrics.Opened.Increment();
         try
         {
+            destination ??= Destination(listener.Config, socket);
             var (chosen, facts) = await ChooseWithFactsAsync(listener, chains, input, socket, destination).ConfigureAwait(false);
             if (chosen is not null)
             {
-                return (chosen, facts.TransportProtocol == "tls" ? facts.ApplicationProtocols : null);
+                return (chosen, destination, facts.TransportProtocol == "tls" ? facts.ApplicationProtocols : null);
             }
 
             listener.Metrics.NoFilterChain.Increment();
-            return null;
+            return (null, destination, null);
         }
         finally
         {

@@ -37,6 +37,15 @@ public sealed class ListenerRuntime
     /// connection itself (every file listener).
     /// </summary>
     public FilterChainSelector? Chains { get; init; }
+
+    /// <summary>
+    /// Whether a cluster this listener sends to is an original-destination one, so each connection's destination must
+    /// be read when it is accepted (a syscall ordinary listeners are spared).
+    /// </summary>
+    public bool SendsToOriginalDestination => _sendsToOriginalDestination ??= Cluster?.OriginalDestinations is not null
+        || (Http?.Actions ?? []).Any(static action => action.Clusters.Any(static c => c.OriginalDestinations is not null) || action.MirrorCluster?.OriginalDestinations is not null);
+
+    private bool? _sendsToOriginalDestination;
 }
 
 /// <summary>The compiled HTTP side of a listener: route table, actions per route, parser limits.</summary>

@@ -371,15 +371,23 @@ public sealed class ProxyRuntime : IAsyncDisposable
 
             // A management server's listener: the hand-off of use_original_dst and the choice of a filter chain, which
             // then serves the connection as a listener of its own; null closes it.
+            IPEndPoint? destination = null;
             IReadOnlyList<string>? offeredAlpn = null;
             if (listener.Config.UseOriginalDestination || listener.Chains is not null)
             {
-                if (await FilterChainChoice.ResolveAsync(snapshot, listener, connection.Input, socket).ConfigureAwait(false) is not { } chosen)
+                (var chosen, destination, offeredAlpn) = await FilterChainChoice.ResolveAsync(snapshot, listener, connection.Input, socket).ConfigureAwait(false);
+                if (chosen is null)
                 {
                     return;
                 }
 
-                (listener, offeredAlpn) = chosen;
+                listener = chosen;
+            }
+
+            // An original-destination cluster connects to where the connection was going; read only when one is used.
+            if (destination is null && listener.SendsToOriginalDestination)
+            {
+                destination = FilterChainChoice.Destination(listener.Config, socket);
             }
 
             var listenerName = listener.Name;
@@ -412,7 +420,7 @@ public sealed class ProxyRuntime : IAsyncDisposable
                 switch (listener.Config.Protocol)
                 {
                     case ListenerProtocol.Tcp:
-                        await TcpForwarder.ForwardAsync(transport, owner, listener.Cluster!, listenerName, listener.Config.IdleTimeout, metrics, runtime._metrics, runtime.Connections, (socket.RemoteEndPoint as IPEndPoint)?.Address, runtime.Telemetry).ConfigureAwait(false);
+                        await TcpForwarder.ForwardAsync(transport, owner, listener.Cluster!, listenerName, listener.Config.IdleTimeout, metrics, runtime._metrics, runtime.Connections, (socket.RemoteEndPoint as IPEndPoint)?.Address, runtime.Telemetry, destination: destination).ConfigureAwait(false);
                         break;
                     default:
                         // http and auto: h2c with prior knowledge when the HTTP/2 preface opens the
@@ -420,7 +428,7 @@ public sealed class ProxyRuntime : IAsyncDisposable
                         var client = (socket.RemoteEndPoint as IPEndPoint)?.Address;
                         if (await Http.Http2.Http2PrefaceDetector.IsHttp2Async(transport.Input, listener.Config.Limits.HeaderTimeout).ConfigureAwait(false))
                         {
-                            var h2 = new Http2ServerConnection(transport, owner, listener, runtime._metrics, client, downstreamTls: tls is not null, () => runtime.IsDraining, runtime.Telemetry, runtime.RoutingSource(listener.Name));
+                            var h2 = new Http2ServerConnection(transport, owner, listener, runtime._metrics, client, downstreamTls: tls is not null, () => runtime.IsDraining, runtime.Telemetry, runtime.RoutingSource(listener.Name)) { Destination = destination };
                             var h2Id = runtime.Connections.Add(h2);
                             try
                             {
@@ -434,7 +442,7 @@ public sealed class ProxyRuntime : IAsyncDisposable
                             break;
                         }
 
-                        var http = new Http1ServerConnection(transport, owner, listener, runtime._metrics, client, downstreamTls: tls is not null, runtime.RoutingSource(listener.Name), runtime.Telemetry, runtime.Time);
+                        var http = new Http1ServerConnection(transport, owner, listener, runtime._metrics, client, downstreamTls: tls is not null, runtime.RoutingSource(listener.Name), runtime.Telemetry, runtime.Time) { Destination = destination };
                         var id = runtime.Connections.Add(http);
                         try
                         {

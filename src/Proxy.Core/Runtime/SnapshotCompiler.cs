@@ -208,29 +208,12 @@ public static class SnapshotCompiler
             var authority = spec.Address.ToString();
             var endpoint = FindReusable(reusable, authority, spec.Weight, spec.PlainText)
                 ?? new Endpoint(authority, AddressResolver.ForConnect(spec.Address), spec.Weight) { PlainText = spec.PlainText };
-            endpoint.Events = events;
-            if (!endpoint.HasPool || endpoint.Pool.MaxIdle != config.Pool.MaxIdle)
-            {
-                endpoint.Pool = new ConnectionPool(config.Pool.MaxIdle);
-            }
-
-            endpoint.Pool.IdleTimeout = config.Pool.IdleTimeout;
-            endpoint.Pool.MaxRequestsPerConnection = config.Pool.MaxRequestsPerConnection;
-            if (config.Protocol == ClusterProtocol.Http2)
-            {
-                endpoint.Http2Pool ??= new Http2ConnectionPool();
-                endpoint.Http2Pool.IdleTimeout = config.Pool.IdleTimeout;
-            }
-            else if (endpoint.Http2Pool is { } http2)
-            {
-                endpoint.Http2Pool = null;
-                http2.Clear();
-            }
-
+            Prepare(endpoint, config, events);
             endpoints[i] = endpoint;
         }
 
         // Endpoints that left the cluster give their idle connections back to the upstream.
+        old?.OriginalDestinations?.Clear();
         if (old is not null)
         {
             foreach (var gone in old.Endpoints)
@@ -267,7 +250,36 @@ public static class SnapshotCompiler
             HashOn = config.HashOn,
             Tls = tls,
         };
-        return new Cluster(config.Name, endpoints, picker, settings, new ClusterMetrics(metrics, config.Name), resilience);
+        return new Cluster(config.Name, endpoints, picker, settings, new ClusterMetrics(metrics, config.Name), resilience)
+        {
+            OriginalDestinations = config.OriginalDestination is { } original
+                ? new OriginalDestinationEndpoints(original.PortOverride, original.CleanupInterval, config.Protocol == ClusterProtocol.Http2, endpoint => Prepare(endpoint, config, events))
+                : null,
+        };
+    }
+
+    /// <summary>What every endpoint of a cluster gets from its configuration: the log, the pools and their settings, the source address.</summary>
+    private static void Prepare(Endpoint endpoint, ClusterConfig config, UpstreamEventLog events)
+    {
+        endpoint.Events = events;
+        endpoint.SourceAddress = config.SourceAddress;
+        if (!endpoint.HasPool || endpoint.Pool.MaxIdle != config.Pool.MaxIdle)
+        {
+            endpoint.Pool = new ConnectionPool(config.Pool.MaxIdle);
+        }
+
+        endpoint.Pool.IdleTimeout = config.Pool.IdleTimeout;
+        endpoint.Pool.MaxRequestsPerConnection = config.Pool.MaxRequestsPerConnection;
+        if (config.Protocol == ClusterProtocol.Http2)
+        {
+            endpoint.Http2Pool ??= new Http2ConnectionPool();
+            endpoint.Http2Pool.IdleTimeout = config.Pool.IdleTimeout;
+        }
+        else if (endpoint.Http2Pool is { } http2)
+        {
+            endpoint.Http2Pool = null;
+            http2.Clear();
+        }
     }
 
     /// <param name="metricsFor">The metrics of a (route, cluster) pair; null for an edge listener's (reporter "source", no workloads).</param>

@@ -54,15 +54,18 @@ public sealed class TcpForwarder : ITrackedConnection
     /// <summary>
     /// Serves a downstream byte stream that is not a bare socket (TLS over one); <paramref name="downstreamOwner"/>
     /// closes it on idle timeout or abort. <paramref name="streamMetrics"/> names a sidecar's workloads at both ends; null
-    /// for the (listener, cluster) metrics of an edge.
+    /// for the (listener, cluster) metrics of an edge. <paramref name="destination"/> is where the client's connection was
+    /// going, which an original-destination cluster connects to.
     /// </summary>
     public static async Task ForwardAsync(
         IDuplexPipe downstream, IDisposable downstreamOwner, Cluster cluster, string listener, TimeSpan idleTimeout,
         ListenerMetrics listenerMetrics, ProxyMetrics metrics, ConnectionTracker tracker, IPAddress? clientAddress, RequestTelemetry? telemetry = null,
-        TcpStreamMetrics? streamMetrics = null, Func<TlsConnection, ValueTask<TcpStreamMetrics?>>? afterHandshake = null)
+        TcpStreamMetrics? streamMetrics = null, Func<TlsConnection, ValueTask<TcpStreamMetrics?>>? afterHandshake = null, IPEndPoint? destination = null)
     {
-        // ring_hash and maglev keep a client on one endpoint when the cluster hashes on its address.
+        // ring_hash and maglev keep a client on one endpoint when the cluster hashes on its address; an original-destination
+        // cluster connects to where the connection was going.
         var pickContext = cluster.HashOnClientAddress && clientAddress is not null ? PickContext.ForAddress(clientAddress) : PickContext.None;
+        pickContext = pickContext with { Destination = destination };
         var forwarder = new TcpForwarder(downstream, downstreamOwner, cluster, idleTimeout, listenerMetrics.IdleTimeouts, pickContext);
         var id = tracker.Add(forwarder);
         var started = Environment.TickCount64;

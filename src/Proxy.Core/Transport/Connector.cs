@@ -31,6 +31,12 @@ public static class Connector
         deadline.CancelAfter(timeout);
         try
         {
+            if (endpoint?.SourceAddress is { } source)
+            {
+                // Bound before connecting, port chosen by the kernel; a dual-mode socket (a DNS name) takes the IPv4 form mapped.
+                socket.Bind(new IPEndPoint(socket.AddressFamily == AddressFamily.InterNetworkV6 && source.AddressFamily == AddressFamily.InterNetwork ? source.MapToIPv6() : source, 0));
+            }
+
             await socket.ConnectAsync(address, deadline.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellation.IsCancellationRequested)

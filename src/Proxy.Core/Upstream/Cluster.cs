@@ -47,11 +47,22 @@ public sealed class Cluster
     /// <summary>Whether ring_hash / maglev picks are keyed by the client address.</summary>
     public bool HashOnClientAddress { get; }
 
+    /// <summary>
+    /// The endpoints of an original-destination cluster, made per destination as traffic needs them (then
+    /// <see cref="Endpoints"/> is empty and picks follow <see cref="PickContext.Destination"/>); null for an ordinary one.
+    /// </summary>
+    public OriginalDestinationEndpoints? OriginalDestinations { get; init; }
+
+    /// <summary>Whether requests to this cluster become HTTP/2 streams (its endpoints have multiplexed pools).</summary>
+    public bool SpeaksHttp2 => _endpoints.Length > 0 ? _endpoints[0].Http2Pool is not null : OriginalDestinations?.Http2 == true;
+
     /// <summary>Picks a healthy endpoint, or null when none is healthy (counted).</summary>
     public Endpoint? Pick(in PickContext context)
     {
         Resilience.Outliers?.MaybeExpire();
-        var endpoint = _picker.Pick(context);
+        var endpoint = OriginalDestinations is { } originals
+            ? context.Destination is { } destination ? originals.For(destination) : null
+            : _picker.Pick(context);
         if (endpoint is null)
         {
             Metrics.NoHealthyEndpoint.Increment();

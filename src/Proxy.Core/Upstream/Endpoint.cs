@@ -34,6 +34,12 @@ public sealed partial class Endpoint
     /// <summary>The address the connector dials.</summary>
     public EndPoint Address { get; }
 
+    /// <summary>
+    /// The local address connections to this endpoint are made from (the cluster's <c>upstream_bind_config</c>, as
+    /// Istio's inbound clusters bind 127.0.0.6); null lets the kernel choose. Set by the snapshot compiler.
+    /// </summary>
+    public IPAddress? SourceAddress { get; set; }
+
     /// <summary>Relative share of traffic (1 and up).</summary>
     public int Weight { get; }
 

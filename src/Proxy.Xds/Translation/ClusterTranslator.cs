@@ -33,9 +33,10 @@ public static class ClusterTranslator
         string? edsServiceName = null;
         IReadOnlyList<EndpointConfig> endpoints = ConfigList<EndpointConfig>.Empty;
         IReadOnlyList<Struct?> socketMetadata = [];
+        OriginalDestinationConfig? originalDestination = null;
         if (cluster.ClusterDiscoveryTypeCase == XdsCluster.ClusterDiscoveryTypeOneofCase.ClusterType)
         {
-            throw Reject(name, "cluster_type", $"custom cluster type '{cluster.ClusterType.Name}' is not supported; use EDS, STATIC, STRICT_DNS or LOGICAL_DNS");
+            throw Reject(name, "cluster_type", $"custom cluster type '{cluster.ClusterType.Name}' is not supported; use EDS, STATIC, STRICT_DNS, LOGICAL_DNS or ORIGINAL_DST");
         }
 
         switch (cluster.Type)
@@ -54,8 +55,11 @@ public static class ClusterTranslator
                         ? (ConfigList<EndpointConfig>.Empty, [])
                         : throw Reject(name, "load_assignment", $"a {cluster.Type.ToString().ToUpperInvariant()} cluster needs its endpoints in load_assignment");
                 break;
+            case XdsCluster.Types.DiscoveryType.OriginalDst:
+                originalDestination = OriginalDstTranslator.Translate(cluster);
+                break;
             default:
-                throw Reject(name, "type", $"discovery type {cluster.Type} is not supported; use EDS, STATIC, STRICT_DNS or LOGICAL_DNS");
+                throw Reject(name, "type", $"discovery type {cluster.Type} is not supported; use EDS, STATIC, STRICT_DNS, LOGICAL_DNS or ORIGINAL_DST");
         }
 
         RejectUnsupported(cluster, name);
@@ -73,7 +77,7 @@ public static class ClusterTranslator
                 Name = name,
                 Endpoints = endpoints,
                 Protocol = protocol,
-                LoadBalancer = LoadBalancer(cluster, name),
+                LoadBalancer = originalDestination is null ? LoadBalancer(cluster, name) : defaults.LoadBalancer,
                 ConnectTimeout = cluster.ConnectTimeout is { } timeout ? Positive(timeout, name, "connect_timeout") : TimeSpan.FromSeconds(5),
                 Pool = new PoolConfig
                 {
@@ -84,6 +88,8 @@ public static class ClusterTranslator
                 OutlierDetection = cluster.OutlierDetection is { } outliers ? OutlierDetection(outliers, name) : null,
                 IdleTimeout = defaults.IdleTimeout,
                 Tls = sockets?.Tls,
+                OriginalDestination = originalDestination,
+                SourceAddress = UpstreamBindTranslator.Translate(cluster),
             },
             edsServiceName)
         {

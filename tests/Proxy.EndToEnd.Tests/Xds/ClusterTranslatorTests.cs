@@ -53,9 +53,40 @@ public class ClusterTranslatorTests
         Assert.Equal([new EndpointConfig { Address = new HostPort("db.internal", 5432) }], translated.Config.Endpoints);
     }
 
+    [Fact]
+    public void Translate_OriginalDst_AsIstioSendsItsInboundClusters()
+    {
+        var cluster = new Cluster
+        {
+            Name = "inbound|8080||",
+            Type = Cluster.Types.DiscoveryType.OriginalDst,
+            LbPolicy = Cluster.Types.LbPolicy.ClusterProvided,
+            CleanupInterval = Duration.FromTimeSpan(TimeSpan.FromSeconds(60)),
+            OriginalDstLbConfig = new Cluster.Types.OriginalDstLbConfig { UpstreamPortOverride = 8080 },
+            UpstreamBindConfig = new BindConfig { SourceAddress = new SocketAddress { Address = "127.0.0.6", PortValue = 0 } },
+        };
+
+        var translated = ClusterTranslator.Translate(cluster);
+        Assert.Null(translated.EdsServiceName);
+        Assert.Empty(translated.Config.Endpoints);
+        Assert.Equal(new OriginalDestinationConfig { PortOverride = 8080, CleanupInterval = TimeSpan.FromSeconds(60) }, translated.Config.OriginalDestination);
+        Assert.Equal(System.Net.IPAddress.Parse("127.0.0.6"), translated.Config.SourceAddress);
+
+        // Istio's PassthroughCluster: nothing but the type; Envoy's 5 s cleanup.
+        var passthrough = ClusterTranslator.Translate(new Cluster { Name = "PassthroughCluster", Type = Cluster.Types.DiscoveryType.OriginalDst, LbPolicy = Cluster.Types.LbPolicy.ClusterProvided }).Config;
+        Assert.Equal(new OriginalDestinationConfig(), passthrough.OriginalDestination);
+        Assert.Null(passthrough.SourceAddress);
+        Assert.Null(ClusterTranslator.Translate(XdsResources.EdsCluster("api")).Config.OriginalDestination);
+    }
+
     public static TheoryData<string, Action<Cluster>, string> Unsupported => new()
     {
-        { "original_dst", c => c.Type = Cluster.Types.DiscoveryType.OriginalDst, "cluster 'c': type: discovery type OriginalDst is not supported" },
+        { "original_dst balanced", c => { c.Type = Cluster.Types.DiscoveryType.OriginalDst; c.LbPolicy = Cluster.Types.LbPolicy.Maglev; }, "cluster 'c': lb_policy: an ORIGINAL_DST cluster connects to each connection's own destination, so it cannot balance with Maglev; use CLUSTER_PROVIDED" },
+        { "original_dst header", c => { c.Type = Cluster.Types.DiscoveryType.OriginalDst; c.OriginalDstLbConfig = new Cluster.Types.OriginalDstLbConfig { UseHttpHeader = true }; }, "cluster 'c': original_dst_lb_config.use_http_header: choosing the destination from a request header" },
+        { "original_dst endpoints", c => { c.Type = Cluster.Types.DiscoveryType.OriginalDst; c.LoadAssignment = XdsResources.Assignment("c", "10.0.0.1:80"); }, "cluster 'c': load_assignment: an ORIGINAL_DST cluster takes its endpoints from the connections' destinations" },
+        { "bind port", c => c.UpstreamBindConfig = new BindConfig { SourceAddress = new SocketAddress { Address = "127.0.0.6", PortValue = 5000 } }, "cluster 'c': upstream_bind_config.source_address: a fixed source port is not supported" },
+        { "bind name", c => c.UpstreamBindConfig = new BindConfig { SourceAddress = new SocketAddress { Address = "localhost" } }, "cluster 'c': upstream_bind_config.source_address.address: 'localhost' is not an IP address" },
+        { "freebind", c => c.UpstreamBindConfig = new BindConfig { Freebind = true }, "cluster 'c': upstream_bind_config: only source_address is supported" },
         { "alts", c => c.TransportSocket = new TransportSocket { Name = "envoy.transport_sockets.alts" }, "cluster 'c': transport_socket: transport socket 'envoy.transport_sockets.alts' (no typed_config) is not supported; use envoy.transport_sockets.tls with an UpstreamTlsContext, or raw_buffer" },
         { "matches", c => c.TransportSocketMatches.Add(new Cluster.Types.TransportSocketMatch { Name = "tlsMode-istio" }), "cluster 'c': transport_socket_matches[0].transport_socket: match 'tlsMode-istio' has no transport_socket" },
         { "health checks", c => c.HealthChecks.Add(new HealthCheck()), "cluster 'c': health_checks:" },

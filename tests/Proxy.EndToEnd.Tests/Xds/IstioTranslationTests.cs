@@ -78,6 +78,22 @@ public class IstioTranslationTests
     }
 
     [Fact]
+    public void VirtualInbound_AsIstiodSendsIt_CipherSuitesAreRefused()
+    {
+        var error = Assert.Throws<XdsRejectedException>(() => ListenerTranslator.Translate(VirtualInbound([8080]), Mesh)).Message;
+        Assert.Contains("tls_params: cipher_suites", error);
+    }
+
+    [Fact]
+    public void PassthroughClusters_AreOriginalDestination()
+    {
+        Assert.NotNull(ClusterTranslator.Translate(Passthrough(), Mesh).Config.OriginalDestination);
+        var inbound = ClusterTranslator.Translate(InboundPassthrough(), Mesh).Config;
+        Assert.NotNull(inbound.OriginalDestination);
+        Assert.Equal("127.0.0.6", inbound.SourceAddress?.ToString());
+    }
+
+    [Fact]
     public void OutboundRoutes_RetriesSplitAndAllowAny()
     {
         var routes = OutboundRoutes(80,

@@ -151,6 +151,56 @@ public class XdsFilterChainBinaryTests
     }
 
     [SkippableFact]
+    public async Task OriginalDstClusters_ConnectToTheConnectionsDestination_WithTheOverriddenPort()
+    {
+        Skip.If(BinaryProxy.Path is null, "PROXY_BINARY not set: run the README test command to publish the AOT binary first");
+        await using var tcp = TcpUpstream.Named("tcp upstream");
+        await using var web = await KestrelUpstream.StartAsync("web");
+        await using var server = await ScriptedAdsServer.StartAsync();
+        int adminPort = TcpClientHelpers.UnusedPort(), tcpPort = TcpClientHelpers.UnusedPort(), httpPort = TcpClientHelpers.UnusedPort();
+        using var proxy = await BinaryProxy.StartAsync(Config(adminPort, server), adminPort);
+
+        // Without interception a connection's original destination is the address it was accepted on; the clusters keep
+        // that address and swap in their upstream's port, as Istio's inbound clusters do with upstream_port_override.
+        static Envoy.Config.Cluster.V3.Cluster OriginalDst(string name, int port) => new()
+        {
+            Name = name,
+            Type = Envoy.Config.Cluster.V3.Cluster.Types.DiscoveryType.OriginalDst,
+            LbPolicy = Envoy.Config.Cluster.V3.Cluster.Types.LbPolicy.ClusterProvided,
+            OriginalDstLbConfig = new Envoy.Config.Cluster.V3.Cluster.Types.OriginalDstLbConfig { UpstreamPortOverride = (uint)port },
+        };
+
+        var session = await server.NextSessionAsync();
+        await session.NextRequestAsync(XdsTypeUrls.Listener);
+        await session.SendClustersAsync("c1", OriginalDst("inbound|tcp||", tcp.Port), OriginalDst("inbound|http||", web.Port));
+        var tcpListener = TcpListener("tcp", tcpPort, "inbound|tcp||");
+        tcpListener.Address.SocketAddress.Address = "0.0.0.0";
+        var httpListener = InlineHttpListener("http", httpPort, Routes("http-routes", Prefix("/", "inbound|http||")));
+        httpListener.Address.SocketAddress.Address = "0.0.0.0";
+        await session.SendAsync(XdsTypeUrls.Listener, "l1", tcpListener, httpListener);
+        Assert.Equal("", (await session.NextRequestAsync(XdsTypeUrls.Listener)).ErrorDetail?.Message ?? "");
+
+        using var client = new HttpClient();
+        Assert.True(await TcpClientHelpers.EventuallyAsync(async () =>
+        {
+            try
+            {
+                return await client.GetStringAsync($"http://127.0.0.1:{httpPort}/hello") == "hello from web";
+            }
+            catch (HttpRequestException)
+            {
+                return false;
+            }
+        }));
+        Assert.Equal("hello from web", await client.GetStringAsync($"http://127.0.0.1:{httpPort}/hello"));
+
+        using var connection = await TcpClientHelpers.ConnectAsync(new IPEndPoint(IPAddress.Loopback, tcpPort));
+        Assert.Equal("tcp upstream", await connection.ReadLineAsync());
+        await connection.SendAsync("echo me\n");
+        Assert.Equal("echo me", await connection.ReadLineAsync());
+    }
+
+    [SkippableFact]
     public async Task UseOriginalDst_HandsTheConnectionToTheListenerOfItsDestination_ElseItsOwnChains()
     {
         Skip.If(BinaryProxy.Path is null, "PROXY_BINARY not set: run the README test command to publish the AOT binary first");

@@ -101,6 +101,15 @@ public sealed class XdsIstioMeshNamespaceTests
             Assert.True(plainCode != 0 && plain is "000" or "", $"a plain-text call reached the replica in STRICT mode: curl exit {plainCode}, status {plain}");
             Assert.True(MeshApps.Sum(MeshApps.Metrics(net.Server), "proxy_listener_no_filter_chain_total", "listener=\"virtualInbound\"") >= 1, MeshApps.Metrics(net.Server));
 
+            // An Istio (Envoy) client sidecar names the protocol inside by ALPN, istio-http/1.1, which selects B's HTTP
+            // chain for the port, whose TLS lists h2 and http/1.1: the handshake goes on without ALPN (as Envoy's does;
+            // before, the TLS library refused it with no_application_protocol) and the request reaches the replica
+            // through the chain's inline route to inbound|9001||.
+            var (envoyCode, envoyOutput) = NetnsTopology.Exec(net.Client, MeshApps.Python, "-c", EnvoyLikeClient(dir, NetnsTopology.ServerAddress, 9001));
+            Assert.True(envoyCode == 0 && envoyOutput.Contains("HTTP/1.1 200", StringComparison.Ordinal) && envoyOutput.TrimEnd().EndsWith("9001", StringComparison.Ordinal),
+                $"an Istio client's mutual TLS with ALPN istio-http/1.1: exit {envoyCode}: {envoyOutput}");
+            Assert.True(MeshApps.Sum(MeshApps.Metrics(net.Server), "proxy_tls_handshakes_total", "listener=\"virtualInbound/0.0.0.0_9001\"") >= 1, MeshApps.Metrics(net.Server));
+
             // 3. A weighted split between c's subsets v1 (9001) and v2 (9003), 80/20, per request on one connection.
             (code, output) = MeshApps.AsApp(net.Client, MeshApps.Python, "-c", KeepAliveClient(CVip, 400));
             Assert.True(code == 0, output);
@@ -151,6 +160,8 @@ public sealed class XdsIstioMeshNamespaceTests
         yield return OutboundCluster(80, C, ServerId, "v1");
         yield return OutboundCluster(80, C, ServerId, "v2");
         yield return BlackHole();
+        yield return Passthrough();
+        yield return InboundPassthrough();
         if (isB)
         {
             foreach (var port in new[] { 9001, 9002, 9003 })
@@ -195,6 +206,30 @@ public sealed class XdsIstioMeshNamespaceTests
             c.request('GET', '/item/%d' % i)
             r = c.getresponse()
             print(r.status, r.read().decode())
+        """;
+
+    /// <summary>
+    /// What an Istio client sidecar sends: mutual TLS with the workload certificate, ALPN <c>istio-http/1.1</c> and
+    /// <c>istio</c>, the server's certificate checked against the mesh CA, then one HTTP/1.1 request. Prints the ALPN
+    /// agreed, the server's SPIFFE ID and the response.
+    /// </summary>
+    private static string EnvoyLikeClient(string dir, string address, int port) => $$"""
+        import socket, ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.load_verify_locations('{{dir}}/ca/ca.pem')
+        ctx.load_cert_chain('{{dir}}/a/cert.pem', '{{dir}}/a/key.pem')
+        ctx.set_alpn_protocols(['istio-http/1.1', 'istio'])
+        s = ctx.wrap_socket(socket.create_connection(('{{address}}', {{port}}), timeout=5))
+        uri = [v for k, v in s.getpeercert().get('subjectAltName', ()) if k == 'URI']
+        print('alpn', s.selected_alpn_protocol(), 'peer', uri)
+        s.sendall(b'GET /envoy HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n')
+        data = b''
+        while True:
+            chunk = s.recv(4096)
+            if not chunk: break
+            data += chunk
+        print(data.decode())
         """;
 
     /// <summary>Three HTTP/1.1 keep-alive replicas answering their port: 9001 and 9003 always 200, 9002 always 503.</summary>
