@@ -21,6 +21,8 @@ public sealed class TlsServerPolicy
     private readonly IReadOnlyList<string> _alpnNames;
     private readonly SslProtocols _protocols;
     private readonly RemoteCertificateValidationCallback _validate;
+    private readonly IReadOnlyList<TlsCipherSuite>? _tls12CipherSuites;
+    private readonly CipherSuitesPolicy? _cipherSuites;
 
     /// <param name="certificates">Certificates with the SNI names each serves; one with no names is the default (else the first).</param>
     public TlsServerPolicy(
@@ -53,6 +55,23 @@ public sealed class TlsServerPolicy
         _alpnNames = alpn;
         _protocols = protocols;
         _validate = ValidateClientCertificate;
+    }
+
+    /// <summary>
+    /// The TLS 1.2 cipher suites a client may agree on (a management server's <c>cipher_suites</c>), null for the TLS
+    /// library's; TLS 1.3's suites are always allowed.
+    /// </summary>
+    public IReadOnlyList<TlsCipherSuite>? Tls12CipherSuites
+    {
+        get => _tls12CipherSuites;
+        init
+        {
+            _tls12CipherSuites = value;
+            if (value is not null && (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()))
+            {
+                _cipherSuites = new CipherSuitesPolicy([TlsCipherSuite.TLS_AES_128_GCM_SHA256, TlsCipherSuite.TLS_AES_256_GCM_SHA384, TlsCipherSuite.TLS_CHACHA20_POLY1305_SHA256, .. value]);
+            }
+        }
     }
 
     /// <summary>Names a client certificate must carry one of (a management server's subject alt name matchers); empty for any.</summary>
@@ -116,6 +135,11 @@ public sealed class TlsServerPolicy
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
             CertificateChainPolicy = chainPolicy,
         };
+        if (_cipherSuites is not null && (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()))
+        {
+            options.CipherSuitesPolicy = _cipherSuites;
+        }
+
         Volatile.Write(ref (alpn ? ref entry.Options : ref entry.OptionsWithoutAlpn), new CachedOptions(certificate.Version, chainPolicy, options));
         return options;
     }

@@ -248,12 +248,13 @@ public static class IstioResources
     }
 
     /// <summary><c>PassthroughCluster</c>: ORIGINAL_DST, where outbound traffic to an unknown destination goes.</summary>
-    public static Cluster Passthrough() => OriginalDst(PassthroughCluster);
+    /// <param name="followDownstreamProtocol">Whether it carries istiod's <c>use_downstream_protocol_config</c> (it always does).</param>
+    public static Cluster Passthrough(bool followDownstreamProtocol = true) => OriginalDst(PassthroughCluster, followDownstreamProtocol);
 
     /// <summary><c>InboundPassthroughCluster</c>: ORIGINAL_DST from 127.0.0.6, where inbound traffic to a port without a chain goes.</summary>
-    public static Cluster InboundPassthrough()
+    public static Cluster InboundPassthrough(bool followDownstreamProtocol = true)
     {
-        var cluster = OriginalDst(InboundPassthroughCluster);
+        var cluster = OriginalDst(InboundPassthroughCluster, followDownstreamProtocol);
         cluster.UpstreamBindConfig = new BindConfig { SourceAddress = new SocketAddress { Address = "127.0.0.6", PortValue = 0 } };
         return cluster;
     }
@@ -443,7 +444,7 @@ public static class IstioResources
         return context;
     }
 
-    private static Cluster OriginalDst(string name)
+    private static Cluster OriginalDst(string name, bool followDownstreamProtocol)
     {
         var cluster = new Cluster
         {
@@ -453,11 +454,15 @@ public static class IstioResources
             LbPolicy = Cluster.Types.LbPolicy.ClusterProvided,
             CircuitBreakers = IstioLimits(),
         };
-        var options = new UpstreamHttpOptions
+        if (followDownstreamProtocol)
         {
-            UseDownstreamProtocolConfig = new UpstreamHttpOptions.Types.UseDownstreamHttpConfig { HttpProtocolOptions = new Http1ProtocolOptions(), Http2ProtocolOptions = new Http2ProtocolOptions() },
-        };
-        cluster.TypedExtensionProtocolOptions["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"] = Any.Pack(options);
+            var options = new UpstreamHttpOptions
+            {
+                UseDownstreamProtocolConfig = new UpstreamHttpOptions.Types.UseDownstreamHttpConfig { HttpProtocolOptions = new Http1ProtocolOptions(), Http2ProtocolOptions = new Http2ProtocolOptions() },
+            };
+            cluster.TypedExtensionProtocolOptions["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"] = Any.Pack(options);
+        }
+
         return cluster;
     }
 

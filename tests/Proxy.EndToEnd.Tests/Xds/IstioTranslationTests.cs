@@ -1,3 +1,4 @@
+using System.Net.Security;
 using Proxy.Configuration;
 using Proxy.Xds.Translation;
 using static Proxy.EndToEnd.Tests.Xds.IstioResources;
@@ -69,7 +70,7 @@ public class IstioTranslationTests
     [Fact]
     public void VirtualInbound_WithoutCipherSuites_HasMutualTlsChainsPerPort()
     {
-        var translated = ListenerTranslator.Translate(VirtualInbound([8080], cipherSuites: false), Mesh);
+        var translated = ListenerTranslator.Translate(VirtualInbound([8080]), Mesh);
         var perPort = translated.Chains.Where(c => c.Match?.DestinationPort == 8080).ToList();
         Assert.Equal(2, perPort.Count);
         Assert.All(perPort, c => Assert.True(c.Config.Tls!.RequireClientCert));
@@ -78,17 +79,37 @@ public class IstioTranslationTests
     }
 
     [Fact]
-    public void VirtualInbound_AsIstiodSendsIt_CipherSuitesAreRefused()
+    public void VirtualInbound_AsIstiodSendsIt_TakesItsCipherSuites()
     {
-        var error = Assert.Throws<XdsRejectedException>(() => ListenerTranslator.Translate(VirtualInbound([8080]), Mesh)).Message;
-        Assert.Contains("tls_params: cipher_suites", error);
+        var translated = ListenerTranslator.Translate(VirtualInbound([8080]), Mesh);
+        var tls = translated.Chains.First(c => c.Match?.DestinationPort == 8080).Config.Tls!;
+        Assert.Equal(
+            [TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+             TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TlsCipherSuite.TLS_RSA_WITH_AES_256_GCM_SHA384, TlsCipherSuite.TLS_RSA_WITH_AES_128_GCM_SHA256],
+            tls.CipherSuites);
+    }
+
+    [Fact]
+    public void CipherSuites_EqualPreferenceGroups_AreTaken_AnUnknownNameIsRefused()
+    {
+        Assert.Equal([TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, TlsCipherSuite.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, TlsCipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256],
+            CipherSuiteNames.Parse(["[ECDHE-ECDSA-AES128-GCM-SHA256|ECDHE-ECDSA-CHACHA20-POLY1305]", "ECDHE-RSA-AES128-GCM-SHA256"], "listener 'l'", "f"));
+        var error = Assert.Throws<XdsRejectedException>(() => CipherSuiteNames.Parse(["DES-CBC3-SHA"], "listener 'l'", "f")).Message;
+        Assert.StartsWith("listener 'l': f: 'DES-CBC3-SHA' is not a TLS 1.2 cipher suite the proxy knows; use ECDHE-ECDSA-AES128-GCM-SHA256", error);
+    }
+
+    [Fact]
+    public void PassthroughClusters_AsIstiodSendsThem_FollowingTheClientsProtocolIsRefused()
+    {
+        var error = Assert.Throws<XdsRejectedException>(() => ClusterTranslator.Translate(Passthrough(), Mesh)).Message;
+        Assert.Contains("use_downstream_protocol_config", error);
     }
 
     [Fact]
     public void PassthroughClusters_AreOriginalDestination()
     {
-        Assert.NotNull(ClusterTranslator.Translate(Passthrough(), Mesh).Config.OriginalDestination);
-        var inbound = ClusterTranslator.Translate(InboundPassthrough(), Mesh).Config;
+        Assert.NotNull(ClusterTranslator.Translate(Passthrough(followDownstreamProtocol: false), Mesh).Config.OriginalDestination);
+        var inbound = ClusterTranslator.Translate(InboundPassthrough(followDownstreamProtocol: false), Mesh).Config;
         Assert.NotNull(inbound.OriginalDestination);
         Assert.Equal("127.0.0.6", inbound.SourceAddress?.ToString());
     }
