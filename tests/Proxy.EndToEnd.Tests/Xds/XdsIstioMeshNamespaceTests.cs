@@ -126,7 +126,8 @@ public sealed class XdsIstioMeshNamespaceTests
             Assert.True(Math.Abs(v2Share - 0.20) <= 0.07, $"v2 got {v2Share:P1} of an 80/20 split: {string.Join(", ", answers)}");
 
             // What the sidecars hold is the server's alone: /config_dump lists Istio's names as dynamic resources.
-            var (_, dump) = NetnsTopology.Exec(net.Client, "curl", "-s", "-m", "5", "http://127.0.0.1:15000/config_dump");
+            var (dumpCode, dump) = NetnsTopology.Exec(net.Client, "curl", "-sS", "-m", "30", "http://127.0.0.1:15000/config_dump");
+            Assert.True(dumpCode == 0, $"/config_dump: curl exit {dumpCode}: {dump}");
             foreach (var name in new[] { "\"virtualOutbound\"", "\"virtualInbound\"", "\"0.0.0.0_80\"", $"\"{OutboundName(80, C, "v2")}\"" })
             {
                 Assert.Contains(name, dump);
