@@ -5,7 +5,8 @@
 #
 #   scripts/fuzz.sh TARGET [--minutes N | --seconds N] [--resume] [--no-build]
 #   scripts/fuzz.sh all --seconds 20 --ci      what scripts/test.sh runs: every target briefly from the committed
-#                                              corpus, then the planted-bug check; fails on any crash
+#                                              corpus (one per core at once), then the planted-bug check; fails on
+#                                              any crash
 #   scripts/fuzz.sh list                       the targets
 #   scripts/fuzz.sh repro TARGET FILE          replays one input outside AFL++ and prints what it throws
 #
@@ -21,7 +22,7 @@ bin=$work/bin
 tools=$work/tools
 
 usage() {
-  sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 }
 
@@ -103,10 +104,12 @@ run_target() {
 
   # AFL_SKIP_BIN_CHECK: the program is dotnet, not an AFL-compiled binary. AFL_NO_AFFINITY: the machine is shared,
   # no core is ours to pin. AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES: core dumps go wherever the host sends them.
+  # DOTNET_PROCESSOR_COUNT=1: one afl-fuzz is one core, and the harness then keeps its thread pool to one thread, so
+  # an async target runs in a repeatable order (Program.cs).
   local -a args=(-i "$input" -o "$out" -m none -t "$timeout" -V "$duration")
   [ -n "$dict" ] && args+=(-x "$dict")
   set +e
-  AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
+  DOTNET_PROCESSOR_COUNT=1 AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
     AFL_FORKSRV_INIT_TMOUT=60000 AFL_FAST_CAL=1 AFL_BENCH_UNTIL_CRASH=${STOP_ON_CRASH:-} \
     afl-fuzz "${args[@]}" -- dotnet "$bin/Proxy.Fuzz.dll" "$name" > "$log" 2>&1
   local status=$?
@@ -168,14 +171,27 @@ if [ "$target" != all ]; then
   exit 0
 fi
 
-# Every target in turn, then the check that the setup finds a planted bug from the committed corpus.
+# Every target, as many at once as there are cores (FUZZ_JOBS overrides; each afl-fuzz is one process on one core),
+# then the check that the setup finds a planted bug from the committed corpus.
 status=0
 start=$(date +%s)
+jobs=${FUZZ_JOBS:-$(nproc)}
+verdicts=$(mktemp -d)
+running=0
 for name in $(ls fuzz/corpus); do
-  if ! run_target "$name" "$seconds" || [ "$crashes" -gt 0 ]; then
-    status=1
+  # A background run cannot set `crashes` here: each writes its verdict (crash count, or "failed") to a file.
+  ( if run_target "$name" "$seconds"; then echo "$crashes" > "$verdicts/$name"; else echo failed > "$verdicts/$name"; fi ) &
+  running=$(( running + 1 ))
+  if [ "$running" -ge "$jobs" ]; then
+    wait -n || true
+    running=$(( running - 1 ))
   fi
 done
+wait
+for name in $(ls fuzz/corpus); do
+  [ "$(cat "$verdicts/$name" 2>/dev/null || echo failed)" = 0 ] || status=1
+done
+rm -rf "$verdicts"
 
 if [ $ci = 1 ]; then
   # The planted bug (fuzz/Proxy.Fuzz/Targets/PlantedBugTarget.cs) must be found, or the short runs prove nothing.

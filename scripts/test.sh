@@ -20,7 +20,7 @@ for project in tests/Proxy.Core.Tests tests/Proxy.EndToEnd.Tests; do
   fi
 done
 
-# Fuzzing smoke (docs/fuzzing.md): every fuzz target for 18 s from the committed corpus (about 5 minutes with the
+# Fuzzing smoke (docs/fuzzing.md): every fuzz target for 18 s from the committed corpus, one per core at once (about 3 minutes with the
 # harness build), failing on any crash, then the check that the same short run finds a planted bug.
 echo "== fuzz smoke"
 if ! scripts/fuzz.sh all --seconds 18 --ci; then

@@ -27,11 +27,12 @@ import peers
 import procs
 import report
 import syscalls
+import xdsscale
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 
-SCENARIOS = ("startup", "tcp", "http1-small", "http1-1m", "churn", "latency", "syscalls", "idleconns", "http2", "mtls", "mesh")
+SCENARIOS = ("startup", "tcp", "http1-small", "http1-1m", "churn", "latency", "syscalls", "idleconns", "http2", "mtls", "mesh", "xdsscale")
 GROUPS = {"http1": ("http1-small", "http1-1m", "churn", "latency")}
 
 # HTTP/1.1 workloads: key, title, path, wrk connections, extra headers.
@@ -48,11 +49,13 @@ def parse_args(argv):
     p.add_argument("--rounds", type=int, help="rounds per scenario (default 3, smoke 1)")
     p.add_argument("--duration", type=int, help="whole seconds per wrk run (default 10, smoke 2)")
     p.add_argument("--only", action="append", default=[],
-                   help="startup|tcp|http1 (all HTTP/1.1 scenarios)|http1-small|http1-1m|churn|latency|syscalls|idleconns|http2|mtls|mesh; repeatable or comma-separated")
+                   help="startup|tcp|http1 (all HTTP/1.1 scenarios)|http1-small|http1-1m|churn|latency|syscalls|idleconns|http2|mtls|mesh|xdsscale; repeatable or comma-separated")
     p.add_argument("--rate", type=int, default=2000, help="requests/s for the open-model latency run (default 2000)")
     p.add_argument("--bulk-mib", type=int, default=1024, help="size of the TCP bulk file (default 1024 MiB)")
     p.add_argument("--proxy-before", metavar="BINARY",
                    help="an earlier build of the proxy, measured beside the current one in the idleconns scenario")
+    p.add_argument("--xds-services", type=int, metavar="N",
+                   help="services (10 endpoints each) the xdsscale scenario pushes (default 1000, smoke 50)")
     p.add_argument("--out", default=os.path.join(REPO, "results"), help="output directory (default results/)")
     p.add_argument("--keep-work", action="store_true", help="keep the temp dir with configs and peer logs")
     a = p.parse_args(argv)
@@ -157,7 +160,7 @@ class Bench:
         self.repo = REPO
         self.peers = peers.Peers(REPO, work_dir, registry)
         self.results = {"meta": machine_info(), "settings": {}, "proxy": {}, "startup": {}, "idle_rss_kib": {},
-                        "http": {}, "latency": {}, "tcp": {}, "syscalls": {}, "idleconns": {}, "http2": {}, "mtls": {}, "mesh": {}}
+                        "http": {}, "latency": {}, "tcp": {}, "syscalls": {}, "idleconns": {}, "http2": {}, "mtls": {}, "mesh": {}, "xdsscale": {}}
         self.results["settings"] = {
             "mode": "smoke" if args.smoke else "full", "rounds": args.rounds, "duration_s": args.duration,
             "scenarios": args.scenarios, "wrk": "-t2 (connections per workload)", "rate_rps": args.rate,
@@ -190,9 +193,9 @@ class Bench:
             self.http(http_keys)
         if "syscalls" in a.scenarios:
             self.guarded("syscalls", syscalls.run)
-        # The idle-connection, HTTP/2, mTLS and mesh scenarios start their own processes and stop them when done; a
+        # The idle-connection, HTTP/2, mTLS, mesh and xDS scale scenarios start their own processes and stop them when done; a
         # failure there becomes an n/a row with the reason, never a failed run.
-        for key, module in (("idleconns", idleconns), ("http2", http2), ("mtls", mtls), ("mesh", mesh)):
+        for key, module in (("idleconns", idleconns), ("http2", http2), ("mtls", mtls), ("mesh", mesh), ("xdsscale", xdsscale)):
             if key in a.scenarios:
                 self.guarded(key, module.run)
         self.results["meta"]["loadavg_at_end"] = os.getloadavg()[0]

@@ -21,13 +21,14 @@ class Registry:
         self.pid_file = pid_file
         self.procs = []
 
-    def start(self, argv, log_path, env=None, cwd=None):
+    def start(self, argv, log_path, env=None, cwd=None, pipes=False):
+        """pipes: stdin and stdout are pipes the caller talks through (stderr still goes to the log)."""
         log = open(log_path, "ab")
         started_at = time.perf_counter()
         try:
             proc = subprocess.Popen(
-                argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env=env, cwd=cwd, start_new_session=True)
+                argv, stdout=subprocess.PIPE if pipes else log, stderr=log if pipes else subprocess.STDOUT,
+                stdin=subprocess.PIPE if pipes else subprocess.DEVNULL, env=env, cwd=cwd, start_new_session=True)
         finally:
             log.close()
         proc.started_at = started_at  # exec time, for startup measurements

@@ -3,6 +3,7 @@
 from xml.sax.saxutils import escape
 
 import mesh
+import xdsscale
 
 BINARY_TARGET_BYTES = 20 * 1000 * 1000
 
@@ -122,6 +123,7 @@ def markdown(res):
     out += _http2(res.get("http2") or {}, settings)
     out += _mtls(res.get("mtls") or {}, settings)
     out += _mesh(res.get("mesh") or {}, settings)
+    out += xdsscale.markdown(res.get("xdsscale") or {})
     return "\n".join(out)
 
 

@@ -36,6 +36,16 @@ public static class Program
             return 2;
         }
 
+        // fuzz.sh runs each target with DOTNET_PROCESSOR_COUNT=1 (one afl-fuzz per core). The thread pool then keeps to
+        // one thread, so a target that goes async (h2-connection) runs its work items one at a time, in a repeatable
+        // order: coverage that depends on thread timing would make AFL++ see new paths that are noise. The pool refuses
+        // fewer threads than processors, so elsewhere this changes nothing.
+        if (Environment.ProcessorCount == 1)
+        {
+            ThreadPool.SetMinThreads(1, 1);
+            ThreadPool.SetMaxThreads(1, 1);
+        }
+
         byte[] buffer = new byte[64 * 1024];
         Fuzzer.OutOfProcess.Run(stream =>
         {

@@ -29,15 +29,21 @@ public sealed class XdsClusterStore
     /// <summary>The SDS secrets the clusters wait for and use.</summary>
     public XdsSecretStore Secrets { get; }
 
-    /// <summary>The SDS secret names (over ADS) the accepted clusters and listeners wait for, sorted: the SDS subscription.</summary>
-    public IReadOnlyList<string> SecretNames()
+    /// <summary>
+    /// The SDS secret names the accepted clusters and listeners wait for from <paramref name="server"/> (null: over
+    /// ADS; else an SDS server of <c>xds.secret_servers</c>), sorted: that source's SDS subscription.
+    /// </summary>
+    public IReadOnlyList<string> SecretNames(string? server = null)
     {
-        var names = new SortedSet<string>(Secrets.ListenerSecretNames, StringComparer.Ordinal);
+        var names = new SortedSet<string>(Secrets.ListenerSecretNamesOf(server), StringComparer.Ordinal);
         foreach (var cluster in _clusters.Values)
         {
             foreach (var secret in cluster.Translated.Sockets?.Secrets ?? [])
             {
-                names.Add(secret.Name);
+                if (secret.Server == server)
+                {
+                    names.Add(secret.Name);
+                }
             }
         }
 

@@ -3,7 +3,7 @@ using Proxy.Observability.Metrics;
 namespace Proxy.Xds;
 
 /// <summary>
-/// The xDS client's metrics: whether the stream is up, and per resource type (cds, eds) the updates accepted and
+/// The xDS client's metrics: whether the stream (and each SDS server's) is up, and per resource type (cds, eds, sds, lds, rds) the updates accepted and
 /// rejected, a hash of the last accepted version (as Envoy's <c>version</c> stat; the text is in /config_dump) and
 /// when it was accepted.
 /// </summary>
@@ -12,6 +12,8 @@ public sealed class XdsMetrics
     private readonly CounterFamily _updates;
     private readonly GaugeFamily _version;
     private readonly GaugeFamily _lastUpdate;
+    private readonly GaugeFamily _secretServerConnected;
+    private readonly CounterFamily _secretServerFailures;
 
     public XdsMetrics(MetricsRegistry registry)
     {
@@ -20,7 +22,15 @@ public sealed class XdsMetrics
         _updates = registry.Counter("proxy_xds_updates_total", "xDS responses by resource type and result (accepted: ACKed and serving; rejected: NACKed, the previous version keeps serving).", "type", "result");
         _version = registry.Gauge("proxy_xds_version_hash", "A hash of the last accepted version_info per resource type (the text is in /config_dump).", "type");
         _lastUpdate = registry.Gauge("proxy_xds_last_update_timestamp_seconds", "Unix time of the last accepted update per resource type.", "type");
+        _secretServerConnected = registry.Gauge("proxy_xds_secret_server_connected", "1 while the SDS stream to a server of xds.secret_servers is open, else 0.", "server");
+        _secretServerFailures = registry.Counter("proxy_xds_secret_server_stream_failures_total", "SDS streams to a server of xds.secret_servers that failed or could not be opened.", "server");
     }
+
+    /// <summary>Whether the SDS stream to <paramref name="server"/> (of <c>xds.secret_servers</c>) is open.</summary>
+    public Gauge SecretServerConnected(string server) => _secretServerConnected.WithLabels(server);
+
+    /// <summary>The failed SDS streams to <paramref name="server"/>.</summary>
+    public Counter SecretServerFailures(string server) => _secretServerFailures.WithLabels(server);
 
     public Gauge Connected { get; }
 

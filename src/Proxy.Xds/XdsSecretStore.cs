@@ -6,38 +6,67 @@ using Proxy.Xds.Translation;
 namespace Proxy.Xds;
 
 /// <summary>
-/// The SDS secrets accepted over the ADS stream, and the certificate store that serves them (and clusters' inline
-/// PEM) to the TLS policies. A secret that changes is rotated in place in the store: new handshakes take it, open
-/// connections keep theirs, and nothing is recompiled. Used by one ADS stream at a time; /config_dump reads
-/// <see cref="Secrets"/> from other threads, so the dictionary is replaced, never changed.
+/// The SDS secrets accepted over the ADS stream and from the SDS servers of <c>xds.secret_servers</c> (each its own
+/// set: istio-agent's <c>default</c> is not the ADS stream's), and the certificate store that serves them (and
+/// clusters' inline PEM) to the TLS policies. A secret that changes is rotated in place in the store: new handshakes
+/// take it, open connections keep theirs, and nothing is recompiled. Changed under the xDS clients' update gate, one
+/// update at a time; /config_dump and the SDS clients read it from other threads, so the collections are replaced,
+/// never changed.
 /// </summary>
 public sealed class XdsSecretStore(CertificateStore certificates)
 {
     private Dictionary<string, AcceptedSecret> _secrets = new(StringComparer.Ordinal);
+    private Dictionary<string, Dictionary<string, AcceptedSecret>> _servers = new(StringComparer.Ordinal);
+    private static readonly Dictionary<string, AcceptedSecret> NoSecrets = new(StringComparer.Ordinal);
 
-    /// <summary>The accepted secrets by name.</summary>
+    /// <summary>The secrets accepted over the ADS stream, by name.</summary>
     public IReadOnlyDictionary<string, AcceptedSecret> Secrets => _secrets;
 
-    /// <summary>Whether the secret a cluster waits for has arrived, of the kind it needs.</summary>
-    public bool Has(SecretReference reference) => _secrets.TryGetValue(reference.Name, out var secret) && secret.Translated.Kind == reference.Kind;
+    /// <summary>The secrets accepted from the SDS server <paramref name="server"/> (of <c>xds.secret_servers</c>), by name.</summary>
+    public IReadOnlyDictionary<string, AcceptedSecret> ServerSecrets(string server) => _servers.GetValueOrDefault(server) ?? NoSecrets;
 
-    private HashSet<string> _listenerNames = new(StringComparer.Ordinal);
+    /// <summary>The SDS servers secrets were accepted from, each with its secrets (for /config_dump).</summary>
+    public IEnumerable<KeyValuePair<string, Dictionary<string, AcceptedSecret>>> Servers => _servers;
+
+    /// <summary>Raised after what the accepted clusters or listeners refer to changed: the SDS servers' subscriptions follow it.</summary>
+    public event Action? ReferencesChanged;
+
+    /// <summary>Whether the secret a cluster or listener waits for has arrived from its source, of the kind it needs.</summary>
+    public bool Has(SecretReference reference) =>
+        (reference.Server is null ? _secrets : ServerSecrets(reference.Server)).TryGetValue(reference.Name, out var secret) && secret.Translated.Kind == reference.Kind;
+
+    private SecretReference[] _listenerReferences = [];
     private HashSet<string> _listenerStoreNames = new(StringComparer.Ordinal);
 
-    /// <summary>The SDS secret names the accepted listeners' TLS chains wait for (beside the clusters').</summary>
-    public IReadOnlyCollection<string> ListenerSecretNames => _listenerNames;
+    /// <summary>The SDS secret names (over ADS) the accepted listeners' TLS chains wait for (beside the clusters').</summary>
+    public IReadOnlyCollection<string> ListenerSecretNames => ListenerSecretNamesOf(null);
+
+    /// <summary>The secret names the accepted listeners' TLS chains wait for from <paramref name="server"/> (null: over ADS).</summary>
+    public IReadOnlyCollection<string> ListenerSecretNamesOf(string? server)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var reference in _listenerReferences)
+        {
+            if (reference.Server == server)
+            {
+                names.Add(reference.Name);
+            }
+        }
+
+        return names;
+    }
 
     /// <summary>
     /// Records what the accepted listeners refer to (SDS names and the store names of their SDS and inline secrets),
-    /// so the SDS subscription asks for them and a cluster update does not drop them.
+    /// so the SDS subscriptions ask for them and a cluster update does not drop them.
     /// </summary>
     public void ListenersRefer(IEnumerable<SecretReference> secrets, IEnumerable<InlineSecret> inline)
     {
-        var names = new HashSet<string>(StringComparer.Ordinal);
+        var references = new List<SecretReference>();
         var stored = new HashSet<string>(StringComparer.Ordinal);
         foreach (var secret in secrets)
         {
-            names.Add(secret.Name);
+            references.Add(secret);
             stored.Add(secret.StoreName);
         }
 
@@ -46,8 +75,9 @@ public sealed class XdsSecretStore(CertificateStore certificates)
             stored.Add(secret.StoreName);
         }
 
-        _listenerNames = names;
+        _listenerReferences = [.. references];
         _listenerStoreNames = stored;
+        ReferencesChanged?.Invoke();
     }
 
     /// <summary>Puts inline PEM into the certificate store (content-named, so the same PEM is one entry); <paramref name="owner"/> is "cluster 'x'" or "listener 'x'".</summary>
@@ -74,12 +104,14 @@ public sealed class XdsSecretStore(CertificateStore certificates)
     }
 
     /// <summary>
-    /// An SDS response: the secrets it holds replace those of the same name (SDS is not state of the world for
-    /// deletion), each checked to load. Throws <see cref="XdsRejectedException"/> for the first that cannot.
+    /// An SDS response, over ADS or from <paramref name="server"/>: the secrets it holds replace those of the same name
+    /// (SDS is not state of the world for deletion), each checked to load. Throws <see cref="XdsRejectedException"/>
+    /// for the first that cannot.
     /// </summary>
-    public Dictionary<string, AcceptedSecret> Translate(IReadOnlyList<Secret> resources, string version, DateTimeOffset now)
+    public Dictionary<string, AcceptedSecret> Translate(IReadOnlyList<Secret> resources, string version, DateTimeOffset now, string? server = null)
     {
-        var next = new Dictionary<string, AcceptedSecret>(_secrets, StringComparer.Ordinal);
+        var held = server is null ? _secrets : ServerSecrets(server);
+        var next = new Dictionary<string, AcceptedSecret>(held, StringComparer.Ordinal);
         var inResponse = new HashSet<string>(StringComparer.Ordinal);
         foreach (var resource in resources)
         {
@@ -88,7 +120,7 @@ public sealed class XdsSecretStore(CertificateStore certificates)
                 throw new XdsRejectedException($"secret '{resource.Name}' appears twice in one response; send each once");
             }
 
-            if (_secrets.TryGetValue(resource.Name, out var old) && old.Resource.Equals(resource))
+            if (held.TryGetValue(resource.Name, out var old) && old.Resource.Equals(resource))
             {
                 continue;
             }
@@ -112,12 +144,13 @@ public sealed class XdsSecretStore(CertificateStore certificates)
         return next;
     }
 
-    /// <summary>Makes a candidate the accepted set, and the certificate store serve it (rotating the secrets that changed).</summary>
-    public void Commit(Dictionary<string, AcceptedSecret> candidate)
+    /// <summary>Makes a candidate the accepted set of its source, and the certificate store serve it (rotating the secrets that changed).</summary>
+    public void Commit(Dictionary<string, AcceptedSecret> candidate, string? server = null)
     {
+        var held = server is null ? _secrets : ServerSecrets(server);
         foreach (var (name, secret) in candidate)
         {
-            if (_secrets.TryGetValue(name, out var old) && ReferenceEquals(old, secret))
+            if (held.TryGetValue(name, out var old) && ReferenceEquals(old, secret))
             {
                 continue;
             }
@@ -125,15 +158,22 @@ public sealed class XdsSecretStore(CertificateStore certificates)
             var translated = secret.Translated;
             if (translated.Kind == SecretKind.Certificate)
             {
-                certificates.SetSecretCertificate(SecretReference.StoreNameOf(name), translated.CertificatePem!, translated.KeyPem!);
+                certificates.SetSecretCertificate(SecretReference.StoreNameOf(name, server), translated.CertificatePem!, translated.KeyPem!);
             }
             else
             {
-                certificates.SetSecretBundle(SecretReference.StoreNameOf(name), translated.CaPem!);
+                certificates.SetSecretBundle(SecretReference.StoreNameOf(name, server), translated.CaPem!);
             }
         }
 
-        _secrets = candidate;
+        if (server is null)
+        {
+            _secrets = candidate;
+        }
+        else
+        {
+            _servers = new Dictionary<string, Dictionary<string, AcceptedSecret>>(_servers, StringComparer.Ordinal) { [server] = candidate };
+        }
     }
 
     /// <summary>
@@ -148,16 +188,29 @@ public sealed class XdsSecretStore(CertificateStore certificates)
             storeNames = new HashSet<string>(storeNames.Concat(listeners), StringComparer.Ordinal);
         }
 
-        var kept = new Dictionary<string, AcceptedSecret>(StringComparer.Ordinal);
-        foreach (var (name, secret) in _secrets)
+        _secrets = Kept(_secrets, null, storeNames);
+        var servers = new Dictionary<string, Dictionary<string, AcceptedSecret>>(StringComparer.Ordinal);
+        foreach (var (server, secrets) in _servers)
         {
-            if (storeNames.Contains(SecretReference.StoreNameOf(name)))
+            servers[server] = Kept(secrets, server, storeNames);
+        }
+
+        _servers = servers;
+        certificates.RetainSecrets(storeNames.Contains);
+        ReferencesChanged?.Invoke();
+    }
+
+    private static Dictionary<string, AcceptedSecret> Kept(Dictionary<string, AcceptedSecret> secrets, string? server, IReadOnlySet<string> storeNames)
+    {
+        var kept = new Dictionary<string, AcceptedSecret>(StringComparer.Ordinal);
+        foreach (var (name, secret) in secrets)
+        {
+            if (storeNames.Contains(SecretReference.StoreNameOf(name, server)))
             {
                 kept[name] = secret;
             }
         }
 
-        _secrets = kept;
-        certificates.RetainSecrets(storeNames.Contains);
+        return kept;
     }
 }

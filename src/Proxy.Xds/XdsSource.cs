@@ -21,15 +21,25 @@ public sealed class XdsSource : IAsyncDisposable
     private IReadOnlyList<ClusterConfig> _serving = [];
     private XdsListenerSet _servingListeners = XdsListenerSet.Empty;
     private AdsClient? _client;
+    private readonly List<SecretServerClient> _secretServers = [];
+
+    // Every update (ADS responses, absence timers, the SDS servers' responses) changes the stores and the runtime under it.
+    private readonly SemaphoreSlim _updateGate = new(1, 1);
 
     /// <param name="certificates">The runtime's certificate store, which serves SDS secrets and inline PEM to the clusters' TLS; a private one when null.</param>
-    /// <param name="meshIdentity">The proxy's mesh identity (<c>mesh.identity</c>): istio-agent's <c>default</c> and <c>ROOTCA</c> secrets map onto it.</param>
+    /// <param name="meshIdentity">
+    /// The proxy's mesh identity (<c>mesh.identity</c>): istio-agent's <c>default</c> and <c>ROOTCA</c> secrets map onto it
+    /// unless its socket is among <c>xds.secret_servers</c>.
+    /// </param>
     public XdsSource(XdsConfig config, MetricsRegistry registry, Logger log, CertificateStore? certificates = null, MeshIdentityConfig? meshIdentity = null)
     {
         _config = config;
         _metrics = new XdsMetrics(registry);
         _log = log;
-        var context = new Translation.XdsTranslationContext(meshIdentity);
+        var context = new Translation.XdsTranslationContext(meshIdentity)
+        {
+            SecretServers = new HashSet<string>(config.SecretServers.Select(static s => s.Name), StringComparer.Ordinal),
+        };
         Store = new XdsClusterStore(new XdsSecretStore(certificates ?? new CertificateStore(Timeout.InfiniteTimeSpan)), context);
         Listeners = new XdsListenerStore(Store.Secrets, context);
     }
@@ -63,7 +73,14 @@ public sealed class XdsSource : IAsyncDisposable
     /// <summary>As <see cref="Start(Func{IReadOnlyList{ClusterConfig}, Task{string?}})"/>, with <paramref name="applyListeners"/> for LDS and RDS updates.</summary>
     public void Start(Func<IReadOnlyList<ClusterConfig>, Task<string?>> apply, Func<XdsListenerSet, Task<string?>>? applyListeners)
     {
-        _client = new AdsClient(_config, Store, apply, _metrics, _log) { ListenerStore = Listeners, ApplyListeners = applyListeners };
+        _client = new AdsClient(_config, Store, apply, _metrics, _log) { ListenerStore = Listeners, ApplyListeners = applyListeners, UpdateGate = _updateGate };
+        foreach (var server in _config.SecretServers)
+        {
+            var secrets = new SecretServerClient(server, _config, Store, _updateGate, apply, _metrics, _log) { ListenerStore = Listeners, ApplyListeners = applyListeners };
+            _secretServers.Add(secrets);
+            secrets.Start(); // idle (no stream) until an accepted resource names one of its secrets
+        }
+
         _client.Start();
         _log.Info("xDS client started; the file's configuration serves while the management server's resources arrive", ("server", _config.Server.ToString()), ("node", _config.Node.Id));
     }
@@ -81,6 +98,11 @@ public sealed class XdsSource : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        foreach (var secrets in _secretServers)
+        {
+            await secrets.DisposeAsync().ConfigureAwait(false);
+        }
+
         if (_client is not null)
         {
             await _client.DisposeAsync().ConfigureAwait(false);

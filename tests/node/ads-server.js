@@ -8,11 +8,15 @@
 // The test scripts it over stdin and stdout, one JSON object a line:
 //   in:  {"op":"send","type_url":T,"version":V,"resources":[{"name":N,"version":RV,"value":BASE64}],"removed":[N...]}
 //          sends one response on the newest stream (DiscoveryResponse or DeltaDiscoveryResponse, as the stream is);
-//          the resources are serialized by the test, the server wraps them (Any, and Resource for delta)
+//          the resources are serialized by the test, the server wraps them (Any, and Resource for delta); a resource
+//          may instead carry "json": the message as an object with the proto field names (protobufjs's fromObject:
+//          enums by name, an Any as {"@type": URL, ...fields}), encoded here as type_url's message (the scale
+//          benchmark, bench/harness/xdsscale.py, builds its thousands of resources this way)
 //        {"op":"end"} ends every open stream with status OK
 //   out: {"event":"listening","port":P}, {"event":"stream","stream":ID,"variant":"sotw"|"delta"},
 //        {"event":"request","stream":ID,"request":{...}} (field names as in the protos), {"event":"sent","nonce":X},
-//        {"event":"closed","stream":ID}
+//        {"event":"closed","stream":ID}; requests and sent carry "t_ns": CLOCK_MONOTONIC in nanoseconds (libuv's hrtime,
+//        the clock of Python's time.monotonic_ns), so a harness can time the ACK and the traffic against the send
 // Usage: node ads-server.js --port=PORT --protos=DIR (DIR: @grpc/grpc-js-xds's deps folder)
 const path = require('path');
 const readline = require('readline');
@@ -28,6 +32,34 @@ const definition = protoLoader.loadSync('envoy/service/discovery/v3/ads.proto', 
 const ads = grpc.loadPackageDefinition(definition).envoy.service.discovery.v3.AggregatedDiscoveryService;
 
 const emit = event => process.stdout.write(JSON.stringify(event) + '\n');
+const now = () => process.hrtime.bigint().toString();
+
+// The message types of the "json" resources, loaded on first use (a few seconds: the whole of Envoy's v3 API).
+let messages = null;
+function encodeJson(typeUrl, object) {
+  if (!messages) {
+    const protobuf = require('protobufjs');
+    const includeDirs = ['envoy-api', 'xds', 'googleapis', 'protoc-gen-validate'].map(d => path.join(deps, d));
+    messages = new protobuf.Root();
+    messages.resolvePath = (origin, target) => {
+      for (const dir of includeDirs) {
+        const candidate = path.join(dir, target);
+        if (require('fs').existsSync(candidate)) return candidate;
+      }
+      return target;
+    };
+    messages.loadSync([
+      'envoy/config/cluster/v3/cluster.proto', 'envoy/config/endpoint/v3/endpoint.proto',
+      'envoy/config/listener/v3/listener.proto', 'envoy/config/route/v3/route.proto',
+      'envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto',
+      'envoy/extensions/filters/http/router/v3/router.proto',
+      'envoy/extensions/transport_sockets/tls/v3/tls.proto', 'envoy/extensions/transport_sockets/tls/v3/secret.proto',
+    ], { keepCase: true });
+  }
+
+  const type = messages.lookupType(typeUrl.substring(typeUrl.lastIndexOf('/') + 1));
+  return Buffer.from(type.encode(type.fromObject(object)).finish());
+}
 const streams = new Map();
 let lastStream = 0;
 let nonces = 0;
@@ -38,7 +70,7 @@ function serve(variant) {
     const closed = () => { if (streams.delete(id)) emit({ event: 'closed', stream: id }); };
     streams.set(id, { call, variant });
     emit({ event: 'stream', stream: id, variant });
-    call.on('data', request => emit({ event: 'request', stream: id, request }));
+    call.on('data', request => emit({ event: 'request', stream: id, t_ns: now(), request }));
     call.on('end', () => { closed(); call.end(); });
     call.on('error', closed);
     call.on('cancelled', closed);
@@ -53,7 +85,7 @@ function send(command) {
   }
 
   const nonce = 'node-' + (++nonces);
-  const any = r => ({ type_url: command.type_url, value: Buffer.from(r.value, 'base64') });
+  const any = r => ({ type_url: command.type_url, value: r.json ? encodeJson(command.type_url, r.json) : Buffer.from(r.value, 'base64') });
   if (newest.variant === 'delta') {
     newest.call.write({
       system_version_info: command.version,
@@ -66,7 +98,7 @@ function send(command) {
     newest.call.write({ version_info: command.version, type_url: command.type_url, resources: (command.resources || []).map(any), nonce });
   }
 
-  emit({ event: 'sent', nonce });
+  emit({ event: 'sent', nonce, t_ns: now() });
 }
 
 const server = new grpc.Server();
@@ -83,7 +115,11 @@ server.bindAsync('127.0.0.1:' + (args['--port'] || '0'), grpc.ServerCredentials.
 readline.createInterface({ input: process.stdin }).on('line', line => {
   const command = JSON.parse(line);
   if (command.op === 'send') {
-    send(command);
+    try {
+      send(command);
+    } catch (err) {
+      emit({ event: 'error', message: 'cannot send: ' + err.message }); // a resource the protos reject, say
+    }
   } else if (command.op === 'end') {
     for (const { call } of streams.values()) call.end();
   }

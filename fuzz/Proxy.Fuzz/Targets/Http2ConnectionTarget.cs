@@ -47,9 +47,15 @@ public static class Http2ConnectionTarget
         AppDomain.CurrentDomain.FirstChanceException += OnFirstChance;
         try
         {
-            InRun.Value = true;
-            Task run = connection.RunAsync();
-            InRun.Value = false;
+            // The whole run starts on the thread pool, not here: under fuzz.sh the pool has one thread (Program.cs), so
+            // the connection's loop, its stream handlers and every continuation run one at a time in the order they
+            // were queued, and the same input takes the same path each time (AFL++'s stability), instead of racing
+            // this thread.
+            Task run = Task.Run(() =>
+            {
+                InRun.Value = true;
+                return connection.RunAsync();
+            });
             FuzzFinding.Check(run.Wait(Deadline), "the connection did not end after its input ended");
             FuzzFinding.Check(connection.WaitForStreams(Deadline), "a stream handler did not end after the connection ended");
         }

@@ -18,7 +18,7 @@ public static partial class ConfigWriter
             w.WriteEndObject();
         }
         w.WriteEndArray();
-        w.WriteString("protocol", cluster.Protocol == ClusterProtocol.Http2 ? "http2" : "http1");
+        w.WriteString("protocol", cluster.Protocol switch { ClusterProtocol.Http2 => "http2", ClusterProtocol.Downstream => "downstream", _ => "http1" });
         w.WriteString("load_balancer", cluster.LoadBalancer);
         OptionalString(w, "hash_on", cluster.HashOn);
         Duration(w, "connect_timeout", cluster.ConnectTimeout);

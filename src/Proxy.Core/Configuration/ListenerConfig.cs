@@ -46,6 +46,22 @@ public sealed record ListenerConfig
     /// </summary>
     public IReadOnlyList<string>? HttpFilters { get; init; }
 
+    /// <summary>
+    /// The listener's HTTP RBAC policy sets (a management server's <c>envoy.filters.http.rbac</c> filters), in their
+    /// order; they run where <c>rbac</c> stands in <see cref="HttpFilters"/>, and a request passes only when each
+    /// lets it. Empty for none.
+    /// </summary>
+    public IReadOnlyList<Filters.Rbac.RbacEngine> HttpRbac { get; init; } = [];
+
+    /// <summary>
+    /// The connection-level RBAC policy sets (<c>envoy.filters.network.rbac</c>), judged once per connection after its
+    /// TLS handshake; a denied connection is closed. Empty for none.
+    /// </summary>
+    public IReadOnlyList<Filters.Rbac.RbacEngine> NetworkRbac { get; init; } = [];
+
+    /// <summary>A fault for every request of the listener (a management server's fault filter); a route's own fault wins. Null for none.</summary>
+    public FaultConfig? Fault { get; init; }
+
     /// <summary>Changes to every forwarded request's fields, applied after the route's; null for none.</summary>
     public HeaderChangesConfig? RequestHeaders { get; init; }
 

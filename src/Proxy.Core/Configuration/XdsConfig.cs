@@ -37,6 +37,12 @@ public sealed record XdsConfig
     /// </summary>
     public TimeSpan InitialFetchTimeout { get; init; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// The SDS servers beside the management server, by the name the resources reference them with (the
+    /// <c>envoy_grpc.cluster_name</c> of a secret's <c>sds_config.api_config_source</c>); empty by default.
+    /// </summary>
+    public ConfigList<XdsSecretServerConfig> SecretServers { get; init; } = ConfigList<XdsSecretServerConfig>.Empty;
+
     /// <summary>How long one attempt to open the stream may take before it counts as failed (default 5s).</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(5);
 }

@@ -6,8 +6,8 @@ using Proxy.Runtime;
 namespace Proxy.Filters;
 
 /// <summary>
-/// Fault injection (Envoy's fault filter): the route's delay and abort, at their percentages, for requests matching
-/// the fault's header conditions, with the client's override fields when the route's <c>header_control</c> allows them. Each delay and abort is counted on the route. A
+/// Fault injection (Envoy's fault filter): the route's delay and abort (else the listener's, as a management server's
+/// fault filter configures it), at their percentages, for requests matching the fault's header conditions, with the client's override fields when the route's <c>header_control</c> allows them. Each delay and abort is counted on the route. A
 /// delay holds only its own request; an abort answers with the fault's status and flag <c>FI</c>.
 /// </summary>
 public sealed class FaultFilter : IHttpFilter
@@ -20,11 +20,17 @@ public sealed class FaultFilter : IHttpFilter
 
     /// <summary>The filter, or null when no route of the listener injects faults.</summary>
     public static IHttpFilter? Create(HttpRouting routing) =>
-        routing.Actions.Any(static a => a.Fault is not null) ? Instance : null;
+        routing.Fault is not null || routing.Actions.Any(static a => a.Fault is not null) ? Instance : null;
 
     public FilterVerdict OnRequest(HttpExchange exchange)
     {
-        if (exchange.Action is not { } action || action.Fault is not { } fault)
+        if (exchange.Action is not { } action)
+        {
+            return FilterVerdict.Continue;
+        }
+
+        var (fault, conditions) = action.Fault is { } own ? (own, action.FaultHeaders) : (exchange.Routing.Fault, exchange.Routing.FaultHeaders);
+        if (fault is null)
         {
             return FilterVerdict.Continue;
         }
@@ -39,7 +45,7 @@ public sealed class FaultFilter : IHttpFilter
             exchange.TryGetHeader(FaultInjector.AbortHeader, out abortHeader);
         }
 
-        var decision = fault.Decide(HeadersMatch(action, exchange), delayHeader, abortHeader);
+        var decision = fault.Decide(HeadersMatch(conditions, exchange), delayHeader, abortHeader);
         if (decision.Delay > TimeSpan.Zero)
         {
             action.Counters.FaultDelays.Increment();
@@ -54,10 +60,10 @@ public sealed class FaultFilter : IHttpFilter
         return new FilterVerdict(0, ResponseFlag.None, decision.Delay);
     }
 
-    /// <summary>True when the request matches every header condition of the route's fault (true when there are none).</summary>
-    private static bool HeadersMatch(RouteRuntime action, HttpExchange exchange)
+    /// <summary>True when the request matches every header condition of the fault (true when there are none).</summary>
+    private static bool HeadersMatch(HeaderMatcher[] conditions, HttpExchange exchange)
     {
-        foreach (HeaderMatcher matcher in action.FaultHeaders)
+        foreach (HeaderMatcher matcher in conditions)
         {
             if (!matcher.Matches(ref exchange))
             {

@@ -26,6 +26,7 @@ public static class HttpFilterRegistry
         Register(FaultFilter.FilterName, FaultFilter.Create);
         Register(MirrorFilter.FilterName, MirrorFilter.Create);
         Register(CircuitBreakerFilter.FilterName, CircuitBreakerFilter.Create);
+        Register(Rbac.RbacFilter.FilterName, Rbac.RbacFilter.Create);
     }
 
     /// <summary>Makes <paramref name="name"/> usable in <c>http_filters</c>; a later registration of a name replaces it.</summary>

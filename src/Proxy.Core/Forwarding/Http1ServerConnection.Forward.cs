@@ -381,7 +381,7 @@ public sealed partial class Http1ServerConnection
     {
         close |= _draining;
         ReadOnlySpan<byte> additions = _exchange.PrepareLocalAnswer() ? _exchange.ResponseHeadersToAdd.Http1Lines : default;
-        int sent = Http1HeadWriter.WriteErrorResponse(_output, status, flag.HeaderValue(), default, close, headOnly: _request.Method == RequestMethod.Head, additions);
+        int sent = Http1HeadWriter.WriteErrorResponse(_output, status, flag.HeaderValue(), flag == ResponseFlag.AccessDenied ? "RBAC: access denied"u8 : default, close, headOnly: _request.Method == RequestMethod.Head, additions);
         Record(metrics, status, flag, started, _request.HeadLength, sent, route, cluster, null);
         var flush = await _output.FlushAsync().ConfigureAwait(false);
         return !close && !flush.IsCompleted;

@@ -171,6 +171,13 @@ public sealed partial class Http1ServerConnection : ITrackedConnection, Proxy.Ht
         init => _exchange.Peer = value;
     }
 
+    /// <summary>What the listener's RBAC filters read of this connection; null when the listener has none.</summary>
+    public Filters.Rbac.RbacConnection? RbacConnection
+    {
+        get => _exchange.RbacConnection;
+        init => _exchange.RbacConnection = value;
+    }
+
     /// <summary>Reads and parses the next request head; bytes after it stay in the pipe (pipelining).</summary>
     [AsyncMethodBuilder(typeof(PooledValueTaskMethodBuilder<>))]
     private async ValueTask<HeadReadResult> ReadRequestHeadAsync()

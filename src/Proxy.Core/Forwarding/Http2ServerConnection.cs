@@ -71,6 +71,9 @@ public sealed partial class Http2ServerConnection : Http2Connection, ITrackedCon
     /// </summary>
     public Tls.PeerIdentity? Peer { get; init; }
 
+    /// <summary>What the listener's RBAC filters read of this connection; null when the listener has none.</summary>
+    public Filters.Rbac.RbacConnection? RbacConnection { get; init; }
+
     /// <summary>Serves streams until the client closes, an error ends the connection, or a graceful shutdown completes.</summary>
     public Task RunAsync() => RunConnectionAsync();
 

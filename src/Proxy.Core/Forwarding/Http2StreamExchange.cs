@@ -97,6 +97,7 @@ internal sealed class Http2StreamExchange : HttpExchange
         ClientAddress = clientAddress;
         DownstreamTls = downstreamTls;
         Peer = peer;
+        RbacConnection = connection.RbacConnection;
     }
 
     public override ReadOnlySpan<byte> Host => new Http2RequestView(_stream.ReceivedHeaders).Host;
@@ -146,6 +147,7 @@ internal sealed class Http2StreamExchange : HttpExchange
         _stream = null!;
         _connection = null!;
         Peer = null;
+        RbacConnection = null;
         ClientAddress = null;
         Attempts = 0;
         Endpoint = null;

@@ -57,6 +57,9 @@ public abstract class HttpExchange : IRouteRequest, IFieldLookup
     /// <summary>The verified identity of a mesh peer (mutual TLS), or null.</summary>
     public PeerIdentity? Peer { get; internal set; }
 
+    /// <summary>What RBAC reads of the client's connection (addresses, SNI, certificate names); null where no RBAC runs.</summary>
+    public Filters.Rbac.RbacConnection? RbacConnection { get; internal set; }
+
     /// <summary>True when the client's connection is TLS the proxy terminated.</summary>
     public bool DownstreamTls { get; protected set; }
 

@@ -22,12 +22,15 @@ public sealed class ResilienceMetrics
         HealthCheckTransitions = registry.Counter("proxy_health_check_transitions_total", "Endpoints changing active health state, by the new state (healthy, unhealthy).", "cluster", "state");
         RateLimited = registry.Counter("proxy_rate_limited_total", "Requests answered 429 by a route's rate limit.", "listener", "route");
         FaultsInjected = registry.Counter("proxy_faults_injected_total", "Faults injected, by kind (delay, abort).", "listener", "route", "kind");
+        RbacDenied = registry.Counter("proxy_rbac_denied_total", "Requests answered 403 (kind http) and connections closed (kind network) by a listener's RBAC filters.", "listener", "kind");
         Mirrored = registry.Counter("proxy_mirrored_requests_total", "Requests copied to a mirror cluster.", "listener", "route");
         AccessLogEntries = registry.Counter("proxy_access_log_entries_total", "Access log entries, by result (written, dropped).", "result");
         TraceSpans = registry.Counter("proxy_trace_spans_total", "Trace spans, by result (exported, dropped, failed).", "result");
     }
 
     public CounterFamily Retries { get; }
+
+    public CounterFamily RbacDenied { get; }
 
     public CounterFamily RetriesRefused { get; }
 

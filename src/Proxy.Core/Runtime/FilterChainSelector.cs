@@ -28,6 +28,9 @@ public sealed class FilterChainSelector
 
     public IReadOnlyList<ListenerRuntime> Chains => _chains;
 
+    /// <summary>The same matches choosing among <paramref name="chains"/> (the same chains, compiled against other clusters).</summary>
+    internal FilterChainSelector WithChains(IReadOnlyList<ListenerRuntime> chains, ListenerRuntime? fallback) => new(_matches, chains, fallback);
+
     /// <summary>
     /// Whether the choice for a connection to <paramref name="destination"/> from <paramref name="source"/> depends on
     /// its first bytes: only then is anything read before the chain starts, so a server-first protocol is not held up

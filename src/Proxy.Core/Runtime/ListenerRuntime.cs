@@ -66,9 +66,38 @@ public sealed class HttpRouting(RouteTable table, RouteRuntime[] actions, Http1L
 
     public Observability.Metrics.Counter RateLimited { get; init; } = new();
 
+    /// <summary>The listener's HTTP RBAC policy sets, in order (<see cref="Filters.Rbac.RbacFilter"/>).</summary>
+    public IReadOnlyList<Filters.Rbac.RbacEngine> Rbac { get; init; } = [];
+
+    /// <summary>Requests the listener's RBAC refused.</summary>
+    public Observability.Metrics.Counter RbacDenied { get; init; } = new();
+
+    /// <summary>The listener-wide fault, for requests whose route has none; null for none.</summary>
+    public Resilience.FaultInjector? Fault { get; init; }
+
+    /// <summary>The header conditions of <see cref="Fault"/>.</summary>
+    internal HeaderMatcher[] FaultHeaders { get; init; } = [];
+
     /// <summary>The listener's HTTP filters, run between routing and the router for every request.</summary>
     public Filters.HttpFilterChain Filters { get; internal set; } = Proxy.Filters.HttpFilterChain.Empty;
 
     /// <summary>In a sidecar: where each request's peer is read from for the metrics (Istio's metadata exchange); null elsewhere.</summary>
     public Observability.PeerExchange? Peers { get; internal set; }
+
+    /// <summary>
+    /// The same routing with <paramref name="actions"/> (the same routes, some bound to recompiled clusters), for
+    /// <see cref="ListenerRebinder"/>; the caller builds <see cref="Filters"/> for it. Copies every other property:
+    /// a property added above must be copied here too.
+    /// </summary>
+    internal HttpRouting WithActions(RouteRuntime[] actions) =>
+        new(Table, actions, Limits, NoRoute)
+        {
+            RateLimit = RateLimit,
+            RateLimited = RateLimited,
+            Rbac = Rbac,
+            RbacDenied = RbacDenied,
+            Fault = Fault,
+            FaultHeaders = FaultHeaders,
+            Peers = Peers,
+        };
 }

@@ -417,6 +417,18 @@ public sealed class ProxyRuntime : IAsyncDisposable
                     owner = tls;
                 }
 
+                // RBAC (a management server's network and HTTP rbac filters) reads the connection's facts, gathered once.
+                Filters.Rbac.RbacConnection? rbac = null;
+                if (listener.Config.NetworkRbac.Count > 0 || listener.Config.HttpRbac.Count > 0)
+                {
+                    rbac = new Filters.Rbac.RbacConnection((socket.RemoteEndPoint as IPEndPoint)?.Address, destination ?? Interception.OriginalDestination.TryGet(socket) ?? socket.LocalEndPoint as IPEndPoint, tls?.ServerName, tls?.PeerCertificate);
+                    if (listener.Config.NetworkRbac.Count > 0 && !Filters.Rbac.RbacConnectionFilter.Allows(listener.Config.NetworkRbac, rbac))
+                    {
+                        runtime._metrics.Resilience.RbacDenied.WithLabels(listenerName, "network").Increment();
+                        return; // closed before a byte reaches the upstream, as Envoy's network rbac filter does
+                    }
+                }
+
                 switch (listener.Config.Protocol)
                 {
                     case ListenerProtocol.Tcp:
@@ -428,7 +440,7 @@ public sealed class ProxyRuntime : IAsyncDisposable
                         var client = (socket.RemoteEndPoint as IPEndPoint)?.Address;
                         if (await Http.Http2.Http2PrefaceDetector.IsHttp2Async(transport.Input, listener.Config.Limits.HeaderTimeout).ConfigureAwait(false))
                         {
-                            var h2 = new Http2ServerConnection(transport, owner, listener, runtime._metrics, client, downstreamTls: tls is not null, () => runtime.IsDraining, runtime.Telemetry, runtime.RoutingSource(listener.Name)) { Destination = destination };
+                            var h2 = new Http2ServerConnection(transport, owner, listener, runtime._metrics, client, downstreamTls: tls is not null, () => runtime.IsDraining, runtime.Telemetry, runtime.RoutingSource(listener.Name)) { Destination = destination, RbacConnection = rbac };
                             var h2Id = runtime.Connections.Add(h2);
                             try
                             {
@@ -442,7 +454,7 @@ public sealed class ProxyRuntime : IAsyncDisposable
                             break;
                         }
 
-                        var http = new Http1ServerConnection(transport, owner, listener, runtime._metrics, client, downstreamTls: tls is not null, runtime.RoutingSource(listener.Name), runtime.Telemetry, runtime.Time) { Destination = destination };
+                        var http = new Http1ServerConnection(transport, owner, listener, runtime._metrics, client, downstreamTls: tls is not null, runtime.RoutingSource(listener.Name), runtime.Telemetry, runtime.Time) { Destination = destination, RbacConnection = rbac };
                         var id = runtime.Connections.Add(http);
                         try
                         {

@@ -52,6 +52,27 @@ public sealed class RouteRuntime(Route route, Cluster[] clusters, TimeSpan? time
 
     /// <summary>The route's path and host rewrite; null for none.</summary>
     public Rewrites.RequestRewrite? Rewrite { get; init; }
+
+    /// <summary>
+    /// The same route sending to <paramref name="clusters"/> and <paramref name="mirrorCluster"/> (recompiled clusters
+    /// of the same names), keeping everything else, its state included (rate-limit bucket, retry budget), for
+    /// <see cref="ListenerRebinder"/>. Copies every other property: a property added above must be copied here too.
+    /// </summary>
+    internal RouteRuntime WithClusters(Cluster[] clusters, Cluster? mirrorCluster) => new(Route, clusters, Timeout, Metrics)
+    {
+        Retry = Retry,
+        Budget = Budget,
+        RateLimit = RateLimit,
+        Fault = Fault,
+        FaultHeaders = FaultHeaders,
+        Mirror = Mirror,
+        MirrorCluster = mirrorCluster,
+        Counters = Counters,
+        LocalResponse = LocalResponse,
+        RequestChanges = RequestChanges,
+        ResponseChanges = ResponseChanges,
+        Rewrite = Rewrite,
+    };
 }
 
 /// <summary>The per-route counters of rate limiting, faults and mirroring, resolved once.</summary>

@@ -22,7 +22,7 @@ public static class SnapshotCompiler
     {
         var tlsErrors = new List<string>();
         var clusters = new Dictionary<string, Cluster>(StringComparer.Ordinal);
-        var carried = CarriedClusters(config, previous);
+        var carried = CarriedClusters(config, previous, out var before);
         foreach (var cluster in config.Clusters)
         {
             if (carried.TryGetValue(cluster.Name, out var same))
@@ -32,24 +32,27 @@ public static class SnapshotCompiler
             }
 
             var tls = cluster.Tls is { } clientTls ? TlsPolicies.Client(clientTls, cluster.Protocol, certificates, $"cluster {cluster.Name}", tlsErrors) : null;
-            clusters[cluster.Name] = CompileCluster(cluster, previous, metrics, tls, new UpstreamEventLog(log, cluster.Name));
+            clusters[cluster.Name] = CompileCluster(cluster, previous, metrics, tls, new UpstreamEventLog(log, cluster.Name), before);
         }
 
         var listeners = new Dictionary<string, ListenerRuntime>(StringComparer.Ordinal);
         foreach (var listener in config.Listeners)
         {
+            // The same listener object: with the same clusters its routes need no recompiling; with some clusters
+            // recompiled, only the route actions naming them are remade (ListenerRebinder).
             if (previous is not null && previous.Listeners.TryGetValue(listener.Name, out var running)
-                && ReferenceEquals(running.Config, listener) && UsesOnly(running, clusters))
+                && ReferenceEquals(running.Config, listener)
+                && (UsesOnly(running, clusters) ? running : ListenerRebinder.Rebind(running, clusters)) is { } kept)
             {
-                listeners[listener.Name] = running; // same listener object, same clusters: its routes need no recompiling
-                foreach (var chain in running.Chains?.Chains ?? [])
+                listeners[listener.Name] = kept;
+                foreach (var chain in kept.Chains?.Chains ?? [])
                 {
                     listeners[chain.Name] = chain;
                 }
 
-                if (running.Chains?.Default is { } kept)
+                if (kept.Chains?.Default is { } fallback)
                 {
-                    listeners[kept.Name] = kept;
+                    listeners[fallback.Name] = fallback;
                 }
 
                 continue;
@@ -99,15 +102,16 @@ public static class SnapshotCompiler
     /// its own for clusters it did not change, so those are carried over whole (endpoints, breaker, outlier and
     /// health state). A file reload makes every object anew and so recompiles everything, as before.
     /// </summary>
-    private static Dictionary<string, Cluster> CarriedClusters(ProxyConfig config, ProxySnapshot? previous)
+    /// <param name="before">The previous snapshot's cluster configurations by name.</param>
+    private static Dictionary<string, Cluster> CarriedClusters(ProxyConfig config, ProxySnapshot? previous, out Dictionary<string, ClusterConfig> before)
     {
         var carried = new Dictionary<string, Cluster>(StringComparer.Ordinal);
+        before = new Dictionary<string, ClusterConfig>(StringComparer.Ordinal);
         if (previous is null)
         {
             return carried;
         }
 
-        var before = new Dictionary<string, ClusterConfig>(StringComparer.Ordinal);
         foreach (var cluster in previous.Config.Clusters)
         {
             before[cluster.Name] = cluster;
@@ -190,7 +194,8 @@ public static class SnapshotCompiler
     private static bool IsCurrent(Cluster cluster, Dictionary<string, Cluster> clusters) =>
         clusters.TryGetValue(cluster.Name, out var current) && ReferenceEquals(current, cluster);
 
-    internal static Cluster CompileCluster(ClusterConfig config, ProxySnapshot? previous, ProxyMetrics metrics, TlsClientPolicy? tls, UpstreamEventLog events)
+    /// <param name="previousConfigs">The previous snapshot's cluster configurations by name (looked up in it when null).</param>
+    internal static Cluster CompileCluster(ClusterConfig config, ProxySnapshot? previous, ProxyMetrics metrics, TlsClientPolicy? tls, UpstreamEventLog events, Dictionary<string, ClusterConfig>? previousConfigs = null)
     {
         Cluster? old = null;
         previous?.Clusters.TryGetValue(config.Name, out old);
@@ -199,7 +204,8 @@ public static class SnapshotCompiler
         // stay the same: a connection made under the old ones (plain text, another CA or name, another client
         // certificate) must not serve requests under the new ones. Otherwise every endpoint is made anew, and the
         // old ones give back their idle connections below.
-        var oldConfig = previous?.Config.Clusters.FirstOrDefault(c => c.Name == config.Name);
+        var oldConfig = previousConfigs is not null ? previousConfigs.GetValueOrDefault(config.Name)
+            : previous?.Config.Clusters.FirstOrDefault(c => c.Name == config.Name);
         var reusable = oldConfig is not null && SameTls(oldConfig.Tls, config.Tls) ? old : null;
         var endpoints = new Endpoint[config.Endpoints.Count];
         for (var i = 0; i < endpoints.Length; i++)
@@ -249,6 +255,7 @@ public static class SnapshotCompiler
             IdleTimeout = config.IdleTimeout,
             HashOn = config.HashOn,
             Tls = tls,
+            FollowsDownstream = config.Protocol == ClusterProtocol.Downstream,
         };
         return new Cluster(config.Name, endpoints, picker, settings, new ClusterMetrics(metrics, config.Name), resilience)
         {
@@ -270,8 +277,10 @@ public static class SnapshotCompiler
 
         endpoint.Pool.IdleTimeout = config.Pool.IdleTimeout;
         endpoint.Pool.MaxRequestsPerConnection = config.Pool.MaxRequestsPerConnection;
-        if (config.Protocol == ClusterProtocol.Http2)
+        if (config.Protocol is ClusterProtocol.Http2 or ClusterProtocol.Downstream)
         {
+            // A downstream-protocol cluster keeps both pools: HTTP/2 clients' streams go to this one, HTTP/1.1 clients'
+            // requests to the HTTP/1.1 pool (Cluster.SpeaksHttp2 is false for it).
             endpoint.Http2Pool ??= new Http2ConnectionPool();
             endpoint.Http2Pool.IdleTimeout = config.Pool.IdleTimeout;
         }
@@ -352,6 +361,10 @@ public static class SnapshotCompiler
         {
             RateLimit = listener.RateLimit is { } rateLimit ? TokenBucket.FromConfig(rateLimit) : null,
             RateLimited = metrics.Resilience.RateLimited.WithLabels(listener.Name, "-"),
+            Rbac = listener.HttpRbac,
+            RbacDenied = metrics.Resilience.RbacDenied.WithLabels(listener.Name, "http"),
+            Fault = listener.Fault is { } listenerFault ? FaultInjector.FromConfig(listenerFault) : null,
+            FaultHeaders = listener.Fault is { } lf ? CompileHeaderMatchers(lf.Headers) : [],
         };
         routing.Filters = Filters.HttpFilterRegistry.Build(listener.HttpFilters, routing);
         return routing;

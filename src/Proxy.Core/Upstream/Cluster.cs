@@ -53,8 +53,12 @@ public sealed class Cluster
     /// </summary>
     public OriginalDestinationEndpoints? OriginalDestinations { get; init; }
 
-    /// <summary>Whether requests to this cluster become HTTP/2 streams (its endpoints have multiplexed pools).</summary>
-    public bool SpeaksHttp2 => _endpoints.Length > 0 ? _endpoints[0].Http2Pool is not null : OriginalDestinations?.Http2 == true;
+    /// <summary>
+    /// Whether an HTTP/1.1 client's requests to this cluster become HTTP/2 streams (its endpoints have multiplexed
+    /// pools, and it does not follow the client's version). An HTTP/2 client's go to an endpoint's multiplexed pool
+    /// whenever it has one.
+    /// </summary>
+    public bool SpeaksHttp2 => !Settings.FollowsDownstream && (_endpoints.Length > 0 ? _endpoints[0].Http2Pool is not null : OriginalDestinations?.Http2 == true);
 
     /// <summary>Picks a healthy endpoint, or null when none is healthy (counted).</summary>
     public Endpoint? Pick(in PickContext context)

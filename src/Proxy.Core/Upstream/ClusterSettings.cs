@@ -11,6 +11,9 @@ public sealed record ClusterSettings
     /// <summary><c>header:NAME</c> or <c>client_ip</c>: the hash key of ring_hash and maglev.</summary>
     public string? HashOn { get; init; }
 
+    /// <summary>Whether requests go in the client's own HTTP version (<see cref="Configuration.ClusterProtocol.Downstream"/>).</summary>
+    public bool FollowsDownstream { get; init; }
+
     /// <summary>TLS originated to the endpoints; null for plain text.</summary>
     public Tls.TlsClientPolicy? Tls { get; init; }
 

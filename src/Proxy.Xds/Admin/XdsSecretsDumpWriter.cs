@@ -9,8 +9,9 @@ namespace Proxy.Xds.Admin;
 
 /// <summary>
 /// The secrets part of /config_dump in Envoy's layout (<c>envoy.admin.v3.SecretsConfigDump</c>, which
-/// <c>istioctl proxy-config secret</c> reads): the SDS secrets accepted over ADS as <c>dynamic_active_secrets</c>
-/// (name, version_info, last_updated, secret), private keys redacted.
+/// <c>istioctl proxy-config secret</c> reads): the SDS secrets accepted over ADS and from the SDS servers of
+/// <c>xds.secret_servers</c> as <c>dynamic_active_secrets</c> (name, version_info, last_updated, secret), private keys
+/// redacted.
 /// </summary>
 public static class XdsSecretsDumpWriter
 {
@@ -25,7 +26,19 @@ public static class XdsSecretsDumpWriter
         w.WriteStartObject();
         w.WriteString("@type", "type.googleapis.com/envoy.admin.v3.SecretsConfigDump");
         w.WriteStartArray("dynamic_active_secrets");
-        foreach (var (name, secret) in secrets.Secrets.OrderBy(static s => s.Key, StringComparer.Ordinal))
+        WriteSecrets(w, secrets.Secrets);
+        foreach (var (_, held) in secrets.Servers.OrderBy(static s => s.Key, StringComparer.Ordinal))
+        {
+            WriteSecrets(w, held);
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    private static void WriteSecrets(Utf8JsonWriter w, IReadOnlyDictionary<string, AcceptedSecret> secrets)
+    {
+        foreach (var (name, secret) in secrets.OrderBy(static s => s.Key, StringComparer.Ordinal))
         {
             w.WriteStartObject();
             w.WriteString("name", name);
@@ -35,8 +48,5 @@ public static class XdsSecretsDumpWriter
             w.WriteRawValue(Formatter.Format(Any.Pack(SecretRedaction.Redact(secret.Resource))));
             w.WriteEndObject();
         }
-
-        w.WriteEndArray();
-        w.WriteEndObject();
     }
 }

@@ -45,13 +45,13 @@ public sealed partial class AdsClient
             switch (response.TypeUrl)
             {
                 case XdsTypeUrls.Cluster:
-                    await OnDeltaClustersAsync(stream, response).ConfigureAwait(false);
+                    await GatedAsync(() => OnDeltaClustersAsync(stream, response)).ConfigureAwait(false);
                     break;
                 case XdsTypeUrls.ClusterLoadAssignment when _config.Endpoints:
-                    await OnDeltaEndpointsAsync(stream, response).ConfigureAwait(false);
+                    await GatedAsync(() => OnDeltaEndpointsAsync(stream, response)).ConfigureAwait(false);
                     break;
                 case XdsTypeUrls.Secret when DeltaSds.Common.Requested:
-                    await OnDeltaSecretsAsync(stream, response).ConfigureAwait(false);
+                    await GatedAsync(() => OnDeltaSecretsAsync(stream, response)).ConfigureAwait(false);
                     break;
                 case XdsTypeUrls.Listener when _config.Listeners && ListenerStore is not null:
                     await OnDeltaListenersAsync(stream, response).ConfigureAwait(false);

@@ -116,6 +116,12 @@ public sealed partial class AdsClient
             // Each secret loaded once already, so this cannot fail half way; clusters that waited for one serve now.
             _store.Secrets.Commit(candidate);
             error = await _apply(_store.Configs()).ConfigureAwait(false);
+
+            // Listeners whose TLS chains waited for a secret are bound now, as in the state-of-the-world variant.
+            if (error is null && ListenerStore is { } listeners && ApplyListeners is not null)
+            {
+                error = await Apply(listeners.Configs()).ConfigureAwait(false);
+            }
         }
         catch (XdsRejectedException ex)
         {

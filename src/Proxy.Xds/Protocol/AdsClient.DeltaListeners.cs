@@ -17,7 +17,7 @@ public sealed partial class AdsClient
     private async Task OnDeltaListenersAsync(DeltaStreamWriter stream, DeltaDiscoveryResponse response)
     {
         var store = ListenerStore!;
-        await _listenerGate.WaitAsync().ConfigureAwait(false);
+        await UpdateGate.WaitAsync().ConfigureAwait(false);
         try
         {
             var now = DateTimeOffset.UtcNow;
@@ -55,17 +55,20 @@ public sealed partial class AdsClient
             }
 
             FollowAbsenceTimers(store);
+
+            // SDS follows LDS as it follows CDS: the secrets of the listeners' TLS chains are subscribed to too.
+            await FollowDeltaAsync(stream, DeltaSds, _store.SecretNames()).ConfigureAwait(false);
         }
         finally
         {
-            _listenerGate.Release();
+            UpdateGate.Release();
         }
     }
 
     private async Task OnDeltaRoutesAsync(DeltaStreamWriter stream, DeltaDiscoveryResponse response)
     {
         var store = ListenerStore!;
-        await _listenerGate.WaitAsync().ConfigureAwait(false);
+        await UpdateGate.WaitAsync().ConfigureAwait(false);
         try
         {
             var now = DateTimeOffset.UtcNow;
@@ -107,7 +110,7 @@ public sealed partial class AdsClient
         }
         finally
         {
-            _listenerGate.Release();
+            UpdateGate.Release();
         }
     }
 }

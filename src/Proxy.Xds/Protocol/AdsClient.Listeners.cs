@@ -20,8 +20,11 @@ public sealed partial class AdsClient
     private readonly XdsTypeState _lds = new(XdsTypeUrls.Listener);
     private readonly XdsTypeState _rds = new(XdsTypeUrls.RouteConfiguration);
 
-    // Serializes LDS and RDS handling with the absence timers, which change the listener state from their own threads.
-    private readonly SemaphoreSlim _listenerGate = new(1, 1);
+    /// <summary>
+    /// Serializes every update: each response's handling, the absence timers, and the streams of the SDS servers of
+    /// <c>xds.secret_servers</c>, which change the stores and the runtime from their own threads. Shared with them.
+    /// </summary>
+    public SemaphoreSlim UpdateGate { get; init; } = new(1, 1);
     private readonly Dictionary<string, CancellationTokenSource> _absenceTimers = new(StringComparer.Ordinal);
 
     /// <summary>The listeners and route configurations accepted so far; set when the configuration takes them.</summary>
@@ -53,7 +56,7 @@ public sealed partial class AdsClient
     private async Task OnListenersAsync(StreamWriter stream, DiscoveryResponse response)
     {
         var store = ListenerStore!;
-        await _listenerGate.WaitAsync().ConfigureAwait(false);
+        await UpdateGate.WaitAsync().ConfigureAwait(false);
         try
         {
             var now = DateTimeOffset.UtcNow;
@@ -93,14 +96,14 @@ public sealed partial class AdsClient
         }
         finally
         {
-            _listenerGate.Release();
+            UpdateGate.Release();
         }
     }
 
     private async Task OnRoutesAsync(StreamWriter stream, DiscoveryResponse response)
     {
         var store = ListenerStore!;
-        await _listenerGate.WaitAsync().ConfigureAwait(false);
+        await UpdateGate.WaitAsync().ConfigureAwait(false);
         try
         {
             var now = DateTimeOffset.UtcNow;
@@ -133,7 +136,7 @@ public sealed partial class AdsClient
         }
         finally
         {
-            _listenerGate.Release();
+            UpdateGate.Release();
         }
     }
 
@@ -188,7 +191,7 @@ public sealed partial class AdsClient
         try
         {
             await Task.Delay(_config.InitialFetchTimeout, token).ConfigureAwait(false);
-            await _listenerGate.WaitAsync(token).ConfigureAwait(false);
+            await UpdateGate.WaitAsync(token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -222,7 +225,7 @@ public sealed partial class AdsClient
                 timer.Dispose();
             }
 
-            _listenerGate.Release();
+            UpdateGate.Release();
         }
     }
 }

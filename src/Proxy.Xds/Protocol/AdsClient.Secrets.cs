@@ -50,17 +50,10 @@ public sealed partial class AdsClient
             error = await _apply(_store.Configs()).ConfigureAwait(false);
 
             // Listeners whose TLS chains waited for a secret are bound now (a rotation changes no configuration).
+            // (Under UpdateGate, taken by the caller.)
             if (error is null && ListenerStore is { } listeners && ApplyListeners is not null)
             {
-                await _listenerGate.WaitAsync().ConfigureAwait(false);
-                try
-                {
-                    error = await Apply(listeners.Configs()).ConfigureAwait(false);
-                }
-                finally
-                {
-                    _listenerGate.Release();
-                }
+                error = await Apply(listeners.Configs()).ConfigureAwait(false);
             }
         }
         catch (XdsRejectedException ex)

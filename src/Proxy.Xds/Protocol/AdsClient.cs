@@ -132,13 +132,13 @@ public sealed partial class AdsClient : IAsyncDisposable
             switch (response.TypeUrl)
             {
                 case XdsTypeUrls.Cluster:
-                    await OnClustersAsync(stream, response).ConfigureAwait(false);
+                    await GatedAsync(() => OnClustersAsync(stream, response)).ConfigureAwait(false);
                     break;
                 case XdsTypeUrls.ClusterLoadAssignment when _config.Endpoints:
-                    await OnEndpointsAsync(stream, response).ConfigureAwait(false);
+                    await GatedAsync(() => OnEndpointsAsync(stream, response)).ConfigureAwait(false);
                     break;
                 case XdsTypeUrls.Secret when _sds.Requested:
-                    await OnSecretsAsync(stream, response).ConfigureAwait(false);
+                    await GatedAsync(() => OnSecretsAsync(stream, response)).ConfigureAwait(false);
                     break;
                 case XdsTypeUrls.Listener when _config.Listeners:
                     await OnListenersAsync(stream, response).ConfigureAwait(false);
@@ -255,27 +255,23 @@ public sealed partial class AdsClient : IAsyncDisposable
 
     /// <summary>The resources of a response as <typeparamref name="T"/>, unwrapping <c>Resource</c> envelopes.</summary>
     private static List<T> Unpack<T>(DiscoveryResponse response, MessageParser<T> parser)
-        where T : IMessage<T>, new()
+        where T : IMessage<T>, new() => DiscoveryResponses.Unpack(response, parser);
+
+    /// <summary>
+    /// Handles one response under <see cref="UpdateGate"/>: the stores and the runtime change one update at a time,
+    /// whether it comes from this stream, an absence timer or an SDS server's stream.
+    /// </summary>
+    private async Task GatedAsync(Func<Task> handle)
     {
-        var resources = new List<T>(response.Resources.Count);
-        for (var i = 0; i < response.Resources.Count; i++)
+        await UpdateGate.WaitAsync().ConfigureAwait(false);
+        try
         {
-            var any = response.Resources[i];
-            var what = $"resource {i} of the {response.TypeUrl} response";
-            if (any.TypeUrl == XdsTypeUrls.Resource)
-            {
-                any = XdsDecoder.Decode(Resource.Parser, any.Value, what).Resource_ ?? any;
-            }
-
-            if (any.TypeUrl != response.TypeUrl)
-            {
-                throw new XdsRejectedException($"{what} is a {any.TypeUrl}; a response holds resources of its own type only");
-            }
-
-            resources.Add(XdsDecoder.Decode(parser, any.Value, what));
+            await handle().ConfigureAwait(false);
         }
-
-        return resources;
+        finally
+        {
+            UpdateGate.Release();
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -13,11 +13,14 @@ namespace Proxy.Xds.Protocol;
 /// </summary>
 internal static class XdsChannelFactory
 {
-    public static GrpcChannel Create(XdsConfig config)
+    public static GrpcChannel Create(XdsConfig config) => Create(config.Server, config.Tls, config.ConnectTimeout);
+
+    /// <summary>A channel to <paramref name="target"/> (the management server, or an SDS server of <c>xds.secret_servers</c>).</summary>
+    public static GrpcChannel Create(XdsServerAddress target, TlsClientConfig? tls, TimeSpan connectTimeout)
     {
         var handler = new SocketsHttpHandler
         {
-            ConnectTimeout = config.ConnectTimeout,
+            ConnectTimeout = connectTimeout,
             KeepAlivePingDelay = TimeSpan.FromSeconds(30),
             KeepAlivePingTimeout = TimeSpan.FromSeconds(10),
             KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
@@ -26,7 +29,7 @@ internal static class XdsChannelFactory
         };
 
         string address;
-        if (config.Server.UnixPath is { } path)
+        if (target.UnixPath is { } path)
         {
             // The authority is a placeholder: every connection goes to the socket.
             address = "http://localhost";
@@ -47,9 +50,9 @@ internal static class XdsChannelFactory
         }
         else
         {
-            var server = config.Server.Address!.Value;
+            var server = target.Address!.Value;
             var host = server.Host.Contains(':') ? $"[{server.Host}]" : server.Host;
-            if (config.Tls is { } tls)
+            if (tls is not null)
             {
                 // The handler names and verifies the server by the URI's host, so the URI carries the SNI name and
                 // the connect goes to the configured address.

@@ -70,6 +70,11 @@ public static class ClusterTranslator
         }
 
         var (protocol, common) = HttpOptions(cluster, name);
+        if (protocol == ClusterProtocol.Downstream && sockets?.Tls is not null)
+        {
+            throw Reject(name, "typed_extension_protocol_options.use_downstream_protocol_config", "following the client's HTTP version is supported for plain-text endpoints only; over TLS use explicit_http_config");
+        }
+
         var defaults = new ClusterConfig { Name = name };
         return new TranslatedCluster(
             new ClusterConfig
@@ -196,7 +201,10 @@ public static class ClusterTranslator
                     };
                     break;
                 case Envoy.Extensions.Upstreams.Http.V3.HttpProtocolOptions.UpstreamProtocolOptionsOneofCase.UseDownstreamProtocolConfig:
-                    throw Reject(name, "typed_extension_protocol_options.use_downstream_protocol_config", "following the client's protocol is not supported; use explicit_http_config");
+                    // Istio's PassthroughCluster, InboundPassthroughCluster and inbound clusters: each request in the
+                    // client's own version (checked against TLS once the transport socket is known).
+                    protocol = ClusterProtocol.Downstream;
+                    break;
                 case Envoy.Extensions.Upstreams.Http.V3.HttpProtocolOptions.UpstreamProtocolOptionsOneofCase.AutoConfig:
                     throw Reject(name, "typed_extension_protocol_options.auto_config", "ALPN-negotiated upstream protocols are not supported; use explicit_http_config");
             }

@@ -6,14 +6,17 @@ using Proxy.Configuration;
 namespace Proxy.Xds.Translation;
 
 /// <summary>
-/// One filter chain's network filters as a listener configuration: observing filters skipped, and the terminal one,
-/// last, an <c>http_connection_manager</c> or a <c>tcp_proxy</c>.
+/// One filter chain's network filters as a listener configuration: observing filters skipped, network RBAC filters
+/// (<see cref="NetworkRbacTranslator"/>) judged on each connection, and the terminal one, last, an
+/// <c>http_connection_manager</c> or a <c>tcp_proxy</c>.
 /// </summary>
 internal static class FilterChainTranslator
 {
     public const string HttpConnectionManagerType = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager";
 
     public const string TcpProxyType = "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy";
+
+    public const string NetworkRbacType = "type.googleapis.com/envoy.extensions.filters.network.rbac.v3.RBAC";
 
     /// <summary>Network filters that only observe (Istio's stats and metadata exchange): skipped.</summary>
     private static readonly string[] TelemetryFilters = ["istio.metadata_exchange", "istio.stats", "envoy.filters.network.metadata_exchange"];
@@ -32,6 +35,7 @@ internal static class FilterChainTranslator
         }
 
         Filter? terminal = null;
+        var rbac = new List<Proxy.Filters.Rbac.RbacEngine>();
         for (var i = 0; i < chain.Filters.Count; i++)
         {
             var filter = chain.Filters[i];
@@ -45,6 +49,13 @@ internal static class FilterChainTranslator
 
                 terminal = filter;
             }
+            else if (typeUrl == NetworkRbacType)
+            {
+                if (terminal is null && NetworkRbacTranslator.Translate(Parse(filter, Envoy.Extensions.Filters.Network.Rbac.V3.RBAC.Parser, where), filter.Name, tls is not null, $"{where}.filters[{i}] '{filter.Name}'") is { } engine)
+                {
+                    rbac.Add(engine);
+                }
+            }
             else if (Array.IndexOf(TelemetryFilters, filter.Name) < 0)
             {
                 throw new XdsRejectedException($"{where}.filters[{i}] '{filter.Name}': the network filter {(typeUrl.Length > 0 ? typeUrl : filter.Name)} is not supported; a chain ends with envoy.filters.network.http_connection_manager or envoy.filters.network.tcp_proxy");
@@ -56,7 +67,7 @@ internal static class FilterChainTranslator
             throw new XdsRejectedException($"{where}.filters: the chain needs an envoy.filters.network.http_connection_manager or envoy.filters.network.tcp_proxy, with its typed_config");
         }
 
-        var config = new ListenerConfig { Name = name, Address = address, HttpFilters = null, Tls = tls };
+        var config = new ListenerConfig { Name = name, Address = address, HttpFilters = null, Tls = tls, NetworkRbac = rbac };
         if (terminal.TypedConfig!.TypeUrl == TcpProxyType)
         {
             var tcp = TcpProxyTranslator.Translate(config, Parse(terminal, TcpProxy.Parser, where), where);

@@ -6,26 +6,11 @@ namespace Proxy.Xds.Translation;
 
 /// <summary>
 /// The <c>envoy.filters.network.http_connection_manager</c> network filter as an http listener: where its routes
-/// come from (<c>rds</c> over ADS, or inline <c>route_config</c>), its HTTP filter chain (which must end with the
-/// router), its codec and timeouts. Filters the proxy cannot run as configured are rejections naming the filter.
+/// come from (<c>rds</c> over ADS, or inline <c>route_config</c>), its HTTP filter chain (<see cref="HttpFiltersTranslator"/>), its codec and timeouts. Filters the proxy cannot run as configured are rejections naming the filter.
 /// </summary>
 internal static class HttpConnectionManagerTranslator
 {
-    public const string RouterType = "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router";
-
-    /// <summary>HTTP filters that only observe (stats, metadata exchange, ALPN overrides): skipped, as docs/xds.md lists.</summary>
-    private static readonly string[] TelemetryFilters = ["istio.metadata_exchange", "istio.stats", "istio.alpn", "envoy.filters.http.grpc_stats"];
-
-    /// <summary>
-    /// Filters whose empty configuration does nothing in Envoy (a fault with no fault, RBAC with no rules, CORS whose
-    /// policies live on routes, which are rejected): accepted when empty, rejected when configured.
-    /// </summary>
-    private static readonly string[] PassiveWhenEmpty =
-    [
-        "type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault",
-        "type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC",
-        "type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors",
-    ];
+    public const string RouterType = HttpFiltersTranslator.RouterType;
 
     public static (ListenerConfig Listener, string? RdsName, TranslatedRouteConfiguration? Inline) Translate(ListenerConfig listener, HttpConnectionManager manager, string where)
     {
@@ -35,7 +20,7 @@ internal static class HttpConnectionManagerTranslator
             throw new XdsRejectedException($"{where}: codec_type: HTTP/3 is not supported; use AUTO, HTTP1 or HTTP2");
         }
 
-        CheckFilters(manager, where);
+        listener = HttpFiltersTranslator.Translate(listener, manager, where);
         if (manager.RequestTimeout is { } requestTimeout && XdsText.Of(requestTimeout, where, "request_timeout") > TimeSpan.Zero)
         {
             throw new XdsRejectedException($"{where}: request_timeout: the proxy has no timeout for receiving a whole request; remove it (request_headers_timeout and the route's timeout are supported)");
@@ -106,39 +91,5 @@ internal static class HttpConnectionManagerTranslator
         }
 
         return shortest ?? TimeSpan.Zero; // both 0: no idle timeout
-    }
-
-    /// <summary>The chain must end with the router; before it, only filters that change nothing are accepted.</summary>
-    private static void CheckFilters(HttpConnectionManager manager, string where)
-    {
-        var filters = manager.HttpFilters;
-        if (filters.Count == 0 || filters[^1].TypedConfig?.TypeUrl != RouterType && filters[^1].Name != "envoy.filters.http.router")
-        {
-            throw new XdsRejectedException($"{where}: http_filters: the chain must end with the router (envoy.filters.http.router)");
-        }
-
-        for (var i = 0; i < filters.Count - 1; i++)
-        {
-            var filter = filters[i];
-            var typeUrl = filter.TypedConfig?.TypeUrl ?? "";
-            if (filter.Disabled || filter.IsOptional || Array.IndexOf(TelemetryFilters, filter.Name) >= 0)
-            {
-                continue; // disabled, optional (Envoy skips what it does not know), or observing only
-            }
-
-            if (typeUrl == RouterType || filter.Name == "envoy.filters.http.router")
-            {
-                throw new XdsRejectedException($"{where}: http_filters[{i}] '{filter.Name}': the router must be the last filter, and only once");
-            }
-
-            if (Array.IndexOf(PassiveWhenEmpty, typeUrl) >= 0 && filter.TypedConfig!.Value.IsEmpty)
-            {
-                continue;
-            }
-
-            throw new XdsRejectedException(filter.ConfigTypeCase == HttpFilter.ConfigTypeOneofCase.ConfigDiscovery
-                ? $"{where}: http_filters[{i}] '{filter.Name}': filter configuration discovery (ECDS) is not supported"
-                : $"{where}: http_filters[{i}] '{filter.Name}': the HTTP filter {(typeUrl.Length > 0 ? typeUrl : filter.Name)} is not supported as configured; remove it, or mark it is_optional if the listener may run without it");
-        }
     }
 }

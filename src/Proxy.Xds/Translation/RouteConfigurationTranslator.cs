@@ -60,6 +60,7 @@ public static class RouteConfigurationTranslator
             });
         }
 
+        hosts = QualifyRepeatedNames(hosts);
         var errors = SnapshotCompiler.CheckRoutes(hosts);
         if (errors.Count > 0)
         {
@@ -76,6 +77,41 @@ public static class RouteConfigurationTranslator
             HeaderChangesTranslator.Translate(config.RequestHeadersToAdd, config.RequestHeadersToRemove, forResponse: false, where, "request_headers_to_add", "request_headers_to_remove"),
             HeaderChangesTranslator.Translate(config.ResponseHeadersToAdd, config.ResponseHeadersToRemove, forResponse: true, where, "response_headers_to_add", "response_headers_to_remove"),
             clusters.Distinct(StringComparer.Ordinal).ToArray());
+    }
+
+    /// <summary>
+    /// Envoy route names are labels, and a server may repeat them: istiod names the one route of every outbound virtual
+    /// host <c>default</c>. The proxy's routes need names unique within a listener (they key its metrics and its admin
+    /// API), so a name used more than once becomes <c>VIRTUAL_HOST/NAME</c> wherever it appears (and, repeated within one
+    /// virtual host too, <c>VIRTUAL_HOST/NAME/INDEX</c>); unique names are kept as sent.
+    /// </summary>
+    private static List<VirtualHostConfig> QualifyRepeatedNames(List<VirtualHostConfig> hosts)
+    {
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var route in hosts.SelectMany(static h => h.Routes))
+        {
+            if (route.Name is { } name)
+            {
+                counts[name] = counts.GetValueOrDefault(name) + 1;
+            }
+        }
+
+        if (counts.Values.All(static n => n == 1))
+        {
+            return hosts;
+        }
+
+        var qualified = new List<VirtualHostConfig>(hosts.Count);
+        foreach (var host in hosts)
+        {
+            var inHost = host.Routes.Where(static r => r.Name is not null).GroupBy(static r => r.Name!).Where(static g => g.Count() > 1).Select(static g => g.Key).ToHashSet(StringComparer.Ordinal);
+            var routes = host.Routes.Select((route, r) => route.Name is { } name && counts[name] > 1
+                ? route with { Name = inHost.Contains(name) ? $"{host.Name}/{name}/{r}" : $"{host.Name}/{name}" }
+                : route);
+            qualified.Add(host with { Routes = ConfigList<RouteConfig>.From([.. routes]) });
+        }
+
+        return qualified;
     }
 
     private static void RejectUnsupported(VirtualHost host, string where)

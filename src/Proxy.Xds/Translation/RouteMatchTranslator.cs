@@ -74,7 +74,7 @@ internal static class RouteMatchTranslator
     private static string Path(string path, string where, string field) =>
         path.StartsWith('/') ? path : throw new XdsRejectedException($"{where}: {field}: '{path}' must start with '/'");
 
-    private static HeaderMatchConfig Header(HeaderMatcher header, string where, string field)
+    internal static HeaderMatchConfig Header(HeaderMatcher header, string where, string field)
     {
         if (!XdsText.IsToken(header.Name.TrimStart(':')))
         {

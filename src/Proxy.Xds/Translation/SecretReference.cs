@@ -1,10 +1,17 @@
 namespace Proxy.Xds.Translation;
 
-/// <summary>An SDS secret a cluster waits for over the ADS stream: its name and what the cluster takes from it.</summary>
-public sealed record SecretReference(string Name, SecretKind Kind)
+/// <summary>
+/// An SDS secret a cluster or a listener's TLS chain waits for: its name, what it takes from it, and where it comes
+/// from: the ADS stream (<see cref="Server"/> null) or an SDS server of <c>xds.secret_servers</c> by its name.
+/// </summary>
+public sealed record SecretReference(string Name, SecretKind Kind, string? Server = null)
 {
     /// <summary>The name the certificate store holds the secret under (apart from inline PEM's names).</summary>
-    public string StoreName => StoreNameOf(Name);
+    public string StoreName => StoreNameOf(Name, Server);
 
-    public static string StoreNameOf(string name) => "sds:" + name;
+    /// <summary>
+    /// <c>sds:NAME</c> for a secret over ADS, <c>sds@SERVER:NAME</c> for one from another SDS server, so istio-agent's
+    /// <c>default</c> and a <c>default</c> over ADS are two secrets.
+    /// </summary>
+    public static string StoreNameOf(string name, string? server = null) => server is null ? "sds:" + name : "sds@" + server + ":" + name;
 }

@@ -174,10 +174,10 @@ public static class UpstreamTlsTranslator
             {
                 var sds = common.TlsCertificateSdsSecretConfigs[0];
                 where += ".tls_certificate_sds_secret_configs[0]";
-                if (IsAds(sds, where))
+                if (Reference(sds, SecretKind.Certificate, where, "default", "the workload certificate") is { } reference)
                 {
-                    _secrets.Add(new SecretReference(sds.Name, SecretKind.Certificate));
-                    return config with { CertificateSecret = SecretReference.StoreNameOf(sds.Name) };
+                    _secrets.Add(reference);
+                    return config with { CertificateSecret = reference.StoreName };
                 }
 
                 var identity = MeshIdentity(sds, where, "default", "the workload certificate");
@@ -216,10 +216,10 @@ public static class UpstreamTlsTranslator
 
         private TlsClientConfig TrustFromSds(SdsSecretConfig sds, TlsClientConfig config, string where)
         {
-            if (IsAds(sds, where))
+            if (Reference(sds, SecretKind.ValidationContext, where, "ROOTCA", "the trust bundle") is { } reference)
             {
-                _secrets.Add(new SecretReference(sds.Name, SecretKind.ValidationContext));
-                return config with { CaSecret = SecretReference.StoreNameOf(sds.Name) };
+                _secrets.Add(reference);
+                return config with { CaSecret = reference.StoreName };
             }
 
             return config with { Ca = MeshIdentity(sds, where, "ROOTCA", "the trust bundle").Ca };
@@ -311,35 +311,79 @@ public static class UpstreamTlsTranslator
             return new SubjectAltNameMatchConfig { Type = type, Kind = kind, Value = value, IgnoreCase = matcher.IgnoreCase };
         }
 
-        /// <summary>Whether an SDS secret comes over the ADS stream (<c>ads: {}</c> or <c>self: {}</c>); any other source is istio-agent's.</summary>
-        private bool IsAds(SdsSecretConfig sds, string where)
+        /// <summary>
+        /// Where an SDS secret comes from: the ADS stream (<c>ads: {}</c> or <c>self: {}</c>), or an SDS server of
+        /// <c>xds.secret_servers</c> (<c>api_config_source</c>, <c>GRPC</c>, by its <c>envoy_grpc.cluster_name</c>, as
+        /// istiod names istio-agent's <c>sds-grpc</c>). Null when neither: istio-agent's <paramref name="istioName"/>
+        /// then comes from <c>mesh.identity</c> (<see cref="MeshIdentity"/>).
+        /// </summary>
+        private SecretReference? Reference(SdsSecretConfig sds, SecretKind kind, string where, string istioName, string what)
         {
             if (sds.Name.Length == 0)
             {
                 throw Reject(owner, where + ".name", "an SDS secret needs a name");
             }
 
-            if (sds.SdsConfig is null)
+            if (sds.SdsConfig is not { } source)
             {
-                throw Reject(owner, where + ".sds_config", $"secret '{sds.Name}' has no sds_config (a static secret from a bootstrap), which the proxy does not have; send it over ADS (sds_config: {{ ads: {{}} }})");
+                throw Reject(owner, where + ".sds_config", $"secret '{sds.Name}' has no sds_config (a static secret from a bootstrap), which the proxy does not have; send it over ADS (sds_config: {{ ads: {{}} }}) or from an SDS server of xds.secret_servers");
             }
 
-            return sds.SdsConfig.ConfigSourceSpecifierCase is ConfigSource.ConfigSourceSpecifierOneofCase.Ads or ConfigSource.ConfigSourceSpecifierOneofCase.Self;
+            if (source.ConfigSourceSpecifierCase is ConfigSource.ConfigSourceSpecifierOneofCase.Ads or ConfigSource.ConfigSourceSpecifierOneofCase.Self)
+            {
+                return new SecretReference(sds.Name, kind);
+            }
+
+            if (source.ApiConfigSource is not { GrpcServices.Count: > 0 } api || api.GrpcServices[0].EnvoyGrpc is not { } grpc)
+            {
+                return null;
+            }
+
+            var server = grpc.ClusterName;
+            where += ".sds_config.api_config_source";
+            if (!context.SecretServers.Contains(server))
+            {
+                if (sds.Name == istioName && context.MeshIdentity is not null)
+                {
+                    return null; // istio-agent's secret, stood in for by the proxy's own identity files
+                }
+
+                var (which, instead) = sds.Name == istioName
+                    ? ($"secret '{sds.Name}' ({what})", ", or configure mesh.identity (cert, key, ca) to take it from files")
+                    : ($"secret '{sds.Name}'", ", or send the secret over ADS (sds_config: { ads: {} })");
+                var example = server == "sds-grpc" ? "sds-grpc: unix:./var/run/secrets/workload-spiffe-uds/socket, istio-agent's socket" : $"{server}: unix:/path/to/socket or host:port";
+                throw Reject(owner, where + ".grpc_services[0].envoy_grpc.cluster_name",
+                    $"{which} comes from the SDS server '{server}', which the proxy does not know; add it to xds.secret_servers ({example}){instead}");
+            }
+
+            if (api.ApiType != ApiConfigSource.Types.ApiType.Grpc)
+            {
+                throw Reject(owner, where + ".api_type", $"secret '{sds.Name}' is asked of SDS server '{server}' with {api.ApiType}; the proxy speaks state-of-the-world SDS (SecretDiscoveryService.StreamSecrets) to it, so send api_type: GRPC");
+            }
+
+#pragma warning disable CS0612 // V2 is deprecated, and still a value a server may send
+            if (api.TransportApiVersion == ApiVersion.V2)
+#pragma warning restore CS0612
+            {
+                throw Reject(owner, where + ".transport_api_version", $"secret '{sds.Name}': the v2 xDS API is not supported; send transport_api_version: V3");
+            }
+
+            return new SecretReference(sds.Name, kind, server);
         }
 
         /// <summary>
-        /// A secret from another SDS server: istio-agent's socket serves <c>default</c> and <c>ROOTCA</c>, which the proxy
-        /// takes from its own mesh identity files; anything else it cannot fetch.
+        /// A secret from a source other than the ADS stream or a known SDS server: istio-agent's socket serves
+        /// <c>default</c> and <c>ROOTCA</c>, which the proxy takes from its own mesh identity; anything else it cannot fetch.
         /// </summary>
         private MeshIdentityConfig MeshIdentity(SdsSecretConfig sds, string where, string expected, string what)
         {
             if (sds.Name != expected)
             {
-                throw Reject(owner, where, $"secret '{sds.Name}' comes from an SDS server other than the ADS stream, which the proxy does not reach; only istio-agent's '{expected}' ({what}) is taken from mesh.identity, other secrets must come over ADS (sds_config: {{ ads: {{}} }})");
+                throw Reject(owner, where, $"secret '{sds.Name}' comes from a source the proxy does not reach; secrets come over ADS (sds_config: {{ ads: {{}} }}) or from an SDS server of xds.secret_servers (sds_config.api_config_source, GRPC, with grpc_services[0].envoy_grpc.cluster_name naming it); only istio-agent's '{expected}' ({what}) may also come from mesh.identity");
             }
 
             return context.MeshIdentity
-                ?? throw Reject(owner, where, $"secret '{sds.Name}' ({what}) comes from istio-agent's SDS socket; the proxy takes it from its mesh identity, so configure mesh.identity (cert, key, ca), or send the secret over ADS");
+                ?? throw Reject(owner, where, $"secret '{sds.Name}' ({what}) comes from istio-agent's SDS socket; the proxy takes it from its mesh identity, so configure mesh.identity (cert, key, ca), name the socket in xds.secret_servers, or send the secret over ADS");
         }
 
         /// <summary>A DataSource as a file path or PEM text.</summary>

@@ -79,6 +79,7 @@ public sealed class KestrelUpstream : IAsyncDisposable
         });
 
         app.MapMethods("/hello", ["GET", "HEAD"], () => $"hello from {name}");
+        app.MapGet("/protocol", (HttpRequest request) => request.Protocol);
         app.MapGet("/health", (HttpResponse response) => response.StatusCode = upstream.Healthy ? 200 : 503);
         app.MapGet("/flaky", (HttpResponse response) =>
         {

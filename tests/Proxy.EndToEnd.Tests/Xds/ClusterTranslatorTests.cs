@@ -79,6 +79,33 @@ public class ClusterTranslatorTests
         Assert.Null(ClusterTranslator.Translate(XdsResources.EdsCluster("api")).Config.OriginalDestination);
     }
 
+    [Fact]
+    public void Translate_UseDownstreamProtocolConfig_AsOnIstiosPassthroughCluster_FollowsTheClient_PlainTextOnly()
+    {
+        var options = new UpstreamHttpOptions
+        {
+            CommonHttpProtocolOptions = new Envoy.Config.Core.V3.HttpProtocolOptions { IdleTimeout = Duration.FromTimeSpan(TimeSpan.FromHours(1)) },
+            UseDownstreamProtocolConfig = new UpstreamHttpOptions.Types.UseDownstreamHttpConfig
+            {
+                HttpProtocolOptions = new Http1ProtocolOptions(),
+                Http2ProtocolOptions = new Http2ProtocolOptions(),
+            },
+        };
+        var passthrough = new Cluster { Name = "PassthroughCluster", Type = Cluster.Types.DiscoveryType.OriginalDst, LbPolicy = Cluster.Types.LbPolicy.ClusterProvided };
+        passthrough.TypedExtensionProtocolOptions.Add("envoy.extensions.upstreams.http.v3.HttpProtocolOptions", Any.Pack(options));
+        Assert.Equal(ClusterProtocol.Downstream, ClusterTranslator.Translate(passthrough).Config.Protocol);
+
+        var tls = XdsResources.EdsCluster("c");
+        tls.TypedExtensionProtocolOptions.Add("envoy.extensions.upstreams.http.v3.HttpProtocolOptions", Any.Pack(options));
+        tls.TransportSocket = new TransportSocket
+        {
+            Name = "envoy.transport_sockets.tls",
+            TypedConfig = Any.Pack(new Envoy.Extensions.TransportSockets.Tls.V3.UpstreamTlsContext { Sni = "c.local" }),
+        };
+        var error = Assert.Throws<XdsRejectedException>(() => ClusterTranslator.Translate(tls));
+        Assert.Equal("cluster 'c': typed_extension_protocol_options.use_downstream_protocol_config: following the client's HTTP version is supported for plain-text endpoints only; over TLS use explicit_http_config", error.Message);
+    }
+
     public static TheoryData<string, Action<Cluster>, string> Unsupported => new()
     {
         { "original_dst balanced", c => { c.Type = Cluster.Types.DiscoveryType.OriginalDst; c.LbPolicy = Cluster.Types.LbPolicy.Maglev; }, "cluster 'c': lb_policy: an ORIGINAL_DST cluster connects to each connection's own destination, so it cannot balance with Maglev; use CLUSTER_PROVIDED" },

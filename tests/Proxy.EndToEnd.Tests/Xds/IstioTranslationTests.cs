@@ -99,17 +99,10 @@ public class IstioTranslationTests
     }
 
     [Fact]
-    public void PassthroughClusters_AsIstiodSendsThem_FollowingTheClientsProtocolIsRefused()
+    public void PassthroughClusters_AsIstiodSendsThem_AreOriginalDestination()
     {
-        var error = Assert.Throws<XdsRejectedException>(() => ClusterTranslator.Translate(Passthrough(), Mesh)).Message;
-        Assert.Contains("use_downstream_protocol_config", error);
-    }
-
-    [Fact]
-    public void PassthroughClusters_AreOriginalDestination()
-    {
-        Assert.NotNull(ClusterTranslator.Translate(Passthrough(followDownstreamProtocol: false), Mesh).Config.OriginalDestination);
-        var inbound = ClusterTranslator.Translate(InboundPassthrough(followDownstreamProtocol: false), Mesh).Config;
+        Assert.NotNull(ClusterTranslator.Translate(Passthrough(), Mesh).Config.OriginalDestination);
+        var inbound = ClusterTranslator.Translate(InboundPassthrough(), Mesh).Config;
         Assert.NotNull(inbound.OriginalDestination);
         Assert.Equal("127.0.0.6", inbound.SourceAddress?.ToString());
     }

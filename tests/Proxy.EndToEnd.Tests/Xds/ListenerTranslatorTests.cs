@@ -112,8 +112,8 @@ public class ListenerTranslatorTests
 
         Assert.Equal("listener 'web': filter_chains[0]: http_connection_manager: http_filters[0] 'envoy.filters.http.ext_authz': the HTTP filter type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz is not supported as configured; remove it, or mark it is_optional if the listener may run without it",
             Rejected(WithManager(m => m.HttpFilters.Add(new HttpFilter { Name = "envoy.filters.http.ext_authz", TypedConfig = new Any { TypeUrl = "type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz" } }))));
-        Assert.StartsWith("listener 'web': filter_chains[0]: http_connection_manager: http_filters[0] 'envoy.filters.http.rbac': the HTTP filter type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC is not supported as configured",
-            Rejected(WithManager(m => m.HttpFilters.Add(new HttpFilter { Name = "envoy.filters.http.rbac", TypedConfig = new Any { TypeUrl = "type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC", Value = Google.Protobuf.ByteString.CopyFromUtf8("\n\x00") } }))));
+        Assert.StartsWith("listener 'web': filter_chains[0]: http_connection_manager: http_filters[0] 'envoy.filters.http.jwt_authn': the HTTP filter type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication is not supported as configured",
+            Rejected(WithManager(m => m.HttpFilters.Add(new HttpFilter { Name = "envoy.filters.http.jwt_authn", TypedConfig = new Any { TypeUrl = "type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication", Value = Google.Protobuf.ByteString.CopyFromUtf8("\n\x00") } }))));
         Assert.Equal("listener 'web': filter_chains[0]: http_connection_manager: codec_type: HTTP/3 is not supported; use AUTO, HTTP1 or HTTP2",
             Rejected(WithManager(m => m.CodecType = HttpConnectionManager.Types.CodecType.Http3)));
         Assert.StartsWith("listener 'web': filter_chains[0]: http_connection_manager: request_timeout: the proxy has no timeout for receiving a whole request",
@@ -138,8 +138,8 @@ public class ListenerTranslatorTests
         Assert.Equal("listener 'web': filter_chains[0]: http_connection_manager: http_filters[0] 'envoy.filters.http.router': the router must be the last filter, and only once", Rejected(twice));
 
         var extra = TcpListener("db", 1, "x");
-        extra.FilterChains[0].Filters.Insert(0, new Filter { Name = "envoy.filters.network.rbac" });
-        Assert.StartsWith("listener 'db': filter_chains[0].filters[0] 'envoy.filters.network.rbac': the network filter envoy.filters.network.rbac is not supported", Rejected(extra));
+        extra.FilterChains[0].Filters.Insert(0, new Filter { Name = "envoy.filters.network.ext_authz" });
+        Assert.StartsWith("listener 'db': filter_chains[0].filters[0] 'envoy.filters.network.ext_authz': the network filter envoy.filters.network.ext_authz is not supported", Rejected(extra));
     }
 
     private static FilterChain Chain(string name, FilterChainMatch? match, string cluster)
@@ -315,7 +315,7 @@ public class ListenerTranslatorTests
 
         var agent = XdsDownstreamTlsBinaryTests.IstioInbound("spiffe://x/");
         agent.CommonTlsContext.TlsCertificateSdsSecretConfigs[0].SdsConfig = XdsTlsResources.IstioAgent();
-        Assert.StartsWith("listener 'in': filter_chains[0].transport_socket.typed_config.common_tls_context.tls_certificate_sds_secret_configs[0]: secret 'default' (the workload certificate) comes from istio-agent's SDS socket", Rejected(WithTls(agent)));
+        Assert.StartsWith("listener 'in': filter_chains[0].transport_socket.typed_config.common_tls_context.tls_certificate_sds_secret_configs[0].sds_config.api_config_source.grpc_services[0].envoy_grpc.cluster_name: secret 'default' (the workload certificate) comes from the SDS server 'sds-grpc', which the proxy does not know", Rejected(WithTls(agent)));
 
         var alts = Chains(Chain("tls", new FilterChainMatch { TransportProtocol = "tls" }, "a"));
         alts.FilterChains[0].TransportSocket = new TransportSocket { Name = "envoy.transport_sockets.alts", TypedConfig = new Any { TypeUrl = "type.googleapis.com/envoy.extensions.transport_sockets.alts.v3.Alts" } };

@@ -31,6 +31,34 @@ public class RouteConfigurationTranslatorTests
     }
 
     [Fact]
+    public void Translate_RouteNamesRepeatedAcrossVirtualHosts_AsIstiodSendsThem_AreQualifiedByTheirHost()
+    {
+        // istiod names the one route of every outbound virtual host "default"; Envoy takes names as labels.
+        static VirtualHost Host(string name, params string[] routes)
+        {
+            var host = new VirtualHost { Name = name, Domains = { name } };
+            foreach (var route in routes)
+            {
+                var each = Prefix("/", "outbound|80||" + name);
+                each.Name = route;
+                host.Routes.Add(each);
+            }
+
+            return host;
+        }
+
+        var config = new RouteConfiguration { Name = "80" };
+        config.VirtualHosts.Add(Host("reviews.default.svc.cluster.local:80", "default"));
+        config.VirtualHosts.Add(Host("ratings.default.svc.cluster.local:80", "default", "only-here"));
+        config.VirtualHosts.Add(Host("twice", "again", "again"));
+
+        var hosts = RouteConfigurationTranslator.Translate(config).VirtualHosts;
+        Assert.Equal(
+            ["reviews.default.svc.cluster.local:80/default", "ratings.default.svc.cluster.local:80/default", "only-here", "twice/again/0", "twice/again/1"],
+            hosts.SelectMany(static h => h.Routes).Select(static r => r.Name));
+    }
+
+    [Fact]
     public void Translate_MapsMatchesAndTheForwardingAction()
     {
         var route = new Route

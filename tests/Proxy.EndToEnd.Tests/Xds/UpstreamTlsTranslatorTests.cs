@@ -114,8 +114,35 @@ public class UpstreamTlsTranslatorTests
         Assert.Null(tls.CertificateSecret);
 
         var error = Assert.Throws<XdsRejectedException>(() => ClusterTranslator.Translate(cluster));
-        Assert.Equal("cluster 'outbound|80||api.shop.svc.cluster.local': transport_socket_matches[0].transport_socket.typed_config.common_tls_context.tls_certificate_sds_secret_configs[0]: "
-            + "secret 'default' (the workload certificate) comes from istio-agent's SDS socket; the proxy takes it from its mesh identity, so configure mesh.identity (cert, key, ca), or send the secret over ADS", error.Message);
+        Assert.Equal("cluster 'outbound|80||api.shop.svc.cluster.local': transport_socket_matches[0].transport_socket.typed_config.common_tls_context.tls_certificate_sds_secret_configs[0].sds_config.api_config_source.grpc_services[0].envoy_grpc.cluster_name: "
+            + "secret 'default' (the workload certificate) comes from the SDS server 'sds-grpc', which the proxy does not know; add it to xds.secret_servers (sds-grpc: unix:./var/run/secrets/workload-spiffe-uds/socket, istio-agent's socket), "
+            + "or configure mesh.identity (cert, key, ca) to take it from files", error.Message);
+    }
+
+    [Fact]
+    public void SecretsFromANamedSdsServer_AreReferencedFromIt_BeforeTheMeshIdentity_AndOnlyOverStateOfTheWorldGrpc()
+    {
+        var cluster = XdsResources.EdsCluster("outbound|80||api.shop.svc.cluster.local");
+        AddIstioMatches(cluster, IstioMutual("spiffe://cluster.local/ns/shop/sa/api", IstioAgent()));
+        var agent = new XdsTranslationContext(Identity) { SecretServers = new HashSet<string> { "sds-grpc" } };
+        var translated = ClusterTranslator.Translate(cluster, agent);
+        Assert.Equal([new SecretReference("default", SecretKind.Certificate, "sds-grpc"), new SecretReference("ROOTCA", SecretKind.ValidationContext, "sds-grpc")], translated.Sockets!.Secrets);
+        var tls = translated.Config.Tls!;
+        Assert.Equal(("sds@sds-grpc:default", "sds@sds-grpc:ROOTCA", (string?)null, (string?)null), (tls.CertificateSecret, tls.CaSecret, tls.Cert, tls.Ca));
+
+        // Any secret name may come from a named server, not only istio-agent's two.
+        var other = XdsResources.EdsCluster("c");
+        var context = IstioMutual("spiffe://x", IstioAgent());
+        context.CommonTlsContext.TlsCertificateSdsSecretConfigs[0].Name = "spiffe-cert";
+        other.TransportSocket = TlsSocket(context);
+        Assert.Equal("spiffe-cert", ClusterTranslator.Translate(other, agent).Sockets!.Secrets[0].Name);
+
+        // Delta SDS to such a server is not spoken: said, with the field.
+        context.CommonTlsContext.TlsCertificateSdsSecretConfigs[0].SdsConfig.ApiConfigSource.ApiType = Envoy.Config.Core.V3.ApiConfigSource.Types.ApiType.DeltaGrpc;
+        other.TransportSocket = TlsSocket(context);
+        Assert.Equal("cluster 'c': transport_socket.typed_config.common_tls_context.tls_certificate_sds_secret_configs[0].sds_config.api_config_source.api_type: "
+            + "secret 'spiffe-cert' is asked of SDS server 'sds-grpc' with DeltaGrpc; the proxy speaks state-of-the-world SDS (SecretDiscoveryService.StreamSecrets) to it, so send api_type: GRPC",
+            Assert.Throws<XdsRejectedException>(() => ClusterTranslator.Translate(other, agent)).Message);
     }
 
     public static TheoryData<string, Action<UpstreamTlsContext>, string> Unsupported => new()
@@ -128,7 +155,7 @@ public class UpstreamTlsTranslatorTests
         { "pinning", c => c.CommonTlsContext.ValidationContext.VerifyCertificateHash.Add("ab"), "transport_socket.typed_config.common_tls_context.validation_context: certificate pinning" },
         { "two certs", c => c.CommonTlsContext.TlsCertificateSdsSecretConfigs.Add(new SdsSecretConfig { Name = "x", SdsConfig = Ads() }), "transport_socket.typed_config.common_tls_context: more than one client certificate is given" },
         { "other sds", c => c.CommonTlsContext.ValidationContextSdsSecretConfig = new SdsSecretConfig { Name = "file-root:/etc/ca.pem", SdsConfig = IstioAgent() },
-            "transport_socket.typed_config.common_tls_context.validation_context_sds_secret_config: secret 'file-root:/etc/ca.pem' comes from an SDS server other than the ADS stream" },
+            "transport_socket.typed_config.common_tls_context.validation_context_sds_secret_config.sds_config.api_config_source.grpc_services[0].envoy_grpc.cluster_name: secret 'file-root:/etc/ca.pem' comes from the SDS server 'sds-grpc', which the proxy does not know; add it to xds.secret_servers" },
         { "static secret", c => c.CommonTlsContext.ValidationContextSdsSecretConfig = new SdsSecretConfig { Name = "ca" }, "transport_socket.typed_config.common_tls_context.validation_context_sds_secret_config.sds_config: secret 'ca' has no sds_config" },
     };
 

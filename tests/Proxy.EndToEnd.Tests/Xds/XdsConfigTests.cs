@@ -74,6 +74,23 @@ public class XdsConfigTests
     }
 
     [Fact]
+    public void Bind_SecretServers_ByTheNameResourcesUse_UnixPathsAgainstTheFilesFolder()
+    {
+        var result = ConfigLoader.LoadText(Listener + """
+            xds:
+              server: unix:./etc/istio/proxy/XDS
+              node: { id: n }
+              secret_servers: { sds-grpc: "unix:./var/run/secrets/workload-spiffe-uds/socket", vault: "127.0.0.1:8200" }
+            """, "/srv/proxy/proxy.yaml", ConfigValidationOptions.Default);
+        Assert.True(result.Success, Errors(result));
+        Assert.Equal(
+            [new XdsSecretServerConfig("sds-grpc", new XdsServerAddress { UnixPath = "/srv/proxy/var/run/secrets/workload-spiffe-uds/socket" }),
+             new XdsSecretServerConfig("vault", new XdsServerAddress { Address = new HostPort("127.0.0.1", 8200) })],
+            result.Config!.Xds!.SecretServers);
+        Assert.Empty(Load("xds: { server: a:1, node: { id: n } }").Config!.Xds!.SecretServers);
+    }
+
+    [Fact]
     public void WithoutXds_AnUnknownClusterIsStillAnError()
     {
         var result = ConfigLoader.LoadText(Listener, "proxy.yaml", ConfigValidationOptions.Default);
@@ -85,7 +102,7 @@ public class XdsConfigTests
     [InlineData("xds: { server: 'unix:', node: { id: n } }", "xds.server: 'unix:' names no socket; write unix:/path/to/socket")]
     [InlineData("xds: { server: a:1 }", "xds.node: missing required key 'node'")]
     [InlineData("xds: { server: a:1, node: { cluster: c } }", "xds.node.id: missing required key 'id'")]
-    [InlineData("xds: { server: a:1, node: { id: n }, resources: [ secrets, clusters ] }", "xds.resources: 'secrets' cannot come from the management server yet (only clusters, endpoints, listeners and routes can); remove it and keep secrets in this file")]
+    [InlineData("xds: { server: a:1, node: { id: n }, resources: [ secrets, clusters ] }", "xds.resources: 'secrets' is not a type to name here: secrets come with the clusters and listeners that name them, over the ADS stream or from an SDS server of xds.secret_servers; remove it")]
     [InlineData("xds: { server: a:1, node: { id: n }, resources: [ clusters, routes ] }", "xds.resources: routes come for the listeners the server sends (their rds.route_config_name), so they need 'listeners' too")]
     [InlineData("xds: { server: a:1, node: { id: n }, resources: [ listeners ] }", "xds.resources: name at least one resource type to take from the server, clusters among them")]
     [InlineData("xds: { server: a:1, node: { id: n }, initial_fetch_timeout: 0s }", "xds.initial_fetch_timeout:")]
@@ -93,7 +110,10 @@ public class XdsConfigTests
     [InlineData("xds: { server: a:1, node: { id: n }, resources: [ clusterz ] }", "xds.resources: unknown resource type 'clusterz'; known: clusters, endpoints, listeners, routes")]
     [InlineData("xds: { server: 'unix:/x', tls: { insecure_skip_verify: true }, node: { id: n } }", "xds.tls: a Unix socket is reached without TLS")]
     [InlineData("xds: { server: a:1, node: { id: '${XDS_TEST_UNSET_VARIABLE}' } }", "xds.node.id: the environment variable XDS_TEST_UNSET_VARIABLE is not set")]
-    [InlineData("xds: { server: a:1, node: { id: n }, port: 1 }", "xds.port: unknown key 'port'; allowed keys: server, api, tls, node, resources, connect_timeout, initial_fetch_timeout")]
+    [InlineData("xds: { server: a:1, node: { id: n }, port: 1 }", "xds.port: unknown key 'port'; allowed keys: server, api, tls, node, resources, connect_timeout, initial_fetch_timeout, secret_servers")]
+    [InlineData("xds: { server: a:1, node: { id: n }, secret_servers: [ 'unix:/s' ] }", "xds.secret_servers: expected a mapping of SDS server names to addresses (e.g. sds-grpc: unix:./var/run/secrets/workload-spiffe-uds/socket)")]
+    [InlineData("xds: { server: a:1, node: { id: n }, secret_servers: { sds-grpc: 'unix:' } }", "xds.secret_servers.sds-grpc: 'unix:' names no socket; write unix:/path/to/socket")]
+    [InlineData("xds: { server: a:1, node: { id: n }, secret_servers: { sds-grpc: agent } }", "xds.secret_servers.sds-grpc: 'agent' has no port (expected host:port); write host:port, or unix:/path for a Unix socket")]
     [InlineData("xds: { server: a:1, node: { id: n }, api: incremental }", "xds.api:")]
     public void Validate_ReportsWhatToFix(string xds, string expected)
     {

@@ -250,4 +250,73 @@ public class XdsDeltaProtocolTests
         Assert.Equal(["web-routes"], unsubscribe.ResourceNamesUnsubscribe);
         Assert.True(await TcpClientHelpers.EventuallyAsync(() => Task.FromResult(!proxy.Host.Runtime.BoundAddresses.ContainsKey("web"))));
     }
+
+    [Fact]
+    public async Task ListenerTlsChain_SubscribesToItsSecrets_WarmsUntilTheyArrive_ThenBinds()
+    {
+        var dir = Directory.CreateTempSubdirectory("proxy-delta-sds-").FullName;
+        try
+        {
+            using var ca = Proxy.Tls.CertificateAuthority.Create("delta sds CA", TimeSpan.FromDays(1));
+            ca.Save(Path.Combine(dir, "ca"));
+            using (var inbound = ca.Issue(Proxy.Tls.SpiffeId.Parse("spiffe://e2e.test/inbound"), TimeSpan.FromHours(1), []))
+            {
+                inbound.Save(Path.Combine(dir, "inbound"));
+            }
+
+            using (var web = ca.Issue(Proxy.Tls.SpiffeId.Parse("spiffe://e2e.test/client-web"), TimeSpan.FromHours(1), []))
+            {
+                web.Save(Path.Combine(dir, "client"));
+            }
+
+            using var client = XdsDownstreamTlsBinaryTests.Client((Path.Combine(dir, "client", "cert.pem"), Path.Combine(dir, "client", "key.pem")));
+            await using var app = TcpUpstream.Named("app");
+            await using var server = await ScriptedAdsServer.StartAsync();
+            await using var proxy = await RunningProxy.StartAsync(Config(server, "[ clusters, endpoints, listeners, routes ]", ""));
+            var port = TcpClientHelpers.UnusedPort();
+            var session = await server.NextDeltaSessionAsync();
+            await session.NextRequestAsync(XdsTypeUrls.Listener);
+            await session.SendAsync(XdsTypeUrls.Cluster, "c1", [R("app", "1", XdsResources.StaticCluster("app", app.Address))]);
+            var listener = TcpListener("inbound", port, "app");
+            listener.FilterChains[0].FilterChainMatch = new Envoy.Config.Listener.V3.FilterChainMatch { TransportProtocol = "tls" };
+            listener.FilterChains[0].TransportSocket = new Envoy.Config.Core.V3.TransportSocket
+            {
+                Name = "envoy.transport_sockets.tls",
+                TypedConfig = Google.Protobuf.WellKnownTypes.Any.Pack(XdsDownstreamTlsBinaryTests.IstioInbound("spiffe://e2e.test/client-")),
+            };
+            await session.SendAsync(XdsTypeUrls.Listener, "l1", [R("inbound", "1", listener)]);
+
+            // The chain's secrets are subscribed to after the listener, as after a cluster naming them.
+            var subscribe = await session.NextRequestAsync(XdsTypeUrls.Secret);
+            Assert.Equal(["ROOTCA", "default"], subscribe.ResourceNamesSubscribe.Order(StringComparer.Ordinal));
+
+            await session.SendAsync(XdsTypeUrls.Secret, "s1",
+            [
+                R("default", "1", XdsTlsResources.CertificateSecret("default", File.ReadAllText(Path.Combine(dir, "inbound", "cert.pem")), File.ReadAllText(Path.Combine(dir, "inbound", "key.pem")))),
+                R("ROOTCA", "1", XdsTlsResources.CaSecret("ROOTCA", File.ReadAllText(Path.Combine(dir, "ca", "ca.pem")))),
+            ]);
+            Assert.Null((await session.NextRequestAsync(XdsTypeUrls.Secret)).ErrorDetail);
+
+            // The listener warmed for them and binds now that they came.
+            Assert.True(await TcpClientHelpers.EventuallyAsync(async () =>
+            {
+                try
+                {
+                    var (probe, _) = await XdsDownstreamTlsBinaryTests.ConnectAsync(port, client);
+                    await using (probe)
+                    {
+                        return await XdsDownstreamTlsBinaryTests.ReadLineAsync(probe) == "app";
+                    }
+                }
+                catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or System.Security.Authentication.AuthenticationException)
+                {
+                    return false;
+                }
+            }));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }

@@ -59,7 +59,7 @@ public sealed class XdsDownstreamTlsBinaryTests : IDisposable
         return new DownstreamTlsContext { CommonTlsContext = common, RequireClientCertificate = true };
     }
 
-    private static async Task<(SslStream Tls, X509Certificate2 Server)> ConnectAsync(int port, X509Certificate2? client)
+    internal static async Task<(SslStream Tls, X509Certificate2 Server)> ConnectAsync(int port, X509Certificate2? client)
     {
         var socket = await TcpClientHelpers.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port));
         var tls = new SslStream(new NetworkStream(socket, ownsSocket: true), false, static (_, _, _, _) => true);
@@ -74,7 +74,7 @@ public sealed class XdsDownstreamTlsBinaryTests : IDisposable
         return (tls, X509CertificateLoader.LoadCertificate(tls.RemoteCertificate!.GetRawCertData()));
     }
 
-    private static async Task<string> ReadLineAsync(Stream stream)
+    internal static async Task<string> ReadLineAsync(Stream stream)
     {
         var line = new StringBuilder();
         var one = new byte[1];
@@ -105,7 +105,7 @@ public sealed class XdsDownstreamTlsBinaryTests : IDisposable
         }
     }
 
-    private static X509Certificate2 Client((string Cert, string Key) files)
+    internal static X509Certificate2 Client((string Cert, string Key) files)
     {
         using var pem = X509Certificate2.CreateFromPemFile(files.Cert, files.Key);
         return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);

@@ -168,9 +168,8 @@ public sealed class XdsIstioMeshNamespaceTests
         yield return OutboundCluster(80, C, ServerId, "v1");
         yield return OutboundCluster(80, C, ServerId, "v2");
         yield return BlackHole();
-        // Without use_downstream_protocol_config, which the proxy refuses (see docs/xds.md, "Istio").
-        yield return Passthrough(followDownstreamProtocol: false);
-        yield return InboundPassthrough(followDownstreamProtocol: false);
+        yield return Passthrough();
+        yield return InboundPassthrough();
         if (isB)
         {
             foreach (var port in new[] { 9001, 9002, 9003 })

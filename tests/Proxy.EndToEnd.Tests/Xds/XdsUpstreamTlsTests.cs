@@ -231,8 +231,8 @@ public sealed class XdsUpstreamTlsTests : IDisposable
         await session.NextRequestAsync(XdsTypeUrls.Cluster); // the subscription
         await session.SendClustersAsync("v1", StaticTls(upstream.Address, IstioMutual(UpstreamId, IstioAgent())));
         var nack = await session.NextRequestAsync(XdsTypeUrls.Cluster);
-        Assert.Equal("cluster 'secure': transport_socket.typed_config.common_tls_context.tls_certificate_sds_secret_configs[0]: secret 'default' (the workload certificate) comes from istio-agent's SDS socket; "
-            + "the proxy takes it from its mesh identity, so configure mesh.identity (cert, key, ca), or send the secret over ADS", nack.ErrorDetail.Message);
+        Assert.Equal("cluster 'secure': transport_socket.typed_config.common_tls_context.tls_certificate_sds_secret_configs[0].sds_config.api_config_source.grpc_services[0].envoy_grpc.cluster_name: secret 'default' (the workload certificate) comes from the SDS server 'sds-grpc', "
+            + "which the proxy does not know; add it to xds.secret_servers (sds-grpc: unix:./var/run/secrets/workload-spiffe-uds/socket, istio-agent's socket), or configure mesh.identity (cert, key, ca) to take it from files", nack.ErrorDetail.Message);
 
         // With mesh.identity, default and ROOTCA are the workload's own certificate and the mesh CA.
         await using var ads2 = await ScriptedAdsServer.StartAsync();

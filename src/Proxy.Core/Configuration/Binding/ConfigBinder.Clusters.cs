@@ -19,8 +19,8 @@ internal static partial class ConfigBinder
     private static readonly string[] HealthCheckKeys =
         ["type", "path", "interval", "timeout", "healthy_threshold", "unhealthy_threshold", "expected_statuses"];
     private static readonly string[] TlsClientKeys = ["sni", "ca", "cert", "key", "insecure_skip_verify", "alpn"];
-    private static readonly string[] ClusterProtocolNames = ["http1", "http2"];
-    private static readonly ClusterProtocol[] ClusterProtocolValues = [ClusterProtocol.Http1, ClusterProtocol.Http2];
+    private static readonly string[] ClusterProtocolNames = ["http1", "http2", "downstream"];
+    private static readonly ClusterProtocol[] ClusterProtocolValues = [ClusterProtocol.Http1, ClusterProtocol.Http2, ClusterProtocol.Downstream];
     private static readonly string[] HealthCheckTypeNames = ["http", "tcp"];
     private static readonly HealthCheckType[] HealthCheckTypeValues = [HealthCheckType.Http, HealthCheckType.Tcp];
 
@@ -104,6 +104,12 @@ internal static partial class ConfigBinder
         var circuitBreaker = map.Get("circuit_breaker") is { } cb ? BindCircuitBreaker(ctx, cb, map.ChildPath("circuit_breaker")) : null;
         var outlierDetection = map.Get("outlier_detection") is { } od ? BindOutlierDetection(ctx, od, map.ChildPath("outlier_detection")) : null;
         var healthCheck = map.Get("health_check") is { } hc ? BindHealthCheck(ctx, hc, map.ChildPath("health_check")) : null;
+        if (protocol == ClusterProtocol.Downstream && tls is not null)
+        {
+            // Over TLS the version is ALPN's to settle, and a pooled connection would have to be the one the client's asks for.
+            ctx.Error(map.Get("protocol")!, map.ChildPath("protocol"), "protocol: downstream is for plain-text endpoints; with tls, choose http1 or http2");
+        }
+
         if (name is null)
         {
             return null;

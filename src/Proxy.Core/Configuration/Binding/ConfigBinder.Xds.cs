@@ -5,15 +5,15 @@ namespace Proxy.Configuration.Binding;
 /// <summary>The <c>xds</c> section: the management server, the node and the resource types it sends.</summary>
 internal static partial class ConfigBinder
 {
-    private static readonly string[] XdsKeys = ["server", "api", "tls", "node", "resources", "connect_timeout", "initial_fetch_timeout"];
+    private static readonly string[] XdsKeys = ["server", "api", "tls", "node", "resources", "connect_timeout", "initial_fetch_timeout", "secret_servers"];
     private static readonly string[] XdsApiNames = ["state_of_the_world", "delta"];
     private static readonly XdsApi[] XdsApiValues = [XdsApi.StateOfTheWorld, XdsApi.Delta];
     private static readonly string[] XdsNodeKeys = ["id", "cluster", "metadata", "locality"];
     private static readonly string[] XdsLocalityKeys = ["region", "zone", "sub_zone"];
     private static readonly string[] XdsResourceNames = ["clusters", "endpoints", "listeners", "routes"];
 
-    // Types of the xDS API the proxy does not take from a server yet; named so the error can say so.
-    private static readonly string[] XdsLaterResourceNames = ["secrets"];
+    // Secrets are not a type to subscribe to: they follow the clusters and listeners that name them; said so.
+    private static readonly string[] XdsFollowingResourceNames = ["secrets"];
 
     private static XdsConfig? BindXds(BindContext ctx, ConfigNode node, string path)
     {
@@ -23,7 +23,7 @@ internal static partial class ConfigBinder
             return null;
         }
 
-        var server = map.String("server", required: true) is { } text ? BindXdsServer(ctx, map, text) : null;
+        var server = map.String("server", required: true) is { } text ? BindXdsServer(ctx, text, message => map.Error("server", message)) : null;
         var api = map.Enum("api", XdsApi.StateOfTheWorld, XdsApiNames, XdsApiValues);
         var tls = map.Get("tls") is { } tlsNode ? BindTlsClient(ctx, tlsNode, map.ChildPath("tls")) : null;
         if (tls is not null && server?.UnixPath is not null)
@@ -39,9 +39,9 @@ internal static partial class ConfigBinder
             var names = ctx.ReadStringList(resourcesNode, map.ChildPath("resources"));
             foreach (var name in names)
             {
-                if (Array.IndexOf(XdsLaterResourceNames, name) >= 0)
+                if (Array.IndexOf(XdsFollowingResourceNames, name) >= 0)
                 {
-                    map.Error("resources", $"'{name}' cannot come from the management server yet (only clusters, endpoints, listeners and routes can); remove it and keep {name} in this file");
+                    map.Error("resources", $"'{name}' is not a type to name here: secrets come with the clusters and listeners that name them, over the ADS stream or from an SDS server of xds.secret_servers; remove it");
                 }
                 else if (Array.IndexOf(XdsResourceNames, name) < 0)
                 {
@@ -69,6 +69,9 @@ internal static partial class ConfigBinder
             }
         }
 
+        var secretServers = map.Get("secret_servers") is { } serversNode
+            ? BindXdsSecretServers(ctx, serversNode, map.ChildPath("secret_servers"))
+            : ConfigList<XdsSecretServerConfig>.Empty;
         var connectTimeout = map.Duration("connect_timeout", TimeSpan.FromSeconds(5));
         var initialFetchTimeout = map.Duration("initial_fetch_timeout", TimeSpan.FromSeconds(15));
         return server is null || nodeConfig is null ? null : new XdsConfig
@@ -83,27 +86,60 @@ internal static partial class ConfigBinder
             Routes = routes,
             InitialFetchTimeout = initialFetchTimeout,
             ConnectTimeout = connectTimeout,
+            SecretServers = secretServers,
         };
     }
 
+    /// <summary>
+    /// <c>secret_servers</c>: a mapping from the name the resources give an SDS server (their
+    /// <c>envoy_grpc.cluster_name</c>, Istio's <c>sds-grpc</c>) to where it listens, written as <c>server</c> is.
+    /// </summary>
+    private static ConfigList<XdsSecretServerConfig> BindXdsSecretServers(BindContext ctx, ConfigNode node, string path)
+    {
+        if (node is not ConfigMapping mapping)
+        {
+            ctx.Error(node, path, $"expected a mapping of SDS server names to addresses (e.g. sds-grpc: unix:./var/run/secrets/workload-spiffe-uds/socket), found {node.Kind}");
+            return ConfigList<XdsSecretServerConfig>.Empty;
+        }
+
+        var servers = new List<XdsSecretServerConfig>(mapping.Entries.Count);
+        foreach (var (key, value) in mapping.Entries)
+        {
+            var valuePath = BindContext.Child(path, key.Value);
+            if (key.Value.Length == 0)
+            {
+                ctx.Error(key, path, "an SDS server needs a name: the envoy_grpc.cluster_name its resources use (Istio's is sds-grpc)");
+                continue;
+            }
+
+            if (ctx.ReadString(value, valuePath) is { } text
+                && BindXdsServer(ctx, text, message => ctx.Error(value, valuePath, message)) is { } address)
+            {
+                servers.Add(new XdsSecretServerConfig(key.Value, address));
+            }
+        }
+
+        return ConfigList<XdsSecretServerConfig>.From(servers);
+    }
+
     /// <summary><c>unix:PATH</c> (relative paths against the configuration file's directory) or <c>host:port</c>.</summary>
-    private static XdsServerAddress? BindXdsServer(BindContext ctx, MappingView map, string text)
+    private static XdsServerAddress? BindXdsServer(BindContext ctx, string text, Action<string> error)
     {
         if (text.StartsWith("unix:", StringComparison.Ordinal))
         {
             var socketPath = text["unix:".Length..];
             if (socketPath.Length == 0)
             {
-                map.Error("server", "'unix:' names no socket; write unix:/path/to/socket");
+                error("'unix:' names no socket; write unix:/path/to/socket");
                 return null;
             }
 
             return new XdsServerAddress { UnixPath = ctx.ResolveFile(socketPath) };
         }
 
-        if (!HostPort.TryParse(text, out var address, out var error))
+        if (!HostPort.TryParse(text, out var address, out var parseError))
         {
-            map.Error("server", $"{error}; write host:port, or unix:/path for a Unix socket");
+            error($"{parseError}; write host:port, or unix:/path for a Unix socket");
             return null;
         }
 
