@@ -48,6 +48,6 @@ internal static class CipherSuiteNames
             }
         }
 
-        return suites;
+        return new Proxy.Configuration.ConfigList<TlsCipherSuite>([.. suites]); // compared by content, as the translation's other lists
     }
 }
