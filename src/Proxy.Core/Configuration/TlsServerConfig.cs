@@ -31,4 +31,10 @@ public sealed record TlsServerConfig
 
     /// <summary>The TLS versions allowed; null for TLS 1.2 and 1.3. Set by the xDS client (<c>tls_params</c>).</summary>
     public SslProtocols? Versions { get; init; }
+
+    /// <summary>
+    /// The TLS 1.2 cipher suites accepted, in preference order; null for the system TLS library's. TLS 1.3 keeps all of
+    /// its suites (as in Envoy). Set by the xDS client (<c>tls_params.cipher_suites</c>).
+    /// </summary>
+    public IReadOnlyList<System.Net.Security.TlsCipherSuite>? CipherSuites { get; init; }
 }

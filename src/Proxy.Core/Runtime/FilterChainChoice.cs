@@ -15,27 +15,29 @@ public static class FilterChainChoice
     /// <summary>
     /// The listener that serves a connection accepted by <paramref name="accepting"/>: after the use_original_dst
     /// hand-off, the chosen filter chain of the listener it went to; null to close it (counted). With it, the
-    /// destination the choice was made on (the original one behind interception), when one was read.
+    /// destination the choice was made on (the original one behind interception), when one was read, and the ALPN
+    /// protocols of the ClientHello when its first bytes were read (for the chain's TLS handshake).
     /// </summary>
-    public static async ValueTask<(ListenerRuntime? Listener, IPEndPoint? Destination)> ResolveAsync(ProxySnapshot snapshot, ListenerRuntime accepting, PipeReader input, Socket socket)
+    public static async ValueTask<(ListenerRuntime? Listener, IPEndPoint? Destination, IReadOnlyList<string>? OfferedAlpn)> ResolveAsync(ProxySnapshot snapshot, ListenerRuntime accepting, PipeReader input, Socket socket)
     {
         var (listener, destination) = accepting.Config.UseOriginalDestination ? HandOff(snapshot, accepting, socket) : (accepting, null);
         if (listener.Chains is not { } chains)
         {
-            return (listener, destination);
+            return (listener, destination, null);
         }
 
         listener.Metrics.Opened.Increment();
         try
         {
             destination ??= Destination(listener.Config, socket);
-            if (await ChooseAsync(listener, chains, input, socket, destination).ConfigureAwait(false) is { } chosen)
+            var (chosen, facts) = await ChooseWithFactsAsync(listener, chains, input, socket, destination).ConfigureAwait(false);
+            if (chosen is not null)
             {
-                return (chosen, destination);
+                return (chosen, destination, facts.TransportProtocol == "tls" ? facts.ApplicationProtocols : null);
             }
 
             listener.Metrics.NoFilterChain.Increment();
-            return (null, destination);
+            return (null, destination, null);
         }
         finally
         {
@@ -45,7 +47,10 @@ public static class FilterChainChoice
 
     /// <summary>The chain to serve the connection with, or null to close it (no chain matched and no default, or the first bytes did not come in time).</summary>
     /// <param name="destination">The original destination a use_original_dst listener handed the connection over for; null to read it here.</param>
-    public static async ValueTask<ListenerRuntime?> ChooseAsync(ListenerRuntime listener, FilterChainSelector selector, PipeReader input, Socket socket, IPEndPoint? destination = null)
+    public static async ValueTask<ListenerRuntime?> ChooseAsync(ListenerRuntime listener, FilterChainSelector selector, PipeReader input, Socket socket, IPEndPoint? destination = null) =>
+        (await ChooseWithFactsAsync(listener, selector, input, socket, destination).ConfigureAwait(false)).Chosen;
+
+    private static async ValueTask<(ListenerRuntime? Chosen, ConnectionFacts Facts)> ChooseWithFactsAsync(ListenerRuntime listener, FilterChainSelector selector, PipeReader input, Socket socket, IPEndPoint? destination)
     {
         var facts = new ConnectionFacts(destination ?? Destination(listener.Config, socket), socket.RemoteEndPoint as IPEndPoint ?? new IPEndPoint(IPAddress.IPv6None, 0));
         if (selector.NeedsInspection(facts.Destination, facts.Source))
@@ -55,13 +60,13 @@ public static class FilterChainChoice
             var detected = await ProtocolDetector.DetectAsync(input, timeout).ConfigureAwait(false);
             if (detected is { Protocol: DetectedProtocol.Opaque, Reason: OpaqueReason.Timeout } && !config.ContinueOnListenerFiltersTimeout)
             {
-                return null; // Envoy closes a connection whose listener filters time out, unless told to go on
+                return (null, facts); // Envoy closes a connection whose listener filters time out, unless told to go on
             }
 
             facts = With(facts, detected);
         }
 
-        return selector.Select(facts);
+        return (selector.Select(facts), facts);
     }
 
     /// <summary>What tls_inspector and http_inspector would have found in <paramref name="detected"/>.</summary>

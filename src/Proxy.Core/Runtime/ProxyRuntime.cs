@@ -372,9 +372,10 @@ public sealed class ProxyRuntime : IAsyncDisposable
             // A management server's listener: the hand-off of use_original_dst and the choice of a filter chain, which
             // then serves the connection as a listener of its own; null closes it.
             IPEndPoint? destination = null;
+            IReadOnlyList<string>? offeredAlpn = null;
             if (listener.Config.UseOriginalDestination || listener.Chains is not null)
             {
-                (var chosen, destination) = await FilterChainChoice.ResolveAsync(snapshot, listener, connection.Input, socket).ConfigureAwait(false);
+                (var chosen, destination, offeredAlpn) = await FilterChainChoice.ResolveAsync(snapshot, listener, connection.Input, socket).ConfigureAwait(false);
                 if (chosen is null)
                 {
                     return;
@@ -402,7 +403,7 @@ public sealed class ProxyRuntime : IAsyncDisposable
                 {
                     try
                     {
-                        tls = await TlsConnection.AcceptAsync(connection, connection, policy, TlsDefaults.HandshakeTimeout).ConfigureAwait(false);
+                        tls = await TlsConnection.AcceptAsync(connection, connection, policy, TlsDefaults.HandshakeTimeout, offeredAlpn).ConfigureAwait(false);
                     }
                     catch (Exception ex) when (TlsHandshake.IsHandshakeFailure(ex))
                     {

@@ -60,13 +60,15 @@ public sealed class TlsConnection : IDuplexPipe, IDisposable
     /// or <see cref="IOException"/> when it fails, and <see cref="OperationCanceledException"/> on timeout.
     /// <paramref name="owner"/> (the socket connection) is disposed with the TLS connection.
     /// </summary>
-    public static async Task<TlsConnection> AcceptAsync(IDuplexPipe transport, IDisposable owner, TlsServerPolicy policy, TimeSpan timeout)
+    /// <param name="offeredAlpn">The ALPN protocols of the client's ClientHello when it was read before (to choose a filter chain): when the policy accepts none of them, the handshake goes on without ALPN, as Envoy's does.</param>
+    public static async Task<TlsConnection> AcceptAsync(IDuplexPipe transport, IDisposable owner, TlsServerPolicy policy, TimeSpan timeout, IReadOnlyList<string>? offeredAlpn = null)
     {
         var connection = new TlsConnection(transport, owner, TransportOptions.Pipe);
         try
         {
             using var deadline = new CancellationTokenSource(timeout);
-            await connection._ssl.AuthenticateAsServerAsync(TlsServerPolicy.SelectOptions, policy, deadline.Token).ConfigureAwait(false);
+            var select = policy.AcceptsNoneOf(offeredAlpn) ? TlsServerPolicy.SelectOptionsWithoutAlpn : TlsServerPolicy.SelectOptions;
+            await connection._ssl.AuthenticateAsServerAsync(select, policy, deadline.Token).ConfigureAwait(false);
             connection.ServerName = connection._ssl.TargetHostName;
             connection.Start();
             return connection;

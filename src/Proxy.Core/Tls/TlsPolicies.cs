@@ -56,6 +56,7 @@ public static class TlsPolicies
         return new TlsServerPolicy(certificates, clientCa, config.RequireClientCert, config.Alpn, config.Versions ?? TlsDefaults.Edge)
         {
             ClientSubjectAltNames = config.ClientSubjectAltNames,
+            Tls12CipherSuites = config.CipherSuites,
         };
     }
 

@@ -18,8 +18,11 @@ public sealed class TlsServerPolicy
     private readonly TrustBundle? _clientCa;
     private readonly bool _requireClientCert;
     private readonly List<SslApplicationProtocol>? _alpn;
+    private readonly IReadOnlyList<string> _alpnNames;
     private readonly SslProtocols _protocols;
     private readonly RemoteCertificateValidationCallback _validate;
+    private readonly IReadOnlyList<TlsCipherSuite>? _tls12CipherSuites;
+    private readonly CipherSuitesPolicy? _cipherSuites;
 
     /// <param name="certificates">Certificates with the SNI names each serves; one with no names is the default (else the first).</param>
     public TlsServerPolicy(
@@ -49,8 +52,26 @@ public sealed class TlsServerPolicy
         _clientCa = clientCa;
         _requireClientCert = requireClientCert;
         _alpn = alpn.Count > 0 ? TlsDefaults.Alpn(alpn) : null; // none: no ALPN extension in the answer
+        _alpnNames = alpn;
         _protocols = protocols;
         _validate = ValidateClientCertificate;
+    }
+
+    /// <summary>
+    /// The TLS 1.2 cipher suites a client may agree on (a management server's <c>cipher_suites</c>), null for the TLS
+    /// library's; TLS 1.3's suites are always allowed.
+    /// </summary>
+    public IReadOnlyList<TlsCipherSuite>? Tls12CipherSuites
+    {
+        get => _tls12CipherSuites;
+        init
+        {
+            _tls12CipherSuites = value;
+            if (value is not null && (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()))
+            {
+                _cipherSuites = new CipherSuitesPolicy([TlsCipherSuite.TLS_AES_128_GCM_SHA256, TlsCipherSuite.TLS_AES_256_GCM_SHA384, TlsCipherSuite.TLS_CHACHA20_POLY1305_SHA256, .. value]);
+            }
+        }
     }
 
     /// <summary>Names a client certificate must carry one of (a management server's subject alt name matchers); empty for any.</summary>
@@ -63,13 +84,42 @@ public sealed class TlsServerPolicy
     public static readonly ServerOptionsSelectionCallback SelectOptions = static (_, hello, state, _) =>
         ValueTask.FromResult(((TlsServerPolicy)state!).OptionsFor(hello.ServerName));
 
-    /// <summary>The options for a handshake that asked for <paramref name="serverName"/> (null or empty: no SNI).</summary>
-    public SslServerAuthenticationOptions OptionsFor(string? serverName)
+    /// <summary>As <see cref="SelectOptions"/>, for a handshake that is to answer without ALPN (see <see cref="AcceptsNoneOf"/>).</summary>
+    public static readonly ServerOptionsSelectionCallback SelectOptionsWithoutAlpn = static (_, hello, state, _) =>
+        ValueTask.FromResult(((TlsServerPolicy)state!).OptionsFor(hello.ServerName, alpn: false));
+
+    /// <summary>
+    /// Whether the client offered ALPN protocols (<paramref name="offered"/>, read from its ClientHello) of which this
+    /// policy accepts none. The TLS library then refuses the handshake (no_application_protocol, as RFC 7301 section
+    /// 3.2 has it); Envoy (BoringSSL's callback answering SSL_TLSEXT_ERR_NOACK) goes on without ALPN, and so must a
+    /// listener a management server describes in Envoy's terms: an Istio client sidecar offers <c>istio-http/1.1</c>
+    /// to a chain whose TLS lists <c>h2</c> and <c>http/1.1</c>.
+    /// </summary>
+    public bool AcceptsNoneOf(IReadOnlyList<string>? offered)
+    {
+        if (_alpn is null || offered is null || offered.Count == 0)
+        {
+            return false;
+        }
+
+        foreach (var name in offered)
+        {
+            if (_alpnNames.Contains(name, StringComparer.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The options for a handshake that asked for <paramref name="serverName"/> (null or empty: no SNI); without ALPN when <paramref name="alpn"/> is false.</summary>
+    public SslServerAuthenticationOptions OptionsFor(string? serverName, bool alpn = true)
     {
         var entry = _entries[IndexFor(serverName)];
         var certificate = entry.Source.Current;
         var chainPolicy = _clientCa?.ChainPolicy(peerIsClient: true);
-        var cached = Volatile.Read(ref entry.Options);
+        var cached = Volatile.Read(ref (alpn ? ref entry.Options : ref entry.OptionsWithoutAlpn));
         if (cached is not null && cached.Version == certificate.Version && ReferenceEquals(cached.ChainPolicy, chainPolicy))
         {
             return cached.Options;
@@ -80,12 +130,17 @@ public sealed class TlsServerPolicy
             ServerCertificateContext = certificate.Context,
             ClientCertificateRequired = _clientCa is not null,
             RemoteCertificateValidationCallback = _validate,
-            ApplicationProtocols = _alpn,
+            ApplicationProtocols = alpn ? _alpn : null,
             EnabledSslProtocols = _protocols,
             CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
             CertificateChainPolicy = chainPolicy,
         };
-        Volatile.Write(ref entry.Options, new CachedOptions(certificate.Version, chainPolicy, options));
+        if (_cipherSuites is not null && (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()))
+        {
+            options.CipherSuitesPolicy = _cipherSuites;
+        }
+
+        Volatile.Write(ref (alpn ? ref entry.Options : ref entry.OptionsWithoutAlpn), new CachedOptions(certificate.Version, chainPolicy, options));
         return options;
     }
 
@@ -158,6 +213,7 @@ public sealed class TlsServerPolicy
         public readonly CertificateSource Source = source;
         public readonly string[] ServerNames = serverNames;
         public CachedOptions? Options;
+        public CachedOptions? OptionsWithoutAlpn;
     }
 
     private sealed record CachedOptions(int Version, X509ChainPolicy? ChainPolicy, SslServerAuthenticationOptions Options);

@@ -67,13 +67,35 @@ public static class XdsConfigDumpWriter
         w.WriteEndObject();
     }
 
+    /// <summary>
+    /// A resource in proto3 JSON. The upstream filters a cluster skips (Istio's metadata exchange) carry a type the dump
+    /// has no descriptor for: their <c>typed_config</c> is left out rather than failing the whole dump.
+    /// </summary>
+    private static string Format(IMessage resource)
+    {
+        try
+        {
+            return Formatter.Format(Any.Pack(resource));
+        }
+        catch (InvalidOperationException) when (resource is XdsCluster cluster)
+        {
+            var copy = cluster.Clone();
+            foreach (var filter in copy.Filters)
+            {
+                filter.TypedConfig = null;
+            }
+
+            return Formatter.Format(Any.Pack(copy));
+        }
+    }
+
     /// <summary>One dynamic resource as Envoy's dump lists it: its version, the resource as an Any, when it arrived.</summary>
     private static void WriteResource(Utf8JsonWriter w, string version, string property, IMessage resource, DateTimeOffset updated)
     {
         w.WriteStartObject();
         w.WriteString("version_info", version);
         w.WritePropertyName(property);
-        w.WriteRawValue(Formatter.Format(Any.Pack(resource)));
+        w.WriteRawValue(Format(resource));
         w.WriteString("last_updated", Timestamp(updated));
         w.WriteEndObject();
     }

@@ -22,7 +22,9 @@ public static class XdsListenersDumpWriter
         RouteConfiguration.Descriptor,
         Envoy.Extensions.Filters.Network.HttpConnectionManager.V3.HttpConnectionManager.Descriptor,
         Envoy.Extensions.Filters.Network.TcpProxy.V3.TcpProxy.Descriptor,
-        Envoy.Extensions.Filters.Http.Router.V3.Router.Descriptor);
+        Envoy.Extensions.Filters.Http.Router.V3.Router.Descriptor,
+        Envoy.Extensions.TransportSockets.Tls.V3.DownstreamTlsContext.Descriptor,
+        Envoy.Extensions.TransportSockets.RawBuffer.V3.RawBuffer.Descriptor);
 
     private static readonly JsonFormatter Formatter = new(JsonFormatter.Settings.Default.WithFormatDefaultValues(false).WithPreserveProtoFieldNames(true).WithTypeRegistry(Types));
 
@@ -115,6 +117,26 @@ public static class XdsListenersDumpWriter
         w.WriteEndObject();
     }
 
+    /// <summary>Leaves out the retry host predicates' <c>typed_config</c> of types the dump has no descriptor for (Istio's previous_hosts).</summary>
+    private static void WithoutUnknownTypes(RouteConfiguration routes)
+    {
+        foreach (var policy in routes.VirtualHosts.SelectMany(static h => h.Routes.Select(r => r.Route_?.RetryPolicy).Append(h.RetryPolicy)))
+        {
+            if (policy is null)
+            {
+                continue;
+            }
+
+            foreach (var predicate in policy.RetryHostPredicate)
+            {
+                if (predicate.TypedConfig is { } any && Types.Find(Any.GetTypeName(any.TypeUrl)) is null)
+                {
+                    predicate.TypedConfig = null;
+                }
+            }
+        }
+    }
+
     /// <summary>
     /// A resource as an Any in proto3 JSON. Filters the proxy skips (telemetry, empty passive ones) may carry types it
     /// has no descriptor for; their <c>typed_config</c> is then left out rather than failing the whole dump.
@@ -125,9 +147,23 @@ public static class XdsListenersDumpWriter
         {
             return Formatter.Format(Any.Pack(resource));
         }
+        catch (InvalidOperationException) when (resource is RouteConfiguration routes)
+        {
+            var copy = routes.Clone();
+            WithoutUnknownTypes(copy);
+            return Formatter.Format(Any.Pack(copy));
+        }
         catch (InvalidOperationException) when (resource is Listener listener)
         {
             var copy = listener.Clone();
+            foreach (var filter in copy.ListenerFilters)
+            {
+                if (filter.TypedConfig is { } any && Types.Find(Any.GetTypeName(any.TypeUrl)) is null)
+                {
+                    filter.TypedConfig = null; // original_dst, tls_inspector, http_inspector: known by name
+                }
+            }
+
             foreach (var chain in copy.FilterChains.Append(copy.DefaultFilterChain).Where(static c => c is not null))
             {
                 foreach (var filter in chain!.Filters)
@@ -145,6 +181,11 @@ public static class XdsListenersDumpWriter
                             {
                                 http.TypedConfig = null;
                             }
+                        }
+
+                        if (manager.RouteConfig is { } inline)
+                        {
+                            WithoutUnknownTypes(inline);
                         }
 
                         filter.TypedConfig = Any.Pack(manager);

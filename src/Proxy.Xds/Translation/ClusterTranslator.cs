@@ -17,6 +17,9 @@ namespace Proxy.Xds.Translation;
 /// </summary>
 public static class ClusterTranslator
 {
+    /// <summary>The upstream filter istiod puts on every outbound cluster (the TCP metadata exchange): telemetry only.</summary>
+    private const string IstioMetadataExchange = "istio.metadata_exchange";
+
     public static TranslatedCluster Translate(XdsCluster cluster) => Translate(cluster, XdsTranslationContext.Empty);
 
     public static TranslatedCluster Translate(XdsCluster cluster, XdsTranslationContext context)
@@ -45,9 +48,12 @@ public static class ClusterTranslator
             case XdsCluster.Types.DiscoveryType.StrictDns:
             case XdsCluster.Types.DiscoveryType.LogicalDns:
                 // DNS names are resolved by each connect, so STRICT_DNS and LOGICAL_DNS keep following the name.
+                // A STATIC cluster without load_assignment has no endpoint: Istio's BlackHoleCluster, where what goes fails.
                 (endpoints, socketMetadata) = cluster.LoadAssignment is { } assignment
                     ? LoadAssignmentTranslator.TranslateWithMetadata(assignment, name)
-                    : throw Reject(name, "load_assignment", $"a {cluster.Type.ToString().ToUpperInvariant()} cluster needs its endpoints in load_assignment");
+                    : cluster.Type == XdsCluster.Types.DiscoveryType.Static
+                        ? (ConfigList<EndpointConfig>.Empty, [])
+                        : throw Reject(name, "load_assignment", $"a {cluster.Type.ToString().ToUpperInvariant()} cluster needs its endpoints in load_assignment");
                 break;
             case XdsCluster.Types.DiscoveryType.OriginalDst:
                 originalDestination = OriginalDstTranslator.Translate(cluster);
@@ -142,9 +148,13 @@ public static class ClusterTranslator
             throw Reject(name, "upstream_config", $"custom upstream '{cluster.UpstreamConfig.Name}' is not supported");
         }
 
-        if (cluster.Filters.Count > 0)
+        for (var i = 0; i < cluster.Filters.Count; i++)
         {
-            throw Reject(name, "filters", "upstream network filters are not supported");
+            // Istio's TCP metadata exchange on the upstream connection only labels telemetry: skipped (see docs/xds.md).
+            if (cluster.Filters[i].Name != IstioMetadataExchange)
+            {
+                throw Reject(name, $"filters[{i}] '{cluster.Filters[i].Name}'", "upstream network filters are not supported (only istio.metadata_exchange, which is skipped)");
+            }
         }
     }
 

@@ -48,7 +48,7 @@ internal static class DownstreamTlsTranslator
             throw Reject(owner, field + ".common_tls_context", "a TLS chain needs exactly one certificate (one tls_certificates entry or one tls_certificate_sds_secret_configs entry)");
         }
 
-        var (parts, secrets, inline) = new UpstreamTlsTranslator.Builder(owner, field, context).Build(common);
+        var (parts, secrets, inline) = new UpstreamTlsTranslator.Builder(owner, field, context, server: true).Build(common);
         var verifies = !parts.InsecureSkipVerify;
         if (verifies && parts.Ca is null && parts.CaSecret is null)
         {
@@ -70,6 +70,7 @@ internal static class DownstreamTlsTranslator
             ClientSubjectAltNames = parts.SubjectAltNames,
             Alpn = parts.Alpn,
             Versions = parts.Versions,
+            CipherSuites = common.TlsParams is { CipherSuites.Count: > 0 } p ? CipherSuiteNames.Parse(p.CipherSuites, owner, field + ".common_tls_context.tls_params.cipher_suites") : null,
         };
         return (config, secrets, inline);
     }

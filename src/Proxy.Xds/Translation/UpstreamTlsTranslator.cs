@@ -38,7 +38,8 @@ public static class UpstreamTlsTranslator
         return new Builder($"cluster '{cluster}'", field + ".typed_config", context).Build(tlsContext);
     }
 
-    internal sealed class Builder(string owner, string field, XdsTranslationContext context)
+    /// <param name="server">A listener's TLS (a DownstreamTlsContext), which takes <c>cipher_suites</c> (see <see cref="CipherSuiteNames"/>).</param>
+    internal sealed class Builder(string owner, string field, XdsTranslationContext context, bool server = false)
     {
         private readonly List<SecretReference> _secrets = [];
         private readonly List<InlineSecret> _inline = [];
@@ -53,12 +54,17 @@ public static class UpstreamTlsTranslator
         /// A <c>common_tls_context</c> in the terms of the proxy's client TLS (certificate, trusted CA, names, versions,
         /// ALPN); the listeners' downstream TLS takes the same parts from it.
         /// </summary>
+        private const string IstioPeerExchange = "istio-peer-exchange";
+
         public (TlsClientConfig, List<SecretReference>, List<InlineSecret>) Build(CommonTlsContext common)
         {
             RejectUnsupported(common);
             var config = new TlsClientConfig
             {
-                Alpn = new ConfigList<string>([.. common.AlpnProtocols]),
+                // Istio's TCP metadata exchange is negotiated by this token and then runs inside the connection (a frame
+                // each way before any application byte). The proxy does not run it on a server's resources, so it neither
+                // offers nor accepts the token: a peer never waits for, or sends, a frame the other side does not read.
+                Alpn = new ConfigList<string>([.. common.AlpnProtocols.Where(static p => p != IstioPeerExchange)]),
                 Versions = Versions(common.TlsParams),
             };
             config = ClientCertificate(common, config);
@@ -68,9 +74,11 @@ public static class UpstreamTlsTranslator
 
         private void RejectUnsupported(CommonTlsContext common)
         {
-            if (common.TlsParams is { } p && (p.CipherSuites.Count > 0 || p.EcdhCurves.Count > 0 || p.SignatureAlgorithms.Count > 0))
+            if (common.TlsParams is { } p && ((p.CipherSuites.Count > 0 && !server) || p.EcdhCurves.Count > 0 || p.SignatureAlgorithms.Count > 0))
             {
-                throw Reject(owner, field + ".common_tls_context.tls_params", "cipher_suites, ecdh_curves and signature_algorithms are not supported (the system TLS library's defaults apply); remove them");
+                throw Reject(owner, field + ".common_tls_context.tls_params", server
+                    ? "ecdh_curves and signature_algorithms are not supported (the system TLS library's defaults apply); remove them"
+                    : "cipher_suites, ecdh_curves and signature_algorithms are not supported on a cluster (the system TLS library's defaults apply); remove them");
             }
 
 #pragma warning disable CS0612 // the deprecated provider fields still mean something the proxy cannot do
