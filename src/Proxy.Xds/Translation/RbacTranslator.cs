@@ -54,17 +54,8 @@ internal static class RbacTranslator
                 throw new XdsRejectedException($"{at}: a policy needs at least one permission and one principal");
             }
 
-            var permissions = new RbacMatcher[policy.Permissions.Count];
-            for (var i = 0; i < permissions.Length; i++)
-            {
-                permissions[i] = Permission(policy.Permissions[i], scope, $"{at}.permissions[{i}]");
-            }
-
-            var principals = new RbacMatcher[policy.Principals.Count];
-            for (var i = 0; i < principals.Length; i++)
-            {
-                principals[i] = Principal(policy.Principals[i], scope, $"{at}.principals[{i}]");
-            }
+            var permissions = Each(policy.Permissions, Permission, scope, at, "permissions", "");
+            var principals = Each(policy.Principals, Principal, scope, at, "principals", "");
 
             policies.Add(new RbacPolicy(policyName, Or(permissions), Or(principals)));
         }
@@ -79,9 +70,9 @@ internal static class RbacTranslator
         switch (permission.RuleCase)
         {
             case Envoy.Config.Rbac.V3.Permission.RuleOneofCase.AndRules:
-                return new RbacAndMatcher(Set(permission.AndRules.Rules, scope, where + ".and_rules"));
+                return new RbacAndMatcher(Each(permission.AndRules.Rules, Permission, scope, where + ".and_rules", "rules", "a set needs at least one rule"));
             case Envoy.Config.Rbac.V3.Permission.RuleOneofCase.OrRules:
-                return new RbacOrMatcher(Set(permission.OrRules.Rules, scope, where + ".or_rules"));
+                return new RbacOrMatcher(Each(permission.OrRules.Rules, Permission, scope, where + ".or_rules", "rules", "a set needs at least one rule"));
             case Envoy.Config.Rbac.V3.Permission.RuleOneofCase.Any:
                 return RbacAnyMatcher.Instance;
             case Envoy.Config.Rbac.V3.Permission.RuleOneofCase.NotRule:
@@ -112,17 +103,18 @@ internal static class RbacTranslator
         }
     }
 
-    private static RbacMatcher[] Set(Google.Protobuf.Collections.RepeatedField<Permission> rules, Scope scope, string where)
+    /// <summary>Each rule of a list, translated with its index in the place named (an empty list refused with <paramref name="whenEmpty"/>).</summary>
+    private static RbacMatcher[] Each<T>(IReadOnlyList<T> rules, Func<T, Scope, string, RbacMatcher> translate, Scope scope, string where, string field, string whenEmpty)
     {
         if (rules.Count == 0)
         {
-            throw new XdsRejectedException($"{where}.rules: a set needs at least one rule");
+            throw new XdsRejectedException($"{where}.{field}: {whenEmpty}");
         }
 
         var set = new RbacMatcher[rules.Count];
         for (var i = 0; i < set.Length; i++)
         {
-            set[i] = Permission(rules[i], scope, $"{where}.rules[{i}]");
+            set[i] = translate(rules[i], scope, $"{where}.{field}[{i}]");
         }
 
         return set;
@@ -133,9 +125,9 @@ internal static class RbacTranslator
         switch (principal.IdentifierCase)
         {
             case Envoy.Config.Rbac.V3.Principal.IdentifierOneofCase.AndIds:
-                return new RbacAndMatcher(Ids(principal.AndIds.Ids, scope, where + ".and_ids"));
+                return new RbacAndMatcher(Each(principal.AndIds.Ids, Principal, scope, where + ".and_ids", "ids", "a set needs at least one identifier"));
             case Envoy.Config.Rbac.V3.Principal.IdentifierOneofCase.OrIds:
-                return new RbacOrMatcher(Ids(principal.OrIds.Ids, scope, where + ".or_ids"));
+                return new RbacOrMatcher(Each(principal.OrIds.Ids, Principal, scope, where + ".or_ids", "ids", "a set needs at least one identifier"));
             case Envoy.Config.Rbac.V3.Principal.IdentifierOneofCase.Any:
                 return RbacAnyMatcher.Instance;
             case Envoy.Config.Rbac.V3.Principal.IdentifierOneofCase.NotId:
@@ -161,22 +153,6 @@ internal static class RbacTranslator
             default:
                 throw new XdsRejectedException($"{where}.{RouteMatchTranslator.Snake(principal.IdentifierCase.ToString())}: this principal is not supported (request authentication metadata and filter state are not kept); the policy cannot be judged, so it is refused");
         }
-    }
-
-    private static RbacMatcher[] Ids(Google.Protobuf.Collections.RepeatedField<Principal> ids, Scope scope, string where)
-    {
-        if (ids.Count == 0)
-        {
-            throw new XdsRejectedException($"{where}.ids: a set needs at least one identifier");
-        }
-
-        var set = new RbacMatcher[ids.Count];
-        for (var i = 0; i < set.Length; i++)
-        {
-            set[i] = Principal(ids[i], scope, $"{where}.ids[{i}]");
-        }
-
-        return set;
     }
 
     private static RbacMatcher Header(Envoy.Config.Route.V3.HeaderMatcher header, Scope scope, string where)
